@@ -1,0 +1,1 @@
+//! The YARN ApplicationMaster: RM and NM protocols, container requests, executor lifecycle, web UI.

@@ -1,0 +1,1 @@
+//! The spindle CLI: submit, status, kill, logs.

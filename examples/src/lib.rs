@@ -1,0 +1,1 @@
+//! Example driver programs: wordcount, pi, sort, join, pagerank.

@@ -1,0 +1,1 @@
+//! The executor runtime: task runner, shuffle writer/server/fetcher, heartbeats.
