@@ -1,1 +1,9 @@
-//! Talking to Hadoop as a client: configuration, IPC (RPC v9), SASL, tokens and credentials, YARN ids, the RM REST client, NameNode calls.
+//! Talking to Hadoop as a client: configuration, IPC (RPC v9), SASL, tokens
+//! and credentials, YARN ids, the RM REST client, NameNode calls that
+//! hdfs-native does not offer. Spindle never implements a Hadoop server.
+
+pub mod error;
+pub mod token;
+
+pub use error::{Error, Result};
+pub use token::Token;

@@ -1,1 +1,16 @@
-//! Hadoop wire messages Spindle uses (our own .proto files, field numbers as in Hadoop 3.x) and Spindle's driver/executor services.
+//! Wire messages, generated from the `.proto` files in this crate.
+//!
+//! `hadoop/` holds the subset of Hadoop 3.x messages Spindle uses, written here
+//! with Hadoop's field numbers and types (checked against Hadoop's own
+//! descriptors by a test). `spindle/` holds Spindle's own driver/executor
+//! services. Each protobuf package becomes one module below.
+
+/// Hadoop's `hadoop.common` package: RPC headers, SASL, tokens.
+pub mod common {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.common.rs"));
+}
+
+/// Spindle's own services between driver, application master and executors.
+pub mod spindle {
+    include!(concat!(env!("OUT_DIR"), "/spindle.rs"));
+}
