@@ -1,0 +1,366 @@
+package dev.spindle.minihadoop;
+
+import java.io.File;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.yarn.conf.YarnConfiguration;
+import org.apache.hadoop.yarn.server.MiniYARNCluster;
+import org.apache.hadoop.yarn.webapp.util.WebAppUtils;
+
+/**
+ * Starts real Apache Hadoop daemons in this one JVM: a MiniDFSCluster (NameNode + DataNodes) and a
+ * MiniYARNCluster (ResourceManager + NodeManagers), writes a client configuration for them, prints
+ * one {@code READY rm=<url> fs=<uri>} line on stdout and runs until the JVM is asked to stop.
+ *
+ * <p>Started by {@code deploy/mini-hadoop}, which owns the flags' documentation and the clean-up of
+ * container processes. Logging goes to stderr (the script sends it to the work dir).
+ */
+public final class Main {
+
+  /** Parsed command line; defaults match deploy/mini-hadoop. */
+  static final class Options {
+    File confDir;
+    File workDir;
+    int nodeManagers = 2;
+    int dataNodes = 2;
+    int nmMemoryMb = 4096;
+    int nmVcores = 8;
+    boolean fixedPorts = false;
+    String appClasspath = "";
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options o = parse(args);
+    long t0 = System.nanoTime();
+    watchParent();
+
+    Files.createDirectories(o.workDir.toPath());
+    Files.createDirectories(o.confDir.toPath());
+    // Mini clusters resolve their defaults relative to these properties or the working directory.
+    File dfsBase = new File(o.workDir, "dfs");
+    System.setProperty("test.build.data", new File(o.workDir, "test-data").getAbsolutePath());
+    System.setProperty("hdfs.minidfs.basedir", dfsBase.getAbsolutePath());
+
+    Configuration conf = new Configuration();
+    applySettings(conf, o);
+
+    // HDFS first: YARN needs fs.defaultFS for log aggregation and localization.
+    boolean format = !new File(dfsBase, "name1/current").isDirectory();
+    MiniDFSCluster dfs =
+        new MiniDFSCluster.Builder(conf, dfsBase)
+            .numDataNodes(o.dataNodes)
+            .nameNodePort(o.fixedPorts ? 8020 : 0)
+            .nameNodeHttpPort(o.fixedPorts ? 9870 : 0)
+            .format(format)
+            .manageNameDfsDirs(true)
+            .manageDataDfsDirs(true)
+            .build();
+    dfs.waitActive();
+    String fsUri = dfs.getURI().toString();
+
+    Configuration yarnConf = new YarnConfiguration(dfs.getConfiguration(0));
+    yarnConf.set("fs.defaultFS", fsUri);
+    MiniYARNCluster yarn = new MiniYARNCluster("mini-hadoop", 1, o.nodeManagers, 1, 1);
+
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  System.err.println("mini-hadoop: stopping YARN (NodeManagers kill their containers)");
+                  try {
+                    yarn.stop();
+                  } catch (Throwable t) {
+                    System.err.println("mini-hadoop: YARN stop failed: " + t);
+                  }
+                  System.err.println("mini-hadoop: stopping HDFS");
+                  try {
+                    dfs.shutdown();
+                  } catch (Throwable t) {
+                    System.err.println("mini-hadoop: HDFS stop failed: " + t);
+                  }
+                  System.err.println("mini-hadoop: stopped");
+                },
+                "mini-hadoop-shutdown"));
+
+    yarn.init(yarnConf);
+    yarn.start();
+    Configuration live = yarn.getConfig();
+    // The RM fills its real ports into the live configuration once it has bound them.
+    while (live.get(YarnConfiguration.RM_ADDRESS, "").endsWith(":0")) {
+      Thread.sleep(50);
+    }
+    if (!yarn.waitForNodeManagersToConnect(120_000)) {
+      throw new IllegalStateException(
+          "mini-hadoop: not all " + o.nodeManagers + " NodeManagers registered within 120 s");
+    }
+    String rmWeb = "http://" + WebAppUtils.getRMWebAppURLWithoutScheme(live);
+
+    writeClientConfig(live, dfs.getConfiguration(0), fsUri, o);
+
+    double secs = (System.nanoTime() - t0) / 1e9;
+    System.err.printf("mini-hadoop: cluster up in %.1f s (JVM start excluded)%n", secs);
+    System.out.println("READY rm=" + rmWeb + " fs=" + fsUri);
+    System.out.flush();
+    Thread.currentThread().join();
+  }
+
+  /**
+   * The settings that make real Hadoop work well on one small, shared machine. Each says why;
+   * README.md lists them too.
+   */
+  static void applySettings(Configuration c, Options o) {
+    // --- HDFS ---
+    // Never more replicas than DataNodes, or every write stays under-replicated.
+    c.setInt("dfs.replication", Math.min(3, o.dataNodes));
+    // The NameNode enters safe mode when free space falls under this (default 100 MB); a busy
+    // shared disk must not turn HDFS read-only.
+    c.setLong("dfs.namenode.resource.du.reserved", 1024 * 1024);
+    // DataNodes likewise keep no reserve of their own.
+    c.setLong("dfs.datanode.du.reserved", 0);
+    // Faster DataNode heartbeats: block reports and decommission reach the NameNode sooner.
+    c.setInt("dfs.heartbeat.interval", 1);
+
+    // --- YARN scheduling ---
+    // NodeManager resources (accounting only: YARN does not reserve real memory).
+    c.setInt("yarn.minicluster.yarn.nodemanager.resource.memory-mb", o.nmMemoryMb);
+    c.setInt("yarn.nodemanager.resource.memory-mb", o.nmMemoryMb);
+    c.setInt("yarn.nodemanager.resource.cpu-vcores", o.nmVcores);
+    // Small containers: Spindle's native executors need tens of MB, not the default 1 GB minimum.
+    c.setInt("yarn.scheduler.minimum-allocation-mb", 32);
+    c.setInt("yarn.scheduler.maximum-allocation-mb", o.nmMemoryMb);
+    c.setInt("yarn.scheduler.minimum-allocation-vcores", 1);
+    c.setInt("yarn.scheduler.maximum-allocation-vcores", o.nmVcores);
+    // All NodeManagers run on one host: include the port in node names so the scheduler tells
+    // them apart.
+    c.setBoolean("yarn.resourcemanager.scheduler.include-port-in-node-name", true);
+    // Fast NodeManager heartbeats (default 1 s): containers are allocated and reported sooner.
+    c.setLong("yarn.resourcemanager.nodemanagers.heartbeat-interval-ms", 100);
+    // The capacity scheduler with one queue, configured here because the jars carry no
+    // capacity-scheduler.xml.
+    c.set("yarn.scheduler.capacity.root.queues", "default");
+    c.set("yarn.scheduler.capacity.root.default.capacity", "100");
+    c.set("yarn.scheduler.capacity.root.default.maximum-capacity", "100");
+    c.set("yarn.scheduler.capacity.root.default.state", "RUNNING");
+    c.set("yarn.scheduler.capacity.root.default.acl_submit_applications", "*");
+    c.set("yarn.scheduler.capacity.root.default.acl_administer_queue", "*");
+    c.set("yarn.scheduler.capacity.root.default.user-limit-factor", "1");
+    // Tests run several applications at once; the default 10 % AM share would admit only one
+    // 512 MB AM at a time on a small cluster.
+    c.set("yarn.scheduler.capacity.maximum-am-resource-percent", "0.5");
+    // Lost AMs and NodeManagers are noticed in seconds, not the default 10 minutes, so failure
+    // tests end quickly.
+    c.setLong("yarn.am.liveness-monitor.expiry-interval-ms", 30_000);
+    c.setLong("yarn.nm.liveness-monitor.expiry-interval-ms", 20_000);
+    // AM retries are the application's business; two attempts as on a default cluster.
+    c.setInt("yarn.resourcemanager.am.max-attempts", 2);
+
+    // --- NodeManagers on a busy shared machine ---
+    // Threads and malloc arenas inflate virtual memory far past physical use: no vmem kills.
+    c.setBoolean("yarn.nodemanager.vmem-check-enabled", false);
+    // A disk more than 90 % full would mark the NodeManager unhealthy and leave applications
+    // ACCEPTED forever: accept any fill level.
+    c.setFloat("yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage", 100f);
+    c.setLong("yarn.nodemanager.disk-health-checker.min-free-space-per-disk-mb", 0);
+    // Keep finished containers' directories for ten minutes, for post-mortems.
+    c.setInt("yarn.nodemanager.delete.debug-delay-sec", 600);
+    // Killed containers get 250 ms between SIGTERM and SIGKILL (the default), stated so stop
+    // time is predictable.
+    c.setLong("yarn.nodemanager.sleep-delay-before-sigkill.ms", 250);
+    // Recovery off: a stopped NodeManager kills its containers instead of leaving them running.
+    c.setBoolean("yarn.nodemanager.recovery.enabled", false);
+    // Containers (the distributed-shell AM, Spark) need Hadoop's classes: the conf dir first, then
+    // the jars Maven resolved on this machine.
+    c.set("yarn.application.classpath", o.confDir.getAbsolutePath() + "," + o.appClasspath);
+
+    // --- Logs ---
+    // Aggregate container logs into HDFS so they can be read after an application ends.
+    c.setBoolean("yarn.log-aggregation-enable", true);
+    c.set("yarn.nodemanager.remote-app-log-dir", "/tmp/logs");
+    c.setLong("yarn.log-aggregation.retain-seconds", 7 * 24 * 3600);
+
+    // The web proxy: yarn.web-proxy.address stays unset so the RM serves /proxy/<appId>/ itself.
+    c.unset("yarn.web-proxy.address");
+    // No timeline service in this cluster: clients must not try to reach one.
+    c.setBoolean("yarn.timeline-service.enabled", false);
+
+    if (o.fixedPorts) {
+      // The well-known ports of a default Hadoop 3 installation, bound on this host only.
+      c.setBoolean("yarn.minicluster.fixed.ports", true);
+      String host = MiniYARNCluster.getHostname();
+      c.set("yarn.resourcemanager.hostname", host);
+      c.set("yarn.resourcemanager.address", host + ":8032");
+      c.set("yarn.resourcemanager.scheduler.address", host + ":8030");
+      c.set("yarn.resourcemanager.resource-tracker.address", host + ":8031");
+      c.set("yarn.resourcemanager.admin.address", host + ":8033");
+      c.set("yarn.resourcemanager.webapp.address", host + ":8088");
+    }
+  }
+
+  /** Keys a client never needs: per-daemon directories and addresses of one NodeManager. */
+  static boolean isDaemonOnly(String key) {
+    return key.startsWith("yarn.nodemanager.local-dirs")
+        || key.startsWith("yarn.nodemanager.log-dirs")
+        || key.equals("yarn.nodemanager.address")
+        || key.equals("yarn.nodemanager.localizer.address")
+        || key.equals("yarn.nodemanager.webapp.address")
+        || key.equals("yarn.nodemanager.collector-service.address")
+        || key.startsWith("yarn.minicluster.")
+        || key.equals("yarn.is.minicluster")
+        || key.startsWith("dfs.namenode.name.dir")
+        || key.startsWith("dfs.namenode.edits.dir")
+        || key.startsWith("dfs.namenode.checkpoint")
+        || key.startsWith("dfs.datanode.data.dir")
+        || key.startsWith("dfs.datanode.address")
+        || key.startsWith("dfs.datanode.http.address")
+        || key.startsWith("dfs.datanode.ipc.address")
+        || key.startsWith("dfs.datanode.hostname")
+        || key.startsWith("hadoop.tmp.dir")
+        // Server-side plumbing the mini clusters set in code; clients get Hadoop's defaults.
+        || key.startsWith("rpc.engine.")
+        || key.startsWith("hdfs.minidfs.")
+        || key.equals("hadoop.http.filter.initializers")
+        || key.startsWith("net.topology.")
+        || key.startsWith("yarn.node-attribute.")
+        || key.equals("yarn.timeline-service.address")
+        || key.equals("yarn.timeline-service.webapp.address")
+        || key.equals("yarn.scheduler.include-port-in-node-name")
+        || key.equals("dfs.namenode.startup");
+  }
+
+  /**
+   * Writes core-site.xml, hdfs-site.xml and yarn-site.xml: every property that was set by code
+   * (ours or the mini clusters', with the real ports) rather than read from Hadoop's
+   * *-default.xml, split by prefix. Files are written to a temporary name and renamed, so a
+   * reader never sees half a file.
+   */
+  static void writeClientConfig(Configuration yarnLive, Configuration dfsLive, String fsUri, Options o)
+      throws IOException {
+    Map<String, String> core = new TreeMap<>();
+    Map<String, String> hdfs = new TreeMap<>();
+    Map<String, String> yarnSite = new TreeMap<>();
+    for (Configuration src : List.of(dfsLive, yarnLive)) {
+      for (Map.Entry<String, String> e : src) {
+        String key = e.getKey();
+        if (!setByCode(src, key) || isDaemonOnly(key)) {
+          continue;
+        }
+        String value = src.get(key);
+        if (key.startsWith("dfs.")) {
+          hdfs.put(key, value);
+        } else if (key.startsWith("yarn.")) {
+          yarnSite.put(key, value);
+        } else if (!key.startsWith("mapreduce.") && !key.startsWith("test.")) {
+          core.put(key, value);
+        }
+      }
+    }
+    core.put("fs.defaultFS", fsUri);
+    core.put("hadoop.security.authentication", "simple");
+    // Clients reach DataNodes at the addresses the NameNode reports (127.0.0.1 here).
+    hdfs.put("dfs.client.use.datanode.hostname", "false");
+    write(new File(o.confDir, "core-site.xml"), core);
+    write(new File(o.confDir, "hdfs-site.xml"), hdfs);
+    write(new File(o.confDir, "yarn-site.xml"), yarnSite);
+  }
+
+  static boolean setByCode(Configuration c, String key) {
+    String[] sources = c.getPropertySources(key);
+    if (sources == null) {
+      return false;
+    }
+    for (String s : sources) {
+      if (s.endsWith("-default.xml")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static void write(File file, Map<String, String> props) throws IOException {
+    Configuration out = new Configuration(false);
+    for (Map.Entry<String, String> e : props.entrySet()) {
+      out.set(e.getKey(), e.getValue(), "mini-hadoop");
+    }
+    File tmp = new File(file.getPath() + ".tmp");
+    try (OutputStream os = new FileOutputStream(tmp)) {
+      out.writeXml(os);
+    }
+    Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Exits (running the shutdown hook) when the launching script dies, so no cluster outlives it. */
+  static void watchParent() {
+    ProcessHandle parent = ProcessHandle.current().parent().orElse(null);
+    if (parent == null) {
+      return;
+    }
+    Thread t =
+        new Thread(
+            () -> {
+              while (parent.isAlive()) {
+                try {
+                  Thread.sleep(500);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+              System.err.println("mini-hadoop: launcher " + parent.pid() + " is gone, stopping");
+              System.exit(1);
+            },
+            "mini-hadoop-parent-watch");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  static Options parse(String[] args) {
+    Options o = new Options();
+    List<String> a = new ArrayList<>(List.of(args));
+    for (int i = 0; i < a.size(); i++) {
+      String flag = a.get(i);
+      if (flag.equals("--fixed-ports")) {
+        o.fixedPorts = true;
+        continue;
+      }
+      if (i + 1 >= a.size()) {
+        throw new IllegalArgumentException("mini-hadoop: flag " + flag + " needs a value");
+      }
+      String v = a.get(++i);
+      switch (flag) {
+        case "--conf-dir" -> o.confDir = new File(v).getAbsoluteFile();
+        case "--work-dir" -> o.workDir = new File(v).getAbsoluteFile();
+        case "--nodemanagers" -> o.nodeManagers = positive(flag, v);
+        case "--datanodes" -> o.dataNodes = positive(flag, v);
+        case "--nm-memory" -> o.nmMemoryMb = positive(flag, v);
+        case "--nm-vcores" -> o.nmVcores = positive(flag, v);
+        case "--app-classpath" -> o.appClasspath = v;
+        default -> throw new IllegalArgumentException("mini-hadoop: unknown flag " + flag);
+      }
+    }
+    if (o.confDir == null || o.workDir == null) {
+      throw new IllegalArgumentException("mini-hadoop: --conf-dir and --work-dir are required");
+    }
+    return o;
+  }
+
+  static int positive(String flag, String v) {
+    try {
+      int n = Integer.parseInt(v);
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the error below
+    }
+    throw new IllegalArgumentException("mini-hadoop: " + flag + " needs a positive integer, got '" + v + "'");
+  }
+}
