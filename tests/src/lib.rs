@@ -298,21 +298,27 @@ pub fn java_peer(class: &str, args: &[&str]) -> Output {
 
 /// [`java_peer`] against a given cluster.
 pub fn java_peer_on(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Output {
+    java_peer_command(cluster, class, args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run java for {class}: {e}"))
+}
+
+/// The `java` command that runs a Java peer against `cluster`, to spawn in the background.
+pub fn java_peer_command(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Command {
     let classpath = format!(
         "{}:{}",
         cluster.conf_dir().display(),
         java_peers_classpath()
     );
-    Command::new("java")
-        .args(["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+    let mut cmd = Command::new("java");
+    cmd.args(["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
         .arg("-cp")
         .arg(classpath)
         .arg(class)
         .args(args)
-        .env("HADOOP_CONF_DIR", cluster.conf_dir())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run java for {class}: {e}"))
+        .env("HADOOP_CONF_DIR", cluster.conf_dir());
+    cmd
 }
 
 /// Runs [`java_peer`], panics with its stdout and stderr unless it exits 0, and returns stdout.
@@ -362,6 +368,44 @@ pub fn java_peer_jar(prefix: &str) -> PathBuf {
                 .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".jar"))
         })
         .unwrap_or_else(|| panic!("no jar named {prefix}* on the Java peers' classpath"))
+}
+
+/// An HTTP answer: status code and body parsed as JSON (`Value::Null` when the body is not JSON).
+#[derive(Debug)]
+pub struct JsonReply {
+    pub status: u16,
+    pub json: serde_json::Value,
+    pub body: String,
+}
+
+/// GETs `url` with `Accept: application/json` (e.g. the RM REST API: `rest_get(&format!("{}/ws/v1/cluster/info", h.rm_url()))`).
+/// Runs on a thread of its own, so it works from sync tests and inside async ones alike.
+pub fn rest_get(url: &str) -> Result<JsonReply, String> {
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("tokio runtime: {e}"))?;
+        rt.block_on(async {
+            let reply = reqwest::Client::new()
+                .get(&url)
+                .header("Accept", "application/json")
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await
+                .map_err(|e| format!("GET {url}: {e}"))?;
+            let status = reply.status().as_u16();
+            let body = reply
+                .text()
+                .await
+                .map_err(|e| format!("GET {url}: reading body: {e}"))?;
+            let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+            Ok(JsonReply { status, json, body })
+        })
+    })
+    .join()
+    .map_err(|_| "rest_get: the HTTP thread panicked".to_string())?
 }
 
 /// Reads a Hadoop `*-site.xml` into name → value.
