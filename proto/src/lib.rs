@@ -10,6 +10,18 @@ pub mod common {
     include!(concat!(env!("OUT_DIR"), "/hadoop.common.rs"));
 }
 
+/// Hadoop's `hadoop.yarn` package: YARN records, the RM/NM protocol messages
+/// and the YARN token identifiers.
+pub mod yarn {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.yarn.rs"));
+}
+
+/// Hadoop's `hadoop.hdfs` package: the ClientNamenodeProtocol messages Spindle
+/// calls directly.
+pub mod hdfs {
+    include!(concat!(env!("OUT_DIR"), "/hadoop.hdfs.rs"));
+}
+
 /// Spindle's own services between driver, application master and executors.
 pub mod spindle {
     include!(concat!(env!("OUT_DIR"), "/spindle.rs"));
