@@ -2,7 +2,11 @@
 //! and credentials, YARN ids, the RM REST client, NameNode calls that
 //! hdfs-native does not offer. Spindle never implements a Hadoop server.
 
+pub mod config;
+pub mod credentials;
 pub mod error;
+pub mod ids;
+pub mod rest;
 pub mod token;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1172 @@
+//! The ResourceManager REST client (`/ws/v1/cluster/...`): cluster info and
+//! metrics, nodes, new application, submit, reports, attempts and kill.
+//!
+//! Answers are parsed tolerantly (every field has a default, unknown fields
+//! are ignored; Hadoop 3.5 leaves out empty lists and maps), and come back as
+//! domain types: no JSON leaves this module. An RM `RemoteException` becomes
+//! [`Error::RestRemote`] with Hadoop's exception class. With RM HA the client
+//! tries each RM web address in turn and sticks to the one that answered.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::config::Configuration;
+use crate::credentials::Credentials;
+use crate::error::{Error, Result};
+use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId};
+use crate::token::encode_base64;
+
+// ---------------------------------------------------------------------------
+// Domain types
+// ---------------------------------------------------------------------------
+
+/// YARN's `YarnApplicationState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AppState {
+    New,
+    NewSaving,
+    Submitted,
+    Accepted,
+    Running,
+    Finished,
+    Failed,
+    Killed,
+    /// A state this client does not know (a newer Hadoop).
+    #[serde(other)]
+    Unknown,
+}
+
+impl AppState {
+    /// FINISHED, FAILED or KILLED: the application will not change any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            AppState::Finished | AppState::Failed | AppState::Killed
+        )
+    }
+
+    /// The name YARN uses (`RUNNING`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppState::New => "NEW",
+            AppState::NewSaving => "NEW_SAVING",
+            AppState::Submitted => "SUBMITTED",
+            AppState::Accepted => "ACCEPTED",
+            AppState::Running => "RUNNING",
+            AppState::Finished => "FINISHED",
+            AppState::Failed => "FAILED",
+            AppState::Killed => "KILLED",
+            AppState::Unknown => "UNKNOWN",
+        }
+    }
+}
+
+/// YARN's `FinalApplicationStatus`: what the AM reported when it finished.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FinalStatus {
+    #[default]
+    Undefined,
+    Succeeded,
+    Failed,
+    Killed,
+    Ended,
+    #[serde(other)]
+    Unknown,
+}
+
+fn default_state() -> AppState {
+    AppState::Unknown
+}
+
+/// An application's report (`/ws/v1/cluster/apps/{id}`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AppReport {
+    #[serde(deserialize_with = "de_app_id")]
+    pub id: ApplicationId,
+    pub user: String,
+    pub name: String,
+    pub queue: String,
+    #[serde(default = "default_state")]
+    pub state: AppState,
+    pub final_status: FinalStatus,
+    /// 0 to 100.
+    pub progress: f64,
+    #[serde(rename = "trackingUI")]
+    pub tracking_ui: String,
+    pub tracking_url: Option<String>,
+    pub diagnostics: String,
+    pub cluster_id: i64,
+    pub application_type: String,
+    #[serde(deserialize_with = "de_comma_list")]
+    pub application_tags: Vec<String>,
+    pub priority: i32,
+    pub started_time: i64,
+    pub launch_time: i64,
+    pub finished_time: i64,
+    pub elapsed_time: i64,
+    pub am_container_logs: Option<String>,
+    pub am_host_http_address: Option<String>,
+    #[serde(rename = "amRPCAddress")]
+    pub am_rpc_address: Option<String>,
+    pub master_node_id: Option<String>,
+    #[serde(rename = "allocatedMB")]
+    pub allocated_mb: i64,
+    #[serde(rename = "allocatedVCores")]
+    pub allocated_vcores: i64,
+    pub running_containers: i64,
+    pub memory_seconds: i64,
+    pub vcore_seconds: i64,
+    pub unmanaged_application: bool,
+}
+
+impl Default for AppReport {
+    fn default() -> Self {
+        Self {
+            id: ApplicationId::new(0, 0),
+            user: String::new(),
+            name: String::new(),
+            queue: String::new(),
+            state: AppState::Unknown,
+            final_status: FinalStatus::Undefined,
+            progress: 0.0,
+            tracking_ui: String::new(),
+            tracking_url: None,
+            diagnostics: String::new(),
+            cluster_id: 0,
+            application_type: String::new(),
+            application_tags: Vec::new(),
+            priority: 0,
+            started_time: 0,
+            launch_time: 0,
+            finished_time: 0,
+            elapsed_time: 0,
+            am_container_logs: None,
+            am_host_http_address: None,
+            am_rpc_address: None,
+            master_node_id: None,
+            allocated_mb: 0,
+            allocated_vcores: 0,
+            running_containers: 0,
+            memory_seconds: 0,
+            vcore_seconds: 0,
+            unmanaged_application: false,
+        }
+    }
+}
+
+/// One attempt of an application (`/ws/v1/cluster/apps/{id}/appattempts`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct AppAttempt {
+    /// The attempt number (1, 2, ...).
+    pub id: i32,
+    #[serde(deserialize_with = "de_opt_parse")]
+    pub app_attempt_id: Option<ApplicationAttemptId>,
+    /// `NEW`, `LAUNCHED`, `RUNNING`, `FINISHED`, `FAILED`, `KILLED`, ...
+    pub app_attempt_state: String,
+    pub start_time: i64,
+    pub finished_time: i64,
+    /// The AM container (absent for an unmanaged AM).
+    #[serde(deserialize_with = "de_opt_parse")]
+    pub container_id: Option<ContainerId>,
+    pub node_id: String,
+    pub node_http_address: String,
+    pub logs_link: String,
+    pub diagnostics_info: String,
+}
+
+/// The RM itself (`/ws/v1/cluster/info`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClusterInfo {
+    /// The cluster timestamp (the first part of application ids).
+    pub id: i64,
+    pub started_on: i64,
+    /// `STARTED`, ...
+    pub state: String,
+    /// `ACTIVE` or `STANDBY` under HA (`ACTIVE` without it).
+    pub ha_state: String,
+    pub resource_manager_version: String,
+    pub hadoop_version: String,
+}
+
+/// Cluster-wide counters (`/ws/v1/cluster/metrics`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ClusterMetrics {
+    pub apps_submitted: i64,
+    pub apps_completed: i64,
+    pub apps_pending: i64,
+    pub apps_running: i64,
+    pub apps_failed: i64,
+    pub apps_killed: i64,
+    #[serde(rename = "reservedMB")]
+    pub reserved_mb: i64,
+    #[serde(rename = "availableMB")]
+    pub available_mb: i64,
+    #[serde(rename = "allocatedMB")]
+    pub allocated_mb: i64,
+    #[serde(rename = "totalMB")]
+    pub total_mb: i64,
+    pub reserved_virtual_cores: i64,
+    pub available_virtual_cores: i64,
+    pub allocated_virtual_cores: i64,
+    pub total_virtual_cores: i64,
+    pub containers_allocated: i64,
+    pub containers_reserved: i64,
+    pub containers_pending: i64,
+    pub total_nodes: i64,
+    pub active_nodes: i64,
+    pub lost_nodes: i64,
+    pub unhealthy_nodes: i64,
+    pub decommissioning_nodes: i64,
+    pub decommissioned_nodes: i64,
+    pub rebooted_nodes: i64,
+    pub shutdown_nodes: i64,
+}
+
+/// A NodeManager as the RM sees it (`/ws/v1/cluster/nodes`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// The NodeId, `host:port` of the NM's RPC server.
+    pub id: String,
+    pub rack: String,
+    /// `RUNNING`, `UNHEALTHY`, `LOST`, `DECOMMISSIONED`, ...
+    pub state: String,
+    pub node_host_name: String,
+    /// `host:port` of the NM's web server (container logs).
+    #[serde(rename = "nodeHTTPAddress")]
+    pub node_http_address: String,
+    pub health_report: String,
+    pub last_health_update: i64,
+    pub version: String,
+    pub num_containers: i64,
+    #[serde(rename = "usedMemoryMB")]
+    pub used_memory_mb: i64,
+    #[serde(rename = "availMemoryMB")]
+    pub avail_memory_mb: i64,
+    pub used_virtual_cores: i64,
+    pub available_virtual_cores: i64,
+}
+
+/// Memory and cores, YARN's `Resource`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Resource {
+    #[serde(rename = "memory", default)]
+    pub memory_mb: i64,
+    #[serde(rename = "vCores", default)]
+    pub vcores: i32,
+}
+
+/// A fresh application id and the largest container the cluster grants.
+#[derive(Clone, Debug, Deserialize)]
+pub struct NewApplication {
+    #[serde(rename = "application-id", deserialize_with = "de_app_id")]
+    pub application_id: ApplicationId,
+    #[serde(rename = "maximum-resource-capability", default)]
+    pub maximum_resource_capability: Resource,
+}
+
+/// How YARN treats a localized file (`LocalResourceType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LocalResourceType {
+    /// Copied as is.
+    File,
+    /// Unpacked (zip, tar, jar).
+    Archive,
+    /// Unpacked in part (jar with a pattern).
+    Pattern,
+}
+
+/// Who may share a localized file (`LocalResourceVisibility`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LocalResourceVisibility {
+    Public,
+    Private,
+    Application,
+}
+
+/// A file YARN downloads into the container before starting it. `size` and
+/// `timestamp` must equal the file's length and modification time in the
+/// file system, or the NodeManager refuses it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalResource {
+    /// e.g. `hdfs://nn:8020/user/u/.spindleStaging/<app>/driver`.
+    pub url: String,
+    pub kind: LocalResourceType,
+    pub visibility: LocalResourceVisibility,
+    pub size: i64,
+    pub timestamp: i64,
+    pub pattern: Option<String>,
+}
+
+/// What to run in the AM container: files, environment, command, tokens.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerLaunchSpec {
+    /// By link name in the container's working directory.
+    pub local_resources: BTreeMap<String, LocalResource>,
+    pub environment: BTreeMap<String, String>,
+    /// Joined with spaces into one shell command line (the NodeManager joins
+    /// them so too); `<LOG_DIR>` and `{{VAR}}` are expanded by YARN.
+    pub commands: Vec<String>,
+    /// Data for NodeManager auxiliary services, by service name.
+    pub service_data: BTreeMap<String, Vec<u8>>,
+    /// Tokens and secrets the NodeManager writes to the container's
+    /// `HADOOP_TOKEN_FILE_LOCATION` (the RM adds the AMRMToken).
+    pub credentials: Credentials,
+}
+
+/// Everything the RM needs to start an application (`ApplicationSubmissionContext`).
+#[derive(Clone, Debug)]
+pub struct SubmissionContext {
+    pub application_id: ApplicationId,
+    pub application_name: String,
+    /// `None` lets the RM's placement rules decide (usually `default`).
+    pub queue: Option<String>,
+    pub priority: Option<i32>,
+    pub am_container: ContainerLaunchSpec,
+    /// Of the AM container.
+    pub resource: Resource,
+    pub application_type: String,
+    /// `None` uses the cluster's `yarn.resourcemanager.am.max-attempts`.
+    pub max_app_attempts: Option<i32>,
+    pub unmanaged_am: bool,
+    pub keep_containers_across_application_attempts: bool,
+    pub application_tags: Vec<String>,
+    /// Failures older than this do not count against `max_app_attempts`.
+    pub attempt_failures_validity_interval_ms: Option<i64>,
+}
+
+impl SubmissionContext {
+    /// A context with the given id, name and AM resource; everything else default.
+    pub fn new(application_id: ApplicationId, name: impl Into<String>, resource: Resource) -> Self {
+        Self {
+            application_id,
+            application_name: name.into(),
+            queue: None,
+            priority: None,
+            am_container: ContainerLaunchSpec::default(),
+            resource,
+            application_type: "SPINDLE".into(),
+            max_app_attempts: None,
+            unmanaged_am: false,
+            keep_containers_across_application_attempts: false,
+            application_tags: Vec::new(),
+            attempt_failures_validity_interval_ms: None,
+        }
+    }
+}
+
+/// Filters of `/ws/v1/cluster/apps`; empty fields are not sent.
+#[derive(Clone, Debug, Default)]
+pub struct AppsFilter {
+    pub states: Vec<AppState>,
+    pub user: Option<String>,
+    pub queue: Option<String>,
+    pub limit: Option<u32>,
+    pub application_types: Vec<String>,
+    pub application_tags: Vec<String>,
+    pub started_time_begin: Option<i64>,
+    pub started_time_end: Option<i64>,
+}
+
+impl AppsFilter {
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        let join = |v: &[String]| v.join(",");
+        if !self.states.is_empty() {
+            let states: Vec<String> = self.states.iter().map(|s| s.as_str().to_string()).collect();
+            q.push(("states", join(&states)));
+        }
+        if let Some(u) = &self.user {
+            q.push(("user", u.clone()));
+        }
+        if let Some(queue) = &self.queue {
+            q.push(("queue", queue.clone()));
+        }
+        if let Some(l) = self.limit {
+            q.push(("limit", l.to_string()));
+        }
+        if !self.application_types.is_empty() {
+            q.push(("applicationTypes", join(&self.application_types)));
+        }
+        if !self.application_tags.is_empty() {
+            q.push(("applicationTags", join(&self.application_tags)));
+        }
+        if let Some(t) = self.started_time_begin {
+            q.push(("startedTimeBegin", t.to_string()));
+        }
+        if let Some(t) = self.started_time_end {
+            q.push(("startedTimeEnd", t.to_string()));
+        }
+        q
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Wire shapes (private): Hadoop's JSON wrappers and the submission body
+// ---------------------------------------------------------------------------
+
+fn de_app_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<ApplicationId, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse().map_err(serde::de::Error::custom)
+}
+
+/// An optional id: missing, null, empty or Hadoop's `"null"` is `None`.
+fn de_opt_parse<'de, D, T>(d: D) -> std::result::Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr<Err = Error>,
+{
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.is_empty() || s == "null" => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+fn de_comma_list<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Vec<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect())
+}
+
+/// `{"key": {"item": [...]}}` where the inner object may be missing, null or
+/// empty (Hadoop 3.5 writes `{"apps":{}}` for no applications), and a single
+/// item may come as an object instead of a list.
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct Listing<T> {
+    #[serde(default, alias = "app", alias = "node", alias = "appAttempt")]
+    items: OneOrMany<T>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(untagged, bound = "T: DeserializeOwned")]
+enum OneOrMany<T> {
+    Many(Vec<T>),
+    One(T),
+    #[default]
+    None,
+}
+
+impl<T> OneOrMany<T> {
+    fn into_vec(self) -> Vec<T> {
+        match self {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(t) => vec![t],
+            OneOrMany::None => Vec::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct AppsWrapper<T> {
+    #[serde(default)]
+    apps: Option<Listing<T>>,
+}
+
+#[derive(Deserialize)]
+struct NodesWrapper {
+    #[serde(default)]
+    nodes: Option<Listing<NodeInfo>>,
+}
+
+#[derive(Deserialize)]
+struct AttemptsWrapper {
+    #[serde(default, rename = "appAttempts")]
+    app_attempts: Option<Listing<AppAttempt>>,
+}
+
+#[derive(Deserialize)]
+struct AppWrapper {
+    app: AppReport,
+}
+
+#[derive(Deserialize)]
+struct ClusterInfoWrapper {
+    #[serde(rename = "clusterInfo")]
+    cluster_info: ClusterInfo,
+}
+
+#[derive(Deserialize)]
+struct ClusterMetricsWrapper {
+    #[serde(rename = "clusterMetrics")]
+    cluster_metrics: ClusterMetrics,
+}
+
+#[derive(Deserialize, Serialize)]
+struct StateBody {
+    #[serde(default = "default_state")]
+    state: AppState,
+}
+
+#[derive(Deserialize)]
+struct RemoteExceptionWrapper {
+    #[serde(rename = "RemoteException")]
+    remote: RemoteExceptionBody,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct RemoteExceptionBody {
+    exception: String,
+    message: String,
+    java_class_name: String,
+}
+
+/// Hadoop's JSON map: `{"entry": [{"key": k, "value": v}, ...]}`.
+#[derive(Serialize)]
+struct EntryMap<V: Serialize> {
+    entry: Vec<Entry<V>>,
+}
+
+#[derive(Serialize)]
+struct Entry<V: Serialize> {
+    key: String,
+    value: V,
+}
+
+impl<V: Serialize> EntryMap<V> {
+    fn of<'a, I, K>(iter: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String> + 'a,
+    {
+        Self {
+            entry: iter
+                .into_iter()
+                .map(|(key, value)| Entry {
+                    key: key.into(),
+                    value,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LocalResourceJson<'a> {
+    resource: &'a str,
+    #[serde(rename = "type")]
+    kind: LocalResourceType,
+    visibility: LocalResourceVisibility,
+    size: i64,
+    timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct CommandsJson {
+    command: String,
+}
+
+#[derive(Serialize)]
+struct CredentialsJson {
+    tokens: EntryMap<String>,
+    secrets: EntryMap<String>,
+}
+
+#[derive(Serialize)]
+struct ContainerSpecJson<'a> {
+    #[serde(rename = "local-resources")]
+    local_resources: EntryMap<LocalResourceJson<'a>>,
+    environment: EntryMap<&'a str>,
+    commands: CommandsJson,
+    #[serde(rename = "service-data")]
+    service_data: EntryMap<String>,
+    credentials: CredentialsJson,
+}
+
+#[derive(Serialize)]
+struct TagsJson<'a> {
+    tag: &'a [String],
+}
+
+#[derive(Serialize)]
+struct SubmissionJson<'a> {
+    #[serde(rename = "application-id")]
+    application_id: String,
+    #[serde(rename = "application-name")]
+    application_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    priority: Option<i32>,
+    #[serde(rename = "am-container-spec")]
+    am_container_spec: ContainerSpecJson<'a>,
+    #[serde(rename = "unmanaged-AM")]
+    unmanaged_am: bool,
+    #[serde(rename = "max-app-attempts", skip_serializing_if = "Option::is_none")]
+    max_app_attempts: Option<i32>,
+    resource: Resource,
+    #[serde(rename = "application-type")]
+    application_type: &'a str,
+    #[serde(rename = "keep-containers-across-application-attempts")]
+    keep_containers: bool,
+    #[serde(rename = "application-tags")]
+    application_tags: TagsJson<'a>,
+    #[serde(
+        rename = "attempt-failures-validity-interval",
+        skip_serializing_if = "Option::is_none"
+    )]
+    attempt_failures_validity_interval: Option<i64>,
+}
+
+impl SubmissionContext {
+    /// The JSON body of `POST /ws/v1/cluster/apps`, with the field names of
+    /// Hadoop's `ApplicationSubmissionContextInfo` and friends: tokens as
+    /// `Token.encodeToUrlString`, secrets and service data as base64.
+    fn to_json(&self) -> String {
+        let spec = &self.am_container;
+        let body = SubmissionJson {
+            application_id: self.application_id.to_string(),
+            application_name: &self.application_name,
+            queue: self.queue.as_deref(),
+            priority: self.priority,
+            am_container_spec: ContainerSpecJson {
+                local_resources: EntryMap::of(spec.local_resources.iter().map(|(name, r)| {
+                    (
+                        name.as_str(),
+                        LocalResourceJson {
+                            resource: &r.url,
+                            kind: r.kind,
+                            visibility: r.visibility,
+                            size: r.size,
+                            timestamp: r.timestamp,
+                            pattern: r.pattern.as_deref(),
+                        },
+                    )
+                })),
+                environment: EntryMap::of(
+                    spec.environment
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                ),
+                commands: CommandsJson {
+                    command: spec.commands.join(" "),
+                },
+                service_data: EntryMap::of(
+                    spec.service_data
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), encode_base64(v))),
+                ),
+                credentials: CredentialsJson {
+                    tokens: EntryMap::of(
+                        spec.credentials
+                            .tokens()
+                            .map(|(a, t)| (a, t.encode_url_string())),
+                    ),
+                    secrets: EntryMap::of(
+                        spec.credentials
+                            .secrets()
+                            .map(|(a, s)| (a, encode_base64(s))),
+                    ),
+                },
+            },
+            unmanaged_am: self.unmanaged_am,
+            max_app_attempts: self.max_app_attempts,
+            resource: self.resource,
+            application_type: &self.application_type,
+            keep_containers: self.keep_containers_across_application_attempts,
+            application_tags: TagsJson {
+                tag: &self.application_tags,
+            },
+            attempt_failures_validity_interval: self.attempt_failures_validity_interval_ms,
+        };
+        serde_json::to_string(&body).expect("the submission body always serializes")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The client
+// ---------------------------------------------------------------------------
+
+/// How long a kill may take before [`RmRestClient::kill`] gives up waiting.
+const KILL_WAIT: Duration = Duration::from_secs(60);
+
+/// A client of the RM REST API. Cheap to clone? No: share it by reference;
+/// it holds a connection pool.
+#[derive(Debug)]
+pub struct RmRestClient {
+    http: reqwest::Client,
+    /// RM web base URLs (`http://host:port`), in failover order.
+    bases: Vec<String>,
+    /// The base that answered last.
+    active: AtomicUsize,
+    /// `user.name` for simple authentication; `None` acts as `dr.who`.
+    user: Option<String>,
+}
+
+impl RmRestClient {
+    /// A client for the given RM web addresses (`http://host:port`, or
+    /// `host:port`, taken as http), tried in order on connection failures.
+    pub fn new(bases: Vec<String>, user: Option<String>) -> Result<Self> {
+        Self::with_timeouts(bases, user, Duration::from_secs(5), Duration::from_secs(60))
+    }
+
+    /// [`Self::new`] with explicit connect and whole-request timeouts.
+    pub fn with_timeouts(
+        bases: Vec<String>,
+        user: Option<String>,
+        connect: Duration,
+        request: Duration,
+    ) -> Result<Self> {
+        if bases.is_empty() {
+            return Err(Error::Rest {
+                url: "(none)".into(),
+                reason: "no ResourceManager web address given".into(),
+            });
+        }
+        let bases = bases
+            .into_iter()
+            .map(|b| {
+                let b = b.trim_end_matches('/');
+                if b.contains("://") {
+                    b.to_string()
+                } else {
+                    format!("http://{b}")
+                }
+            })
+            .collect();
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect)
+            .timeout(request)
+            .build()
+            .map_err(|e| Error::Rest {
+                url: "(client)".into(),
+                reason: format!("cannot build the HTTP client: {e}"),
+            })?;
+        Ok(Self {
+            http,
+            bases,
+            active: AtomicUsize::new(0),
+            user,
+        })
+    }
+
+    /// A client for the RM (or RMs, with HA) named by a Hadoop configuration.
+    pub fn from_config(conf: &Configuration, user: Option<String>) -> Result<Self> {
+        Self::new(conf.rm_web_urls()?, user)
+    }
+
+    /// The RM web addresses, in failover order.
+    pub fn bases(&self) -> &[String] {
+        &self.bases
+    }
+
+    /// The RM web address that answered last.
+    pub fn active_base(&self) -> &str {
+        &self.bases[self.active.load(Ordering::Relaxed) % self.bases.len()]
+    }
+
+    /// Sends one request, failing over to the next RM on connection errors
+    /// (not on HTTP errors: an RM that answers is authoritative). Returns the
+    /// status and the body of a 2xx answer; other statuses become errors.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<String>,
+    ) -> Result<(StatusCode, String)> {
+        let start = self.active.load(Ordering::Relaxed);
+        let mut failures = Vec::new();
+        for i in 0..self.bases.len() {
+            let idx = (start + i) % self.bases.len();
+            let url = format!("{}{}", self.bases[idx], path);
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header(reqwest::header::ACCEPT, "application/json");
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            if let Some(user) = &self.user {
+                q.push(("user.name", user.clone()));
+            }
+            if !q.is_empty() {
+                req = req.query(&q);
+            }
+            if let Some(b) = &body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.clone());
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) if e.is_connect() || (e.is_timeout() && !e.is_body()) => {
+                    failures.push(format!("{url}: {}", error_chain(&e)));
+                    continue;
+                }
+                Err(e) => {
+                    return Err(Error::Rest {
+                        url,
+                        reason: error_chain(&e),
+                    });
+                }
+            };
+            self.active.store(idx, Ordering::Relaxed);
+            let status = resp.status();
+            let text = resp.text().await.map_err(|e| Error::Rest {
+                url: url.clone(),
+                reason: format!("reading the answer: {}", error_chain(&e)),
+            })?;
+            if status.is_success() {
+                return Ok((status, text));
+            }
+            return Err(remote_error(&url, status, &text));
+        }
+        Err(Error::Rest {
+            url: self.bases.join(", "),
+            reason: format!("no ResourceManager reachable: {}", failures.join("; ")),
+        })
+    }
+
+    async fn get_json<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T> {
+        let (_, text) = self.call(Method::GET, path, query, None).await?;
+        self.parse(path, &text)
+    }
+
+    fn parse<T: DeserializeOwned>(&self, path: &str, text: &str) -> Result<T> {
+        serde_json::from_str(text).map_err(|e| Error::Rest {
+            url: format!("{}{}", self.active_base(), path),
+            reason: format!("unexpected answer ({e}): {}", snippet(text)),
+        })
+    }
+
+    /// `GET /ws/v1/cluster/info`.
+    pub async fn cluster_info(&self) -> Result<ClusterInfo> {
+        let w: ClusterInfoWrapper = self.get_json("/ws/v1/cluster/info", &[]).await?;
+        Ok(w.cluster_info)
+    }
+
+    /// `GET /ws/v1/cluster/metrics`.
+    pub async fn cluster_metrics(&self) -> Result<ClusterMetrics> {
+        let w: ClusterMetricsWrapper = self.get_json("/ws/v1/cluster/metrics", &[]).await?;
+        Ok(w.cluster_metrics)
+    }
+
+    /// `GET /ws/v1/cluster/nodes` (the RM's default: nodes in any usable state).
+    pub async fn nodes(&self) -> Result<Vec<NodeInfo>> {
+        let w: NodesWrapper = self.get_json("/ws/v1/cluster/nodes", &[]).await?;
+        Ok(w.nodes.map(|l| l.items.into_vec()).unwrap_or_default())
+    }
+
+    /// `POST /ws/v1/cluster/apps/new-application`: reserves an application id.
+    pub async fn new_application(&self) -> Result<NewApplication> {
+        let path = "/ws/v1/cluster/apps/new-application";
+        let (_, text) = self.call(Method::POST, path, &[], None).await?;
+        self.parse(path, &text)
+    }
+
+    /// `POST /ws/v1/cluster/apps`: the RM answers 202 Accepted once it has
+    /// taken the application; rejections come back as [`Error::RestRemote`].
+    pub async fn submit(&self, ctx: &SubmissionContext) -> Result<()> {
+        let path = "/ws/v1/cluster/apps";
+        let (status, _) = self
+            .call(Method::POST, path, &[], Some(ctx.to_json()))
+            .await?;
+        if status != StatusCode::ACCEPTED {
+            return Err(Error::Rest {
+                url: format!("{}{}", self.active_base(), path),
+                reason: format!("submission answered {status}, expected 202 Accepted"),
+            });
+        }
+        Ok(())
+    }
+
+    /// `GET /ws/v1/cluster/apps/{id}`.
+    pub async fn app(&self, id: ApplicationId) -> Result<AppReport> {
+        let w: AppWrapper = self
+            .get_json(&format!("/ws/v1/cluster/apps/{id}"), &[])
+            .await?;
+        Ok(w.app)
+    }
+
+    /// `GET /ws/v1/cluster/apps` with filters.
+    pub async fn apps(&self, filter: &AppsFilter) -> Result<Vec<AppReport>> {
+        let w: AppsWrapper<AppReport> = self
+            .get_json("/ws/v1/cluster/apps", &filter.query())
+            .await?;
+        Ok(w.apps.map(|l| l.items.into_vec()).unwrap_or_default())
+    }
+
+    /// `GET /ws/v1/cluster/apps/{id}/appattempts`.
+    pub async fn attempts(&self, id: ApplicationId) -> Result<Vec<AppAttempt>> {
+        let w: AttemptsWrapper = self
+            .get_json(&format!("/ws/v1/cluster/apps/{id}/appattempts"), &[])
+            .await?;
+        Ok(w.app_attempts
+            .map(|l| l.items.into_vec())
+            .unwrap_or_default())
+    }
+
+    /// `GET /ws/v1/cluster/apps/{id}/state`.
+    pub async fn app_state(&self, id: ApplicationId) -> Result<AppState> {
+        let w: StateBody = self
+            .get_json(&format!("/ws/v1/cluster/apps/{id}/state"), &[])
+            .await?;
+        Ok(w.state)
+    }
+
+    /// `PUT /ws/v1/cluster/apps/{id}/state` to `KILLED`, then waits (up to a
+    /// minute) until the application is in a final state, which it returns:
+    /// `KILLED`, or `FINISHED`/`FAILED` if it ended first.
+    pub async fn kill(&self, id: ApplicationId) -> Result<AppState> {
+        let path = format!("/ws/v1/cluster/apps/{id}/state");
+        let body = serde_json::to_string(&StateBody {
+            state: AppState::Killed,
+        })
+        .expect("state serializes");
+        let (_, text) = self.call(Method::PUT, &path, &[], Some(body)).await?;
+        let mut state = self.parse::<StateBody>(&path, &text)?.state;
+        let deadline = tokio::time::Instant::now() + KILL_WAIT;
+        while !state.is_final() {
+            if tokio::time::Instant::now() > deadline {
+                return Err(Error::Rest {
+                    url: format!("{}{}", self.active_base(), path),
+                    reason: format!(
+                        "{id} still {} after {}s",
+                        state.as_str(),
+                        KILL_WAIT.as_secs()
+                    ),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            state = self.app_state(id).await?;
+        }
+        Ok(state)
+    }
+}
+
+/// A non-2xx answer as an error: Hadoop's `RemoteException` when the body is
+/// one, else the status and the start of the body.
+fn remote_error(url: &str, status: StatusCode, text: &str) -> Error {
+    match serde_json::from_str::<RemoteExceptionWrapper>(text) {
+        Ok(w) => Error::RestRemote {
+            url: url.to_string(),
+            status: status.as_u16(),
+            exception: w.remote.exception,
+            message: first_line(&w.remote.message),
+            java_class_name: w.remote.java_class_name,
+        },
+        Err(_) => Error::Rest {
+            url: url.to_string(),
+            reason: format!("HTTP {status}: {}", snippet(text)),
+        },
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").trim().to_string()
+}
+
+/// The first 200 characters of a body, on one line.
+fn snippet(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut s: String = one_line.chars().take(200).collect();
+    if one_line.chars().count() > 200 {
+        s.push('…');
+    }
+    if s.is_empty() {
+        "(empty body)".into()
+    } else {
+        s
+    }
+}
+
+/// reqwest's error with its causes (the cause says "connection refused").
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        let cs = c.to_string();
+        if !s.contains(&cs) {
+            s.push_str(": ");
+            s.push_str(&cs);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::token::Token;
+
+    #[test]
+    fn submission_json_has_hadoops_field_names() {
+        let mut ctx = SubmissionContext::new(
+            "application_1_0007".parse().unwrap(),
+            "wordcount",
+            Resource {
+                memory_mb: 512,
+                vcores: 1,
+            },
+        );
+        ctx.queue = Some("default".into());
+        ctx.max_app_attempts = Some(1);
+        ctx.application_tags = vec!["a".into(), "b".into()];
+        let spec = &mut ctx.am_container;
+        spec.local_resources.insert(
+            "driver".into(),
+            LocalResource {
+                url: "hdfs://nn:8020/x/driver".into(),
+                kind: LocalResourceType::File,
+                visibility: LocalResourceVisibility::Application,
+                size: 10,
+                timestamp: 20,
+                pattern: None,
+            },
+        );
+        spec.environment.insert("ROLE".into(), "am".into());
+        spec.commands = vec!["./driver".into(), "1><LOG_DIR>/stdout".into()];
+        spec.service_data.insert("svc".into(), b"hi".to_vec());
+        spec.credentials.add_token(
+            "alias1",
+            Token {
+                identifier: b"abc".to_vec(),
+                password: b"pw".to_vec(),
+                kind: "TEST_KIND".into(),
+                service: "127.0.0.1:1234".into(),
+            },
+        );
+        spec.credentials
+            .add_secret("sparkCookie", b"secret".to_vec());
+        let v: serde_json::Value = serde_json::from_str(&ctx.to_json()).unwrap();
+        let expected = serde_json::json!({
+            "application-id": "application_1_0007",
+            "application-name": "wordcount",
+            "queue": "default",
+            "am-container-spec": {
+                "local-resources": {"entry": [{"key": "driver", "value": {
+                    "resource": "hdfs://nn:8020/x/driver", "type": "FILE",
+                    "visibility": "APPLICATION", "size": 10, "timestamp": 20}}]},
+                "environment": {"entry": [{"key": "ROLE", "value": "am"}]},
+                "commands": {"command": "./driver 1><LOG_DIR>/stdout"},
+                "service-data": {"entry": [{"key": "svc", "value": "aGk="}]},
+                "credentials": {
+                    "tokens": {"entry": [{"key": "alias1", "value": "A2FiYwJwdwlURVNUX0tJTkQOMTI3LjAuMC4xOjEyMzQ"}]},
+                    "secrets": {"entry": [{"key": "sparkCookie", "value": "c2VjcmV0"}]}
+                }
+            },
+            "unmanaged-AM": false,
+            "max-app-attempts": 1,
+            "resource": {"memory": 512, "vCores": 1},
+            "application-type": "SPINDLE",
+            "keep-containers-across-application-attempts": false,
+            "application-tags": {"tag": ["a", "b"]}
+        });
+        assert_eq!(v, expected);
+    }
+
+    #[test]
+    fn parses_hadoop_35_shapes_tolerantly() {
+        let empty: AppsWrapper<AppReport> = serde_json::from_str(r#"{"apps":{}}"#).unwrap();
+        assert!(empty.apps.unwrap().items.into_vec().is_empty());
+        let null: AppsWrapper<AppReport> = serde_json::from_str(r#"{"apps":null}"#).unwrap();
+        assert!(null.apps.is_none());
+        let one: NodesWrapper = serde_json::from_str(
+            r#"{"nodes":{"node":{"id":"h:1","state":"RUNNING","nodeHTTPAddress":"h:2"}}}"#,
+        )
+        .unwrap();
+        let nodes = one.nodes.unwrap().items.into_vec();
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].node_http_address, "h:2");
+        let app: AppWrapper = serde_json::from_str(
+            r#"{"app":{"id":"application_5_0002","state":"SOMETHING_NEW","finalStatus":"SUCCEEDED",
+                "applicationTags":"t1,t2","trackingUI":"History","amRPCAddress":"h:3","extra":{"x":1}}}"#,
+        )
+        .unwrap();
+        assert_eq!(app.app.id, ApplicationId::new(5, 2));
+        assert_eq!(app.app.state, AppState::Unknown);
+        assert_eq!(app.app.final_status, FinalStatus::Succeeded);
+        assert_eq!(app.app.application_tags, vec!["t1", "t2"]);
+        assert_eq!(app.app.am_rpc_address.as_deref(), Some("h:3"));
+        let attempts: AttemptsWrapper = serde_json::from_str(
+            r#"{"appAttempts":{"appAttempt":[{"id":1,"containerId":"container_5_0002_01_000001",
+                "appAttemptId":"appattempt_5_0002_000001","appAttemptState":"LAUNCHED","exportPorts":"null"}]}}"#,
+        )
+        .unwrap();
+        let a = &attempts.app_attempts.unwrap().items.into_vec()[0];
+        assert_eq!(a.container_id.unwrap().sequence(), 1);
+        assert_eq!(a.app_attempt_id.unwrap().attempt_id, 1);
+    }
+
+    #[test]
+    fn remote_exception_becomes_a_typed_error() {
+        let body = r#"{"RemoteException":{"exception":"NotFoundException","message":"app with id: application_1_0001 not found","javaClassName":"org.apache.hadoop.yarn.webapp.NotFoundException"}}"#;
+        match remote_error("http://rm/x", StatusCode::NOT_FOUND, body) {
+            Error::RestRemote {
+                status,
+                exception,
+                java_class_name,
+                message,
+                ..
+            } => {
+                assert_eq!(status, 404);
+                assert_eq!(exception, "NotFoundException");
+                assert_eq!(
+                    java_class_name,
+                    "org.apache.hadoop.yarn.webapp.NotFoundException"
+                );
+                assert!(message.contains("not found"));
+            }
+            e => panic!("{e}"),
+        }
+        let e = remote_error(
+            "http://rm/x",
+            StatusCode::BAD_GATEWAY,
+            "<html>\n<b>oops</b></html>",
+        )
+        .to_string();
+        assert!(
+            e.contains("502") && e.contains("<b>oops</b>") && !e.contains('\n'),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_rms_are_named_in_one_error() {
+        // Two closed ports on loopback: both are tried, both named.
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (pa, pb) = (
+            a.local_addr().unwrap().port(),
+            b.local_addr().unwrap().port(),
+        );
+        drop((a, b));
+        let client = RmRestClient::new(
+            vec![format!("127.0.0.1:{pa}"), format!("http://127.0.0.1:{pb}/")],
+            None,
+        )
+        .unwrap();
+        let e = client.cluster_info().await.unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("127.0.0.1:{pa}")) && e.contains(&format!("127.0.0.1:{pb}")),
+            "{e}"
+        );
+        assert!(e.contains("no ResourceManager reachable"), "{e}");
+    }
+}
