@@ -34,6 +34,59 @@ pub enum Error {
         message: String,
         java_class_name: String,
     },
+    // --- Hadoop IPC (wire-rpc) ---
+    /// No TCP connection could be opened, after the configured retries.
+    #[error("cannot connect to {address}: {reason}")]
+    Connect { address: String, reason: String },
+    /// The RPC connection broke, or the server broke the protocol.
+    #[error("RPC with {address}: {reason}")]
+    Rpc { address: String, reason: String },
+    /// A call (or a connection handshake) got no answer in time.
+    #[error("RPC {method} to {address}: no answer within {timeout_ms} ms")]
+    Timeout {
+        address: String,
+        method: String,
+        timeout_ms: u64,
+    },
+    /// The server ran the call and it threw: Hadoop's `RemoteException`, with
+    /// the Java exception class and the first line of its message.
+    #[error("{address} {method}: {class}: {message}")]
+    Remote {
+        address: String,
+        method: String,
+        class: String,
+        message: String,
+    },
+    /// The server refused our credentials (SASL), or we could not agree on
+    /// an authentication method.
+    #[error("authentication to {address} refused: {reason}")]
+    Auth { address: String, reason: String },
+}
+
+impl Error {
+    /// The Java exception class when the server threw one (`Remote`).
+    pub fn remote_class(&self) -> Option<&str> {
+        match self {
+            Error::Remote { class, .. } => Some(class),
+            _ => None,
+        }
+    }
+}
+
+/// The first line of a Java exception text, without a leading `class: `
+/// (servers send `stringifyException` output: class, message, stack trace).
+pub(crate) fn first_line(text: &str, class: &str) -> String {
+    let line = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    let line = line
+        .strip_prefix(class)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .map(str::trim)
+        .unwrap_or(line);
+    line.to_string()
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -6,8 +6,13 @@ pub mod config;
 pub mod credentials;
 pub mod error;
 pub mod ids;
+pub mod ipc;
+pub mod namenode;
 pub mod rest;
+pub mod sasl;
 pub mod token;
+pub mod user;
+pub mod yarn_rpc;
 
 pub use error::{Error, Result};
 pub use token::Token;

@@ -1,0 +1,208 @@
+//! Hadoop IPC (RPC v9) client: framing in [`frame`], one multiplexed
+//! connection in [`connection`], and [`RpcClient`], which adds reconnection and
+//! failover across a list of addresses (ResourceManager HA). The protocol
+//! clients (`yarn_rpc`, `namenode`) are thin typed layers over `RpcClient`.
+
+pub mod connection;
+pub mod frame;
+
+use std::time::Duration;
+
+use prost::Message;
+
+pub use connection::Connection;
+
+use crate::{Error, Result, Token};
+
+/// How a connection authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    /// Simple auth: the server trusts the user name we send.
+    Simple { user: String },
+    /// A token (AMRM, NM, delegation) proved with SASL DIGEST-MD5.
+    Token(Token),
+}
+
+impl Auth {
+    /// Simple auth as the current user (`$HADOOP_USER_NAME` or the OS user).
+    pub fn simple() -> Self {
+        Auth::Simple {
+            user: crate::user::current_user(),
+        }
+    }
+}
+
+/// Timeouts and limits of the IPC client. The defaults fail in seconds where
+/// Hadoop's Java client would retry for minutes.
+#[derive(Clone, Debug)]
+pub struct IpcConfig {
+    /// Per TCP connect attempt.
+    pub connect_timeout: Duration,
+    /// Retries after the first failed connect attempt, per address.
+    pub connect_retries: u32,
+    /// First pause between connect attempts; doubles, capped at 2 s.
+    pub connect_backoff: Duration,
+    /// How long one call (and the connection handshake) may take.
+    pub call_timeout: Duration,
+    /// Interval of keep-alive pings on an open connection.
+    pub ping_interval: Duration,
+    /// Largest frame accepted from a server (`ipc.maximum.response.length`).
+    pub max_frame: usize,
+}
+
+impl Default for IpcConfig {
+    fn default() -> Self {
+        IpcConfig {
+            connect_timeout: Duration::from_secs(2),
+            connect_retries: 3,
+            connect_backoff: Duration::from_millis(200),
+            call_timeout: Duration::from_secs(60),
+            ping_interval: Duration::from_secs(30),
+            max_frame: frame::DEFAULT_MAX_FRAME,
+        }
+    }
+}
+
+/// Java's `StandbyException`: the server is an HA standby, try the next one.
+const STANDBY_EXCEPTION: &str = "org.apache.hadoop.ipc.StandbyException";
+
+/// A client for one protocol on one logical server, which may be several
+/// addresses (HA). It connects lazily, reconnects when the server closed an
+/// idle connection, and fails over to the next address when one is
+/// unreachable or answers as standby.
+pub struct RpcClient {
+    addresses: Vec<String>,
+    protocol: String,
+    /// Used for new connections; a rolled-over token replaces it.
+    auth: std::sync::Mutex<Auth>,
+    config: IpcConfig,
+    /// The open connection and the index of its address.
+    current: tokio::sync::Mutex<Option<(usize, Connection)>>,
+    /// Where the next connection attempt starts (the last good address).
+    preferred: std::sync::atomic::AtomicUsize,
+}
+
+impl std::fmt::Debug for RpcClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcClient")
+            .field("addresses", &self.addresses)
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RpcClient {
+    /// A client of `protocol` (Hadoop's protocol name, e.g.
+    /// `org.apache.hadoop.yarn.api.ApplicationClientProtocolPB`) at one or
+    /// more `host:port` addresses, tried in order.
+    pub fn new(addresses: Vec<String>, protocol: &str, auth: Auth, config: IpcConfig) -> Self {
+        RpcClient {
+            addresses,
+            protocol: protocol.to_string(),
+            auth: std::sync::Mutex::new(auth),
+            config,
+            current: tokio::sync::Mutex::new(None),
+            preferred: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// The addresses this client may use, in failover order.
+    pub fn addresses(&self) -> &[String] {
+        &self.addresses
+    }
+
+    /// Replaces the credentials used for connections opened from now on
+    /// (e.g. a rolled-over AMRM token); the open connection stays.
+    pub fn set_auth(&self, auth: Auth) {
+        if let Ok(mut a) = self.auth.lock() {
+            *a = auth;
+        }
+    }
+
+    /// Calls `method` with `request`, connecting or failing over as needed.
+    pub async fn call<Q: Message, R: Message + Default>(
+        &self,
+        method: &str,
+        request: &Q,
+    ) -> Result<R> {
+        let mut standby_seen = 0;
+        loop {
+            let (index, conn) = self.connection().await?;
+            match conn.call(method, request).await {
+                Err(Error::Remote { ref class, .. })
+                    if class == STANDBY_EXCEPTION && standby_seen + 1 < self.addresses.len() =>
+                {
+                    // A standby did not run the call: safe to try the next one.
+                    standby_seen += 1;
+                    self.drop_connection(index).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The open connection, or a new one to the first address that answers.
+    async fn connection(&self) -> Result<(usize, Connection)> {
+        let mut current = self.current.lock().await;
+        if let Some((i, c)) = current.as_ref()
+            && c.closed_reason().is_none()
+        {
+            return Ok((*i, c.clone()));
+        }
+        if self.addresses.is_empty() {
+            return Err(Error::Connect {
+                address: "(none)".into(),
+                reason: format!("no address configured for {}", self.protocol),
+            });
+        }
+        // Start at the address that last worked; a connection to it that the
+        // server closed (idle) is simply reopened first.
+        let start = self.preferred.load(std::sync::atomic::Ordering::Relaxed);
+        let auth = self
+            .auth
+            .lock()
+            .map(|a| a.clone())
+            .map_err(|_| Error::Connect {
+                address: self.addresses.join(","),
+                reason: "credentials lock poisoned".into(),
+            })?;
+        let mut errors = Vec::new();
+        for k in 0..self.addresses.len() {
+            let i = (start + k) % self.addresses.len();
+            match Connection::open(&self.addresses[i], &self.protocol, &auth, &self.config).await {
+                Ok(c) => {
+                    self.preferred
+                        .store(i, std::sync::atomic::Ordering::Relaxed);
+                    *current = Some((i, c.clone()));
+                    return Ok((i, c));
+                }
+                // Authentication problems are not fixed by another address.
+                Err(e @ Error::Auth { .. }) => return Err(e),
+                Err(e) => errors.push(e),
+            }
+        }
+        if errors.len() == 1 {
+            return Err(errors.remove(0));
+        }
+        Err(Error::Connect {
+            address: self.addresses.join(","),
+            reason: errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+    }
+
+    /// Forgets the connection to `index` and starts the next attempt at the
+    /// address after it.
+    async fn drop_connection(&self, index: usize) {
+        let mut current = self.current.lock().await;
+        if current.as_ref().is_some_and(|(i, _)| *i == index) {
+            *current = None;
+        }
+        let next = (index + 1) % self.addresses.len().max(1);
+        self.preferred
+            .store(next, std::sync::atomic::Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,234 @@
+//! The NameNode calls Spindle needs that hdfs-native does not offer: block
+//! locations with their hosts (for locality), server defaults, file status,
+//! and HDFS delegation tokens (get, renew, cancel) for containers.
+
+use spindle_proto::common as pc;
+use spindle_proto::hdfs as pb;
+
+use crate::ipc::{Auth, IpcConfig, RpcClient};
+use crate::yarn_rpc::{token_from_proto, token_to_proto};
+use crate::{Error, Result, Token};
+
+/// Hadoop's protocol name for ClientNamenodeProtocol (the Java interface).
+pub const CLIENT_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
+
+/// One block of a file and the DataNodes holding it, as Java's
+/// `FileSystem.getFileBlockLocations` reports them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockLocation {
+    /// Offset of the block in the file.
+    pub offset: u64,
+    pub length: u64,
+    /// DataNode host names, in the NameNode's order (closest first).
+    pub hosts: Vec<String>,
+    /// DataNode transfer addresses, `ip:port`.
+    pub names: Vec<String>,
+    /// DataNode network locations (racks), e.g. `/default-rack`.
+    pub racks: Vec<String>,
+    pub block_id: u64,
+    pub corrupt: bool,
+}
+
+/// A file's blocks in a requested range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockLocations {
+    pub file_length: u64,
+    pub under_construction: bool,
+    pub blocks: Vec<BlockLocation>,
+}
+
+/// What kind of entry a path is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Directory,
+    File,
+    Symlink,
+}
+
+/// A path's status (`getFileInfo`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileStatus {
+    pub kind: FileKind,
+    pub length: u64,
+    pub owner: String,
+    pub group: String,
+    /// Permission bits, e.g. `0o644`.
+    pub permission: u32,
+    /// Milliseconds since the epoch.
+    pub modification_time: u64,
+    pub access_time: u64,
+    pub replication: u32,
+    pub block_size: u64,
+    pub file_id: u64,
+}
+
+/// The NameNode's defaults for new files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerDefaults {
+    pub block_size: u64,
+    pub bytes_per_checksum: u32,
+    pub write_packet_size: u32,
+    pub replication: u32,
+    pub file_buffer_size: u32,
+    pub encrypt_data_transfer: bool,
+    /// Minutes; 0 means trash is off.
+    pub trash_interval: u64,
+}
+
+/// ClientNamenodeProtocol on the NameNode (`fs.defaultFS` host and port;
+/// several addresses for HA, tried in order).
+#[derive(Debug)]
+pub struct NameNodeClient {
+    rpc: RpcClient,
+    token_service: String,
+}
+
+impl NameNodeClient {
+    pub fn new(addresses: Vec<String>, auth: Auth, config: IpcConfig) -> Self {
+        // Java names an HDFS token's service after the NameNode's address.
+        let token_service = addresses.first().cloned().unwrap_or_default();
+        NameNodeClient {
+            rpc: RpcClient::new(addresses, CLIENT_PROTOCOL, auth, config),
+            token_service,
+        }
+    }
+
+    /// The status of `path`, or `None` if it does not exist.
+    pub async fn file_info(&self, path: &str) -> Result<Option<FileStatus>> {
+        let r: pb::GetFileInfoResponseProto = self
+            .rpc
+            .call(
+                "getFileInfo",
+                &pb::GetFileInfoRequestProto {
+                    src: path.to_string(),
+                },
+            )
+            .await?;
+        Ok(r.fs.map(|fs| FileStatus {
+            kind: match fs.file_type() {
+                pb::hdfs_file_status_proto::FileType::IsDir => FileKind::Directory,
+                pb::hdfs_file_status_proto::FileType::IsFile => FileKind::File,
+                pb::hdfs_file_status_proto::FileType::IsSymlink => FileKind::Symlink,
+            },
+            length: fs.length,
+            owner: fs.owner.clone(),
+            group: fs.group.clone(),
+            permission: fs.permission.perm,
+            modification_time: fs.modification_time,
+            access_time: fs.access_time,
+            replication: fs.block_replication(),
+            block_size: fs.blocksize(),
+            file_id: fs.file_id(),
+        }))
+    }
+
+    /// The blocks of `path` overlapping `[offset, offset + length)` with the
+    /// DataNodes that hold them. A missing file is `Error::Remote` with
+    /// `java.io.FileNotFoundException`.
+    pub async fn block_locations(
+        &self,
+        path: &str,
+        offset: u64,
+        length: u64,
+    ) -> Result<BlockLocations> {
+        let request = pb::GetBlockLocationsRequestProto {
+            src: path.to_string(),
+            offset,
+            length,
+        };
+        let r: pb::GetBlockLocationsResponseProto =
+            self.rpc.call("getBlockLocations", &request).await?;
+        let located = r.locations.ok_or_else(|| Error::Remote {
+            address: self.rpc.addresses().join(","),
+            method: "getBlockLocations".into(),
+            class: "java.io.FileNotFoundException".into(),
+            message: format!("File does not exist: {path}"),
+        })?;
+        let blocks = located
+            .blocks
+            .iter()
+            .map(|b| BlockLocation {
+                offset: b.offset,
+                length: b.b.num_bytes(),
+                hosts: b.locs.iter().map(|d| d.id.host_name.clone()).collect(),
+                names: b
+                    .locs
+                    .iter()
+                    .map(|d| format!("{}:{}", d.id.ip_addr, d.id.xfer_port))
+                    .collect(),
+                racks: b.locs.iter().map(|d| d.location().to_string()).collect(),
+                block_id: b.b.block_id,
+                corrupt: b.corrupt,
+            })
+            .collect();
+        Ok(BlockLocations {
+            file_length: located.file_length,
+            under_construction: located.under_construction,
+            blocks,
+        })
+    }
+
+    /// Block size, replication and the other defaults for new files.
+    pub async fn server_defaults(&self) -> Result<ServerDefaults> {
+        let r: pb::GetServerDefaultsResponseProto = self
+            .rpc
+            .call("getServerDefaults", &pb::GetServerDefaultsRequestProto {})
+            .await?;
+        let d = r.server_defaults;
+        Ok(ServerDefaults {
+            block_size: d.block_size,
+            bytes_per_checksum: d.bytes_per_checksum,
+            write_packet_size: d.write_packet_size,
+            replication: d.replication,
+            file_buffer_size: d.file_buffer_size,
+            encrypt_data_transfer: d.encrypt_data_transfer(),
+            trash_interval: d.trash_interval(),
+        })
+    }
+
+    /// A new HDFS delegation token that `renewer` may renew. Its service is
+    /// set to this NameNode's address, as Java's client does, so Hadoop
+    /// clients holding it pick it for this NameNode.
+    pub async fn get_delegation_token(&self, renewer: &str) -> Result<Token> {
+        let request = pc::GetDelegationTokenRequestProto {
+            renewer: renewer.to_string(),
+        };
+        let r: pc::GetDelegationTokenResponseProto =
+            self.rpc.call("getDelegationToken", &request).await?;
+        let mut token = r
+            .token
+            .as_ref()
+            .map(token_from_proto)
+            .ok_or_else(|| Error::Rpc {
+                address: self.rpc.addresses().join(","),
+                reason:
+                    "getDelegationToken returned no token: the NameNode issues delegation tokens \
+                     only with security on (or dfs.namenode.delegation.token.always-use=true)"
+                        .into(),
+            })?;
+        if token.service.is_empty() {
+            token.service = self.token_service.clone();
+        }
+        Ok(token)
+    }
+
+    /// Renews `token`; returns its new expiry (ms since the epoch).
+    pub async fn renew_delegation_token(&self, token: &Token) -> Result<u64> {
+        let request = pc::RenewDelegationTokenRequestProto {
+            token: token_to_proto(token),
+        };
+        let r: pc::RenewDelegationTokenResponseProto =
+            self.rpc.call("renewDelegationToken", &request).await?;
+        Ok(r.new_expiry_time)
+    }
+
+    /// Cancels `token`; the NameNode refuses it from then on.
+    pub async fn cancel_delegation_token(&self, token: &Token) -> Result<()> {
+        let request = pc::CancelDelegationTokenRequestProto {
+            token: token_to_proto(token),
+        };
+        let _: pc::CancelDelegationTokenResponseProto =
+            self.rpc.call("cancelDelegationToken", &request).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+//! ApplicationClientProtocol over Spindle's RPC client, checked against the real ResourceManager:
+//! what Spindle reads must equal what the RM's REST API and Hadoop's own Java `YarnClient`
+//! report for the same cluster.
+
+use std::collections::{BTreeSet, HashMap};
+
+use spindle_hadoop::config::Configuration;
+use spindle_hadoop::ipc::{Auth, IpcConfig};
+use spindle_hadoop::rest::{RmRestClient, SubmissionContext};
+use spindle_hadoop::yarn_rpc::{AppState, ClientRmClient, FinalStatus, NodeState};
+use spindle_tests::{MiniHadoop, hadoop, java_peer_ok};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn clients(h: &MiniHadoop) -> (ClientRmClient, RmRestClient) {
+    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+    let rms = conf.rm_addresses().unwrap();
+    let rpc = ClientRmClient::new(
+        rms.iter().map(|r| r.rpc.clone()).collect(),
+        Auth::simple(),
+        IpcConfig::default(),
+    );
+    let user = spindle_hadoop::user::current_user();
+    let rest = RmRestClient::from_config(&conf, Some(user)).unwrap();
+    (rpc, rest)
+}
+
+/// `key=value` lines of a Java peer's output.
+fn kv(out: &str) -> HashMap<String, String> {
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn cluster_metrics_agree_with_rest_and_java() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let (rpc, rest) = clients(h);
+    let rt = runtime();
+    let ours = rt.block_on(rpc.cluster_metrics()).unwrap();
+    let theirs = rt.block_on(rest.cluster_metrics()).unwrap();
+    let java = kv(&java_peer_ok("dev.spindle.peers.WireYarn", &["metrics"]));
+
+    assert!(ours.active >= 1, "{ours:?}");
+    assert_eq!(
+        ours.active as i64, theirs.active_nodes,
+        "{ours:?} vs REST {theirs:?}"
+    );
+    assert_eq!(ours.lost as i64, theirs.lost_nodes);
+    assert_eq!(ours.unhealthy as i64, theirs.unhealthy_nodes);
+    assert_eq!(ours.decommissioned as i64, theirs.decommissioned_nodes);
+    assert_eq!(ours.rebooted as i64, theirs.rebooted_nodes);
+    assert_eq!(ours.node_managers.to_string(), java["nodeManagers"]);
+    assert_eq!(ours.active.to_string(), java["active"]);
+    assert_eq!(ours.lost.to_string(), java["lost"]);
+    assert_eq!(ours.unhealthy.to_string(), java["unhealthy"]);
+}
+
+#[test]
+fn cluster_nodes_agree_with_rest_and_java() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let (rpc, rest) = clients(h);
+    let rt = runtime();
+    let ours = rt.block_on(rpc.cluster_nodes(&[])).unwrap();
+    let running = rt
+        .block_on(rpc.cluster_nodes(&[NodeState::Running]))
+        .unwrap();
+    let theirs = rt.block_on(rest.nodes()).unwrap();
+    let java = java_peer_ok("dev.spindle.peers.WireYarn", &["nodes"]);
+
+    assert!(!ours.is_empty());
+    assert!(
+        running.iter().all(|n| n.state == Some(NodeState::Running)),
+        "{running:?}"
+    );
+    let ours_rest_view: BTreeSet<(String, String, String, String)> = ours
+        .iter()
+        .map(|n| {
+            let state = format!("{:?}", n.state.unwrap()).to_uppercase();
+            (
+                n.node_id.to_string(),
+                n.http_address.clone(),
+                n.rack.clone(),
+                state,
+            )
+        })
+        .collect();
+    let rest_view: BTreeSet<(String, String, String, String)> = theirs
+        .iter()
+        .map(|n| {
+            (
+                n.id.clone(),
+                n.node_http_address.clone(),
+                n.rack.clone(),
+                n.state.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(ours_rest_view, rest_view);
+
+    let ours_java_view: BTreeSet<String> = ours
+        .iter()
+        .map(|n| {
+            format!(
+                "node id={} http={} rack={} state={} memory={} vcores={} containers={}",
+                n.node_id,
+                n.http_address,
+                n.rack,
+                format!("{:?}", n.state.unwrap()).to_uppercase(),
+                n.capability.memory_mb,
+                n.capability.vcores,
+                n.num_containers
+            )
+        })
+        .collect();
+    let java_view: BTreeSet<String> = java
+        .lines()
+        .filter(|l| l.starts_with("node "))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ours_java_view, java_view);
+}
+
+#[test]
+fn new_application_ids_follow_the_rms_sequence() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let (rpc, rest) = clients(h);
+    let rt = runtime();
+    let ours = rt.block_on(rpc.new_application()).unwrap();
+    let rest_app = rt.block_on(rest.new_application()).unwrap();
+    let java = kv(&java_peer_ok("dev.spindle.peers.WireYarn", &["newapp"]));
+    let java_id: spindle_hadoop::ids::ApplicationId = java["id"].parse().unwrap();
+
+    // Same RM (same cluster timestamp), and the RM handed out later ids afterwards.
+    assert_eq!(
+        ours.id.cluster_timestamp,
+        rest_app.application_id.cluster_timestamp
+    );
+    assert_eq!(ours.id.cluster_timestamp, java_id.cluster_timestamp);
+    assert!(
+        rest_app.application_id.id > ours.id.id,
+        "{ours:?} {rest_app:?}"
+    );
+    assert!(
+        java_id.id > rest_app.application_id.id,
+        "{java_id} {rest_app:?}"
+    );
+    assert_eq!(
+        ours.max_resource.memory_mb,
+        rest_app.maximum_resource_capability.memory_mb
+    );
+    assert_eq!(
+        ours.max_resource.vcores,
+        rest_app.maximum_resource_capability.vcores
+    );
+    assert_eq!(ours.max_resource.memory_mb.to_string(), java["memory"]);
+    assert_eq!(ours.max_resource.vcores.to_string(), java["vcores"]);
+}
+
+#[test]
+fn application_report_and_force_kill_agree_with_rest_and_java() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let (rpc, rest) = clients(h);
+    let rt = runtime();
+    // An unmanaged-AM application: the RM tracks it, but no container runs for it.
+    let new = rt.block_on(rpc.new_application()).unwrap();
+    let mut ctx = SubmissionContext::new(
+        new.id,
+        "wire-rpc-report",
+        spindle_hadoop::rest::Resource {
+            memory_mb: 64,
+            vcores: 1,
+        },
+    );
+    ctx.unmanaged_am = true;
+    ctx.application_type = "SPINDLE-WIRE".into();
+    rt.block_on(rest.submit(&ctx)).unwrap();
+
+    let ours = rt.block_on(rpc.application_report(new.id)).unwrap();
+    let theirs = rt.block_on(rest.app(new.id)).unwrap();
+    let java = kv(&java_peer_ok(
+        "dev.spindle.peers.WireYarn",
+        &["report", &new.id.to_string()],
+    ));
+    assert_eq!(ours.id, new.id);
+    assert_eq!(ours.name, "wire-rpc-report");
+    assert_eq!(ours.name, theirs.name);
+    assert_eq!(ours.user, theirs.user);
+    assert_eq!(ours.queue, theirs.queue);
+    assert_eq!(ours.application_type, theirs.application_type);
+    assert!(ours.unmanaged && theirs.unmanaged_application);
+    assert_eq!(ours.start_time, theirs.started_time);
+    assert_eq!(java["id"], new.id.to_string());
+    assert_eq!(java["user"], ours.user);
+    assert_eq!(java["queue"], ours.queue);
+    assert_eq!(java["name"], ours.name);
+    assert_eq!(java["type"], ours.application_type);
+    assert_eq!(java["unmanaged"], "true");
+    assert_eq!(java["startTime"], ours.start_time.to_string());
+
+    // Kill over RPC until the RM says it is done; REST and Java then see KILLED.
+    let mut done = false;
+    for _ in 0..100 {
+        if rt
+            .block_on(rpc.kill_application(new.id, Some("killed by the wire-rpc test")))
+            .unwrap()
+        {
+            done = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(done, "forceKillApplication never completed");
+    // For unmanaged AMs the RM answers "completed" at once and kills asynchronously.
+    let mut ours = rt.block_on(rpc.application_report(new.id)).unwrap();
+    for _ in 0..100 {
+        if ours.state == Some(AppState::Killed) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        ours = rt.block_on(rpc.application_report(new.id)).unwrap();
+    }
+    assert_eq!(ours.state, Some(AppState::Killed), "{ours:?}");
+    assert_eq!(ours.final_status, Some(FinalStatus::Killed), "{ours:?}");
+    assert!(
+        ours.diagnostics.contains("killed by the wire-rpc test"),
+        "{}",
+        ours.diagnostics
+    );
+    assert_eq!(
+        rt.block_on(rest.app(new.id)).unwrap().state.as_str(),
+        "KILLED"
+    );
+    let java = kv(&java_peer_ok(
+        "dev.spindle.peers.WireYarn",
+        &["report", &new.id.to_string()],
+    ));
+    assert_eq!(java["state"], "KILLED");
+    assert_eq!(java["finalStatus"], "KILLED");
+    assert_eq!(java["finishTime"], ours.finish_time.to_string());
+}
+
+#[test]
+fn unknown_application_is_hadoops_exception_class_and_message() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let (rpc, _) = clients(h);
+    let rt = runtime();
+    let new = rt.block_on(rpc.new_application()).unwrap();
+    let missing =
+        spindle_hadoop::ids::ApplicationId::new(new.id.cluster_timestamp, new.id.id + 1000);
+    let err = rt.block_on(rpc.application_report(missing)).unwrap_err();
+    assert_eq!(
+        err.remote_class(),
+        Some("org.apache.hadoop.yarn.exceptions.ApplicationNotFoundException"),
+        "{err}"
+    );
+    let msg = err.to_string();
+    assert!(msg.contains(&missing.to_string()), "{msg}");
+    assert!(!msg.contains('\n'), "one line: {msg}");
+}
+
+#[test]
+fn unreachable_rm_fails_in_seconds_naming_the_address() {
+    // A port nothing listens on: bind, learn the port, close.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let rpc = ClientRmClient::new(vec![address.clone()], Auth::simple(), IpcConfig::default());
+    let started = std::time::Instant::now();
+    let err = runtime().block_on(rpc.cluster_metrics()).unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(&format!("cannot connect to {address}")),
+        "{msg}"
+    );
+}
+
+#[test]
+fn failover_skips_a_dead_address() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+    let live = conf.rm_addresses().unwrap()[0].rpc.clone();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = IpcConfig {
+        connect_retries: 0,
+        ..IpcConfig::default()
+    };
+    let rpc = ClientRmClient::new(
+        vec![format!("127.0.0.1:{port}"), live],
+        Auth::simple(),
+        config,
+    );
+    let metrics = runtime().block_on(rpc.cluster_metrics()).unwrap();
+    assert!(metrics.active >= 1, "{metrics:?}");
+}
