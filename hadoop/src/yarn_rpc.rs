@@ -179,8 +179,9 @@ impl ContainerRequest {
 /// One allocate heartbeat's content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocateRequest {
-    /// Outstanding asks (totals, replacing the previous ones at the same
-    /// priority, place and size; a count of 0 cancels).
+    /// Asks. Each replaces the RM's outstanding count at the same priority,
+    /// place and size (0 cancels); the RM then decrements it as it allocates,
+    /// so send an ask again only to change it, or containers are allocated twice.
     pub asks: Vec<ContainerRequest>,
     /// Containers the AM gives back.
     pub release: Vec<ContainerId>,
