@@ -248,8 +248,11 @@ impl Configuration {
                     reason: format!("<final> is {f:?}, expected true or false"),
                 })?,
             };
-            // A property without a value is ignored by Hadoop too.
-            let Some(value) = value else { continue };
+            // Hadoop ignores a property without a value, or with an empty
+            // one: it neither sets the key nor overrides an earlier value.
+            let Some(value) = value.filter(|v| !v.is_empty()) else {
+                continue;
+            };
             if let Some(old) = self.props.get(&name)
                 && old.is_final
             {

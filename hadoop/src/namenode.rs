@@ -5,6 +5,7 @@
 use spindle_proto::common as pc;
 use spindle_proto::hdfs as pb;
 
+use crate::config::Configuration;
 use crate::ipc::{Auth, IpcConfig, RpcClient};
 use crate::yarn_rpc::{token_from_proto, token_to_proto};
 use crate::{Error, Result, Token};
@@ -91,6 +92,12 @@ impl NameNodeClient {
             rpc: RpcClient::new(addresses, CLIENT_PROTOCOL, auth, config),
             token_service,
         }
+    }
+
+    /// A client for the NameNode(s) of `fs.defaultFS` (see [`namenode_addresses`]).
+    pub fn from_config(conf: &Configuration, auth: Auth, config: IpcConfig) -> Result<Self> {
+        let fs = conf.default_fs()?;
+        Ok(Self::new(namenode_addresses(conf, &fs)?, auth, config))
     }
 
     /// The status of `path`, or `None` if it does not exist.
@@ -187,8 +194,9 @@ impl NameNodeClient {
     }
 
     /// A new HDFS delegation token that `renewer` may renew. Its service is
-    /// set to this NameNode's address, as Java's client does, so Hadoop
-    /// clients holding it pick it for this NameNode.
+    /// set to this NameNode's `ip:port`, as Java's client names it
+    /// (`hadoop.security.token.service.use_ip`), so Hadoop clients holding it
+    /// pick it for this NameNode.
     pub async fn get_delegation_token(&self, renewer: &str) -> Result<Token> {
         let request = pc::GetDelegationTokenRequestProto {
             renewer: renewer.to_string(),
@@ -207,7 +215,7 @@ impl NameNodeClient {
                         .into(),
             })?;
         if token.service.is_empty() {
-            token.service = self.token_service.clone();
+            token.service = token_service(&self.token_service).await;
         }
         Ok(token)
     }
@@ -230,5 +238,118 @@ impl NameNodeClient {
         let _: pc::CancelDelegationTokenResponseProto =
             self.rpc.call("cancelDelegationToken", &request).await?;
         Ok(())
+    }
+}
+
+/// Hadoop's default NameNode RPC port.
+const DEFAULT_NN_PORT: u16 = 8020;
+
+/// The NameNode RPC addresses behind an `hdfs://` URI: `host:port` itself,
+/// or with HA (`dfs.nameservices` naming the host) every
+/// `dfs.namenode.rpc-address.<ns>.<nn>` of `dfs.ha.namenodes.<ns>`, in order.
+pub fn namenode_addresses(conf: &Configuration, uri: &str) -> Result<Vec<String>> {
+    let bad = |reason: &str| Error::Config {
+        file: "core-site.xml".into(),
+        key: "fs.defaultFS".into(),
+        reason: format!("{uri:?}: {reason}"),
+    };
+    let authority = uri
+        .strip_prefix("hdfs://")
+        .ok_or_else(|| bad("not an hdfs:// URI"))?
+        .split('/')
+        .next()
+        .unwrap_or("");
+    if authority.is_empty() {
+        return Err(bad("no NameNode host"));
+    }
+    let nameservices = conf.get_strings("dfs.nameservices")?;
+    if !authority.contains(':') && nameservices.iter().any(|n| n == authority) {
+        let ids = conf.get_strings(&format!("dfs.ha.namenodes.{authority}"))?;
+        let mut out = Vec::new();
+        for id in &ids {
+            let key = format!("dfs.namenode.rpc-address.{authority}.{id}");
+            match conf.get_trimmed(&key)? {
+                Some(a) => out.push(a),
+                None => {
+                    return Err(Error::Config {
+                        file: conf.source(&key).to_string(),
+                        key,
+                        reason: format!(
+                            "NameNode {id} of nameservice {authority} has no RPC address"
+                        ),
+                    });
+                }
+            }
+        }
+        if out.is_empty() {
+            return Err(bad(&format!(
+                "nameservice {authority} lists no NameNodes (dfs.ha.namenodes.{authority})"
+            )));
+        }
+        return Ok(out);
+    }
+    if authority.contains(':') {
+        Ok(vec![authority.to_string()])
+    } else {
+        Ok(vec![format!("{authority}:{DEFAULT_NN_PORT}")])
+    }
+}
+
+/// `host:port` as Java's `SecurityUtil.buildTokenService` writes it: the
+/// resolved IPv4 address when there is one, else the address unchanged.
+async fn token_service(address: &str) -> String {
+    match tokio::net::lookup_host(address).await {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            addrs
+                .iter()
+                .find(|a| a.is_ipv4())
+                .or(addrs.first())
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| address.to_string())
+        }
+        Err(_) => address.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namenode_addresses_plain_and_ha() {
+        let mut conf = Configuration::new();
+        assert_eq!(
+            namenode_addresses(&conf, "hdfs://nn:9000").unwrap(),
+            ["nn:9000"]
+        );
+        assert_eq!(
+            namenode_addresses(&conf, "hdfs://nn/").unwrap(),
+            ["nn:8020"]
+        );
+        assert!(namenode_addresses(&conf, "file:///").is_err());
+        conf.set("dfs.nameservices", "ns1");
+        conf.set("dfs.ha.namenodes.ns1", "a, b");
+        conf.set("dfs.namenode.rpc-address.ns1.a", "h1:8020");
+        conf.set("dfs.namenode.rpc-address.ns1.b", "h2:8020");
+        assert_eq!(
+            namenode_addresses(&conf, "hdfs://ns1").unwrap(),
+            ["h1:8020", "h2:8020"]
+        );
+        conf.set("dfs.ha.namenodes.ns1", "a,c");
+        let err = namenode_addresses(&conf, "hdfs://ns1")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dfs.namenode.rpc-address.ns1.c"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn token_service_resolves_to_an_ip() {
+        assert_eq!(token_service("localhost:8020").await, "127.0.0.1:8020");
+        assert_eq!(token_service("10.1.2.3:9000").await, "10.1.2.3:9000");
+        assert_eq!(
+            token_service("no-such-host.invalid:1").await,
+            "no-such-host.invalid:1"
+        );
     }
 }

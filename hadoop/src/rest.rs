@@ -631,6 +631,24 @@ struct SubmissionJson<'a> {
 }
 
 impl SubmissionContext {
+    /// What the REST API cannot carry, found before sending: Hadoop 3.5's RM
+    /// reads an empty string value as null and fails with a
+    /// NullPointerException on an empty secret or service-data entry.
+    fn check_rest_limits(&self) -> std::result::Result<(), String> {
+        let spec = &self.am_container;
+        if let Some((alias, _)) = spec.credentials.secrets().find(|(_, s)| s.is_empty()) {
+            return Err(format!(
+                "secret {alias:?} is empty: the RM REST API cannot carry an empty secret"
+            ));
+        }
+        if let Some((name, _)) = spec.service_data.iter().find(|(_, d)| d.is_empty()) {
+            return Err(format!(
+                "service data {name:?} is empty: the RM REST API cannot carry empty service data"
+            ));
+        }
+        Ok(())
+    }
+
     /// The JSON body of `POST /ws/v1/cluster/apps`, with the field names of
     /// Hadoop's `ApplicationSubmissionContextInfo` and friends: tokens as
     /// `Token.encodeToUrlString`, secrets and service data as base64.
@@ -883,6 +901,10 @@ impl RmRestClient {
     /// taken the application; rejections come back as [`Error::RestRemote`].
     pub async fn submit(&self, ctx: &SubmissionContext) -> Result<()> {
         let path = "/ws/v1/cluster/apps";
+        ctx.check_rest_limits().map_err(|reason| Error::Rest {
+            url: format!("{}{}", self.active_base(), path),
+            reason,
+        })?;
         let (status, _) = self
             .call(Method::POST, path, &[], Some(ctx.to_json()))
             .await?;

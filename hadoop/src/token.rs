@@ -6,7 +6,13 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
+use prost::Message;
+use spindle_proto::yarn::{
+    AmrmTokenIdentifierProto, ContainerTokenIdentifierProto, NmTokenIdentifierProto,
+};
+
 use crate::error::{Error, Result};
+use crate::ids::{ApplicationAttemptId, ContainerId, NodeId};
 
 /// A token as Hadoop's `Token<T>` holds it: the opaque identifier bytes, the
 /// password, the kind (e.g. `YARN_AM_RM_TOKEN`) and the service (`host:port`).
@@ -338,6 +344,119 @@ impl DelegationTokenIdentifier {
     }
 }
 
+/// The identifier of a `YARN_AM_RM_TOKEN`: which application attempt may
+/// talk ApplicationMasterProtocol, under which RM master key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AmRmTokenIdentifier {
+    pub attempt_id: ApplicationAttemptId,
+    pub key_id: i32,
+}
+
+/// The identifier of an `NMToken`: which attempt may talk to which NodeManager.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NmTokenIdentifier {
+    pub attempt_id: ApplicationAttemptId,
+    pub node_id: NodeId,
+    pub app_submitter: String,
+    pub key_id: i32,
+}
+
+/// The identifier of a `ContainerToken`: what the RM allowed one container to use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerTokenIdentifier {
+    pub container_id: ContainerId,
+    /// The NodeManager's `host:port`.
+    pub nm_host_addr: String,
+    pub app_submitter: String,
+    pub memory_mb: i64,
+    pub vcores: i32,
+    /// Milliseconds since the epoch after which the NM refuses to start the container.
+    pub expiry_time_stamp: i64,
+    pub master_key_id: i32,
+    pub rm_identifier: i64,
+    pub priority: i32,
+    pub creation_time: i64,
+}
+
+/// The identifier bytes as the protobuf message `M` (YARN token identifiers
+/// are a bare message, not length-delimited).
+fn decode_identifier<M: Message + Default>(what: &str, bytes: &[u8]) -> Result<M> {
+    M::decode(bytes).map_err(|e| Error::Malformed {
+        what: what.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+fn missing_field(what: &str, field: &str) -> Error {
+    Error::Malformed {
+        what: what.to_string(),
+        reason: format!("field {field} is missing"),
+    }
+}
+
+impl AmRmTokenIdentifier {
+    const WHAT: &str = "AMRMTokenIdentifier";
+
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let p: AmrmTokenIdentifierProto = decode_identifier(Self::WHAT, bytes)?;
+        let attempt = p
+            .app_attempt_id
+            .as_ref()
+            .ok_or_else(|| missing_field(Self::WHAT, "appAttemptId"))?;
+        Ok(Self {
+            attempt_id: attempt.try_into()?,
+            key_id: p.key_id.unwrap_or(-1),
+        })
+    }
+}
+
+impl NmTokenIdentifier {
+    const WHAT: &str = "NMTokenIdentifier";
+
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let p: NmTokenIdentifierProto = decode_identifier(Self::WHAT, bytes)?;
+        let attempt = p
+            .app_attempt_id
+            .as_ref()
+            .ok_or_else(|| missing_field(Self::WHAT, "appAttemptId"))?;
+        let node = p
+            .node_id
+            .as_ref()
+            .ok_or_else(|| missing_field(Self::WHAT, "nodeId"))?;
+        Ok(Self {
+            attempt_id: attempt.try_into()?,
+            node_id: node.into(),
+            app_submitter: p.app_submitter.clone().unwrap_or_default(),
+            key_id: p.key_id.unwrap_or(-1),
+        })
+    }
+}
+
+impl ContainerTokenIdentifier {
+    const WHAT: &str = "ContainerTokenIdentifier";
+
+    pub fn decode(bytes: &[u8]) -> Result<Self> {
+        let p: ContainerTokenIdentifierProto = decode_identifier(Self::WHAT, bytes)?;
+        let container = p
+            .container_id
+            .as_ref()
+            .ok_or_else(|| missing_field(Self::WHAT, "containerId"))?;
+        let resource = p.resource.unwrap_or_default();
+        Ok(Self {
+            container_id: container.try_into()?,
+            nm_host_addr: p.nm_host_addr.clone().unwrap_or_default(),
+            app_submitter: p.app_submitter.clone().unwrap_or_default(),
+            memory_mb: resource.memory.unwrap_or(0),
+            vcores: resource.virtual_cores.unwrap_or(0),
+            expiry_time_stamp: p.expiry_time_stamp.unwrap_or(0),
+            master_key_id: p.master_key_id.unwrap_or(-1),
+            rm_identifier: p.rm_identifier.unwrap_or(0),
+            priority: p.priority.and_then(|pr| pr.priority).unwrap_or(0),
+            creation_time: p.creation_time.unwrap_or(0),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::writable::*;
@@ -486,5 +605,62 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("masterKeyId"), "{e}");
+    }
+
+    #[test]
+    fn yarn_identifiers_decode() {
+        use crate::ids::ApplicationId;
+        use spindle_proto::yarn::{
+            ApplicationAttemptIdProto, ContainerIdProto, NodeIdProto, ResourceProto,
+        };
+        let attempt = ApplicationAttemptId::new(ApplicationId::new(1795716172282, 2), 1);
+        // The identifier of the AMRMToken the NodeManager wrote for application 2 on the
+        // mini-Hadoop (container_tokens, bytes 8..29).
+        let amrm: &[u8] = &[
+            0x0a, 0x0d, 0x0a, 0x09, 0x08, 0x02, 0x10, 0xfa, 0x93, 0x99, 0xc8, 0xa1, 0x34, 0x10,
+            0x01, 0x10, 0x9c, 0xa8, 0xdc, 0xe5, 0x01,
+        ];
+        let id = AmRmTokenIdentifier::decode(amrm).unwrap();
+        assert_eq!(id.attempt_id, attempt);
+        assert!(id.key_id != -1);
+
+        let nm = NmTokenIdentifierProto {
+            app_attempt_id: Some(ApplicationAttemptIdProto::from(attempt)),
+            node_id: Some(NodeIdProto::from(NodeId::new("localhost", 4545))),
+            app_submitter: Some("alice".into()),
+            key_id: Some(9),
+        };
+        let id = NmTokenIdentifier::decode(&nm.encode_to_vec()).unwrap();
+        assert_eq!(id.node_id.to_string(), "localhost:4545");
+        assert_eq!(id.app_submitter, "alice");
+
+        let cid = ContainerId::new(attempt, 0, 3);
+        let ct = ContainerTokenIdentifierProto {
+            container_id: Some(ContainerIdProto::from(cid)),
+            nm_host_addr: Some("localhost:4545".into()),
+            resource: Some(ResourceProto {
+                memory: Some(512),
+                virtual_cores: Some(1),
+            }),
+            expiry_time_stamp: Some(42),
+            ..Default::default()
+        };
+        let id = ContainerTokenIdentifier::decode(&ct.encode_to_vec()).unwrap();
+        assert_eq!(id.container_id, cid);
+        assert_eq!(
+            (id.memory_mb, id.vcores, id.expiry_time_stamp),
+            (512, 1, 42)
+        );
+
+        // Garbage and missing fields are clear errors, never panics.
+        let e = AmRmTokenIdentifier::decode(&[0xff, 0xff])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("AMRMTokenIdentifier"), "{e}");
+        let e = NmTokenIdentifier::decode(&[]).unwrap_err().to_string();
+        assert!(e.contains("appAttemptId"), "{e}");
+        for n in 0..amrm.len() {
+            let _ = AmRmTokenIdentifier::decode(&amrm[..n]);
+        }
     }
 }

@@ -1,0 +1,301 @@
+//! Spindle's RM REST client against the real ResourceManager of the mini-Hadoop, checked against
+//! what Hadoop's own YarnClient (RPC) reports for the same cluster: cluster info, metrics, nodes,
+//! a submitted application's report and its kill, RemoteException errors, RM failover.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use spindle_hadoop::Error;
+use spindle_hadoop::config::Configuration;
+use spindle_hadoop::ids::{ApplicationAttemptId, ApplicationId};
+use spindle_hadoop::rest::{
+    AppAttempt, AppState, AppsFilter, Resource, RmRestClient, SubmissionContext,
+};
+use spindle_tests::{hadoop, java_peer_ok};
+
+const USER: &str = "spindle-wire";
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn client() -> RmRestClient {
+    let conf = Configuration::load_dir(hadoop().conf_dir()).unwrap();
+    RmRestClient::from_config(&conf, Some(USER.into())).unwrap()
+}
+
+/// `key=value` lines of a Java peer's output.
+fn java_kv(out: &str) -> std::collections::BTreeMap<String, String> {
+    out.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
+}
+
+#[test]
+fn cluster_info_metrics_and_nodes_match_yarn_client() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let c = client();
+    let (info, metrics, nodes) = block_on(async {
+        (
+            c.cluster_info().await.unwrap(),
+            c.cluster_metrics().await.unwrap(),
+            c.nodes().await.unwrap(),
+        )
+    });
+    assert_eq!(info.state, "STARTED");
+    assert_eq!(info.ha_state, "ACTIVE");
+    assert!(info.resource_manager_version.starts_with("3.5"), "{info:?}");
+
+    // Nodes: the same NodeManagers, addresses and capacities as YarnClient.getNodeReports(RUNNING).
+    let java = java_peer_ok("dev.spindle.peers.YarnNodes", &[]);
+    let java_nodes: BTreeSet<String> = java
+        .lines()
+        .filter_map(|l| l.strip_prefix("node "))
+        .map(str::to_string)
+        .collect();
+    let ours: BTreeSet<String> = nodes
+        .iter()
+        .filter(|n| n.state == "RUNNING")
+        .map(|n| {
+            format!(
+                "{} {} {} {}",
+                n.id,
+                n.node_http_address,
+                n.used_memory_mb + n.avail_memory_mb,
+                n.used_virtual_cores + n.available_virtual_cores
+            )
+        })
+        .collect();
+    assert_eq!(ours, java_nodes, "REST nodes vs YarnClient:\n{java}");
+    assert_eq!(ours.len(), 2);
+
+    // Metrics: node counts as YarnClient.getYarnClusterMetrics, capacity as the nodes' sum.
+    let jm = java_kv(&java_peer_ok("dev.spindle.peers.YarnReport", &["metrics"]));
+    assert_eq!(
+        metrics.active_nodes.to_string(),
+        jm["active"],
+        "{metrics:?} vs {jm:?}"
+    );
+    assert_eq!(metrics.lost_nodes.to_string(), jm["lost"]);
+    assert_eq!(metrics.unhealthy_nodes.to_string(), jm["unhealthy"]);
+    assert_eq!(
+        metrics.decommissioned_nodes.to_string(),
+        jm["decommissioned"]
+    );
+    let node_mb: i64 = nodes
+        .iter()
+        .map(|n| n.used_memory_mb + n.avail_memory_mb)
+        .sum();
+    assert_eq!(metrics.total_mb, node_mb, "{metrics:?}");
+    assert_eq!(
+        metrics.total_mb,
+        metrics.available_mb + metrics.allocated_mb,
+        "{metrics:?}"
+    );
+}
+
+fn wait_for_am_container(c: &RmRestClient, id: ApplicationId) -> AppAttempt {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let attempts = block_on(c.attempts(id)).unwrap();
+        if let Some(a) = attempts.iter().find(|a| a.container_id.is_some()) {
+            return a.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no AM container for {id}: {attempts:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+fn submit_report_and_kill_agree_with_yarn_client() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let c = client();
+    let info = block_on(c.cluster_info()).unwrap();
+    let new = block_on(c.new_application()).unwrap();
+    // Application ids carry the RM's start time, which is the cluster id.
+    assert_eq!(new.application_id.cluster_timestamp, info.id);
+    assert!(new.maximum_resource_capability.memory_mb >= 1024, "{new:?}");
+    assert!(new.maximum_resource_capability.vcores >= 1, "{new:?}");
+
+    let id = new.application_id;
+    let tag = format!("wire-rest-{}", std::process::id());
+    let mut ctx = SubmissionContext::new(
+        id,
+        "wire-rest-sleep",
+        Resource {
+            memory_mb: 64,
+            vcores: 1,
+        },
+    );
+    ctx.queue = Some("default".into());
+    ctx.max_app_attempts = Some(1);
+    ctx.application_tags = vec![tag.clone(), "spindle".into()];
+    ctx.am_container.commands = vec!["sleep".into(), "300".into()];
+    ctx.am_container
+        .environment
+        .insert("SPINDLE_ROLE".into(), "test".into());
+    block_on(c.submit(&ctx)).unwrap();
+
+    let attempt = wait_for_am_container(&c, id);
+    let report = block_on(c.app(id)).unwrap();
+    assert_eq!(report.id, id);
+    assert_eq!(report.user, USER, "user.name is the submitting user");
+    assert_eq!(report.name, "wire-rest-sleep");
+    assert_eq!(report.application_type, "SPINDLE");
+    assert!(!report.state.is_final(), "{report:?}");
+    // The AM never registers, so the application waits in ACCEPTED with a launched container.
+    assert_eq!(report.state, AppState::Accepted, "{report:?}");
+    assert_eq!(
+        attempt.app_attempt_id,
+        Some(ApplicationAttemptId::new(id, 1)),
+        "{attempt:?}"
+    );
+    let am = attempt.container_id.unwrap();
+    assert_eq!(am.application_id(), id);
+    assert_eq!(am.sequence(), 1, "the AM is the first container: {am}");
+
+    // Hadoop's YarnClient sees the same application.
+    let java = java_kv(&java_peer_ok(
+        "dev.spindle.peers.YarnReport",
+        &["app", &id.to_string()],
+    ));
+    assert_eq!(java["state"], report.state.as_str(), "{java:?}");
+    assert_eq!(java["name"], report.name);
+    assert_eq!(java["queue"], report.queue);
+    assert_eq!(java["type"], report.application_type);
+    assert_eq!(java["user"], report.user);
+    let mut tags = report.application_tags.clone();
+    tags.sort();
+    assert_eq!(java["tags"], tags.join(","));
+    assert_eq!(
+        java["attempt"].parse::<ApplicationAttemptId>().unwrap(),
+        attempt.app_attempt_id.unwrap()
+    );
+
+    // Filters: our tag finds exactly this application.
+    let filter = AppsFilter {
+        application_tags: vec![tag.clone()],
+        ..Default::default()
+    };
+    let apps = block_on(c.apps(&filter)).unwrap();
+    assert_eq!(apps.iter().map(|a| a.id).collect::<Vec<_>>(), vec![id]);
+
+    // Kill: KILLED, and YarnClient agrees.
+    assert_eq!(block_on(c.kill(id)).unwrap(), AppState::Killed);
+    assert_eq!(block_on(c.app_state(id)).unwrap(), AppState::Killed);
+    let java = java_kv(&java_peer_ok(
+        "dev.spindle.peers.YarnReport",
+        &["app", &id.to_string()],
+    ));
+    assert_eq!(java["state"], "KILLED", "{java:?}");
+    let killed = AppsFilter {
+        states: vec![AppState::Killed],
+        application_tags: vec![tag],
+        ..Default::default()
+    };
+    assert_eq!(block_on(c.apps(&killed)).unwrap().len(), 1);
+}
+
+#[test]
+fn unknown_application_is_a_typed_not_found() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let c = client();
+    let e = block_on(c.app(ApplicationId::new(1, 1))).unwrap_err();
+    match &e {
+        Error::RestRemote {
+            status,
+            exception,
+            java_class_name,
+            message,
+            url,
+        } => {
+            assert_eq!(*status, 404);
+            assert_eq!(exception, "NotFoundException");
+            assert_eq!(
+                java_class_name,
+                "org.apache.hadoop.yarn.webapp.NotFoundException"
+            );
+            assert!(message.contains("application_1_0001"), "{message}");
+            assert!(
+                url.ends_with("/ws/v1/cluster/apps/application_1_0001"),
+                "{url}"
+            );
+        }
+        other => panic!("expected RestRemote, got {other}"),
+    }
+    assert!(!e.to_string().contains('\n'));
+}
+
+#[test]
+fn submission_over_the_maximum_allocation_is_a_typed_bad_request() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let c = client();
+    let new = block_on(c.new_application()).unwrap();
+    let max = new.maximum_resource_capability;
+    let mut ctx = SubmissionContext::new(
+        new.application_id,
+        "wire-rest-too-big",
+        Resource {
+            memory_mb: max.memory_mb + 1,
+            vcores: 1,
+        },
+    );
+    ctx.am_container.commands = vec!["true".into()];
+    let e = block_on(c.submit(&ctx)).unwrap_err();
+    match &e {
+        Error::RestRemote {
+            status,
+            exception,
+            java_class_name,
+            message,
+            ..
+        } => {
+            assert_eq!(*status, 400, "{e}");
+            assert_eq!(exception, "BadRequestException", "{e}");
+            assert_eq!(
+                java_class_name,
+                "org.apache.hadoop.yarn.webapp.BadRequestException"
+            );
+            assert!(message.to_lowercase().contains("max"), "{e}");
+        }
+        other => panic!("expected RestRemote, got {other}"),
+    }
+}
+
+#[test]
+fn fails_over_from_a_dead_rm_to_a_live_one() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_url = format!("http://127.0.0.1:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    let live = h.rm_url().trim_end_matches('/').to_string();
+    let c = RmRestClient::new(vec![dead_url.clone(), live.clone()], Some(USER.into())).unwrap();
+    let info = block_on(c.cluster_info()).unwrap();
+    assert_eq!(info.state, "STARTED");
+    assert_eq!(c.active_base(), live);
+    // The next call starts from the RM that answered.
+    block_on(c.cluster_metrics()).unwrap();
+    assert_eq!(c.active_base(), live);
+
+    // With only dead RMs, one error names them.
+    let c = RmRestClient::new(vec![dead_url.clone()], None).unwrap();
+    let e = block_on(c.cluster_info()).unwrap_err().to_string();
+    assert!(
+        e.contains(&dead_url) && e.contains("no ResourceManager reachable"),
+        "{e}"
+    );
+}
