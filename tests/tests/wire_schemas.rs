@@ -1,0 +1,202 @@
+//! Our hand-written `.proto` files against Hadoop 3.5's own schemas: every message we declare must
+//! exist in Hadoop under the same full name, and every field we declare must have Hadoop's number,
+//! type, label and (for message and enum fields) type name. We may leave fields out, never change
+//! them. Enum values likewise. Hadoop's schemas come from the descriptors embedded in its
+//! generated Java classes (a Java peer writes them as a FileDescriptorSet).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Command;
+
+use prost::Message;
+use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
+use spindle_tests::{java_peers_classpath, repo_root};
+
+/// Full name (`.pkg.Msg`, `.pkg.Msg.Nested`) -> message, for every message of a set.
+fn messages(set: &FileDescriptorSet) -> HashMap<String, DescriptorProto> {
+    fn walk(prefix: &str, m: &DescriptorProto, out: &mut HashMap<String, DescriptorProto>) {
+        let name = format!("{prefix}.{}", m.name());
+        for n in &m.nested_type {
+            walk(&name, n, out);
+        }
+        out.insert(name, m.clone());
+    }
+    let mut out = HashMap::new();
+    for f in &set.file {
+        for m in &f.message_type {
+            walk(&format!(".{}", f.package()), m, &mut out);
+        }
+    }
+    out
+}
+
+fn enums(set: &FileDescriptorSet) -> HashMap<String, EnumDescriptorProto> {
+    fn walk(prefix: &str, m: &DescriptorProto, out: &mut HashMap<String, EnumDescriptorProto>) {
+        let name = format!("{prefix}.{}", m.name());
+        for e in &m.enum_type {
+            out.insert(format!("{name}.{}", e.name()), e.clone());
+        }
+        for n in &m.nested_type {
+            walk(&name, n, out);
+        }
+    }
+    let mut out = HashMap::new();
+    for f in &set.file {
+        let pkg = format!(".{}", f.package());
+        for e in &f.enum_type {
+            out.insert(format!("{pkg}.{}", e.name()), e.clone());
+        }
+        for m in &f.message_type {
+            walk(&pkg, m, &mut out);
+        }
+    }
+    out
+}
+
+/// Our `proto/hadoop/*.proto`, compiled by protox exactly as the build does.
+fn ours() -> FileDescriptorSet {
+    let root = repo_root().join("proto");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("hadoop"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "proto"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "{files:?}");
+    let fds = protox::compile(&files, [&root]).unwrap();
+    // Only our own files (protox includes no others here, but be explicit).
+    FileDescriptorSet {
+        file: fds
+            .file
+            .into_iter()
+            .filter(|f| f.name().starts_with("hadoop/"))
+            .collect(),
+    }
+}
+
+/// Hadoop 3.5's schemas, from its jars.
+fn hadoops() -> FileDescriptorSet {
+    let out =
+        std::env::temp_dir().join(format!("spindle-hadoop-schemas-{}.pb", std::process::id()));
+    let run = Command::new("java")
+        .args([
+            "-Xmx256m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-cp",
+        ])
+        .arg(java_peers_classpath())
+        .arg("dev.spindle.peers.WireSchemas")
+        .arg(&out)
+        .output()
+        .expect("run java");
+    assert!(
+        run.status.success(),
+        "WireSchemas failed: {}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let bytes = std::fs::read(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    FileDescriptorSet::decode(bytes.as_slice()).unwrap()
+}
+
+/// Every difference between our message/enum declarations and Hadoop's, one line each.
+fn differences(ours: &FileDescriptorSet, theirs: &FileDescriptorSet) -> (Vec<String>, usize) {
+    let hadoop_msgs = messages(theirs);
+    let hadoop_enums = enums(theirs);
+    let mut diffs = Vec::new();
+    let mut checked_fields = 0;
+    let mut our_msgs: Vec<_> = messages(ours).into_iter().collect();
+    our_msgs.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, ours) in &our_msgs {
+        let Some(theirs) = hadoop_msgs.get(name) else {
+            diffs.push(format!("{name}: no message of this name in Hadoop 3.5"));
+            continue;
+        };
+        for f in &ours.field {
+            checked_fields += 1;
+            let Some(t) = theirs.field.iter().find(|t| t.number() == f.number()) else {
+                diffs.push(format!(
+                    "{name}.{} = {}: Hadoop has no field {}",
+                    f.name(),
+                    f.number(),
+                    f.number()
+                ));
+                continue;
+            };
+            let what = |x: &prost_types::FieldDescriptorProto| {
+                format!(
+                    "{} {:?} {:?} {}",
+                    x.name(),
+                    x.label(),
+                    x.r#type(),
+                    x.type_name()
+                )
+            };
+            if what(f) != what(t) {
+                diffs.push(format!(
+                    "{name} field {}: ours `{}`, Hadoop's `{}`",
+                    f.number(),
+                    what(f),
+                    what(t)
+                ));
+            }
+        }
+    }
+    let mut our_enums: Vec<_> = enums(ours).into_iter().collect();
+    our_enums.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, ours) in &our_enums {
+        let Some(theirs) = hadoop_enums.get(name) else {
+            diffs.push(format!("{name}: no enum of this name in Hadoop 3.5"));
+            continue;
+        };
+        for v in &ours.value {
+            if !theirs
+                .value
+                .iter()
+                .any(|t| t.name() == v.name() && t.number() == v.number())
+            {
+                diffs.push(format!(
+                    "{name}.{} = {}: not in Hadoop's enum",
+                    v.name(),
+                    v.number()
+                ));
+            }
+        }
+    }
+    (diffs, checked_fields)
+}
+
+#[test]
+fn every_message_we_declare_matches_hadoop_3_5() {
+    let ours = ours();
+    let theirs = hadoops();
+    assert!(
+        theirs.file.len() >= 10,
+        "only {} Hadoop files",
+        theirs.file.len()
+    );
+    let (diffs, fields) = differences(&ours, &theirs);
+    assert!(
+        diffs.is_empty(),
+        "{} differences from Hadoop 3.5:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+    assert!(fields > 200, "only {fields} fields compared");
+
+    // The check itself catches a wrong number, type and label.
+    let mut broken = ours.clone();
+    let msg = broken
+        .file
+        .iter_mut()
+        .flat_map(|f| f.message_type.iter_mut())
+        .find(|m| m.name() == "ContainerStatusProto")
+        .expect("ContainerStatusProto is declared");
+    msg.field[0].number = Some(99);
+    msg.field[1].r#type = Some(prost_types::field_descriptor_proto::Type::Int64 as i32);
+    msg.field[2].label = Some(prost_types::field_descriptor_proto::Label::Required as i32);
+    let (diffs, _) = differences(&broken, &theirs);
+    assert_eq!(diffs.len(), 3, "{diffs:#?}");
+}
