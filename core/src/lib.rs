@@ -1,1 +1,40 @@
-//! The engine: Context, Dataset transformations and actions, lineage, DAG and task scheduling, shuffle, and the cluster-backend trait.
+//! The engine: `Context`, `Dataset` transformations and actions, lineage,
+//! DAG and task scheduling, shuffle, and the cluster-backend trait.
+//!
+//! The driver builds a lineage graph of typed [`Dataset`]s. Each node names
+//! the monomorphized function that computes it ([`entry`]); an action splits
+//! the graph into stages at shuffles and ships one task per partition to the
+//! executors, which run the same binary ([`task`]).
+
+pub mod auth;
+pub mod backend;
+pub mod broadcast;
+pub mod cache;
+pub mod codec;
+pub mod context;
+pub mod dataset;
+mod driver_rpc;
+pub mod entry;
+pub mod env;
+pub mod error;
+mod graph;
+pub mod io;
+pub mod ops;
+pub mod plan;
+mod scheduler;
+pub mod task;
+
+pub use broadcast::Broadcast;
+pub use cache::StorageLevel;
+pub use context::{Context, ExecutorSettings};
+pub use dataset::Dataset;
+pub use driver_rpc::executable_sha256;
+pub use error::{Error, Result};
+pub use ops::narrow::Records;
+
+/// What a record must be: serializable, cloneable, and shareable across threads.
+pub trait Data:
+    serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
+}
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static> Data for T {}

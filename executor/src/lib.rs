@@ -1,1 +1,161 @@
-//! The executor runtime: task runner, shuffle writer/server/fetcher, heartbeats.
+//! The executor runtime: registers with the driver, runs tasks, writes and
+//! serves shuffle blocks, keeps cached partitions, and heartbeats.
+//!
+//! An executor is the driver's own binary started with `SPINDLE_ROLE=executor`
+//! (see `spindle_core::env` for everything it reads from its environment).
+
+mod error;
+mod server;
+mod services;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use spindle_core::auth::{AddSecret, CheckSecret};
+use spindle_core::env::ExecutorEnv;
+use spindle_proto::spindle::driver_client::DriverClient;
+use spindle_proto::spindle::executor_server::ExecutorServer;
+use spindle_proto::spindle::{HeartbeatRequest, RegisterRequest};
+use tonic::transport::Endpoint;
+
+pub use error::Error;
+use services::Services;
+
+/// Runs this process as an executor until the driver goes away; never returns.
+pub fn run_from_env() -> ! {
+    let code = match ExecutorEnv::from_env().map_err(Error::from).and_then(run) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("spindle executor: {e}");
+            1
+        }
+    };
+    std::process::exit(code)
+}
+
+/// Runs an executor with this environment until the driver goes away.
+pub fn run(env: ExecutorEnv) -> Result<(), Error> {
+    let started = Instant::now();
+    spindle_core::task::install_panic_hook();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(env.cores as usize + 8)
+        .thread_name("spindle-executor")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Start(format!("runtime: {e}")))?;
+    rt.block_on(serve(env, started))
+}
+
+async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
+    let sha = tokio::task::spawn_blocking(spindle_core::executable_sha256);
+    let listener = tokio::net::TcpListener::bind((env.host.as_str(), 0))
+        .await
+        .map_err(|e| Error::Start(format!("binding on {}: {e}", env.host)))?;
+    let address = format!(
+        "{}:{}",
+        env.host,
+        listener
+            .local_addr()
+            .map_err(|e| Error::Start(e.to_string()))?
+            .port()
+    );
+    let channel = Endpoint::from_shared(env.driver_url.clone())
+        .map_err(|e| Error::Start(format!("driver URL {}: {e}", env.driver_url)))?
+        .tcp_nodelay(true)
+        .connect_lazy();
+    let mut driver = DriverClient::with_interceptor(channel, AddSecret::new(&env.secret))
+        .max_decoding_message_size(usize::MAX);
+    let services = Arc::new(Services::new(
+        &env,
+        driver.clone(),
+        tokio::runtime::Handle::current(),
+    )?);
+    {
+        let s = services.clone();
+        spindle_core::broadcast::set_source(move |id| {
+            spindle_core::task::ExecutorServices::blob(&*s, id, 0)
+        });
+    }
+    let service = tonic::service::interceptor::InterceptedService::new(
+        ExecutorServer::new(server::ExecutorService {
+            services: services.clone(),
+        })
+        .max_decoding_message_size(usize::MAX)
+        .max_encoding_message_size(usize::MAX),
+        CheckSecret(env.secret.clone()),
+    );
+    tokio::spawn(async move {
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+        if let Err(e) = tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .add_service(service)
+            .serve_with_incoming(incoming)
+            .await
+        {
+            eprintln!("spindle executor: server stopped: {e}");
+            std::process::exit(1);
+        }
+    });
+    let sha = sha
+        .await
+        .map_err(|e| Error::Start(e.to_string()))?
+        .map_err(|e| Error::Start(e.to_string()))?;
+    let req = RegisterRequest {
+        executor_id: env.executor_id.clone(),
+        executable_sha256: sha,
+        address,
+        cores: env.cores,
+        pid: std::process::id(),
+    };
+    let mut tries = 0;
+    loop {
+        match driver.register(req.clone()).await {
+            Ok(_) => break,
+            Err(s)
+                if s.code() == tonic::Code::FailedPrecondition
+                    || s.code() == tonic::Code::Unauthenticated =>
+            {
+                return Err(Error::Refused(s.message().to_string()));
+            }
+            Err(s) => {
+                tries += 1;
+                if tries > 50 {
+                    return Err(Error::Start(format!(
+                        "cannot reach the driver at {}: {}",
+                        env.driver_url,
+                        s.message()
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    if std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1") {
+        eprintln!(
+            "spindle executor {}: registered {:?} after start",
+            env.executor_id,
+            started.elapsed()
+        );
+    }
+    // Heartbeats: the executor ends when the driver is gone or has dropped it.
+    let mut misses = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        match driver
+            .heartbeat(HeartbeatRequest {
+                executor_id: env.executor_id.clone(),
+            })
+            .await
+        {
+            Ok(r) if r.get_ref().known => misses = 0,
+            Ok(_) => return Ok(()),
+            Err(_) => {
+                misses += 1;
+                if misses >= 3 {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Cluster backends: how the driver gets executors. Local mode spawns
+//! processes of this same binary; the YARN application master will launch
+//! containers. The scheduler only knows this trait.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Mutex;
+
+use crate::auth::Secret;
+use crate::env;
+use crate::{Error, Result};
+
+/// What every executor must be told (see [`crate::env`] for the variables).
+#[derive(Clone, Debug)]
+pub struct ExecutorLaunch {
+    pub driver_url: String,
+    pub secret: Secret,
+    pub cores: u32,
+    pub cache_mb: u64,
+    pub shuffle_mb: u64,
+}
+
+impl ExecutorLaunch {
+    /// The environment of an executor process, except its local dirs and the
+    /// secret's delivery, which depend on the backend.
+    pub fn common_env(&self, executor_id: &str) -> Vec<(String, String)> {
+        vec![
+            (env::ROLE.into(), "executor".into()),
+            (env::DRIVER_URL.into(), self.driver_url.clone()),
+            (env::EXECUTOR_ID.into(), executor_id.into()),
+            (env::CORES.into(), self.cores.to_string()),
+            (env::CACHE_MB.into(), self.cache_mb.to_string()),
+            (env::SHUFFLE_MB.into(), self.shuffle_mb.to_string()),
+        ]
+    }
+}
+
+/// A source of executors.
+pub trait ClusterBackend: Send + Sync {
+    /// Starts `count` more executors; each registers with the driver when ready.
+    fn request_executors(&self, count: u32) -> Result<()>;
+    /// The driver gave up on this executor (its process died or stopped
+    /// answering): release what it held; the backend may start a replacement.
+    fn executor_lost(&self, executor_id: &str);
+    /// The application ends: stop every executor and clean up.
+    fn stop(&self);
+    /// Partitions for shuffles when the user names none (total cores).
+    fn default_parallelism(&self) -> u32;
+}
+
+/// `local[N]`: N executor processes of this binary on this machine.
+pub struct LocalBackend {
+    launch: ExecutorLaunch,
+    executors: u32,
+    dir: PathBuf,
+    state: Mutex<LocalState>,
+}
+
+struct LocalState {
+    children: HashMap<String, Child>,
+    next_id: u32,
+    replacements: u32,
+    stopped: bool,
+}
+
+impl LocalBackend {
+    /// A backend for `executors` processes, with scratch space under the
+    /// system temporary directory.
+    pub fn new(executors: u32, launch: ExecutorLaunch) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!(
+            "spindle-{}-{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        Ok(LocalBackend {
+            launch,
+            executors,
+            dir,
+            state: Mutex::new(LocalState {
+                children: HashMap::new(),
+                next_id: 1,
+                replacements: 0,
+                stopped: false,
+            }),
+        })
+    }
+
+    fn spawn(&self, state: &mut LocalState) -> Result<()> {
+        let id = state.next_id.to_string();
+        state.next_id += 1;
+        let local = self.dir.join(format!("executor-{id}"));
+        std::fs::create_dir_all(&local)
+            .map_err(|e| Error::io(format!("creating {}", local.display()), e))?;
+        let exe = std::env::current_exe().map_err(|e| Error::io("locating the executable", e))?;
+        let mut cmd = Command::new(&exe);
+        cmd.envs(self.launch.common_env(&id))
+            .env(env::LOCAL_DIRS, &local)
+            // The secret travels in the child's environment only, never argv.
+            .env(env::SECRET, self.launch.secret.expose())
+            .stdin(std::process::Stdio::null());
+        let child = cmd
+            .spawn()
+            .map_err(|e| Error::io(format!("starting executor {id} ({})", exe.display()), e))?;
+        state.children.insert(id, child);
+        Ok(())
+    }
+
+    /// Process ids of the running executors, by executor id (for tests and tools).
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        let state = self.state.lock().expect("local backend");
+        let mut v: Vec<(String, u32)> = state
+            .children
+            .iter()
+            .map(|(k, c)| (k.clone(), c.id()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+impl ClusterBackend for LocalBackend {
+    fn request_executors(&self, count: u32) -> Result<()> {
+        let mut state = self.state.lock().expect("local backend");
+        for _ in 0..count {
+            self.spawn(&mut state)?;
+        }
+        Ok(())
+    }
+
+    fn executor_lost(&self, executor_id: &str) {
+        let mut state = self.state.lock().expect("local backend");
+        if let Some(mut child) = state.children.remove(executor_id) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(self.dir.join(format!("executor-{executor_id}")));
+        // Replace it, within reason: a binary that keeps crashing must not loop forever.
+        if !state.stopped && state.replacements < 4 * self.executors {
+            state.replacements += 1;
+            if let Err(e) = self.spawn(&mut state) {
+                eprintln!("spindle: could not replace executor {executor_id}: {e}");
+            }
+        }
+    }
+
+    fn stop(&self) {
+        let mut state = self.state.lock().expect("local backend");
+        state.stopped = true;
+        for (_, mut child) in state.children.drain() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    fn default_parallelism(&self) -> u32 {
+        (self.executors * self.launch.cores).max(2)
+    }
+}
+
+impl Drop for LocalBackend {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

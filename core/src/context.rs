@@ -1,0 +1,328 @@
+//! The driver's `Context`: starts the driver service and the executors,
+//! creates datasets, and runs jobs.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use spindle_proto::spindle::driver_server::DriverServer;
+use tokio::runtime::Runtime;
+
+use crate::auth::{CheckSecret, Secret};
+use crate::backend::{ClusterBackend, ExecutorLaunch, LocalBackend};
+use crate::broadcast::Broadcast;
+use crate::dataset::Dataset;
+use crate::driver_rpc::{Blobs, DriverService, Registry};
+use crate::entry::{ComputeRef, SinkRef};
+use crate::graph::NodeDef;
+use crate::ops::source;
+use crate::scheduler::Scheduler;
+use crate::{Data, Error, Result, codec, env};
+
+/// Executors silent for this long are declared lost.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The entry point of a driver program: makes datasets and runs their jobs.
+/// Cheap to clone; the executors stop when the last clone is dropped.
+#[derive(Clone)]
+pub struct Context {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    rt: Runtime,
+    sched: Arc<Scheduler>,
+    blobs: Arc<Blobs>,
+    backend: Arc<dyn ClusterBackend>,
+    next_node: AtomicU32,
+    next_shuffle: AtomicU32,
+    next_blob: AtomicU64,
+    parallelism: u32,
+    shutdown: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.backend.stop();
+        if let Some(tx) = self.shutdown.lock().expect("shutdown").take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings for executors started by a backend.
+#[derive(Clone, Debug)]
+pub struct ExecutorSettings {
+    pub cores: u32,
+    pub cache_mb: u64,
+    pub shuffle_mb: u64,
+}
+
+impl ExecutorSettings {
+    /// From SPINDLE_EXECUTOR_CORES, SPINDLE_CACHE_MEMORY_MB, SPINDLE_SHUFFLE_MEMORY_MB.
+    pub fn from_env() -> Result<Self> {
+        let num = |name: &str, d: u64| -> Result<u64> {
+            match std::env::var(name) {
+                Err(_) => Ok(d),
+                Ok(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::Config(format!("{name}={v} is not a number"))),
+            }
+        };
+        Ok(ExecutorSettings {
+            cores: num(env::CORES, 1)?.max(1) as u32,
+            cache_mb: num(env::CACHE_MB, 512)?,
+            shuffle_mb: num(env::SHUFFLE_MB, 256)?,
+        })
+    }
+}
+
+impl Context {
+    /// A context for the master in `SPINDLE_MASTER` (default `local[2]`).
+    pub fn from_env() -> Result<Context> {
+        let master = std::env::var(env::MASTER).unwrap_or_else(|_| "local[2]".into());
+        let n = env::parse_local_master(&master)?;
+        Context::local(n)
+    }
+
+    /// A context with `executors` local executor processes.
+    pub fn local(executors: u32) -> Result<Context> {
+        Context::with_backend("127.0.0.1", ExecutorSettings::from_env()?, move |launch| {
+            let b = LocalBackend::new(executors, launch)?;
+            b.request_executors(executors)?;
+            Ok(Arc::new(b) as Arc<dyn ClusterBackend>)
+        })
+    }
+
+    /// A context whose executors come from `make_backend`, given what each
+    /// executor must be told. The driver service listens on `bind_host`.
+    pub fn with_backend(
+        bind_host: &str,
+        settings: ExecutorSettings,
+        make_backend: impl FnOnce(ExecutorLaunch) -> Result<Arc<dyn ClusterBackend>>,
+    ) -> Result<Context> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("spindle-driver")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("starting the driver runtime", e))?;
+        let secret = Secret::generate();
+        let registry = Registry::new();
+        let blobs: Arc<Blobs> = Default::default();
+        let sched = Arc::new(Scheduler::new(registry.clone()));
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind((bind_host, 0)))
+            .map_err(|e| Error::io(format!("binding the driver service on {bind_host}"), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io("driver address", e))?;
+        let own_sha: Arc<tokio::sync::OnceCell<Vec<u8>>> = Default::default();
+        {
+            // Hash our executable while the executors start.
+            let own_sha = own_sha.clone();
+            rt.spawn(async move {
+                let _ = own_sha
+                    .get_or_try_init(|| async {
+                        tokio::task::spawn_blocking(crate::driver_rpc::executable_sha256)
+                            .await
+                            .map_err(|e| Error::Task(e.to_string()))?
+                    })
+                    .await;
+            });
+        }
+        let service = DriverService {
+            registry: registry.clone(),
+            blobs: blobs.clone(),
+            own_sha,
+            secret: secret.clone(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tonic::service::interceptor::InterceptedService::new(
+            DriverServer::new(service)
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX),
+            CheckSecret(secret.clone()),
+        );
+        rt.spawn(async move {
+            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            let r = tonic::transport::Server::builder()
+                .tcp_nodelay(true)
+                .add_service(server)
+                .serve_with_incoming_shutdown(incoming, async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(e) = r {
+                eprintln!("spindle: driver service stopped: {e}");
+            }
+        });
+        {
+            let blobs = blobs.clone();
+            crate::broadcast::set_source(move |id| {
+                blobs
+                    .get(id, 0)
+                    .ok_or_else(|| Error::Task(format!("no broadcast {id}")))
+            });
+        }
+        let launch = ExecutorLaunch {
+            driver_url: format!("http://{addr}"),
+            secret,
+            cores: settings.cores,
+            cache_mb: settings.cache_mb,
+            shuffle_mb: settings.shuffle_mb,
+        };
+        let backend = {
+            let _guard = rt.enter();
+            make_backend(launch)?
+        };
+        sched.set_backend(backend.clone());
+        {
+            // Executors that stop heartbeating are lost.
+            let sched = sched.clone();
+            rt.spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    for id in sched.registry.silent(HEARTBEAT_TIMEOUT) {
+                        sched.executor_lost(&id, "no heartbeat");
+                    }
+                }
+            });
+        }
+        let parallelism = backend.default_parallelism();
+        Ok(Context {
+            inner: Arc::new(Inner {
+                rt,
+                sched,
+                blobs,
+                backend,
+                next_node: AtomicU32::new(0),
+                next_shuffle: AtomicU32::new(0),
+                next_blob: AtomicU64::new(0),
+                parallelism,
+                shutdown: Mutex::new(Some(tx)),
+            }),
+        })
+    }
+
+    pub(crate) fn next_node_id(&self) -> u32 {
+        self.inner.next_node.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn next_shuffle_id(&self) -> u32 {
+        self.inner.next_shuffle.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn put_blob(&self, parts: Vec<Vec<u8>>) -> u64 {
+        let id = self.inner.next_blob.fetch_add(1, Ordering::Relaxed);
+        self.inner.blobs.put(id, parts);
+        id
+    }
+
+    /// Partitions for shuffles when none is named: the executors' total cores.
+    pub fn default_parallelism(&self) -> u32 {
+        self.inner.parallelism
+    }
+
+    /// The cluster backend (local processes, or YARN containers).
+    pub fn backend(&self) -> &Arc<dyn ClusterBackend> {
+        &self.inner.backend
+    }
+
+    /// Number of executors registered right now.
+    pub fn executor_count(&self) -> u32 {
+        self.inner.sched.registry.total_cores()
+    }
+
+    pub(crate) fn run_job(
+        &self,
+        name: &str,
+        root: &Arc<NodeDef>,
+        sink: SinkRef,
+        params: Vec<u8>,
+        partitions: Vec<u32>,
+    ) -> Result<Vec<Vec<u8>>> {
+        self.inner.rt.block_on(
+            self.inner
+                .sched
+                .run_job(name, root, sink, params, partitions),
+        )
+    }
+
+    /// A dataset of `data` split into `partitions` slices.
+    pub fn parallelize<T: Data>(&self, data: Vec<T>, partitions: u32) -> Dataset<T> {
+        let partitions = partitions.max(1);
+        let n = data.len();
+        let mut it = data.into_iter();
+        let mut slices = Vec::with_capacity(partitions as usize);
+        for i in 0..partitions as usize {
+            let lo = n * i / partitions as usize;
+            let hi = n * (i + 1) / partitions as usize;
+            let part: Vec<T> = it.by_ref().take(hi - lo).collect();
+            slices.push(codec::encode(&part));
+        }
+        let blob_id = self.put_blob(slices);
+        let node = NodeDef {
+            id: self.next_node_id(),
+            name: "parallelize",
+            compute: ComputeRef::new(source::compute_parallelize::<T>),
+            params: codec::encode(&source::BlobParams { blob_id }),
+            deps: Vec::new(),
+            num_partitions: partitions,
+        };
+        Dataset::from_node(self.clone(), node)
+    }
+
+    /// The numbers `start..end` in `partitions` partitions.
+    pub fn range(&self, start: u64, end: u64, partitions: u32) -> Dataset<u64> {
+        let partitions = partitions.max(1);
+        let node = NodeDef {
+            id: self.next_node_id(),
+            name: "range",
+            compute: ComputeRef::new(source::compute_range),
+            params: codec::encode(&source::RangeParams {
+                start,
+                end,
+                partitions,
+            }),
+            deps: Vec::new(),
+            num_partitions: partitions,
+        };
+        Dataset::from_node(self.clone(), node)
+    }
+
+    /// The lines of a text file, or of the files of a directory (names
+    /// starting with `_` or `.` skipped): a local path or an `hdfs://` URL,
+    /// split by block size into at least `min_partitions` partitions
+    /// (default: the default parallelism, at least 2).
+    pub fn text_file(&self, path: &str, min_partitions: Option<u32>) -> Result<Dataset<String>> {
+        let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
+        let splits = self.inner.rt.block_on(async {
+            let path = path.to_string();
+            tokio::task::spawn_blocking(move || crate::io::plan_splits(&path, min))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?
+        })?;
+        let num_partitions = splits.len() as u32;
+        let node = NodeDef {
+            id: self.next_node_id(),
+            name: "text_file",
+            compute: ComputeRef::new(source::compute_text_file),
+            params: codec::encode(&source::TextParams { splits }),
+            deps: Vec::new(),
+            num_partitions,
+        };
+        Ok(Dataset::from_node(self.clone(), node))
+    }
+
+    /// Ships `value` to the executors once; use it through `map_with`.
+    pub fn broadcast<T: Data>(&self, value: &T) -> Broadcast<T> {
+        Broadcast::new(self.put_blob(vec![codec::encode(value)]))
+    }
+
+    /// Stops the executors now (they also stop when the context is dropped).
+    pub fn stop(&self) {
+        self.inner.backend.stop();
+    }
+}

@@ -1,0 +1,314 @@
+//! The driver's gRPC service (registration, heartbeats, blobs) and its
+//! registry of executors with their free task slots.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use spindle_proto::spindle::driver_server::Driver;
+use spindle_proto::spindle::executor_client::ExecutorClient;
+use spindle_proto::spindle::{
+    BlobReply, BlobRequest, HeartbeatReply, HeartbeatRequest, RegisterReply, RegisterRequest,
+};
+use tokio::sync::watch;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Request, Response, Status};
+
+use crate::Error;
+use crate::auth::{AddSecret, Secret};
+
+/// A client of one executor's service, carrying the secret.
+pub type ExecClient = ExecutorClient<InterceptedService<Channel, AddSecret>>;
+
+/// A registered executor.
+pub(crate) struct ExecutorInfo {
+    pub address: String,
+    pub cores: u32,
+    pub free: u32,
+    pub client: ExecClient,
+    pub last_seen: Instant,
+}
+
+/// The executors the driver can use.
+pub(crate) struct Registry {
+    executors: Mutex<BTreeMap<String, ExecutorInfo>>,
+    changed: watch::Sender<u64>,
+}
+
+/// A task slot taken on an executor; given back when dropped.
+pub(crate) struct Slot {
+    registry: Arc<Registry>,
+    pub executor_id: String,
+    pub address: String,
+    pub client: ExecClient,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.registry.release(&self.executor_id);
+    }
+}
+
+impl Registry {
+    pub fn new() -> Arc<Registry> {
+        Arc::new(Registry {
+            executors: Mutex::new(BTreeMap::new()),
+            changed: watch::Sender::new(0),
+        })
+    }
+
+    fn bump(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    fn add(&self, id: String, info: ExecutorInfo) {
+        self.executors.lock().expect("registry").insert(id, info);
+        self.bump();
+    }
+
+    /// Forgets an executor; true if it was known.
+    pub fn remove(&self, id: &str) -> bool {
+        let known = self
+            .executors
+            .lock()
+            .expect("registry")
+            .remove(id)
+            .is_some();
+        self.bump();
+        known
+    }
+
+    pub fn alive(&self, id: &str) -> bool {
+        self.executors.lock().expect("registry").contains_key(id)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.executors.lock().expect("registry").is_empty()
+    }
+
+    pub fn total_cores(&self) -> u32 {
+        self.executors
+            .lock()
+            .expect("registry")
+            .values()
+            .map(|e| e.cores)
+            .sum()
+    }
+
+    /// Takes a free slot, on `on` if given.
+    pub fn take_slot(self: &Arc<Self>, on: Option<&str>) -> Option<Slot> {
+        let mut ex = self.executors.lock().expect("registry");
+        let (id, info) = match on {
+            Some(id) => ex
+                .get_mut(id)
+                .filter(|e| e.free > 0)
+                .map(|e| (id.to_string(), e))?,
+            None => {
+                // The executor with the most free slots spreads work evenly.
+                let (id, e) = ex
+                    .iter_mut()
+                    .filter(|(_, e)| e.free > 0)
+                    .max_by_key(|(_, e)| e.free)?;
+                (id.clone(), e)
+            }
+        };
+        info.free -= 1;
+        Some(Slot {
+            registry: self.clone(),
+            executor_id: id,
+            address: info.address.clone(),
+            client: info.client.clone(),
+        })
+    }
+
+    fn release(&self, id: &str) {
+        if let Some(e) = self.executors.lock().expect("registry").get_mut(id) {
+            e.free = (e.free + 1).min(e.cores);
+        }
+        self.bump();
+    }
+
+    fn seen(&self, id: &str) -> bool {
+        match self.executors.lock().expect("registry").get_mut(id) {
+            Some(e) => {
+                e.last_seen = Instant::now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Executors not heard from for longer than `timeout`.
+    pub fn silent(&self, timeout: std::time::Duration) -> Vec<String> {
+        let ex = self.executors.lock().expect("registry");
+        ex.iter()
+            .filter(|(_, e)| e.last_seen.elapsed() > timeout)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+/// Data the driver serves to tasks: parallelized slices, broadcast values.
+#[derive(Default)]
+pub(crate) struct Blobs {
+    map: Mutex<HashMap<u64, Arc<Vec<Vec<u8>>>>>,
+}
+
+impl Blobs {
+    pub fn put(&self, id: u64, parts: Vec<Vec<u8>>) {
+        self.map.lock().expect("blobs").insert(id, Arc::new(parts));
+    }
+
+    pub fn get(&self, id: u64, index: u32) -> Option<Vec<u8>> {
+        let map = self.map.lock().expect("blobs");
+        map.get(&id)?.get(index as usize).cloned()
+    }
+}
+
+/// SHA-256 of this process's executable.
+pub fn executable_sha256() -> crate::Result<Vec<u8>> {
+    use sha2::Digest;
+    use std::io::Read;
+    let exe = std::env::current_exe().map_err(|e| Error::io("locating the executable", e))?;
+    let mut f = std::fs::File::open(&exe)
+        .map_err(|e| Error::io(format!("opening {}", exe.display()), e))?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f
+            .read(&mut buf)
+            .map_err(|e| Error::io(format!("reading {}", exe.display()), e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().to_vec())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// The driver's service.
+pub(crate) struct DriverService {
+    pub registry: Arc<Registry>,
+    pub blobs: Arc<Blobs>,
+    pub own_sha: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    pub secret: Secret,
+}
+
+impl DriverService {
+    async fn own_sha(&self) -> Result<Vec<u8>, Status> {
+        self.own_sha
+            .get_or_try_init(|| async {
+                tokio::task::spawn_blocking(executable_sha256)
+                    .await
+                    .map_err(|e| Status::internal(e.to_string()))?
+                    .map_err(|e| Status::internal(e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+}
+
+#[tonic::async_trait]
+impl Driver for DriverService {
+    async fn register(
+        &self,
+        req: Request<RegisterRequest>,
+    ) -> Result<Response<RegisterReply>, Status> {
+        let r = req.into_inner();
+        let ours = self.own_sha().await?;
+        if r.executable_sha256 != ours {
+            let e = Error::ExecutableMismatch {
+                executor: r.executor_id.clone(),
+                theirs: hex(&r.executable_sha256),
+                ours: hex(&ours),
+            };
+            eprintln!("spindle: {e}");
+            return Err(Status::failed_precondition(e.to_string()));
+        }
+        let channel = Endpoint::from_shared(format!("http://{}", r.address))
+            .map_err(|e| Status::invalid_argument(format!("executor address {}: {e}", r.address)))?
+            .tcp_nodelay(true)
+            .connect_lazy();
+        let client = ExecutorClient::with_interceptor(channel, AddSecret::new(&self.secret))
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let cores = r.cores.max(1);
+        self.registry.add(
+            r.executor_id,
+            ExecutorInfo {
+                address: r.address,
+                cores,
+                free: cores,
+                client,
+                last_seen: Instant::now(),
+            },
+        );
+        Ok(Response::new(RegisterReply {}))
+    }
+
+    async fn heartbeat(
+        &self,
+        req: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatReply>, Status> {
+        let known = self.registry.seen(&req.into_inner().executor_id);
+        Ok(Response::new(HeartbeatReply { known }))
+    }
+
+    async fn get_blob(&self, req: Request<BlobRequest>) -> Result<Response<BlobReply>, Status> {
+        let r = req.into_inner();
+        match self.blobs.get(r.blob_id, r.index) {
+            Some(data) => Ok(Response::new(BlobReply { data })),
+            None => Err(Status::not_found(format!(
+                "no blob {} part {}",
+                r.blob_id, r.index
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_different_executable_is_refused_with_a_clear_error() {
+        let svc = DriverService {
+            registry: Registry::new(),
+            blobs: Default::default(),
+            own_sha: Default::default(),
+            secret: Secret::generate(),
+        };
+        let req = RegisterRequest {
+            executor_id: "7".into(),
+            executable_sha256: vec![0u8; 32],
+            address: "127.0.0.1:1".into(),
+            cores: 1,
+            pid: 1,
+        };
+        let err = svc.register(Request::new(req.clone())).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::FailedPrecondition);
+        assert!(
+            err.message()
+                .contains("executor 7 refused: its executable has SHA-256 0000"),
+            "{}",
+            err.message()
+        );
+        assert!(svc.registry.is_empty());
+        let good = RegisterRequest {
+            executable_sha256: executable_sha256().unwrap(),
+            ..req
+        };
+        svc.register(Request::new(good)).await.unwrap();
+        assert!(svc.registry.alive("7"));
+        assert_eq!(svc.registry.total_cores(), 1);
+    }
+}

@@ -1,0 +1,153 @@
+//! The environment contract between a launcher (local mode, or the YARN
+//! application master) and the processes it starts. An executor takes
+//! everything it needs from here, so the same binary works in a container.
+
+use std::path::PathBuf;
+
+use crate::auth::Secret;
+use crate::{Error, Result};
+
+/// `executor` makes the process an executor (set only by launchers).
+pub const ROLE: &str = "SPINDLE_ROLE";
+/// `local[N]` (N executor processes on this machine); YARN comes later.
+pub const MASTER: &str = "SPINDLE_MASTER";
+/// `http://host:port` of the driver's gRPC service.
+pub const DRIVER_URL: &str = "SPINDLE_DRIVER_URL";
+/// The executor's id, unique in the application.
+pub const EXECUTOR_ID: &str = "SPINDLE_EXECUTOR_ID";
+/// The application secret itself (local mode: set in the child's environment only).
+pub const SECRET: &str = "SPINDLE_APP_SECRET";
+/// A file holding the application secret (for launchers that ship it as a file).
+pub const SECRET_FILE: &str = "SPINDLE_APP_SECRET_FILE";
+/// Local directories for shuffle, spill and cache files, comma-separated;
+/// YARN's `LOCAL_DIRS` is used when this is unset.
+pub const LOCAL_DIRS: &str = "SPINDLE_LOCAL_DIRS";
+/// Tasks an executor runs at once.
+pub const CORES: &str = "SPINDLE_EXECUTOR_CORES";
+/// Memory for cached partitions, MiB.
+pub const CACHE_MB: &str = "SPINDLE_CACHE_MEMORY_MB";
+/// Memory an aggregation holds before spilling, MiB.
+pub const SHUFFLE_MB: &str = "SPINDLE_SHUFFLE_MEMORY_MB";
+/// The host name other executors reach this one by; `NM_HOST` under YARN,
+/// 127.0.0.1 otherwise.
+pub const HOST: &str = "SPINDLE_EXECUTOR_HOST";
+
+/// Which part a process of the application plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Driver,
+    Executor,
+}
+
+/// The role from the environment.
+pub fn role() -> Role {
+    match std::env::var(ROLE).as_deref() {
+        Ok("executor") => Role::Executor,
+        _ => Role::Driver,
+    }
+}
+
+/// Everything an executor needs to start.
+#[derive(Debug, Clone)]
+pub struct ExecutorEnv {
+    pub driver_url: String,
+    pub executor_id: String,
+    pub secret: Secret,
+    pub local_dirs: Vec<PathBuf>,
+    pub cores: u32,
+    pub cache_bytes: usize,
+    pub shuffle_bytes: usize,
+    pub host: String,
+}
+
+fn var(name: &str) -> Result<String> {
+    std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
+}
+
+fn number(name: &str, default: u64) -> Result<u64> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Error::Config(format!("{name}={v} is not a number"))),
+    }
+}
+
+impl ExecutorEnv {
+    /// Reads the executor's environment.
+    pub fn from_env() -> Result<Self> {
+        let secret = match (std::env::var(SECRET), std::env::var(SECRET_FILE)) {
+            (Ok(s), _) => Secret::parse(&s)?,
+            (Err(_), Ok(path)) => {
+                let s = std::fs::read_to_string(&path)
+                    .map_err(|e| Error::io(format!("reading {SECRET_FILE} {path}"), e))?;
+                Secret::parse(s.trim())?
+            }
+            _ => {
+                return Err(Error::Config(format!(
+                    "neither {SECRET} nor {SECRET_FILE} is set"
+                )));
+            }
+        };
+        let dirs = std::env::var(LOCAL_DIRS)
+            .or_else(|_| std::env::var("LOCAL_DIRS"))
+            .map_err(|_| Error::Config(format!("neither {LOCAL_DIRS} nor LOCAL_DIRS is set")))?;
+        let local_dirs: Vec<PathBuf> = dirs
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
+        if local_dirs.is_empty() {
+            return Err(Error::Config(format!("{LOCAL_DIRS} names no directory")));
+        }
+        Ok(ExecutorEnv {
+            driver_url: var(DRIVER_URL)?,
+            executor_id: var(EXECUTOR_ID)?,
+            secret,
+            local_dirs,
+            cores: number(CORES, 1)?.max(1) as u32,
+            cache_bytes: (number(CACHE_MB, 512)? << 20) as usize,
+            shuffle_bytes: (number(SHUFFLE_MB, 256)? << 20) as usize,
+            host: std::env::var(HOST)
+                .or_else(|_| std::env::var("NM_HOST"))
+                .unwrap_or_else(|_| "127.0.0.1".into()),
+        })
+    }
+}
+
+/// Parses `local`, `local[N]` or `local[*]` into a number of executors.
+pub fn parse_local_master(master: &str) -> Result<u32> {
+    let bad = || Error::Config(format!("unsupported master {master:?} (expected local[N])"));
+    if master == "local" {
+        return Ok(1);
+    }
+    let n = master
+        .strip_prefix("local[")
+        .and_then(|r| r.strip_suffix(']'))
+        .ok_or_else(bad)?;
+    if n == "*" {
+        return Ok(std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2));
+    }
+    match n.parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(bad()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_masters_parse() {
+        assert_eq!(parse_local_master("local[3]").unwrap(), 3);
+        assert_eq!(parse_local_master("local").unwrap(), 1);
+        assert!(parse_local_master("local[*]").unwrap() >= 1);
+        for bad in ["local[0]", "local[x]", "yarn", "local[2"] {
+            assert!(parse_local_master(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,569 @@
+//! Files: input listing and splitting, line reading, and the output commit
+//! protocol; local paths and `hdfs://` URLs (through hdfs-native).
+//!
+//! Output commit: a task writes `OUT/_temporary/attempt-P-A`, and commits by
+//! renaming it to `OUT/_temporary/part-P`; the driver commits the job by
+//! renaming every `part-P` into `OUT` and writing `_SUCCESS`, or aborts it by
+//! deleting `OUT`, so a failed job leaves no partial output.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Split size for local files (Hadoop's local file system default block).
+const LOCAL_BLOCK: u64 = 32 * 1024 * 1024;
+/// Bytes read at a time when scanning lines.
+const READ_CHUNK: usize = 1024 * 1024;
+
+/// A path on the local file system or in HDFS.
+#[derive(Clone, Debug)]
+pub enum Location {
+    Local(PathBuf),
+    /// `base` is `hdfs://authority`, `path` the absolute path in it.
+    Hdfs {
+        base: String,
+        path: String,
+    },
+}
+
+impl Location {
+    /// Parses `hdfs://host:port/path`, `file:///path` or a plain local path.
+    pub fn parse(s: &str) -> Result<Location> {
+        if let Some(rest) = s.strip_prefix("hdfs://") {
+            let (auth, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let path = if path.is_empty() { "/" } else { path };
+            return Ok(Location::Hdfs {
+                base: format!("hdfs://{auth}"),
+                path: path.to_string(),
+            });
+        }
+        if let Some(rest) = s.strip_prefix("file://") {
+            return Ok(Location::Local(PathBuf::from(rest)));
+        }
+        if s.contains("://") {
+            return Err(Error::Config(format!(
+                "unsupported file system in {s} (use a local path or hdfs://)"
+            )));
+        }
+        Ok(Location::Local(PathBuf::from(s)))
+    }
+
+    fn join(&self, name: &str) -> Location {
+        match self {
+            Location::Local(p) => Location::Local(p.join(name)),
+            Location::Hdfs { base, path } => Location::Hdfs {
+                base: base.clone(),
+                path: format!("{}/{name}", path.trim_end_matches('/')),
+            },
+        }
+    }
+}
+
+/// Runs an hdfs-native future from synchronous code, inside or outside a runtime.
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => tokio::task::block_in_place(|| h.block_on(f)),
+        Err(_) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime for HDFS")
+            .block_on(f),
+    }
+}
+
+fn hdfs_client(base: &str) -> Result<hdfs_native::Client> {
+    hdfs_native::ClientBuilder::new()
+        .with_url(base)
+        .build()
+        .map_err(|e| Error::Hdfs(format!("{base}: {e}")))
+}
+
+fn hdfs_err(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
+    Error::Hdfs(format!("{what} {path}: {e}"))
+}
+
+/// One partition of a text input: a byte range of a file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Split {
+    pub path: String,
+    pub start: u64,
+    pub len: u64,
+}
+
+/// A file of an input with its length and block size.
+struct InputFile {
+    path: String,
+    len: u64,
+    block: u64,
+}
+
+fn is_hidden(name: &str) -> bool {
+    name.starts_with('_') || name.starts_with('.')
+}
+
+fn list_input(path: &str) -> Result<Vec<InputFile>> {
+    match Location::parse(path)? {
+        Location::Local(p) => {
+            let meta = std::fs::metadata(&p).map_err(|_| Error::InputMissing(path.to_string()))?;
+            if meta.is_file() {
+                return Ok(vec![InputFile {
+                    path: path.to_string(),
+                    len: meta.len(),
+                    block: LOCAL_BLOCK,
+                }]);
+            }
+            let mut files = Vec::new();
+            for entry in
+                std::fs::read_dir(&p).map_err(|e| Error::io(format!("listing {path}"), e))?
+            {
+                let entry = entry.map_err(|e| Error::io(format!("listing {path}"), e))?;
+                let name = entry.file_name().to_string_lossy().to_string();
+                let meta = entry
+                    .metadata()
+                    .map_err(|e| Error::io(format!("reading {name}"), e))?;
+                if meta.is_file() && !is_hidden(&name) {
+                    files.push(InputFile {
+                        path: entry.path().display().to_string(),
+                        len: meta.len(),
+                        block: LOCAL_BLOCK,
+                    });
+                }
+            }
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            Ok(files)
+        }
+        Location::Hdfs { base, path: p } => block_on(async {
+            let client = hdfs_client(&base)?;
+            let st = client
+                .get_file_info(&p)
+                .await
+                .map_err(|_| Error::InputMissing(path.to_string()))?;
+            let list = if st.isdir {
+                client
+                    .list_status(&p, false)
+                    .await
+                    .map_err(|e| hdfs_err("listing", &p, e))?
+            } else {
+                vec![st]
+            };
+            let mut files: Vec<InputFile> = list
+                .into_iter()
+                .filter(|s| !s.isdir && !is_hidden(s.path.rsplit('/').next().unwrap_or("")))
+                .map(|s| InputFile {
+                    path: format!("{base}{}", s.path),
+                    len: s.length as u64,
+                    block: s.blocksize.unwrap_or(128 << 20).max(1),
+                })
+                .collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            Ok(files)
+        }),
+    }
+}
+
+/// Splits an input into byte ranges: Hadoop's rule, split size =
+/// min(total / min_partitions, block size), never across files.
+pub fn plan_splits(path: &str, min_partitions: u32) -> Result<Vec<Split>> {
+    let files = list_input(path)?;
+    let total: u64 = files.iter().map(|f| f.len).sum();
+    let goal = (total / min_partitions.max(1) as u64).max(1);
+    let mut splits = Vec::new();
+    for f in files {
+        let size = goal.min(f.block).max(1);
+        let mut start = 0;
+        while start < f.len {
+            // Like Hadoop, a last piece under 10% of a split joins the one before.
+            let len = if (f.len - start) as f64 <= size as f64 * 1.1 {
+                f.len - start
+            } else {
+                size
+            };
+            splits.push(Split {
+                path: f.path.clone(),
+                start,
+                len,
+            });
+            start += len;
+        }
+    }
+    Ok(splits)
+}
+
+enum Source {
+    Local(std::fs::File),
+    Hdfs(Box<hdfs_native::file::FileReader>),
+}
+
+impl Source {
+    fn read_at(&mut self, offset: u64, max: usize) -> Result<Vec<u8>> {
+        match self {
+            Source::Local(f) => {
+                use std::os::unix::fs::FileExt;
+                let mut buf = vec![0u8; max];
+                let mut filled = 0;
+                while filled < max {
+                    let n = f
+                        .read_at(&mut buf[filled..], offset + filled as u64)
+                        .map_err(|e| Error::io("reading input", e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                buf.truncate(filled);
+                Ok(buf)
+            }
+            Source::Hdfs(r) => {
+                let len = r.file_length() as u64;
+                if offset >= len {
+                    return Ok(Vec::new());
+                }
+                let n = (max as u64).min(len - offset) as usize;
+                block_on(r.read_range(offset as usize, n))
+                    .map(|b| b.to_vec())
+                    .map_err(|e| Error::Hdfs(format!("reading: {e}")))
+            }
+        }
+    }
+}
+
+/// Reads the lines of a split: skips a partial first line (the previous split
+/// owns it) and reads past the end to finish the last line, as Hadoop does.
+pub struct LineReader {
+    src: Source,
+    path: String,
+    /// File offset of `buf[at]`.
+    pos: u64,
+    end: u64,
+    buf: Vec<u8>,
+    at: usize,
+    eof: bool,
+    started: bool,
+    done: bool,
+    start: u64,
+}
+
+impl LineReader {
+    /// Opens the file of a split.
+    pub fn open(split: &Split) -> Result<LineReader> {
+        let src = match Location::parse(&split.path)? {
+            Location::Local(p) => Source::Local(
+                std::fs::File::open(&p)
+                    .map_err(|e| Error::io(format!("opening {}", p.display()), e))?,
+            ),
+            Location::Hdfs { base, path } => {
+                let client = hdfs_client(&base)?;
+                Source::Hdfs(Box::new(
+                    block_on(client.read(&path)).map_err(|e| hdfs_err("opening", &path, e))?,
+                ))
+            }
+        };
+        Ok(LineReader {
+            src,
+            path: split.path.clone(),
+            pos: split.start,
+            end: split.start + split.len,
+            buf: Vec::new(),
+            at: 0,
+            eof: false,
+            started: false,
+            done: false,
+            start: split.start,
+        })
+    }
+
+    /// The next line as bytes (without its end of line), or None.
+    fn next_line(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+        loop {
+            if let Some(i) = memchr_nl(&self.buf[self.at..]) {
+                let line_start = self.pos;
+                let line = self.buf[self.at..self.at + i].to_vec();
+                self.at += i + 1;
+                self.pos += i as u64 + 1;
+                return Ok(Some((line_start, line)));
+            }
+            if self.eof {
+                if self.at < self.buf.len() {
+                    let line_start = self.pos;
+                    let line = self.buf[self.at..].to_vec();
+                    self.pos += line.len() as u64;
+                    self.at = self.buf.len();
+                    return Ok(Some((line_start, line)));
+                }
+                return Ok(None);
+            }
+            let file_off = self.pos + (self.buf.len() - self.at) as u64;
+            let more = self
+                .src
+                .read_at(file_off, READ_CHUNK)
+                .map_err(|e| Error::Task(format!("{}: {e}", self.path)))?;
+            if more.is_empty() {
+                self.eof = true;
+            }
+            self.buf.drain(..self.at);
+            self.at = 0;
+            self.buf.extend_from_slice(&more);
+        }
+    }
+
+    /// Up to `n` lines of the split, or None once it is exhausted. A split
+    /// owns the lines that start inside it.
+    pub fn next_batch(&mut self, n: usize) -> Result<Option<Vec<String>>> {
+        if self.done {
+            return Ok(None);
+        }
+        if !self.started {
+            self.started = true;
+            // A line that began before this split belongs to the previous one.
+            if self.start != 0 && self.src.read_at(self.start - 1, 1)?.first() != Some(&b'\n') {
+                self.next_line()?;
+            }
+        }
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            match self.next_line()? {
+                Some((line_start, mut line)) if line_start < self.end => {
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                    out.push(
+                        String::from_utf8(line)
+                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                    );
+                }
+                _ => {
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+/// Checks the output path is free and creates its temporary directory.
+pub fn prepare_output(out: &str) -> Result<()> {
+    match Location::parse(out)? {
+        Location::Local(p) => {
+            if p.exists() {
+                return Err(Error::OutputExists(out.to_string()));
+            }
+            std::fs::create_dir_all(p.join("_temporary"))
+                .map_err(|e| Error::io(format!("creating {out}"), e))
+        }
+        Location::Hdfs { base, path } => block_on(async {
+            let client = hdfs_client(&base)?;
+            if client.get_file_info(&path).await.is_ok() {
+                return Err(Error::OutputExists(out.to_string()));
+            }
+            client
+                .mkdirs(&format!("{path}/_temporary"), 0o755, true)
+                .await
+                .map_err(|e| hdfs_err("creating", &path, e))
+        }),
+    }
+}
+
+fn part_name(p: u32) -> String {
+    format!("part-{p:05}")
+}
+
+/// Writes one task's output and commits it (rename into `_temporary/part-P`).
+pub fn write_task_output(
+    out: &str,
+    partition: u32,
+    attempt: u32,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let tmp = Location::parse(out)?.join("_temporary");
+    let attempt_loc = tmp.join(&format!("attempt-{partition:05}-{attempt}"));
+    let final_loc = tmp.join(&part_name(partition));
+    match (&attempt_loc, &final_loc) {
+        (Location::Local(a), Location::Local(f)) => {
+            let file = std::fs::File::create(a)
+                .map_err(|e| Error::io(format!("creating {}", a.display()), e))?;
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            write(&mut w)?;
+            w.flush()
+                .map_err(|e| Error::io(format!("writing {}", a.display()), e))?;
+            drop(w);
+            if f.exists() {
+                // Another attempt of this partition already committed.
+                let _ = std::fs::remove_file(a);
+                return Ok(());
+            }
+            std::fs::rename(a, f).map_err(|e| Error::io(format!("committing {}", f.display()), e))
+        }
+        (Location::Hdfs { base, path: a }, Location::Hdfs { path: f, .. }) => {
+            let mut bytes = Vec::new();
+            write(&mut bytes)?;
+            block_on(async {
+                let client = hdfs_client(base)?;
+                let mut w = client
+                    .create(a, hdfs_native::WriteOptions::default())
+                    .await
+                    .map_err(|e| hdfs_err("creating", a, e))?;
+                for chunk in bytes.chunks(4 << 20) {
+                    w.write_bytes(bytes::Bytes::copy_from_slice(chunk))
+                        .await
+                        .map_err(|e| hdfs_err("writing", a, e))?;
+                }
+                w.close().await.map_err(|e| hdfs_err("closing", a, e))?;
+                if client.get_file_info(f).await.is_ok() {
+                    let _ = client.delete(a, false).await;
+                    return Ok(());
+                }
+                client
+                    .rename(a, f, false)
+                    .await
+                    .map_err(|e| hdfs_err("committing", f, e))
+            })
+        }
+        _ => unreachable!("attempt and final locations share a file system"),
+    }
+}
+
+/// Moves every committed part into the output directory and marks success.
+pub fn commit_job(out: &str, partitions: u32) -> Result<()> {
+    let loc = Location::parse(out)?;
+    let tmp = loc.join("_temporary");
+    match (&loc, &tmp) {
+        (Location::Local(o), Location::Local(t)) => {
+            for p in 0..partitions {
+                let name = part_name(p);
+                std::fs::rename(t.join(&name), o.join(&name))
+                    .map_err(|e| Error::io(format!("committing {name} into {out}"), e))?;
+            }
+            std::fs::remove_dir_all(t)
+                .map_err(|e| Error::io(format!("removing {}", t.display()), e))?;
+            std::fs::write(o.join("_SUCCESS"), b"")
+                .map_err(|e| Error::io(format!("writing {out}/_SUCCESS"), e))
+        }
+        (Location::Hdfs { base, path: o }, Location::Hdfs { path: t, .. }) => block_on(async {
+            let client = hdfs_client(base)?;
+            for p in 0..partitions {
+                let name = part_name(p);
+                client
+                    .rename(&format!("{t}/{name}"), &format!("{o}/{name}"), false)
+                    .await
+                    .map_err(|e| hdfs_err("committing", &name, e))?;
+            }
+            client
+                .delete(t, true)
+                .await
+                .map_err(|e| hdfs_err("removing", t, e))?;
+            let mut w = client
+                .create(
+                    &format!("{o}/_SUCCESS"),
+                    hdfs_native::WriteOptions::default(),
+                )
+                .await
+                .map_err(|e| hdfs_err("creating", "_SUCCESS", e))?;
+            w.close()
+                .await
+                .map_err(|e| hdfs_err("closing", "_SUCCESS", e))
+        }),
+        _ => unreachable!("output and its temporary directory share a file system"),
+    }
+}
+
+/// Deletes everything a failed job wrote.
+pub fn abort_job(out: &str) {
+    match Location::parse(out) {
+        Ok(Location::Local(p)) => {
+            let _ = std::fs::remove_dir_all(&p);
+        }
+        Ok(Location::Hdfs { base, path }) => {
+            let _ = block_on(async {
+                let client = hdfs_client(&base)?;
+                let _ = client.delete(&path, true).await;
+                Ok::<(), Error>(())
+            });
+        }
+        Err(_) => {}
+    }
+}
+
+/// Whether a local path exists (used by tests and examples).
+pub fn local_exists(p: &Path) -> bool {
+    p.exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(path: &str, parts: u32) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in plan_splits(path, parts).unwrap() {
+            let mut r = LineReader::open(&s).unwrap();
+            while let Some(b) = r.next_batch(7).unwrap() {
+                out.extend(b);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn splits_give_every_line_exactly_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("in.txt");
+        let lines: Vec<String> = (0..1000)
+            .map(|i| "x".repeat(i % 37) + &i.to_string())
+            .collect();
+        std::fs::write(&f, lines.join("\n") + "\n").unwrap();
+        let path = f.display().to_string();
+        for parts in [1, 2, 3, 7, 50, 333] {
+            assert_eq!(read_all(&path, parts), lines, "with {parts} partitions");
+        }
+        // No final newline, and CRLF endings.
+        std::fs::write(&f, "a\r\nbb\r\nccc").unwrap();
+        for parts in [1, 2, 3, 4] {
+            assert_eq!(
+                read_all(&path, parts),
+                vec!["a", "bb", "ccc"],
+                "with {parts} partitions"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_input_is_a_clear_error() {
+        let e = plan_splits("/definitely/not/here.txt", 2).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "input path does not exist: /definitely/not/here.txt"
+        );
+    }
+
+    #[test]
+    fn output_commit_is_all_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out").display().to_string();
+        prepare_output(&out).unwrap();
+        assert!(matches!(prepare_output(&out), Err(Error::OutputExists(_))));
+        for p in 0..2 {
+            write_task_output(&out, p, 0, |w| {
+                w.write_all(format!("p{p}\n").as_bytes())
+                    .map_err(|e| Error::io("w", e))
+            })
+            .unwrap();
+        }
+        commit_job(&out, 2).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(format!("{out}/part-00001")).unwrap(),
+            "p1\n"
+        );
+        assert!(Path::new(&format!("{out}/_SUCCESS")).exists());
+        assert!(!Path::new(&format!("{out}/_temporary")).exists());
+        abort_job(&out);
+        assert!(!Path::new(&out).exists());
+    }
+}

@@ -1,0 +1,617 @@
+//! Shuffles: map-side writers (plain or combining, with spills) and the
+//! reduce-side readers (plain, aggregating with spills, sorting, co-grouping).
+//!
+//! Each map task writes one lz4 frame file per non-empty reducer into its
+//! executor's local dir; reducers read their own files directly and fetch the
+//! others' from the executor that wrote them.
+
+use std::fs::File;
+use std::hash::{Hash, Hasher};
+use std::io::BufWriter;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+
+use rustc_hash::{FxHashMap, FxHasher};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{self, FrameReader, FrameWriter};
+use crate::plan::NodeSpec;
+use crate::task::{Batches, Erased, SinkOutput, Stream, TaskContext, erase};
+use crate::{Data, Error, Result};
+
+use super::BATCH;
+
+/// Parameters every shuffle writer gets.
+#[derive(Serialize, Deserialize)]
+pub struct WriteParams {
+    pub shuffle_id: u32,
+    pub reducers: u32,
+    /// Partitioner parameters (range bounds).
+    pub partitioner: Vec<u8>,
+    /// Aggregator parameters (the zero value of aggregate_by_key).
+    pub agg: Vec<u8>,
+}
+
+/// The hash of a key used to choose its reducer: the same in every process of
+/// one binary (FxHash with fixed keys), then mixed so the reducer does not
+/// correlate with the low bits hash tables use.
+pub fn hash_key<K: Hash + ?Sized>(k: &K) -> u64 {
+    let mut h = FxHasher::default();
+    k.hash(&mut h);
+    let mut x = h.finish();
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// Chooses the reducer of each record.
+pub trait RecordPartitioner<R>: Sized + 'static {
+    fn new(params: &[u8], reducers: u32) -> Result<Self>;
+    fn partition(&mut self, record: &R) -> u32;
+}
+
+/// Pairs by the hash of their key.
+pub struct HashByKey<K, V>(u64, PhantomData<fn() -> (K, V)>);
+
+impl<K: Hash + 'static, V: 'static> RecordPartitioner<(K, V)> for HashByKey<K, V> {
+    fn new(_: &[u8], reducers: u32) -> Result<Self> {
+        Ok(HashByKey(reducers.max(1) as u64, PhantomData))
+    }
+    fn partition(&mut self, r: &(K, V)) -> u32 {
+        (hash_key(&r.0) % self.0) as u32
+    }
+}
+
+/// Pairs by ranges of their key: ascending, reducer i gets keys in
+/// (bounds[i-1], bounds[i]]; descending, the order of reducers is reversed.
+pub struct RangeByKey<K, V>(Vec<K>, bool, PhantomData<fn() -> V>);
+
+impl<K: Data + Ord, V: 'static> RecordPartitioner<(K, V)> for RangeByKey<K, V> {
+    fn new(params: &[u8], _: u32) -> Result<Self> {
+        let (bounds, ascending): (Vec<K>, bool) = codec::decode(params, "range bounds")?;
+        Ok(RangeByKey(bounds, ascending, PhantomData))
+    }
+    fn partition(&mut self, r: &(K, V)) -> u32 {
+        let i = self.0.partition_point(|b| *b < r.0);
+        if self.1 {
+            i as u32
+        } else {
+            (self.0.len() - i) as u32
+        }
+    }
+}
+
+/// Any records, spread evenly (repartition).
+pub struct RoundRobin<R>(u32, u32, PhantomData<fn() -> R>);
+
+impl<R: 'static> RecordPartitioner<R> for RoundRobin<R> {
+    fn new(params: &[u8], reducers: u32) -> Result<Self> {
+        let seed: u32 = codec::decode(params, "round robin seed")?;
+        Ok(RoundRobin(
+            reducers.max(1),
+            seed % reducers.max(1),
+            PhantomData,
+        ))
+    }
+    fn partition(&mut self, _: &R) -> u32 {
+        self.1 = (self.1 + 1) % self.0;
+        self.1
+    }
+}
+
+/// How values of one key combine.
+pub trait Aggregator<V>: 'static {
+    type C: Data;
+    type P: Data;
+    fn create(p: &Self::P, v: V) -> Self::C;
+    fn merge_value(p: &Self::P, c: Self::C, v: V) -> Self::C;
+    fn merge(p: &Self::P, c: Self::C, other: Self::C) -> Self::C;
+}
+
+/// reduce_by_key: C = V.
+pub struct ReduceAgg<V, F>(PhantomData<fn() -> (V, F)>);
+
+impl<V: Data, F: Fn(V, V) -> V + Copy + Send + Sync + 'static> Aggregator<V> for ReduceAgg<V, F> {
+    type C = V;
+    type P = ();
+    fn create(_: &(), v: V) -> V {
+        v
+    }
+    fn merge_value(_: &(), c: V, v: V) -> V {
+        crate::entry::conjure::<F>()(c, v)
+    }
+    fn merge(_: &(), c: V, o: V) -> V {
+        crate::entry::conjure::<F>()(c, o)
+    }
+}
+
+/// aggregate_by_key: a zero value, a function adding a value, one merging two.
+#[allow(clippy::type_complexity)]
+pub struct AggregateAgg<V, C, S, M>(PhantomData<fn() -> (V, C, S, M)>);
+
+impl<
+    V: Data,
+    C: Data,
+    S: Fn(C, V) -> C + Copy + Send + Sync + 'static,
+    M: Fn(C, C) -> C + Copy + Send + Sync + 'static,
+> Aggregator<V> for AggregateAgg<V, C, S, M>
+{
+    type C = C;
+    type P = C;
+    fn create(zero: &C, v: V) -> C {
+        crate::entry::conjure::<S>()(zero.clone(), v)
+    }
+    fn merge_value(_: &C, c: C, v: V) -> C {
+        crate::entry::conjure::<S>()(c, v)
+    }
+    fn merge(_: &C, c: C, o: C) -> C {
+        crate::entry::conjure::<M>()(c, o)
+    }
+}
+
+/// group_by_key: all values in a Vec.
+pub struct GroupAgg<V>(PhantomData<fn() -> V>);
+
+impl<V: Data> Aggregator<V> for GroupAgg<V> {
+    type C = Vec<V>;
+    type P = ();
+    fn create(_: &(), v: V) -> Vec<V> {
+        vec![v]
+    }
+    fn merge_value(_: &(), mut c: Vec<V>, v: V) -> Vec<V> {
+        c.push(v);
+        c
+    }
+    fn merge(_: &(), mut c: Vec<V>, mut o: Vec<V>) -> Vec<V> {
+        c.append(&mut o);
+        c
+    }
+}
+
+/// One frame file per reducer, created on first use and renamed into place
+/// when complete so a reader never sees half a block.
+struct BlockWriters {
+    paths: Vec<(PathBuf, PathBuf)>,
+    writers: Vec<Option<FrameWriter<BufWriter<File>>>>,
+}
+
+impl BlockWriters {
+    fn new(paths: Vec<PathBuf>) -> Self {
+        let n = paths.len();
+        BlockWriters {
+            paths: paths
+                .into_iter()
+                .map(|p| {
+                    let tmp = p.with_extension("tmp");
+                    (p, tmp)
+                })
+                .collect(),
+            writers: (0..n).map(|_| None).collect(),
+        }
+    }
+
+    fn push<T: serde::Serialize>(&mut self, r: usize, record: &T) -> Result<()> {
+        if self.writers[r].is_none() {
+            let tmp = &self.paths[r].1;
+            let f = File::create(tmp)
+                .map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
+            self.writers[r] = Some(FrameWriter::new(BufWriter::with_capacity(64 * 1024, f)));
+        }
+        self.writers[r]
+            .as_mut()
+            .expect("writer created above")
+            .push(record)
+            .map_err(|e| Error::io("writing shuffle block", e))
+    }
+
+    fn finish(self) -> Result<(Vec<u64>, u64)> {
+        let mut sizes = Vec::with_capacity(self.writers.len());
+        let mut total = 0;
+        for (w, (path, tmp)) in self.writers.into_iter().zip(self.paths) {
+            match w {
+                None => {
+                    // An empty file: a reader can tell "nothing for you" from "lost".
+                    File::create(&path)
+                        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+                    sizes.push(0);
+                }
+                Some(w) => {
+                    let (_, n) = w
+                        .finish()
+                        .map_err(|e| Error::io("writing shuffle block", e))?;
+                    std::fs::rename(&tmp, &path)
+                        .map_err(|e| Error::io(format!("renaming {}", path.display()), e))?;
+                    sizes.push(n.max(1));
+                    total += n;
+                }
+            }
+        }
+        Ok((sizes, total))
+    }
+}
+
+fn writers_for(ctx: &TaskContext, params: &WriteParams) -> BlockWriters {
+    BlockWriters::new(
+        (0..params.reducers)
+            .map(|r| {
+                ctx.services
+                    .shuffle_path(params.shuffle_id, ctx.partition, r)
+            })
+            .collect(),
+    )
+}
+
+/// Writes records as they are, each to the reducer its partitioner chooses.
+pub fn sink_shuffle_plain<R: Data, P: RecordPartitioner<R>>(
+    ctx: &TaskContext,
+    input: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let params: WriteParams = codec::decode(params, "shuffle parameters")?;
+    let mut part = P::new(&params.partitioner, params.reducers)?;
+    let input = downcast::<R>(input)?;
+    let mut out = writers_for(ctx, &params);
+    for batch in input.0 {
+        for r in batch? {
+            let to = part.partition(&r) as usize;
+            out.push(to, &r)?;
+        }
+    }
+    let (sizes, bytes) = out.finish()?;
+    Ok(SinkOutput::MapOutput { sizes, bytes })
+}
+
+/// Keeps an estimate of the bytes a hash map of combiners holds.
+struct SizeEstimate {
+    per_entry: usize,
+    samples: usize,
+    buf: Vec<u8>,
+}
+
+impl SizeEstimate {
+    fn new<K, C>() -> Self {
+        SizeEstimate {
+            per_entry: std::mem::size_of::<(K, Option<C>)>() + 16,
+            samples: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Samples the size of some new entries (their encoding approximates heap use).
+    fn observe<K: serde::Serialize, C: serde::Serialize>(&mut self, len: usize, k: &K, c: &C) {
+        if len.is_power_of_two() || len.is_multiple_of(4096) {
+            self.buf.clear();
+            codec::encode_into(k, &mut self.buf);
+            codec::encode_into(c, &mut self.buf);
+            let fixed = std::mem::size_of::<(K, Option<C>)>() + 16;
+            let this = fixed + self.buf.len();
+            self.samples += 1;
+            self.per_entry = (self.per_entry * (self.samples - 1) + this) / self.samples;
+        }
+    }
+
+    fn bytes(&self, len: usize) -> usize {
+        len * self.per_entry
+    }
+}
+
+fn combine_into<K: Data + Hash + Eq, V, A: Aggregator<V>>(
+    map: &mut FxHashMap<K, Option<A::C>>,
+    p: &A::P,
+    k: K,
+    v: V,
+) -> bool {
+    let slot = map.entry(k).or_insert(None);
+    let (c, new) = match slot.take() {
+        None => (A::create(p, v), true),
+        Some(c) => (A::merge_value(p, c, v), false),
+    };
+    *slot = Some(c);
+    new
+}
+
+fn merge_into<K: Data + Hash + Eq, V, A: Aggregator<V>>(
+    map: &mut FxHashMap<K, Option<A::C>>,
+    p: &A::P,
+    k: K,
+    c: A::C,
+) -> bool {
+    let slot = map.entry(k).or_insert(None);
+    let (c, new) = match slot.take() {
+        None => (c, true),
+        Some(old) => (A::merge(p, old, c), false),
+    };
+    *slot = Some(c);
+    new
+}
+
+/// Combines values by key before writing (map-side combine), flushing the
+/// partial aggregates to the blocks whenever the memory limit is reached.
+pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
+    ctx: &TaskContext,
+    input: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let params: WriteParams = codec::decode(params, "shuffle parameters")?;
+    let aggp: A::P = codec::decode(&params.agg, "aggregator parameters")?;
+    let input = downcast::<(K, V)>(input)?;
+    let limit = ctx.services.shuffle_memory();
+    let n = params.reducers.max(1) as u64;
+    let mut out = writers_for(ctx, &params);
+    let mut map: FxHashMap<K, Option<A::C>> = FxHashMap::default();
+    let mut est = SizeEstimate::new::<K, A::C>();
+    let flush = |map: &mut FxHashMap<K, Option<A::C>>, out: &mut BlockWriters| -> Result<()> {
+        for (k, c) in map.drain() {
+            let c = c.expect("combiner present");
+            let r = (hash_key(&k) % n) as usize;
+            out.push(r, &(k, c))?;
+        }
+        Ok(())
+    };
+    for batch in input.0 {
+        for (k, v) in batch? {
+            if combine_into::<K, V, A>(&mut map, &aggp, k, v) {
+                let len = map.len();
+                if len.is_power_of_two() || len.is_multiple_of(4096) {
+                    // Sample the newest entry's size (any entry will do).
+                    if let Some((k, Some(c))) = map.iter().next() {
+                        est.observe(len, k, c);
+                    }
+                    if est.bytes(len) > limit {
+                        flush(&mut map, &mut out)?;
+                    }
+                }
+            }
+        }
+    }
+    flush(&mut map, &mut out)?;
+    let (sizes, bytes) = out.finish()?;
+    Ok(SinkOutput::MapOutput { sizes, bytes })
+}
+
+fn downcast<T: 'static>(e: Erased) -> Result<Stream<T>> {
+    e.downcast::<Stream<T>>()
+        .map(|b| *b)
+        .map_err(|_| Error::Task("shuffle input of an unexpected type".into()))
+}
+
+/// The blocks of one shuffle for this task's reducer, as batches of records.
+pub fn read_shuffle<R: Data>(
+    ctx: &TaskContext,
+    shuffle_id: u32,
+    reduce_id: u32,
+) -> Result<Stream<R>> {
+    let input = ctx.shuffle_input(shuffle_id)?.clone();
+    let services = ctx.services.clone();
+    let me = services.executor_id().to_string();
+    let mut blocks: Vec<crate::task::BlockIter> = Vec::new();
+    for src in input.sources {
+        if src.executor_id == me {
+            let paths: Vec<(u32, PathBuf)> = src
+                .map_ids
+                .iter()
+                .map(|m| (*m, services.shuffle_path(shuffle_id, *m, reduce_id)))
+                .collect();
+            let exec = src.executor_id.clone();
+            blocks.push(Box::new(paths.into_iter().map(move |(m, p)| {
+                std::fs::read(&p)
+                    .map(|b| (m, b))
+                    .map_err(|e| Error::FetchFailed {
+                        shuffle_id,
+                        executor_id: exec.clone(),
+                        message: format!("reading {}: {e}", p.display()),
+                    })
+            })));
+        } else {
+            let exec = src.executor_id.clone();
+            let it = services
+                .fetch_blocks(&src.address, shuffle_id, src.map_ids.clone(), reduce_id)
+                .map_err(|e| fetch_failed(shuffle_id, &exec, e))?;
+            blocks.push(Box::new(
+                it.map(move |r| r.map_err(|e| fetch_failed(shuffle_id, &exec, e))),
+            ));
+        }
+    }
+    let mut blocks = blocks.into_iter().flatten();
+    let mut current: Option<FrameReader> = None;
+    let iter = std::iter::from_fn(move || {
+        loop {
+            if let Some(r) = current.as_mut() {
+                match r.next_batch::<R>() {
+                    Ok(Some(b)) => return Some(Ok(b)),
+                    Ok(None) => current = None,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            match blocks.next()? {
+                Ok((_, bytes)) => current = Some(FrameReader::new(bytes)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    });
+    Ok(Stream(Box::new(iter)))
+}
+
+fn fetch_failed(shuffle_id: u32, executor_id: &str, e: Error) -> Error {
+    match e {
+        Error::FetchFailed { .. } => e,
+        other => Error::FetchFailed {
+            shuffle_id,
+            executor_id: executor_id.to_string(),
+            message: other.to_string(),
+        },
+    }
+}
+
+/// Reduce side of a plain shuffle: the records as they come.
+pub fn compute_shuffle_plain<R: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let sid = ctx.shuffle_parent(spec, 0)?;
+    Ok(erase(read_shuffle::<R>(ctx, sid, p)?))
+}
+
+/// Parameters of a sorted shuffle read.
+#[derive(Serialize, Deserialize)]
+pub struct SortParams {
+    pub ascending: bool,
+}
+
+/// Reduce side of sort_by_key: the partition's pairs sorted by key.
+pub fn compute_shuffle_sorted<K: Data + Ord, V: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let params: SortParams = codec::decode(&spec.params, "sort parameters")?;
+    let sid = ctx.shuffle_parent(spec, 0)?;
+    let mut all = read_shuffle::<(K, V)>(ctx, sid, p)?.collect_vec()?;
+    if params.ascending {
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+    } else {
+        all.sort_by(|a, b| b.0.cmp(&a.0));
+    }
+    Ok(erase(batched(all)))
+}
+
+fn batched<T: Data>(v: Vec<T>) -> Stream<T> {
+    let mut it = v.into_iter();
+    Stream(Box::new(std::iter::from_fn(move || {
+        let b: Vec<T> = it.by_ref().take(BATCH).collect();
+        if b.is_empty() { None } else { Some(Ok(b)) }
+    })))
+}
+
+fn drain_batches<K: Data + Hash + Eq, C: Data>(map: FxHashMap<K, Option<C>>) -> Batches<(K, C)> {
+    let mut it = map
+        .into_iter()
+        .map(|(k, c)| (k, c.expect("combiner present")));
+    Box::new(std::iter::from_fn(move || {
+        let b: Vec<(K, C)> = it.by_ref().take(BATCH).collect();
+        if b.is_empty() { None } else { Some(Ok(b)) }
+    }))
+}
+
+/// Buckets a reducer spills into once its hash map passes the memory limit.
+const SPILL_BUCKETS: u64 = 16;
+
+/// Reduce side of an aggregation: merges combiners by key; past the memory
+/// limit it partitions the rest of its input into spill files on local disk
+/// and merges them one at a time, so a reducer larger than memory finishes.
+pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let aggp: A::P = codec::decode(&spec.params, "aggregator parameters")?;
+    let sid = ctx.shuffle_parent(spec, 0)?;
+    let input = read_shuffle::<(K, A::C)>(ctx, sid, p)?;
+    let limit = ctx.services.shuffle_memory();
+    let mut map: FxHashMap<K, Option<A::C>> = FxHashMap::default();
+    let mut est = SizeEstimate::new::<K, A::C>();
+    let mut spill: Option<BlockWriters> = None;
+    let dir = ctx.services.scratch_dir().to_path_buf();
+    let tag = format!(
+        "spill_{}_{}_{}_{}",
+        ctx.plan.stage_id, spec.id, p, ctx.attempt
+    );
+    let bucket_of = |k: &K| ((hash_key(k) >> 40) % SPILL_BUCKETS) as usize;
+    for batch in input.0 {
+        for (k, c) in batch? {
+            if let Some(w) = spill.as_mut() {
+                w.push(bucket_of(&k), &(k, c))?;
+                continue;
+            }
+            if merge_into::<K, V, A>(&mut map, &aggp, k, c) {
+                let len = map.len();
+                if len.is_power_of_two() || len.is_multiple_of(4096) {
+                    if let Some((k, Some(c))) = map.iter().next() {
+                        est.observe(len, k, c);
+                    }
+                    if est.bytes(len) > limit {
+                        let paths = (0..SPILL_BUCKETS)
+                            .map(|b| dir.join(format!("{tag}_{b}.lz4")))
+                            .collect();
+                        let mut w = BlockWriters::new(paths);
+                        for (k, c) in map.drain() {
+                            w.push(bucket_of(&k), &(k, c.expect("combiner present")))?;
+                        }
+                        spill = Some(w);
+                    }
+                }
+            }
+        }
+    }
+    let Some(w) = spill else {
+        return Ok(erase(Stream(drain_batches(map))));
+    };
+    w.finish()?;
+    let mut bucket = 0u64;
+    let mut current: Option<Batches<(K, A::C)>> = None;
+    let iter = std::iter::from_fn(move || {
+        loop {
+            if let Some(it) = current.as_mut() {
+                if let Some(b) = it.next() {
+                    return Some(b);
+                }
+                current = None;
+            }
+            if bucket >= SPILL_BUCKETS {
+                return None;
+            }
+            let path = dir.join(format!("{tag}_{bucket}.lz4"));
+            bucket += 1;
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let _ = std::fs::remove_file(&path);
+            let mut r = FrameReader::new(bytes);
+            let mut m: FxHashMap<K, Option<A::C>> = FxHashMap::default();
+            loop {
+                match r.next_batch::<(K, A::C)>() {
+                    Ok(Some(b)) => {
+                        for (k, c) in b {
+                            merge_into::<K, V, A>(&mut m, &aggp, k, c);
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            current = Some(drain_batches(m));
+        }
+    });
+    Ok(erase(Stream::<(K, A::C)>(Box::new(iter))))
+}
+
+/// Reduce side of cogroup: both shuffles' values grouped by key.
+#[allow(clippy::type_complexity)]
+pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let left = read_shuffle::<(K, V)>(ctx, ctx.shuffle_parent(spec, 0)?, p)?;
+    let right = read_shuffle::<(K, W)>(ctx, ctx.shuffle_parent(spec, 1)?, p)?;
+    let mut map: FxHashMap<K, (Vec<V>, Vec<W>)> = FxHashMap::default();
+    for b in left.0 {
+        for (k, v) in b? {
+            map.entry(k).or_default().0.push(v);
+        }
+    }
+    for b in right.0 {
+        for (k, w) in b? {
+            map.entry(k).or_default().1.push(w);
+        }
+    }
+    let mut it = map.into_iter();
+    let iter = std::iter::from_fn(move || {
+        let b: Vec<(K, (Vec<V>, Vec<W>))> = it.by_ref().take(BATCH).collect();
+        if b.is_empty() { None } else { Some(Ok(b)) }
+    });
+    Ok(erase(Stream::<(K, (Vec<V>, Vec<W>))>(Box::new(iter))))
+}

@@ -1,0 +1,80 @@
+//! Sources: data from the driver, number ranges, text files.
+
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::io::{self, Split};
+use crate::plan::NodeSpec;
+use crate::task::{Erased, Stream, TaskContext, erase};
+use crate::{Data, Result};
+
+use super::BATCH;
+
+/// Parameters of `parallelize`: the driver blob holding one slice per partition.
+#[derive(Serialize, Deserialize)]
+pub struct BlobParams {
+    pub blob_id: u64,
+}
+
+pub fn compute_parallelize<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+    let params: BlobParams = codec::decode(&spec.params, "parallelize parameters")?;
+    let bytes = ctx.services.blob(params.blob_id, p)?;
+    let data: Vec<T> = codec::decode(&bytes, "parallelized slice")?;
+    let mut batches = Vec::new();
+    let mut it = data.into_iter().peekable();
+    while it.peek().is_some() {
+        batches.push(it.by_ref().take(BATCH).collect());
+    }
+    Ok(erase(Stream::from_batches(batches)))
+}
+
+/// Parameters of `range`.
+#[derive(Serialize, Deserialize)]
+pub struct RangeParams {
+    pub start: u64,
+    pub end: u64,
+    pub partitions: u32,
+}
+
+impl RangeParams {
+    /// The numbers of partition `p`: an even split of [start, end).
+    pub fn bounds(&self, p: u32) -> (u64, u64) {
+        let n = self.end.saturating_sub(self.start) as u128;
+        let at = |i: u32| self.start + (n * i as u128 / self.partitions as u128) as u64;
+        (at(p), at(p + 1))
+    }
+}
+
+pub fn compute_range(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+    let params: RangeParams = codec::decode(&spec.params, "range parameters")?;
+    let (mut lo, hi) = params.bounds(p);
+    let iter = std::iter::from_fn(move || {
+        if lo >= hi {
+            return None;
+        }
+        let end = hi.min(lo + BATCH as u64);
+        let b: Vec<u64> = (lo..end).collect();
+        lo = end;
+        Some(Ok(b))
+    });
+    Ok(erase(Stream::<u64>(Box::new(iter))))
+}
+
+/// Parameters of `text_file`: one split per partition.
+#[derive(Serialize, Deserialize)]
+pub struct TextParams {
+    pub splits: Vec<Split>,
+}
+
+pub fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+    let params: TextParams = codec::decode(&spec.params, "text_file parameters")?;
+    let split = params
+        .splits
+        .into_iter()
+        .nth(p as usize)
+        .ok_or_else(|| crate::Error::Task(format!("text_file has no split {p}")))?;
+    let _ = ctx;
+    let mut lines = io::LineReader::open(&split)?;
+    let iter = std::iter::from_fn(move || lines.next_batch(BATCH).transpose());
+    Ok(erase(Stream::<String>(Box::new(iter))))
+}

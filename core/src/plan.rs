@@ -1,0 +1,109 @@
+//! What the driver sends an executor: a stage's plan, a task's inputs, and
+//! what comes back. Encoded with [`crate::codec`] inside the gRPC envelope.
+
+use serde::{Deserialize, Serialize};
+
+use crate::entry::{ComputeRef, SinkRef};
+use crate::{Error, Result};
+
+/// The narrow part of the lineage a stage runs, plus what consumes its output.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StagePlan {
+    pub job_id: u64,
+    pub stage_id: u32,
+    /// [`crate::entry::probe`] in the driver.
+    pub probe: i64,
+    pub nodes: Vec<NodeSpec>,
+    /// The node whose partitions the tasks compute.
+    pub root: u32,
+    pub sink: SinkRef,
+    pub sink_params: Vec<u8>,
+}
+
+impl StagePlan {
+    /// The node with this id.
+    pub fn node(&self, id: u32) -> Result<&NodeSpec> {
+        self.nodes
+            .iter()
+            .find(|n| n.id == id)
+            .ok_or_else(|| Error::Task(format!("plan has no node {id}")))
+    }
+}
+
+/// One node of the lineage graph.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NodeSpec {
+    pub id: u32,
+    pub name: String,
+    pub compute: ComputeRef,
+    /// Operation parameters (map_with values, splits, partition counts…).
+    pub params: Vec<u8>,
+    pub parents: Vec<Parent>,
+    pub num_partitions: u32,
+}
+
+/// Where a node's input comes from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Parent {
+    /// Another node of the same stage (narrow dependency).
+    Node(u32),
+    /// The output of a shuffle (its map side ran in an earlier stage).
+    Shuffle { shuffle_id: u32 },
+}
+
+/// Where one task finds the shuffle blocks it reads.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TaskInputs {
+    pub shuffles: Vec<ShuffleInput>,
+}
+
+/// The non-empty map outputs of one shuffle for one reducer, by executor.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ShuffleInput {
+    pub shuffle_id: u32,
+    pub sources: Vec<BlockSource>,
+}
+
+/// Map outputs held by one executor.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlockSource {
+    pub executor_id: String,
+    pub address: String,
+    pub map_ids: Vec<u32>,
+}
+
+/// How a task ended.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum TaskOutcome {
+    Success {
+        value: TaskValue,
+        /// Cached partitions this task added: (node id, partition).
+        cached: Vec<(u32, u32)>,
+        metrics: TaskMetrics,
+    },
+    /// The task's own failure (error or panic): retried, then fails the job.
+    Failed { message: String },
+    /// A shuffle input could not be read: the driver recomputes it.
+    FetchFailed {
+        shuffle_id: u32,
+        executor_id: String,
+        message: String,
+    },
+}
+
+/// What a successful task produced.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum TaskValue {
+    /// A result for the action (encoded by the action's sink).
+    Result(Vec<u8>),
+    /// Bytes written for each reducer (0 = nothing to fetch).
+    MapOutput(Vec<u64>),
+}
+
+/// Measurements of one task.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct TaskMetrics {
+    pub run_micros: u64,
+    pub shuffle_bytes_written: u64,
+    pub shuffle_bytes_read: u64,
+}

@@ -1,0 +1,286 @@
+//! Running one task inside an executor: the context compute functions see,
+//! the services the executor runtime provides, and panic capture.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::cache::BlockCache;
+use crate::plan::{
+    NodeSpec, Parent, ShuffleInput, StagePlan, TaskInputs, TaskMetrics, TaskOutcome, TaskValue,
+};
+use crate::{Error, Result};
+
+/// A partition's records as they flow between operations: batches, so that
+/// dynamic dispatch happens once per batch, never per record.
+pub struct Stream<T>(pub Batches<T>);
+
+/// Batches of records, each batch or the failure that ended the stream.
+pub type Batches<T> = Box<dyn Iterator<Item = Result<Vec<T>>> + Send>;
+
+impl<T: Send + 'static> Stream<T> {
+    /// A stream over batches already in memory.
+    pub fn from_batches(batches: Vec<Vec<T>>) -> Self {
+        Stream(Box::new(batches.into_iter().map(Ok)))
+    }
+
+    /// Applies `f` to every batch.
+    pub fn map_batches<U: Send + 'static>(
+        self,
+        mut f: impl FnMut(Vec<T>) -> Vec<U> + Send + 'static,
+    ) -> Stream<U> {
+        Stream(Box::new(self.0.map(move |b| b.map(&mut f))))
+    }
+
+    /// Reads every record into memory.
+    pub fn collect_vec(self) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        for b in self.0 {
+            let mut b = b?;
+            if out.is_empty() {
+                out = b;
+            } else {
+                out.append(&mut b);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A stream with its type erased, as passed through fn pointers.
+pub type Erased = Box<dyn Any + Send>;
+
+/// Erases a stream's type.
+pub fn erase<T: Send + 'static>(s: Stream<T>) -> Erased {
+    Box::new(s)
+}
+
+/// What a sink produced.
+pub enum SinkOutput {
+    /// The action's per-partition result.
+    Value(Vec<u8>),
+    /// Bytes written per reducer.
+    MapOutput { sizes: Vec<u64>, bytes: u64 },
+}
+
+/// A sequence of shuffle blocks: (map id, the block's bytes).
+pub type BlockIter = Box<dyn Iterator<Item = Result<(u32, Vec<u8>)>> + Send>;
+
+/// What the executor runtime offers to tasks.
+pub trait ExecutorServices: Send + Sync + 'static {
+    fn executor_id(&self) -> &str;
+    /// A local directory for spills and scratch files.
+    fn scratch_dir(&self) -> &Path;
+    /// Where this executor keeps the block of (shuffle, map, reducer).
+    fn shuffle_path(&self, shuffle_id: u32, map_id: u32, reduce_id: u32) -> PathBuf;
+    /// Streams blocks held by another executor.
+    fn fetch_blocks(
+        &self,
+        address: &str,
+        shuffle_id: u32,
+        map_ids: Vec<u32>,
+        reduce_id: u32,
+    ) -> Result<BlockIter>;
+    /// A blob held by the driver (parallelized data, broadcast values).
+    fn blob(&self, blob_id: u64, index: u32) -> Result<Vec<u8>>;
+    /// The block manager for cached partitions.
+    fn cache(&self) -> &BlockCache;
+    /// Bytes an aggregation may hold in memory before it spills to disk.
+    fn shuffle_memory(&self) -> usize;
+}
+
+/// What a running task sees.
+pub struct TaskContext {
+    pub plan: Arc<StagePlan>,
+    pub inputs: TaskInputs,
+    pub services: Arc<dyn ExecutorServices>,
+    pub partition: u32,
+    pub attempt: u32,
+    pub(crate) cached: Mutex<Vec<(u32, u32)>>,
+    pub(crate) shuffle_read: std::sync::atomic::AtomicU64,
+}
+
+impl TaskContext {
+    /// Computes a partition of a node of this stage.
+    pub fn compute<T: Send + 'static>(&self, node_id: u32, partition: u32) -> Result<Stream<T>> {
+        let spec = self.plan.node(node_id)?;
+        let f = spec.compute.resolve();
+        let erased = f(self, spec, partition)?;
+        downcast(erased, spec)
+    }
+
+    /// Computes a partition of the `i`-th parent of `spec` (a narrow dependency).
+    pub fn parent<T: Send + 'static>(
+        &self,
+        spec: &NodeSpec,
+        i: usize,
+        partition: u32,
+    ) -> Result<Stream<T>> {
+        match spec.parents.get(i) {
+            Some(Parent::Node(id)) => self.compute(*id, partition),
+            _ => Err(Error::Task(format!(
+                "node {} has no narrow parent {i}",
+                spec.name
+            ))),
+        }
+    }
+
+    /// The shuffle id of the `i`-th parent of `spec` (a shuffle dependency).
+    pub fn shuffle_parent(&self, spec: &NodeSpec, i: usize) -> Result<u32> {
+        match spec.parents.get(i) {
+            Some(Parent::Shuffle { shuffle_id }) => Ok(*shuffle_id),
+            _ => Err(Error::Task(format!(
+                "node {} has no shuffle parent {i}",
+                spec.name
+            ))),
+        }
+    }
+
+    /// Where this task's blocks of a shuffle are.
+    pub fn shuffle_input(&self, shuffle_id: u32) -> Result<&ShuffleInput> {
+        self.inputs
+            .shuffles
+            .iter()
+            .find(|s| s.shuffle_id == shuffle_id)
+            .ok_or_else(|| {
+                Error::Task(format!(
+                    "task was given no locations for shuffle {shuffle_id}"
+                ))
+            })
+    }
+
+    pub(crate) fn note_cached(&self, node: u32, partition: u32) {
+        self.cached
+            .lock()
+            .expect("cache list")
+            .push((node, partition));
+    }
+}
+
+fn downcast<T: 'static>(e: Erased, spec: &NodeSpec) -> Result<Stream<T>> {
+    e.downcast::<Stream<T>>().map(|b| *b).map_err(|_| {
+        Error::Task(format!(
+            "node {} produced records of an unexpected type",
+            spec.name
+        ))
+    })
+}
+
+thread_local! {
+    static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs a panic hook that keeps the location of a panic for the task
+/// report instead of printing it; other threads' panics print as usual.
+pub fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_task = PANIC_AT.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.is_some() {
+                let loc = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                *p = Some(loc);
+                true
+            } else {
+                false
+            }
+        });
+        if !in_task {
+            previous(info);
+        }
+    }));
+}
+
+/// Runs one task to its outcome; a panic in user code becomes `Failed`.
+pub fn run_task(
+    plan: Arc<StagePlan>,
+    inputs: TaskInputs,
+    partition: u32,
+    attempt: u32,
+    services: Arc<dyn ExecutorServices>,
+) -> TaskOutcome {
+    let start = Instant::now();
+    if let Err(e) = crate::entry::check_probe(plan.probe) {
+        return TaskOutcome::Failed {
+            message: e.to_string(),
+        };
+    }
+    let ctx = TaskContext {
+        plan,
+        inputs,
+        services,
+        partition,
+        attempt,
+        cached: Mutex::new(Vec::new()),
+        shuffle_read: Default::default(),
+    };
+    PANIC_AT.with(|p| *p.borrow_mut() = Some(String::new()));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let stream = ctx.compute_erased_root()?;
+        let sink = ctx.plan.sink.resolve();
+        sink(&ctx, stream, &ctx.plan.sink_params)
+    }));
+    let location = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    let mut metrics = TaskMetrics {
+        run_micros: start.elapsed().as_micros() as u64,
+        shuffle_bytes_read: ctx.shuffle_read.load(std::sync::atomic::Ordering::Relaxed),
+        ..Default::default()
+    };
+    match result {
+        Ok(Ok(out)) => {
+            let value = match out {
+                SinkOutput::Value(v) => TaskValue::Result(v),
+                SinkOutput::MapOutput { sizes, bytes } => {
+                    metrics.shuffle_bytes_written = bytes;
+                    TaskValue::MapOutput(sizes)
+                }
+            };
+            let cached = std::mem::take(&mut *ctx.cached.lock().expect("cache list"));
+            TaskOutcome::Success {
+                value,
+                cached,
+                metrics,
+            }
+        }
+        Ok(Err(Error::FetchFailed {
+            shuffle_id,
+            executor_id,
+            message,
+        })) => TaskOutcome::FetchFailed {
+            shuffle_id,
+            executor_id,
+            message,
+        },
+        Ok(Err(e)) => TaskOutcome::Failed {
+            message: e.to_string(),
+        },
+        Err(payload) => {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a non-string panic payload".into());
+            let at = if location.is_empty() {
+                String::new()
+            } else {
+                format!(" at {location}")
+            };
+            TaskOutcome::Failed {
+                message: format!("user code panicked{at}: {what}"),
+            }
+        }
+    }
+}
+
+impl TaskContext {
+    fn compute_erased_root(&self) -> Result<Erased> {
+        let spec = self.plan.node(self.plan.root)?;
+        let f = spec.compute.resolve();
+        f(self, spec, self.partition)
+    }
+}

@@ -1,0 +1,28 @@
+//! Sorts `KEY VALUE` lines of unsigned integers by key with range
+//! partitioning (terasort-like): `sort INPUT OUTPUT [PARTITIONS]`.
+//! Part files are ordered: part-00000 holds the smallest keys.
+
+fn main() {
+    spindle::main(|ctx| {
+        let args = spindle_examples::args();
+        let (Some(input), Some(output)) = (args.first(), args.get(1)) else {
+            spindle_examples::usage("sort INPUT OUTPUT [PARTITIONS]")
+        };
+        let parts: u32 = args
+            .get(2)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(ctx.default_parallelism());
+        ctx.text_file(input, None)?
+            .flat_map(|line: String| {
+                let mut it = line.split_whitespace().map(|f| f.parse::<u64>());
+                match (it.next(), it.next()) {
+                    (Some(Ok(k)), Some(Ok(v))) => Some((k, v)),
+                    _ => None,
+                }
+            })
+            .sort_by_key(true, parts)?
+            .map(|(k, v)| format!("{k} {v}"))
+            .save_as_text_file(output)?;
+        Ok(())
+    })
+}

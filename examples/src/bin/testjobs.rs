@@ -1,0 +1,3 @@
+fn main() {
+    spindle::main(|_| Ok(()))
+}
