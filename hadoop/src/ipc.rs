@@ -5,6 +5,8 @@
 
 pub mod connection;
 pub mod frame;
+#[cfg(test)]
+mod robustness;
 
 use std::time::Duration;
 

@@ -1,0 +1,285 @@
+//! Hostile and broken peers: the frame, header and SASL decoders never panic on arbitrary bytes,
+//! an oversized frame is refused before any large allocation, and a server that sends garbage,
+//! stops mid-frame or says nothing never holds a call past its timeout.
+
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use super::connection::read_frame;
+use super::frame::{self, decode_response};
+use super::{Auth, Connection, IpcConfig};
+use crate::Error;
+use crate::sasl::{self, DigestMd5, Mechanism};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn response_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        if let Ok(r) = decode_response(&bytes) {
+            let _ = r.status();
+            let _ = r.message::<spindle_proto::yarn::AllocateResponseProto>();
+        }
+    }
+
+    #[test]
+    fn sasl_decoder_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = sasl::decode_sasl_response("fuzz:1", &bytes);
+    }
+
+    #[test]
+    fn digest_challenge_parser_never_panics(text in ".{0,200}") {
+        let mut d = DigestMd5::new(&crate::Token::default());
+        let _ = d.start("", "default", Some(text.as_bytes()));
+        let _ = d.finish(Some(text.as_bytes()));
+    }
+
+    #[test]
+    fn frame_reader_never_panics_on_any_stream(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let result = rt().block_on(read_frame(&mut bytes.as_slice(), 1024, "fuzz:1"));
+        match result {
+            Ok(body) => {
+                let len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+                prop_assert_eq!(body.len(), len);
+                prop_assert!(len <= 1024);
+            }
+            Err(e) => prop_assert!(e.to_string().contains("fuzz:1")),
+        }
+    }
+
+    #[test]
+    fn sasl_negotiation_ends_on_any_server_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let outcome = rt().block_on(async {
+            let (mut client, mut server) = tokio::io::duplex(64 * 1024);
+            server.write_all(&bytes).await.unwrap();
+            drop(server);
+            let mut mech = DigestMd5::new(&crate::Token::default());
+            let mech: &mut dyn Mechanism = &mut mech;
+            tokio::time::timeout(Duration::from_secs(5), sasl::negotiate(&mut client, Some(mech), "fuzz:1", 4096)).await
+        });
+        prop_assert!(outcome.is_ok(), "negotiation hung");
+    }
+}
+
+#[test]
+fn oversized_frame_is_refused_before_allocation() {
+    // Claims 2 GiB and sends nothing more: refused from the prefix alone.
+    let mut stream: &[u8] = &[0x7f, 0xff, 0xff, 0xff];
+    let err = rt()
+        .block_on(read_frame(&mut stream, frame::DEFAULT_MAX_FRAME, "nn:8020"))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "RPC with nn:8020: frame of 2147483647 bytes exceeds the limit of 134217728 bytes \
+         (ipc.maximum.response.length)"
+    );
+}
+
+#[test]
+fn truncated_frame_is_an_error() {
+    let mut stream: &[u8] = &[0, 0, 0, 100, 1, 2, 3];
+    let err = rt()
+        .block_on(read_frame(&mut stream, 1024, "nn:8020"))
+        .unwrap_err();
+    assert!(err.to_string().contains("3 of 100 bytes"), "{err}");
+}
+
+/// A TCP server that reads the client's handshake, then plays `script` and keeps the socket open
+/// for `hold` (so only the client's own timeout can end the call).
+async fn fake_server(script: Vec<u8>, hold: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 512];
+        let _ = socket.read(&mut buf).await;
+        let _ = socket.write_all(&script).await;
+        tokio::time::sleep(hold).await;
+    });
+    address
+}
+
+fn short_timeouts() -> IpcConfig {
+    IpcConfig {
+        call_timeout: Duration::from_millis(500),
+        connect_retries: 0,
+        ..IpcConfig::default()
+    }
+}
+
+async fn call_against(script: Vec<u8>) -> (Error, Duration) {
+    let address = fake_server(script, Duration::from_secs(30)).await;
+    let auth = Auth::Simple {
+        user: "fuzz".into(),
+    };
+    let conn = Connection::open(&address, "test.Protocol", &auth, &short_timeouts())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let err = conn
+        .call::<_, spindle_proto::yarn::GetClusterMetricsResponseProto>(
+            "getClusterMetrics",
+            &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+        )
+        .await
+        .unwrap_err();
+    (err, started.elapsed())
+}
+
+#[test]
+fn silent_server_times_out() {
+    let (err, took) = rt().block_on(call_against(Vec::new()));
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(err.to_string().contains("getClusterMetrics"), "{err}");
+}
+
+#[test]
+fn garbage_from_server_fails_the_call_quickly() {
+    let (err, took) = rt().block_on(call_against(vec![0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]));
+    assert!(matches!(err, Error::Rpc { .. }), "{err}");
+    assert!(err.to_string().contains("response header"), "{err}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[test]
+fn oversized_answer_fails_the_call_with_the_limit() {
+    let (err, took) = rt().block_on(call_against(vec![0x40, 0, 0, 0]));
+    assert!(err.to_string().contains("exceeds the limit"), "{err}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[test]
+fn server_stopping_mid_frame_fails_the_call() {
+    let rt = rt();
+    let err = rt.block_on(async {
+        let address = fake_server(vec![0, 0, 0, 50, 1, 2], Duration::from_millis(10)).await;
+        let auth = Auth::Simple {
+            user: "fuzz".into(),
+        };
+        let conn = Connection::open(&address, "p", &auth, &short_timeouts())
+            .await
+            .unwrap();
+        conn.call::<_, spindle_proto::yarn::GetClusterMetricsResponseProto>(
+            "getClusterMetrics",
+            &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+        )
+        .await
+        .unwrap_err()
+    });
+    assert!(
+        err.to_string().contains("in the middle of a frame"),
+        "{err}"
+    );
+}
+
+#[test]
+fn silent_server_during_sasl_times_out_the_handshake() {
+    let rt = rt();
+    let (err, took) = rt.block_on(async {
+        let address = fake_server(Vec::new(), Duration::from_secs(30)).await;
+        let token = crate::Token::default();
+        let started = Instant::now();
+        let err = Connection::open(&address, "p", &Auth::Token(token), &short_timeouts())
+            .await
+            .unwrap_err();
+        (err, started.elapsed())
+    });
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
+
+#[test]
+fn concurrent_calls_are_matched_by_call_id() {
+    // A server that answers in reverse order, echoing each request's application id: every
+    // caller must get the answer to its own request.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use prost::Message;
+        use spindle_proto::common::{
+            RequestHeaderProto, RpcRequestHeaderProto, RpcResponseHeaderProto,
+        };
+        use spindle_proto::yarn::{
+            ApplicationIdProto, ApplicationReportProto, GetApplicationReportRequestProto,
+            GetApplicationReportResponseProto,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        const N: i32 = 8;
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut preamble = [0u8; 7];
+            s.read_exact(&mut preamble).await.unwrap();
+            let mut calls = Vec::new();
+            // The connection context, then N calls.
+            for _ in 0..=N {
+                let body = read_frame(&mut s, 1 << 20, "client").await.unwrap();
+                let mut rest = body.as_slice();
+                let h = RpcRequestHeaderProto::decode_length_delimited(&mut rest).unwrap();
+                if h.call_id < 0 {
+                    continue;
+                }
+                RequestHeaderProto::decode_length_delimited(&mut rest).unwrap();
+                let req =
+                    GetApplicationReportRequestProto::decode_length_delimited(&mut rest).unwrap();
+                calls.push((h.call_id, req.application_id));
+            }
+            for (call_id, app) in calls.into_iter().rev() {
+                let header = RpcResponseHeaderProto {
+                    call_id: call_id as u32,
+                    status: 0,
+                    ..Default::default()
+                };
+                let msg = GetApplicationReportResponseProto {
+                    application_report: Some(ApplicationReportProto {
+                        application_id: app,
+                        ..Default::default()
+                    }),
+                };
+                let bytes = frame::frame(&[&header, &msg]);
+                s.write_all(&bytes).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+        let auth = Auth::Simple { user: "t".into() };
+        let conn = Connection::open(&address, "p", &auth, &IpcConfig::default())
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..N {
+            let c = conn.clone();
+            tasks.push(tokio::spawn(async move {
+                let request = GetApplicationReportRequestProto {
+                    application_id: Some(ApplicationIdProto {
+                        id: Some(i),
+                        cluster_timestamp: Some(1),
+                    }),
+                };
+                let r: GetApplicationReportResponseProto =
+                    c.call("getApplicationReport", &request).await.unwrap();
+                (
+                    i,
+                    r.application_report.unwrap().application_id.unwrap().id(),
+                )
+            }));
+        }
+        for t in tasks {
+            let (asked, answered) = t.await.unwrap();
+            assert_eq!(asked, answered);
+        }
+    });
+}
