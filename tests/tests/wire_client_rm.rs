@@ -8,6 +8,7 @@ use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, IpcConfig};
 use spindle_hadoop::rest::{RmRestClient, SubmissionContext};
 use spindle_hadoop::yarn_rpc::{AppState, ClientRmClient, FinalStatus, NodeState};
+use spindle_proto::yarn as pb;
 use spindle_tests::{MiniHadoop, hadoop, java_peer_ok};
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -316,4 +317,55 @@ fn failover_skips_a_dead_address() {
     );
     let metrics = runtime().block_on(rpc.cluster_metrics()).unwrap();
     assert!(metrics.active >= 1, "{metrics:?}");
+}
+
+#[test]
+fn many_concurrent_calls_share_one_connection_and_pings_keep_it_open() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+    let address = conf.rm_addresses().unwrap()[0].rpc.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let config = IpcConfig {
+            ping_interval: std::time::Duration::from_millis(100),
+            ..IpcConfig::default()
+        };
+        let conn = spindle_hadoop::ipc::Connection::open(
+            &address,
+            spindle_hadoop::yarn_rpc::APPLICATION_CLIENT_PROTOCOL,
+            &Auth::simple(),
+            &config,
+        )
+        .await
+        .unwrap();
+        // 64 calls in flight at once on the one connection, answers matched by call id.
+        let mut tasks = Vec::new();
+        for _ in 0..64 {
+            let c = conn.clone();
+            tasks.push(tokio::spawn(async move {
+                let r: pb::GetClusterMetricsResponseProto = c
+                    .call("getClusterMetrics", &pb::GetClusterMetricsRequestProto {})
+                    .await
+                    .unwrap();
+                r.cluster_metrics.unwrap().num_active_nms.unwrap_or(0)
+            }));
+        }
+        for t in tasks {
+            assert!(t.await.unwrap() >= 1);
+        }
+        // Several pings later (the real server takes call id -4 as a ping), the same connection
+        // still answers.
+        tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+        assert_eq!(conn.closed_reason(), None);
+        let r: pb::GetClusterMetricsResponseProto = conn
+            .call("getClusterMetrics", &pb::GetClusterMetricsRequestProto {})
+            .await
+            .unwrap();
+        assert!(r.cluster_metrics.is_some());
+    });
 }
