@@ -10,10 +10,15 @@ import java.util.List;
 import java.util.Map;
 
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.hdfs.security.token.delegation.DelegationTokenIdentifier;
 import org.apache.hadoop.io.Text;
 import org.apache.hadoop.security.Credentials;
 import org.apache.hadoop.security.token.Token;
 import org.apache.hadoop.security.token.TokenIdentifier;
+import org.apache.hadoop.security.token.delegation.AbstractDelegationTokenIdentifier;
+import org.apache.hadoop.yarn.security.AMRMTokenIdentifier;
+import org.apache.hadoop.yarn.security.ContainerTokenIdentifier;
+import org.apache.hadoop.yarn.security.NMTokenIdentifier;
 
 /**
  * Hadoop's own {@link Credentials} writing and reading token storage files ("HDTS").
@@ -25,6 +30,11 @@ import org.apache.hadoop.security.token.TokenIdentifier;
  *       line per token ({@code token alias=<hex> id=<hex> password=<hex> kind=<s> service=<s>})
  *       and per secret ({@code secret alias=<hex> value=<hex>}), sorted, then {@code tokens=N
  *       secrets=M}.
+ *   <li>{@code write-dt <file> <owner> <renewer> <realUser> <issueDate> <maxDate> <seq> <keyId>}:
+ *       one HDFS delegation token (alias {@code dt}) whose identifier Hadoop's
+ *       {@code DelegationTokenIdentifier} encodes.
+ *   <li>{@code idents <file>}: decodes each token's identifier with Hadoop's classes
+ *       ({@code Token.decodeIdentifier}) and prints its fields, one line per token, sorted.
  * </ul>
  */
 public final class CredentialsPeer {
@@ -63,10 +73,80 @@ public final class CredentialsPeer {
         System.out.println(l);
       }
       System.out.println("tokens=" + creds.numberOfTokens() + " secrets=" + creds.numberOfSecretKeys());
+    } else if (args.length == 9 && args[0].equals("write-dt")) {
+      DelegationTokenIdentifier id =
+          new DelegationTokenIdentifier(new Text(args[2]), new Text(args[3]), new Text(args[4]));
+      id.setIssueDate(Long.parseLong(args[5]));
+      id.setMaxDate(Long.parseLong(args[6]));
+      id.setSequenceNumber(Integer.parseInt(args[7]));
+      id.setMasterKeyId(Integer.parseInt(args[8]));
+      Credentials creds = new Credentials();
+      creds.addToken(
+          new Text("dt"), new Token<>(id.getBytes(), bytes("pw"), id.getKind(), new Text("nn:8020")));
+      try (DataOutputStream out = new DataOutputStream(new FileOutputStream(args[1]))) {
+        creds.writeTokenStorageToStream(out, Credentials.SerializedFormat.WRITABLE);
+      }
+      System.out.println("written=" + args[1]);
+    } else if (args.length == 2 && args[0].equals("idents")) {
+      Credentials creds = Credentials.readTokenStorageFile(new File(args[1]), new Configuration());
+      List<String> lines = new ArrayList<>();
+      for (Map.Entry<Text, Token<? extends TokenIdentifier>> e : creds.getTokenMap().entrySet()) {
+        lines.add("alias=" + e.getKey() + " " + describe(e.getValue().decodeIdentifier()));
+      }
+      Collections.sort(lines);
+      for (String l : lines) {
+        System.out.println(l);
+      }
     } else {
-      System.err.println("usage: write <file> <writable|protobuf> <small|full> | dump <file>");
+      System.err.println(
+          "usage: write <file> <writable|protobuf> <small|full> | dump <file> | idents <file>"
+              + " | write-dt <file> <owner> <renewer> <realUser> <issue> <max> <seq> <keyId>");
       System.exit(2);
     }
+  }
+
+  /** The fields of a decoded token identifier, as Hadoop's own classes decode them. */
+  private static String describe(TokenIdentifier id) {
+    if (id instanceof AMRMTokenIdentifier) {
+      AMRMTokenIdentifier a = (AMRMTokenIdentifier) id;
+      return "amrm attempt=" + a.getApplicationAttemptId() + " keyId=" + a.getKeyId();
+    }
+    if (id instanceof NMTokenIdentifier) {
+      NMTokenIdentifier n = (NMTokenIdentifier) id;
+      return String.format(
+          "nm attempt=%s node=%s submitter=%s keyId=%d",
+          n.getApplicationAttemptId(), n.getNodeId(), n.getApplicationSubmitter(), n.getKeyId());
+    }
+    if (id instanceof ContainerTokenIdentifier) {
+      ContainerTokenIdentifier c = (ContainerTokenIdentifier) id;
+      return String.format(
+          "container id=%s nmHost=%s submitter=%s memory=%d vcores=%d expiry=%d masterKeyId=%d"
+              + " rmIdentifier=%d priority=%d creationTime=%d",
+          c.getContainerID(),
+          c.getNmHostAddress(),
+          c.getApplicationSubmitter(),
+          c.getResource().getMemorySize(),
+          c.getResource().getVirtualCores(),
+          c.getExpiryTimeStamp(),
+          c.getMasterKeyId(),
+          c.getRMIdentifier(),
+          c.getPriority().getPriority(),
+          c.getCreationTime());
+    }
+    if (id instanceof AbstractDelegationTokenIdentifier) {
+      AbstractDelegationTokenIdentifier d = (AbstractDelegationTokenIdentifier) id;
+      return String.format(
+          "dt owner=%s renewer=%s realUser=%s issueDate=%d maxDate=%d sequenceNumber=%d"
+              + " masterKeyId=%d",
+          d.getOwner(),
+          d.getRenewer(),
+          d.getRealUser(),
+          d.getIssueDate(),
+          d.getMaxDate(),
+          d.getSequenceNumber(),
+          d.getMasterKeyId());
+    }
+    return "unknown " + (id == null ? "null" : id.getClass().getName());
   }
 
   /** One token and one secret: the Rust test compares the files byte for byte. */
