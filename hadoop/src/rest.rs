@@ -839,12 +839,18 @@ impl RmRestClient {
                     });
                 }
             };
-            self.active.store(idx, Ordering::Relaxed);
             let status = resp.status();
             let text = resp.text().await.map_err(|e| Error::Rest {
                 url: url.clone(),
                 reason: format!("reading the answer: {}", error_chain(&e)),
             })?;
+            // A standby RM that knows the active one answers 307 (followed above);
+            // one that does not answers 503 without a RemoteException: try the next.
+            if status == StatusCode::SERVICE_UNAVAILABLE && !is_remote_exception(&text) {
+                failures.push(format!("{url}: HTTP 503 {}", snippet(&text)));
+                continue;
+            }
+            self.active.store(idx, Ordering::Relaxed);
             if status.is_success() {
                 return Ok((status, text));
             }
@@ -852,7 +858,10 @@ impl RmRestClient {
         }
         Err(Error::Rest {
             url: self.bases.join(", "),
-            reason: format!("no ResourceManager reachable: {}", failures.join("; ")),
+            reason: format!(
+                "no ResourceManager reachable or active: {}",
+                failures.join("; ")
+            ),
         })
     }
 
@@ -979,6 +988,10 @@ impl RmRestClient {
         }
         Ok(state)
     }
+}
+
+fn is_remote_exception(text: &str) -> bool {
+    serde_json::from_str::<RemoteExceptionWrapper>(text).is_ok()
 }
 
 /// A non-2xx answer as an error: Hadoop's `RemoteException` when the body is

@@ -291,6 +291,27 @@ fn fails_over_from_a_dead_rm_to_a_live_one() {
     block_on(c.cluster_metrics()).unwrap();
     assert_eq!(c.active_base(), live);
 
+    // A standby RM: one that knows the active RM redirects (307) there, one that does not answers
+    // 503 with a text body, as Hadoop's RMWebAppFilter does; both lead to the live RM.
+    let target = live.clone();
+    let redirect = fake_standby(move |path| {
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}{path}\r\nContent-Length: 0\r\n\r\n"
+        )
+    });
+    let c = RmRestClient::new(vec![redirect.clone()], Some(USER.into())).unwrap();
+    assert_eq!(block_on(c.cluster_metrics()).unwrap().active_nodes, 2);
+    let body = "This is standby RM. Redirecting to the current active RM";
+    let unavailable = fake_standby(move |_| {
+        format!(
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    });
+    let c = RmRestClient::new(vec![unavailable.clone(), live.clone()], None).unwrap();
+    block_on(c.cluster_info()).unwrap();
+    assert_eq!(c.active_base(), live);
+
     // With only dead RMs, one error names them.
     let c = RmRestClient::new(vec![dead_url.clone()], None).unwrap();
     let e = block_on(c.cluster_info()).unwrap_err().to_string();
@@ -298,4 +319,33 @@ fn fails_over_from_a_dead_rm_to_a_live_one() {
         e.contains(&dead_url) && e.contains("no ResourceManager reachable"),
         "{e}"
     );
+}
+
+/// A one-thread HTTP server on loopback that answers every request with `answer(path)`.
+fn fake_standby(answer: impl Fn(&str) -> String + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let path = request_line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .to_string();
+            let _ = stream.write_all(answer(&path).as_bytes());
+        }
+    });
+    url
 }
