@@ -98,14 +98,23 @@ impl Credentials {
         self.tokens.is_empty() && self.secrets.is_empty()
     }
 
+    /// A copy without the tokens of `kind`: what an AM hands to the
+    /// containers it launches is its own credentials without the AMRMToken
+    /// (`without_kind(kinds::AM_RM)`).
+    pub fn without_kind(&self, kind: &str) -> Credentials {
+        let mut c = self.clone();
+        c.tokens.retain(|_, t| t.kind != kind);
+        c
+    }
+
     /// Adds every token and secret of `other`, replacing same aliases.
     pub fn merge(&mut self, other: &Credentials) {
         self.tokens.extend(other.tokens.clone());
         self.secrets.extend(other.secrets.clone());
     }
 
-    /// Hadoop's `Credentials.write` (the body of a format-0 file, and what a
-    /// ContainerLaunchContext's `tokens` bytes hold).
+    /// Hadoop's `Credentials.write`: the body of a format-0 file, after
+    /// `HDTS` and the format byte.
     pub fn write_writable(&self, out: &mut Vec<u8>) {
         writable::write_vint(out, count(self.tokens.len()));
         for (alias, token) in &self.tokens {
@@ -190,7 +199,10 @@ impl Credentials {
         Ok(creds)
     }
 
-    /// A whole token storage file in the given format.
+    /// A whole token storage file in the given format. This is also what a
+    /// ContainerLaunchContext's `tokens` field holds (Hadoop and Spark fill it
+    /// with `writeTokenStorageToStream`); the NodeManager writes it unchanged
+    /// to the container's `HADOOP_TOKEN_FILE_LOCATION`.
     pub fn to_file_bytes(&self, format: CredentialsFormat) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         out.push(format as u8);
@@ -432,6 +444,24 @@ mod tests {
                 .to_string()
                 .contains("trailing")
         );
+    }
+
+    #[test]
+    fn without_kind_drops_only_that_kind() {
+        let mut c = golden();
+        c.add_token(
+            "",
+            Token {
+                kind: crate::token::kinds::AM_RM.into(),
+                ..Token::default()
+            },
+        );
+        c.add_secret("s", b"x".to_vec());
+        let for_executors = c.without_kind(crate::token::kinds::AM_RM);
+        assert!(for_executors.token("").is_none());
+        assert!(for_executors.token("alias1").is_some());
+        assert_eq!(for_executors.secret("s"), Some(&b"x"[..]));
+        assert!(c.token("").is_some());
     }
 
     #[test]

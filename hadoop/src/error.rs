@@ -64,10 +64,14 @@ pub enum Error {
 }
 
 impl Error {
-    /// The Java exception class when the server threw one (`Remote`).
+    /// The Java exception class when the server threw one (`Remote`, or
+    /// `RestRemote` from the RM REST API).
     pub fn remote_class(&self) -> Option<&str> {
         match self {
             Error::Remote { class, .. } => Some(class),
+            Error::RestRemote {
+                java_class_name, ..
+            } => Some(java_class_name),
             _ => None,
         }
     }
