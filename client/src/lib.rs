@@ -1,1 +1,78 @@
-//! The spindle CLI: submit, status, kill, logs.
+//! The spindle CLI: `spindle submit --master local[N] ./driver args…`.
+//!
+//! The CLI never links user code: it runs the driver binary with the master
+//! in its environment. `local` holds local mode; YARN submission will live in
+//! its own module next to it.
+
+pub mod cli;
+pub mod error;
+pub mod local;
+
+pub use error::Error;
+
+/// Runs a parsed command line, returning the process exit code.
+pub fn run(cli: cli::Cli) -> Result<i32, Error> {
+    match cli.command {
+        cli::Command::Submit(s) => {
+            let master = Master::parse(&s.master)?;
+            match master {
+                Master::Local(n) => local::submit(n, &s.driver, &s.args),
+            }
+        }
+    }
+}
+
+/// Where an application runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Master {
+    /// N executor processes on this machine.
+    Local(u32),
+}
+
+impl Master {
+    /// Parses `local`, `local[N]`, `local[*]`.
+    pub fn parse(s: &str) -> Result<Master, Error> {
+        if s == "local" {
+            return Ok(Master::Local(1));
+        }
+        if let Some(n) = s.strip_prefix("local[").and_then(|r| r.strip_suffix(']')) {
+            if n == "*" {
+                return Ok(Master::Local(
+                    std::thread::available_parallelism()
+                        .map(|n| n.get() as u32)
+                        .unwrap_or(2),
+                ));
+            }
+            if let Ok(n) = n.parse::<u32>()
+                && n > 0
+            {
+                return Ok(Master::Local(n));
+            }
+        }
+        Err(Error::Master(s.to_string()))
+    }
+
+    /// The value the driver reads from SPINDLE_MASTER.
+    pub fn env_value(&self) -> String {
+        match self {
+            Master::Local(n) => format!("local[{n}]"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masters_parse() {
+        assert_eq!(Master::parse("local[4]").unwrap(), Master::Local(4));
+        assert_eq!(Master::parse("local").unwrap(), Master::Local(1));
+        let e = Master::parse("yarn").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unsupported master \"yarn\" (expected local, local[N] or local[*])"
+        );
+        assert!(Master::parse("local[0]").is_err());
+    }
+}

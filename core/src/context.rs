@@ -147,6 +147,10 @@ impl Context {
         );
         rt.spawn(async move {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            // Small request/response messages: no Nagle delay on accepted connections.
+            let incoming = tokio_stream::StreamExt::map(incoming, |s| {
+                s.and_then(|s| s.set_nodelay(true).map(|_| s))
+            });
             let r = tonic::transport::Server::builder()
                 .tcp_nodelay(true)
                 .add_service(server)

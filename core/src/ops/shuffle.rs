@@ -21,6 +21,10 @@ use crate::{Data, Error, Result};
 
 use super::BATCH;
 
+fn verbose() -> bool {
+    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
+}
+
 /// Parameters every shuffle writer gets.
 #[derive(Serialize, Deserialize)]
 pub struct WriteParams {
@@ -360,6 +364,12 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
                         est.observe(len, k, c);
                     }
                     if est.bytes(len) > limit {
+                        if verbose() {
+                            eprintln!(
+                                "spindle: task {}: spilled map-side aggregation of {len} keys",
+                                ctx.partition
+                            );
+                        }
                         flush(&mut map, &mut out)?;
                     }
                 }
@@ -533,6 +543,11 @@ pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
                         est.observe(len, k, c);
                     }
                     if est.bytes(len) > limit {
+                        if verbose() {
+                            eprintln!(
+                                "spindle: task {p}: spilled reduce-side aggregation of {len} keys to disk"
+                            );
+                        }
                         let paths = (0..SPILL_BUCKETS)
                             .map(|b| dir.join(format!("{tag}_{b}.lz4")))
                             .collect();

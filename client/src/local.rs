@@ -1,0 +1,32 @@
+//! Local mode: runs the driver binary on this machine with the master in its
+//! environment; the driver starts its own executor processes.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::Error;
+
+/// Runs `driver args…` with `local[executors]`; returns its exit code.
+pub fn submit(executors: u32, driver: &str, args: &[String]) -> Result<i32, Error> {
+    let err = |message: String| Error::Driver {
+        path: driver.to_string(),
+        message,
+    };
+    let path = Path::new(driver);
+    if !path.is_file() {
+        return Err(err("not found (give the path of a driver binary)".into()));
+    }
+    // A bare name would be looked up in PATH; the user named a file here.
+    let program = if path.components().count() == 1 {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
+    let status = Command::new(&program)
+        .args(args)
+        .env("SPINDLE_MASTER", format!("local[{executors}]"))
+        .env_remove("SPINDLE_ROLE")
+        .status()
+        .map_err(|e| err(e.to_string()))?;
+    Ok(status.code().unwrap_or(1))
+}

@@ -1,0 +1,158 @@
+//! The engine end to end in local mode: every operation, failures, a killed
+//! executor, caching and spilling (driver programs in src/bin/testjobs.rs).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const JOBS: &str = env!("CARGO_BIN_EXE_spindle-testjobs");
+
+#[test]
+fn every_operation_matches_a_local_computation() {
+    let out = common::check(&common::run(JOBS, &["ops"]));
+    assert!(out.contains("all 31 checks passed"), "{out}");
+}
+
+#[test]
+fn a_panicking_closure_fails_the_job_with_stage_and_partition_and_leaves_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = common::run(JOBS, &["panic", out_dir.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stderr.lines().last().unwrap_or("");
+    // Record 777 of range(0, 1000, 4) is in partition 3.
+    assert!(
+        last.starts_with("spindle: job 0 failed: stage 0 partition 3: failed 4 times;"),
+        "{stderr}"
+    );
+    assert!(
+        last.contains("user code panicked at examples/src/bin/testjobs.rs:"),
+        "{stderr}"
+    );
+    assert!(last.contains("boom at record 777"), "{stderr}");
+    assert!(!out_dir.exists(), "partial output left behind");
+}
+
+#[test]
+fn missing_input_and_existing_output_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.txt");
+    let out = common::run(
+        env!("CARGO_BIN_EXE_wordcount"),
+        &[missing.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!("spindle: input path does not exist: {}", missing.display())
+    );
+
+    let input = dir.path().join("in.txt");
+    std::fs::write(&input, "a b\n").unwrap();
+    let existing = dir.path().join("exists");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::write(existing.join("keep"), "x").unwrap();
+    let out = common::run(
+        env!("CARGO_BIN_EXE_wordcount"),
+        &[input.to_str().unwrap(), existing.to_str().unwrap()],
+    );
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "spindle: output path already exists: {}",
+            existing.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(existing.join("keep")).unwrap(),
+        "x",
+        "existing output untouched"
+    );
+}
+
+#[test]
+fn an_executor_killed_mid_shuffle_still_gives_the_right_answer() {
+    let mut driver = Command::new(JOBS)
+        .arg("kill-shuffle")
+        .env("SPINDLE_MASTER", "local[2]")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    assert!(ready.starts_with("READY "), "{ready}");
+    let executors = common::children_of(driver.id());
+    assert_eq!(executors.len(), 2, "two executor processes");
+    // Map outputs exist on both executors; start the slow reduce, then kill one mid-way.
+    driver.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-KILL", &executors[0].to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let start = Instant::now();
+    let result = lines.next().unwrap().unwrap();
+    let status = driver.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut driver.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(result, "RESULT OK 1000", "{stderr}");
+    assert!(
+        stderr.contains("lost"),
+        "the driver noticed the loss: {stderr}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+fn computations(dir: &std::path::Path) -> usize {
+    std::fs::read_to_string(dir.join("log"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn cached_partitions_are_reused_and_recomputed_when_they_do_not_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    common::check(&common::run(JOBS, &["cache", dir.path().to_str().unwrap()]));
+    // Four logged records, each computed once across three actions.
+    assert_eq!(computations(dir.path()), 4);
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(JOBS)
+        .args(["cache", dir.path().to_str().unwrap()])
+        .env("SPINDLE_MASTER", "local[2]")
+        .env("SPINDLE_CACHE_MEMORY_MB", "0")
+        .output()
+        .unwrap();
+    common::check(&out);
+    // No cache memory: every action recomputes from the lineage.
+    assert_eq!(computations(dir.path()), 12);
+}
+
+#[test]
+fn aggregations_larger_than_memory_spill_and_stay_correct() {
+    let out = Command::new(JOBS)
+        .arg("spill")
+        .env("SPINDLE_MASTER", "local[2]")
+        .env("SPINDLE_SHUFFLE_MEMORY_MB", "1")
+        .env("SPINDLE_VERBOSE", "1")
+        .output()
+        .unwrap();
+    let stdout = common::check(&out);
+    assert!(
+        stdout.contains("spill job 150000 keys, correct"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("spilled map-side"), "{stderr}");
+    assert!(stderr.contains("spilled reduce-side"), "{stderr}");
+}
