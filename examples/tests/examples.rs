@@ -1,0 +1,193 @@
+//! pi, sort, join and pagerank end to end in local mode, each against an
+//! answer computed here without Spindle.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+#[test]
+fn pi_counts_the_same_points_as_a_plain_loop() {
+    let n = 200_000u64;
+    let out = common::check(&common::run(
+        env!("CARGO_BIN_EXE_pi"),
+        &[&n.to_string(), "5"],
+    ));
+    let inside = (0..n)
+        .filter(|i| {
+            let (x, y) = spindle_examples::sample_point(*i);
+            x * x + y * y < 1.0
+        })
+        .count();
+    assert!(out.contains(&format!("inside {inside} of {n}")), "{out}");
+    let pi = 4.0 * inside as f64 / n as f64;
+    assert!((pi - std::f64::consts::PI).abs() < 0.02, "{pi}");
+}
+
+#[test]
+fn sort_gives_a_total_order_across_range_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("pairs.txt");
+    let mut rng = common::Rng(99);
+    let pairs: Vec<(u64, u64)> = (0..20_000)
+        .map(|_| (rng.below(1_000_000_007), rng.below(1000)))
+        .collect();
+    let text: String = pairs.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
+    std::fs::write(&input, text + "not a pair\n").unwrap();
+    let out = dir.path().join("sorted");
+    common::check(&common::run(
+        env!("CARGO_BIN_EXE_sort"),
+        &[input.to_str().unwrap(), out.to_str().unwrap(), "4"],
+    ));
+    let got: Vec<(u64, u64)> = common::read_parts(&out)
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once(' ').unwrap();
+            (k.parse().unwrap(), v.parse().unwrap())
+        })
+        .collect();
+    // Keys in order across part files; the multiset of pairs unchanged.
+    let mut want_keys: Vec<u64> = pairs.iter().map(|p| p.0).collect();
+    want_keys.sort();
+    assert_eq!(got.iter().map(|p| p.0).collect::<Vec<_>>(), want_keys);
+    let mut a = got.clone();
+    let mut b = pairs.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b);
+    let parts = std::fs::read_dir(&out)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .count();
+    assert!(parts >= 2, "range partitioned into several parts");
+}
+
+#[test]
+fn join_matches_a_nested_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let people: Vec<(u64, String)> = (0..300).map(|i| (i, format!("person{i}"))).collect();
+    let mut rng = common::Rng(5);
+    let orders: Vec<(u64, u64)> = (0..2000)
+        .map(|_| (rng.below(400), rng.below(10_000)))
+        .collect();
+    let p_path = dir.path().join("people.csv");
+    let o_path = dir.path().join("orders.csv");
+    std::fs::write(
+        &p_path,
+        people
+            .iter()
+            .map(|(i, n)| format!("{i},{n}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    std::fs::write(
+        &o_path,
+        orders
+            .iter()
+            .map(|(i, a)| format!("{i},{a}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    common::check(&common::run(
+        env!("CARGO_BIN_EXE_join"),
+        &[
+            p_path.to_str().unwrap(),
+            o_path.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    ));
+    let mut inner = Vec::new();
+    let mut left = Vec::new();
+    for (id, name) in &people {
+        let mut matched = false;
+        for (oid, amount) in &orders {
+            if oid == id {
+                inner.push(format!("{id},{name},{amount}"));
+                left.push(format!("{id},{name},{amount}"));
+                matched = true;
+            }
+        }
+        if !matched {
+            left.push(format!("{id},{name},-"));
+        }
+    }
+    let mut got_inner = common::read_parts(&out.join("inner"));
+    let mut got_left = common::read_parts(&out.join("left"));
+    for v in [&mut inner, &mut left, &mut got_inner, &mut got_left] {
+        v.sort();
+    }
+    assert_eq!(got_inner, inner);
+    assert_eq!(got_left, left);
+}
+
+/// PageRank as Spark's example computes it, on plain maps.
+fn pagerank(edges: &[(String, String)], iters: u32) -> HashMap<String, f64> {
+    let mut links: HashMap<String, Vec<String>> = HashMap::new();
+    let unique: HashSet<&(String, String)> = edges.iter().collect();
+    for (a, b) in unique {
+        links.entry(a.clone()).or_default().push(b.clone());
+    }
+    let mut ranks: HashMap<String, f64> = links.keys().map(|k| (k.clone(), 1.0)).collect();
+    for _ in 0..iters {
+        let mut contribs: HashMap<String, f64> = HashMap::new();
+        for (src, dsts) in &links {
+            if let Some(r) = ranks.get(src) {
+                for d in dsts {
+                    *contribs.entry(d.clone()).or_default() += r / dsts.len() as f64;
+                }
+            }
+        }
+        ranks = contribs
+            .into_iter()
+            .map(|(k, s)| (k, 0.15 + 0.85 * s))
+            .collect();
+    }
+    ranks
+}
+
+#[test]
+fn pagerank_matches_a_plain_implementation() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = common::Rng(11);
+    let edges: Vec<(String, String)> = (0..1500)
+        .map(|_| {
+            (
+                format!("p{}", rng.below(200)),
+                format!("p{}", rng.below(200)),
+            )
+        })
+        .collect();
+    let input = dir.path().join("edges.txt");
+    std::fs::write(
+        &input,
+        edges
+            .iter()
+            .map(|(a, b)| format!("{a} {b}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let out = dir.path().join("ranks");
+    common::check(&common::run(
+        env!("CARGO_BIN_EXE_pagerank"),
+        &[input.to_str().unwrap(), "5", out.to_str().unwrap()],
+    ));
+    let got: BTreeMap<String, f64> = common::read_parts(&out)
+        .iter()
+        .map(|l| {
+            let (n, r) = l.split_once(' ').unwrap();
+            (n.to_string(), r.parse().unwrap())
+        })
+        .collect();
+    let want = pagerank(&edges, 5);
+    assert_eq!(got.len(), want.len());
+    for (n, r) in &want {
+        let g = got.get(n).unwrap_or_else(|| panic!("{n} missing"));
+        assert!((g - r).abs() < 1e-6, "{n}: {g} vs {r}");
+    }
+}
