@@ -10,7 +10,8 @@ use spindle_hadoop::Error;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::{ApplicationAttemptId, ApplicationId};
 use spindle_hadoop::rest::{
-    AppAttempt, AppState, AppsFilter, Resource, RmRestClient, SubmissionContext,
+    AppAttempt, AppState, AppsFilter, LocalResource, LocalResourceType, LocalResourceVisibility,
+    Resource, RmRestClient, SubmissionContext,
 };
 use spindle_tests::{hadoop, java_peer_ok};
 
@@ -319,6 +320,135 @@ fn fails_over_from_a_dead_rm_to_a_live_one() {
         e.contains(&dead_url) && e.contains("no ResourceManager reachable"),
         "{e}"
     );
+}
+
+/// Writes `content` to HDFS with hdfs-native and returns (hdfs URL, length, modification time).
+async fn hdfs_file(path: &str, content: &[u8]) -> (String, i64, i64) {
+    let h = hadoop();
+    let fs = hdfs_native::ClientBuilder::new()
+        .with_url(h.fs_uri())
+        .with_config_dir(h.conf_dir().to_string_lossy())
+        .build()
+        .unwrap();
+    let opts = hdfs_native::WriteOptions::default()
+        .overwrite(true)
+        .create_parent(true);
+    let mut w = fs.create(path, opts).await.unwrap();
+    w.write_bytes(bytes::Bytes::copy_from_slice(content))
+        .await
+        .unwrap();
+    w.close().await.unwrap();
+    let st = fs.get_file_info(path).await.unwrap();
+    let url = format!("{}{}", h.fs_uri().trim_end_matches('/'), path);
+    (url, st.length as i64, st.modification_time as i64)
+}
+
+#[test]
+fn local_resources_and_environment_reach_the_am_container() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let c = client();
+    let pid = std::process::id();
+    let dir = std::env::temp_dir().join(format!("spindle-wire-rest-{pid}-localized"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = b"#!/bin/sh\necho payload-ran \"$1\" \"$SPINDLE_ROLE\"\n";
+    let (url, size, timestamp) =
+        block_on(hdfs_file(&format!("/wire-rest/{pid}/payload.sh"), script));
+
+    let new = block_on(c.new_application()).unwrap();
+    let id = new.application_id;
+    let mut ctx = SubmissionContext::new(
+        id,
+        "wire-rest-localize",
+        Resource {
+            memory_mb: 64,
+            vcores: 1,
+        },
+    );
+    ctx.max_app_attempts = Some(1);
+    ctx.am_container.local_resources.insert(
+        "payload.sh".into(),
+        LocalResource {
+            url: url.clone(),
+            kind: LocalResourceType::File,
+            visibility: LocalResourceVisibility::Application,
+            size,
+            timestamp,
+            pattern: None,
+        },
+    );
+    ctx.am_container
+        .environment
+        .insert("SPINDLE_ROLE".into(), "am".into());
+    let out = dir.join("out");
+    ctx.am_container.commands = vec![format!(
+        "cp payload.sh {d}/copy && sh payload.sh arg1 > {d}/out.tmp && mv {d}/out.tmp {out}; sleep 300",
+        d = dir.display(),
+        out = out.display()
+    )];
+    block_on(c.submit(&ctx)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while !out.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the AM command never ran: {:?}",
+            block_on(c.app(id))
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(
+        std::fs::read(dir.join("copy")).unwrap(),
+        script,
+        "the localized file"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "payload-ran arg1 am\n"
+    );
+    assert_eq!(block_on(c.kill(id)).unwrap(), AppState::Killed);
+
+    // The NodeManager checks the timestamp: a stale one fails the localization, and the
+    // application with it, with Hadoop's diagnostic.
+    let new = block_on(c.new_application()).unwrap();
+    let mut ctx = SubmissionContext::new(
+        new.application_id,
+        "wire-rest-stale",
+        Resource {
+            memory_mb: 64,
+            vcores: 1,
+        },
+    );
+    ctx.max_app_attempts = Some(1);
+    ctx.am_container.local_resources.insert(
+        "payload.sh".into(),
+        LocalResource {
+            url,
+            kind: LocalResourceType::File,
+            visibility: LocalResourceVisibility::Application,
+            size,
+            timestamp: timestamp - 1000,
+            pattern: None,
+        },
+    );
+    ctx.am_container.commands = vec!["true".into()];
+    block_on(c.submit(&ctx)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let report = loop {
+        let r = block_on(c.app(new.application_id)).unwrap();
+        if r.state.is_final() {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "still {:?} after 90 s", r.state);
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(report.state, AppState::Failed, "{report:?}");
+    assert!(
+        report.diagnostics.contains("changed on src filesystem"),
+        "{}",
+        report.diagnostics
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A one-thread HTTP server on loopback that answers every request with `answer(path)`.
