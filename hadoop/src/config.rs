@@ -64,6 +64,18 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("yarn.nodemanager.remote-app-log-dir", "/tmp/logs"),
 ];
 
+/// Deprecated keys Hadoop still honours, with their replacements (from
+/// Hadoop's built-in deprecation table; only keys Spindle reads).
+const DEPRECATED: &[(&str, &str)] = &[("fs.default.name", "fs.defaultFS")];
+
+/// The key a deprecated key stands for (itself when not deprecated).
+fn canonical(key: &str) -> &str {
+    DEPRECATED
+        .iter()
+        .find(|(old, _)| *old == key)
+        .map_or(key, |(_, new)| new)
+}
+
 /// Default ports of the RM services, used with `yarn.resourcemanager.hostname[.<id>]`.
 const RM_RPC_PORT: u16 = 8032;
 const RM_SCHEDULER_PORT: u16 = 8030;
@@ -253,6 +265,8 @@ impl Configuration {
             let Some(value) = value.filter(|v| !v.is_empty()) else {
                 continue;
             };
+            // A deprecated key sets its replacement, as in Hadoop.
+            let name = canonical(&name).to_string();
             if let Some(old) = self.props.get(&name)
                 && old.is_final
             {
@@ -272,6 +286,7 @@ impl Configuration {
 
     /// Sets a value in code (overrides files, unless the key is final there).
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        let key = canonical(key);
         if self.props.get(key).is_some_and(|p| p.is_final) {
             return;
         }
@@ -287,6 +302,7 @@ impl Configuration {
 
     /// The value as written (no expansion), falling back to Hadoop's default.
     pub fn get_raw(&self, key: &str) -> Option<&str> {
+        let key = canonical(key);
         match self.props.get(key) {
             Some(p) => Some(&p.value),
             None => DEFAULTS.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
@@ -295,12 +311,14 @@ impl Configuration {
 
     /// Where the value of `key` came from: `file:line`, or Hadoop's default.
     pub fn source(&self, key: &str) -> &str {
-        self.props.get(key).map_or(DEFAULT_SOURCE, |p| &p.source)
+        self.props
+            .get(canonical(key))
+            .map_or(DEFAULT_SOURCE, |p| &p.source)
     }
 
     /// Whether `key` is set by a loaded file or in code (defaults do not count).
     pub fn is_set(&self, key: &str) -> bool {
-        self.props.contains_key(key)
+        self.props.contains_key(canonical(key))
     }
 
     /// Every key set by files or in code, sorted.
@@ -832,6 +850,18 @@ mod tests {
         assert!(c.source("y").starts_with("yarn-site.xml:"));
         c.set("x", "3");
         assert_eq!(c.get_raw("x"), Some("1"));
+    }
+
+    #[test]
+    fn deprecated_keys_set_their_replacement() {
+        let c = conf(&props(&[("fs.default.name", "hdfs://old:8020")]));
+        assert_eq!(c.default_fs().unwrap(), "hdfs://old:8020");
+        assert_eq!(
+            c.get("fs.default.name").unwrap().unwrap(),
+            "hdfs://old:8020"
+        );
+        assert!(c.is_set("fs.defaultFS"));
+        assert!(c.source("fs.default.name").starts_with("test-site.xml:"));
     }
 
     #[test]

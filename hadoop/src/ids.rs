@@ -171,6 +171,17 @@ impl ContainerId {
     }
 }
 
+impl ContainerId {
+    /// The container this process runs in, from `CONTAINER_ID`, which the
+    /// NodeManager sets in every container; `None` outside YARN.
+    pub fn from_env() -> Result<Option<ContainerId>> {
+        match std::env::var("CONTAINER_ID") {
+            Ok(s) if !s.is_empty() => s.parse().map(Some),
+            _ => Ok(None),
+        }
+    }
+}
+
 impl fmt::Display for ContainerId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("container_")?;

@@ -90,6 +90,7 @@ fn same_values_as_hadoops_configuration_for_tricky_files() {
         ("unclosed", "a${b"),
         ("addr", "${host}:8032"),
         ("host", "rm.example"),
+        ("fs.default.name", "hdfs://old-style:8020"),
     ] {
         first.push_str(&property(k, v));
     }
@@ -126,9 +127,32 @@ fn same_values_as_hadoops_configuration_for_tricky_files() {
         conf.add_file(f).unwrap();
     }
     let keys: Vec<String> = [
-        "a", "b", "c", "nested", "unknown", "self", "env1", "env2", "env3", "env4", "env5",
-        "spaces", "empty", "dollar", "unclosed", "addr", "fin", "attr", "novalue", "missing", "k0",
-        "k1", "k2", "k20",
+        "a",
+        "b",
+        "c",
+        "nested",
+        "unknown",
+        "self",
+        "env1",
+        "env2",
+        "env3",
+        "env4",
+        "env5",
+        "spaces",
+        "empty",
+        "dollar",
+        "unclosed",
+        "addr",
+        "fs.defaultFS",
+        "fs.default.name",
+        "fin",
+        "attr",
+        "novalue",
+        "missing",
+        "k0",
+        "k1",
+        "k2",
+        "k20",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -383,7 +383,7 @@ fn local_resources_and_environment_reach_the_am_container() {
         .insert("SPINDLE_ROLE".into(), "am".into());
     let out = dir.join("out");
     ctx.am_container.commands = vec![format!(
-        "cp payload.sh {d}/copy && sh payload.sh arg1 > {d}/out.tmp && mv {d}/out.tmp {out}; sleep 300",
+        "cp payload.sh {d}/copy && echo $CONTAINER_ID > {d}/cid && sh payload.sh arg1 > {d}/out.tmp && mv {d}/out.tmp {out}; sleep 300",
         d = dir.display(),
         out = out.display()
     )];
@@ -405,6 +405,21 @@ fn local_resources_and_environment_reach_the_am_container() {
     assert_eq!(
         std::fs::read_to_string(&out).unwrap(),
         "payload-ran arg1 am\n"
+    );
+    // The container id the NodeManager put in the environment parses, and names the AM container.
+    let cid: spindle_hadoop::ids::ContainerId = std::fs::read_to_string(dir.join("cid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        (
+            cid.application_id(),
+            cid.attempt_id.attempt_id,
+            cid.sequence()
+        ),
+        (id, 1, 1),
+        "{cid}"
     );
     assert_eq!(block_on(c.kill(id)).unwrap(), AppState::Killed);
 
