@@ -992,3 +992,38 @@ mod tests {
         assert!(e.contains("not a directory"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    //! Property tests: any XML text loads or fails with one line; any value
+    //! expands or fails cleanly (no panic, no endless loop).
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_loads_or_fails_in_one_line(text in ".{0,200}") {
+            let mut c = Configuration::new();
+            if let Err(e) = c.add_xml("fuzz.xml", &text) {
+                let msg = e.to_string();
+                prop_assert!(msg.contains("fuzz.xml"));
+                prop_assert!(!msg.contains('\n'), "{}", msg);
+            }
+        }
+
+        #[test]
+        fn any_values_expand_or_fail_cleanly(values in proptest::collection::vec("[a-c${}.env]{0,12}", 1..6)) {
+            let mut c = Configuration::new();
+            for (i, v) in values.iter().enumerate() {
+                c.set(&["a", "b", "c", "d", "e", "f"][i], v.clone());
+            }
+            for k in ["a", "b", "c", "d", "e", "f"] {
+                let _ = c.get(k);
+                let _ = c.get_bool(k, false);
+                let _ = c.get_size_bytes(k, 0);
+                let _ = c.get_duration(k, Duration::ZERO, TimeUnit::Millis);
+            }
+        }
+    }
+}

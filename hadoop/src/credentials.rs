@@ -488,3 +488,79 @@ mod tests {
         assert!(e.contains("reading credentials file"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    //! Property tests: any credentials round-trip through both formats, and
+    //! any bytes decode to a value or a clear error, never a panic.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn token() -> impl Strategy<Value = Token> {
+        (
+            proptest::collection::vec(any::<u8>(), 0..300),
+            proptest::collection::vec(any::<u8>(), 0..64),
+            ".{0,20}",
+            ".{0,30}",
+        )
+            .prop_map(|(identifier, password, kind, service)| Token {
+                identifier,
+                password,
+                kind,
+                service,
+            })
+    }
+
+    fn credentials() -> impl Strategy<Value = Credentials> {
+        (
+            proptest::collection::btree_map(".{0,12}", token(), 0..5),
+            proptest::collection::btree_map(
+                ".{0,12}",
+                proptest::collection::vec(any::<u8>(), 0..200),
+                0..5,
+            ),
+        )
+            .prop_map(|(tokens, secrets)| Credentials { tokens, secrets })
+    }
+
+    proptest! {
+        #[test]
+        fn both_formats_round_trip(c in credentials()) {
+            for format in [CredentialsFormat::Writable, CredentialsFormat::Protobuf] {
+                let bytes = c.to_file_bytes(format);
+                prop_assert_eq!(&Credentials::from_file_bytes("p", &bytes).unwrap(), &c);
+            }
+        }
+
+        #[test]
+        fn any_bytes_after_the_header_decode_or_fail_cleanly(
+            format in 0u8..3,
+            body in proptest::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let mut bytes = MAGIC.to_vec();
+            bytes.push(format);
+            bytes.extend_from_slice(&body);
+            if let Err(e) = Credentials::from_file_bytes("fuzz", &bytes) {
+                let msg = e.to_string();
+                prop_assert!(msg.contains("fuzz") || msg.contains("CredentialsProto"), "{}", msg);
+                prop_assert!(!msg.contains('\n'));
+            }
+        }
+
+        #[test]
+        fn flipped_bytes_of_a_valid_file_never_panic(
+            c in credentials(),
+            flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+            proto in any::<bool>(),
+        ) {
+            let format = if proto { CredentialsFormat::Protobuf } else { CredentialsFormat::Writable };
+            let mut bytes = c.to_file_bytes(format);
+            for (at, x) in flips {
+                let n = bytes.len();
+                bytes[at % n] ^= x;
+            }
+            let _ = Credentials::from_file_bytes("fuzz", &bytes);
+        }
+    }
+}

@@ -477,3 +477,39 @@ mod tests {
         assert!(e.contains("app_attempt_id"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    //! Property tests: printed ids parse back to themselves; any string
+    //! parses or fails cleanly.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn printed_ids_parse_back(
+            ts in 0i64..=i64::MAX, app in 0i32..=i32::MAX, attempt in 0i32..=i32::MAX,
+            epoch in 0i64..(1 << 23), seq in 0i64..(1 << 40),
+            host in "[a-z][a-z0-9.-]{0,20}", port in 0i32..65536,
+        ) {
+            let a = ApplicationId::new(ts, app);
+            prop_assert_eq!(a.to_string().parse::<ApplicationId>().unwrap(), a);
+            let at = ApplicationAttemptId::new(a, attempt);
+            prop_assert_eq!(at.to_string().parse::<ApplicationAttemptId>().unwrap(), at);
+            let c = ContainerId::new(at, epoch, seq);
+            prop_assert_eq!(c.to_string().parse::<ContainerId>().unwrap(), c);
+            prop_assert_eq!((c.epoch(), c.sequence()), (epoch, seq));
+            let n = NodeId::new(host, port);
+            prop_assert_eq!(n.to_string().parse::<NodeId>().unwrap(), n);
+        }
+
+        #[test]
+        fn any_string_parses_or_fails_cleanly(s in "(application|appattempt|container)?_?[0-9e_a-z:-]{0,40}") {
+            let _ = s.parse::<ApplicationId>();
+            let _ = s.parse::<ApplicationAttemptId>();
+            let _ = s.parse::<ContainerId>();
+            let _ = s.parse::<NodeId>();
+        }
+    }
+}

@@ -664,3 +664,60 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    //! Property tests of the Writable primitives, the URL form and the
+    //! identifier decoders: round trips hold, garbage never panics.
+
+    use super::writable::{Reader, write_vlong};
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn vlong_round_trips(v in any::<i64>()) {
+            let mut out = Vec::new();
+            write_vlong(&mut out, v);
+            prop_assert!(out.len() <= 9);
+            let mut r = Reader::new("p", &out);
+            prop_assert_eq!(r.vlong("v").unwrap(), v);
+            prop_assert!(r.is_empty());
+        }
+
+        #[test]
+        fn url_string_round_trips(
+            identifier in proptest::collection::vec(any::<u8>(), 0..200),
+            password in proptest::collection::vec(any::<u8>(), 0..64),
+            kind in ".{0,20}",
+            service in ".{0,30}",
+        ) {
+            let t = Token { identifier, password, kind, service };
+            let s = t.encode_url_string();
+            prop_assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            prop_assert_eq!(Token::decode_url_string(&s).unwrap(), t);
+        }
+
+        #[test]
+        fn garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256), s in ".{0,64}") {
+            let _ = Token::from_writable(&bytes);
+            let _ = Token::decode_url_string(&s);
+            let _ = DelegationTokenIdentifier::decode(&bytes);
+            let _ = AmRmTokenIdentifier::decode(&bytes);
+            let _ = NmTokenIdentifier::decode(&bytes);
+            let _ = ContainerTokenIdentifier::decode(&bytes);
+        }
+
+        #[test]
+        fn delegation_identifier_round_trips(
+            owner in ".{0,16}", renewer in ".{0,16}", real_user in ".{0,16}",
+            issue_date in any::<i64>(), max_date in any::<i64>(),
+            sequence_number in any::<i32>(), master_key_id in any::<i32>(),
+        ) {
+            let id = DelegationTokenIdentifier {
+                owner, renewer, real_user, issue_date, max_date, sequence_number, master_key_id,
+            };
+            prop_assert_eq!(DelegationTokenIdentifier::decode(&id.encode()).unwrap(), id);
+        }
+    }
+}
