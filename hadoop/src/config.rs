@@ -1016,7 +1016,7 @@ mod robustness {
         fn any_values_expand_or_fail_cleanly(values in proptest::collection::vec("[a-c${}.env]{0,12}", 1..6)) {
             let mut c = Configuration::new();
             for (i, v) in values.iter().enumerate() {
-                c.set(&["a", "b", "c", "d", "e", "f"][i], v.clone());
+                c.set(["a", "b", "c", "d", "e", "f"][i], v.clone());
             }
             for k in ["a", "b", "c", "d", "e", "f"] {
                 let _ = c.get(k);
