@@ -8,6 +8,7 @@
 //! tries each RM web address in turn and sticks to the one that answered.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -720,15 +721,15 @@ impl SubmissionContext {
 /// How long a kill may take before [`RmRestClient::kill`] gives up waiting.
 const KILL_WAIT: Duration = Duration::from_secs(60);
 
-/// A client of the RM REST API. Cheap to clone? No: share it by reference;
-/// it holds a connection pool.
-#[derive(Debug)]
+/// A client of the RM REST API. Clones share the connection pool and the
+/// knowledge of which RM is active.
+#[derive(Clone, Debug)]
 pub struct RmRestClient {
     http: reqwest::Client,
     /// RM web base URLs (`http://host:port`), in failover order.
     bases: Vec<String>,
     /// The base that answered last.
-    active: AtomicUsize,
+    active: Arc<AtomicUsize>,
     /// `user.name` for simple authentication; `None` acts as `dr.who`.
     user: Option<String>,
 }
@@ -775,7 +776,7 @@ impl RmRestClient {
         Ok(Self {
             http,
             bases,
-            active: AtomicUsize::new(0),
+            active: Arc::new(AtomicUsize::new(0)),
             user,
         })
     }
