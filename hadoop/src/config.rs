@@ -338,7 +338,9 @@ impl Configuration {
     /// and `${env.NAME-default}`) expanded as Hadoop does: innermost first, an
     /// unknown variable stops expansion and is left as written, a value that
     /// refers to itself is returned unexpanded, and more than 20 substitutions
-    /// is an error.
+    /// is an error. Unlike Hadoop, which looks at the JVM's system properties
+    /// first, there are none here: `${user.name}` resolves only if a file
+    /// sets `user.name`.
     pub fn get(&self, key: &str) -> Result<Option<String>> {
         let Some(raw) = self.get_raw(key) else {
             return Ok(None);
