@@ -169,9 +169,7 @@ impl ContainerId {
     pub fn application_id(&self) -> ApplicationId {
         self.attempt_id.application_id
     }
-}
 
-impl ContainerId {
     /// The container this process runs in, from `CONTAINER_ID`, which the
     /// NodeManager sets in every container; `None` outside YARN.
     pub fn from_env() -> Result<Option<ContainerId>> {
