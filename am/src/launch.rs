@@ -1,0 +1,456 @@
+//! The launch contract between `spindle submit` (client crate) and the
+//! ApplicationMaster: what the client puts in the AM container's environment
+//! and how the AM reads it back. Both sides use this module, so the variable
+//! names live in one place. The application secret never travels here: it is
+//! in the container's credentials (secret key [`SECRET_ALIAS`]).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use spindle_hadoop::{rest, yarn_rpc};
+
+use crate::{Error, Result};
+
+/// `am` in the AM container (executors get `executor`).
+pub const ROLE: &str = "SPINDLE_ROLE";
+/// `cluster` (the AM runs the driver) or `client` (the driver runs where `spindle submit` runs).
+pub const DEPLOY_MODE: &str = "SPINDLE_DEPLOY_MODE";
+pub const APP_NAME: &str = "SPINDLE_APP_NAME";
+/// hdfs URI of `/user/<user>/.spindleStaging/<appId>`; the AM deletes it when the application ends.
+pub const STAGING_DIR: &str = "SPINDLE_STAGING_DIR";
+/// JSON: link name -> [`Resource`]; the driver binary is [`APP_BINARY`].
+pub const LOCAL_RESOURCES: &str = "SPINDLE_LOCAL_RESOURCES";
+pub const NUM_EXECUTORS: &str = "SPINDLE_NUM_EXECUTORS";
+pub const EXECUTOR_CORES: &str = "SPINDLE_EXECUTOR_CORES";
+pub const EXECUTOR_MEMORY_MB: &str = "SPINDLE_EXECUTOR_MEMORY_MB";
+pub const EXECUTOR_MEMORY_OVERHEAD_MB: &str = "SPINDLE_EXECUTOR_MEMORY_OVERHEAD_MB";
+/// JSON object of the user's `--conf k=v` pairs.
+pub const CONF: &str = "SPINDLE_CONF";
+/// Client mode only: where executors reach the driver.
+pub const DRIVER_URL: &str = "SPINDLE_DRIVER_URL";
+pub const USER: &str = "HADOOP_USER_NAME";
+
+/// The link name of the driver binary in every container's working directory.
+pub const APP_BINARY: &str = "spindle-app";
+/// The secret key of the per-application secret in the containers' credentials.
+pub const SECRET_ALIAS: &str = "spindle.app.secret";
+/// YARN application type of Spindle applications.
+pub const APPLICATION_TYPE: &str = "SPINDLE";
+
+/// Where the driver runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeployMode {
+    /// In the AM container.
+    Cluster,
+    /// On the submitting machine; the AM only negotiates containers.
+    Client,
+}
+
+impl DeployMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployMode::Cluster => "cluster",
+            DeployMode::Client => "client",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self> {
+        match s {
+            "cluster" => Ok(DeployMode::Cluster),
+            "client" => Ok(DeployMode::Client),
+            other => Err(Error::Config(format!(
+                "{DEPLOY_MODE}={other:?}: expected cluster or client"
+            ))),
+        }
+    }
+}
+
+/// A file localized into the AM and every executor container.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resource {
+    /// Full URI, e.g. `hdfs://nn:8020/user/u/.spindleStaging/<app>/spindle-app`.
+    pub uri: String,
+    /// Length and modification time (ms) as HDFS reports them; the NM checks both.
+    pub size: i64,
+    pub timestamp: i64,
+    /// `FILE` or `ARCHIVE`.
+    #[serde(rename = "type", default = "file_type")]
+    pub kind: String,
+    /// `APPLICATION`, `PRIVATE` or `PUBLIC`.
+    #[serde(default = "app_visibility")]
+    pub visibility: String,
+}
+
+fn file_type() -> String {
+    "FILE".into()
+}
+
+fn app_visibility() -> String {
+    "APPLICATION".into()
+}
+
+impl Resource {
+    /// A plain file visible to this application only.
+    pub fn file(uri: impl Into<String>, size: i64, timestamp: i64) -> Self {
+        Resource {
+            uri: uri.into(),
+            size,
+            timestamp,
+            kind: file_type(),
+            visibility: app_visibility(),
+        }
+    }
+
+    /// For the RM REST submission.
+    pub fn to_rest(&self) -> Result<rest::LocalResource> {
+        Ok(rest::LocalResource {
+            url: self.uri.clone(),
+            kind: match self.kind.as_str() {
+                "FILE" => rest::LocalResourceType::File,
+                "ARCHIVE" => rest::LocalResourceType::Archive,
+                other => return Err(bad_kind(other)),
+            },
+            visibility: match self.visibility.as_str() {
+                "PUBLIC" => rest::LocalResourceVisibility::Public,
+                "PRIVATE" => rest::LocalResourceVisibility::Private,
+                "APPLICATION" => rest::LocalResourceVisibility::Application,
+                other => return Err(bad_visibility(other)),
+            },
+            size: self.size,
+            timestamp: self.timestamp,
+            pattern: None,
+        })
+    }
+
+    /// For `startContainers` (the URI split into scheme, host, port, path).
+    pub fn to_rpc(&self) -> Result<yarn_rpc::LocalResource> {
+        let bad = || {
+            Error::Config(format!(
+                "local resource URI {:?} is not scheme://host[:port]/path",
+                self.uri
+            ))
+        };
+        let (scheme, rest) = self.uri.split_once("://").ok_or_else(bad)?;
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => return Err(bad()),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse::<i32>().map_err(|_| bad())?),
+            None => (authority, -1),
+        };
+        Ok(yarn_rpc::LocalResource {
+            scheme: scheme.to_string(),
+            host: host.to_string(),
+            port,
+            file: path.to_string(),
+            size: self.size,
+            timestamp: self.timestamp,
+            kind: match self.kind.as_str() {
+                "FILE" => yarn_rpc::LocalResourceType::File,
+                "ARCHIVE" => yarn_rpc::LocalResourceType::Archive,
+                other => return Err(bad_kind(other)),
+            },
+            visibility: match self.visibility.as_str() {
+                "PUBLIC" => yarn_rpc::Visibility::Public,
+                "PRIVATE" => yarn_rpc::Visibility::Private,
+                "APPLICATION" => yarn_rpc::Visibility::Application,
+                other => return Err(bad_visibility(other)),
+            },
+        })
+    }
+}
+
+fn bad_kind(k: &str) -> Error {
+    Error::Config(format!(
+        "local resource type {k:?}: expected FILE or ARCHIVE"
+    ))
+}
+
+fn bad_visibility(v: &str) -> Error {
+    Error::Config(format!(
+        "local resource visibility {v:?}: expected APPLICATION, PRIVATE or PUBLIC"
+    ))
+}
+
+/// What the client tells the AM (the AM container's environment).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AmLaunch {
+    pub deploy_mode: DeployMode,
+    pub app_name: String,
+    pub staging_dir: String,
+    /// By link name; must hold [`APP_BINARY`].
+    pub local_resources: BTreeMap<String, Resource>,
+    pub num_executors: u32,
+    pub executor_cores: u32,
+    pub executor_memory_mb: u64,
+    pub executor_memory_overhead_mb: u64,
+    /// `--conf k=v`, e.g. `spindle.executor.maxFailures`.
+    pub conf: BTreeMap<String, String>,
+    /// Client mode: the driver's URL.
+    pub driver_url: Option<String>,
+    pub user: String,
+}
+
+/// Spark's rule: max(384 MiB, 10 % of the heap).
+pub fn default_overhead_mb(memory_mb: u64) -> u64 {
+    (memory_mb / 10).max(384)
+}
+
+impl AmLaunch {
+    /// The AM container's environment (the secret is not in it).
+    pub fn to_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![
+            (ROLE.to_string(), "am".to_string()),
+            (DEPLOY_MODE.into(), self.deploy_mode.as_str().into()),
+            (APP_NAME.into(), self.app_name.clone()),
+            (STAGING_DIR.into(), self.staging_dir.clone()),
+            (
+                LOCAL_RESOURCES.into(),
+                serde_json::to_string(&self.local_resources).expect("resources serialize"),
+            ),
+            (NUM_EXECUTORS.into(), self.num_executors.to_string()),
+            (EXECUTOR_CORES.into(), self.executor_cores.to_string()),
+            (
+                EXECUTOR_MEMORY_MB.into(),
+                self.executor_memory_mb.to_string(),
+            ),
+            (
+                EXECUTOR_MEMORY_OVERHEAD_MB.into(),
+                self.executor_memory_overhead_mb.to_string(),
+            ),
+            (
+                CONF.into(),
+                serde_json::to_string(&self.conf).expect("conf serializes"),
+            ),
+            (USER.into(), self.user.clone()),
+        ];
+        if let Some(url) = &self.driver_url {
+            env.push((DRIVER_URL.into(), url.clone()));
+        }
+        env
+    }
+
+    /// Reads the contract from this process's environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the contract from any variable lookup (tests use a map).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let need = |k: &str| get(k).ok_or_else(|| Error::Config(format!("{k} is not set")));
+        let num = |k: &str| -> Result<u64> {
+            let v = need(k)?;
+            v.trim()
+                .parse()
+                .map_err(|_| Error::Config(format!("{k}={v:?} is not a number")))
+        };
+        let resources_json = need(LOCAL_RESOURCES)?;
+        let local_resources: BTreeMap<String, Resource> = serde_json::from_str(&resources_json)
+            .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
+        if !local_resources.contains_key(APP_BINARY) {
+            return Err(Error::Config(format!(
+                "{LOCAL_RESOURCES} has no {APP_BINARY:?} entry (the driver binary)"
+            )));
+        }
+        for r in local_resources.values() {
+            r.to_rpc()?;
+        }
+        let conf = match get(CONF) {
+            None => BTreeMap::new(),
+            Some(s) if s.trim().is_empty() => BTreeMap::new(),
+            Some(s) => serde_json::from_str(&s).map_err(|e| {
+                Error::Config(format!("{CONF} is not a JSON object of strings: {e}"))
+            })?,
+        };
+        let executor_memory_mb = num(EXECUTOR_MEMORY_MB)?;
+        let launch = AmLaunch {
+            deploy_mode: DeployMode::parse(&need(DEPLOY_MODE)?)?,
+            app_name: get(APP_NAME).unwrap_or_else(|| "spindle".into()),
+            staging_dir: need(STAGING_DIR)?,
+            local_resources,
+            num_executors: num(NUM_EXECUTORS)? as u32,
+            executor_cores: (num(EXECUTOR_CORES)? as u32).max(1),
+            executor_memory_mb,
+            executor_memory_overhead_mb: match get(EXECUTOR_MEMORY_OVERHEAD_MB) {
+                Some(_) => num(EXECUTOR_MEMORY_OVERHEAD_MB)?,
+                None => default_overhead_mb(executor_memory_mb),
+            },
+            conf,
+            driver_url: get(DRIVER_URL).filter(|s| !s.is_empty()),
+            user: need(USER)?,
+        };
+        if launch.deploy_mode == DeployMode::Client && launch.driver_url.is_none() {
+            return Err(Error::Config(format!(
+                "{DEPLOY_MODE}=client needs {DRIVER_URL}"
+            )));
+        }
+        Ok(launch)
+    }
+
+    /// The container memory of one executor: heap + overhead.
+    pub fn executor_container_mb(&self) -> u64 {
+        self.executor_memory_mb + self.executor_memory_overhead_mb
+    }
+
+    /// All local resources in the form `startContainers` takes.
+    pub fn rpc_resources(&self) -> Result<BTreeMap<String, yarn_rpc::LocalResource>> {
+        self.local_resources
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.to_rpc()?)))
+            .collect()
+    }
+
+    /// All local resources in the form the REST submission takes.
+    pub fn rest_resources(&self) -> Result<BTreeMap<String, rest::LocalResource>> {
+        self.local_resources
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.to_rest()?)))
+            .collect()
+    }
+}
+
+/// The shell command of a Spindle container: the localized binary with its
+/// arguments (single-quoted for bash), stdout and stderr into YARN's log dir.
+pub fn container_command(args: &[String]) -> String {
+    let mut cmd = format!("./{APP_BINARY}");
+    for a in args {
+        cmd.push(' ');
+        cmd.push_str(&shell_quote(a));
+    }
+    cmd.push_str(" 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr");
+    cmd
+}
+
+/// `'...'` with embedded single quotes closed and escaped.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> AmLaunch {
+        AmLaunch {
+            deploy_mode: DeployMode::Cluster,
+            app_name: "wordcount".into(),
+            staging_dir: "hdfs://nn:8020/user/u/.spindleStaging/application_1_0001".into(),
+            local_resources: BTreeMap::from([(
+                APP_BINARY.to_string(),
+                Resource::file(
+                    "hdfs://nn:8020/user/u/.spindleStaging/application_1_0001/spindle-app",
+                    1234,
+                    1_700_000_000_000,
+                ),
+            )]),
+            num_executors: 2,
+            executor_cores: 1,
+            executor_memory_mb: 512,
+            executor_memory_overhead_mb: 384,
+            conf: BTreeMap::from([("spindle.executor.maxFailures".into(), "5".into())]),
+            driver_url: None,
+            user: "alice".into(),
+        }
+    }
+
+    fn lookup(env: &[(String, String)]) -> impl Fn(&str) -> Option<String> + '_ {
+        |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn env_round_trips() {
+        let a = sample();
+        let env = a.to_env();
+        assert!(env.contains(&(ROLE.into(), "am".into())));
+        assert_eq!(AmLaunch::from_vars(lookup(&env)).unwrap(), a);
+        let mut c = a.clone();
+        c.deploy_mode = DeployMode::Client;
+        c.driver_url = Some("http://gw:7077".into());
+        assert_eq!(AmLaunch::from_vars(lookup(&c.to_env())).unwrap(), c);
+        assert_eq!(a.executor_container_mb(), 896);
+    }
+
+    #[test]
+    fn missing_or_bad_values_name_the_variable() {
+        let env = sample().to_env();
+        for (drop, needle) in [
+            (STAGING_DIR, STAGING_DIR),
+            (USER, USER),
+            (LOCAL_RESOURCES, LOCAL_RESOURCES),
+        ] {
+            let env: Vec<_> = env.iter().filter(|(k, _)| k != drop).cloned().collect();
+            let e = AmLaunch::from_vars(lookup(&env)).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+        let mut bad = env.clone();
+        bad.retain(|(k, _)| k != NUM_EXECUTORS);
+        bad.push((NUM_EXECUTORS.into(), "two".into()));
+        let e = AmLaunch::from_vars(lookup(&bad)).unwrap_err().to_string();
+        assert!(e.contains("SPINDLE_NUM_EXECUTORS=\"two\""), "{e}");
+        let mut client = env.clone();
+        client.retain(|(k, _)| k != DEPLOY_MODE);
+        client.push((DEPLOY_MODE.into(), "client".into()));
+        let e = AmLaunch::from_vars(lookup(&client))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(DRIVER_URL), "{e}");
+        let mut nobin = env.clone();
+        nobin.retain(|(k, _)| k != LOCAL_RESOURCES);
+        nobin.push((LOCAL_RESOURCES.into(), "{}".into()));
+        let e = AmLaunch::from_vars(lookup(&nobin)).unwrap_err().to_string();
+        assert!(e.contains(APP_BINARY), "{e}");
+    }
+
+    #[test]
+    fn default_overhead_is_sparks() {
+        assert_eq!(default_overhead_mb(512), 384);
+        assert_eq!(default_overhead_mb(8192), 819);
+        let mut env = sample().to_env();
+        env.retain(|(k, _)| k != EXECUTOR_MEMORY_OVERHEAD_MB);
+        assert_eq!(
+            AmLaunch::from_vars(lookup(&env))
+                .unwrap()
+                .executor_memory_overhead_mb,
+            384
+        );
+    }
+
+    #[test]
+    fn resources_convert_for_rpc_and_rest() {
+        let r = Resource::file("hdfs://localhost:9000/a/b", 5, 7);
+        let rpc = r.to_rpc().unwrap();
+        assert_eq!(
+            (
+                rpc.scheme.as_str(),
+                rpc.host.as_str(),
+                rpc.port,
+                rpc.file.as_str()
+            ),
+            ("hdfs", "localhost", 9000, "/a/b")
+        );
+        assert_eq!(rpc.visibility, yarn_rpc::Visibility::Application);
+        let rest = r.to_rest().unwrap();
+        assert_eq!(rest.url, "hdfs://localhost:9000/a/b");
+        assert_eq!(rest.size, 5);
+        assert!(Resource::file("not a uri", 1, 1).to_rpc().is_err());
+        let mut bad = r.clone();
+        bad.kind = "PATTERN".into();
+        assert!(bad.to_rpc().unwrap_err().to_string().contains("PATTERN"));
+        let json = r#"{"uri":"hdfs://h:1/x","size":1,"timestamp":2}"#;
+        let parsed: Resource = serde_json::from_str(json).unwrap();
+        assert_eq!(parsed.kind, "FILE");
+    }
+
+    #[test]
+    fn commands_quote_arguments() {
+        assert_eq!(
+            container_command(&["hdfs:///in".into(), "it's".into()]),
+            "./spindle-app 'hdfs:///in' 'it'\\''s' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
+        );
+        assert_eq!(
+            container_command(&[]),
+            "./spindle-app 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
+        );
+    }
+}
