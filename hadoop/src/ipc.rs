@@ -32,6 +32,15 @@ impl Auth {
             user: crate::user::current_user(),
         }
     }
+
+    /// The SASL mechanism this auth needs, `None` for simple auth (no SASL).
+    /// Kerberos plugs in here: a new variant answering a GSSAPI mechanism.
+    pub fn mechanism(&self) -> Option<Box<dyn crate::sasl::Mechanism>> {
+        match self {
+            Auth::Simple { .. } => None,
+            Auth::Token(token) => Some(Box::new(crate::sasl::DigestMd5::new(token))),
+        }
+    }
 }
 
 /// Timeouts and limits of the IPC client. The defaults fail in seconds where
@@ -50,6 +59,37 @@ pub struct IpcConfig {
     pub ping_interval: Duration,
     /// Largest frame accepted from a server (`ipc.maximum.response.length`).
     pub max_frame: usize,
+}
+
+impl IpcConfig {
+    /// The defaults, overridden by Hadoop's client keys where `conf` sets
+    /// them: `ipc.client.connect.timeout`, `ipc.client.connect.max.retries`,
+    /// `ipc.client.rpc-timeout.ms` (0 keeps our timeout), `ipc.ping.interval`
+    /// and `ipc.maximum.response.length`.
+    pub fn from_conf(conf: &crate::config::Configuration) -> Result<Self> {
+        use crate::config::TimeUnit::Millis;
+        let d = IpcConfig::default();
+        let rpc_timeout = conf.get_duration("ipc.client.rpc-timeout.ms", Duration::ZERO, Millis)?;
+        Ok(IpcConfig {
+            connect_timeout: conf.get_duration(
+                "ipc.client.connect.timeout",
+                d.connect_timeout,
+                Millis,
+            )?,
+            connect_retries: conf
+                .get_i32("ipc.client.connect.max.retries", d.connect_retries as i32)?
+                .max(0) as u32,
+            connect_backoff: d.connect_backoff,
+            call_timeout: if rpc_timeout.is_zero() {
+                d.call_timeout
+            } else {
+                rpc_timeout
+            },
+            ping_interval: conf.get_duration("ipc.ping.interval", d.ping_interval, Millis)?,
+            max_frame: conf.get_size_bytes("ipc.maximum.response.length", d.max_frame as u64)?
+                as usize,
+        })
+    }
 }
 
 impl Default for IpcConfig {

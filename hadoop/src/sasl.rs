@@ -93,7 +93,7 @@ pub fn decode_sasl_response(address: &str, body: &[u8]) -> Result<RpcSaslProto> 
 /// SASL. With `mechanism == None` only simple auth can be agreed on.
 pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    mut mechanism: Option<&mut dyn Mechanism>,
+    mut mechanism: Option<Box<dyn Mechanism>>,
     address: &str,
     max_frame: usize,
 ) -> Result<Outcome> {
@@ -296,8 +296,8 @@ mod tests {
             },
         );
         server.write_all(&reply).await.unwrap();
-        let mut mech = DigestMd5::new(&Token::default());
-        let err = negotiate(&mut client, Some(&mut mech), "rm:8030", 1 << 20)
+        let mech = Box::new(DigestMd5::new(&Token::default()));
+        let err = negotiate(&mut client, Some(mech), "rm:8030", 1 << 20)
             .await
             .unwrap_err();
         let msg = err.to_string();
@@ -323,8 +323,8 @@ mod tests {
         let mut f = (body.len() as u32).to_be_bytes().to_vec();
         f.extend_from_slice(&body);
         server.write_all(&f).await.unwrap();
-        let mut mech = DigestMd5::new(&Token::default());
-        let err = negotiate(&mut client, Some(&mut mech), "rm:8030", 1 << 20)
+        let mech = Box::new(DigestMd5::new(&Token::default()));
+        let err = negotiate(&mut client, Some(mech), "rm:8030", 1 << 20)
             .await
             .unwrap_err();
         assert_eq!(

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::frame::{self, AuthProtocol};
 use super::{Auth, IpcConfig};
-use crate::sasl::{self, DigestMd5, Mechanism, Outcome};
+use crate::sasl::{self, Outcome};
 use crate::{Error, Result};
 
 /// Reads one frame body, refusing a length above `max` before allocating.
@@ -162,21 +162,22 @@ impl Connection {
             reason: format!("sending handshake: {e}"),
         };
         let client_id: [u8; 16] = rand::random();
-        let context_user = match auth {
-            Auth::Simple { user } => {
+        let context_user = match auth.mechanism() {
+            None => {
                 stream
                     .write_all(&frame::preamble(AuthProtocol::None))
                     .await
                     .map_err(io_err)?;
-                Some(user.clone())
+                Some(match auth {
+                    Auth::Simple { user } => user.clone(),
+                    _ => crate::user::current_user(),
+                })
             }
-            Auth::Token(token) => {
+            Some(mech) => {
                 stream
                     .write_all(&frame::preamble(AuthProtocol::Sasl))
                     .await
                     .map_err(io_err)?;
-                let mut mech = DigestMd5::new(token);
-                let mech: &mut dyn Mechanism = &mut mech;
                 match sasl::negotiate(&mut stream, Some(mech), address, config.max_frame).await? {
                     // The token names the user; Hadoop's client sends none.
                     Outcome::Authenticated(_) => None,

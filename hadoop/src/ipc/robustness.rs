@@ -63,8 +63,7 @@ proptest! {
             let (mut client, mut server) = tokio::io::duplex(64 * 1024);
             server.write_all(&bytes).await.unwrap();
             drop(server);
-            let mut mech = DigestMd5::new(&crate::Token::default());
-            let mech: &mut dyn Mechanism = &mut mech;
+            let mech: Box<dyn Mechanism> = Box::new(DigestMd5::new(&crate::Token::default()));
             tokio::time::timeout(Duration::from_secs(5), sasl::negotiate(&mut client, Some(mech), "fuzz:1", 4096)).await
         });
         prop_assert!(outcome.is_ok(), "negotiation hung");
@@ -282,4 +281,144 @@ fn concurrent_calls_are_matched_by_call_id() {
             assert_eq!(asked, answered);
         }
     });
+}
+
+/// A server that completes the simple handshake and answers every call with `status` (and, on
+/// error, Java's `class`), echoing a default `GetClusterMetricsResponseProto` on success.
+async fn answering_server(status: i32, class: &'static str) -> String {
+    use prost::Message;
+    use spindle_proto::common::{RpcRequestHeaderProto, RpcResponseHeaderProto};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut preamble = [0u8; 7];
+                if s.read_exact(&mut preamble).await.is_err() {
+                    return;
+                }
+                while let Ok(body) = read_frame(&mut s, 1 << 20, "client").await {
+                    let h =
+                        RpcRequestHeaderProto::decode_length_delimited(body.as_slice()).unwrap();
+                    if h.call_id < 0 {
+                        continue;
+                    }
+                    let header = RpcResponseHeaderProto {
+                        call_id: h.call_id as u32,
+                        status,
+                        exception_class_name: (status != 0).then(|| class.to_string()),
+                        error_msg: (status != 0).then(|| format!("{class}: Operation category READ is not supported in state standby\n\tat Foo.bar")),
+                        ..Default::default()
+                    };
+                    let bytes = if status == 0 {
+                        let msg = spindle_proto::yarn::GetClusterMetricsResponseProto::default();
+                        frame::frame(&[&header, &msg])
+                    } else {
+                        frame::frame(&[&header])
+                    };
+                    if s.write_all(&bytes).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn standby_answer_fails_over_to_the_next_address() {
+    let rt = rt();
+    rt.block_on(async {
+        let standby = answering_server(1, "org.apache.hadoop.ipc.StandbyException").await;
+        let active = answering_server(0, "").await;
+        let client = super::RpcClient::new(
+            vec![standby.clone(), active.clone()],
+            "p",
+            Auth::Simple { user: "t".into() },
+            short_timeouts(),
+        );
+        for _ in 0..3 {
+            let _: spindle_proto::yarn::GetClusterMetricsResponseProto = client
+                .call(
+                    "getClusterMetrics",
+                    &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+                )
+                .await
+                .unwrap();
+        }
+        // With only standbys, the standby's exception comes through, in one line.
+        let client = super::RpcClient::new(
+            vec![standby.clone(), standby.clone()],
+            "p",
+            Auth::Simple { user: "t".into() },
+            short_timeouts(),
+        );
+        let err = client
+            .call::<_, spindle_proto::yarn::GetClusterMetricsResponseProto>(
+                "getClusterMetrics",
+                &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.remote_class(),
+            Some("org.apache.hadoop.ipc.StandbyException")
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{standby} getClusterMetrics: org.apache.hadoop.ipc.StandbyException: Operation \
+                 category READ is not supported in state standby"
+            )
+        );
+    });
+}
+
+#[test]
+fn other_remote_errors_do_not_fail_over() {
+    let rt = rt();
+    rt.block_on(async {
+        let failing = answering_server(1, "org.apache.hadoop.yarn.exceptions.YarnException").await;
+        let active = answering_server(0, "").await;
+        let client = super::RpcClient::new(
+            vec![failing, active],
+            "p",
+            Auth::Simple { user: "t".into() },
+            short_timeouts(),
+        );
+        let err = client
+            .call::<_, spindle_proto::yarn::GetClusterMetricsResponseProto>(
+                "getClusterMetrics",
+                &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.remote_class(),
+            Some("org.apache.hadoop.yarn.exceptions.YarnException")
+        );
+    });
+}
+
+#[test]
+fn ipc_config_reads_hadoops_keys() {
+    let mut conf = crate::config::Configuration::new();
+    assert_eq!(
+        IpcConfig::from_conf(&conf).unwrap().max_frame,
+        frame::DEFAULT_MAX_FRAME
+    );
+    conf.set("ipc.client.connect.max.retries", "7");
+    conf.set("ipc.maximum.response.length", "1m");
+    conf.set("ipc.client.rpc-timeout.ms", "1500");
+    let c = IpcConfig::from_conf(&conf).unwrap();
+    assert_eq!(c.connect_retries, 7);
+    assert_eq!(c.max_frame, 1 << 20);
+    assert_eq!(c.call_timeout, Duration::from_millis(1500));
+    conf.set("ipc.client.connect.max.retries", "many");
+    let err = IpcConfig::from_conf(&conf).unwrap_err().to_string();
+    assert!(err.contains("ipc.client.connect.max.retries"), "{err}");
 }
