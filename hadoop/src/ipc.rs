@@ -167,19 +167,52 @@ impl RpcClient {
         method: &str,
         request: &Q,
     ) -> Result<R> {
-        let mut standby_seen = 0;
+        self.call_with(method, request, false).await
+    }
+
+    /// [`call`](Self::call) for a call that may safely run twice (a read):
+    /// when the connection breaks under it, it is retried once per address
+    /// on a new connection, so an RM or NN failover costs no error.
+    pub async fn call_idempotent<Q: Message, R: Message + Default>(
+        &self,
+        method: &str,
+        request: &Q,
+    ) -> Result<R> {
+        self.call_with(method, request, true).await
+    }
+
+    async fn call_with<Q: Message, R: Message + Default>(
+        &self,
+        method: &str,
+        request: &Q,
+        idempotent: bool,
+    ) -> Result<R> {
+        let mut retries = 0;
         loop {
             let (index, conn) = self.connection().await?;
+            let retry = retries + 1 < self.addresses.len().max(2);
             match conn.call(method, request).await {
+                // A standby did not run the call: safe to try the next one.
                 Err(Error::Remote { ref class, .. })
-                    if class == STANDBY_EXCEPTION && standby_seen + 1 < self.addresses.len() =>
+                    if class == STANDBY_EXCEPTION && retries + 1 < self.addresses.len() =>
                 {
-                    // A standby did not run the call: safe to try the next one.
-                    standby_seen += 1;
                     self.drop_connection(index).await;
+                }
+                Err(Error::Rpc { .. }) if idempotent && retry => {
+                    // Reconnect to the same address first (it may just have closed an
+                    // idle connection), then move on.
+                    let mut current = self.current.lock().await;
+                    if current.as_ref().is_some_and(|(i, _)| *i == index) {
+                        *current = None;
+                    }
+                    if retries > 0 {
+                        drop(current);
+                        self.drop_connection(index).await;
+                    }
                 }
                 other => return other,
             }
+            retries += 1;
         }
     }
 

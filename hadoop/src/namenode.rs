@@ -104,7 +104,7 @@ impl NameNodeClient {
     pub async fn file_info(&self, path: &str) -> Result<Option<FileStatus>> {
         let r: pb::GetFileInfoResponseProto = self
             .rpc
-            .call(
+            .call_idempotent(
                 "getFileInfo",
                 &pb::GetFileInfoRequestProto {
                     src: path.to_string(),
@@ -143,8 +143,10 @@ impl NameNodeClient {
             offset,
             length,
         };
-        let r: pb::GetBlockLocationsResponseProto =
-            self.rpc.call("getBlockLocations", &request).await?;
+        let r: pb::GetBlockLocationsResponseProto = self
+            .rpc
+            .call_idempotent("getBlockLocations", &request)
+            .await?;
         let located = r.locations.ok_or_else(|| Error::Remote {
             address: self.rpc.addresses().join(","),
             method: "getBlockLocations".into(),
@@ -179,7 +181,7 @@ impl NameNodeClient {
     pub async fn server_defaults(&self) -> Result<ServerDefaults> {
         let r: pb::GetServerDefaultsResponseProto = self
             .rpc
-            .call("getServerDefaults", &pb::GetServerDefaultsRequestProto {})
+            .call_idempotent("getServerDefaults", &pb::GetServerDefaultsRequestProto {})
             .await?;
         let d = r.server_defaults;
         Ok(ServerDefaults {

@@ -354,7 +354,7 @@ impl ClientRmClient {
     pub async fn cluster_metrics(&self) -> Result<ClusterMetrics> {
         let r: pb::GetClusterMetricsResponseProto = self
             .rpc
-            .call("getClusterMetrics", &pb::GetClusterMetricsRequestProto {})
+            .call_idempotent("getClusterMetrics", &pb::GetClusterMetricsRequestProto {})
             .await?;
         let m = r.cluster_metrics.unwrap_or_default();
         Ok(ClusterMetrics {
@@ -377,8 +377,10 @@ impl ClientRmClient {
                 .map(|s| node_state_to_proto(*s) as i32)
                 .collect(),
         };
-        let r: pb::GetClusterNodesResponseProto =
-            self.rpc.call("getClusterNodes", &request).await?;
+        let r: pb::GetClusterNodesResponseProto = self
+            .rpc
+            .call_idempotent("getClusterNodes", &request)
+            .await?;
         r.node_reports.iter().map(node_report_from_proto).collect()
     }
 
@@ -387,8 +389,10 @@ impl ClientRmClient {
         let request = pb::GetApplicationReportRequestProto {
             application_id: Some(app_id_to_proto(id)),
         };
-        let r: pb::GetApplicationReportResponseProto =
-            self.rpc.call("getApplicationReport", &request).await?;
+        let r: pb::GetApplicationReportResponseProto = self
+            .rpc
+            .call_idempotent("getApplicationReport", &request)
+            .await?;
         let report = r
             .application_report
             .ok_or_else(|| missing("getApplicationReport", "application_report"))?;
@@ -614,8 +618,10 @@ impl NmClient {
         let request = pb::GetContainerStatusesRequestProto {
             container_id: ids.iter().map(|c| container_id_to_proto(*c)).collect(),
         };
-        let r: pb::GetContainerStatusesResponseProto =
-            self.rpc.call("getContainerStatuses", &request).await?;
+        let r: pb::GetContainerStatusesResponseProto = self
+            .rpc
+            .call_idempotent("getContainerStatuses", &request)
+            .await?;
         let statuses = r
             .status
             .iter()

@@ -422,3 +422,64 @@ fn ipc_config_reads_hadoops_keys() {
     let err = IpcConfig::from_conf(&conf).unwrap_err().to_string();
     assert!(err.contains("ipc.client.connect.max.retries"), "{err}");
 }
+
+/// Hangs up on the first connection as soon as a call arrives; answers on every later one.
+async fn flaky_server() -> String {
+    let dead = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let good = answering_server(0, "").await;
+    let address = dead.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let mut first = true;
+        loop {
+            let Ok((mut s, _)) = dead.accept().await else {
+                return;
+            };
+            if first {
+                first = false;
+                let mut preamble = [0u8; 7];
+                let _ = s.read_exact(&mut preamble).await;
+                let _ = read_frame(&mut s, 1 << 20, "c").await; // context
+                let _ = read_frame(&mut s, 1 << 20, "c").await; // the call
+                drop(s);
+            } else {
+                // Relay to the answering server.
+                let mut upstream = tokio::net::TcpStream::connect(&good).await.unwrap();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy_bidirectional(&mut s, &mut upstream).await;
+                });
+            }
+        }
+    });
+    address
+}
+
+#[test]
+fn idempotent_calls_survive_a_dropped_connection() {
+    let rt = rt();
+    rt.block_on(async {
+        let request = spindle_proto::yarn::GetClusterMetricsRequestProto {};
+        let auth = Auth::Simple { user: "t".into() };
+        let client = super::RpcClient::new(
+            vec![flaky_server().await],
+            "p",
+            auth.clone(),
+            short_timeouts(),
+        );
+        let r: crate::Result<spindle_proto::yarn::GetClusterMetricsResponseProto> =
+            client.call_idempotent("getClusterMetrics", &request).await;
+        r.unwrap();
+
+        let client = super::RpcClient::new(vec![flaky_server().await], "p", auth, short_timeouts());
+        let r: crate::Result<spindle_proto::yarn::GetClusterMetricsResponseProto> =
+            client.call("getClusterMetrics", &request).await;
+        let err = r.unwrap_err();
+        assert!(
+            err.to_string().contains("connection closed by the server"),
+            "{err}"
+        );
+        // The next call reconnects by itself.
+        let r: crate::Result<spindle_proto::yarn::GetClusterMetricsResponseProto> =
+            client.call("getClusterMetrics", &request).await;
+        r.unwrap();
+    });
+}
