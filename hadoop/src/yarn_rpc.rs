@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use spindle_proto::common::TokenProto;
 use spindle_proto::yarn as pb;
 
+use crate::config::Configuration;
 use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId, NodeId};
 use crate::ipc::{Auth, IpcConfig, RpcClient};
 use crate::{Error, Result, Token};
@@ -333,6 +334,13 @@ impl ClientRmClient {
         }
     }
 
+    /// A client of every RM of `conf` (`yarn.resourcemanager.address`, per HA
+    /// id), with the IPC settings of `conf`.
+    pub fn from_config(conf: &Configuration, auth: Auth) -> Result<Self> {
+        let addresses = conf.rm_addresses()?.into_iter().map(|r| r.rpc).collect();
+        Ok(Self::new(addresses, auth, IpcConfig::from_conf(conf)?))
+    }
+
     /// A new application id and the largest container the cluster grants.
     pub async fn new_application(&self) -> Result<NewApplication> {
         let r: pb::GetNewApplicationResponseProto = self
@@ -438,13 +446,31 @@ impl AmRmClient {
         }
     }
 
+    /// A client of every RM's scheduler address of `conf`
+    /// (`yarn.resourcemanager.scheduler.address`, per HA id).
+    pub fn from_config(conf: &Configuration, am_rm_token: Token) -> Result<Self> {
+        let addresses = conf
+            .rm_addresses()?
+            .into_iter()
+            .map(|r| r.scheduler)
+            .collect();
+        Ok(Self::new(
+            addresses,
+            am_rm_token,
+            IpcConfig::from_conf(conf)?,
+        ))
+    }
+
     /// Registers this AM; `tracking_url` is what the RM's proxy links to.
+    /// Also the answer to [`AmCommand::Resync`]: registering again restarts
+    /// the allocate sequence (then send all outstanding asks again).
     pub async fn register(
         &self,
         host: &str,
         rpc_port: i32,
         tracking_url: &str,
     ) -> Result<Registration> {
+        *self.response_id.lock().await = 0;
         let request = pb::RegisterApplicationMasterRequestProto {
             host: Some(host.to_string()),
             rpc_port: Some(rpc_port),

@@ -19,6 +19,7 @@ use spindle_hadoop::yarn_rpc::{
 use spindle_tests::{MiniHadoop, hadoop};
 
 struct Cluster {
+    conf: Configuration,
     rpc: ClientRmClient,
     rest: RmRestClient,
     scheduler: Vec<String>,
@@ -35,6 +36,7 @@ fn cluster(h: &MiniHadoop) -> Cluster {
         ),
         rest: RmRestClient::from_config(&conf, Some(spindle_hadoop::user::current_user())).unwrap(),
         scheduler: rms.iter().map(|r| r.scheduler.clone()).collect(),
+        conf,
     }
 }
 
@@ -77,7 +79,7 @@ fn unmanaged_am_runs_two_containers_and_finishes_succeeded() {
     rt.block_on(async {
         let c = cluster(h);
         let (app, token) = unmanaged_app(&c, "wire-rpc-am").await;
-        let am = AmRmClient::new(c.scheduler.clone(), token, IpcConfig::default());
+        let am = AmRmClient::from_config(&c.conf, token).unwrap();
         let reg = am.register("localhost", 0, "").await.unwrap();
         assert!(reg.max_resource.memory_mb >= 64, "{reg:?}");
         // Registration moves the attempt to RUNNING (asynchronously inside the RM).

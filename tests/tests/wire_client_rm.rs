@@ -20,12 +20,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn clients(h: &MiniHadoop) -> (ClientRmClient, RmRestClient) {
     let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let rms = conf.rm_addresses().unwrap();
-    let rpc = ClientRmClient::new(
-        rms.iter().map(|r| r.rpc.clone()).collect(),
-        Auth::simple(),
-        IpcConfig::default(),
-    );
+    let rpc = ClientRmClient::from_config(&conf, Auth::simple()).unwrap();
     let user = spindle_hadoop::user::current_user();
     let rest = RmRestClient::from_config(&conf, Some(user)).unwrap();
     (rpc, rest)
