@@ -129,6 +129,9 @@ public final class Main {
     c.setLong("dfs.datanode.du.reserved", 0);
     // Faster DataNode heartbeats: block reports and decommission reach the NameNode sooner.
     c.setInt("dfs.heartbeat.interval", 1);
+    // The NameNode issues delegation tokens without Kerberos too, so clients (Spindle's submit,
+    // its tests of delegation tokens) can fetch, renew and cancel them on this cluster.
+    c.setBoolean("dfs.namenode.delegation.token.always-use", true);
 
     // --- YARN scheduling ---
     // NodeManager resources (accounting only: YARN does not reserve real memory).
