@@ -259,8 +259,18 @@ impl Connection {
                 tokio::time::sleep(interval).await;
                 let Some(shared) = weak.upgrade() else { return };
                 let ping = frame::ping_frame(&shared.client_id);
-                let mut w = shared.writer.lock().await;
-                if w.write_all(&ping).await.is_err() || w.flush().await.is_err() {
+                let sent = async {
+                    let mut w = shared.writer.lock().await;
+                    w.write_all(&ping).await?;
+                    w.flush().await
+                };
+                if !matches!(tokio::time::timeout(interval, sent).await, Ok(Ok(()))) {
+                    if let Ok(mut p) = shared.pending.lock() {
+                        p.close(
+                            &shared.address,
+                            "ping could not be sent: server not reading",
+                        );
+                    }
                     return;
                 }
             }
@@ -310,30 +320,42 @@ impl Connection {
             p.waiting.insert(call_id, tx);
         }
         let bytes = frame::call_frame(call_id, &s.client_id, &s.protocol, method, request);
+        // One deadline covers sending (a server that stops reading blocks the
+        // write) and the answer.
+        let deadline = tokio::time::Instant::now() + s.config.call_timeout;
+        let timeout = || Error::Timeout {
+            address: s.address.clone(),
+            method: method.to_string(),
+            timeout_ms: s.config.call_timeout.as_millis() as u64,
+        };
         let sent = async {
             let mut w = s.writer.lock().await;
             w.write_all(&bytes).await?;
             w.flush().await
         };
-        if let Err(e) = sent.await {
-            let reason = format!("sending {method}: {e}");
+        let failure = match tokio::time::timeout_at(deadline, sent).await {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some((
+                format!("sending {method}: {e}"),
+                self.rpc_err(&format!("sending {method}: {e}")),
+            )),
+            // Part of the frame may be on the wire: the stream is unusable.
+            Err(_) => Some((format!("sending {method} timed out"), timeout())),
+        };
+        if let Some((reason, err)) = failure {
             if let Ok(mut p) = s.pending.lock() {
                 p.close(&s.address, &reason);
             }
-            return Err(self.rpc_err(&reason));
+            return Err(err);
         }
-        let reply = match tokio::time::timeout(s.config.call_timeout, rx).await {
+        let reply = match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(reply)) => reply?,
             Ok(Err(_)) => return Err(self.rpc_err("connection closed before the answer")),
             Err(_) => {
                 if let Ok(mut p) = s.pending.lock() {
                     p.waiting.remove(&call_id);
                 }
-                return Err(Error::Timeout {
-                    address: s.address.clone(),
-                    method: method.to_string(),
-                    timeout_ms: s.config.call_timeout.as_millis() as u64,
-                });
+                return Err(timeout());
             }
         };
         if reply.status() != RpcStatusProto::Success {

@@ -483,3 +483,29 @@ fn idempotent_calls_survive_a_dropped_connection() {
         r.unwrap();
     });
 }
+
+#[test]
+fn server_that_stops_reading_cannot_block_a_call_past_its_timeout() {
+    let rt = rt();
+    let (err, took) = rt.block_on(async {
+        // Accepts, reads the handshake, then never reads again: big requests fill the buffers.
+        let address = fake_server(Vec::new(), Duration::from_secs(30)).await;
+        let auth = Auth::Simple {
+            user: "fuzz".into(),
+        };
+        let conn = Connection::open(&address, "p", &auth, &short_timeouts())
+            .await
+            .unwrap();
+        let big = spindle_proto::yarn::GetClusterNodesRequestProto {
+            node_states: vec![1; 8 << 20],
+        };
+        let started = Instant::now();
+        let err = conn
+            .call::<_, spindle_proto::yarn::GetClusterNodesResponseProto>("getClusterNodes", &big)
+            .await
+            .unwrap_err();
+        (err, started.elapsed())
+    });
+    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
