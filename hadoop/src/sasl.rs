@@ -334,6 +334,77 @@ mod tests {
         );
     }
 
+    /// A scripted mechanism: shows the driver's CHALLENGE/RESPONSE path and the
+    /// seam another mechanism (GSSAPI) plugs into.
+    struct Scripted {
+        finished_with: std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    }
+
+    impl Mechanism for Scripted {
+        fn method(&self) -> &str {
+            "KERBEROS"
+        }
+        fn mechanism(&self) -> &str {
+            "GSSAPI"
+        }
+        fn start(
+            &mut self,
+            protocol: &str,
+            server_id: &str,
+            challenge: Option<&[u8]>,
+        ) -> std::result::Result<Vec<u8>, String> {
+            assert_eq!((protocol, server_id, challenge), ("nn", "host1", None));
+            Ok(b"first".to_vec())
+        }
+        fn step(&mut self, challenge: &[u8]) -> std::result::Result<Vec<u8>, String> {
+            assert_eq!(challenge, b"more?");
+            Ok(b"second".to_vec())
+        }
+        fn finish(&mut self, data: Option<&[u8]>) -> std::result::Result<(), String> {
+            *self.finished_with.lock().unwrap() = data.map(|d| d.to_vec());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn challenge_rounds_drive_any_mechanism() {
+        let (mut client, mut server) = tokio::io::duplex(4096);
+        let msg = |state: SaslState, token: Option<&[u8]>, auths: Vec<SaslAuth>| {
+            server_frame(
+                SASL_CALL_ID as u32,
+                RpcStatusProto::Success,
+                &RpcSaslProto {
+                    state: state as i32,
+                    token: token.map(|t| t.to_vec()),
+                    auths,
+                    ..Default::default()
+                },
+            )
+        };
+        let mut offer = offer("KERBEROS", "GSSAPI", None);
+        offer.protocol = Some("nn".into());
+        offer.server_id = Some("host1".into());
+        let mut script = msg(SaslState::Negotiate, None, vec![offer]);
+        script.extend(msg(SaslState::Challenge, Some(b"more?"), vec![]));
+        script.extend(msg(SaslState::Success, Some(b"done"), vec![]));
+        server.write_all(&script).await.unwrap();
+        let finished_with = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let mech = Box::new(Scripted {
+            finished_with: finished_with.clone(),
+        });
+        let outcome = negotiate(&mut client, Some(mech), "nn:8020", 1 << 20)
+            .await
+            .unwrap();
+        assert_eq!(outcome, Outcome::Authenticated("KERBEROS".into()));
+        assert_eq!(finished_with.lock().unwrap().as_deref(), Some(&b"done"[..]));
+        let sent = client_frames(&mut server, 3).await;
+        assert_eq!(sent[1].state, SaslState::Initiate as i32);
+        assert_eq!(sent[1].token.as_deref(), Some(&b"first"[..]));
+        assert_eq!(sent[1].auths[0].mechanism, "GSSAPI");
+        assert_eq!(sent[2].state, SaslState::Response as i32);
+        assert_eq!(sent[2].token.as_deref(), Some(&b"second"[..]));
+    }
+
     #[tokio::test]
     async fn truncated_answer_is_an_error_not_a_hang() {
         let (mut client, mut server) = tokio::io::duplex(4096);
