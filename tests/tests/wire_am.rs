@@ -275,3 +275,87 @@ fn amrm_token_with_a_wrong_password_is_refused_in_one_line() {
         let _ = app;
     });
 }
+
+#[test]
+fn stop_containers_kills_a_running_container() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = cluster(h);
+        let (_app, token) = unmanaged_app(&c, "wire-rpc-stop").await;
+        let am = AmRmClient::from_config(&c.conf, token).unwrap();
+        am.register("localhost", 0, "").await.unwrap();
+        let mut request = AllocateRequest {
+            asks: vec![ContainerRequest::anywhere(
+                Resource {
+                    memory_mb: 64,
+                    vcores: 1,
+                },
+                1,
+                1,
+            )],
+            ..Default::default()
+        };
+        let mut nm_tokens: BTreeMap<String, NmToken> = BTreeMap::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let ctr = loop {
+            let a = am.allocate(&request).await.unwrap();
+            request.asks.clear();
+            for t in a.nm_tokens {
+                nm_tokens.insert(t.node_id.to_string(), t);
+            }
+            if let Some(ctr) = a.allocated.into_iter().next() {
+                break ctr;
+            }
+            assert!(Instant::now() < deadline, "no container after 60 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let nm = NmClient::new(
+            &ctr.node_id,
+            nm_tokens[&ctr.node_id.to_string()].token.clone(),
+            IpcConfig::default(),
+        );
+        let launch = LaunchContext {
+            commands: vec!["sleep 600".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            nm.start_containers(&[(&ctr, &launch)])
+                .await
+                .unwrap()
+                .succeeded,
+            vec![ctr.id]
+        );
+        // Wait until the NM reports it running, then stop it.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (s, _) = nm.container_statuses(&[ctr.id]).await.unwrap();
+            if s.first().and_then(|s| s.state)
+                == Some(spindle_hadoop::yarn_rpc::ContainerState::Running)
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not running after 60 s: {s:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let stopped = nm.stop_containers(&[ctr.id]).await.unwrap();
+        assert_eq!(stopped.succeeded, vec![ctr.id], "{stopped:?}");
+        // The RM reports it completed as KILLED_BY_APPMASTER (-105).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = 'found: loop {
+            let a = am.allocate(&AllocateRequest::default()).await.unwrap();
+            for s in a.completed {
+                if s.id == ctr.id {
+                    break 'found s;
+                }
+            }
+            assert!(Instant::now() < deadline, "no completion after 60 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(status.exit_status, -105, "{status:?}");
+        while !am.finish(FinalStatus::Succeeded, "", "").await.unwrap() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+}
