@@ -207,7 +207,9 @@ impl AmLaunch {
             (STAGING_DIR.into(), self.staging_dir.clone()),
             (
                 LOCAL_RESOURCES.into(),
-                serde_json::to_string(&self.local_resources).expect("resources serialize"),
+                env_safe(
+                    &serde_json::to_string(&self.local_resources).expect("resources serialize"),
+                ),
             ),
             (NUM_EXECUTORS.into(), self.num_executors.to_string()),
             (EXECUTOR_CORES.into(), self.executor_cores.to_string()),
@@ -221,7 +223,7 @@ impl AmLaunch {
             ),
             (
                 CONF.into(),
-                serde_json::to_string(&self.conf).expect("conf serializes"),
+                env_safe(&serde_json::to_string(&self.conf).expect("conf serializes")),
             ),
             (USER.into(), self.user.clone()),
         ];
@@ -245,7 +247,7 @@ impl AmLaunch {
                 .parse()
                 .map_err(|_| Error::Config(format!("{k}={v:?} is not a number")))
         };
-        let resources_json = need(LOCAL_RESOURCES)?;
+        let resources_json = from_env_safe(LOCAL_RESOURCES, &need(LOCAL_RESOURCES)?)?;
         let local_resources: BTreeMap<String, Resource> = serde_json::from_str(&resources_json)
             .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
         if !local_resources.contains_key(APP_BINARY) {
@@ -259,7 +261,7 @@ impl AmLaunch {
         let conf = match get(CONF) {
             None => BTreeMap::new(),
             Some(s) if s.trim().is_empty() => BTreeMap::new(),
-            Some(s) => serde_json::from_str(&s).map_err(|e| {
+            Some(s) => serde_json::from_str(&from_env_safe(CONF, &s)?).map_err(|e| {
                 Error::Config(format!("{CONF} is not a JSON object of strings: {e}"))
             })?,
         };
@@ -310,6 +312,34 @@ impl AmLaunch {
     }
 }
 
+/// Hadoop's NodeManager writes each variable as `export K="value"` without
+/// escaping and replaces `{{`/`}}` (its cross-platform expansion markers),
+/// so JSON cannot travel as is: it travels as hex, prefixed `hex:`.
+fn env_safe(json: &str) -> String {
+    let mut s = String::with_capacity(4 + 2 * json.len());
+    s.push_str("hex:");
+    for b in json.bytes() {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Reverses [`env_safe`]; plain JSON (set by hand) is accepted as is.
+fn from_env_safe(var: &str, v: &str) -> Result<String> {
+    let Some(hex) = v.strip_prefix("hex:") else {
+        return Ok(v.to_string());
+    };
+    let bad = || Error::Config(format!("{var} is not valid hex after \"hex:\""));
+    if hex.len() % 2 != 0 {
+        return Err(bad());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
+        .collect::<Result<Vec<u8>>>()?;
+    String::from_utf8(bytes).map_err(|_| bad())
+}
+
 /// The shell command of a Spindle container: the localized binary with its
 /// arguments (single-quoted for bash), stdout and stderr into YARN's log dir.
 pub fn container_command(args: &[String]) -> String {
@@ -322,9 +352,19 @@ pub fn container_command(args: &[String]) -> String {
     cmd
 }
 
-/// `'...'` with embedded single quotes closed and escaped.
+/// `'...'` with embedded single quotes closed and escaped, then escaped
+/// once more for the double quotes the NodeManager puts the whole command in
+/// (`exec /bin/bash -c "<command>"`, written without escaping).
 pub fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+    let single = format!("'{}'", s.replace('\'', r"'\''"));
+    let mut out = String::with_capacity(single.len());
+    for c in single.chars() {
+        if matches!(c, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -403,6 +443,20 @@ mod tests {
     }
 
     #[test]
+    fn json_values_survive_the_nodemanagers_export_lines() {
+        let env = sample().to_env();
+        for (k, v) in &env {
+            assert!(
+                !v.contains('"') && !v.contains("}}") && !v.contains('$'),
+                "{k}={v}"
+            );
+        }
+        assert!(from_env_safe("X", "hex:4").is_err());
+        assert!(from_env_safe("X", "hex:zz").is_err());
+        assert_eq!(from_env_safe("X", "{}").unwrap(), "{}");
+    }
+
+    #[test]
     fn default_overhead_is_sparks() {
         assert_eq!(default_overhead_mb(512), 384);
         assert_eq!(default_overhead_mb(8192), 819);
@@ -443,10 +497,36 @@ mod tests {
     }
 
     #[test]
+    fn arguments_survive_the_nodemanagers_launch_script() {
+        // launch_container.sh runs `exec /bin/bash -c "<command>"`: do the same.
+        let args = [
+            "it's",
+            "a$HOME",
+            "back\\slash",
+            "q\"uote",
+            "`id`",
+            "two  spaces",
+        ];
+        let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
+        let script = format!("exec /bin/bash -c \"printf '%s\\n' {}\"", quoted.join(" "));
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .unwrap();
+        let got: Vec<String> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect();
+        assert_eq!(got, args, "{script}");
+    }
+
+    #[test]
     fn commands_quote_arguments() {
         assert_eq!(
             container_command(&["hdfs:///in".into(), "it's".into()]),
-            "./spindle-app 'hdfs:///in' 'it'\\''s' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
+            "./spindle-app 'hdfs:///in' 'it'\\\\''s' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
         );
         assert_eq!(
             container_command(&[]),

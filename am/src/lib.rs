@@ -1,6 +1,43 @@
-//! The YARN ApplicationMaster: RM and NM protocols, container requests, executor lifecycle, web UI.
+//! The YARN ApplicationMaster: RM and NM protocols, container requests,
+//! executor lifecycle and failure accounting, web UI.
+//!
+//! A Spindle application is one binary in three roles. `spindle::main` calls
+//! [`run`] when YARN starts it as the AM (`SPINDLE_ROLE=am`), and
+//! [`executor_env`] when it starts as an executor in a container.
 
+pub mod allocator;
 pub mod error;
+pub mod exit;
 pub mod launch;
+pub mod runtime;
+pub mod secret;
+pub mod staging;
+pub mod ui;
 
 pub use error::{Error, Result};
+pub use runtime::run;
+
+/// Whether this process was started by YARN as a Spindle AM.
+pub fn is_am() -> bool {
+    std::env::var(launch::ROLE).is_ok_and(|r| r == "am")
+}
+
+/// An executor's environment under YARN: the engine's variables, with the
+/// application secret read from the container's credentials file
+/// (`HADOOP_TOKEN_FILE_LOCATION`) where the AM put it. `None` when this is not
+/// a YARN container or the secret came another way.
+pub fn executor_env() -> Option<Result<spindle_core::env::ExecutorEnv>> {
+    use spindle_core::env;
+    if std::env::var_os(env::SECRET).is_some()
+        || std::env::var_os(env::SECRET_FILE).is_some()
+        || std::env::var_os("HADOOP_TOKEN_FILE_LOCATION").is_none()
+    {
+        return None;
+    }
+    Some((|| {
+        let creds = spindle_hadoop::credentials::Credentials::from_env()?
+            .ok_or_else(|| Error::Config("HADOOP_TOKEN_FILE_LOCATION is not set".into()))?;
+        let secret = secret::from_credentials(&creds)?;
+        Ok(env::ExecutorEnv::from_env_with_secret(secret)?)
+    })())
+}

@@ -36,6 +36,9 @@ impl ExecutorLaunch {
     }
 }
 
+/// Called by a backend with an executor id and why it is gone.
+pub type LostReporter = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// A source of executors.
 pub trait ClusterBackend: Send + Sync {
     /// Starts `count` more executors; each registers with the driver when ready.

@@ -234,6 +234,22 @@ impl Context {
         &self.inner.backend
     }
 
+    /// How a cluster backend tells the scheduler that an executor is gone
+    /// (its container ended), sooner than the heartbeat timeout would.
+    pub fn executor_lost_reporter(&self) -> crate::backend::LostReporter {
+        let sched = Arc::downgrade(&self.inner.sched);
+        Arc::new(move |id, why| {
+            if let Some(s) = sched.upgrade() {
+                s.executor_lost(id, why);
+            }
+        })
+    }
+
+    /// Jobs and stages so far, with task counts (for dashboards).
+    pub fn progress(&self) -> crate::progress::Snapshot {
+        self.inner.sched.progress.snapshot()
+    }
+
     /// Number of executors registered right now.
     pub fn executor_count(&self) -> u32 {
         self.inner.sched.registry.total_cores()

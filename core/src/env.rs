@@ -90,6 +90,12 @@ impl ExecutorEnv {
                 )));
             }
         };
+        Self::from_env_with_secret(secret)
+    }
+
+    /// Reads the executor's environment, with the secret delivered another
+    /// way (under YARN: the container's credentials file).
+    pub fn from_env_with_secret(secret: Secret) -> Result<Self> {
         let dirs = std::env::var(LOCAL_DIRS)
             .or_else(|_| std::env::var("LOCAL_DIRS"))
             .map_err(|_| Error::Config(format!("neither {LOCAL_DIRS} nor LOCAL_DIRS is set")))?;

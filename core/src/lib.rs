@@ -21,6 +21,7 @@ mod graph;
 pub mod io;
 pub mod ops;
 pub mod plan;
+pub mod progress;
 mod scheduler;
 pub mod task;
 

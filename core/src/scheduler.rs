@@ -48,6 +48,25 @@ pub(crate) struct Scheduler {
     next_job: AtomicU64,
     next_stage: AtomicU32,
     verbose: bool,
+    pub progress: Arc<crate::progress::Progress>,
+}
+
+/// Marks a job or stage ended in the progress snapshot however it ends.
+struct Ends<'a> {
+    progress: &'a crate::progress::Progress,
+    job: Option<u64>,
+    stage: Option<u32>,
+    ok: bool,
+}
+
+impl Drop for Ends<'_> {
+    fn drop(&mut self) {
+        match (self.job, self.stage) {
+            (_, Some(stage)) => self.progress.stage_ended(stage, self.ok),
+            (Some(job), None) => self.progress.job_ended(job, self.ok),
+            _ => {}
+        }
+    }
 }
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -71,6 +90,7 @@ impl Scheduler {
             next_job: AtomicU64::new(0),
             next_stage: AtomicU32::new(0),
             verbose: std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1"),
+            progress: Default::default(),
         }
     }
 
@@ -283,6 +303,13 @@ impl Scheduler {
     ) -> Result<Vec<Vec<u8>>> {
         let job_id = self.next_job.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
+        self.progress.job_started(job_id, name);
+        let mut ends = Ends {
+            progress: &self.progress,
+            job: Some(job_id),
+            stage: None,
+            ok: false,
+        };
         let mut results: HashMap<u32, Vec<u8>> = HashMap::new();
         let mut attempts = 0;
         loop {
@@ -335,6 +362,7 @@ impl Scheduler {
                 started.elapsed()
             );
         }
+        ends.ok = true;
         Ok(partitions
             .iter()
             .map(|p| results.remove(p).unwrap_or_default())
@@ -358,6 +386,14 @@ impl Scheduler {
     ) -> Result<StageEnd> {
         let encoded = Arc::new(codec::encode(plan));
         let started = Instant::now();
+        self.progress
+            .stage_started(plan.job_id, plan.stage_id, partitions.len() as u32);
+        let mut ends = Ends {
+            progress: &self.progress,
+            job: None,
+            stage: Some(plan.stage_id),
+            ok: false,
+        };
         let mut pending: VecDeque<(u32, u32, Option<String>)> = partitions
             .iter()
             .map(|&p| (p, 0, self.preferred(plan, p)))
@@ -406,6 +442,7 @@ impl Scheduler {
                         plan: encoded.as_ref().clone(),
                         inputs: codec::encode(&inputs),
                     };
+                    self.progress.task_started(plan.stage_id);
                     running.push(launch(slot, req, p, attempt));
                 }
             }
@@ -429,6 +466,10 @@ impl Scheduler {
             tokio::select! {
                 Some((p, attempt, executor_id, address, outcome)) = running.next() => {
                     idle_since = Instant::now();
+                    self.progress.task_ended(
+                        plan.stage_id,
+                        matches!(outcome, Ok(TaskOutcome::Success { .. })),
+                    );
                     match outcome {
                         Ok(TaskOutcome::Success { value, cached, .. }) => {
                             if !cached.is_empty() {
@@ -485,6 +526,7 @@ impl Scheduler {
                 _ = tokio::time::sleep(Duration::from_secs(1)), if running.is_empty() => {}
             }
         }
+        ends.ok = fetch_failed.is_none();
         Ok(match fetch_failed {
             None => StageEnd::Done(done),
             Some((shuffle_id, executor_id)) => StageEnd::FetchFailed {

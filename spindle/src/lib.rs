@@ -80,7 +80,12 @@ pub mod cluster {
 /// exits, printing an error as one line with a non-zero status.
 pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
     if spindle_core::env::role() == spindle_core::env::Role::Executor {
-        spindle_executor::run_from_env();
+        run_executor();
+    }
+    if spindle_am::is_am() {
+        // Under YARN in cluster mode: this process is the application master
+        // and runs the driver; it never returns.
+        spindle_am::run(job);
     }
     let result = Context::from_env().and_then(|ctx| {
         let r = job(&ctx);
@@ -97,7 +102,25 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
 /// executor and never returns. Prefer [`main`].
 pub fn context() -> Result<Context> {
     if spindle_core::env::role() == spindle_core::env::Role::Executor {
-        spindle_executor::run_from_env();
+        run_executor();
     }
     Context::from_env()
+}
+
+/// Runs this process as an executor; in a YARN container the secret comes
+/// from the container's credentials file.
+fn run_executor() -> ! {
+    match spindle_am::executor_env() {
+        None => spindle_executor::run_from_env(),
+        Some(env) => {
+            let r = env
+                .map_err(|e| e.to_string())
+                .and_then(|env| spindle_executor::run(env).map_err(|e| e.to_string()));
+            if let Err(e) = r {
+                eprintln!("spindle executor: {e}");
+                std::process::exit(1);
+            }
+            std::process::exit(0)
+        }
+    }
 }

@@ -1,0 +1,549 @@
+//! The YARN cluster backend: executors are containers. One task on the AM's
+//! runtime heartbeats the ResourceManager (fast while containers are asked
+//! for, slowly when idle), starts granted containers on their NodeManagers,
+//! classifies completed ones, replaces lost executors up to a failure limit,
+//! and stops asking for nodes that keep failing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
+use spindle_hadoop::Token;
+use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
+use spindle_hadoop::ids::{ContainerId, NodeId};
+use spindle_hadoop::ipc::IpcConfig;
+use spindle_hadoop::yarn_rpc::{
+    AllocateRequest, AmCommand, AmRmClient, Container, ContainerRequest, LaunchContext, NmClient,
+    Resource,
+};
+
+use crate::exit;
+use crate::launch::{self, AmLaunch};
+use crate::secret;
+
+/// Heartbeat while containers are asked for, and when nothing is pending.
+const FAST: Duration = Duration::from_millis(150);
+const SLOW: Duration = Duration::from_secs(2);
+/// Failures on one node before the AM stops asking for it.
+const NODE_FAILURES_TO_BLACKLIST: u32 = 2;
+/// Consecutive failed heartbeats before the AM gives up on the RM.
+const MAX_HEARTBEAT_ERRORS: u32 = 20;
+
+/// An executor the UI and `/api/v1/.../executors` show.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ExecutorInfo {
+    pub id: String,
+    pub container_id: String,
+    pub node: String,
+    pub node_http_address: String,
+    /// `running`, `lost`, `stopped`.
+    pub state: String,
+    pub reason: String,
+    /// NodeManager web links to the container's stdout and stderr.
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// What the AM does when the application cannot go on (failure limit
+/// exceeded, RM gone): finish FAILED with this one-line diagnostics.
+pub type FatalHook = Arc<dyn Fn(String) + Send + Sync>;
+/// Tells the engine an executor is gone.
+pub type LostHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+struct Running {
+    executor_id: String,
+    container: Container,
+    /// Stopped on purpose (the engine gave up on it, or the app ends).
+    stopping: bool,
+}
+
+#[derive(Default)]
+struct State {
+    /// Containers asked for and not yet granted.
+    pending: u32,
+    /// The ask changed since the last heartbeat.
+    ask_dirty: bool,
+    running: HashMap<ContainerId, Running>,
+    next_id: u32,
+    failures: u32,
+    node_failures: HashMap<String, u32>,
+    blacklisted: BTreeSet<String>,
+    blacklist_new: Vec<String>,
+    release: Vec<ContainerId>,
+    to_stop: Vec<ContainerId>,
+    nm_tokens: BTreeMap<String, Token>,
+    stopped: bool,
+    fatal: bool,
+    executors: Vec<ExecutorInfo>,
+    last_failure: String,
+}
+
+/// The state shared by the backend (engine side) and the heartbeat task.
+pub struct Shared {
+    state: Mutex<State>,
+    wake: tokio::sync::Notify,
+    rm: Arc<AmRmClient>,
+    launch: AmLaunch,
+    exec: ExecutorLaunch,
+    resource: Resource,
+    max_failures: u32,
+    /// Blacklist by `host:port` when the scheduler names nodes so.
+    port_in_node_name: bool,
+    ipc: IpcConfig,
+    lost: OnceLock<LostHook>,
+    fatal: FatalHook,
+    progress: Mutex<f32>,
+}
+
+/// The engine's view: a [`ClusterBackend`] backed by YARN containers.
+pub struct YarnBackend {
+    shared: Arc<Shared>,
+    rt: tokio::runtime::Handle,
+}
+
+/// Settings of the allocator that do not come from the launch contract.
+pub struct AllocatorConfig {
+    pub port_in_node_name: bool,
+    pub ipc: IpcConfig,
+}
+
+impl YarnBackend {
+    /// Starts the heartbeat task on `rt`; no container is asked for yet.
+    pub fn start(
+        rt: tokio::runtime::Handle,
+        rm: Arc<AmRmClient>,
+        launch: AmLaunch,
+        exec: ExecutorLaunch,
+        config: AllocatorConfig,
+        fatal: FatalHook,
+    ) -> YarnBackend {
+        let default_max = (2 * launch.num_executors).max(3);
+        let max_failures = launch
+            .conf
+            .get("spindle.executor.maxFailures")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(default_max);
+        let resource = Resource {
+            memory_mb: launch.executor_container_mb() as i64,
+            vcores: launch.executor_cores as i32,
+        };
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                next_id: 1,
+                ..Default::default()
+            }),
+            wake: tokio::sync::Notify::new(),
+            rm,
+            launch,
+            exec,
+            resource,
+            max_failures,
+            port_in_node_name: config.port_in_node_name,
+            ipc: config.ipc,
+            lost: OnceLock::new(),
+            fatal,
+            progress: Mutex::new(0.1),
+        });
+        rt.spawn(heartbeat_loop(shared.clone()));
+        YarnBackend { shared, rt }
+    }
+
+    /// Where the engine hears about executors whose containers ended.
+    pub fn set_lost_hook(&self, hook: LostHook) {
+        let _ = self.shared.lost.set(hook);
+    }
+
+    /// The executors so far, for the UI.
+    pub fn executors(&self) -> Vec<ExecutorInfo> {
+        self.shared.executors()
+    }
+
+    /// A handle on the shared state (the web UI reads executors from it).
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    /// Failures counted against the limit, and the limit.
+    pub fn failures(&self) -> (u32, u32) {
+        (self.shared.lock().failures, self.shared.max_failures)
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn executors(&self) -> Vec<ExecutorInfo> {
+        self.lock().executors.clone()
+    }
+
+    /// Reported to the RM with each heartbeat (0.0 to 1.0).
+    pub fn set_progress(&self, p: f32) {
+        *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p.clamp(0.0, 1.0);
+    }
+
+    fn node_key(&self, node: &NodeId) -> String {
+        if self.port_in_node_name {
+            node.to_string()
+        } else {
+            node.host.clone()
+        }
+    }
+
+    fn set_executor_state(st: &mut State, id: &str, state: &str, reason: &str) {
+        if let Some(e) = st.executors.iter_mut().find(|e| e.id == id) {
+            e.state = state.into();
+            e.reason = reason.into();
+        }
+    }
+}
+
+impl ClusterBackend for YarnBackend {
+    fn request_executors(&self, count: u32) -> spindle_core::Result<()> {
+        let mut st = self.shared.lock();
+        if !st.stopped {
+            st.pending += count;
+            st.ask_dirty = true;
+        }
+        drop(st);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    fn executor_lost(&self, executor_id: &str) {
+        // The engine gave up on it (no heartbeat): make sure the container is
+        // gone; its completion brings the replacement.
+        let mut st = self.shared.lock();
+        let found = st
+            .running
+            .iter_mut()
+            .find(|(_, r)| r.executor_id == executor_id && !r.stopping)
+            .map(|(id, r)| {
+                r.stopping = true;
+                *id
+            });
+        if let Some(id) = found {
+            st.to_stop.push(id);
+            drop(st);
+            self.shared.wake.notify_one();
+        }
+    }
+
+    fn stop(&self) {
+        let containers: Vec<Container> = {
+            let mut st = self.shared.lock();
+            if st.stopped {
+                return;
+            }
+            st.stopped = true;
+            st.pending = 0;
+            st.ask_dirty = true;
+            st.running
+                .values_mut()
+                .map(|r| {
+                    r.stopping = true;
+                    r.container.clone()
+                })
+                .collect()
+        };
+        // Stop the executors now rather than when the RM notices the app ended.
+        let shared = self.shared.clone();
+        let stop = async move {
+            let mut by_node: BTreeMap<String, (NodeId, Vec<ContainerId>)> = BTreeMap::new();
+            for c in containers {
+                by_node
+                    .entry(c.node_id.to_string())
+                    .or_insert_with(|| (c.node_id.clone(), Vec::new()))
+                    .1
+                    .push(c.id);
+            }
+            for (key, (node, ids)) in by_node {
+                let token = shared.lock().nm_tokens.get(&key).cloned();
+                if let Some(token) = token {
+                    let nm = NmClient::new(&node, token, shared.ipc.clone());
+                    let _ = tokio::time::timeout(Duration::from_secs(3), nm.stop_containers(&ids))
+                        .await;
+                }
+            }
+        };
+        let _ = std::thread::scope(|s| s.spawn(|| self.rt.block_on(stop)).join());
+    }
+
+    fn default_parallelism(&self) -> u32 {
+        (self.shared.launch.num_executors * self.shared.launch.executor_cores).max(2)
+    }
+}
+
+/// The executor container's launch context: the same binary and files, the
+/// engine's executor environment, the secret in its credentials.
+fn executor_context(shared: &Shared, executor_id: &str) -> crate::Result<LaunchContext> {
+    let mut environment: BTreeMap<String, String> =
+        shared.exec.common_env(executor_id).into_iter().collect();
+    environment.insert(launch::USER.into(), shared.launch.user.clone());
+    for passthrough in ["SPINDLE_VERBOSE", "RUST_BACKTRACE", "RUST_LOG"] {
+        if let Ok(v) = std::env::var(passthrough) {
+            environment.insert(passthrough.into(), v);
+        }
+    }
+    let mut creds = Credentials::new();
+    creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&shared.exec.secret));
+    Ok(LaunchContext {
+        commands: vec![launch::container_command(&[])],
+        environment,
+        local_resources: shared.launch.rpc_resources()?,
+        tokens: creds.to_file_bytes(CredentialsFormat::Writable),
+    })
+}
+
+async fn heartbeat_loop(shared: Arc<Shared>) {
+    let mut errors = 0u32;
+    loop {
+        let request = {
+            let mut st = shared.lock();
+            let mut req = AllocateRequest {
+                progress: *shared.progress.lock().unwrap_or_else(|e| e.into_inner()),
+                ..Default::default()
+            };
+            if st.ask_dirty {
+                req.asks.push(ContainerRequest::anywhere(
+                    shared.resource,
+                    1,
+                    st.pending as i32,
+                ));
+                st.ask_dirty = false;
+            }
+            req.release = std::mem::take(&mut st.release);
+            req.blacklist_additions = std::mem::take(&mut st.blacklist_new);
+            req
+        };
+        let to_stop = std::mem::take(&mut shared.lock().to_stop);
+        if !to_stop.is_empty() {
+            stop_containers(&shared, to_stop).await;
+        }
+        match shared.rm.allocate(&request).await {
+            Ok(a) => {
+                errors = 0;
+                {
+                    let mut st = shared.lock();
+                    for t in a.nm_tokens {
+                        st.nm_tokens.insert(t.node_id.to_string(), t.token);
+                    }
+                }
+                for c in a.allocated {
+                    granted(&shared, c);
+                }
+                for s in a.completed {
+                    completed(&shared, s.id, s.exit_status, &s.diagnostics);
+                }
+                if a.command == Some(AmCommand::Shutdown) {
+                    (shared.fatal)(
+                        "the ResourceManager told the application master to shut down".into(),
+                    );
+                    return;
+                }
+            }
+            Err(e) => {
+                // Put the asks back: they were not delivered.
+                let mut st = shared.lock();
+                if !request.asks.is_empty() {
+                    st.ask_dirty = true;
+                }
+                st.release.extend(request.release);
+                st.blacklist_new.extend(request.blacklist_additions);
+                drop(st);
+                errors += 1;
+                eprintln!("spindle am: heartbeat to the ResourceManager failed: {e}");
+                if errors >= MAX_HEARTBEAT_ERRORS {
+                    (shared.fatal)(format!(
+                        "lost the ResourceManager after {errors} failed heartbeats: {e}"
+                    ));
+                    return;
+                }
+            }
+        }
+        let (interval, fatal) = {
+            let st = shared.lock();
+            let busy = st.pending > 0 || !st.to_stop.is_empty() || st.ask_dirty;
+            (if busy { FAST } else { SLOW }, st.fatal)
+        };
+        if fatal {
+            return;
+        }
+        let _ = tokio::time::timeout(interval, shared.wake.notified()).await;
+        // Coalesce bursts of requests into one heartbeat.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn stop_containers(shared: &Arc<Shared>, ids: Vec<ContainerId>) {
+    for id in ids {
+        let (node, token) = {
+            let st = shared.lock();
+            match st.running.get(&id) {
+                Some(r) => (
+                    r.container.node_id.clone(),
+                    st.nm_tokens.get(&r.container.node_id.to_string()).cloned(),
+                ),
+                None => continue,
+            }
+        };
+        if let Some(token) = token {
+            let nm = NmClient::new(&node, token, shared.ipc.clone());
+            if let Err(e) = nm.stop_containers(&[id]).await {
+                eprintln!("spindle am: stopping {id} on {node}: {e}");
+            }
+        }
+    }
+}
+
+/// A container arrived: start an executor in it, or give it back.
+fn granted(shared: &Arc<Shared>, c: Container) {
+    let key = shared.node_key(&c.node_id);
+    let (executor_id, token) = {
+        let mut st = shared.lock();
+        if st.stopped || st.pending == 0 || st.blacklisted.contains(&key) {
+            st.release.push(c.id);
+            if !st.stopped && st.blacklisted.contains(&key) && st.pending > 0 {
+                st.ask_dirty = true;
+            }
+            return;
+        }
+        st.pending -= 1;
+        let id = st.next_id.to_string();
+        st.next_id += 1;
+        let user = &shared.launch.user;
+        let logs = |f: &str| {
+            format!(
+                "http://{}/node/containerlogs/{}/{user}/{f}?start=-4096",
+                c.node_http_address, c.id
+            )
+        };
+        st.executors.push(ExecutorInfo {
+            id: id.clone(),
+            container_id: c.id.to_string(),
+            node: c.node_id.to_string(),
+            node_http_address: c.node_http_address.clone(),
+            state: "starting".into(),
+            reason: String::new(),
+            stdout: logs("stdout"),
+            stderr: logs("stderr"),
+        });
+        st.running.insert(
+            c.id,
+            Running {
+                executor_id: id.clone(),
+                container: c.clone(),
+                stopping: false,
+            },
+        );
+        (id, st.nm_tokens.get(&c.node_id.to_string()).cloned())
+    };
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let result = async {
+            let token = token.ok_or_else(|| format!("no NMToken for node {}", c.node_id))?;
+            let ctx = executor_context(&shared, &executor_id).map_err(|e| e.to_string())?;
+            let nm = NmClient::new(&c.node_id, token, shared.ipc.clone());
+            let r = nm
+                .start_containers(&[(&c, &ctx)])
+                .await
+                .map_err(|e| e.to_string())?;
+            match r.failed.first() {
+                Some((_, why)) => Err(why.clone()),
+                None => Ok(()),
+            }
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                let mut st = shared.lock();
+                Shared::set_executor_state(&mut st, &executor_id, "running", "");
+                if std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1") {
+                    eprintln!(
+                        "spindle am: executor {executor_id} started in {} on {} ({:?})",
+                        c.id,
+                        c.node_id,
+                        started.elapsed()
+                    );
+                }
+            }
+            Err(why) => {
+                eprintln!(
+                    "spindle am: could not start executor {executor_id} in {}: {why}",
+                    c.id
+                );
+                // Counted as a failure; the container is given back.
+                shared.lock().release.push(c.id);
+                completed(&shared, c.id, -1, &format!("startContainers failed: {why}"));
+            }
+        }
+    });
+}
+
+/// A container ended: tell the engine, count it, replace it.
+fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &str) {
+    let fatal_msg;
+    let (executor_id, reason) = {
+        let mut st = shared.lock();
+        let Some(r) = st.running.remove(&id) else {
+            return;
+        };
+        let class = exit::classify(status, diagnostics);
+        let on_purpose = r.stopping || st.stopped;
+        let reason = if on_purpose && !class.counts {
+            "stopped".to_string()
+        } else {
+            class.reason.clone()
+        };
+        Shared::set_executor_state(
+            &mut st,
+            &r.executor_id,
+            if on_purpose { "stopped" } else { "lost" },
+            &reason,
+        );
+        if st.stopped {
+            return;
+        }
+        eprintln!(
+            "spindle am: executor {} ({id} on {}) ended: {reason}",
+            r.executor_id, r.container.node_id
+        );
+        let counts = class.counts && !(r.stopping && status == exit::KILLED_BY_APPMASTER);
+        if counts {
+            st.failures += 1;
+            st.last_failure = reason.clone();
+            let key = shared.node_key(&r.container.node_id);
+            let n = {
+                let n = st.node_failures.entry(key.clone()).or_insert(0);
+                *n += 1;
+                *n
+            };
+            if n >= NODE_FAILURES_TO_BLACKLIST && st.blacklisted.insert(key.clone()) {
+                eprintln!("spindle am: not using node {key} any more ({n} executor failures)");
+                st.blacklist_new.push(key);
+            }
+        }
+        fatal_msg = if st.failures > shared.max_failures {
+            st.fatal = true;
+            Some(format!(
+                "executor failures exceeded ({} > spindle.executor.maxFailures={}); last: {}",
+                st.failures, shared.max_failures, st.last_failure
+            ))
+        } else {
+            st.pending += 1;
+            st.ask_dirty = true;
+            None
+        };
+        (r.executor_id, reason)
+    };
+    if let Some(hook) = shared.lost.get() {
+        hook(&executor_id, &reason);
+    }
+    match fatal_msg {
+        Some(msg) => (shared.fatal)(msg),
+        None => shared.wake.notify_one(),
+    }
+}

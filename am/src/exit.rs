@@ -1,0 +1,165 @@
+//! What a completed container's exit status means for the application:
+//! whether it counts against the executor failure limit, and a one-line
+//! reason a user can act on.
+
+/// YARN's own exit statuses (`ContainerExitStatus`).
+pub const ABORTED: i32 = -100;
+pub const DISKS_FAILED: i32 = -101;
+pub const PREEMPTED: i32 = -102;
+pub const KILLED_EXCEEDED_VMEM: i32 = -103;
+pub const KILLED_EXCEEDED_PMEM: i32 = -104;
+pub const KILLED_BY_APPMASTER: i32 = -105;
+pub const KILLED_BY_RESOURCEMANAGER: i32 = -106;
+pub const KILLED_AFTER_APP_COMPLETION: i32 = -107;
+pub const KILLED_BY_CONTAINER_SCHEDULER: i32 = -108;
+
+/// A completed executor container, classified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exit {
+    /// Counts against `spindle.executor.maxFailures` and the node's failures.
+    pub counts: bool,
+    /// One line: what happened and, where there is one, what to change.
+    pub reason: String,
+}
+
+/// Classifies `status` with the NodeManager's diagnostics (first line kept).
+pub fn classify(status: i32, diagnostics: &str) -> Exit {
+    let diag = first_line(diagnostics);
+    let with = |s: String| {
+        if diag.is_empty() {
+            s
+        } else {
+            format!("{s}: {diag}")
+        }
+    };
+    let (counts, reason) = match status {
+        0 => (
+            true,
+            "executor exited (status 0) while the application ran".to_string(),
+        ),
+        PREEMPTED => (false, with("container preempted by YARN".into())),
+        ABORTED => (
+            false,
+            with("container aborted (its node was lost or it was released)".into()),
+        ),
+        DISKS_FAILED => (false, with("the node's local disks failed".into())),
+        KILLED_EXCEEDED_PMEM => (
+            true,
+            format!(
+                "container killed by YARN for exceeding its physical memory limit ({}); \
+                 raise --executor-memory or spindle.executor.memoryOverhead",
+                memory_detail(diagnostics, "physical")
+            ),
+        ),
+        KILLED_EXCEEDED_VMEM => (
+            true,
+            format!(
+                "container killed by YARN for exceeding its virtual memory limit ({}); \
+                 raise spindle.executor.memoryOverhead or turn off yarn.nodemanager.vmem-check-enabled",
+                memory_detail(diagnostics, "virtual")
+            ),
+        ),
+        KILLED_BY_APPMASTER => (false, "container stopped by the application master".into()),
+        KILLED_BY_RESOURCEMANAGER | KILLED_AFTER_APP_COMPLETION | KILLED_BY_CONTAINER_SCHEDULER => {
+            (
+                false,
+                with(format!("container killed by YARN (exit status {status})")),
+            )
+        }
+        s => (true, with(format!("executor failed with exit status {s}"))),
+    };
+    Exit { counts, reason }
+}
+
+/// `"300.5 MB of 256 MB physical memory used"` out of the NM's message, if present.
+fn memory_detail(diagnostics: &str, kind: &str) -> String {
+    let needle = format!("{kind} memory used");
+    let Some(i) = diagnostics.find(&needle) else {
+        return format!("{kind} memory limit");
+    };
+    let before = &diagnostics[..i];
+    let start = [
+        before.rfind("usage:").map(|p| p + "usage:".len()),
+        before.rfind([';', '(', '[', '\n']).map(|p| p + 1),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(0);
+    format!("{}{needle}", &diagnostics[start..i])
+        .trim()
+        .to_string()
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_kills_name_the_setting_and_count() {
+        let diag = "[2026-11-26 18:00:00.000]Container [pid=4242,containerID=container_1_0001_01_000002] \
+            is running 312456192B beyond the 'PHYSICAL' memory limit. Current usage: 330.2 MB of 128 MB \
+            physical memory used; 2.1 GB of 268.8 MB virtual memory used. Killing container.";
+        let e = classify(KILLED_EXCEEDED_PMEM, diag);
+        assert!(e.counts);
+        assert!(
+            e.reason.contains("spindle.executor.memoryOverhead"),
+            "{}",
+            e.reason
+        );
+        assert!(e.reason.contains("--executor-memory"), "{}", e.reason);
+        assert!(
+            e.reason.contains("330.2 MB of 128 MB physical memory used"),
+            "{}",
+            e.reason
+        );
+        let v = classify(KILLED_EXCEEDED_VMEM, diag);
+        assert!(
+            v.reason.contains("2.1 GB of 268.8 MB virtual memory used"),
+            "{}",
+            v.reason
+        );
+        assert!(
+            classify(KILLED_EXCEEDED_PMEM, "")
+                .reason
+                .contains("physical memory limit")
+        );
+    }
+
+    #[test]
+    fn yarn_side_losses_do_not_count() {
+        for s in [
+            PREEMPTED,
+            ABORTED,
+            DISKS_FAILED,
+            KILLED_BY_APPMASTER,
+            KILLED_BY_RESOURCEMANAGER,
+        ] {
+            assert!(!classify(s, "x").counts, "{s}");
+        }
+        let e = classify(PREEMPTED, "Container preempted by scheduler\nmore");
+        assert_eq!(
+            e.reason,
+            "container preempted by YARN: Container preempted by scheduler"
+        );
+    }
+
+    #[test]
+    fn application_errors_count() {
+        let e = classify(1, "Exception from container-launch.\nExit code: 1");
+        assert!(e.counts);
+        assert_eq!(
+            e.reason,
+            "executor failed with exit status 1: Exception from container-launch."
+        );
+        assert!(classify(137, "").counts);
+        assert!(classify(0, "").counts);
+    }
+}

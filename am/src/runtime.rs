@@ -1,0 +1,422 @@
+//! The ApplicationMaster process in cluster mode: reads its container's
+//! environment and credentials, registers with the ResourceManager (tracking
+//! URL = its web UI), runs the driver's job with executors in YARN
+//! containers, and unregisters with the final status. The staging directory
+//! is removed however the application ends (success, failure, SIGTERM).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use spindle_core::{Context, ExecutorSettings};
+use spindle_hadoop::config::Configuration;
+use spindle_hadoop::credentials::Credentials;
+use spindle_hadoop::ids::ContainerId;
+use spindle_hadoop::ipc::IpcConfig;
+use spindle_hadoop::yarn_rpc::{AmRmClient, FinalStatus};
+
+use crate::allocator::{AllocatorConfig, YarnBackend};
+use crate::launch::{AmLaunch, DeployMode};
+use crate::staging::Staging;
+use crate::ui::{self, UiState};
+use crate::{Error, Result};
+
+/// The AMRMToken's kind in the container's credentials.
+const AMRM_TOKEN_KIND: &str = "YARN_AM_RM_TOKEN";
+
+/// What YARN tells a container about itself through its environment.
+#[derive(Clone, Debug)]
+pub struct ContainerEnv {
+    pub container_id: ContainerId,
+    pub nm_host: String,
+    pub nm_http_port: Option<u16>,
+    pub log_dirs: Vec<String>,
+    /// `/proxy/<appId>` (AM containers only).
+    pub web_proxy_base: Option<String>,
+}
+
+impl ContainerEnv {
+    pub fn from_env() -> Result<Self> {
+        let need = |k: &str| {
+            std::env::var(k)
+                .map_err(|_| Error::Config(format!("{k} is not set (is this a YARN container?)")))
+        };
+        let cid = need("CONTAINER_ID")?;
+        Ok(ContainerEnv {
+            container_id: cid
+                .parse()
+                .map_err(|e| Error::Config(format!("CONTAINER_ID={cid}: {e}")))?,
+            nm_host: need("NM_HOST")?,
+            nm_http_port: std::env::var("NM_HTTP_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok()),
+            log_dirs: std::env::var("LOG_DIRS")
+                .map(|d| d.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            web_proxy_base: std::env::var("APPLICATION_WEB_PROXY_BASE").ok(),
+        })
+    }
+}
+
+/// How the application ended, as the RM is told.
+struct Outcome {
+    status: FinalStatus,
+    diagnostics: String,
+}
+
+/// Everything needed to finish the application from any thread.
+struct Finisher {
+    rt: tokio::runtime::Handle,
+    rm: Arc<AmRmClient>,
+    staging: Arc<Staging>,
+    tracking_url: String,
+    done: Mutex<bool>,
+}
+
+impl Finisher {
+    /// Unregisters (retrying while the RM asks to), removes the staging
+    /// directory, and exits the process.
+    fn finish(&self, outcome: Outcome) -> ! {
+        {
+            let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+            if *done {
+                // Another thread is finishing; wait for it to exit the process.
+                drop(done);
+                loop {
+                    std::thread::sleep(Duration::from_secs(60));
+                }
+            }
+            *done = true;
+        }
+        let code = if outcome.status == FinalStatus::Succeeded {
+            0
+        } else {
+            1
+        };
+        if code != 0 {
+            eprintln!("spindle am: application failed: {}", outcome.diagnostics);
+        }
+        let rm = self.rm.clone();
+        let staging = self.staging.clone();
+        let url = self.tracking_url.clone();
+        let work = async move {
+            let mut unregistered = false;
+            for _ in 0..100 {
+                match rm.finish(outcome.status, &outcome.diagnostics, &url).await {
+                    Ok(true) => {
+                        unregistered = true;
+                        break;
+                    }
+                    Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Err(e) => {
+                        eprintln!("spindle am: unregistering: {e}");
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                    }
+                }
+            }
+            if !unregistered {
+                eprintln!("spindle am: the ResourceManager did not confirm the unregistration");
+            }
+            staging.remove().await;
+        };
+        let rt = self.rt.clone();
+        let _ = std::thread::spawn(move || rt.block_on(work)).join();
+        std::process::exit(code)
+    }
+}
+
+/// Runs the application master with `job` as the driver program; never returns.
+pub fn run(job: impl FnOnce(&Context) -> spindle_core::Result<()>) -> ! {
+    match start() {
+        Ok((am, finisher)) => {
+            let outcome = run_job(am, &finisher, job);
+            finisher.finish(outcome)
+        }
+        Err(e) => {
+            // Not registered: the RM counts this attempt as failed (and may retry).
+            eprintln!("spindle am: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+struct Am {
+    launch: AmLaunch,
+    container: ContainerEnv,
+    rt: tokio::runtime::Runtime,
+    rm: Arc<AmRmClient>,
+    ui: Arc<UiState>,
+    config: AllocatorConfig,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn start() -> Result<(Am, Arc<Finisher>)> {
+    let launch = AmLaunch::from_env()?;
+    if launch.deploy_mode != DeployMode::Cluster {
+        return Err(Error::Config(
+            "client deploy mode is not supported by this application master yet".into(),
+        ));
+    }
+    let container = ContainerEnv::from_env()?;
+    let creds = Credentials::from_env()?.ok_or_else(|| {
+        Error::Config("HADOOP_TOKEN_FILE_LOCATION is not set: no AMRMToken".into())
+    })?;
+    let token = creds
+        .token_of_kind(AMRM_TOKEN_KIND)
+        .cloned()
+        .ok_or_else(|| Error::Config("the container's credentials hold no AMRMToken".into()))?;
+    let conf = Configuration::from_env()?;
+    let ipc = IpcConfig::from_conf(&conf)?;
+    let rms = conf.rm_addresses()?;
+    let scheduler: Vec<String> = rms.iter().map(|r| r.scheduler.clone()).collect();
+    let port_in_node_name = conf.get_bool(
+        "yarn.resourcemanager.scheduler.include-port-in-node-name",
+        false,
+    )?;
+    // The proxy: a separate web proxy if configured, else the RM's web app.
+    let proxy_hosts: Vec<String> = match conf.get_trimmed("yarn.web-proxy.address")? {
+        Some(a) => vec![a],
+        None => conf.rm_web_urls()?,
+    };
+    let app_id = container.container_id.application_id();
+    let attempt = container.container_id.attempt_id.attempt_id;
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("spindle-am")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("starting the AM runtime: {e}")))?;
+    let staging = Arc::new(Staging::new(&launch.staging_dir)?);
+    if !rt.block_on(staging.warm_up()) {
+        eprintln!(
+            "spindle am: staging directory {} is not there",
+            launch.staging_dir
+        );
+    }
+
+    let ui = Arc::new(UiState {
+        app_id: app_id.to_string(),
+        app_name: launch.app_name.clone(),
+        user: launch.user.clone(),
+        attempt,
+        started_ms: now_ms(),
+        proxy_addrs: ui::resolve_proxy_hosts(&proxy_hosts),
+        proxy_uri_base: container.web_proxy_base.as_ref().and_then(|base| {
+            proxy_hosts.first().map(|h| {
+                let h = h.trim_end_matches('/');
+                let h = if h.contains("://") {
+                    h.to_string()
+                } else {
+                    format!("http://{h}")
+                };
+                format!("{h}{base}")
+            })
+        }),
+        properties: properties(&launch, &container),
+        progress: OnceLock::new(),
+        executors: OnceLock::new(),
+    });
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind((
+            container.nm_host.as_str(),
+            0,
+        )))
+        .map_err(|e| Error::Config(format!("binding the web UI on {}: {e}", container.nm_host)))?;
+    let ui_port = listener
+        .local_addr()
+        .map_err(|e| Error::Config(format!("web UI address: {e}")))?
+        .port();
+    rt.spawn(ui::serve(listener, ui.clone()));
+    let tracking_url = format!("http://{}:{ui_port}/", container.nm_host);
+
+    let rm = Arc::new(AmRmClient::new(scheduler, token, ipc.clone()));
+    let reg = rt.block_on(rm.register(&container.nm_host, ui_port as i32, &tracking_url))?;
+    eprintln!(
+        "spindle am: {app_id} attempt {attempt} registered (queue {}, tracking URL {tracking_url})",
+        reg.queue
+    );
+    let finisher = Arc::new(Finisher {
+        rt: rt.handle().clone(),
+        rm: rm.clone(),
+        staging: staging.clone(),
+        tracking_url: tracking_url.clone(),
+        done: Mutex::new(false),
+    });
+    {
+        // The NodeManager stops a killed application's AM with SIGTERM (then
+        // SIGKILL a moment later): remove the staging directory at once.
+        let staging = staging.clone();
+        rt.spawn(async move {
+            let Ok(mut term) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            else {
+                return;
+            };
+            term.recv().await;
+            eprintln!("spindle am: SIGTERM: the application is being stopped");
+            staging.remove().await;
+            std::process::exit(143);
+        });
+    }
+    Ok((
+        Am {
+            launch,
+            container,
+            rt,
+            rm,
+            ui,
+            config: AllocatorConfig {
+                port_in_node_name,
+                ipc,
+            },
+        },
+        finisher,
+    ))
+}
+
+/// What the environment page shows: the launch settings and `--conf` pairs.
+fn properties(launch: &AmLaunch, container: &ContainerEnv) -> Vec<(String, String)> {
+    let mut p: BTreeMap<String, String> = launch.conf.clone();
+    p.insert("spindle.app.name".into(), launch.app_name.clone());
+    p.insert(
+        "spindle.submit.deployMode".into(),
+        launch.deploy_mode.as_str().into(),
+    );
+    p.insert(
+        "spindle.executor.instances".into(),
+        launch.num_executors.to_string(),
+    );
+    p.insert(
+        "spindle.executor.cores".into(),
+        launch.executor_cores.to_string(),
+    );
+    p.insert(
+        "spindle.executor.memory".into(),
+        format!("{}m", launch.executor_memory_mb),
+    );
+    p.entry("spindle.executor.memoryOverhead".into())
+        .or_insert_with(|| format!("{}m", launch.executor_memory_overhead_mb));
+    p.insert("spindle.yarn.stagingDir".into(), launch.staging_dir.clone());
+    p.insert(
+        "spindle.yarn.am.containerId".into(),
+        container.container_id.to_string(),
+    );
+    p.insert("spindle.yarn.am.host".into(), container.nm_host.clone());
+    p.insert("spindle.user".into(), launch.user.clone());
+    p.into_iter().collect()
+}
+
+fn run_job(
+    am: Am,
+    finisher: &Arc<Finisher>,
+    job: impl FnOnce(&Context) -> spindle_core::Result<()>,
+) -> Outcome {
+    let Am {
+        launch,
+        container,
+        rt,
+        rm,
+        ui,
+        config,
+    } = am;
+    // The executors' memory budget: half for cached partitions, a quarter
+    // for aggregation before spilling.
+    let settings = ExecutorSettings {
+        cores: launch.executor_cores,
+        cache_mb: (launch.executor_memory_mb / 2).max(16),
+        shuffle_mb: (launch.executor_memory_mb / 4).max(16),
+    };
+    let handle = rt.handle().clone();
+    let backend_slot: Arc<OnceLock<Arc<YarnBackend>>> = Arc::new(OnceLock::new());
+    let fatal = {
+        let finisher = finisher.clone();
+        Arc::new(move |why: String| {
+            let finisher = finisher.clone();
+            // Off the heartbeat task: finishing blocks on the AM runtime.
+            std::thread::spawn(move || {
+                finisher.finish(Outcome {
+                    status: FinalStatus::Failed,
+                    diagnostics: why,
+                })
+            });
+        })
+    };
+    let n = launch.num_executors;
+    let slot = backend_slot.clone();
+    let ctx = Context::with_backend(&container.nm_host, settings, move |exec| {
+        let b = Arc::new(YarnBackend::start(handle, rm, launch, exec, config, fatal));
+        let _ = slot.set(b.clone());
+        spindle_core::backend::ClusterBackend::request_executors(&*b, n)?;
+        Ok(b as Arc<dyn spindle_core::backend::ClusterBackend>)
+    });
+    let ctx = match ctx {
+        Ok(c) => c,
+        Err(e) => {
+            return Outcome {
+                status: FinalStatus::Failed,
+                diagnostics: format!("starting the driver: {e}"),
+            };
+        }
+    };
+    if let Some(b) = backend_slot.get() {
+        b.set_lost_hook(ctx.executor_lost_reporter());
+        let _ = ui.executors.set(b.shared());
+    }
+    {
+        let c = ctx.clone();
+        let _ = ui.progress.set(Arc::new(move || c.progress()));
+    }
+    if let Some(b) = backend_slot.get() {
+        // Report job progress with the heartbeats (the RM shows it).
+        let shared = b.shared();
+        let c = ctx.clone();
+        rt.spawn(async move {
+            loop {
+                let s = c.progress();
+                let (done, total) = s.stages.iter().fold((0u32, 0u32), |(d, t), st| {
+                    (d + st.completed_tasks, t + st.num_tasks)
+                });
+                if total > 0 {
+                    shared.set_progress(0.1 + 0.85 * done as f32 / total as f32);
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&ctx)));
+    ctx.stop();
+    // Keep the runtime (UI, heartbeats) alive until the finisher exits.
+    std::mem::forget(rt);
+    match result {
+        Ok(Ok(())) => Outcome {
+            status: FinalStatus::Succeeded,
+            diagnostics: String::new(),
+        },
+        Ok(Err(e)) => Outcome {
+            status: FinalStatus::Failed,
+            diagnostics: one_line(&e.to_string()),
+        },
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the driver panicked".into());
+            Outcome {
+                status: FinalStatus::Failed,
+                diagnostics: format!("the driver panicked: {}", one_line(&msg)),
+            }
+        }
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,403 @@
+//! The AM's web UI behind the YARN tracking URL (`/proxy/<appId>/` on the
+//! ResourceManager): HTML pages for jobs, stages, executors and the
+//! configuration, and a Spark-like JSON API under `/api/v1`. Every link is
+//! relative, so pages work at any proxy prefix. Requests that do not come
+//! from a proxy host get the redirect Hadoop's `AmIpFilter` gives: 302 to
+//! `<proxy>/proxy/redirect/<appId>/<path>`.
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+use spindle_core::progress::Snapshot;
+
+use crate::allocator::{ExecutorInfo, Shared};
+
+/// Produces the engine's job/stage snapshot.
+pub type ProgressFn = Arc<dyn Fn() -> Snapshot + Send + Sync>;
+
+/// What the pages show; parts arrive once the engine runs.
+pub struct UiState {
+    pub app_id: String,
+    pub app_name: String,
+    pub user: String,
+    pub attempt: i32,
+    pub started_ms: u64,
+    /// Addresses of the proxy hosts; other clients are redirected.
+    pub proxy_addrs: HashSet<IpAddr>,
+    /// `http://<proxy host:port>/proxy/<appId>`, the redirect target.
+    pub proxy_uri_base: Option<String>,
+    /// Shown on the environment page (no secrets in it).
+    pub properties: Vec<(String, String)>,
+    pub progress: OnceLock<ProgressFn>,
+    pub executors: OnceLock<Arc<Shared>>,
+}
+
+impl UiState {
+    fn snapshot(&self) -> Snapshot {
+        self.progress.get().map(|f| f()).unwrap_or_default()
+    }
+
+    fn executor_list(&self) -> Vec<ExecutorInfo> {
+        self.executors
+            .get()
+            .map(|s| s.executors())
+            .unwrap_or_default()
+    }
+}
+
+/// The routes, with the proxy check in front of all of them.
+pub fn router(state: Arc<UiState>) -> Router {
+    Router::new()
+        .route("/", get(jobs_page))
+        .route("/jobs", get(jobs_page))
+        .route("/stages", get(stages_page))
+        .route("/executors", get(executors_page))
+        .route("/environment", get(environment_page))
+        .route("/api/v1/applications", get(api_applications))
+        .route("/api/v1/applications/{app}/jobs", get(api_jobs))
+        .route("/api/v1/applications/{app}/stages", get(api_stages))
+        .route("/api/v1/applications/{app}/executors", get(api_executors))
+        .route(
+            "/api/v1/applications/{app}/allexecutors",
+            get(api_executors),
+        )
+        .route(
+            "/api/v1/applications/{app}/environment",
+            get(api_environment),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            proxy_filter,
+        ))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, state: Arc<UiState>) {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(e) = axum::serve(listener, app).await {
+        eprintln!("spindle am: web UI stopped: {e}");
+    }
+}
+
+/// Hadoop's AmIpFilter rule: only the proxy may talk to the AM directly.
+async fn proxy_filter(
+    State(state): State<Arc<UiState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let from = canonical(peer.ip());
+    if state.proxy_addrs.is_empty() || state.proxy_addrs.contains(&from) {
+        return next.run(req).await;
+    }
+    let Some(base) = &state.proxy_uri_base else {
+        return next.run(req).await;
+    };
+    let mut target = format!("{base}{}", req.uri().path());
+    if let Some(i) = target.find("/proxy/") {
+        target.insert_str(i + "/proxy".len(), "/redirect");
+    }
+    if let Some(q) = req.uri().query().filter(|q| !q.is_empty()) {
+        target.push('?');
+        target.push_str(q);
+    }
+    (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+        v4 => v4,
+    }
+}
+
+/// The proxy hosts' addresses (each name resolved to all its addresses),
+/// from `host:port` web addresses as the RM configuration gives them.
+pub fn resolve_proxy_hosts(addresses: &[String]) -> HashSet<IpAddr> {
+    use std::net::ToSocketAddrs;
+    let mut out = HashSet::new();
+    for a in addresses {
+        let hostport = a
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        let with_port = if hostport.contains(':') {
+            hostport.to_string()
+        } else {
+            format!("{hostport}:80")
+        };
+        if let Ok(addrs) = with_port.to_socket_addrs() {
+            out.extend(addrs.map(|s| canonical(s.ip())));
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- JSON API
+
+fn job_json(s: &Snapshot, j: &spindle_core::progress::JobProgress) -> Value {
+    let stages: Vec<_> = s.stages.iter().filter(|st| st.job_id == j.job_id).collect();
+    let sum = |f: fn(&spindle_core::progress::StageProgress) -> u32| -> u32 {
+        stages.iter().map(|st| f(st)).sum()
+    };
+    json!({
+        "jobId": j.job_id,
+        "name": j.name,
+        "status": j.status,
+        "submissionTime": j.submitted_ms,
+        "completionTime": j.completed_ms,
+        "stageIds": j.stage_ids,
+        "numTasks": sum(|s| s.num_tasks),
+        "numActiveTasks": sum(|s| s.active_tasks),
+        "numCompletedTasks": sum(|s| s.completed_tasks),
+        "numFailedTasks": sum(|s| s.failed_tasks),
+        "numActiveStages": stages.iter().filter(|s| s.status == "ACTIVE").count(),
+        "numCompletedStages": stages.iter().filter(|s| s.status == "COMPLETE").count(),
+    })
+}
+
+fn stage_json(st: &spindle_core::progress::StageProgress, attempt: usize) -> Value {
+    json!({
+        "stageId": st.stage_id,
+        "attemptId": attempt,
+        "jobId": st.job_id,
+        "name": format!("stage {} of job {}", st.stage_id, st.job_id),
+        "status": st.status,
+        "numTasks": st.num_tasks,
+        "numActiveTasks": st.active_tasks,
+        "numCompleteTasks": st.completed_tasks,
+        "numFailedTasks": st.failed_tasks,
+        "submissionTime": st.submitted_ms,
+        "completionTime": st.completed_ms,
+    })
+}
+
+/// Stages newest first, each with its attempt number (a retried stage appears again).
+fn stages_with_attempts(s: &Snapshot) -> Vec<Value> {
+    let mut seen: std::collections::HashMap<u32, usize> = Default::default();
+    let mut out: Vec<Value> = s
+        .stages
+        .iter()
+        .map(|st| {
+            let n = seen.entry(st.stage_id).or_insert(0);
+            let v = stage_json(st, *n);
+            *n += 1;
+            v
+        })
+        .collect();
+    out.reverse();
+    out
+}
+
+fn executor_json(e: &ExecutorInfo) -> Value {
+    json!({
+        "id": e.id,
+        "hostPort": e.node,
+        "isActive": e.state == "running" || e.state == "starting",
+        "state": e.state,
+        "removeReason": e.reason,
+        "containerId": e.container_id,
+        "executorLogs": {"stdout": e.stdout, "stderr": e.stderr},
+    })
+}
+
+fn check_app(state: &UiState, app: &str) -> Result<(), Box<Response>> {
+    if app == state.app_id {
+        Ok(())
+    } else {
+        Err(Box::new(
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"message": format!("unknown application {app}")})),
+            )
+                .into_response(),
+        ))
+    }
+}
+
+async fn api_applications(State(state): State<Arc<UiState>>) -> Json<Value> {
+    Json(json!([{
+        "id": state.app_id,
+        "name": state.app_name,
+        "attempts": [{"attemptId": state.attempt.to_string(), "startTime": state.started_ms, "sparkUser": state.user}],
+    }]))
+}
+
+async fn api_jobs(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    let s = state.snapshot();
+    let jobs: Vec<Value> = s.jobs.iter().rev().map(|j| job_json(&s, j)).collect();
+    Json(jobs).into_response()
+}
+
+async fn api_stages(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    Json(stages_with_attempts(&state.snapshot())).into_response()
+}
+
+async fn api_executors(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    let list: Vec<Value> = state.executor_list().iter().map(executor_json).collect();
+    Json(list).into_response()
+}
+
+async fn api_environment(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    let props: Vec<[&str; 2]> = state
+        .properties
+        .iter()
+        .map(|(k, v)| [k.as_str(), v.as_str()])
+        .collect();
+    Json(json!({"spindleProperties": props})).into_response()
+}
+
+// ------------------------------------------------------------------ pages
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(state: &UiState, title: &str, body: &str) -> Html<String> {
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title} - {name}</title>\
+         <meta http-equiv=\"refresh\" content=\"5\">\
+         <style>body{{font-family:sans-serif;margin:1em 2em}}nav a{{margin-right:1.2em}}\
+         table{{border-collapse:collapse;margin-top:.6em}}td,th{{border:1px solid #bbb;padding:3px 8px;text-align:left}}\
+         .bar{{background:#eee;width:220px;height:14px;position:relative}}.bar div{{background:#5b9;height:14px}}</style>\
+         </head><body><h2>Spindle: {name}</h2><p>{app} &middot; attempt {attempt} &middot; user {user}</p>\
+         <nav><a href=\"jobs\">Jobs</a><a href=\"stages\">Stages</a><a href=\"executors\">Executors</a>\
+         <a href=\"environment\">Environment</a></nav><h3>{title}</h3>{body}</body></html>",
+        name = esc(&state.app_name),
+        app = esc(&state.app_id),
+        attempt = state.attempt,
+        user = esc(&state.user),
+    );
+    Html(h)
+}
+
+fn bar(done: u32, total: u32) -> String {
+    let pct = (done * 100).checked_div(total).unwrap_or(0);
+    format!("<div class=\"bar\"><div style=\"width:{pct}%\"></div></div> {done}/{total}")
+}
+
+async fn jobs_page(State(state): State<Arc<UiState>>) -> Html<String> {
+    let s = state.snapshot();
+    let mut b = String::from(
+        "<table><tr><th>Job</th><th>Action</th><th>Status</th><th>Stages</th><th>Tasks</th></tr>",
+    );
+    for j in s.jobs.iter().rev() {
+        let v = job_json(&s, j);
+        let n = |k: &str| v[k].as_u64().unwrap_or(0) as u32;
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td></tr>",
+            j.job_id,
+            esc(&j.name),
+            j.status,
+            j.stage_ids,
+            bar(n("numCompletedTasks"), n("numTasks"))
+        );
+    }
+    b.push_str("</table>");
+    if s.jobs.is_empty() {
+        b.push_str("<p>No job has started yet.</p>");
+    }
+    page(&state, "Jobs", &b)
+}
+
+async fn stages_page(State(state): State<Arc<UiState>>) -> Html<String> {
+    let s = state.snapshot();
+    let mut b = String::from(
+        "<table><tr><th>Stage</th><th>Attempt</th><th>Job</th><th>Status</th><th>Tasks: succeeded/total</th><th>Running</th><th>Failed</th></tr>",
+    );
+    for v in stages_with_attempts(&s) {
+        let n = |k: &str| v[k].as_u64().unwrap_or(0) as u32;
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            n("stageId"),
+            n("attemptId"),
+            n("jobId"),
+            v["status"].as_str().unwrap_or(""),
+            bar(n("numCompleteTasks"), n("numTasks")),
+            n("numActiveTasks"),
+            n("numFailedTasks")
+        );
+    }
+    b.push_str("</table>");
+    page(&state, "Stages", &b)
+}
+
+async fn executors_page(State(state): State<Arc<UiState>>) -> Html<String> {
+    let mut b = String::from(
+        "<table><tr><th>Executor</th><th>Container</th><th>Node</th><th>State</th><th>Reason</th><th>Logs</th></tr>",
+    );
+    for e in state.executor_list() {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td><a href=\"{}\">stdout</a> <a href=\"{}\">stderr</a></td></tr>",
+            esc(&e.id),
+            esc(&e.container_id),
+            esc(&e.node),
+            esc(&e.state),
+            esc(&e.reason),
+            esc(&e.stdout),
+            esc(&e.stderr)
+        );
+    }
+    b.push_str("</table>");
+    page(&state, "Executors", &b)
+}
+
+async fn environment_page(State(state): State<Arc<UiState>>) -> Html<String> {
+    let mut b = String::from("<table><tr><th>Name</th><th>Value</th></tr>");
+    for (k, v) in &state.properties {
+        let _ = write!(b, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(v));
+    }
+    b.push_str("</table>");
+    page(&state, "Environment", &b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_hosts_resolve_and_map_v6() {
+        let a = resolve_proxy_hosts(&["127.0.0.1:8088".into(), "http://localhost:1/".into()]);
+        assert!(a.contains(&"127.0.0.1".parse::<IpAddr>().unwrap()), "{a:?}");
+        assert_eq!(
+            canonical("::ffff:10.0.0.1".parse().unwrap()),
+            "10.0.0.1".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(esc("<a href=\"x\">&"), "&lt;a href=&quot;x&quot;&gt;&amp;");
+    }
+}

@@ -1,0 +1,171 @@
+//! A snapshot of what the scheduler is doing (jobs, stages, task counts), for
+//! dashboards such as the YARN application master's web UI. Updated by the
+//! scheduler; read with [`crate::Context::progress`].
+
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+/// One action's job.
+#[derive(Clone, Debug, Serialize)]
+pub struct JobProgress {
+    pub job_id: u64,
+    pub name: String,
+    /// `RUNNING`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    /// Milliseconds since the epoch.
+    pub submitted_ms: u64,
+    pub completed_ms: Option<u64>,
+    pub stage_ids: Vec<u32>,
+}
+
+/// One stage (one attempt of it: a retried stage appears again).
+#[derive(Clone, Debug, Serialize)]
+pub struct StageProgress {
+    pub stage_id: u32,
+    pub job_id: u64,
+    /// `ACTIVE`, `COMPLETE` or `FAILED`.
+    pub status: String,
+    pub num_tasks: u32,
+    pub active_tasks: u32,
+    pub completed_tasks: u32,
+    pub failed_tasks: u32,
+    pub submitted_ms: u64,
+    pub completed_ms: Option<u64>,
+}
+
+/// Everything so far.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Snapshot {
+    pub jobs: Vec<JobProgress>,
+    pub stages: Vec<StageProgress>,
+}
+
+#[derive(Default)]
+pub(crate) struct Progress(Mutex<Snapshot>);
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Progress {
+    fn with<R>(&self, f: impl FnOnce(&mut Snapshot) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        self.with(|s| s.clone())
+    }
+
+    pub fn job_started(&self, job_id: u64, name: &str) {
+        self.with(|s| {
+            s.jobs.push(JobProgress {
+                job_id,
+                name: name.to_string(),
+                status: "RUNNING".into(),
+                submitted_ms: now_ms(),
+                completed_ms: None,
+                stage_ids: Vec::new(),
+            })
+        })
+    }
+
+    pub fn job_ended(&self, job_id: u64, ok: bool) {
+        self.with(|s| {
+            if let Some(j) = s.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
+                j.status = if ok { "SUCCEEDED" } else { "FAILED" }.into();
+                j.completed_ms = Some(now_ms());
+            }
+            for st in s.stages.iter_mut().filter(|st| st.job_id == job_id) {
+                if st.status == "ACTIVE" {
+                    st.status = if ok { "COMPLETE" } else { "FAILED" }.into();
+                    st.active_tasks = 0;
+                    st.completed_ms = Some(now_ms());
+                }
+            }
+        })
+    }
+
+    pub fn stage_started(&self, job_id: u64, stage_id: u32, num_tasks: u32) {
+        self.with(|s| {
+            if let Some(j) = s.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
+                j.stage_ids.push(stage_id);
+            }
+            s.stages.push(StageProgress {
+                stage_id,
+                job_id,
+                status: "ACTIVE".into(),
+                num_tasks,
+                active_tasks: 0,
+                completed_tasks: 0,
+                failed_tasks: 0,
+                submitted_ms: now_ms(),
+                completed_ms: None,
+            })
+        })
+    }
+
+    fn stage(&self, stage_id: u32, f: impl FnOnce(&mut StageProgress)) {
+        self.with(|s| {
+            if let Some(st) = s.stages.iter_mut().rev().find(|st| st.stage_id == stage_id) {
+                f(st)
+            }
+        })
+    }
+
+    pub fn task_started(&self, stage_id: u32) {
+        self.stage(stage_id, |st| st.active_tasks += 1)
+    }
+
+    pub fn task_ended(&self, stage_id: u32, ok: bool) {
+        self.stage(stage_id, |st| {
+            st.active_tasks = st.active_tasks.saturating_sub(1);
+            if ok {
+                st.completed_tasks += 1;
+            } else {
+                st.failed_tasks += 1;
+            }
+        })
+    }
+
+    pub fn stage_ended(&self, stage_id: u32, ok: bool) {
+        self.stage(stage_id, |st| {
+            st.status = if ok { "COMPLETE" } else { "FAILED" }.into();
+            st.active_tasks = 0;
+            st.completed_ms = Some(now_ms());
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_follow_the_hooks() {
+        let p = Progress::default();
+        p.job_started(0, "collect");
+        p.stage_started(0, 3, 4);
+        p.task_started(3);
+        p.task_started(3);
+        p.task_ended(3, true);
+        p.task_ended(3, false);
+        let s = p.snapshot();
+        assert_eq!(s.jobs[0].stage_ids, vec![3]);
+        let st = &s.stages[0];
+        assert_eq!(
+            (st.active_tasks, st.completed_tasks, st.failed_tasks),
+            (0, 1, 1)
+        );
+        p.stage_ended(3, true);
+        p.job_ended(0, true);
+        let s = p.snapshot();
+        assert_eq!(s.jobs[0].status, "SUCCEEDED");
+        assert_eq!(s.stages[0].status, "COMPLETE");
+        assert!(s.jobs[0].completed_ms.is_some());
+    }
+}
