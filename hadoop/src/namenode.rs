@@ -94,10 +94,15 @@ impl NameNodeClient {
         }
     }
 
-    /// A client for the NameNode(s) of `fs.defaultFS` (see [`namenode_addresses`]).
-    pub fn from_config(conf: &Configuration, auth: Auth, config: IpcConfig) -> Result<Self> {
+    /// A client for the NameNode(s) of `fs.defaultFS` (see [`namenode_addresses`]),
+    /// with the IPC settings of `conf`.
+    pub fn from_config(conf: &Configuration, auth: Auth) -> Result<Self> {
         let fs = conf.default_fs()?;
-        Ok(Self::new(namenode_addresses(conf, &fs)?, auth, config))
+        Ok(Self::new(
+            namenode_addresses(conf, &fs)?,
+            auth,
+            IpcConfig::from_conf(conf)?,
+        ))
     }
 
     /// The status of `path`, or `None` if it does not exist.

@@ -68,9 +68,7 @@ fn main() {
             Auth::simple(),
             IpcConfig::default(),
         ));
-        let nn = Arc::new(
-            NameNodeClient::from_config(&conf, Auth::simple(), IpcConfig::default()).unwrap(),
-        );
+        let nn = Arc::new(NameNodeClient::from_config(&conf, Auth::simple()).unwrap());
         for (label, parallel) in [("1", 1), ("16", IN_FLIGHT)] {
             let c = rm.clone();
             measure(

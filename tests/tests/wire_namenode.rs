@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use spindle_hadoop::config::Configuration;
-use spindle_hadoop::ipc::{Auth, IpcConfig};
+use spindle_hadoop::ipc::Auth;
 use spindle_hadoop::namenode::{FileKind, NameNodeClient};
 use spindle_tests::{MiniHadoop, hadoop, java_peer, java_peer_ok};
 
@@ -21,7 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn client(h: &MiniHadoop) -> NameNodeClient {
     let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    NameNodeClient::from_config(&conf, Auth::simple(), IpcConfig::default()).unwrap()
+    NameNodeClient::from_config(&conf, Auth::simple()).unwrap()
 }
 
 fn kv(out: &str) -> HashMap<String, String> {
