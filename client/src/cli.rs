@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-/// Runs Spindle applications.
+/// Runs Spindle applications, locally or on Hadoop YARN.
 #[derive(Debug, Parser)]
 #[command(name = "spindle", version, about)]
 pub struct Cli {
@@ -12,18 +12,105 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Runs a driver program: `spindle submit --master local[2] ./driver ARGS…`.
-    Submit(Submit),
+    /// Runs a driver program: `spindle submit --master local[2] ./driver ARGS…`
+    /// or on YARN: `spindle submit --master yarn ./driver ARGS…`.
+    Submit(Box<Submit>),
+    /// Shows a YARN application's state, final status and tracking URL.
+    Status(AppArg),
+    /// Kills a YARN application and removes its staging directory.
+    Kill(AppArg),
+    /// Prints a YARN application's container logs (running containers from
+    /// the NodeManagers, finished ones from the logs aggregated into HDFS).
+    Logs(Logs),
 }
 
+const SUBMIT_EXAMPLES: &str = "\
+Examples:
+  spindle submit --master local[4] target/release/wordcount input.txt
+  spindle submit --master yarn target/release/wordcount hdfs:///in hdfs:///out
+  spindle submit --master yarn --deploy-mode cluster --name wc --queue default \\
+      --num-executors 4 --executor-cores 2 --executor-memory 2g --driver-memory 1g \\
+      --files lookup.csv --conf spindle.executor.maxFailures=8 \\
+      target/release/wordcount hdfs:///in hdfs:///out
+
+YARN mode reads the cluster from HADOOP_CONF_DIR (core-site.xml, hdfs-site.xml, yarn-site.xml).
+Ctrl-C while waiting kills the application. The exit code is 0 only when the application
+finished with final status SUCCEEDED.";
+
 #[derive(Debug, Args)]
+#[command(after_help = SUBMIT_EXAMPLES)]
 pub struct Submit {
-    /// Where to run: local, local[N] (N executor processes) or local[*].
+    /// Where to run: local, local[N] (N executor processes), local[*], or yarn.
     #[arg(long, default_value = "local[2]")]
     pub master: String,
+    /// YARN: where the driver runs: cluster (in the ApplicationMaster's
+    /// container) or client (here).
+    #[arg(long, value_name = "MODE", default_value = "cluster")]
+    pub deploy_mode: String,
+    /// YARN: the application's name (default: the driver's file name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// YARN: the queue to submit to (default: the cluster's placement rules).
+    #[arg(long)]
+    pub queue: Option<String>,
+    /// YARN: executors to start.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub num_executors: u32,
+    /// YARN: cores (concurrent tasks) per executor.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub executor_cores: u32,
+    /// YARN: memory per executor (512m, 2g; a bare number is MiB). The
+    /// container asks for this plus max(384m, 10%) overhead.
+    #[arg(long, value_name = "SIZE", default_value = "1g")]
+    pub executor_memory: String,
+    /// YARN: memory of the driver (cluster mode: the ApplicationMaster's
+    /// container, plus overhead).
+    #[arg(long, value_name = "SIZE", default_value = "1g")]
+    pub driver_memory: String,
+    /// YARN: cores of the driver's (ApplicationMaster's) container.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub driver_cores: u32,
+    /// YARN: files to place in every container's working directory
+    /// (comma-separated, or the flag repeated).
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    pub files: Vec<String>,
+    /// A configuration property for the application, KEY=VALUE (repeatable).
+    #[arg(long = "conf", short = 'c', value_name = "KEY=VALUE")]
+    pub conf: Vec<String>,
+    /// YARN: attempts of the ApplicationMaster (default: the cluster's
+    /// yarn.resourcemanager.am.max-attempts).
+    #[arg(long, value_name = "N")]
+    pub max_app_attempts: Option<i32>,
+    /// YARN: application tags (comma-separated).
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// YARN: the application's priority in its queue.
+    #[arg(long, value_name = "N")]
+    pub priority: Option<i32>,
+    /// Print what is submitted (resources, environment without secrets, command).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// The driver program (a binary built with the spindle crate).
     pub driver: String,
     /// Arguments for the driver program.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AppArg {
+    /// The YARN application id, e.g. application_1700000000000_0001.
+    pub app_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Logs {
+    /// The YARN application id.
+    pub app_id: String,
+    /// Only this container's logs.
+    #[arg(long, value_name = "CONTAINER_ID")]
+    pub container: Option<String>,
+    /// Only these log files (stdout, stderr; comma-separated).
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    pub log_files: Vec<String>,
 }

@@ -2,8 +2,42 @@
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("unsupported master {0:?} (expected local, local[N] or local[*])")]
+    #[error("unsupported master {0:?} (expected local, local[N], local[*] or yarn)")]
     Master(String),
     #[error("driver program {path}: {message}")]
     Driver { path: String, message: String },
+    /// A flag or argument that cannot be used as given.
+    #[error("{0}")]
+    Usage(String),
+    /// Where the Hadoop configuration should be and is not.
+    #[error("Hadoop configuration: {0}")]
+    HadoopConf(String),
+    /// The RM REST API, configuration files, credentials.
+    #[error("{0}")]
+    Hadoop(#[from] spindle_hadoop::Error),
+    /// The launch contract with the ApplicationMaster.
+    #[error("{0}")]
+    Launch(#[from] spindle_am::Error),
+    /// HDFS (staging, logs) through hdfs-native.
+    #[error("HDFS: {what}: {reason}")]
+    Hdfs { what: String, reason: String },
+    /// An HTTP endpoint of a NodeManager or the ApplicationMaster.
+    #[error("HTTP {url}: {reason}")]
+    Http { url: String, reason: String },
+    /// A local I/O operation.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
 }

@@ -1,12 +1,14 @@
-//! The spindle CLI: `spindle submit --master local[N] ./driver args…`.
+//! The spindle CLI: `spindle submit --master local[N] | yarn ./driver args…`,
+//! `spindle status|kill|logs <appId>`.
 //!
-//! The CLI never links user code: it runs the driver binary with the master
-//! in its environment. `local` holds local mode; YARN submission will live in
-//! its own module next to it.
+//! The CLI never links user code: locally it runs the driver binary with the
+//! master in its environment (`local`); on YARN it uploads the binary to HDFS
+//! and submits it through the ResourceManager's REST API (`yarn`).
 
 pub mod cli;
 pub mod error;
 pub mod local;
+pub mod yarn;
 
 pub use error::Error;
 
@@ -17,8 +19,12 @@ pub fn run(cli: cli::Cli) -> Result<i32, Error> {
             let master = Master::parse(&s.master)?;
             match master {
                 Master::Local(n) => local::submit(n, &s.driver, &s.args),
+                Master::Yarn => yarn::submit(&s),
             }
         }
+        cli::Command::Status(a) => yarn::status(&a.app_id),
+        cli::Command::Kill(a) => yarn::kill(&a.app_id),
+        cli::Command::Logs(l) => yarn::logs(&l),
     }
 }
 
@@ -27,11 +33,16 @@ pub fn run(cli: cli::Cli) -> Result<i32, Error> {
 pub enum Master {
     /// N executor processes on this machine.
     Local(u32),
+    /// The Hadoop YARN cluster of HADOOP_CONF_DIR.
+    Yarn,
 }
 
 impl Master {
     /// Parses `local`, `local[N]`, `local[*]`.
     pub fn parse(s: &str) -> Result<Master, Error> {
+        if s == "yarn" {
+            return Ok(Master::Yarn);
+        }
         if s == "local" {
             return Ok(Master::Local(1));
         }
@@ -56,6 +67,7 @@ impl Master {
     pub fn env_value(&self) -> String {
         match self {
             Master::Local(n) => format!("local[{n}]"),
+            Master::Yarn => "yarn".into(),
         }
     }
 }
@@ -68,10 +80,11 @@ mod tests {
     fn masters_parse() {
         assert_eq!(Master::parse("local[4]").unwrap(), Master::Local(4));
         assert_eq!(Master::parse("local").unwrap(), Master::Local(1));
-        let e = Master::parse("yarn").unwrap_err().to_string();
+        assert_eq!(Master::parse("yarn").unwrap(), Master::Yarn);
+        let e = Master::parse("mesos").unwrap_err().to_string();
         assert_eq!(
             e,
-            "unsupported master \"yarn\" (expected local, local[N] or local[*])"
+            "unsupported master \"mesos\" (expected local, local[N], local[*] or yarn)"
         );
         assert!(Master::parse("local[0]").is_err());
     }

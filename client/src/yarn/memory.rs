@@ -16,7 +16,10 @@ pub fn parse_mb(flag: &str, s: &str) -> Result<u64, Error> {
     }
     let n: u64 = t[..digits_end].parse().map_err(|_| bad("too large"))?;
     let unit = t[digits_end..].trim();
-    let unit = unit.strip_suffix('b').filter(|u| !u.is_empty()).unwrap_or(unit);
+    let unit = unit
+        .strip_suffix('b')
+        .filter(|u| !u.is_empty())
+        .unwrap_or(unit);
     let bytes_per = match unit {
         "" | "m" => 1 << 20,
         "b" => 1,

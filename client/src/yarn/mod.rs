@@ -1,0 +1,656 @@
+//! YARN mode: `spindle submit --master yarn` and `spindle status|kill|logs`.
+//!
+//! Submission follows DESIGN.md: a new application id from the RM REST API,
+//! the driver binary staged in HDFS (reused by SHA-256), then the AM
+//! container (the same binary, role `am`) submitted through REST with the
+//! launch contract of `spindle_am::launch` in its environment and the
+//! per-application secret in its credentials. The client then waits,
+//! showing the application's state and the AM's job progress.
+
+pub mod logs;
+pub mod memory;
+pub mod progress;
+pub mod staging;
+pub mod tfile;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use spindle_am::launch::{self, AmLaunch, DeployMode};
+use spindle_hadoop::config::Configuration;
+use spindle_hadoop::credentials::Credentials;
+use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::rest::{
+    AppReport, ContainerLaunchSpec, Resource, RmRestClient, SubmissionContext,
+};
+
+use crate::Error;
+use crate::cli;
+use staging::Staging;
+
+/// Connecting to the RM gives up after this; a wrong address fails fast.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The cluster named by HADOOP_CONF_DIR, as seen by one user.
+pub struct Cluster {
+    pub conf: Configuration,
+    pub conf_dir: Option<PathBuf>,
+    pub user: String,
+    pub rest: RmRestClient,
+}
+
+impl Cluster {
+    /// Reads HADOOP_CONF_DIR (or YARN_CONF_DIR); fails in one line when it
+    /// is unset, not a directory, or holds no yarn-site.xml.
+    pub fn from_env() -> Result<Cluster, Error> {
+        let var = ["HADOOP_CONF_DIR", "YARN_CONF_DIR"]
+            .into_iter()
+            .find_map(|v| {
+                std::env::var_os(v)
+                    .filter(|d| !d.is_empty())
+                    .map(|d| (v, PathBuf::from(d)))
+            });
+        let Some((name, dir)) = var else {
+            return Err(Error::HadoopConf(
+                "neither HADOOP_CONF_DIR nor YARN_CONF_DIR is set; --master yarn needs the cluster's client configuration (core-site.xml, yarn-site.xml)".into(),
+            ));
+        };
+        if !dir.is_dir() {
+            return Err(Error::HadoopConf(format!(
+                "{name}={} is not a directory",
+                dir.display()
+            )));
+        }
+        if !dir.join("yarn-site.xml").is_file() {
+            return Err(Error::HadoopConf(format!(
+                "{name}={} has no yarn-site.xml (where is the ResourceManager?)",
+                dir.display()
+            )));
+        }
+        let conf = Configuration::load_dir(&dir)?;
+        let user = spindle_hadoop::user::current_user();
+        let rest = RmRestClient::with_timeouts(
+            conf.rm_web_urls()?,
+            Some(user.clone()),
+            CONNECT_TIMEOUT,
+            REQUEST_TIMEOUT,
+        )?;
+        Ok(Cluster {
+            conf,
+            conf_dir: Some(dir),
+            user,
+            rest,
+        })
+    }
+
+    /// The staging area of `user` (the submitting user unless given).
+    pub fn staging(&self, user: Option<&str>) -> Result<Staging, Error> {
+        Staging::connect(
+            self.conf_dir.as_deref(),
+            &self.conf.default_fs()?,
+            user.unwrap_or(&self.user),
+        )
+    }
+
+    /// The RM's page of an application.
+    pub fn app_page(&self, app: ApplicationId) -> String {
+        format!("{}/cluster/app/{app}", self.rest.active_base())
+    }
+}
+
+/// The flags of `spindle submit --master yarn`, checked.
+#[derive(Debug, Clone)]
+pub struct YarnSubmit {
+    pub deploy_mode: DeployMode,
+    pub name: String,
+    pub queue: Option<String>,
+    pub num_executors: u32,
+    pub executor_cores: u32,
+    pub executor_memory_mb: u64,
+    pub executor_overhead_mb: u64,
+    pub driver_memory_mb: u64,
+    pub driver_overhead_mb: u64,
+    pub driver_cores: u32,
+    pub files: Vec<PathBuf>,
+    pub conf: BTreeMap<String, String>,
+    pub max_app_attempts: Option<i32>,
+    pub tags: Vec<String>,
+    pub priority: Option<i32>,
+    pub verbose: bool,
+    pub driver: PathBuf,
+    pub args: Vec<String>,
+}
+
+/// `--conf` keys that set the memory overheads (MiB or with a unit), as
+/// Spark's `spark.{executor,driver}.memoryOverhead`.
+pub const EXECUTOR_OVERHEAD_KEY: &str = "spindle.executor.memoryOverhead";
+pub const DRIVER_OVERHEAD_KEY: &str = "spindle.driver.memoryOverhead";
+
+impl YarnSubmit {
+    /// Checks the flags: sizes parse, files exist, `--conf` is KEY=VALUE.
+    pub fn from_cli(s: &cli::Submit) -> Result<YarnSubmit, Error> {
+        let deploy_mode = match s.deploy_mode.as_str() {
+            "cluster" => DeployMode::Cluster,
+            "client" => DeployMode::Client,
+            other => {
+                return Err(Error::Usage(format!(
+                    "--deploy-mode {other:?}: expected cluster or client"
+                )));
+            }
+        };
+        let driver = PathBuf::from(&s.driver);
+        if !driver.is_file() {
+            return Err(Error::Driver {
+                path: s.driver.clone(),
+                message: "not found (give the path of a driver binary)".into(),
+            });
+        }
+        let mut conf = BTreeMap::new();
+        for kv in &s.conf {
+            let Some((k, v)) = kv.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
+                return Err(Error::Usage(format!("--conf {kv:?}: expected KEY=VALUE")));
+            };
+            conf.insert(k.trim().to_string(), v.to_string());
+        }
+        let mut files = Vec::new();
+        for f in s.files.iter().filter(|f| !f.is_empty()) {
+            let p = PathBuf::from(f.strip_prefix("file://").unwrap_or(f));
+            if !p.is_file() {
+                return Err(Error::Usage(format!("--files {f}: no such file")));
+            }
+            if p.file_name().is_some_and(|n| n == launch::APP_BINARY) {
+                return Err(Error::Usage(format!(
+                    "--files {f}: the name {} is taken by the driver binary",
+                    launch::APP_BINARY
+                )));
+            }
+            files.push(p);
+        }
+        let positive = |flag: &str, n: u32| {
+            if n == 0 {
+                Err(Error::Usage(format!("{flag} must be at least 1")))
+            } else {
+                Ok(n)
+            }
+        };
+        let executor_memory_mb = memory::parse_mb("--executor-memory", &s.executor_memory)?;
+        let driver_memory_mb = memory::parse_mb("--driver-memory", &s.driver_memory)?;
+        let overhead = |key: &str| -> Result<Option<u64>, Error> {
+            conf.get(key)
+                .map(|v| memory::parse_mb(&format!("--conf {key}"), v))
+                .transpose()
+        };
+        let name = s.name.clone().unwrap_or_else(|| {
+            driver
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "spindle".into())
+        });
+        Ok(YarnSubmit {
+            deploy_mode,
+            name,
+            queue: s.queue.clone(),
+            num_executors: s.num_executors,
+            executor_cores: positive("--executor-cores", s.executor_cores)?,
+            executor_memory_mb,
+            executor_overhead_mb: memory::overhead_mb(
+                executor_memory_mb,
+                overhead(EXECUTOR_OVERHEAD_KEY)?,
+            ),
+            driver_memory_mb,
+            driver_overhead_mb: memory::overhead_mb(
+                driver_memory_mb,
+                overhead(DRIVER_OVERHEAD_KEY)?,
+            ),
+            driver_cores: positive("--driver-cores", s.driver_cores)?,
+            files,
+            conf,
+            max_app_attempts: s.max_app_attempts,
+            tags: s.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
+            priority: s.priority,
+            verbose: s.verbose,
+            driver,
+            args: s.args.clone(),
+        })
+    }
+
+    /// The AM container: driver memory + overhead (cluster mode runs the driver there).
+    pub fn am_resource(&self) -> Resource {
+        Resource {
+            memory_mb: (self.driver_memory_mb + self.driver_overhead_mb) as i64,
+            vcores: self.driver_cores as i32,
+        }
+    }
+
+    /// Refuses containers larger than the cluster grants, naming the flag.
+    fn check_fits(&self, max: Resource) -> Result<(), Error> {
+        let exec_mb = (self.executor_memory_mb + self.executor_overhead_mb) as i64;
+        let am = self.am_resource();
+        let too_big = |flag: &str, what: &str, want: i64, max: i64, key: &str| {
+            Error::Usage(format!(
+                "{flag}: {what} needs {want} but the cluster grants at most {max} per container ({key})"
+            ))
+        };
+        if max.memory_mb > 0 {
+            if am.memory_mb > max.memory_mb {
+                return Err(too_big(
+                    "--driver-memory",
+                    "the driver's container (memory + overhead)",
+                    am.memory_mb,
+                    max.memory_mb,
+                    "yarn.scheduler.maximum-allocation-mb, MB",
+                ));
+            }
+            if exec_mb > max.memory_mb {
+                return Err(too_big(
+                    "--executor-memory",
+                    "an executor's container (memory + overhead)",
+                    exec_mb,
+                    max.memory_mb,
+                    "yarn.scheduler.maximum-allocation-mb, MB",
+                ));
+            }
+        }
+        if max.vcores > 0 {
+            if am.vcores > max.vcores {
+                return Err(too_big(
+                    "--driver-cores",
+                    "the driver's container",
+                    am.vcores as i64,
+                    max.vcores as i64,
+                    "yarn.scheduler.maximum-allocation-vcores",
+                ));
+            }
+            if self.executor_cores as i32 > max.vcores {
+                return Err(too_big(
+                    "--executor-cores",
+                    "an executor",
+                    self.executor_cores as i64,
+                    max.vcores as i64,
+                    "yarn.scheduler.maximum-allocation-vcores",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting the async runtime", e))
+}
+
+/// `spindle submit --master yarn …`: returns the exit code (0 only for SUCCEEDED).
+pub fn submit(s: &cli::Submit) -> Result<i32, Error> {
+    let opts = YarnSubmit::from_cli(s)?;
+    if opts.deploy_mode == DeployMode::Client {
+        return Err(Error::Usage(
+            "--deploy-mode client is not available yet on YARN; use --deploy-mode cluster".into(),
+        ));
+    }
+    let cluster = Cluster::from_env()?;
+    runtime()?.block_on(submit_cluster(&cluster, &opts))
+}
+
+/// The secret YARN delivers to the application's containers only.
+fn new_secret() -> [u8; 32] {
+    rand::random()
+}
+
+async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
+    let new_app = cluster.rest.new_application().await?;
+    let app = new_app.application_id;
+    opts.check_fits(new_app.maximum_resource_capability)?;
+    let staging = cluster.staging(None)?;
+    let staged = stage(&staging, opts, app).await;
+    let (launch_env, resources) = match staged {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = staging.remove_app_dir(app).await;
+            return Err(e);
+        }
+    };
+    let mut ctx = SubmissionContext::new(app, opts.name.clone(), opts.am_resource());
+    ctx.queue = opts.queue.clone();
+    ctx.priority = opts.priority;
+    ctx.max_app_attempts = opts.max_app_attempts;
+    ctx.application_tags = opts.tags.clone();
+    ctx.application_type = launch::APPLICATION_TYPE.into();
+    let mut credentials = Credentials::new();
+    credentials.add_secret(launch::SECRET_ALIAS, new_secret().to_vec());
+    ctx.am_container = ContainerLaunchSpec {
+        local_resources: resources,
+        environment: launch_env.to_env().into_iter().collect(),
+        commands: vec![launch::container_command(&opts.args)],
+        service_data: BTreeMap::new(),
+        credentials,
+    };
+    if opts.verbose {
+        print_submission(&ctx, opts);
+    }
+    if let Err(e) = cluster.rest.submit(&ctx).await {
+        let _ = staging.remove_app_dir(app).await;
+        return Err(e.into());
+    }
+    eprintln!(
+        "spindle: submitted {app} ({}) to YARN as {}; RM page: {}",
+        opts.name,
+        cluster.user,
+        cluster.app_page(app)
+    );
+    progress::wait(cluster, Some(&staging), app).await
+}
+
+/// Uploads what the application needs; returns the AM's launch contract and
+/// the AM container's local resources.
+async fn stage(
+    staging: &Staging,
+    opts: &YarnSubmit,
+    app: ApplicationId,
+) -> Result<
+    (
+        AmLaunch,
+        BTreeMap<String, spindle_hadoop::rest::LocalResource>,
+    ),
+    Error,
+> {
+    let dir = staging.create_app_dir(app).await?;
+    let bin = staging.stage_binary(&opts.driver, app).await?;
+    if bin.uploaded {
+        eprintln!(
+            "spindle: uploaded {} ({} bytes, sha256 {}) to {}",
+            opts.driver.display(),
+            bin.resource.size,
+            &bin.sha256[..12],
+            bin.resource.uri
+        );
+    } else {
+        eprintln!(
+            "spindle: reusing {} already in HDFS (same sha256 {}), nothing uploaded",
+            bin.resource.uri,
+            &bin.sha256[..12]
+        );
+    }
+    let mut local_resources = BTreeMap::new();
+    local_resources.insert(launch::APP_BINARY.to_string(), bin.resource);
+    for f in &opts.files {
+        let (name, r) = staging.stage_file(f, app).await?;
+        if local_resources.insert(name.clone(), r).is_some() {
+            return Err(Error::Usage(format!("--files: two files are named {name}")));
+        }
+    }
+    let am = AmLaunch {
+        deploy_mode: opts.deploy_mode,
+        app_name: opts.name.clone(),
+        staging_dir: staging.uri(&dir),
+        local_resources,
+        num_executors: opts.num_executors,
+        executor_cores: opts.executor_cores,
+        executor_memory_mb: opts.executor_memory_mb,
+        executor_memory_overhead_mb: opts.executor_overhead_mb,
+        conf: opts.conf.clone(),
+        driver_url: None,
+        user: staging.user().to_string(),
+    };
+    let rest_resources = am.rest_resources()?;
+    Ok((am, rest_resources))
+}
+
+fn print_submission(ctx: &SubmissionContext, opts: &YarnSubmit) {
+    let spec = &ctx.am_container;
+    eprintln!(
+        "spindle: application {} name {:?} type {}",
+        ctx.application_id, ctx.application_name, ctx.application_type
+    );
+    eprintln!(
+        "spindle:   AM container {} MB, {} vcores (driver memory {} MB + overhead {} MB)",
+        ctx.resource.memory_mb, ctx.resource.vcores, opts.driver_memory_mb, opts.driver_overhead_mb
+    );
+    eprintln!(
+        "spindle:   executors {} x ({} MB + {} MB overhead, {} cores)",
+        opts.num_executors, opts.executor_memory_mb, opts.executor_overhead_mb, opts.executor_cores
+    );
+    for (name, r) in &spec.local_resources {
+        eprintln!(
+            "spindle:   resource {name} <- {} (size {}, timestamp {}, {:?})",
+            r.url, r.size, r.timestamp, r.visibility
+        );
+    }
+    for (k, v) in &spec.environment {
+        eprintln!("spindle:   env {k}={v}");
+    }
+    eprintln!("spindle:   command {}", spec.commands.join(" "));
+    let secrets: Vec<&str> = spec.credentials.secrets().map(|(k, _)| k).collect();
+    eprintln!("spindle:   credentials: secrets {secrets:?} (values not shown)");
+}
+
+fn parse_app(id: &str) -> Result<ApplicationId, Error> {
+    id.parse()
+        .map_err(|e| Error::Usage(format!("{id:?} is not a YARN application id ({e})")))
+}
+
+/// `spindle status <appId>`.
+pub fn status(id: &str) -> Result<i32, Error> {
+    let app = parse_app(id)?;
+    let cluster = Cluster::from_env()?;
+    let r = runtime()?.block_on(cluster.rest.app(app))?;
+    print!("{}", describe(&r));
+    Ok(0)
+}
+
+/// The report as `spindle status` prints it.
+pub fn describe(r: &AppReport) -> String {
+    let mut s = format!(
+        "{} {:?} (user {}, queue {}, type {})\nstate {}, final status {:?}, progress {:.0}%\n",
+        r.id,
+        r.name,
+        r.user,
+        r.queue,
+        r.application_type,
+        r.state.as_str(),
+        r.final_status,
+        r.progress
+    );
+    if let Some(url) = r.tracking_url.as_deref().filter(|u| !u.is_empty()) {
+        s.push_str(&format!("tracking URL: {url}\n"));
+    }
+    s.push_str(&format!(
+        "started {} ms, elapsed {:.1} s, running containers {}\n",
+        r.started_time,
+        r.elapsed_time as f64 / 1000.0,
+        r.running_containers.max(0)
+    ));
+    if !r.diagnostics.trim().is_empty() {
+        s.push_str(&format!("diagnostics: {}\n", r.diagnostics.trim()));
+    }
+    s
+}
+
+/// `spindle kill <appId>`: kills it, waits for KILLED, removes its staging directory.
+pub fn kill(id: &str) -> Result<i32, Error> {
+    let app = parse_app(id)?;
+    let cluster = Cluster::from_env()?;
+    runtime()?.block_on(async {
+        let report = cluster.rest.app(app).await?;
+        if report.state.is_final() {
+            eprintln!(
+                "spindle: {app} already ended: {} (final status {:?})",
+                report.state.as_str(),
+                report.final_status
+            );
+        } else {
+            let state = cluster.rest.kill(app).await?;
+            eprintln!("spindle: killed {app}: {}", state.as_str());
+        }
+        remove_staging(&cluster, &report.user, app).await;
+        Ok(0)
+    })
+}
+
+/// Removes an application's staging directory (the AM does too; whoever is
+/// first wins), reporting only failures.
+pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: ApplicationId) {
+    let user = if user.is_empty() { None } else { Some(user) };
+    let result = match cluster.staging(user) {
+        Ok(s) => s.remove_app_dir(app).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        eprintln!("spindle: warning: could not remove the staging directory of {app}: {e}");
+    }
+}
+
+/// `spindle logs <appId>`.
+pub fn logs(l: &cli::Logs) -> Result<i32, Error> {
+    let app = parse_app(&l.app_id)?;
+    let cluster = Cluster::from_env()?;
+    runtime()?.block_on(logs::print_logs(
+        &cluster,
+        app,
+        l.container.as_deref(),
+        &l.log_files,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<YarnSubmit, Error> {
+        let mut argv = vec!["spindle", "submit", "--master", "yarn"];
+        argv.extend_from_slice(args);
+        let cli = cli::Cli::try_parse_from(argv).unwrap();
+        match cli.command {
+            cli::Command::Submit(s) => YarnSubmit::from_cli(&s),
+            _ => unreachable!(),
+        }
+    }
+
+    fn exe() -> String {
+        std::env::current_exe().unwrap().display().to_string()
+    }
+
+    #[test]
+    fn flags_mean_what_spark_submits_mean() {
+        let me = exe();
+        let o = parse(&[
+            "--deploy-mode",
+            "cluster",
+            "--name",
+            "wc",
+            "--queue",
+            "q1",
+            "--num-executors",
+            "3",
+            "--executor-cores",
+            "2",
+            "--executor-memory",
+            "2g",
+            "--driver-memory",
+            "512m",
+            "--driver-cores",
+            "2",
+            "--conf",
+            "a.b=c=d",
+            "--max-app-attempts",
+            "1",
+            "--tags",
+            "x,y",
+            "--priority",
+            "5",
+            &me,
+            "in",
+            "--out",
+            "o p",
+        ])
+        .unwrap();
+        assert_eq!(o.name, "wc");
+        assert_eq!(o.queue.as_deref(), Some("q1"));
+        assert_eq!((o.num_executors, o.executor_cores), (3, 2));
+        assert_eq!((o.executor_memory_mb, o.executor_overhead_mb), (2048, 384));
+        assert_eq!(
+            o.am_resource(),
+            Resource {
+                memory_mb: 512 + 384,
+                vcores: 2
+            }
+        );
+        assert_eq!(o.conf.get("a.b").map(String::as_str), Some("c=d"));
+        assert_eq!(o.max_app_attempts, Some(1));
+        assert_eq!(o.tags, vec!["x", "y"]);
+        assert_eq!(o.priority, Some(5));
+        assert_eq!(o.args, vec!["in", "--out", "o p"]);
+    }
+
+    #[test]
+    fn bad_flags_are_one_line_errors() {
+        let me = exe();
+        let e = parse(&["--executor-memory", "lots", &me])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("--executor-memory") && e.contains("lots"), "{e}");
+        let e = parse(&["--conf", "novalue", &me])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("KEY=VALUE"), "{e}");
+        let e = parse(&["--files", "/nonexistent/x.csv", &me])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("/nonexistent/x.csv"), "{e}");
+        let e = parse(&["--deploy-mode", "both", &me])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("--deploy-mode"), "{e}");
+        let e = parse(&["/nonexistent/driver"]).err().unwrap().to_string();
+        assert!(e.contains("/nonexistent/driver"), "{e}");
+        let e = parse(&["--conf", "spindle.executor.memoryOverhead=x", &me])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("memoryOverhead"), "{e}");
+    }
+
+    #[test]
+    fn oversized_containers_name_the_flag() {
+        let o = parse(&["--executor-memory", "8g", &exe()]).unwrap();
+        let e = o
+            .check_fits(Resource {
+                memory_mb: 4096,
+                vcores: 4,
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--executor-memory") && e.contains("9011") && e.contains("4096"),
+            "{e}"
+        );
+        let o = parse(&["--executor-cores", "8", &exe()]).unwrap();
+        let e = o
+            .check_fits(Resource {
+                memory_mb: 8192,
+                vcores: 4,
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--executor-cores"), "{e}");
+        assert!(
+            parse(&[&exe()])
+                .unwrap()
+                .check_fits(Resource {
+                    memory_mb: 8192,
+                    vcores: 4
+                })
+                .is_ok()
+        );
+    }
+}

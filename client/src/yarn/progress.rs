@@ -1,0 +1,356 @@
+//! Waiting for an application: its YARN state from the RM, then, while it
+//! runs, jobs, stages and tasks from the AM's JSON API (`/api/v1`, Spark's
+//! field names) through the RM's web proxy. Ctrl-C kills the application.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::rest::{AppReport, AppState, FinalStatus};
+
+use super::Cluster;
+use super::staging::Staging;
+use crate::Error;
+
+/// How often the RM is asked.
+const POLL: Duration = Duration::from_millis(500);
+/// RM answers may fail this long in a row (an RM restart, a failover) before
+/// the client gives up waiting (the application keeps running).
+const RM_OUTAGE: Duration = Duration::from_secs(60);
+/// The exit code after Ctrl-C (128 + SIGINT).
+pub const INTERRUPTED: i32 = 130;
+
+/// One job as the AM's `/api/v1/applications/<id>/jobs` lists it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Job {
+    pub job_id: i64,
+    pub name: String,
+    pub status: String,
+    pub num_tasks: i64,
+    pub num_active_tasks: i64,
+    pub num_completed_tasks: i64,
+    pub num_failed_tasks: i64,
+    pub stage_ids: Vec<i64>,
+}
+
+/// One stage attempt as `/api/v1/applications/<id>/stages` lists it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Stage {
+    pub stage_id: i64,
+    pub attempt_id: i64,
+    pub name: String,
+    pub status: String,
+    pub num_tasks: i64,
+    pub num_active_tasks: i64,
+    pub num_complete_tasks: i64,
+    pub num_failed_tasks: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AppEntry {
+    id: String,
+}
+
+/// One line about the jobs and the stages that are running.
+pub fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
+    let done = jobs
+        .iter()
+        .filter(|j| j.status.eq_ignore_ascii_case("SUCCEEDED"))
+        .count();
+    let failed = jobs
+        .iter()
+        .filter(|j| j.status.eq_ignore_ascii_case("FAILED"))
+        .count();
+    let mut s = format!("jobs: {done} done");
+    if failed > 0 {
+        s.push_str(&format!(", {failed} failed"));
+    }
+    let running: Vec<&Job> = jobs
+        .iter()
+        .filter(|j| j.status.eq_ignore_ascii_case("RUNNING"))
+        .collect();
+    for j in &running {
+        s.push_str(&format!("; job {} running", j.job_id));
+    }
+    let mut active: Vec<&Stage> = stages
+        .iter()
+        .filter(|st| {
+            st.status.eq_ignore_ascii_case("ACTIVE") || st.status.eq_ignore_ascii_case("RUNNING")
+        })
+        .collect();
+    active.sort_by_key(|st| st.stage_id);
+    for st in active {
+        s.push_str(&format!(
+            " | stage {} {} {}/{} tasks",
+            st.stage_id,
+            bar(st.num_complete_tasks, st.num_tasks),
+            st.num_complete_tasks,
+            st.num_tasks
+        ));
+        if st.num_active_tasks > 0 {
+            s.push_str(&format!(" ({} running)", st.num_active_tasks));
+        }
+        if st.num_failed_tasks > 0 {
+            s.push_str(&format!(" ({} failed)", st.num_failed_tasks));
+        }
+    }
+    s
+}
+
+fn bar(done: i64, total: i64) -> String {
+    const W: i64 = 20;
+    let filled = if total > 0 {
+        (done.clamp(0, total) * W) / total
+    } else {
+        0
+    };
+    format!(
+        "[{}{}]",
+        "=".repeat(filled as usize),
+        " ".repeat((W - filled) as usize)
+    )
+}
+
+/// Asks the AM (through the proxy tracking URL) how its jobs are doing.
+async fn am_progress(http: &reqwest::Client, tracking: &str, app: ApplicationId) -> Option<String> {
+    let base = format!("{}/api/v1/applications", tracking.trim_end_matches('/'));
+    let id = match get_json::<Vec<AppEntry>>(http, &base).await {
+        Some(list) => list
+            .into_iter()
+            .next()
+            .map(|a| a.id)
+            .filter(|i| !i.is_empty()),
+        None => None,
+    }
+    .unwrap_or_else(|| app.to_string());
+    let jobs: Vec<Job> = get_json(http, &format!("{base}/{id}/jobs")).await?;
+    let stages: Vec<Stage> = get_json(http, &format!("{base}/{id}/stages"))
+        .await
+        .unwrap_or_default();
+    Some(summarize(&jobs, &stages))
+}
+
+async fn get_json<T: for<'de> Deserialize<'de>>(http: &reqwest::Client, url: &str) -> Option<T> {
+    let resp = http
+        .get(url)
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .ok()?;
+    if !resp.status().is_success() {
+        return None;
+    }
+    resp.json().await.ok()
+}
+
+/// Redraws one status line on a terminal; elsewhere prints changed lines.
+struct Display {
+    tty: bool,
+    last: String,
+    drawn: bool,
+}
+
+impl Display {
+    fn line(&mut self, s: &str) {
+        if s == self.last {
+            return;
+        }
+        self.last = s.to_string();
+        if self.tty {
+            eprint!("\r\x1b[K{s}");
+            self.drawn = true;
+        } else {
+            eprintln!("{s}");
+        }
+    }
+
+    /// Prints a permanent line (above the status line on a terminal).
+    fn say(&mut self, s: &str) {
+        if self.tty && self.drawn {
+            eprint!("\r\x1b[K");
+            self.drawn = false;
+            self.last.clear();
+        }
+        eprintln!("{s}");
+    }
+}
+
+/// Waits for `app` to end, showing progress; returns the exit code: 0 only
+/// for final status SUCCEEDED, [`INTERRUPTED`] after Ctrl-C (the application
+/// is killed). Removes the staging directory once the application has ended.
+pub async fn wait(
+    cluster: &Cluster,
+    staging: Option<&Staging>,
+    app: ApplicationId,
+) -> Result<i32, Error> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .map_err(|e| Error::Http {
+            url: "(client)".into(),
+            reason: e.to_string(),
+        })?;
+    let mut display = Display {
+        tty: std::io::stderr().is_terminal(),
+        last: String::new(),
+        drawn: false,
+    };
+    let started = Instant::now();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut last_state = None;
+    let mut failing_since: Option<Instant> = None;
+    loop {
+        let report = tokio::select! {
+            _ = &mut ctrl_c => return interrupted(cluster, staging, app, &mut display).await,
+            r = cluster.rest.app(app) => r,
+        };
+        let report = match report {
+            Ok(r) => {
+                failing_since = None;
+                r
+            }
+            Err(e) => {
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > RM_OUTAGE {
+                    display.say("");
+                    return Err(e.into());
+                }
+                display.line(&format!("spindle: {app}: RM not answering ({e}); retrying"));
+                tokio::select! {
+                    _ = &mut ctrl_c => return interrupted(cluster, staging, app, &mut display).await,
+                    _ = tokio::time::sleep(POLL * 2) => continue,
+                }
+            }
+        };
+        if last_state != Some(report.state) {
+            last_state = Some(report.state);
+            display.say(&format!(
+                "spindle: {app} {} ({:.1} s)",
+                report.state.as_str(),
+                started.elapsed().as_secs_f64()
+            ));
+            if report.state == AppState::Running
+                && let Some(url) = tracking(&report)
+            {
+                display.say(&format!("spindle: tracking URL: {url}"));
+            }
+        }
+        if report.state.is_final() {
+            return Ok(finished(cluster, staging, &report, started, &mut display).await);
+        }
+        if report.state == AppState::Running
+            && let Some(url) = tracking(&report)
+            && let Some(line) = am_progress(&http, url, app).await
+        {
+            display.line(&format!("spindle: {line}"));
+        }
+        tokio::select! {
+            _ = &mut ctrl_c => return interrupted(cluster, staging, app, &mut display).await,
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+fn tracking(r: &AppReport) -> Option<&str> {
+    r.tracking_url.as_deref().filter(|u| u.starts_with("http"))
+}
+
+async fn finished(
+    cluster: &Cluster,
+    staging: Option<&Staging>,
+    report: &AppReport,
+    started: Instant,
+    display: &mut Display,
+) -> i32 {
+    let app = report.id;
+    display.say(&format!(
+        "spindle: {app} ended: {}, final status {:?} after {:.1} s",
+        report.state.as_str(),
+        report.final_status,
+        started.elapsed().as_secs_f64()
+    ));
+    if !report.diagnostics.trim().is_empty() {
+        display.say(&format!(
+            "spindle: diagnostics: {}",
+            one_line(&report.diagnostics)
+        ));
+    }
+    if let Some(url) = tracking(report) {
+        display.say(&format!("spindle: tracking URL: {url}"));
+    }
+    cleanup(cluster, staging, &report.user, app).await;
+    if report.final_status == FinalStatus::Succeeded {
+        0
+    } else {
+        display.say(&format!("spindle: container logs: spindle logs {app}"));
+        1
+    }
+}
+
+async fn interrupted(
+    cluster: &Cluster,
+    staging: Option<&Staging>,
+    app: ApplicationId,
+    display: &mut Display,
+) -> Result<i32, Error> {
+    display.say(&format!("spindle: interrupted: killing {app}"));
+    let state = cluster.rest.kill(app).await?;
+    display.say(&format!("spindle: {app} killed ({})", state.as_str()));
+    cleanup(cluster, staging, "", app).await;
+    Ok(INTERRUPTED)
+}
+
+async fn cleanup(cluster: &Cluster, staging: Option<&Staging>, user: &str, app: ApplicationId) {
+    match staging {
+        Some(s) => {
+            if let Err(e) = s.remove_app_dir(app).await {
+                eprintln!("spindle: warning: could not remove the staging directory of {app}: {e}");
+            }
+        }
+        None => super::remove_staging(cluster, user, app).await,
+    }
+}
+
+/// Diagnostics can span lines (stack traces): keep the first few, joined.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(6)
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_shows_running_stages_with_bars() {
+        let jobs: Vec<Job> = serde_json::from_str(
+            r#"[{"jobId":0,"status":"SUCCEEDED","numTasks":4},{"jobId":1,"status":"RUNNING","stageIds":[2,3],"extra":1}]"#,
+        )
+        .unwrap();
+        let stages: Vec<Stage> = serde_json::from_str(
+            r#"[{"stageId":3,"status":"ACTIVE","numTasks":10,"numCompleteTasks":5,"numActiveTasks":2},
+                {"stageId":2,"status":"COMPLETE","numTasks":4,"numCompleteTasks":4}]"#,
+        )
+        .unwrap();
+        let s = summarize(&jobs, &stages);
+        assert_eq!(
+            s,
+            "jobs: 1 done; job 1 running | stage 3 [==========          ] 5/10 tasks (2 running)"
+        );
+        assert_eq!(summarize(&[], &[]), "jobs: 0 done");
+    }
+
+    #[test]
+    fn diagnostics_fit_on_one_line() {
+        assert_eq!(one_line("a\n\n  b\nc"), "a | b | c");
+    }
+}

@@ -1,0 +1,291 @@
+//! The staging area in HDFS, through hdfs-native: per application
+//! `/user/<user>/.spindleStaging/<appId>/` (mode 700, removed when the
+//! application ends), and a content-addressed cache of driver binaries,
+//! `/user/<user>/.spindleStaging/cache/<sha256>`, so an unchanged binary is
+//! uploaded once and every later submission reuses it.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use hdfs_native::{Client, ClientBuilder, WriteOptions};
+use sha2::{Digest, Sha256};
+use spindle_am::launch::Resource;
+use spindle_hadoop::ids::ApplicationId;
+use tokio::io::AsyncReadExt;
+
+use crate::Error;
+
+/// The per-user staging root, relative to the user's home.
+pub const STAGING_ROOT: &str = ".spindleStaging";
+/// Upload chunk.
+const CHUNK: usize = 4 << 20;
+
+/// What staging a file did.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub resource: Resource,
+    /// False when the file was found in the cache and nothing was sent.
+    pub uploaded: bool,
+    pub sha256: String,
+}
+
+/// An HDFS client scoped to one user's staging area.
+pub struct Staging {
+    client: Client,
+    /// `hdfs://authority`, no trailing slash.
+    fs_uri: String,
+    /// `/user/<user>/.spindleStaging`.
+    root: String,
+    user: String,
+}
+
+impl Staging {
+    /// Connects to `default_fs` (`fs.defaultFS`) as `user`, with the site
+    /// files of `conf_dir` (for HA name services and client settings).
+    pub fn connect(conf_dir: Option<&Path>, default_fs: &str, user: &str) -> Result<Self, Error> {
+        let Some(rest) = default_fs.strip_prefix("hdfs://") else {
+            return Err(Error::Usage(format!(
+                "fs.defaultFS is {default_fs:?}: YARN mode stages the driver in HDFS and needs an hdfs:// file system"
+            )));
+        };
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let mut b = ClientBuilder::new()
+            .with_url(format!("hdfs://{authority}"))
+            .with_user(user);
+        if let Some(dir) = conf_dir {
+            b = b.with_config_dir(dir.to_string_lossy());
+        }
+        let client = b
+            .build()
+            .map_err(|e| hdfs("connecting to", default_fs, e))?;
+        Ok(Staging {
+            client,
+            fs_uri: format!("hdfs://{authority}"),
+            root: format!("/user/{user}/{STAGING_ROOT}"),
+            user: user.to_string(),
+        })
+    }
+
+    /// Whose staging area this is.
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// `/user/<user>/.spindleStaging/<appId>`.
+    pub fn app_dir(&self, app: ApplicationId) -> String {
+        format!("{}/{app}", self.root)
+    }
+
+    /// The full URI of a path in this file system.
+    pub fn uri(&self, path: &str) -> String {
+        format!("{}{path}", self.fs_uri)
+    }
+
+    /// Creates the application's staging directory, mode 700.
+    pub async fn create_app_dir(&self, app: ApplicationId) -> Result<String, Error> {
+        let dir = self.app_dir(app);
+        self.mkdir_private(&dir).await?;
+        Ok(dir)
+    }
+
+    async fn mkdir_private(&self, dir: &str) -> Result<(), Error> {
+        self.client
+            .mkdirs(dir, 0o700, true)
+            .await
+            .map_err(|e| hdfs("creating", dir, e))?;
+        // mkdirs applies the mode only to directories it creates; make sure.
+        self.client
+            .set_permission(dir, 0o700)
+            .await
+            .map_err(|e| hdfs("setting the permission of", dir, e))
+    }
+
+    /// Puts the driver binary in the cache unless a file of the same SHA-256
+    /// is there already; the resource (visibility PRIVATE: NodeManagers keep
+    /// it per user across applications) names the cached file with the size
+    /// and modification time HDFS reports.
+    pub async fn stage_binary(&self, local: &Path, app: ApplicationId) -> Result<Staged, Error> {
+        let (sha256, len) = sha256_of(local).await?;
+        let cache = format!("{}/cache", self.root);
+        let path = format!("{cache}/{sha256}");
+        let mut uploaded = false;
+        let existing = self.client.get_file_info(&path).await.ok();
+        if existing.as_ref().is_none_or(|s| s.length as u64 != len) {
+            self.mkdir_private(&cache).await?;
+            // Upload under a name of our own, then rename into place: a
+            // concurrent submission never sees a half-written binary.
+            let tmp = format!("{path}.{app}.tmp");
+            self.upload(local, &tmp, 0o700).await?;
+            if existing.is_some() {
+                let _ = self.client.delete(&path, false).await;
+            }
+            if let Err(e) = self.client.rename(&tmp, &path, false).await {
+                // Someone else put it there first: theirs is as good as ours.
+                let _ = self.client.delete(&tmp, false).await;
+                if self.client.get_file_info(&path).await.is_err() {
+                    return Err(hdfs("renaming into", &path, e));
+                }
+            }
+            uploaded = true;
+        }
+        let mut resource = self.resource(&path).await?;
+        resource.visibility = "PRIVATE".into();
+        Ok(Staged {
+            resource,
+            uploaded,
+            sha256,
+        })
+    }
+
+    /// Uploads a `--files` entry into the application's directory.
+    pub async fn stage_file(
+        &self,
+        local: &Path,
+        app: ApplicationId,
+    ) -> Result<(String, Resource), Error> {
+        let name = local
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .ok_or_else(|| Error::Usage(format!("--files {}: not a file name", local.display())))?;
+        let path = format!("{}/{name}", self.app_dir(app));
+        self.upload(local, &path, 0o600).await?;
+        Ok((name, self.resource(&path).await?))
+    }
+
+    /// Removes the application's staging directory; true if it existed.
+    pub async fn remove_app_dir(&self, app: ApplicationId) -> Result<bool, Error> {
+        let dir = self.app_dir(app);
+        match self.client.delete(&dir, true).await {
+            Ok(existed) => Ok(existed),
+            Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
+            Err(e) => Err(hdfs("removing", &dir, e)),
+        }
+    }
+
+    /// Whether a path exists.
+    pub async fn exists(&self, path: &str) -> Result<bool, Error> {
+        match self.client.get_file_info(path).await {
+            Ok(_) => Ok(true),
+            Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
+            Err(e) => Err(hdfs("looking up", path, e)),
+        }
+    }
+
+    /// The hdfs-native client (for reading results and logs).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn resource(&self, path: &str) -> Result<Resource, Error> {
+        let st = self
+            .client
+            .get_file_info(path)
+            .await
+            .map_err(|e| hdfs("looking up", path, e))?;
+        Ok(Resource::file(
+            self.uri(path),
+            st.length as i64,
+            st.modification_time as i64,
+        ))
+    }
+
+    async fn upload(&self, local: &Path, path: &str, mode: u32) -> Result<(), Error> {
+        let mut file = tokio::fs::File::open(local)
+            .await
+            .map_err(|e| Error::io(format!("opening {}", local.display()), e))?;
+        let opts = WriteOptions::default()
+            .overwrite(true)
+            .create_parent(false)
+            .permission(mode);
+        let mut w = self
+            .client
+            .create(path, opts)
+            .await
+            .map_err(|e| hdfs("creating", path, e))?;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = read_full(&mut file, &mut buf)
+                .await
+                .map_err(|e| Error::io(format!("reading {}", local.display()), e))?;
+            if n == 0 {
+                break;
+            }
+            w.write_bytes(Bytes::copy_from_slice(&buf[..n]))
+                .await
+                .map_err(|e| hdfs("writing", path, e))?;
+        }
+        w.close().await.map_err(|e| hdfs("closing", path, e))
+    }
+}
+
+async fn read_full(file: &mut tokio::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        let n = file.read(&mut buf[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
+}
+
+/// The SHA-256 (hex) and length of a local file.
+pub async fn sha256_of(path: &Path) -> Result<(String, u64), Error> {
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut len = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .await
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((hex(&sha.finalize()), len))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hdfs(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
+    Error::Hdfs {
+        what: format!("{what} {path}"),
+        reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sha256_matches_a_known_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("abc");
+        std::fs::write(&p, b"abc").unwrap();
+        let (sha, len) = sha256_of(&p).await.unwrap();
+        assert_eq!(len, 3);
+        assert_eq!(
+            sha,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn non_hdfs_default_fs_is_refused_in_one_line() {
+        let e = Staging::connect(None, "file:///", "u")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("fs.defaultFS") && e.contains("file:///"), "{e}");
+    }
+}
