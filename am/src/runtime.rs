@@ -333,6 +333,10 @@ fn run_job(
         cache_mb: (launch.executor_memory_mb / 2).max(16),
         shuffle_mb: (launch.executor_memory_mb / 4).max(16),
     };
+    if container.container_id.attempt_id.attempt_id > 1 {
+        // A crashed earlier attempt may have begun the output: start it over.
+        spindle_core::io::replace_incomplete_output(true);
+    }
     let handle = rt.handle().clone();
     let backend_slot: Arc<OnceLock<Arc<YarnBackend>>> = Arc::new(OnceLock::new());
     let fatal = {

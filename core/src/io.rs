@@ -348,10 +348,28 @@ fn memchr_nl(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
 
+static REPLACE_INCOMPLETE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// A later attempt of the same application (the YARN AM's second attempt)
+/// may find output that a crashed attempt began: when on, an output
+/// directory without `_SUCCESS` is removed and written again.
+pub fn replace_incomplete_output(on: bool) {
+    REPLACE_INCOMPLETE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn replacing() -> bool {
+    REPLACE_INCOMPLETE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Checks the output path is free and creates its temporary directory.
 pub fn prepare_output(out: &str) -> Result<()> {
     match Location::parse(out)? {
         Location::Local(p) => {
+            if p.exists() && replacing() && !p.join("_SUCCESS").exists() {
+                std::fs::remove_dir_all(&p)
+                    .map_err(|e| Error::io(format!("removing incomplete {out}"), e))?;
+            }
             if p.exists() {
                 return Err(Error::OutputExists(out.to_string()));
             }
@@ -360,6 +378,18 @@ pub fn prepare_output(out: &str) -> Result<()> {
         }
         Location::Hdfs { base, path } => block_on(async {
             let client = hdfs_client(&base)?;
+            if replacing()
+                && client.get_file_info(&path).await.is_ok()
+                && client
+                    .get_file_info(&format!("{path}/_SUCCESS"))
+                    .await
+                    .is_err()
+            {
+                client
+                    .delete(&path, true)
+                    .await
+                    .map_err(|e| hdfs_err("removing incomplete", &path, e))?;
+            }
             if client.get_file_info(&path).await.is_ok() {
                 return Err(Error::OutputExists(out.to_string()));
             }

@@ -287,3 +287,178 @@ fn wordcount_in_cluster_mode_output_read_by_java() {
         }
     });
 }
+
+/// Processes of this application's containers in `role` (`am` or `executor`), by the
+/// environment YARN and the AM gave them: (pid, CONTAINER_ID).
+fn container_processes(app: ApplicationId, role: &str) -> Vec<(u32, String)> {
+    let app_part = app.to_string().replacen("application_", "", 1);
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        if !String::from_utf8_lossy(argv0).ends_with(launch::APP_BINARY) {
+            continue;
+        }
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        let vars: Vec<String> = environ
+            .split(|b| *b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        let container = vars
+            .iter()
+            .find_map(|v| v.strip_prefix("CONTAINER_ID="))
+            .unwrap_or_default()
+            .to_string();
+        if container.contains(&app_part)
+            && vars.iter().any(|v| v == &format!("SPINDLE_ROLE={role}"))
+        {
+            out.push((pid, container));
+        }
+    }
+    out
+}
+
+/// `<rm>/proxy/<appId>/`: the RM's report says `localhost:0` on the mini-Hadoop, whose RM
+/// was configured with port 0, so the proxy address is built from the live RM URL.
+fn proxy_url(h: &MiniHadoop, app: &App) -> String {
+    format!("{}/proxy/{}/", h.rm_url().trim_end_matches('/'), app.id)
+}
+
+/// The AM's JSON API through the RM's web proxy (the tracking URL), once it answers.
+fn am_api(app: &App, tracking: &str, what: &str) -> Option<serde_json::Value> {
+    let url = format!("{tracking}api/v1/applications/{}/{what}", app.id);
+    match spindle_tests::rest_get(&url) {
+        Ok(r) if r.status == 200 => Some(r.json),
+        _ => None,
+    }
+}
+
+/// Waits until the AM reports a stage with running tasks; returns the proxy tracking URL.
+async fn wait_for_running_tasks(h: &MiniHadoop, app: &App, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let r = app.rest.app(app.id).await.unwrap();
+        assert!(!r.state.is_final(), "finished too early: {r:?}");
+        if r.tracking_url
+            .as_deref()
+            .is_some_and(|t| t.contains("/proxy/"))
+        {
+            let t = proxy_url(h, app);
+            if let Some(stages) = am_api(app, &t, "stages") {
+                let active = stages.as_array().into_iter().flatten().any(|s| {
+                    s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0
+                });
+                if active {
+                    return t;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no running task after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[test]
+fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 1_000_000;
+        let (input, out) = wordcount_input(h, "exec-kill", copies).await;
+        let app = submit(
+            h,
+            Submit::new("yarn-am-executor-kill", vec![input, out.clone()]),
+        )
+        .await;
+        let tracking = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        let execs = container_processes(app.id, "executor");
+        assert!(!execs.is_empty(), "no executor process found");
+        let (pid, container) = &execs[0];
+        eprintln!("killing executor pid {pid} in {container}");
+        assert!(
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        // The AM sees the container end, tells the engine and starts a replacement.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut seen_lost = None;
+        let mut seen_replacement = false;
+        loop {
+            if let Some(list) = am_api(&app, &tracking, "executors") {
+                let list = list.as_array().cloned().unwrap_or_default();
+                if let Some(lost) = list
+                    .iter()
+                    .find(|e| e["containerId"] == container.as_str() && e["state"] == "lost")
+                {
+                    seen_lost = Some(lost.clone());
+                }
+                seen_replacement |= list.len() >= 3;
+            }
+            let r = app.rest.app(app.id).await.unwrap();
+            if r.state.is_final() {
+                assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
+                break;
+            }
+            assert!(Instant::now() < deadline, "not finished: {r:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        if let Some(lost) = &seen_lost {
+            let reason = lost["removeReason"].as_str().unwrap_or_default();
+            assert!(reason.contains("exit status 137"), "{lost}");
+        }
+        assert!(
+            seen_lost.is_some() || seen_replacement,
+            "the AM never reported the killed executor\n{}",
+            am_log(h, app.id)
+        );
+        check_wordcount_output(&out, copies as u64);
+        assert!(!staging_exists(h, &app).await);
+    });
+}
+
+#[test]
+fn am_killed_second_attempt_succeeds() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 1_000_000;
+        let (input, out) = wordcount_input(h, "am-kill", copies).await;
+        let mut s = Submit::new("yarn-am-am-kill", vec![input, out.clone()]);
+        s.max_attempts = Some(2);
+        let app = submit(h, s).await;
+        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        let ams = container_processes(app.id, "am");
+        assert_eq!(ams.len(), 1, "{ams:?}");
+        let (pid, container) = &ams[0];
+        assert!(container.ends_with("_01_000001"), "{container}");
+        eprintln!("killing AM pid {pid} in {container}");
+        assert!(
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let r = wait_final(&app, Duration::from_secs(240)).await;
+        assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
+        let attempts = app.rest.attempts(app.id).await.unwrap();
+        assert_eq!(attempts.len(), 2, "{attempts:?}");
+        check_wordcount_output(&out, copies as u64);
+        assert!(!staging_exists(h, &app).await);
+    });
+}
