@@ -167,7 +167,18 @@ impl RpcClient {
         method: &str,
         request: &Q,
     ) -> Result<R> {
-        self.call_with(method, request, false).await
+        self.call_with(method, request, false, None).await
+    }
+
+    /// [`call`](Self::call) with this call's own timeout instead of the
+    /// configured one (e.g. a short one for a heartbeat).
+    pub async fn call_with_timeout<Q: Message, R: Message + Default>(
+        &self,
+        method: &str,
+        request: &Q,
+        timeout: Duration,
+    ) -> Result<R> {
+        self.call_with(method, request, false, Some(timeout)).await
     }
 
     /// [`call`](Self::call) for a call that may safely run twice (a read):
@@ -178,7 +189,7 @@ impl RpcClient {
         method: &str,
         request: &Q,
     ) -> Result<R> {
-        self.call_with(method, request, true).await
+        self.call_with(method, request, true, None).await
     }
 
     async fn call_with<Q: Message, R: Message + Default>(
@@ -186,12 +197,14 @@ impl RpcClient {
         method: &str,
         request: &Q,
         idempotent: bool,
+        timeout: Option<Duration>,
     ) -> Result<R> {
+        let timeout = timeout.unwrap_or(self.config.call_timeout);
         let mut retries = 0;
         loop {
             let (index, conn) = self.connection().await?;
             let retry = retries + 1 < self.addresses.len().max(2);
-            match conn.call(method, request).await {
+            match conn.call_with_timeout(method, request, timeout).await {
                 // A standby did not run the call: safe to try the next one.
                 Err(Error::Remote { ref class, .. })
                     if class == STANDBY_EXCEPTION && retries + 1 < self.addresses.len() =>

@@ -303,6 +303,17 @@ impl Connection {
         method: &str,
         request: &Q,
     ) -> Result<R> {
+        self.call_with_timeout(method, request, self.shared.config.call_timeout)
+            .await
+    }
+
+    /// [`call`](Self::call) with this call's own timeout.
+    pub async fn call_with_timeout<Q: Message, R: Message + Default>(
+        &self,
+        method: &str,
+        request: &Q,
+        call_timeout: Duration,
+    ) -> Result<R> {
         let s = &self.shared;
         let call_id = s.next_call_id.fetch_add(1, Ordering::Relaxed) & i32::MAX;
         let (tx, rx) = oneshot::channel();
@@ -322,11 +333,11 @@ impl Connection {
         let bytes = frame::call_frame(call_id, &s.client_id, &s.protocol, method, request);
         // One deadline covers sending (a server that stops reading blocks the
         // write) and the answer.
-        let deadline = tokio::time::Instant::now() + s.config.call_timeout;
+        let deadline = tokio::time::Instant::now() + call_timeout;
         let timeout = || Error::Timeout {
             address: s.address.clone(),
             method: method.to_string(),
-            timeout_ms: s.config.call_timeout.as_millis() as u64,
+            timeout_ms: call_timeout.as_millis() as u64,
         };
         let sent = async {
             let mut w = s.writer.lock().await;

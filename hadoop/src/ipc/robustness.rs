@@ -509,3 +509,35 @@ fn server_that_stops_reading_cannot_block_a_call_past_its_timeout() {
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
     assert!(took < Duration::from_secs(3), "{took:?}");
 }
+
+#[test]
+fn a_call_can_carry_its_own_timeout() {
+    let rt = rt();
+    let (err, took) = rt.block_on(async {
+        let address = fake_server(Vec::new(), Duration::from_secs(30)).await;
+        let config = IpcConfig {
+            call_timeout: Duration::from_secs(60),
+            ..short_timeouts()
+        };
+        let client = super::RpcClient::new(
+            vec![address],
+            "p",
+            Auth::Simple { user: "t".into() },
+            config,
+        );
+        let started = Instant::now();
+        let r: crate::Result<spindle_proto::yarn::GetClusterMetricsResponseProto> = client
+            .call_with_timeout(
+                "getClusterMetrics",
+                &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+                Duration::from_millis(300),
+            )
+            .await;
+        (r.unwrap_err(), started.elapsed())
+    });
+    assert!(
+        err.to_string().ends_with("no answer within 300 ms"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+}
