@@ -462,3 +462,47 @@ fn am_killed_second_attempt_succeeds() {
         assert!(!staging_exists(h, &app).await);
     });
 }
+
+#[test]
+fn killed_application_leaves_no_containers_and_no_staging() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 1_000_000;
+        let (input, out) = wordcount_input(h, "kill", copies).await;
+        let app = submit(h, Submit::new("yarn-am-kill", vec![input, out.clone()])).await;
+        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        assert!(!container_processes(app.id, "executor").is_empty());
+        assert!(staging_exists(h, &app).await);
+        let state = app.rest.kill(app.id).await.unwrap();
+        eprintln!("kill answered {state:?}");
+        let r = wait_final(&app, Duration::from_secs(60)).await;
+        assert_eq!(r.state.as_str(), "KILLED", "{r:?}");
+        // Every container process ends, and the AM removed the staging directory on SIGTERM.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left: Vec<_> = ["am", "executor"]
+                .iter()
+                .flat_map(|role| container_processes(app.id, role))
+                .collect();
+            if left.is_empty() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "still running: {left:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while staging_exists(h, &app).await {
+            assert!(
+                Instant::now() < deadline,
+                "staging directory left behind\n{}",
+                am_log(h, app.id)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // No job output was committed.
+        let listing = java_peer_ok("dev.spindle.peers.FsCatDir", &[&out]);
+        assert!(!listing.contains("file _SUCCESS"), "{listing}");
+    });
+}
