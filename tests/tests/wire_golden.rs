@@ -39,7 +39,33 @@ fn capture(args: &[&str]) -> ([u8; 7], Vec<u8>, Vec<u8>) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (mut s, _) = listener.accept().unwrap();
+    // Wait for Java's connection, but never forever: if the peer dies first, say why.
+    listener.set_nonblocking(true).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut s = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(status) = child.try_wait().unwrap() {
+                    let mut err = String::new();
+                    child
+                        .stderr
+                        .take()
+                        .unwrap()
+                        .read_to_string(&mut err)
+                        .unwrap();
+                    panic!("WireCapture exited ({status}) without connecting:\n{err}");
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "WireCapture never connected"
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    };
+    s.set_nonblocking(false).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut preamble = [0u8; 7];
     s.read_exact(&mut preamble).unwrap();
