@@ -97,14 +97,21 @@ fn local_log_names(v: &Value) -> Vec<String> {
     names
 }
 
+/// GET with the media type the endpoint produces: the NodeManager answers
+/// 406 to `Accept: application/json` on its plain-text log endpoint.
 async fn get(http: &reqwest::Client, url: &str) -> Result<Option<String>, Error> {
     let err = |reason: String| Error::Http {
         url: url.to_string(),
         reason,
     };
+    let accept = if url.contains("/containerlogs/") {
+        "text/plain"
+    } else {
+        "application/json"
+    };
     let resp = http
         .get(url)
-        .header("Accept", "application/json")
+        .header("Accept", accept)
         .send()
         .await
         .map_err(|e| err(e.to_string()))?;

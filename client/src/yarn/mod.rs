@@ -439,12 +439,12 @@ pub fn status(id: &str) -> Result<i32, Error> {
     let app = parse_app(id)?;
     let cluster = Cluster::from_env()?;
     let r = runtime()?.block_on(cluster.rest.app(app))?;
-    print!("{}", describe(&r));
+    print!("{}", describe(&r, cluster.rest.active_base()));
     Ok(0)
 }
 
 /// The report as `spindle status` prints it.
-pub fn describe(r: &AppReport) -> String {
+pub fn describe(r: &AppReport, rm_base: &str) -> String {
     let mut s = format!(
         "{} {:?} (user {}, queue {}, type {})\nstate {}, final status {:?}, progress {:.0}%\n",
         r.id,
@@ -457,6 +457,7 @@ pub fn describe(r: &AppReport) -> String {
         r.progress
     );
     if let Some(url) = r.tracking_url.as_deref().filter(|u| !u.is_empty()) {
+        let url = progress::usable_tracking_url(url, rm_base);
         s.push_str(&format!("tracking URL: {url}\n"));
     }
     s.push_str(&format!(

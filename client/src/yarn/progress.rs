@@ -237,6 +237,7 @@ pub async fn wait(
             if report.state == AppState::Running
                 && let Some(url) = tracking(&report)
             {
+                let url = usable_tracking_url(url, cluster.rest.active_base());
                 display.say(&format!("spindle: tracking URL: {url}"));
             }
         }
@@ -245,7 +246,12 @@ pub async fn wait(
         }
         if report.state == AppState::Running
             && let Some(url) = tracking(&report)
-            && let Some(line) = am_progress(&http, url, app).await
+            && let Some(line) = am_progress(
+                &http,
+                &usable_tracking_url(url, cluster.rest.active_base()),
+                app,
+            )
+            .await
         {
             display.line(&format!("spindle: {line}"));
         }
@@ -258,6 +264,20 @@ pub async fn wait(
 
 fn tracking(r: &AppReport) -> Option<&str> {
     r.tracking_url.as_deref().filter(|u| u.starts_with("http"))
+}
+
+/// The tracking URL to use: an RM whose web port was chosen at start-up
+/// (configured as port 0, as in test clusters) still advertises its proxy
+/// at port 0; the proxy is the RM's, so use the RM address that answered.
+pub fn usable_tracking_url(url: &str, rm_base: &str) -> String {
+    let Some((_, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if authority.ends_with(":0") || authority.starts_with("0.0.0.0") {
+        return format!("{}{path}", rm_base.trim_end_matches('/'));
+    }
+    url.to_string()
 }
 
 async fn finished(
@@ -281,6 +301,7 @@ async fn finished(
         ));
     }
     if let Some(url) = tracking(report) {
+        let url = usable_tracking_url(url, cluster.rest.active_base());
         display.say(&format!("spindle: tracking URL: {url}"));
     }
     cleanup(cluster, staging, &report.user, app).await;
@@ -347,6 +368,18 @@ mod tests {
             "jobs: 1 done; job 1 running | stage 3 [==========          ] 5/10 tasks (2 running)"
         );
         assert_eq!(summarize(&[], &[]), "jobs: 0 done");
+    }
+
+    #[test]
+    fn port_zero_tracking_urls_point_at_the_rm_that_answered() {
+        let rm = "http://localhost:39689";
+        assert_eq!(
+            usable_tracking_url("http://localhost:0/proxy/application_1_0002/", rm),
+            "http://localhost:39689/proxy/application_1_0002/"
+        );
+        let ok = "http://rm.example:8088/proxy/application_1_0002/";
+        assert_eq!(usable_tracking_url(ok, rm), ok);
+        assert_eq!(usable_tracking_url("N/A", rm), "N/A");
     }
 
     #[test]
