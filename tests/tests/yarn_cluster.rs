@@ -506,3 +506,159 @@ fn killed_application_leaves_no_containers_and_no_staging() {
         assert!(!listing.contains("file _SUCCESS"), "{listing}");
     });
 }
+
+/// A GET that does not follow redirects, from a chosen local address.
+async fn get_from(local: &str, url: &str) -> (u16, Option<String>, String) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let r = client.get(url).send().await.unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, location, r.text().await.unwrap_or_default())
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Headless Chromium (PEERS.md flags) on `url`: the rendered DOM, and a screenshot kept
+/// under target/yarn-ui/.
+fn chromium(url: &str, screenshot: &std::path::Path) -> String {
+    let profile = tempfile_dir("chromium-profile");
+    let flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1200,700",
+    ];
+    let run = |extra: &[String]| {
+        let out = Command::new("chromium")
+            .args(flags)
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("chromium (scripts/setup installs it)");
+        assert!(
+            out.status.success(),
+            "chromium failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    run(&[format!("--screenshot={}", screenshot.display())]);
+    let dom = run(&["--dump-dom".to_string()]);
+    let _ = std::fs::remove_dir_all(&profile);
+    dom
+}
+
+fn tempfile_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("yarn-am-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 1_000_000;
+        let (input, out) = wordcount_input(h, "ui", copies).await;
+        let app = submit(h, Submit::new("yarn-am-web-ui", vec![input, out.clone()])).await;
+        let proxy = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+
+        // Pages through the real RM proxy, with relative links only.
+        let (status, _, jobs) = get_from("127.0.0.1", &proxy).await;
+        assert_eq!(status, 200, "{jobs}");
+        assert!(jobs.contains("save_as_text_file"), "{jobs}");
+        for link in [
+            "href=\"jobs\"",
+            "href=\"stages\"",
+            "href=\"executors\"",
+            "href=\"environment\"",
+        ] {
+            assert!(jobs.contains(link), "{link} missing: {jobs}");
+        }
+        assert!(!jobs.contains("href=\"/"), "absolute link: {jobs}");
+        let (status, _, env_page) = get_from("127.0.0.1", &format!("{proxy}environment")).await;
+        assert_eq!(status, 200);
+        assert!(env_page.contains("spindle.executor.memory"), "{env_page}");
+        assert!(!env_page.contains(launch::SECRET_ALIAS), "{env_page}");
+
+        // Executors with links to their container logs on the NodeManagers.
+        let execs = am_api(&app, &proxy, "executors").expect("executors API");
+        let execs = execs.as_array().unwrap().clone();
+        assert_eq!(execs.len(), 2, "{execs:?}");
+        for e in &execs {
+            let stderr = e["executorLogs"]["stderr"].as_str().unwrap();
+            assert!(stderr.contains("/node/containerlogs/container_"), "{e}");
+            let (status, _, body) = get_from("127.0.0.1", stderr).await;
+            assert_eq!(status, 200, "{stderr}: {body}");
+        }
+        let env = am_api(&app, &proxy, "environment").unwrap();
+        assert!(
+            env["spindleProperties"].as_array().unwrap().len() > 5,
+            "{env}"
+        );
+
+        // Direct requests: from the proxy host's address they are served; from any other
+        // address they get AmIpFilter's 302 to <proxy>/proxy/redirect/<appId>/<path>.
+        let report = app.rest.app(app.id).await.unwrap();
+        let am_addr = report.am_rpc_address.clone().expect("AM address");
+        let direct = format!("http://{am_addr}/stages?x=1");
+        let (status, _, _) = get_from("127.0.0.1", &direct).await;
+        assert_eq!(status, 200);
+        let (status, location, _) = get_from("127.0.0.2", &direct).await;
+        assert_eq!(status, 302);
+        let location = location.expect("Location");
+        assert!(
+            location.ends_with(&format!("/proxy/redirect/{}/stages?x=1", app.id)),
+            "{location}"
+        );
+        let rm_port = h.rm_url().rsplit(':').next().unwrap().trim_end_matches('/');
+        assert!(location.contains(&format!(":{rm_port}/")), "{location}");
+
+        // A real browser through the proxy: the stages page renders with its table.
+        let shots = spindle_tests::repo_root().join("target").join("yarn-ui");
+        std::fs::create_dir_all(&shots).unwrap();
+        let shot = shots.join("stages.png");
+        let dom = chromium(&format!("{proxy}stages"), &shot);
+        assert!(dom.contains("<table>") && dom.contains("Stages"), "{dom}");
+        let png = std::fs::read(&shot).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 5000,
+            "screenshot {}",
+            shot.display()
+        );
+        println!(
+            "screenshot of the AM's stages page through the RM proxy: {}",
+            shot.display()
+        );
+
+        // The AM stays small.
+        let ams = container_processes(app.id, "am");
+        if let Some((pid, _)) = ams.first() {
+            println!("AM RSS: {} kB", rss_kb(*pid));
+        }
+        let r = wait_final(&app, Duration::from_secs(180)).await;
+        assert_eq!(self::status(&r), "SUCCEEDED", "{r:?}");
+    });
+}
