@@ -662,3 +662,176 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         assert_eq!(self::status(&r), "SUCCEEDED", "{r:?}");
     });
 }
+
+/// The environment of a process, as variables.
+fn environ(pid: u32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/environ"))
+        .unwrap_or_default()
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// `host:port` sockets a process listens on (TCP over IPv4), from /proc.
+fn listening_ports(pid: u32) -> Vec<u16> {
+    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter_map(|l| {
+                    let l = l.to_string_lossy().into_owned();
+                    l.strip_prefix("socket:[")
+                        .map(|r| r.trim_end_matches(']').to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
+            if *state != "0A" || !inodes.iter().any(|i| i == inode) {
+                return None;
+            }
+            u16::from_str_radix(local.rsplit(':').next()?, 16).ok()
+        })
+        .collect()
+}
+
+fn with_secret<T>(msg: T, secret: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut()
+        .insert("x-spindle-secret", secret.parse().unwrap());
+    r
+}
+
+#[test]
+fn peers_without_the_application_secret_are_refused() {
+    use spindle_proto::spindle::driver_client::DriverClient;
+    use spindle_proto::spindle::executor_client::ExecutorClient;
+    use spindle_proto::spindle::{
+        BlobRequest, FetchRequest, HeartbeatRequest, RegisterRequest, TaskRequest,
+    };
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 1_000_000;
+        let (input, out) = wordcount_input(h, "secret", copies).await;
+        let app = submit(h, Submit::new("yarn-am-secret", vec![input, out.clone()])).await;
+        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        let (pid, _) = container_processes(app.id, "executor")
+            .into_iter()
+            .next()
+            .expect("an executor");
+        // The secret reaches the executor in its credentials file only: not in its environment.
+        let env = environ(pid);
+        assert!(
+            !env.iter().any(|v| v.starts_with("SPINDLE_APP_SECRET")),
+            "{env:?}"
+        );
+        let var = |k: &str| {
+            env.iter()
+                .find_map(|v| v.strip_prefix(&format!("{k}=")))
+                .unwrap_or_else(|| panic!("{k} not in the executor's environment"))
+                .to_string()
+        };
+        let driver_url = var("SPINDLE_DRIVER_URL");
+        let tokens =
+            PathBuf::from(format!("/proc/{pid}/cwd")).join(var("HADOOP_TOKEN_FILE_LOCATION"));
+        let creds = Credentials::read_file(&tokens).unwrap();
+        let secret = spindle_am::secret::from_credentials(&creds).unwrap();
+        assert!(
+            creds.token_of_kind("YARN_AM_RM_TOKEN").is_none(),
+            "AMRMToken given to an executor"
+        );
+        assert!(
+            !env.iter().any(|v| v.contains(secret.expose())),
+            "secret in the environment"
+        );
+        let wrong = "0".repeat(64);
+
+        // The driver (in the AM): register, heartbeat and blob calls need the secret.
+        let mut driver = DriverClient::connect(driver_url.clone()).await.unwrap();
+        let reg = RegisterRequest {
+            executor_id: "intruder".into(),
+            executable_sha256: vec![0; 32],
+            address: "127.0.0.1:1".into(),
+            cores: 1,
+            pid: 1,
+        };
+        let refused = |s: tonic::Status| {
+            assert_eq!(s.code(), tonic::Code::Unauthenticated, "{s:?}");
+        };
+        refused(driver.register(reg.clone()).await.unwrap_err());
+        refused(driver.register(with_secret(reg, &wrong)).await.unwrap_err());
+        refused(
+            driver
+                .get_blob(BlobRequest {
+                    blob_id: 0,
+                    index: 0,
+                })
+                .await
+                .unwrap_err(),
+        );
+        let hb = HeartbeatRequest {
+            executor_id: "intruder".into(),
+        };
+        refused(
+            driver
+                .heartbeat(with_secret(hb.clone(), &wrong))
+                .await
+                .unwrap_err(),
+        );
+        // With the application's secret the same call is answered (the id is unknown).
+        let known = driver
+            .heartbeat(with_secret(hb, secret.expose()))
+            .await
+            .unwrap();
+        assert!(!known.get_ref().known);
+
+        // The executor: running a task and fetching a shuffle block need the secret.
+        let ports = listening_ports(pid);
+        assert!(!ports.is_empty(), "the executor listens on no port");
+        let mut tried = 0;
+        for port in ports {
+            let Ok(mut exec) = ExecutorClient::connect(format!("http://127.0.0.1:{port}")).await
+            else {
+                continue;
+            };
+            let task = TaskRequest::default();
+            let Err(s) = exec.run_task(task.clone()).await else {
+                panic!("a task ran without the secret");
+            };
+            if s.code() == tonic::Code::Unimplemented {
+                continue; // not the executor service
+            }
+            refused(s);
+            refused(exec.run_task(with_secret(task, &wrong)).await.unwrap_err());
+            let fetch = FetchRequest {
+                shuffle_id: 0,
+                map_ids: vec![0],
+                reduce_id: 0,
+            };
+            refused(exec.fetch_shuffle(fetch.clone()).await.unwrap_err());
+            refused(
+                exec.fetch_shuffle(with_secret(fetch, &wrong))
+                    .await
+                    .unwrap_err(),
+            );
+            tried += 1;
+        }
+        assert!(
+            tried >= 1,
+            "no executor service found on the executor's ports"
+        );
+
+        // The application is unharmed.
+        let r = wait_final(&app, Duration::from_secs(180)).await;
+        assert_eq!(status(&r), "SUCCEEDED", "{r:?}");
+        check_wordcount_output(&out, copies as u64);
+    });
+}
