@@ -139,7 +139,7 @@ async fn call_against(script: Vec<u8>) -> (Error, Duration) {
 fn silent_server_times_out() {
     let (err, took) = rt().block_on(call_against(Vec::new()));
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
     assert!(err.to_string().contains("getClusterMetrics"), "{err}");
 }
 
@@ -148,14 +148,14 @@ fn garbage_from_server_fails_the_call_quickly() {
     let (err, took) = rt().block_on(call_against(vec![0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff]));
     assert!(matches!(err, Error::Rpc { .. }), "{err}");
     assert!(err.to_string().contains("response header"), "{err}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
 fn oversized_answer_fails_the_call_with_the_limit() {
     let (err, took) = rt().block_on(call_against(vec![0x40, 0, 0, 0]));
     assert!(err.to_string().contains("exceeds the limit"), "{err}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn silent_server_during_sasl_times_out_the_handshake() {
         (err, started.elapsed())
     });
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -497,7 +497,7 @@ fn server_that_stops_reading_cannot_block_a_call_past_its_timeout() {
             .await
             .unwrap();
         let big = spindle_proto::yarn::GetClusterNodesRequestProto {
-            node_states: vec![1; 8 << 20],
+            node_states: vec![1; 4 << 20],
         };
         let started = Instant::now();
         let err = conn
@@ -507,7 +507,7 @@ fn server_that_stops_reading_cannot_block_a_call_past_its_timeout() {
         (err, started.elapsed())
     });
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
 
 #[test]
@@ -539,5 +539,5 @@ fn a_call_can_carry_its_own_timeout() {
         err.to_string().ends_with("no answer within 300 ms"),
         "{err}"
     );
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
 }
