@@ -6,6 +6,7 @@
 //! [`executor_env`] when it starts as an executor in a container.
 
 pub mod allocator;
+pub mod client_mode;
 pub mod error;
 pub mod exit;
 pub mod launch;

@@ -129,7 +129,11 @@ impl Finisher {
 pub fn run(job: impl FnOnce(&Context) -> spindle_core::Result<()>) -> ! {
     match start() {
         Ok((am, finisher)) => {
-            let outcome = run_job(am, &finisher, job);
+            let outcome = if am.launch.deploy_mode == DeployMode::Client {
+                run_client_mode(am, &finisher)
+            } else {
+                run_job(am, &finisher, job)
+            };
             finisher.finish(outcome)
         }
         Err(e) => {
@@ -158,11 +162,6 @@ fn now_ms() -> u64 {
 
 fn start() -> Result<(Am, Arc<Finisher>)> {
     let launch = AmLaunch::from_env()?;
-    if launch.deploy_mode != DeployMode::Cluster {
-        return Err(Error::Config(
-            "client deploy mode is not supported by this application master yet".into(),
-        ));
-    }
     let container = ContainerEnv::from_env()?;
     let creds = Credentials::from_env()?.ok_or_else(|| {
         Error::Config("HADOOP_TOKEN_FILE_LOCATION is not set: no AMRMToken".into())
@@ -222,6 +221,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         properties: properties(&launch, &container),
         progress: OnceLock::new(),
         executors: OnceLock::new(),
+        control: OnceLock::new(),
     });
     let listener = rt
         .block_on(tokio::net::TcpListener::bind((
@@ -418,6 +418,99 @@ fn run_job(
                 diagnostics: format!("the driver panicked: {}", one_line(&msg)),
             }
         }
+    }
+}
+
+/// Client mode: the driver runs elsewhere; the AM keeps its executors
+/// running until the driver says it is done (or is gone).
+fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
+    let Am {
+        launch,
+        container: _,
+        rt,
+        rm,
+        ui,
+        config,
+    } = am;
+    let secret = match Credentials::from_env()
+        .map_err(Error::from)
+        .and_then(|c| c.ok_or_else(|| Error::Config("no credentials file".into())))
+        .and_then(|c| crate::secret::from_credentials(&c))
+    {
+        Ok(s) => s,
+        Err(e) => return failed_outcome(format!("client mode: {e}")),
+    };
+    let Some(driver_url) = launch.driver_url.clone() else {
+        return failed_outcome("client mode without a driver URL".into());
+    };
+    let exec = spindle_core::backend::ExecutorLaunch {
+        driver_url: driver_url.clone(),
+        secret: secret.clone(),
+        cores: launch.executor_cores,
+        cache_mb: (launch.executor_memory_mb / 2).max(16),
+        shuffle_mb: (launch.executor_memory_mb / 4).max(16),
+    };
+    let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+    let _ = ui.control.set((secret, tx.clone()));
+    let fatal = {
+        let finisher = finisher.clone();
+        Arc::new(move |why: String| {
+            let finisher = finisher.clone();
+            std::thread::spawn(move || finisher.finish(failed_outcome(why)));
+        })
+    };
+    let n = launch.num_executors;
+    let backend = YarnBackend::start(rt.handle().clone(), rm, launch, exec, config, fatal);
+    let _ = ui.executors.set(backend.shared());
+    let _ = spindle_core::backend::ClusterBackend::request_executors(&backend, n);
+    {
+        // A driver that vanishes without finishing ends the application as FAILED.
+        let target = driver_url
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        rt.spawn(async move {
+            let mut misses = 0;
+            loop {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let ok = tokio::time::timeout(
+                    Duration::from_secs(2),
+                    tokio::net::TcpStream::connect(target.as_str()),
+                )
+                .await
+                .is_ok_and(|r| r.is_ok());
+                misses = if ok { 0 } else { misses + 1 };
+                if misses >= 5 {
+                    let _ = tx.send((
+                        "FAILED".into(),
+                        format!(
+                            "the driver at {target} went away without finishing the application"
+                        ),
+                    ));
+                    return;
+                }
+            }
+        });
+    }
+    let (status, diagnostics) = rx
+        .recv()
+        .unwrap_or_else(|_| ("FAILED".into(), "the control channel closed".into()));
+    spindle_core::backend::ClusterBackend::stop(&backend);
+    std::mem::forget(rt);
+    Outcome {
+        status: if status == "SUCCEEDED" {
+            FinalStatus::Succeeded
+        } else {
+            FinalStatus::Failed
+        },
+        diagnostics: one_line(&diagnostics),
+    }
+}
+
+fn failed_outcome(diagnostics: String) -> Outcome {
+    Outcome {
+        status: FinalStatus::Failed,
+        diagnostics,
     }
 }
 

@@ -17,6 +17,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
+use spindle_core::auth::Secret;
 use spindle_core::progress::Snapshot;
 
 use crate::allocator::{ExecutorInfo, Shared};
@@ -39,7 +40,13 @@ pub struct UiState {
     pub properties: Vec<(String, String)>,
     pub progress: OnceLock<ProgressFn>,
     pub executors: OnceLock<Arc<Shared>>,
+    /// Client mode: the secret the control endpoint requires, and where a
+    /// `(status, diagnostics)` finish request goes.
+    pub control: OnceLock<(Secret, FinishSender)>,
 }
+
+/// Carries a driver's finish request to the AM's main thread.
+pub type FinishSender = std::sync::mpsc::Sender<(String, String)>;
 
 impl UiState {
     fn snapshot(&self) -> Snapshot {
@@ -78,6 +85,11 @@ pub fn router(state: Arc<UiState>) -> Router {
             state.clone(),
             proxy_filter,
         ))
+        // The driver's control calls come straight from the driver, with the secret.
+        .route(
+            crate::client_mode::FINISH_PATH,
+            axum::routing::post(control_finish),
+        )
         .with_state(state)
 }
 
@@ -267,6 +279,42 @@ async fn api_environment(State(state): State<Arc<UiState>>, Path(app): Path<Stri
         .map(|(k, v)| [k.as_str(), v.as_str()])
         .collect();
     Json(json!({"spindleProperties": props})).into_response()
+}
+
+/// `POST /control/finish` `{"status": "SUCCEEDED"|"FAILED", "diagnostics": ".."}`:
+/// the client-mode driver ends the application. Refused without the secret.
+async fn control_finish(
+    State(state): State<Arc<UiState>>,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Response {
+    let Some((secret, tx)) = state.control.get() else {
+        return (StatusCode::NOT_FOUND, "no control endpoint in cluster mode").into_response();
+    };
+    let given = headers
+        .get(crate::client_mode::SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !secret.matches(given) {
+        return (StatusCode::FORBIDDEN, "missing or wrong application secret").into_response();
+    }
+    let v: Value = match serde_json::from_str(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")).into_response();
+        }
+    };
+    let status = v["status"].as_str().unwrap_or("").to_string();
+    if status != "SUCCEEDED" && status != "FAILED" {
+        return (
+            StatusCode::BAD_REQUEST,
+            "status must be SUCCEEDED or FAILED",
+        )
+            .into_response();
+    }
+    let diagnostics = v["diagnostics"].as_str().unwrap_or("").to_string();
+    let _ = tx.send((status, diagnostics));
+    (StatusCode::OK, "finishing").into_response()
 }
 
 // ------------------------------------------------------------------ pages

@@ -87,6 +87,23 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
         // and runs the driver; it never returns.
         spindle_am::run(job);
     }
+    if spindle_am::client_mode::is_client_driver() {
+        // SPINDLE_MASTER=yarn: this process is the driver of a client-mode
+        // YARN application; its executors run in containers.
+        let result = spindle_am::client_mode::context_from_env()
+            .map_err(|e| Error::Config(e.to_string()))
+            .and_then(|ctx| {
+                let r = job(&ctx);
+                spindle_am::client_mode::finish(r.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+                ctx.stop();
+                r
+            });
+        if let Err(e) = result {
+            eprintln!("spindle: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let result = Context::from_env().and_then(|ctx| {
         let r = job(&ctx);
         ctx.stop();

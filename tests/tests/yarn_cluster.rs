@@ -835,3 +835,63 @@ fn peers_without_the_application_secret_are_refused() {
         check_wordcount_output(&out, copies as u64);
     });
 }
+
+#[test]
+fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 2_000;
+        let (input, out) = wordcount_input(h, "client", copies).await;
+        let bin = example_binary("wordcount");
+        let started = Instant::now();
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new(bin)
+                .args([&input, &out])
+                .env("SPINDLE_MASTER", "yarn")
+                .env("HADOOP_CONF_DIR", hadoop().conf_dir())
+                .env("SPINDLE_DRIVER_HOST", "127.0.0.1")
+                .env(launch::APP_NAME, "yarn-am-client-mode")
+                .env(launch::NUM_EXECUTORS, "2")
+                .env(launch::EXECUTOR_MEMORY_MB, "128")
+                .env(launch::EXECUTOR_MEMORY_OVERHEAD_MB, "64")
+                .env_remove("SPINDLE_ROLE")
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "driver failed: {stderr}");
+        eprintln!("client mode took {:?}", started.elapsed());
+        let app_id: ApplicationId = stderr
+            .split_whitespace()
+            .find(|w| w.starts_with("application_"))
+            .unwrap_or_else(|| panic!("no application id in: {stderr}"))
+            .parse()
+            .unwrap();
+        let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+        let rest = RmRestClient::from_config(&conf, Some(user())).unwrap();
+        let r = rest.app(app_id).await.unwrap();
+        assert_eq!(
+            (r.state.as_str(), status(&r).as_str()),
+            ("FINISHED", "SUCCEEDED"),
+            "{r:?}\n{}",
+            am_log(h, app_id)
+        );
+        check_wordcount_output(
+            &format!(
+                "{}/tmp/yarn-am-client-{}/out",
+                h.fs_uri().trim_end_matches('/'),
+                std::process::id()
+            ),
+            copies as u64,
+        );
+        let staging = format!("/user/{}/.spindleStaging/{app_id}", user());
+        assert!(
+            hdfs(h).get_file_info(&staging).await.is_err(),
+            "staging left"
+        );
+    });
+}

@@ -1,0 +1,298 @@
+//! Client deploy mode: the driver runs where it was started (`spindle submit
+//! --deploy-mode client`, or the binary itself with `SPINDLE_MASTER=yarn`);
+//! YARN runs only the AM, which negotiates executor containers that connect
+//! back to the driver. The driver side stages its own binary, submits the AM
+//! with its URL and secret, and tells the AM how the application ended
+//! through the AM's control endpoint (authenticated with the secret).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
+use spindle_core::{Context, ExecutorSettings};
+use spindle_hadoop::config::Configuration;
+use spindle_hadoop::credentials::Credentials;
+use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::rest::{self, RmRestClient, SubmissionContext};
+
+use crate::launch::{self, AmLaunch, DeployMode, Resource};
+use crate::{Error, Result, secret};
+
+/// Header carrying the secret on the AM's control endpoint.
+pub const SECRET_HEADER: &str = "x-spindle-secret";
+/// The AM's control endpoint path (relative to its web root).
+pub const FINISH_PATH: &str = "/control/finish";
+/// Where the driver listens for executors (default: this machine's host name).
+pub const DRIVER_HOST: &str = "SPINDLE_DRIVER_HOST";
+/// The queue and AM memory of a client-mode application.
+pub const QUEUE: &str = "SPINDLE_YARN_QUEUE";
+pub const AM_MEMORY_MB: &str = "SPINDLE_AM_MEMORY_MB";
+
+/// Whether this driver process should run its executors on YARN in client mode.
+pub fn is_client_driver() -> bool {
+    std::env::var("SPINDLE_MASTER").is_ok_and(|m| m == "yarn")
+}
+
+/// The driver side: the application's id and how to reach its AM.
+pub struct ClientBackend {
+    rt: tokio::runtime::Runtime,
+    rest: RmRestClient,
+    app: ApplicationId,
+    secret: spindle_core::auth::Secret,
+    parallelism: u32,
+    finished: Mutex<bool>,
+}
+
+static CURRENT: OnceLock<Arc<ClientBackend>> = OnceLock::new();
+
+fn env_num(k: &str, default: u64) -> Result<u64> {
+    match std::env::var(k) {
+        Err(_) => Ok(default),
+        Ok(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| Error::Config(format!("{k}={v:?} is not a number"))),
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "127.0.0.1".into())
+}
+
+/// A driver `Context` whose executors are YARN containers of a client-mode
+/// application submitted now.
+pub fn context_from_env() -> Result<Context> {
+    let memory = env_num(launch::EXECUTOR_MEMORY_MB, 512)?;
+    let settings = ExecutorSettings {
+        cores: env_num(launch::EXECUTOR_CORES, 1)?.max(1) as u32,
+        cache_mb: (memory / 2).max(16),
+        shuffle_mb: (memory / 4).max(16),
+    };
+    let host = std::env::var(DRIVER_HOST).unwrap_or_else(|_| host_name());
+    let ctx = Context::with_backend(&host, settings, |exec| {
+        // The context's runtime is entered here: submit from a thread of our own.
+        let b = std::thread::spawn(move || ClientBackend::submit(exec))
+            .join()
+            .map_err(|_| spindle_core::Error::Config("submitting the AM panicked".into()))?
+            .map_err(|e| spindle_core::Error::Config(e.to_string()))?;
+        let b = Arc::new(b);
+        let _ = CURRENT.set(b.clone());
+        Ok(b as Arc<dyn ClusterBackend>)
+    })?;
+    Ok(ctx)
+}
+
+/// Tells the AM how the driver's job ended (call before `Context::stop`);
+/// the AM unregisters with that status.
+pub fn finish(result: std::result::Result<(), String>) {
+    if let Some(b) = CURRENT.get() {
+        b.finish_with(result);
+    }
+}
+
+impl ClientBackend {
+    fn submit(exec: ExecutorLaunch) -> Result<ClientBackend> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Config(format!("runtime: {e}")))?;
+        let conf = Configuration::from_env()?;
+        let user = spindle_hadoop::user::current_user();
+        let rest = RmRestClient::from_config(&conf, Some(user.clone()))?;
+        let executors = env_num(launch::NUM_EXECUTORS, 2)? as u32;
+        let cores = env_num(launch::EXECUTOR_CORES, 1)?.max(1) as u32;
+        let memory = env_num(launch::EXECUTOR_MEMORY_MB, 512)?;
+        let overhead = env_num(
+            launch::EXECUTOR_MEMORY_OVERHEAD_MB,
+            launch::default_overhead_mb(memory),
+        )?;
+        let name = std::env::var(launch::APP_NAME).unwrap_or_else(|_| "spindle".into());
+        let conf_pairs: BTreeMap<String, String> = match std::env::var(launch::CONF) {
+            Ok(s) if !s.trim().is_empty() && !s.starts_with("hex:") => serde_json::from_str(&s)
+                .map_err(|e| {
+                    Error::Config(format!("{} is not a JSON object: {e}", launch::CONF))
+                })?,
+            _ => BTreeMap::new(),
+        };
+        let fs = conf.default_fs()?.trim_end_matches('/').to_string();
+        let exe = std::env::current_exe()
+            .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
+        let binary = std::fs::read(&exe)
+            .map_err(|e| Error::Config(format!("reading {}: {e}", exe.display())))?;
+        let am_memory = env_num(AM_MEMORY_MB, 256)?;
+        let queue = std::env::var(QUEUE).ok();
+        let app = rt.block_on(async {
+            let new = rest.new_application().await?;
+            let app = new.application_id;
+            let staging_path = format!("/user/{user}/.spindleStaging/{app}");
+            let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
+            let client = hdfs_native::ClientBuilder::new()
+                .with_url(&fs)
+                .build()
+                .map_err(|e| Error::Config(format!("HDFS client for {fs}: {e}")))?;
+            let hdfs = |what: &str, e: hdfs_native::HdfsError| {
+                Error::Config(format!("{what} {fs}{bin_path}: {e}"))
+            };
+            let opts = hdfs_native::WriteOptions::default()
+                .overwrite(true)
+                .create_parent(true)
+                .permission(0o700);
+            let mut w = client
+                .create(&bin_path, opts)
+                .await
+                .map_err(|e| hdfs("creating", e))?;
+            for chunk in binary.chunks(8 << 20) {
+                w.write_bytes(bytes_of(chunk))
+                    .await
+                    .map_err(|e| hdfs("writing", e))?;
+            }
+            w.close().await.map_err(|e| hdfs("closing", e))?;
+            let st = client
+                .get_file_info(&bin_path)
+                .await
+                .map_err(|e| hdfs("reading the status of", e))?;
+            let am = AmLaunch {
+                deploy_mode: DeployMode::Client,
+                app_name: name.clone(),
+                staging_dir: format!("{fs}{staging_path}"),
+                local_resources: BTreeMap::from([(
+                    launch::APP_BINARY.to_string(),
+                    Resource::file(
+                        format!("{fs}{bin_path}"),
+                        st.length as i64,
+                        st.modification_time as i64,
+                    ),
+                )]),
+                num_executors: executors,
+                executor_cores: cores,
+                executor_memory_mb: memory,
+                executor_memory_overhead_mb: overhead,
+                conf: conf_pairs,
+                driver_url: Some(exec.driver_url.clone()),
+                user: user.clone(),
+            };
+            let mut ctx = SubmissionContext::new(
+                app,
+                &name,
+                rest::Resource {
+                    memory_mb: am_memory as i64,
+                    vcores: 1,
+                },
+            );
+            ctx.queue = queue;
+            ctx.am_container.local_resources = am.rest_resources()?;
+            ctx.am_container.environment = am.to_env().into_iter().collect();
+            ctx.am_container.commands = vec![launch::container_command(&[])];
+            let mut creds = Credentials::new();
+            creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&exec.secret));
+            ctx.am_container.credentials = creds;
+            rest.submit(&ctx).await?;
+            Ok::<_, Error>(app)
+        })?;
+        eprintln!(
+            "spindle: submitted {app} (client deploy mode); executors connect to {}",
+            exec.driver_url
+        );
+        Ok(ClientBackend {
+            rt,
+            rest,
+            app,
+            secret: exec.secret,
+            parallelism: (executors * cores).max(2),
+            finished: Mutex::new(false),
+        })
+    }
+
+    /// The YARN application id.
+    pub fn application_id(&self) -> ApplicationId {
+        self.app
+    }
+
+    fn finish_with(&self, result: std::result::Result<(), String>) {
+        let mut done = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        if *done {
+            return;
+        }
+        *done = true;
+        let (status, diagnostics) = match result {
+            Ok(()) => ("SUCCEEDED", String::new()),
+            Err(e) => ("FAILED", e),
+        };
+        let body = serde_json::json!({"status": status, "diagnostics": diagnostics}).to_string();
+        let secret = self.secret.expose().to_string();
+        let r = self.rt.block_on(async {
+            // The AM's own address (its UI port is registered as its RPC port).
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let am = loop {
+                let report = self.rest.app(self.app).await?;
+                if report.state.is_final() {
+                    return Ok::<_, Error>(());
+                }
+                if let Some(a) = report
+                    .am_rpc_address
+                    .filter(|a| !a.ends_with(":0") && !a.ends_with(":-1"))
+                {
+                    break a;
+                }
+                if Instant::now() > deadline {
+                    return Err(Error::Config(format!(
+                        "{}: the AM never registered",
+                        self.app
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            };
+            let url = format!("http://{am}{FINISH_PATH}");
+            let reply = reqwest::Client::new()
+                .post(&url)
+                .header(SECRET_HEADER, &secret)
+                .header("content-type", "application/json")
+                .body(body)
+                .timeout(Duration::from_secs(20))
+                .send()
+                .await
+                .map_err(|e| Error::Config(format!("POST {url}: {e}")))?;
+            if !reply.status().is_success() {
+                return Err(Error::Config(format!("POST {url}: {}", reply.status())));
+            }
+            // Wait until YARN has the final status, so the caller exits after it.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if self.rest.app(self.app).await?.state.is_final() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Ok(())
+        });
+        if let Err(e) = r {
+            eprintln!("spindle: finishing {}: {e}", self.app);
+        }
+    }
+}
+
+fn bytes_of(chunk: &[u8]) -> bytes::Bytes {
+    bytes::Bytes::copy_from_slice(chunk)
+}
+
+impl ClusterBackend for ClientBackend {
+    fn request_executors(&self, _count: u32) -> spindle_core::Result<()> {
+        // The AM was told how many at submission and replaces lost ones itself.
+        Ok(())
+    }
+
+    fn executor_lost(&self, _executor_id: &str) {}
+
+    fn stop(&self) {
+        self.finish_with(Ok(()));
+    }
+
+    fn default_parallelism(&self) -> u32 {
+        self.parallelism
+    }
+}
