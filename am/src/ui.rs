@@ -449,3 +449,102 @@ mod tests {
         assert_eq!(esc("<a href=\"x\">&"), "&lt;a href=&quot;x&quot;&gt;&amp;");
     }
 }
+
+#[cfg(test)]
+mod server_tests {
+    use super::*;
+
+    fn state(proxy: &str) -> Arc<UiState> {
+        Arc::new(UiState {
+            app_id: "application_1_0001".into(),
+            app_name: "t".into(),
+            user: "u".into(),
+            attempt: 1,
+            started_ms: 0,
+            proxy_addrs: HashSet::from([proxy.parse().unwrap()]),
+            proxy_uri_base: Some("http://rm:8088/proxy/application_1_0001".into()),
+            properties: vec![],
+            progress: OnceLock::new(),
+            executors: OnceLock::new(),
+            control: OnceLock::new(),
+        })
+    }
+
+    async fn start(state: Arc<UiState>) -> String {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(serve(l, state));
+        format!("http://{addr}")
+    }
+
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn non_proxy_clients_are_redirected_like_am_ip_filter() {
+        let base = start(state("127.0.0.9")).await;
+        let r = client()
+            .get(format!("{base}/stages?a=b"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+        assert_eq!(
+            r.headers()["location"],
+            "http://rm:8088/proxy/redirect/application_1_0001/stages?a=b"
+        );
+        let base = start(state("127.0.0.1")).await;
+        let r = client().get(format!("{base}/stages")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client()
+            .get(format!("{base}/api/v1/applications/other/jobs"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn the_control_endpoint_requires_the_secret() {
+        let st = state("127.0.0.9");
+        let base = start(st.clone()).await;
+        let url = format!("{base}{}", crate::client_mode::FINISH_PATH);
+        let body = r#"{"status":"SUCCEEDED","diagnostics":""}"#;
+        // Cluster mode: there is no control endpoint.
+        let r = client().post(&url).body(body).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let secret = Secret::generate();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let _ = st.control.set((secret.clone(), tx));
+        let r = client().post(&url).body(body).send().await.unwrap();
+        assert_eq!(r.status(), 403, "no secret");
+        let r = client()
+            .post(&url)
+            .header(
+                crate::client_mode::SECRET_HEADER,
+                Secret::generate().expose(),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "wrong secret");
+        assert!(
+            rx.try_recv().is_err(),
+            "a refused call must not finish the app"
+        );
+        let r = client()
+            .post(&url)
+            .header(crate::client_mode::SECRET_HEADER, secret.expose())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(rx.recv().unwrap(), ("SUCCEEDED".to_string(), String::new()));
+    }
+}
