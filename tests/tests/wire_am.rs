@@ -337,6 +337,9 @@ fn stop_containers_kills_a_running_container() {
                 break;
             }
             assert!(Instant::now() < deadline, "not running after 60 s: {s:?}");
+            // Heartbeat meanwhile: a silent AM is expired by the RM.
+            let a = am.allocate(&AllocateRequest::default()).await.unwrap();
+            assert!(a.completed.is_empty(), "{:?}", a.completed);
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let stopped = nm.stop_containers(&[ctr.id]).await.unwrap();
