@@ -309,3 +309,142 @@ fn stopped_nodemanager_leaves_the_cluster_and_comes_back() {
         || (state_of("nodemanager3").as_deref() == Some("RUNNING")).then_some(()),
     );
 }
+
+/// Runs a command in a compose service's container (`exec -i`, `stdin` fed when given).
+fn exec_in(service: &str, stdin: Option<&[u8]>, args: &[&str]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = engine()
+        .args(["exec", "-i", &container(service)])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("container engine exec");
+    let mut pipe = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).expect("write stdin");
+    }
+    drop(pipe);
+    child.wait_with_output().expect("exec output")
+}
+
+fn exec_ok(service: &str, stdin: Option<&[u8]>, args: &[&str]) -> String {
+    let out = exec_in(service, stdin, args);
+    assert!(
+        out.status.success(),
+        "{service}: {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The README's "Docker users" walkthrough, step by step: input into HDFS with the image's `hdfs`
+/// command, wordcount submitted with `--master yarn` from the gateway, the answer read back, the
+/// application in the RM's REST API and UI, its logs through `spindle logs`.
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
+fn readme_walkthrough_wordcount_from_the_gateway() {
+    let h = cluster();
+    let dir = format!("/walkthrough-{}", std::process::id());
+    let text = "apple banana apple\ncherry banana apple\n".repeat(500);
+
+    // 1. Input into HDFS.
+    exec_ok(
+        "namenode",
+        None,
+        &["hdfs", "dfs", "-mkdir", "-p", &format!("{dir}/in")],
+    );
+    exec_ok(
+        "namenode",
+        Some(text.as_bytes()),
+        &[
+            "hdfs",
+            "dfs",
+            "-put",
+            "-f",
+            "-",
+            &format!("{dir}/in/words.txt"),
+        ],
+    );
+
+    // 2. Submit from the gateway.
+    let out = exec_ok(
+        "spindle",
+        None,
+        &[
+            "spindle",
+            "submit",
+            "--master",
+            "yarn",
+            "--num-executors",
+            "3",
+            "--executor-memory",
+            "256m",
+            "--driver-memory",
+            "256m",
+            "/opt/spindle/examples/wordcount",
+            &format!("hdfs://{dir}/in"),
+            &format!("hdfs://{dir}/out"),
+        ],
+    );
+    assert!(out.contains("final status Succeeded"), "{out}");
+    let app_id = out
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|w| w.starts_with("application_"))
+        .unwrap_or_else(|| panic!("no application id in: {out}"))
+        .to_string();
+
+    // The answer, read back with the image's `hdfs dfs -cat`.
+    let cat = exec_ok(
+        "namenode",
+        None,
+        &["bash", "-c", &format!("hdfs dfs -cat '{dir}/out/part-*'")],
+    );
+    let mut counts: Vec<(String, u64)> = cat
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(w, c)| (w.to_string(), c.trim().parse().expect("count")))
+        .collect();
+    counts.sort();
+    assert_eq!(
+        counts,
+        [
+            ("apple".to_string(), 1500),
+            ("banana".to_string(), 1000),
+            ("cherry".to_string(), 500)
+        ],
+        "{cat}"
+    );
+
+    // 3. The YARN UI and REST API (published on the host) know the application.
+    let app = rest_get(&format!("{}/ws/v1/cluster/apps/{app_id}", h.rm_url())).expect("RM app");
+    assert_eq!(app.json["app"]["finalStatus"], "SUCCEEDED", "{}", app.body);
+    assert!(
+        app.json["app"]["trackingUrl"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("/proxy/{app_id}")),
+        "{}",
+        app.body
+    );
+    let ui = rest_get(&format!("{}/cluster/app/{app_id}", h.rm_url())).expect("RM UI");
+    assert_eq!(ui.status, 200);
+    assert!(
+        ui.body.contains(&app_id),
+        "RM UI page does not name {app_id}"
+    );
+
+    // 4. The logs, from the gateway: the AM's container ran on a NodeManager host.
+    let logs = exec_ok("spindle", None, &["spindle", "logs", &app_id]);
+    assert!(logs.contains("container_"), "{logs}");
+    assert!(logs.contains(" on nodemanager"), "{logs}");
+
+    exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &dir]);
+}
