@@ -370,16 +370,19 @@ pub fn java_peer_jar(prefix: &str) -> PathBuf {
         .unwrap_or_else(|| panic!("no jar named {prefix}* on the Java peers' classpath"))
 }
 
-/// An HTTP answer: status code and body parsed as JSON (`Value::Null` when the body is not JSON).
+/// An HTTP answer: status code, `Location` header, body, and the body parsed as JSON
+/// (`Value::Null` when it is not JSON).
 #[derive(Debug)]
 pub struct JsonReply {
     pub status: u16,
+    pub location: Option<String>,
     pub json: serde_json::Value,
     pub body: String,
 }
 
 /// GETs `url` with `Accept: application/json` (e.g. the RM REST API: `rest_get(&format!("{}/ws/v1/cluster/info", h.rm_url()))`).
-/// Runs on a thread of its own, so it works from sync tests and inside async ones alike.
+/// Redirects are not followed (see `location`). Runs on a thread of its own, so it works from
+/// sync tests and inside async ones alike.
 pub fn rest_get(url: &str) -> Result<JsonReply, String> {
     let url = url.to_string();
     std::thread::spawn(move || {
@@ -388,7 +391,11 @@ pub fn rest_get(url: &str) -> Result<JsonReply, String> {
             .build()
             .map_err(|e| format!("tokio runtime: {e}"))?;
         rt.block_on(async {
-            let reply = reqwest::Client::new()
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| format!("HTTP client: {e}"))?;
+            let reply = client
                 .get(&url)
                 .header("Accept", "application/json")
                 .timeout(Duration::from_secs(30))
@@ -396,12 +403,22 @@ pub fn rest_get(url: &str) -> Result<JsonReply, String> {
                 .await
                 .map_err(|e| format!("GET {url}: {e}"))?;
             let status = reply.status().as_u16();
+            let location = reply
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let body = reply
                 .text()
                 .await
                 .map_err(|e| format!("GET {url}: reading body: {e}"))?;
             let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
-            Ok(JsonReply { status, json, body })
+            Ok(JsonReply {
+                status,
+                location,
+                json,
+                body,
+            })
         })
     })
     .join()

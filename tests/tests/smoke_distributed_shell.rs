@@ -57,6 +57,21 @@ fn distributed_shell_runs_two_containers_and_their_logs_are_readable_afterwards(
     };
     let app_id = app["id"].as_str().unwrap();
 
+    // The tracking URL goes through the RM's web proxy, which sends a finished application (this
+    // AM registered no UI of its own) to the RM's application page.
+    let tracking = app["trackingUrl"].as_str().unwrap_or_default();
+    assert_eq!(tracking, format!("{}/proxy/{app_id}/", h.rm_url()), "{app}");
+    let proxied = rest_get(tracking).unwrap();
+    assert_eq!(proxied.status, 302, "{}", proxied.body);
+    let target = proxied.location.unwrap_or_default();
+    assert_eq!(target, format!("{}/cluster/app/{app_id}", h.rm_url()));
+    let page = rest_get(&target).unwrap();
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(app_id),
+        "the RM's application page names {app_id}"
+    );
+
     // Hadoop's own log reader (`yarn logs -applicationId`) finds each container's output.
     let out = java_peer_ok(
         "org.apache.hadoop.yarn.client.cli.LogsCLI",

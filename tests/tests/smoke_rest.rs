@@ -39,6 +39,44 @@ fn cluster_nodes_lists_two_running_nodemanagers_whose_web_answers() {
         let nm = rest_get(&format!("http://{web}/ws/v1/node/info")).unwrap();
         assert_eq!(nm.status, 200, "{}", nm.body);
         assert_eq!(nm.json["nodeInfo"]["nodeHealthy"], true, "{}", nm.body);
+        // ... and speaks for that node (not another daemon of the same JVM).
+        assert_eq!(nm.json["nodeInfo"]["id"], node["id"], "{}", nm.body);
+        // Its HTML UI answers too.
+        let page = rest_get(&format!("http://{web}/node")).unwrap();
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            title(&page.body).contains("NodeManager information"),
+            "{}",
+            page.body
+        );
+    }
+}
+
+/// The text of an HTML page's `<title>`, whitespace collapsed.
+fn title(html: &str) -> String {
+    let start = html.find("<title>").map(|i| i + 7).unwrap_or(0);
+    let end = html[start..]
+        .find("</title>")
+        .map(|i| start + i)
+        .unwrap_or(start);
+    html[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn resourcemanager_web_ui_serves_its_pages() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    for (path, expected) in [
+        ("/cluster", "About the Cluster"),
+        ("/cluster/nodes", "Nodes of the cluster"),
+        ("/cluster/apps", "All Applications"),
+    ] {
+        let page = rest_get(&format!("{}{path}", h.rm_url())).unwrap();
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert_eq!(title(&page.body), expected, "{path}");
     }
 }
 

@@ -13,6 +13,7 @@ import java.util.TreeMap;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.yarn.api.protocolrecords.GetClusterMetricsRequest;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
 import org.apache.hadoop.yarn.webapp.util.WebAppUtils;
@@ -53,38 +54,55 @@ public final class Main {
 
     Configuration conf = new Configuration();
     applySettings(conf, o);
+    // The NameNode's ports are chosen up front too, so the NodeManagers' configuration is complete
+    // before anything starts: their JVMs start alongside HDFS and the RM, not after them.
+    int nnPort = port(o, 8020);
+    conf.set("fs.defaultFS", "hdfs://localhost:" + nnPort);
+    File yarnDir = new File(o.workDir, "yarn");
+    Files.createDirectories(yarnDir.toPath());
+    File daemonConf = new File(yarnDir, "daemon-site.xml");
+    try (OutputStream os = new FileOutputStream(daemonConf)) {
+      conf.writeXml(os);
+    }
+    List<Process> nodeManagers = new ArrayList<>();
+    File log = new File(new File(o.workDir, "logs"), "mini-hadoop.log");
+    for (int i = 0; i < o.nodeManagers; i++) {
+      nodeManagers.add(NodeManagerMain.spawn(daemonConf, yarnDir, i, log, o.workDir));
+    }
 
-    // HDFS first: YARN needs fs.defaultFS for log aggregation and localization.
-    boolean format = !new File(dfsBase, "name1/current").isDirectory();
-    MiniDFSCluster dfs =
-        new MiniDFSCluster.Builder(conf, dfsBase)
-            .numDataNodes(o.dataNodes)
-            .nameNodePort(o.fixedPorts ? 8020 : 0)
-            .nameNodeHttpPort(o.fixedPorts ? 9870 : 0)
-            .format(format)
-            .manageNameDfsDirs(true)
-            .manageDataDfsDirs(true)
-            .build();
-    dfs.waitActive();
-    String fsUri = dfs.getURI().toString();
-
-    Configuration yarnConf = new YarnConfiguration(dfs.getConfiguration(0));
-    yarnConf.set("fs.defaultFS", fsUri);
-    MiniYARNCluster yarn = new MiniYARNCluster("mini-hadoop", 1, o.nodeManagers, 1, 1);
-
+    // Stops whatever has started, however far start-up got.
+    MiniDFSCluster[] dfsRef = new MiniDFSCluster[1];
+    MiniYARNCluster[] yarnRef = new MiniYARNCluster[1];
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
-                  System.err.println("mini-hadoop: stopping YARN (NodeManagers kill their containers)");
+                  System.err.println("mini-hadoop: stopping NodeManagers (they kill their containers)");
+                  for (Process nm : nodeManagers) {
+                    nm.destroy();
+                  }
+                  for (Process nm : nodeManagers) {
+                    try {
+                      if (!nm.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                        nm.destroyForcibly().waitFor();
+                      }
+                    } catch (InterruptedException e) {
+                      nm.destroyForcibly();
+                    }
+                  }
+                  System.err.println("mini-hadoop: stopping the ResourceManager");
                   try {
-                    yarn.stop();
+                    if (yarnRef[0] != null) {
+                      yarnRef[0].stop();
+                    }
                   } catch (Throwable t) {
                     System.err.println("mini-hadoop: YARN stop failed: " + t);
                   }
                   System.err.println("mini-hadoop: stopping HDFS");
                   try {
-                    dfs.shutdown();
+                    if (dfsRef[0] != null) {
+                      dfsRef[0].shutdown();
+                    }
                   } catch (Throwable t) {
                     System.err.println("mini-hadoop: HDFS stop failed: " + t);
                   }
@@ -92,17 +110,34 @@ public final class Main {
                 },
                 "mini-hadoop-shutdown"));
 
+
+    // HDFS first: YARN needs fs.defaultFS for log aggregation and localization.
+    boolean format = !new File(dfsBase, "name1/current").isDirectory();
+    MiniDFSCluster dfs =
+        new MiniDFSCluster.Builder(conf, dfsBase)
+            .numDataNodes(o.dataNodes)
+            .nameNodePort(nnPort)
+            .nameNodeHttpPort(port(o, 9870))
+            .format(format)
+            .manageNameDfsDirs(true)
+            .manageDataDfsDirs(true)
+            .build();
+    dfsRef[0] = dfs;
+    dfs.waitActive();
+    String fsUri = dfs.getURI().toString();
+
+    Configuration yarnConf = new YarnConfiguration(dfs.getConfiguration(0));
+    yarnConf.set("fs.defaultFS", fsUri);
+    // The ResourceManager runs here; each NodeManager runs in a JVM of its own (see
+    // NodeManagerMain for why).
+    MiniYARNCluster yarn = new MiniYARNCluster("mini-hadoop", 1, 0, 1, 1);
+    yarnRef[0] = yarn;
+
     yarn.init(yarnConf);
     yarn.start();
     Configuration live = yarn.getConfig();
-    // The RM fills its real ports into the live configuration once it has bound them.
-    while (live.get(YarnConfiguration.RM_ADDRESS, "").endsWith(":0")) {
-      Thread.sleep(50);
-    }
-    if (!yarn.waitForNodeManagersToConnect(120_000)) {
-      throw new IllegalStateException(
-          "mini-hadoop: not all " + o.nodeManagers + " NodeManagers registered within 120 s");
-    }
+
+    waitForNodeManagers(yarn, nodeManagers, o.nodeManagers);
     String rmWeb = "http://" + WebAppUtils.getRMWebAppURLWithoutScheme(live);
 
     writeClientConfig(live, dfs.getConfiguration(0), fsUri, o);
@@ -112,6 +147,34 @@ public final class Main {
     System.out.println("READY rm=" + rmWeb + " fs=" + fsUri);
     System.out.flush();
     Thread.currentThread().join();
+  }
+
+  /** Waits until the RM counts {@code n} NodeManagers; fails fast if one of their JVMs dies. */
+  static void waitForNodeManagers(MiniYARNCluster yarn, List<Process> jvms, int n) throws Exception {
+    long deadline = System.nanoTime() + 180_000_000_000L;
+    GetClusterMetricsRequest req = GetClusterMetricsRequest.newInstance();
+    while (true) {
+      int registered =
+          yarn.getResourceManager()
+              .getClientRMService()
+              .getClusterMetrics(req)
+              .getClusterMetrics()
+              .getNumNodeManagers();
+      if (registered >= n) {
+        return;
+      }
+      for (Process p : jvms) {
+        if (!p.isAlive()) {
+          throw new IllegalStateException(
+              "mini-hadoop: a NodeManager JVM exited with status " + p.exitValue() + " (see the log)");
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            "mini-hadoop: " + registered + " of " + n + " NodeManagers registered within 180 s");
+      }
+      Thread.sleep(50);
+    }
   }
 
   /**
@@ -181,6 +244,8 @@ public final class Main {
     c.setLong("yarn.nodemanager.sleep-delay-before-sigkill.ms", 250);
     // Recovery off: a stopped NodeManager kills its containers instead of leaving them running.
     c.setBoolean("yarn.nodemanager.recovery.enabled", false);
+    // NodeManagers start alongside the RM and retry until it listens: every 200 ms, not 30 s.
+    c.setLong("yarn.resourcemanager.connect.retry-interval.ms", 200);
     // Containers (the distributed-shell AM, Spark) need Hadoop's classes: the conf dir first, then
     // the jars Maven resolved on this machine.
     c.set("yarn.application.classpath", o.confDir.getAbsolutePath() + "," + o.appClasspath);
@@ -196,16 +261,28 @@ public final class Main {
     // No timeline service in this cluster: clients must not try to reach one.
     c.setBoolean("yarn.timeline-service.enabled", false);
 
+    // The RM's ports are chosen here (free ports unless --fixed-ports) and used as fixed ports:
+    // with MiniYARNCluster's own ephemeral ports (":0") the RM computes its web proxy's address
+    // before binding, so tracking URLs and the proxy's redirects would point at port 0.
+    c.setBoolean("yarn.minicluster.fixed.ports", true);
+    String host = MiniYARNCluster.getHostname();
+    c.set("yarn.resourcemanager.hostname", host);
+    c.set("yarn.resourcemanager.address", host + ":" + port(o, 8032));
+    c.set("yarn.resourcemanager.scheduler.address", host + ":" + port(o, 8030));
+    c.set("yarn.resourcemanager.resource-tracker.address", host + ":" + port(o, 8031));
+    c.set("yarn.resourcemanager.admin.address", host + ":" + port(o, 8033));
+    c.set("yarn.resourcemanager.webapp.address", host + ":" + port(o, 8088));
+  }
+
+  /** Hadoop's well-known port with --fixed-ports, else a port that is free right now. */
+  static int port(Options o, int wellKnown) {
     if (o.fixedPorts) {
-      // The well-known ports of a default Hadoop 3 installation, bound on this host only.
-      c.setBoolean("yarn.minicluster.fixed.ports", true);
-      String host = MiniYARNCluster.getHostname();
-      c.set("yarn.resourcemanager.hostname", host);
-      c.set("yarn.resourcemanager.address", host + ":8032");
-      c.set("yarn.resourcemanager.scheduler.address", host + ":8030");
-      c.set("yarn.resourcemanager.resource-tracker.address", host + ":8031");
-      c.set("yarn.resourcemanager.admin.address", host + ":8033");
-      c.set("yarn.resourcemanager.webapp.address", host + ":8088");
+      return wellKnown;
+    }
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException("mini-hadoop: cannot find a free port: " + e, e);
     }
   }
 

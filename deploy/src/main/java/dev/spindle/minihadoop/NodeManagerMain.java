@@ -1,0 +1,98 @@
+package dev.spindle.minihadoop;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.yarn.conf.YarnConfiguration;
+import org.apache.hadoop.yarn.server.MiniYARNCluster;
+import org.apache.hadoop.yarn.server.nodemanager.NodeManager;
+
+/**
+ * One NodeManager in a JVM of its own, started by {@link Main} (one per NodeManager).
+ *
+ * <p>Why not in the cluster's JVM: the RM's and the NodeManagers' HTML web apps are Guice servlet
+ * modules, and Guice's servlet filter keeps one static pipeline per JVM, so with several of them
+ * in one JVM the last one started serves every port's HTML pages (the RM's {@code /cluster} pages
+ * and the NodeManagers' {@code /node/containerlogs} pages 404 or show another daemon). HDFS and
+ * the REST APIs do not have this problem. The NodeManager talks real RPC to the RM's resource
+ * tracker, as on a real cluster.
+ */
+public final class NodeManagerMain {
+
+  /** Starts NodeManager {@code index} as a child JVM; its output is appended to {@code log}. */
+  static Process spawn(File daemonConf, File yarnDir, int index, File log, File workDir)
+      throws IOException {
+    String java = new File(new File(System.getProperty("java.home"), "bin"), "java").getPath();
+    List<String> cmd = new ArrayList<>();
+    cmd.add(java);
+    String opts = System.getenv("MINI_HADOOP_NM_JAVA_OPTS");
+    if (opts == null || opts.isBlank()) {
+      // A NodeManager's heap stays small; C1 only and the serial GC start fastest on 2 cores.
+      opts = "-Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k";
+    }
+    for (String opt : opts.trim().split("\\s+")) {
+      cmd.add(opt);
+    }
+    cmd.add("-Djava.net.preferIPv4Stack=true");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(NodeManagerMain.class.getName());
+    cmd.add(daemonConf.getAbsolutePath());
+    cmd.add(new File(yarnDir, "nm-" + index).getAbsolutePath());
+    // Names the cluster's work dir on the command line, so tools can tell whose JVM this is.
+    cmd.add("--work-dir");
+    cmd.add(workDir.getAbsolutePath());
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log));
+    pb.redirectError(ProcessBuilder.Redirect.appendTo(log));
+    return pb.start();
+  }
+
+  /** Usage: NodeManagerMain DAEMON_CONF NM_DIR --work-dir DIR. */
+  public static void main(String[] args) throws Exception {
+    Main.watchParent();
+    Configuration conf = new YarnConfiguration();
+    conf.addResource(new Path(new File(args[0]).toURI()));
+    File dir = new File(args[1]);
+    File local = new File(dir, "local");
+    File logs = new File(dir, "logs");
+    if (!local.mkdirs() && !local.isDirectory() || !logs.mkdirs() && !logs.isDirectory()) {
+      throw new IOException("mini-hadoop: cannot create " + local + " and " + logs);
+    }
+    conf.set("yarn.nodemanager.local-dirs", local.getAbsolutePath());
+    conf.set("yarn.nodemanager.log-dirs", logs.getAbsolutePath());
+    // Free ports; the NodeManager reports the bound ones to the RM when it registers.
+    String host = MiniYARNCluster.getHostname();
+    conf.set("yarn.nodemanager.address", host + ":0");
+    conf.set("yarn.nodemanager.localizer.address", host + ":0");
+    conf.set("yarn.nodemanager.webapp.address", host + ":0");
+    // Resources come from the flags, not from this machine's hardware.
+    conf.setBoolean("yarn.nodemanager.resource.detect-hardware-capabilities", false);
+    // Physical-memory kills off as well: JVM containers (distributed shell, Spark) run with heaps
+    // near their allocation. Tests of -104 can turn it on.
+    conf.setBoolean("yarn.nodemanager.pmem-check-enabled", false);
+    conf.unset("yarn.is.minicluster");
+
+    NodeManager nm = new NodeManager();
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // Recovery is off: stopping kills this NodeManager's containers.
+                  try {
+                    nm.stop();
+                  } catch (Throwable t) {
+                    System.err.println("mini-hadoop: NodeManager stop failed: " + t);
+                  }
+                },
+                "nodemanager-shutdown"));
+    nm.init(conf);
+    nm.start();
+    Thread.currentThread().join();
+  }
+}
