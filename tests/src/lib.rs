@@ -381,9 +381,18 @@ pub struct JsonReply {
 }
 
 /// GETs `url` with `Accept: application/json` (e.g. the RM REST API: `rest_get(&format!("{}/ws/v1/cluster/info", h.rm_url()))`).
-/// Redirects are not followed (see `location`). Runs on a thread of its own, so it works from
-/// sync tests and inside async ones alike.
+/// Follows redirects; [`http_get_no_redirect`] does not. Runs on a thread of its own, so it works
+/// from sync tests and inside async ones alike.
 pub fn rest_get(url: &str) -> Result<JsonReply, String> {
+    get(url, true)
+}
+
+/// GETs `url` like [`rest_get`] but returns a redirect as it is (status 3xx and `location`).
+pub fn http_get_no_redirect(url: &str) -> Result<JsonReply, String> {
+    get(url, false)
+}
+
+fn get(url: &str, follow_redirects: bool) -> Result<JsonReply, String> {
     let url = url.to_string();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -392,7 +401,11 @@ pub fn rest_get(url: &str) -> Result<JsonReply, String> {
             .map_err(|e| format!("tokio runtime: {e}"))?;
         rt.block_on(async {
             let client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
+                .redirect(if follow_redirects {
+                    reqwest::redirect::Policy::limited(10)
+                } else {
+                    reqwest::redirect::Policy::none()
+                })
                 .build()
                 .map_err(|e| format!("HTTP client: {e}"))?;
             let reply = client

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use spindle_tests::{hadoop, java_peer_jar, java_peer_ok, rest_get};
+use spindle_tests::{hadoop, http_get_no_redirect, java_peer_jar, java_peer_ok, rest_get};
 
 #[test]
 fn distributed_shell_runs_two_containers_and_their_logs_are_readable_afterwards() {
@@ -61,7 +61,7 @@ fn distributed_shell_runs_two_containers_and_their_logs_are_readable_afterwards(
     // AM registered no UI of its own) to the RM's application page.
     let tracking = app["trackingUrl"].as_str().unwrap_or_default();
     assert_eq!(tracking, format!("{}/proxy/{app_id}/", h.rm_url()), "{app}");
-    let proxied = rest_get(tracking).unwrap();
+    let proxied = http_get_no_redirect(tracking).unwrap();
     assert_eq!(proxied.status, 302, "{}", proxied.body);
     let target = proxied.location.unwrap_or_default();
     assert_eq!(target, format!("{}/cluster/app/{app_id}", h.rm_url()));
