@@ -603,3 +603,52 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
         );
     }
 }
+
+#[test]
+fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let base = format!("/yarn-tests/{}/client", std::process::id());
+    let (input, expected) = make_input(500, 0xC11E_0001);
+    put(&format!("{base}/in/input.txt"), &input);
+    let fs = h.fs_uri().trim_end_matches('/');
+    let (in_uri, out_uri) = (format!("{fs}{base}/in"), format!("{fs}{base}/out"));
+    let wc = bins().wordcount.display().to_string();
+    let out = spindle(h.conf_dir())
+        .args(submit_args(&[
+            "--deploy-mode",
+            "client",
+            "--num-executors",
+            "2",
+            "--name",
+            "wc-client",
+        ]))
+        .args([wc.as_str(), &in_uri, &out_uri])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "client mode failed ({:?}):\n{err}",
+        out.status
+    );
+    let app = app_id_in(&err);
+    assert!(
+        err.contains("client deploy mode") && err.contains("final status Succeeded"),
+        "{err}"
+    );
+    let a = app_json(&app);
+    assert_eq!(a["name"], "wc-client");
+    assert_eq!(a["finalStatus"], "SUCCEEDED");
+    let cat = java_peer_ok("dev.spindle.peers.FsCat", &[&out_uri]);
+    let got: BTreeMap<String, u64> = cat
+        .lines()
+        .map(|l| {
+            let (w, c) = l
+                .split_once('\t')
+                .unwrap_or_else(|| panic!("bad line {l:?}"));
+            (w.to_string(), c.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(got, expected);
+}

@@ -7,6 +7,7 @@
 //! per-application secret in its credentials. The client then waits,
 //! showing the application's state and the AM's job progress.
 
+pub mod client_mode;
 pub mod logs;
 pub mod memory;
 pub mod progress;
@@ -288,13 +289,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 /// `spindle submit --master yarn …`: returns the exit code (0 only for SUCCEEDED).
 pub fn submit(s: &cli::Submit) -> Result<i32, Error> {
     let opts = YarnSubmit::from_cli(s)?;
-    if opts.deploy_mode == DeployMode::Client {
-        return Err(Error::Usage(
-            "--deploy-mode client is not available yet on YARN; use --deploy-mode cluster".into(),
-        ));
-    }
     let cluster = Cluster::from_env()?;
-    runtime()?.block_on(submit_cluster(&cluster, &opts))
+    match opts.deploy_mode {
+        DeployMode::Cluster => runtime()?.block_on(submit_cluster(&cluster, &opts)),
+        DeployMode::Client => runtime()?.block_on(client_mode::run(&cluster, &opts)),
+    }
 }
 
 /// The secret YARN delivers to the application's containers only.
