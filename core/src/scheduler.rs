@@ -426,14 +426,16 @@ impl Scheduler {
                         _ => self.registry.take_slot(None),
                     };
                     let Some(slot) = slot else { break };
-                    pending.remove(i);
                     let inputs = match self.task_inputs(shuffles) {
                         Ok(inputs) => inputs,
                         Err(shuffle_id) => {
+                            // A map output vanished (its executor was lost):
+                            // end the stage so the caller recomputes it.
                             fetch_failed = Some((shuffle_id, String::new()));
                             break;
                         }
                     };
+                    pending.remove(i);
                     let req = TaskRequest {
                         job_id: plan.job_id,
                         stage_id: plan.stage_id,

@@ -1,5 +1,5 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill`.
+//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | overheads N`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
@@ -351,20 +351,48 @@ fn spill_job(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
-/// Times N no-op tasks (one job of N partitions) and a few tiny jobs.
-fn tasks_job(ctx: &Context, n: u32) -> Result<()> {
+/// Engine overheads: N no-op tasks in one job, a few tiny jobs, and the
+/// resident memory of the idle executors (children of this process).
+fn overheads(ctx: &Context, n: u32) -> Result<()> {
     let t = std::time::Instant::now();
     ctx.range(0, 4, 2).count()?;
-    println!("warm-up job: {:?}", t.elapsed());
+    println!("first job (executors starting): {:?}", t.elapsed());
     let t = std::time::Instant::now();
     let c = ctx.range(0, n as u64, n).count()?;
     println!("{n} no-op tasks: {:?} ({c} records)", t.elapsed());
-    for size in [10u64, 5000] {
-        let t = std::time::Instant::now();
-        ctx.range(0, size, 4).count()?;
-        println!("range {size} in 4 partitions: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    for _ in 0..100 {
+        ctx.range(0, 10, 2).count()?;
+    }
+    println!("100 tiny jobs: {:?}", t.elapsed());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    for (pid, rss) in children_rss() {
+        println!("idle executor pid {pid}: RSS {rss} KiB");
     }
     Ok(())
+}
+
+fn children_rss() -> Vec<(u32, u64)> {
+    let me = std::process::id();
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        };
+        if field("PPid:") == Some(me as u64) {
+            out.push((pid, field("VmRSS:").unwrap_or(0)));
+        }
+    }
+    out
 }
 
 fn main() {
@@ -376,12 +404,12 @@ fn main() {
             Some("kill-shuffle") => kill_shuffle(ctx),
             Some("cache") => cache_job(ctx, args.get(1).map(String::as_str).unwrap_or(".")),
             Some("spill") => spill_job(ctx),
-            Some("tasks") => tasks_job(
+            Some("overheads") => overheads(
                 ctx,
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
             _ => spindle_examples::usage(
-                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill",
+                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | overheads N",
             ),
         }
     })

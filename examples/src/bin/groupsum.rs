@@ -1,0 +1,22 @@
+//! Sums the values of each key of `KEY VALUE` lines: `groupsum INPUT OUTPUT`.
+
+fn main() {
+    spindle::main(|ctx| {
+        let args = spindle_examples::args();
+        let (Some(input), Some(output)) = (args.first(), args.get(1)) else {
+            spindle_examples::usage("groupsum INPUT OUTPUT")
+        };
+        ctx.text_file(input, None)?
+            .flat_map(|line: String| {
+                let mut it = line.split_whitespace().map(|f| f.parse::<u64>());
+                match (it.next(), it.next()) {
+                    (Some(Ok(k)), Some(Ok(v))) => Some((k, v)),
+                    _ => None,
+                }
+            })
+            .reduce_by_key(|a, b| a + b)
+            .map(|(k, v)| format!("{k} {v}"))
+            .save_as_text_file(output)?;
+        Ok(())
+    })
+}
