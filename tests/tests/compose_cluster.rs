@@ -13,8 +13,6 @@ use hdfs_native::{ClientBuilder, WriteOptions};
 use sha2::{Digest, Sha256};
 use spindle_tests::{MiniHadoop, java_peer_on, repo_root, rest_get};
 
-const NEEDS: &str = "needs the compose cluster (deploy/compose-up); scripts/test runs it";
-
 fn cluster() -> MiniHadoop {
     let dir = std::env::var_os("SPINDLE_COMPOSE_CONF_DIR")
         .map(PathBuf::from)
@@ -109,7 +107,6 @@ fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) 
 #[test]
 #[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
 fn yarn_client_sees_three_nodemanagers_with_distinct_hosts() {
-    let _ = NEEDS;
     let h = cluster();
     let out = java_peer_on(&h, "dev.spindle.peers.YarnNodes", &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
