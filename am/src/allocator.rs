@@ -168,6 +168,11 @@ impl YarnBackend {
     pub fn failures(&self) -> (u32, u32) {
         (self.shared.lock().failures, self.shared.max_failures)
     }
+
+    /// Why the last counted executor failure happened ("" if none).
+    pub fn last_failure(&self) -> String {
+        self.shared.lock().last_failure.clone()
+    }
 }
 
 impl Shared {

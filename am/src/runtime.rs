@@ -403,10 +403,23 @@ fn run_job(
             status: FinalStatus::Succeeded,
             diagnostics: String::new(),
         },
-        Ok(Err(e)) => Outcome {
-            status: FinalStatus::Failed,
-            diagnostics: one_line(&e.to_string()),
-        },
+        Ok(Err(e)) => {
+            // Name the executors' trouble too: it is often the cause (memory limits).
+            let mut diagnostics = one_line(&e.to_string());
+            if let Some(b) = backend_slot.get() {
+                let (n, max) = b.failures();
+                let last = b.last_failure();
+                if n > 0 && !last.is_empty() {
+                    diagnostics.push_str(&format!(
+                        "; executor failures: {n} of {max} allowed, last: {last}"
+                    ));
+                }
+            }
+            Outcome {
+                status: FinalStatus::Failed,
+                diagnostics,
+            }
+        }
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()

@@ -895,3 +895,126 @@ fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
         );
     });
 }
+
+/// A mini-Hadoop of this test's own whose NodeManagers kill containers over their physical
+/// memory (the shared cluster keeps monitoring off). The settings reach the NodeManager JVMs as
+/// a `yarn-site.xml` on their boot class path (MINI_HADOOP_NM_JAVA_OPTS), which Hadoop's
+/// Configuration reads as a default resource. Stops when dropped (stdin EOF).
+struct MonitoredCluster {
+    child: std::process::Child,
+    cluster: MiniHadoop,
+}
+
+impl MonitoredCluster {
+    fn start() -> MonitoredCluster {
+        use std::io::BufRead;
+        let dir = spindle_tests::repo_root()
+            .join("target")
+            .join("test-hadoop")
+            .join(format!("pmem-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let boot = dir.join("boot");
+        std::fs::create_dir_all(&boot).unwrap();
+        std::fs::write(
+            boot.join("yarn-site.xml"),
+            "<?xml version=\"1.0\"?>\n<configuration>\n\
+             <property><name>yarn.minicluster.control-resource-monitoring</name><value>true</value></property>\n\
+             <property><name>yarn.nodemanager.pmem-check-enabled</name><value>true</value></property>\n\
+             <property><name>mini-hadoop.pmem-check-enabled</name><value>true</value></property>\n\
+             <property><name>yarn.nodemanager.container-monitor.interval-ms</name><value>300</value></property>\n\
+             </configuration>\n",
+        )
+        .unwrap();
+        let conf = dir.join("conf");
+        let mut child = Command::new(spindle_tests::repo_root().join("deploy/mini-hadoop"))
+            .args(["--work-dir", dir.to_str().unwrap(), "--conf-dir", conf.to_str().unwrap()])
+            .args(["--nodemanagers", "1", "--datanodes", "1", "--stop-on-stdin-eof"])
+            .env(
+                "MINI_HADOOP_JAVA_OPTS",
+                format!(
+                    "-Xms128m -Xmx768m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xbootclasspath/a:{}",
+                    boot.display()
+                ),
+            )
+            .env(
+                "MINI_HADOOP_NM_JAVA_OPTS",
+                format!(
+                    "-Xms64m -Xmx384m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss512k -Xbootclasspath/a:{}",
+                    boot.display()
+                ),
+            )
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("deploy/mini-hadoop");
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                if line.starts_with("READY") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        if rx.recv_timeout(Duration::from_secs(240)).is_err() {
+            let _ = child.kill();
+            panic!(
+                "the monitored mini-Hadoop did not start (see {})",
+                dir.display()
+            );
+        }
+        let cluster = MiniHadoop::external(&conf, Some(dir.join("logs"))).unwrap();
+        MonitoredCluster { child, cluster }
+    }
+}
+
+impl Drop for MonitoredCluster {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// Not passing yet: with `mini-hadoop.pmem-check-enabled` the NodeManager logs "Physical memory
+/// check enabled: true", yet an executor at 480 MB RSS in a 96 MB container is not killed (the
+/// monitor logs "Skipping monitoring container ... since CPU usage is not yet available" and
+/// nothing after). The -104 classification itself is unit-tested in am/src/exit.rs.
+#[test]
+#[ignore = "the mini-Hadoop's NodeManager does not enforce pmem yet (see the doc comment)"]
+fn executor_over_its_memory_fails_the_app_naming_the_setting() {
+    let m = MonitoredCluster::start();
+    let h = &m.cluster;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // One 150 MB line: the executor that reads it holds far more than its 96 MB container.
+        let fs = hdfs(h);
+        let line = vec![b'a'; 150 << 20];
+        put(&fs, "/tmp/pmem/in/line.txt", &line).await;
+        drop(line);
+        let base = h.fs_uri().trim_end_matches('/');
+        let mut s = Submit::new(
+            "yarn-am-pmem",
+            vec![
+                format!("{base}/tmp/pmem/in"),
+                format!("{base}/tmp/pmem/out"),
+            ],
+        );
+        s.executors = 1;
+        s.executor_memory_mb = 64;
+        s.overhead_mb = 32;
+        s.conf
+            .insert("spindle.executor.maxFailures".into(), "2".into());
+        let app = submit(h, s).await;
+        let r = wait_final(&app, Duration::from_secs(240)).await;
+        eprintln!("diagnostics: {}", r.diagnostics);
+        assert_eq!(status(&r), "FAILED", "{r:?}");
+        assert!(
+            r.diagnostics.contains("physical memory")
+                && r.diagnostics.contains("spindle.executor.memoryOverhead")
+                && r.diagnostics.contains("--executor-memory"),
+            "{}",
+            r.diagnostics
+        );
+        assert!(!staging_exists(h, &app).await, "staging left behind");
+    });
+}
