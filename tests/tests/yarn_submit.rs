@@ -210,6 +210,11 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     let fs = h.fs_uri().trim_end_matches('/');
     let (in_uri, out_uri) = (format!("{fs}{base}/in"), format!("{fs}{base}/out"));
     let wc = bins().wordcount.display().to_string();
+    // A --files entry lands in the containers' working directory (seen in directory.info).
+    let extra = tempfile::tempdir().unwrap();
+    let lookup = extra.path().join("lookup.csv");
+    std::fs::write(&lookup, "k,v\n").unwrap();
+    let files = lookup.display().to_string();
     let started = Instant::now();
     let out = spindle(h.conf_dir())
         .args(submit_args(&[
@@ -219,6 +224,8 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
             "2",
             "--tags",
             "yarn-submit-test",
+            "--files",
+            &files,
         ]))
         .args([wc.as_str(), &in_uri, &out_uri])
         .output()
@@ -312,6 +319,10 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     assert!(
         logs_out.contains("exec /bin/bash -c"),
         "the launch script is not in the logs:\n{logs_out}"
+    );
+    assert!(
+        logs_out.contains("lookup.csv"),
+        "--files lookup.csv not in the container's directory:\n{logs_out}"
     );
 }
 
