@@ -40,8 +40,19 @@ public final class Main {
     String appClasspath = "";
   }
 
-  public static void main(String[] args) throws Exception {
-    Options o = parse(args);
+  public static void main(String[] args) {
+    try {
+      run(parse(args));
+    } catch (Throwable t) {
+      // Daemon threads of a half-started cluster would keep the JVM alive: exit, which runs the
+      // shutdown hook and stops whatever did start.
+      System.err.println("mini-hadoop: start-up failed: " + t);
+      t.printStackTrace();
+      System.exit(1);
+    }
+  }
+
+  static void run(Options o) throws Exception {
     long t0 = System.nanoTime();
     watchParent();
 
@@ -274,17 +285,46 @@ public final class Main {
     c.set("yarn.resourcemanager.webapp.address", host + ":" + port(o, 8088));
   }
 
-  /** Hadoop's well-known port with --fixed-ports, else a port that is free right now. */
+  /**
+   * Hadoop's well-known port with --fixed-ports, else a port that is free right now, taken below
+   * the kernel's ephemeral range: the daemons bind ephemeral ports of their own while starting,
+   * and one of those must never be handed the port chosen here before its owner binds it.
+   */
   static int port(Options o, int wellKnown) {
     if (o.fixedPorts) {
       return wellKnown;
     }
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException("mini-hadoop: cannot find a free port: " + e, e);
+    int low = 32768;
+    // (Read line by line: /proc files report size 0, which whole-file reads mishandle.)
+    try (java.io.BufferedReader r =
+        Files.newBufferedReader(new File("/proc/sys/net/ipv4/ip_local_port_range").toPath())) {
+      low = Integer.parseInt(r.readLine().trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      // Linux's default range starts at 32768.
     }
+    if (low < 4096) {
+      low = 32768;
+    }
+    int from = Math.max(1024, Math.min(10000, low - 2000));
+    java.util.Random random = new java.util.Random();
+    for (int attempt = 0; attempt < 200; attempt++) {
+      int candidate = from + random.nextInt(Math.max(1, low - from));
+      if (USED_PORTS.contains(candidate)) {
+        continue;
+      }
+      try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+        s.setReuseAddress(false);
+        s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), candidate), 1);
+        USED_PORTS.add(candidate);
+        return candidate;
+      } catch (IOException taken) {
+        // try another
+      }
+    }
+    throw new IllegalStateException("mini-hadoop: no free port found below " + low);
   }
+
+  private static final java.util.Set<Integer> USED_PORTS = new java.util.HashSet<>();
 
   /** Keys a client never needs: per-daemon directories and addresses of one NodeManager. */
   static boolean isDaemonOnly(String key) {
