@@ -37,6 +37,7 @@ public final class Main {
     int nmMemoryMb = 4096;
     int nmVcores = 8;
     boolean fixedPorts = false;
+    boolean pmemCheck = false;
     String appClasspath = "";
   }
 
@@ -242,6 +243,9 @@ public final class Main {
     c.setInt("yarn.resourcemanager.am.max-attempts", 2);
 
     // --- NodeManagers on a busy shared machine ---
+    // Physical-memory kills (-104) only when asked for (--pmem-check): JVM containers run with
+    // heaps near their allocation. Read by NodeManagerMain.
+    c.setBoolean("mini-hadoop.pmem-check-enabled", o.pmemCheck);
     // Threads and malloc arenas inflate virtual memory far past physical use: no vmem kills.
     c.setBoolean("yarn.nodemanager.vmem-check-enabled", false);
     // A disk more than 90 % full would mark the NodeManager unhealthy and leave applications
@@ -449,6 +453,10 @@ public final class Main {
       String flag = a.get(i);
       if (flag.equals("--fixed-ports")) {
         o.fixedPorts = true;
+        continue;
+      }
+      if (flag.equals("--pmem-check")) {
+        o.pmemCheck = true;
         continue;
       }
       if (i + 1 >= a.size()) {

@@ -74,8 +74,8 @@ public final class NodeManagerMain {
     // Resources come from the flags, not from this machine's hardware.
     conf.setBoolean("yarn.nodemanager.resource.detect-hardware-capabilities", false);
     // Physical-memory kills off as well: JVM containers (distributed shell, Spark) run with heaps
-    // near their allocation. Tests of -104 turn it on with mini-hadoop.pmem-check-enabled=true in
-    // a yarn-site.xml of the NodeManager JVM's class path (MINI_HADOOP_NM_JAVA_OPTS).
+    // near their allocation. Tests of -104 turn it on with deploy/mini-hadoop --pmem-check (or
+    // mini-hadoop.pmem-check-enabled=true in a yarn-site.xml on the NodeManager's class path).
     conf.setBoolean(
         "yarn.nodemanager.pmem-check-enabled",
         conf.getBoolean("mini-hadoop.pmem-check-enabled", false));
