@@ -1,5 +1,6 @@
-"""Runs a command and prints one JSON line: wall seconds, peak RSS (largest
-process among the command and its descendants, MiB), and the job seconds the
+"""Runs a command and prints one JSON line: wall seconds, CPU seconds (user +
+system of the command and the descendants it waited for), peak RSS (largest
+process among them, MiB), and the job seconds the
 program reported (Spindle's "job N (...) finished in D" lines with
 SPINDLE_VERBOSE=1, Spark's "job_seconds=S")."""
 import json
@@ -26,7 +27,9 @@ def main():
     if p.returncode != 0:
         sys.stderr.write(p.stdout + p.stderr)
         raise SystemExit("command failed: %s" % " ".join(cmd))
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rss = usage.ru_maxrss / 1024.0
+    cpu = usage.ru_utime + usage.ru_stime
     job = 0.0
     for line in (p.stdout + p.stderr).splitlines():
         m = re.search(r"spindle: job \d+ \(.*\) finished in (\S+)", line)
@@ -35,7 +38,7 @@ def main():
         m = re.search(r"job_seconds=([\d.]+)", line)
         if m:
             job += float(m.group(1))
-    print(json.dumps({"wall": round(wall, 3), "job": round(job or wall, 3), "rss_mb": round(rss, 1)}))
+    print(json.dumps({"wall": round(wall, 3), "job": round(job or wall, 3), "rss_mb": round(rss, 1), "cpu": round(cpu, 3)}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/local/run.sh [--smoke] [--no-spark]
+# bench/local/run.sh [--smoke] [--no-spark] [--no-build]
 #
 # Spindle local[2] vs Apache Spark local[2] (pyspark DataFrame API, from the
 # ignored .venv at the repository root) vs hand-written Rust programs, side by
@@ -9,17 +9,20 @@
 # program's before any figure is printed.
 #   --smoke     small data (seconds; what CI can run)
 #   --no-spark  skip Spark (no venv needed)
+#   --no-build  use the release binaries already in $CARGO_TARGET_DIR
 # Full sizes: 1 GiB of text, 50M pairs sorted, 10M x 1M join, 10M pairs grouped
 # (override with WORDS_MB, SORT_N, JOIN_N, JOIN_M, GROUP_N).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 mode=full
 spark=1
+build=1
 for a in "$@"; do
   case "$a" in
     --smoke) mode=smoke ;;
     --no-spark) spark=0 ;;
-    *) echo "usage: bench/local/run.sh [--smoke] [--no-spark]" >&2; exit 2 ;;
+    --no-build) build=0 ;;
+    *) echo "usage: bench/local/run.sh [--smoke] [--no-spark] [--no-build]" >&2; exit 2 ;;
   esac
 done
 if [ $mode = smoke ]; then
@@ -28,7 +31,7 @@ else
   : "${WORDS_MB:=1024}" "${SORT_N:=50000000}" "${JOIN_N:=10000000}" "${JOIN_M:=1000000}" "${GROUP_N:=10000000}"
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
-cargo build --quiet --release -p spindle-examples
+[ $build = 0 ] || cargo build --quiet --release -p spindle-examples
 bin="$CARGO_TARGET_DIR/release"
 py=python3
 if [ $spark = 1 ]; then
@@ -55,8 +58,8 @@ field() { "$py" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])
 # Sorted lines of every part file (or a single file) for comparing answers.
 canon() { if [ -d "$1" ]; then cat "$1"/part-*; else cat "$1"; fi | LC_ALL=C sort; }
 
-echo "| job | system | job time (s) | wall incl. start-up (s) | peak RSS, largest process (MiB) | Spark / Spindle job time | Spark / Spindle wall | Spindle / hand-written wall |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| job | system | job time (s) | wall incl. start-up (s) | CPU (s) | peak RSS, largest process (MiB) | Spark / Spindle job time | Spark / Spindle wall | Spindle / hand-written wall |"
+echo "|---|---|---|---|---|---|---|---|---|"
 run_job() {
   local job=$1; shift
   local spindle_bin=$1; shift
@@ -73,14 +76,14 @@ run_job() {
   fi
   local sj sw bw
   sj=$(field "$s" job); sw=$(field "$s" wall); bw=$(field "$b" wall)
-  echo "| $job | hand-written Rust (all cores) | – | $bw | $(field "$b" rss_mb) | | | |"
-  echo "| $job | Spindle local[2] | $sj | $sw | $(field "$s" rss_mb) | | | $("$py" -c "print(round($sw/$bw,2))") |"
+  echo "| $job | hand-written Rust (all cores) | – | $bw | $(field "$b" cpu) | $(field "$b" rss_mb) | | | |"
+  echo "| $job | Spindle local[2] | $sj | $sw | $(field "$s" cpu) | $(field "$s" rss_mb) | | | $("$py" -c "print(round($sw/$bw,2))") |"
   if [ $spark = 1 ]; then
     k=$(measure "$py" "$root/bench/local/spark_jobs.py" 'local[2]' "$job" "${inputs[@]}" "$out/spark")
     if [ "$(canon "$out/spark" | md5sum)" != "$(canon "$out/baseline" | md5sum)" ]; then
       echo "bench: $job: Spark's answer differs from the hand-written program's" >&2; exit 1
     fi
-    echo "| $job | Spark local[2] DataFrame | $(field "$k" job) | $(field "$k" wall) | $(field "$k" rss_mb) | $("$py" -c "print(round($(field "$k" job)/$sj,2))") | $("$py" -c "print(round($(field "$k" wall)/$sw,2))") | |"
+    echo "| $job | Spark local[2] DataFrame | $(field "$k" job) | $(field "$k" wall) | $(field "$k" cpu) | $(field "$k" rss_mb) | $("$py" -c "print(round($(field "$k" job)/$sj,2))") | $("$py" -c "print(round($(field "$k" wall)/$sw,2))") | |"
   fi
 }
 run_job wordcount wordcount "$data/words.txt"

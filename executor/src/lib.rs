@@ -48,7 +48,8 @@ pub fn run(env: ExecutorEnv) -> Result<(), Error> {
 }
 
 async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
-    let sha = tokio::task::spawn_blocking(spindle_core::executable_sha256);
+    let sha =
+        tokio::task::spawn_blocking(move || (spindle_core::executable_sha256(), started.elapsed()));
     let listener = tokio::net::TcpListener::bind((env.host.as_str(), 0))
         .await
         .map_err(|e| Error::Start(format!("binding on {}: {e}", env.host)))?;
@@ -101,10 +102,9 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             std::process::exit(1);
         }
     });
-    let sha = sha
-        .await
-        .map_err(|e| Error::Start(e.to_string()))?
-        .map_err(|e| Error::Start(e.to_string()))?;
+    let (sha, hashed_at) = sha.await.map_err(|e| Error::Start(e.to_string()))?;
+    let sha = sha.map_err(|e| Error::Start(e.to_string()))?;
+    let listening_at = started.elapsed();
     let req = RegisterRequest {
         executor_id: env.executor_id.clone(),
         executable_sha256: sha,
@@ -137,7 +137,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
     }
     if std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1") {
         eprintln!(
-            "spindle executor {}: registered {:?} after start",
+            "spindle executor {}: registered {:?} after start (executable hashed after {hashed_at:?}, register sent after {listening_at:?})",
             env.executor_id,
             started.elapsed()
         );

@@ -14,7 +14,11 @@ struct Fx(u64);
 
 impl std::hash::Hasher for Fx {
     fn finish(&self) -> u64 {
-        self.0
+        // Multiplication leaves low bits depending on low input bits only;
+        // hash tables index by low bits, so mix the high bits down.
+        let x = self.0 ^ (self.0 >> 33);
+        let x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^ (x >> 33)
     }
     fn write(&mut self, bytes: &[u8]) {
         for chunk in bytes.chunks(8) {
