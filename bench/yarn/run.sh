@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# bench/yarn/run.sh: Spindle vs Apache Spark on the same YARN cluster, same data, same run.
+#
+#   bench/yarn/run.sh            # 1 GB of text in HDFS, 2 executors of 1 core each
+#   bench/yarn/run.sh --smoke    # 8 MB and a debug build: checks the script itself, not a measurement
+#   bench/yarn/run.sh --gb N     # N GB
+#
+# For each engine: `spindle submit --master yarn --deploy-mode cluster` (release build of the
+# wordcount example) and `spark-submit --master yarn --deploy-mode cluster` (Spark 4.3 from the
+# pyspark package in the ignored .venv, its jars given to YARN from the local disk with
+# spark.yarn.jars=local:..., a Java word count compiled here against them). Measured: submit to
+# first task running (the AM's /api/v1 through the RM proxy, polled every 100 ms), wall time from
+# submit to final status, peak RSS of the AM container and of an executor container (every
+# process whose environment names the container). Uses HADOOP_CONF_DIR's cluster if set, else
+# starts the mini-Hadoop. Prints a Markdown table with Spark/Spindle ratios.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+root=$(pwd)
+gb=1; smoke=false
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=true ;;
+    --gb) gb=$2; shift ;;
+    *) echo "usage: bench/yarn/run.sh [--smoke | --gb N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+work="$root/target/bench-yarn"
+mkdir -p "$work"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
+
+if [ -n "${HADOOP_CONF_DIR:-}" ] && [ -f "$HADOOP_CONF_DIR/yarn-site.xml" ]; then
+  echo "bench: cluster of HADOOP_CONF_DIR=$HADOOP_CONF_DIR" >&2
+else
+  rm -rf "$work/cluster"; mkdir -p "$work/cluster"
+  exec 4> >(exec deploy/mini-hadoop --stop-on-stdin-eof --work-dir "$work/cluster" \
+    --conf-dir "$work/cluster/conf" >"$work/ready.txt" 2>"$work/launcher.log")
+  cluster=$!
+  trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null' EXIT
+  until grep -q '^READY ' "$work/ready.txt" 2>/dev/null; do
+    kill -0 "$cluster" 2>/dev/null || { cat "$work/launcher.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  export HADOOP_CONF_DIR="$work/cluster/conf"
+fi
+rm_url=$(sed -n 's:.*<name>yarn.resourcemanager.webapp.address</name><value>\([^<]*\)</value>.*:\1:p' "$HADOOP_CONF_DIR/yarn-site.xml" | head -1)
+rm_url="http://$rm_url"
+fs=$(sed -n 's:.*<name>fs.defaultFS</name><value>\([^<]*\)</value>.*:\1:p' "$HADOOP_CONF_DIR/core-site.xml" | head -1)
+fs=${fs%/}
+
+if $smoke; then
+  echo "bench: building spindle and wordcount (debug, smoke mode)" >&2
+  cargo build --quiet -p spindle-client --bin spindle -p spindle-examples --bin wordcount
+  bin="$CARGO_TARGET_DIR/debug"
+else
+  echo "bench: building spindle and wordcount (release)" >&2
+  cargo build --quiet --release -p spindle-client --bin spindle -p spindle-examples --bin wordcount
+  bin="$CARGO_TARGET_DIR/release"
+fi
+
+venv="$root/.venv"
+if ! "$venv/bin/python" -c "import pyspark" 2>/dev/null; then
+  echo "bench: installing pyspark into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet pyspark
+fi
+export SPARK_HOME
+SPARK_HOME=$("$venv/bin/python" -c "import os, pyspark; print(os.path.dirname(pyspark.__file__))")
+if [ ! -s "$work/spark-wc.jar" ] || [ bench/yarn/SparkWordCount.java -nt "$work/spark-wc.jar" ]; then
+  rm -rf "$work/classes"; mkdir -p "$work/classes"
+  javac -nowarn -cp "$SPARK_HOME/jars/*" -d "$work/classes" bench/yarn/SparkWordCount.java
+  (cd "$work/classes" && jar cf "$work/spark-wc.jar" .)
+fi
+
+tests/java/build >/dev/null
+cp="$HADOOP_CONF_DIR:$root/tests/java/target/classes:$(cat tests/java/target/classpath.txt)"
+fs_shell() { java -cp "$cp" org.apache.hadoop.fs.FsShell "$@" 2>/dev/null; }
+
+# The same text for both: a 1 MiB block of words (fixed seed) repeated to the size asked for.
+if $smoke; then mb=8; else mb=$((gb * 1024)); fi
+input="$fs/bench-yarn/in-${mb}m"
+if ! fs_shell -test -e "$input/data.txt"; then
+  echo "bench: writing $mb MiB of text to $input" >&2
+  python3 - "$work/block.txt" <<'PY'
+import random, sys
+r = random.Random(42)
+words = [''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(2, 9))) for _ in range(5000)]
+out, size = [], 0
+while size < (1 << 20):
+    line = ' '.join(r.choice(words) for _ in range(r.randint(5, 15)))
+    out.append(line); size += len(line) + 1
+open(sys.argv[1], 'w').write('\n'.join(out)[:(1 << 20) - 1] + '\n')
+PY
+  fs_shell -mkdir -p "$input"
+  for _ in $(seq 1 "$mb"); do cat "$work/block.txt"; done | fs_shell -put -f - "$input/data.txt"
+fi
+
+run() { # engine name command...
+  local engine=$1 name=$2; shift 2
+  python3 bench/yarn/sample.py "$rm_url" "$name" "$work/$name.json" &
+  local sampler=$!
+  local t0; t0=$(date +%s.%N)
+  "$@" >"$work/$name.out" 2>&1 || { echo "bench: $engine failed, see $work/$name.out" >&2; tail -5 "$work/$name.out" >&2; }
+  local t1; t1=$(date +%s.%N)
+  wait $sampler || true
+  python3 - "$work/$name.json" "$engine" "$(echo "$t1 - $t0" | bc)" <<'PY' >>"$work/results.tsv"
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("\t".join([sys.argv[2], d["state"] or "?", f'{d["first_task_s"] or 0:.2f}', f'{float(sys.argv[3]):.2f}', str(d["am_rss_mb"]), str(d["executor_rss_mb"])]))
+PY
+}
+
+: >"$work/results.tsv"
+tag=$(date +%s)
+fs_shell -rm -r -f "$fs/bench-yarn/out-*" || true
+run spindle "spindle-wc-$tag" "$bin/spindle" submit --master yarn --deploy-mode cluster --name "spindle-wc-$tag" \
+  --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
+  "$bin/wordcount" "$input" "$fs/bench-yarn/out-spindle-$tag"
+run spark "spark-wc-$tag" "$venv/bin/spark-submit" --master yarn --deploy-mode cluster --name "spark-wc-$tag" \
+  --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
+  --conf "spark.yarn.jars=local:$SPARK_HOME/jars/*" --conf spark.yarn.submit.waitAppCompletion=true \
+  --class SparkWordCount "$work/spark-wc.jar" "$input" "$fs/bench-yarn/out-spark-$tag"
+
+# Same answer from both engines.
+a=$(fs_shell -cat "$fs/bench-yarn/out-spindle-$tag/part-*" | sort | md5sum)
+b=$(fs_shell -cat "$fs/bench-yarn/out-spark-$tag/part-*" | sort | md5sum)
+same=$([ "$a" = "$b" ] && echo "identical" || echo "DIFFERENT")
+
+python3 - "$work/results.tsv" "$mb" "$same" <<'PY'
+import sys
+rows = {r[0]: r for r in (l.rstrip("\n").split("\t") for l in open(sys.argv[1]))}
+s, k = rows.get("spindle"), rows.get("spark")
+def ratio(i):
+    try: return f"{float(k[i]) / float(s[i]):.1f}x"
+    except Exception: return "n/a"
+print(f"wordcount of {sys.argv[2]} MiB in HDFS, 2 executors x 1 core; outputs {sys.argv[3]}")
+print("| | Spindle | Spark 4.3 | Spark / Spindle |")
+print("|---|---|---|---|")
+for i, what in [(2, "submit to first task running (s)"), (3, "submit to final status (s)"), (4, "AM container peak RSS (MB)"), (5, "executor container peak RSS (MB)")]:
+    print(f"| {what} | {s[i] if s else '?'} | {k[i] if k else '?'} | {ratio(i)} |")
+print(f"| final state | {s[1] if s else '?'} | {k[1] if k else '?'} | |")
+PY
