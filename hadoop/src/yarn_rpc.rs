@@ -659,53 +659,6 @@ impl NmClient {
 
 // ------------------------------------------------------------ token identifiers
 
-/// The application attempt an AMRM token belongs to.
-pub fn am_rm_token_attempt(token: &Token) -> Result<ApplicationAttemptId> {
-    use prost::Message;
-    let id = pb::AmrmTokenIdentifierProto::decode(token.identifier.as_slice())
-        .map_err(|e| malformed("AMRM token identifier", e))?;
-    id.app_attempt_id
-        .as_ref()
-        .map(attempt_id_from_proto)
-        .ok_or_else(|| malformed("AMRM token identifier", "no application attempt"))
-}
-
-/// The node and attempt of an NM token.
-pub fn nm_token_node(token: &Token) -> Result<(ApplicationAttemptId, NodeId)> {
-    use prost::Message;
-    let id = pb::NmTokenIdentifierProto::decode(token.identifier.as_slice())
-        .map_err(|e| malformed("NM token identifier", e))?;
-    let attempt = id
-        .app_attempt_id
-        .as_ref()
-        .map(attempt_id_from_proto)
-        .ok_or_else(|| malformed("NM token identifier", "no application attempt"))?;
-    let node = id
-        .node_id
-        .as_ref()
-        .map(node_id_from_proto)
-        .ok_or_else(|| malformed("NM token identifier", "no node id"))?;
-    Ok((attempt, node))
-}
-
-/// The container, resource and expiry (ms since the epoch) of a container token.
-pub fn container_token_info(token: &Token) -> Result<(ContainerId, Resource, i64)> {
-    use prost::Message;
-    let id = pb::ContainerTokenIdentifierProto::decode(token.identifier.as_slice())
-        .map_err(|e| malformed("container token identifier", e))?;
-    let container = id
-        .container_id
-        .as_ref()
-        .map(container_id_from_proto)
-        .transpose()?
-        .ok_or_else(|| malformed("container token identifier", "no container id"))?;
-    Ok((
-        container,
-        resource_from_proto(id.resource.as_ref()),
-        id.expiry_time_stamp(),
-    ))
-}
-
 // ------------------------------------------------------------- conversions
 
 fn missing(method: &str, field: &str) -> Error {
@@ -1101,25 +1054,5 @@ mod tests {
         let p = container_id_to_proto(id);
         assert_eq!(p.app_attempt_id.as_ref().unwrap().attempt_id(), 2);
         assert_eq!(container_id_from_proto(&p).unwrap(), id);
-    }
-
-    #[test]
-    fn amrm_identifier_decodes() {
-        use prost::Message;
-        let attempt: ApplicationAttemptId = "appattempt_1700000000000_0042_000001".parse().unwrap();
-        let ident = pb::AmrmTokenIdentifierProto {
-            app_attempt_id: Some(attempt_id_to_proto(attempt)),
-            key_id: Some(7),
-        };
-        let token = Token {
-            identifier: ident.encode_to_vec(),
-            ..Default::default()
-        };
-        assert_eq!(am_rm_token_attempt(&token).unwrap(), attempt);
-        let bad = Token {
-            identifier: vec![0xff, 0xff],
-            ..Default::default()
-        };
-        assert!(am_rm_token_attempt(&bad).is_err());
     }
 }

@@ -12,6 +12,7 @@ use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::{ApplicationId, ContainerId};
 use spindle_hadoop::ipc::{Auth, IpcConfig};
 use spindle_hadoop::rest::{RmRestClient, SubmissionContext};
+use spindle_hadoop::token::{AmRmTokenIdentifier, ContainerTokenIdentifier};
 use spindle_hadoop::yarn_rpc::{
     AllocateRequest, AmRmClient, AppState, ClientRmClient, Container, ContainerRequest,
     FinalStatus, LaunchContext, NmClient, NmToken, Resource,
@@ -59,7 +60,9 @@ async fn unmanaged_app(c: &Cluster, name: &str) -> (ApplicationId, Token) {
         let report = c.rpc.application_report(new.application_id).await.unwrap();
         if let Some(token) = report.am_rm_token {
             assert_eq!(token.kind, "YARN_AM_RM_TOKEN");
-            let attempt = spindle_hadoop::yarn_rpc::am_rm_token_attempt(&token).unwrap();
+            let attempt = AmRmTokenIdentifier::decode(&token.identifier)
+                .unwrap()
+                .attempt_id;
             assert_eq!(attempt.application_id, new.application_id);
             return (new.application_id, token);
         }
@@ -136,7 +139,8 @@ fn unmanaged_am_runs_two_containers_and_finishes_succeeded() {
             assert_eq!(ctr.id.application_id(), app);
             assert!(ctr.resource.memory_mb >= 64, "{ctr:?}");
             let token = ctr.token.as_ref().expect("container token");
-            let (id, _, expiry) = spindle_hadoop::yarn_rpc::container_token_info(token).unwrap();
+            let ident = ContainerTokenIdentifier::decode(&token.identifier).unwrap();
+            let (id, expiry) = (ident.container_id, ident.expiry_time_stamp);
             assert_eq!(id, ctr.id);
             assert!(expiry > 0);
             assert!(
