@@ -68,7 +68,7 @@ for i in 1 2 3; do
 done
 work="$scratch/warm"
 sleep 5
-echo "idle cluster RSS (NameNode, 2 DataNodes, RM, 2 NodeManagers in one JVM): $(( $(cluster_rss_kb "$work") / 1024 )) MB"
+echo "idle cluster RSS (HDFS + RM JVM and one JVM per NodeManager): $(( $(cluster_rss_kb "$work") / 1024 )) MB"
 
 tests/java/build
 conf="$work/conf"
