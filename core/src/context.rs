@@ -13,7 +13,7 @@ use crate::backend::{ClusterBackend, ExecutorLaunch, LocalBackend};
 use crate::broadcast::Broadcast;
 use crate::dataset::Dataset;
 use crate::driver_rpc::{Blobs, DriverService, Registry};
-use crate::entry::{ComputeRef, SinkRef};
+use crate::entry::SinkRef;
 use crate::graph::NodeDef;
 use crate::ops::source;
 use crate::scheduler::Scheduler;
@@ -283,33 +283,31 @@ impl Context {
             slices.push(codec::encode(&part));
         }
         let blob_id = self.put_blob(slices);
-        let node = NodeDef {
-            id: self.next_node_id(),
-            name: "parallelize",
-            compute: ComputeRef::new(source::compute_parallelize::<T>),
-            params: codec::encode(&source::BlobParams { blob_id }),
-            deps: Vec::new(),
-            num_partitions: partitions,
-        };
-        Dataset::from_node(self.clone(), node)
+        Dataset::new_node(
+            self,
+            "parallelize",
+            source::compute_parallelize::<T>,
+            codec::encode(&source::BlobParams { blob_id }),
+            Vec::new(),
+            partitions,
+        )
     }
 
     /// The numbers `start..end` in `partitions` partitions.
     pub fn range(&self, start: u64, end: u64, partitions: u32) -> Dataset<u64> {
         let partitions = partitions.max(1);
-        let node = NodeDef {
-            id: self.next_node_id(),
-            name: "range",
-            compute: ComputeRef::new(source::compute_range),
-            params: codec::encode(&source::RangeParams {
+        Dataset::new_node(
+            self,
+            "range",
+            source::compute_range,
+            codec::encode(&source::RangeParams {
                 start,
                 end,
                 partitions,
             }),
-            deps: Vec::new(),
-            num_partitions: partitions,
-        };
-        Dataset::from_node(self.clone(), node)
+            Vec::new(),
+            partitions,
+        )
     }
 
     /// The lines of a text file, or of the files of a directory (names
@@ -325,15 +323,14 @@ impl Context {
                 .map_err(|e| Error::Task(e.to_string()))?
         })?;
         let num_partitions = splits.len() as u32;
-        let node = NodeDef {
-            id: self.next_node_id(),
-            name: "text_file",
-            compute: ComputeRef::new(source::compute_text_file),
-            params: codec::encode(&source::TextParams { splits }),
-            deps: Vec::new(),
+        Ok(Dataset::new_node(
+            self,
+            "text_file",
+            source::compute_text_file,
+            codec::encode(&source::TextParams { splits }),
+            Vec::new(),
             num_partitions,
-        };
-        Ok(Dataset::from_node(self.clone(), node))
+        ))
     }
 
     /// Ships `value` to the executors once; use it through `map_with`.

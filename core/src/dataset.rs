@@ -34,9 +34,25 @@ impl<T> Clone for Dataset<T> {
 }
 
 impl<T: Data> Dataset<T> {
-    pub(crate) fn from_node(ctx: Context, node: NodeDef) -> Self {
+    /// A new lineage node (with a fresh id) and the dataset it computes.
+    pub(crate) fn new_node(
+        ctx: &Context,
+        name: &'static str,
+        compute: ComputeFn,
+        params: Vec<u8>,
+        deps: Vec<Dep>,
+        num_partitions: u32,
+    ) -> Self {
+        let node = NodeDef {
+            id: ctx.next_node_id(),
+            name,
+            compute: ComputeRef::new(compute),
+            params,
+            deps,
+            num_partitions,
+        };
         Dataset {
-            ctx,
+            ctx: ctx.clone(),
             node: Arc::new(node),
             _t: PhantomData,
         }
@@ -48,15 +64,14 @@ impl<T: Data> Dataset<T> {
         compute: ComputeFn,
         params: Vec<u8>,
     ) -> Dataset<U> {
-        let node = NodeDef {
-            id: self.ctx.next_node_id(),
+        Dataset::new_node(
+            &self.ctx,
             name,
-            compute: ComputeRef::new(compute),
+            compute,
             params,
-            deps: vec![Dep::Narrow(self.node.clone())],
-            num_partitions: self.node.num_partitions,
-        };
-        Dataset::from_node(self.ctx.clone(), node)
+            vec![Dep::Narrow(self.node.clone())],
+            self.node.num_partitions,
+        )
     }
 
     /// The context this dataset belongs to.
@@ -163,18 +178,17 @@ impl<T: Data> Dataset<T> {
         let params = narrow::UnionParams {
             parent_partitions: vec![self.node.num_partitions, other.node.num_partitions],
         };
-        let node = NodeDef {
-            id: self.ctx.next_node_id(),
-            name: "union",
-            compute: ComputeRef::new(narrow::compute_union::<T>),
-            params: codec::encode(&params),
-            deps: vec![
+        Dataset::new_node(
+            &self.ctx,
+            "union",
+            narrow::compute_union::<T>,
+            codec::encode(&params),
+            vec![
                 Dep::Narrow(self.node.clone()),
                 Dep::Narrow(other.node.clone()),
             ],
-            num_partitions: self.node.num_partitions + other.node.num_partitions,
-        };
-        Dataset::from_node(self.ctx.clone(), node)
+            self.node.num_partitions + other.node.num_partitions,
+        )
     }
 
     /// Spreads the records evenly over `partitions` partitions (a shuffle).
@@ -209,15 +223,15 @@ impl<T: Data> Dataset<T> {
         read: ComputeFn,
         params: Vec<u8>,
     ) -> Dataset<U> {
-        let node = NodeDef {
-            id: self.ctx.next_node_id(),
+        let reducers = dep.reducers;
+        Dataset::new_node(
+            &self.ctx,
             name,
-            compute: ComputeRef::new(read),
+            read,
             params,
-            num_partitions: dep.reducers,
-            deps: vec![Dep::Shuffle(Arc::new(dep))],
-        };
-        Dataset::from_node(self.ctx.clone(), node)
+            vec![Dep::Shuffle(Arc::new(dep))],
+            reducers,
+        )
     }
 
     /// Each distinct record once.
@@ -468,15 +482,14 @@ impl<K: Data + Hash + Eq, V: Data> Dataset<(K, V)> {
         let n = self.ctx.default_parallelism();
         let left = self.plain_shuffle(n);
         let right = other.plain_shuffle(n);
-        let node = NodeDef {
-            id: self.ctx.next_node_id(),
-            name: "cogroup",
-            compute: ComputeRef::new(shuffle::compute_cogroup::<K, V, W>),
-            params: Vec::new(),
-            num_partitions: n,
-            deps: vec![Dep::Shuffle(Arc::new(left)), Dep::Shuffle(Arc::new(right))],
-        };
-        Dataset::from_node(self.ctx.clone(), node)
+        Dataset::new_node(
+            &self.ctx,
+            "cogroup",
+            shuffle::compute_cogroup::<K, V, W>,
+            Vec::new(),
+            vec![Dep::Shuffle(Arc::new(left)), Dep::Shuffle(Arc::new(right))],
+            n,
+        )
     }
 
     /// Inner join: a pair for every matching (v, w).
