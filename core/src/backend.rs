@@ -50,6 +50,14 @@ pub trait ClusterBackend: Send + Sync {
     fn stop(&self);
     /// Partitions for shuffles when the user names none (total cores).
     fn default_parallelism(&self) -> u32;
+    /// Locality hints: the hosts that the pending tasks of a newly submitted
+    /// stage prefer (host → number of tasks preferring it; a task preferring
+    /// several hosts counts for each). Called by the scheduler for stages
+    /// with preferences, so a backend that can choose where executors run
+    /// (YARN container requests) may ask for them there. Default: ignored.
+    fn prefer_hosts(&self, pending: &HashMap<String, u32>) {
+        let _ = pending;
+    }
 }
 
 /// `local[N]`: N executor processes of this binary on this machine.
