@@ -2,7 +2,10 @@
 //! runtime heartbeats the ResourceManager (fast while containers are asked
 //! for, slowly when idle), starts granted containers on their NodeManagers,
 //! classifies completed ones, replaces lost executors up to a failure limit,
-//! and stops asking for nodes that keep failing.
+//! and stops asking for nodes that keep failing. It rides out a
+//! ResourceManager restart: it keeps trying while the RM is away, and when a
+//! restarted RM does not know it as registered it registers again and asks
+//! again for everything outstanding (its running containers carry on).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -15,7 +18,7 @@ use spindle_hadoop::ids::{ContainerId, NodeId};
 use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn_rpc::{
     AllocateRequest, AmCommand, AmRmClient, Container, ContainerRequest, LaunchContext, NmClient,
-    Resource,
+    Resource, is_not_registered,
 };
 
 use crate::exit;
@@ -27,8 +30,8 @@ const FAST: Duration = Duration::from_millis(150);
 const SLOW: Duration = Duration::from_secs(2);
 /// Failures on one node before the AM stops asking for it.
 const NODE_FAILURES_TO_BLACKLIST: u32 = 2;
-/// Consecutive failed heartbeats before the AM gives up on the RM.
-const MAX_HEARTBEAT_ERRORS: u32 = 20;
+/// Heartbeat interval while the RM does not answer.
+const RETRY: Duration = Duration::from_secs(1);
 
 /// An executor the UI and `/api/v1/.../executors` show.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -79,6 +82,30 @@ struct State {
     last_failure: String,
 }
 
+impl State {
+    /// Puts back what an allocate call that the RM did not act on carried.
+    fn restore(&mut self, request: AllocateRequest) {
+        if !request.asks.is_empty() {
+            self.ask_dirty = true;
+        }
+        let mut release = request.release;
+        release.append(&mut self.release);
+        self.release = release;
+        let mut blacklist = request.blacklist_additions;
+        blacklist.append(&mut self.blacklist_new);
+        self.blacklist_new = blacklist;
+    }
+
+    /// After registering again with a restarted RM, which knows none of our
+    /// asks or blacklisted nodes: send them all with the next heartbeat.
+    /// Returns the number of containers asked for.
+    fn resend_all(&mut self) -> u32 {
+        self.ask_dirty = self.pending > 0 || self.ask_dirty;
+        self.blacklist_new = self.blacklisted.iter().cloned().collect();
+        self.pending
+    }
+}
+
 /// The state shared by the backend (engine side) and the heartbeat task.
 pub struct Shared {
     state: Mutex<State>,
@@ -91,6 +118,7 @@ pub struct Shared {
     /// Blacklist by `host:port` when the scheduler names nodes so.
     port_in_node_name: bool,
     ipc: IpcConfig,
+    rm_max_wait: Duration,
     lost: OnceLock<LostHook>,
     fatal: FatalHook,
     progress: Mutex<f32>,
@@ -106,6 +134,9 @@ pub struct YarnBackend {
 pub struct AllocatorConfig {
     pub port_in_node_name: bool,
     pub ipc: IpcConfig,
+    /// How long the RM may stay unreachable before the AM gives up
+    /// (`yarn.resourcemanager.connect.max-wait.ms`, as Hadoop's own AMs).
+    pub rm_max_wait: Duration,
 }
 
 impl YarnBackend {
@@ -141,6 +172,7 @@ impl YarnBackend {
             max_failures,
             port_in_node_name: config.port_in_node_name,
             ipc: config.ipc,
+            rm_max_wait: config.rm_max_wait,
             lost: OnceLock::new(),
             fatal,
             progress: Mutex::new(0.1),
@@ -303,7 +335,8 @@ fn executor_context(shared: &Shared, executor_id: &str) -> crate::Result<LaunchC
 }
 
 async fn heartbeat_loop(shared: Arc<Shared>) {
-    let mut errors = 0u32;
+    // Since when the RM has not answered, and how many times.
+    let mut failing: Option<(Instant, u32)> = None;
     loop {
         let request = {
             let mut st = shared.lock();
@@ -327,9 +360,19 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
         if !to_stop.is_empty() {
             stop_containers(&shared, to_stop).await;
         }
-        match shared.rm.allocate(&request).await {
-            Ok(a) => {
-                errors = 0;
+        let result = shared.rm.allocate(&request).await;
+        let resync = match &result {
+            Ok(a) => a.command == Some(AmCommand::Resync),
+            Err(e) => is_not_registered(e),
+        };
+        match result {
+            Ok(a) if !resync => {
+                if let Some((since, n)) = failing.take() {
+                    eprintln!(
+                        "spindle am: the ResourceManager answers again (after {n} failed heartbeats in {:.1} s)",
+                        since.elapsed().as_secs_f64()
+                    );
+                }
                 {
                     let mut st = shared.lock();
                     for t in a.nm_tokens {
@@ -349,20 +392,36 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                     return;
                 }
             }
-            Err(e) => {
-                // Put the asks back: they were not delivered.
-                let mut st = shared.lock();
-                if !request.asks.is_empty() {
-                    st.ask_dirty = true;
+            other => {
+                // The request was not acted on: what it carried goes out again.
+                shared.lock().restore(request);
+                let mut error = other.err().map(|e| e.to_string());
+                if resync {
+                    eprintln!(
+                        "spindle am: the ResourceManager does not know this attempt as registered (it restarted?): registering again"
+                    );
+                    match shared.rm.reregister().await {
+                        Ok(()) => {
+                            let n = shared.lock().resend_all();
+                            eprintln!(
+                                "spindle am: registered again; asking again for {n} containers (running executors carry on)"
+                            );
+                            failing = None;
+                            continue;
+                        }
+                        Err(e) => error = Some(format!("registering again: {e}")),
+                    }
                 }
-                st.release.extend(request.release);
-                st.blacklist_new.extend(request.blacklist_additions);
-                drop(st);
-                errors += 1;
-                eprintln!("spindle am: heartbeat to the ResourceManager failed: {e}");
-                if errors >= MAX_HEARTBEAT_ERRORS {
+                let e = error.unwrap_or_else(|| "asked to resync".into());
+                let (since, n) = failing.get_or_insert((Instant::now(), 0));
+                *n += 1;
+                if *n == 1 || n.is_power_of_two() {
+                    eprintln!("spindle am: heartbeat to the ResourceManager failed ({n}): {e}");
+                }
+                if since.elapsed() > shared.rm_max_wait {
                     (shared.fatal)(format!(
-                        "lost the ResourceManager after {errors} failed heartbeats: {e}"
+                        "lost the ResourceManager: no answer for {:.0} s (yarn.resourcemanager.connect.max-wait.ms): {e}",
+                        since.elapsed().as_secs_f64()
                     ));
                     return;
                 }
@@ -371,10 +430,22 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
         let (interval, fatal) = {
             let st = shared.lock();
             let busy = st.pending > 0 || !st.to_stop.is_empty() || st.ask_dirty;
-            (if busy { FAST } else { SLOW }, st.fatal)
+            let interval = if failing.is_some() {
+                RETRY
+            } else if busy {
+                FAST
+            } else {
+                SLOW
+            };
+            (interval, st.fatal)
         };
         if fatal {
             return;
+        }
+        if failing.is_some() {
+            // Nothing to hurry for until the RM is back.
+            tokio::time::sleep(interval).await;
+            continue;
         }
         let _ = tokio::time::timeout(interval, shared.wake.notified()).await;
         // Coalesce bursts of requests into one heartbeat.
@@ -550,5 +621,54 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
     match fatal_msg {
         Some(msg) => (shared.fatal)(msg),
         None => shared.wake.notify_one(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cid(n: u64) -> ContainerId {
+        format!("container_1_0001_01_{n:06}").parse().unwrap()
+    }
+
+    #[test]
+    fn an_undelivered_heartbeat_is_sent_again_ahead_of_newer_items() {
+        let mut st = State {
+            pending: 2,
+            release: vec![cid(3)],
+            blacklist_new: vec!["b:1".into()],
+            ..Default::default()
+        };
+        let req = AllocateRequest {
+            asks: vec![ContainerRequest::anywhere(Resource::default(), 1, 2)],
+            release: vec![cid(2)],
+            blacklist_additions: vec!["a:1".into()],
+            ..Default::default()
+        };
+        st.restore(req);
+        assert!(st.ask_dirty);
+        assert_eq!(st.release, vec![cid(2), cid(3)]);
+        assert_eq!(st.blacklist_new, vec!["a:1".to_string(), "b:1".to_string()]);
+    }
+
+    #[test]
+    fn after_registering_again_every_ask_and_blacklisted_node_goes_out_again() {
+        let mut st = State {
+            pending: 3,
+            blacklisted: ["n1:1".to_string(), "n2:1".to_string()].into(),
+            ..Default::default()
+        };
+        assert_eq!(st.resend_all(), 3);
+        assert!(st.ask_dirty);
+        assert_eq!(
+            st.blacklist_new,
+            vec!["n1:1".to_string(), "n2:1".to_string()]
+        );
+
+        // Nothing outstanding: no ask to repeat.
+        let mut idle = State::default();
+        assert_eq!(idle.resend_all(), 0);
+        assert!(!idle.ask_dirty);
     }
 }

@@ -6,14 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ContainerId;
 use spindle_hadoop::ipc::IpcConfig;
-use spindle_hadoop::yarn_rpc::{AmRmClient, FinalStatus};
+use spindle_hadoop::yarn_rpc::{AmRmClient, FinalStatus, is_not_registered};
 
 use crate::allocator::{AllocatorConfig, YarnBackend};
 use crate::launch::{AmLaunch, DeployMode};
@@ -70,6 +70,8 @@ struct Finisher {
     rm: Arc<AmRmClient>,
     staging: Arc<Staging>,
     tracking_url: String,
+    /// How long to keep trying to unregister while the RM does not answer.
+    rm_max_wait: Duration,
     done: Mutex<bool>,
 }
 
@@ -99,29 +101,63 @@ impl Finisher {
         let rm = self.rm.clone();
         let staging = self.staging.clone();
         let url = self.tracking_url.clone();
+        let max_wait = self.rm_max_wait;
         let work = async move {
-            let mut unregistered = false;
-            for _ in 0..100 {
-                match rm.finish(outcome.status, &outcome.diagnostics, &url).await {
-                    Ok(true) => {
-                        unregistered = true;
-                        break;
-                    }
-                    Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
-                    Err(e) => {
-                        eprintln!("spindle am: unregistering: {e}");
-                        tokio::time::sleep(Duration::from_millis(300)).await;
-                    }
-                }
-            }
-            if !unregistered {
-                eprintln!("spindle am: the ResourceManager did not confirm the unregistration");
+            if !unregister(&rm, outcome.status, &outcome.diagnostics, &url, max_wait).await {
+                // YARN will count the attempt as failed and may start another.
+                eprintln!(
+                    "spindle am: the ResourceManager did not confirm the unregistration within {} s",
+                    max_wait.as_secs()
+                );
             }
             staging.remove().await;
         };
         let rt = self.rt.clone();
         let _ = std::thread::spawn(move || rt.block_on(work)).join();
         std::process::exit(code)
+    }
+}
+
+/// `finishApplicationMaster` until the RM confirms it (true) or `max_wait`
+/// passes. A restarted RM that answers "not registered" gets a new
+/// registration first, so the final status survives an RM restart: a lost
+/// unregistration would make YARN start another attempt of a finished job.
+pub async fn unregister(
+    rm: &AmRmClient,
+    status: FinalStatus,
+    diagnostics: &str,
+    url: &str,
+    max_wait: Duration,
+) -> bool {
+    let deadline = Instant::now() + max_wait;
+    let mut pause = Duration::from_millis(200);
+    let mut errors = 0u32;
+    loop {
+        match rm.finish(status, diagnostics, url).await {
+            Ok(true) => return true,
+            // The RM is still storing the final state: ask again shortly.
+            Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) if is_not_registered(&e) => {
+                eprintln!(
+                    "spindle am: unregistering: the ResourceManager does not know this attempt as registered (it restarted?): registering again"
+                );
+                if let Err(e) = rm.reregister().await {
+                    eprintln!("spindle am: registering again: {e}");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+            Err(e) => {
+                errors += 1;
+                if errors == 1 || errors.is_power_of_two() {
+                    eprintln!("spindle am: unregistering ({errors}): {e}");
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(3));
+            }
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
     }
 }
 
@@ -174,6 +210,16 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
     let ipc = IpcConfig::from_conf(&conf)?;
     let rms = conf.rm_addresses()?;
     let scheduler: Vec<String> = rms.iter().map(|r| r.scheduler.clone()).collect();
+    // Hadoop's -1 means "forever"; a day stands for it.
+    const RM_MAX_WAIT: &str = "yarn.resourcemanager.connect.max-wait.ms";
+    let rm_max_wait = match conf.get_trimmed(RM_MAX_WAIT)? {
+        Some(v) if v == "-1" => Duration::from_secs(24 * 3600),
+        _ => conf.get_duration(
+            RM_MAX_WAIT,
+            Duration::from_secs(900),
+            spindle_hadoop::config::TimeUnit::Millis,
+        )?,
+    };
     let port_in_node_name = conf.get_bool(
         "yarn.resourcemanager.scheduler.include-port-in-node-name",
         false,
@@ -247,6 +293,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         rm: rm.clone(),
         staging: staging.clone(),
         tracking_url: tracking_url.clone(),
+        rm_max_wait,
         done: Mutex::new(false),
     });
     {
@@ -275,6 +322,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
             config: AllocatorConfig {
                 port_in_node_name,
                 ipc,
+                rm_max_wait,
             },
         },
         finisher,

@@ -23,6 +23,20 @@ pub const APPLICATION_MASTER_PROTOCOL: &str =
 pub const CONTAINER_MANAGEMENT_PROTOCOL: &str =
     "org.apache.hadoop.yarn.api.ContainerManagementProtocolPB";
 
+/// What a ResourceManager throws at an AM it does not know as registered,
+/// typically after a restart that recovered the application: the AM must
+/// register again and send all its outstanding asks again.
+pub const AM_NOT_REGISTERED_EXCEPTION: &str =
+    "org.apache.hadoop.yarn.exceptions.ApplicationMasterNotRegisteredException";
+/// Thrown by `registerApplicationMaster` when this attempt already is registered.
+const INVALID_AM_REQUEST_EXCEPTION: &str =
+    "org.apache.hadoop.yarn.exceptions.InvalidApplicationMasterRequestException";
+
+/// Whether `e` is the RM saying this AM must register (again).
+pub fn is_not_registered(e: &Error) -> bool {
+    e.remote_class() == Some(AM_NOT_REGISTERED_EXCEPTION)
+}
+
 // ---------------------------------------------------------------- domain types
 
 /// An amount of cluster resources.
@@ -431,6 +445,11 @@ impl ClientRmClient {
 pub struct AmRmClient {
     rpc: RpcClient,
     response_id: tokio::sync::Mutex<i32>,
+    /// The last registration (host, RPC port, tracking URL), repeated by
+    /// [`reregister`](Self::reregister).
+    registration: tokio::sync::Mutex<Option<(String, i32, String)>>,
+    /// Set once the RM confirmed `finishApplicationMaster`: never register again.
+    unregistered: std::sync::atomic::AtomicBool,
 }
 
 impl AmRmClient {
@@ -443,6 +462,8 @@ impl AmRmClient {
                 config,
             ),
             response_id: tokio::sync::Mutex::new(0),
+            registration: tokio::sync::Mutex::new(None),
+            unregistered: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -470,7 +491,49 @@ impl AmRmClient {
         rpc_port: i32,
         tracking_url: &str,
     ) -> Result<Registration> {
-        *self.response_id.lock().await = 0;
+        let mut last = self.registration.lock().await;
+        let r = self.register_once(host, rpc_port, tracking_url).await?;
+        *last = Some((host.to_string(), rpc_port, tracking_url.to_string()));
+        Ok(r)
+    }
+
+    /// Registers again as [`register`](Self::register) did, after the RM
+    /// answered [`AM_NOT_REGISTERED_EXCEPTION`] or [`AmCommand::Resync`] (it
+    /// restarted). Concurrent callers share one registration; an RM that says
+    /// the attempt is registered already counts as success.
+    pub async fn reregister(&self) -> Result<()> {
+        let last = self.registration.lock().await;
+        let refuse = |why: &str| Error::Rpc {
+            address: self.rpc.addresses().join(","),
+            reason: format!("not registering again: {why}"),
+        };
+        if self.unregistered.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(refuse("this attempt has unregistered"));
+        }
+        let Some((host, port, url)) = last.clone() else {
+            return Err(refuse("it never registered"));
+        };
+        match self.register_once(&host, port, &url).await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.remote_class() == Some(INVALID_AM_REQUEST_EXCEPTION)
+                    && e.to_string().contains("already registered") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn register_once(
+        &self,
+        host: &str,
+        rpc_port: i32,
+        tracking_url: &str,
+    ) -> Result<Registration> {
+        // The allocate sequence starts over with each registration.
+        let mut response_id = self.response_id.lock().await;
+        *response_id = 0;
         let request = pb::RegisterApplicationMasterRequestProto {
             host: Some(host.to_string()),
             rpc_port: Some(rpc_port),
@@ -574,6 +637,10 @@ impl AmRmClient {
         };
         let r: pb::FinishApplicationMasterResponseProto =
             self.rpc.call("finishApplicationMaster", &request).await?;
+        if r.is_unregistered() {
+            self.unregistered
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(r.is_unregistered())
     }
 }

@@ -3,7 +3,8 @@
 //! `spindle_am::launch` (as `spindle submit` does); the real NodeManagers start the AM, which
 //! registers, gets executor containers and runs the job. Output is read back by Hadoop's own
 //! Java FileSystem. Also: an executor killed mid-job, the AM process killed (second attempt),
-//! an executor over its memory limit, and a killed application (staging directory removed).
+//! an executor over its memory limit, a killed application (staging directory removed), and the
+//! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -18,7 +19,8 @@ use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::rest::{self, AppReport, RmRestClient, SubmissionContext};
-use spindle_tests::{MiniHadoop, hadoop, java_peer_ok};
+use spindle_hadoop::yarn_rpc::{self, AmRmClient, FinalStatus};
+use spindle_tests::{MiniHadoop, StartOptions, hadoop, java_peer_ok};
 
 /// Builds an example binary of this workspace (same target dir and profile as this test).
 fn example_binary(name: &str) -> PathBuf {
@@ -239,7 +241,18 @@ async fn wordcount_input(h: &MiniHadoop, tag: &str, copies: usize) -> (String, S
 
 /// Checks the output with Hadoop's Java FileSystem: `_SUCCESS`, and the counts of TEXT.
 fn check_wordcount_output(out: &str, copies: u64) {
-    let listing = java_peer_ok("dev.spindle.peers.FsCatDir", &[out]);
+    check_wordcount_output_on(hadoop(), out, copies)
+}
+
+/// [`check_wordcount_output`] on a cluster of a test's own.
+fn check_wordcount_output_on(h: &MiniHadoop, out: &str, copies: u64) {
+    let peer = spindle_tests::java_peer_on(h, "dev.spindle.peers.FsCatDir", &[out]);
+    let listing = String::from_utf8_lossy(&peer.stdout).into_owned();
+    assert!(
+        peer.status.success(),
+        "FsCatDir {out}: {listing}\n{}",
+        String::from_utf8_lossy(&peer.stderr)
+    );
     assert!(listing.contains("file _SUCCESS"), "{listing}");
     assert!(!listing.contains("file _temporary"), "{listing}");
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
@@ -762,6 +775,7 @@ fn peers_without_the_application_secret_are_refused() {
             address: "127.0.0.1:1".into(),
             cores: 1,
             pid: 1,
+            hosts: vec![],
         };
         let refused = |s: tonic::Status| {
             assert_eq!(s.code(), tonic::Code::Unauthenticated, "{s:?}");
@@ -1017,4 +1031,180 @@ fn executor_over_its_memory_fails_the_app_naming_the_setting() {
         );
         assert!(!staging_exists(h, &app).await, "staging left behind");
     });
+}
+
+/// Restarts the ResourceManager of a cluster started with `--rm-recovery` in place (the
+/// launcher's control file) and waits until the NodeManagers have registered with the new one.
+fn restart_resource_manager(h: &MiniHadoop) {
+    let control = h.work_dir().expect("a cluster of our own").join("control");
+    let done = control.join("rm-restarts");
+    let before = std::fs::read_to_string(&done).unwrap_or_default();
+    std::fs::write(control.join("restart-rm"), b"").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while std::fs::read_to_string(&done).unwrap_or_default() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the ResourceManager did not restart within 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The ResourceManager restarted in place while a job runs (work-preserving recovery, state in a
+/// FileSystemRMStateStore): the real RM answers the AM's next heartbeat with "not registered",
+/// the AM registers again and asks again; its executors keep running; an executor killed after
+/// the restart is replaced by a container from the new RM; the unregistration reaches the new RM,
+/// so there is no second attempt, and the answer is right.
+#[test]
+fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
+    let dir = spindle_tests::repo_root()
+        .join("target")
+        .join("test-hadoop")
+        .join(format!("rm-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut opts = StartOptions::new(&dir);
+    opts.datanodes = 1;
+    opts.extra_args = vec!["--rm-recovery".into()];
+    let h = MiniHadoop::start(&opts).unwrap_or_else(|e| panic!("{e}"));
+    let h = &h;
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let copies = 1_000_000;
+        let (input, out) = wordcount_input(h, "rm-restart", copies).await;
+        let mut s = Submit::new("yarn-am-rm-restart", vec![input, out.clone()]);
+        // A lost unregistration would show as a second attempt.
+        s.max_attempts = Some(2);
+        let app = submit(h, s).await;
+        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        let executors_before = container_processes(app.id, "executor");
+        assert!(!executors_before.is_empty());
+        let started = Instant::now();
+        restart_resource_manager(h);
+        eprintln!("ResourceManager restarted in {:?}", started.elapsed());
+
+        // Work-preserving: the executors did not stop.
+        let executors_after = container_processes(app.id, "executor");
+        for e in &executors_before {
+            assert!(
+                executors_after.contains(e),
+                "executor {e:?} did not survive the RM restart: {executors_after:?}"
+            );
+        }
+        let r = app.rest.app(app.id).await.unwrap();
+        assert!(
+            !r.state.is_final(),
+            "finished before the restart was over; grow the input: {r:?}"
+        );
+        // An executor lost now is replaced with a container of the restarted RM: the AM's asks
+        // reached it after registering again.
+        let (pid, container) = executors_after[0].clone();
+        eprintln!("killing executor pid {pid} in {container}");
+        assert!(
+            Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let mut replacement = None;
+        let r = loop {
+            let r = app.rest.app(app.id).await.unwrap();
+            if replacement.is_none() {
+                // Containers of a restarted RM carry its epoch: container_e01_...
+                replacement = container_processes(app.id, "executor")
+                    .into_iter()
+                    .find(|(_, c)| c.starts_with("container_e"));
+            }
+            if r.state.is_final() {
+                break r;
+            }
+            assert!(Instant::now() < deadline, "not finished: {r:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let log = am_log(h, app.id);
+        assert_eq!(
+            (r.state.as_str(), status(&r).as_str()),
+            ("FINISHED", "SUCCEEDED"),
+            "{r:?}\n{log}"
+        );
+        assert!(log.contains("registered again"), "{log}");
+        let attempts = app.rest.attempts(app.id).await.unwrap();
+        assert_eq!(attempts.len(), 1, "{attempts:?}\n{log}");
+        assert!(
+            replacement.is_some(),
+            "no executor in a container of the restarted RM (container_e..)\n{log}"
+        );
+        eprintln!("replacement executor: {replacement:?}");
+        check_wordcount_output_on(h, &out, copies as u64);
+        assert!(!staging_exists(h, &app).await, "staging left behind");
+
+        // The unregistration across a restart: an (unmanaged) AM registers, the RM restarts, the
+        // real RM refuses finishApplicationMaster as "not registered", and the AM's unregister
+        // routine registers again and gets the final status recorded.
+        let (id, token) = unmanaged_app(h).await;
+        let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+        let am = AmRmClient::from_config(&conf, token).unwrap();
+        am.register("localhost", 0, "").await.unwrap();
+        restart_resource_manager(h);
+        let err = am
+            .finish(FinalStatus::Succeeded, "", "")
+            .await
+            .expect_err("the restarted RM does not know the AM as registered");
+        assert!(yarn_rpc::is_not_registered(&err), "{err}");
+        assert!(
+            spindle_am::runtime::unregister(
+                &am,
+                FinalStatus::Succeeded,
+                "done after an RM restart",
+                "",
+                Duration::from_secs(60)
+            )
+            .await
+        );
+        // The RM confirmed once the final state was stored; the app reaches it a moment later.
+        let r = wait_final(
+            &App {
+                id,
+                rest: app.rest,
+                staging: String::new(),
+            },
+            Duration::from_secs(30),
+        )
+        .await;
+        assert_eq!(
+            (r.state.as_str(), status(&r).as_str()),
+            ("FINISHED", "SUCCEEDED"),
+            "{r:?}"
+        );
+    });
+}
+
+/// Submits an unmanaged-AM application and waits for its AMRM token (the attempt is LAUNCHED).
+async fn unmanaged_app(h: &MiniHadoop) -> (ApplicationId, spindle_hadoop::Token) {
+    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+    let rest = RmRestClient::from_config(&conf, Some(user())).unwrap();
+    let rpc =
+        yarn_rpc::ClientRmClient::from_config(&conf, spindle_hadoop::ipc::Auth::simple()).unwrap();
+    let new = rest.new_application().await.unwrap();
+    let mut ctx = SubmissionContext::new(
+        new.application_id,
+        "yarn-am-unmanaged-rm-restart",
+        rest::Resource {
+            memory_mb: 64,
+            vcores: 1,
+        },
+    );
+    ctx.unmanaged_am = true;
+    rest.submit(&ctx).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let report = rpc.application_report(new.application_id).await.unwrap();
+        if let Some(token) = report.am_rm_token {
+            return (new.application_id, token);
+        }
+        assert!(Instant::now() < deadline, "no AMRM token: {report:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -38,6 +38,7 @@ public final class Main {
     int nmVcores = 8;
     boolean fixedPorts = false;
     boolean pmemCheck = false;
+    boolean rmRecovery = false;
     String appClasspath = "";
   }
 
@@ -59,6 +60,7 @@ public final class Main {
 
     Files.createDirectories(o.workDir.toPath());
     Files.createDirectories(o.confDir.toPath());
+    deleteTree(new File(o.workDir, "rm-state"));
     // Mini clusters resolve their defaults relative to these properties or the working directory.
     File dfsBase = new File(o.workDir, "dfs");
     System.setProperty("test.build.data", new File(o.workDir, "test-data").getAbsolutePath());
@@ -153,12 +155,93 @@ public final class Main {
     String rmWeb = "http://" + WebAppUtils.getRMWebAppURLWithoutScheme(live);
 
     writeClientConfig(live, dfs.getConfiguration(0), fsUri, o);
+    watchControlDir(yarn, o);
 
     double secs = (System.nanoTime() - t0) / 1e9;
     System.err.printf("mini-hadoop: cluster up in %.1f s (JVM start excluded)%n", secs);
     System.out.println("READY rm=" + rmWeb + " fs=" + fsUri);
     System.out.flush();
     Thread.currentThread().join();
+  }
+
+  /**
+   * Serves requests made through files in {@code <work-dir>/control/} (deploy/mini-hadoop turns
+   * its stdin commands into them): {@code restart-rm} stops the ResourceManager and starts a new
+   * one in its place on the same ports, which recovers applications from its state store when
+   * {@code --rm-recovery} is on. Once the NodeManagers have registered again, the number of
+   * restarts so far is written to {@code control/rm-restarts}.
+   */
+  static void watchControlDir(MiniYARNCluster yarn, Options o) throws IOException {
+    File dir = new File(o.workDir, "control");
+    Files.createDirectories(dir.toPath());
+    File request = new File(dir, "restart-rm");
+    File done = new File(dir, "rm-restarts");
+    Files.deleteIfExists(request.toPath());
+    Files.deleteIfExists(done.toPath());
+    Thread t =
+        new Thread(
+            () -> {
+              int restarts = 0;
+              while (true) {
+                try {
+                  Thread.sleep(200);
+                  if (!request.exists()) {
+                    continue;
+                  }
+                  Files.deleteIfExists(request.toPath());
+                  long t0 = System.nanoTime();
+                  System.err.println("mini-hadoop: restarting the ResourceManager");
+                  yarn.stopResourceManager(0);
+                  // The RM's metrics are static singletons; a new RM in this JVM starts them over
+                  // (as the RM does itself when it becomes active again after HA failover).
+                  org.apache.hadoop.yarn.server.resourcemanager.ClusterMetrics.destroy();
+                  org.apache.hadoop.yarn.server.resourcemanager.scheduler.QueueMetrics
+                      .clearQueueMetrics();
+                  yarn.restartResourceManager(0);
+                  waitForNodeManagersToReregister(yarn, o.nodeManagers);
+                  restarts++;
+                  System.err.printf(
+                      "mini-hadoop: ResourceManager restarted (%d) in %.1f s%n",
+                      restarts, (System.nanoTime() - t0) / 1e9);
+                  File tmp = new File(dir, "rm-restarts.tmp");
+                  Files.writeString(tmp.toPath(), restarts + "\n");
+                  Files.move(
+                      tmp.toPath(),
+                      done.toPath(),
+                      StandardCopyOption.ATOMIC_MOVE,
+                      StandardCopyOption.REPLACE_EXISTING);
+                } catch (InterruptedException e) {
+                  return;
+                } catch (Throwable e) {
+                  // A cluster without a working RM is of no use to anyone: stop it loudly.
+                  System.err.println("mini-hadoop: restarting the ResourceManager failed: " + e);
+                  e.printStackTrace();
+                  System.exit(1);
+                }
+              }
+            },
+            "mini-hadoop-control");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Waits until a restarted RM knows {@code n} running NodeManagers again (at most 120 s). */
+  static void waitForNodeManagersToReregister(MiniYARNCluster yarn, int n) throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (true) {
+      long running =
+          yarn.getResourceManager().getRMContext().getRMNodes().values().stream()
+              .filter(node -> node.getState() == org.apache.hadoop.yarn.api.records.NodeState.RUNNING)
+              .count();
+      if (running >= n) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(
+            running + " of " + n + " NodeManagers registered with the restarted RM within 120 s");
+      }
+      Thread.sleep(100);
+    }
   }
 
   /** Waits until the RM counts {@code n} NodeManagers; fails fast if one of their JVMs dies. */
@@ -264,6 +347,26 @@ public final class Main {
     // Containers (the distributed-shell AM, Spark) need Hadoop's classes: the conf dir first, then
     // the jars Maven resolved on this machine.
     c.set("yarn.application.classpath", o.confDir.getAbsolutePath() + "," + o.appClasspath);
+
+    // --- ResourceManager restart (--rm-recovery) ---
+    // The RM keeps applications, attempts and its token keys in a state store and recovers them
+    // when it starts again; work-preserving: running containers survive, NodeManagers report
+    // them when they re-register, and AMs re-register and ask again. The store is a directory of
+    // the local file system, cleared on every cold start of the cluster (it describes
+    // applications of a previous run's NodeManagers, which are gone).
+    c.setBoolean("yarn.resourcemanager.recovery.enabled", o.rmRecovery);
+    if (o.rmRecovery) {
+      c.set(
+          "yarn.resourcemanager.store.class",
+          "org.apache.hadoop.yarn.server.resourcemanager.recovery.FileSystemRMStateStore");
+      c.set(
+          "yarn.resourcemanager.fs.state-store.uri",
+          new File(o.workDir, "rm-state").toURI().toString());
+      c.setBoolean("yarn.resourcemanager.work-preserving-recovery.enabled", true);
+      // After a restart the scheduler waits this long for NodeManagers to report their containers
+      // before it allocates new ones (default 10 s); they re-register within a second here.
+      c.setLong("yarn.resourcemanager.work-preserving-recovery.scheduling-wait-ms", 2000);
+    }
 
     // --- Logs ---
     // Aggregate container logs into HDFS so they can be read after an application ends.
@@ -459,6 +562,10 @@ public final class Main {
         o.pmemCheck = true;
         continue;
       }
+      if (flag.equals("--rm-recovery")) {
+        o.rmRecovery = true;
+        continue;
+      }
       if (i + 1 >= a.size()) {
         throw new IllegalArgumentException("mini-hadoop: flag " + flag + " needs a value");
       }
@@ -478,6 +585,17 @@ public final class Main {
       throw new IllegalArgumentException("mini-hadoop: --conf-dir and --work-dir are required");
     }
     return o;
+  }
+
+  static void deleteTree(File f) throws IOException {
+    if (!f.exists()) {
+      return;
+    }
+    try (var paths = Files.walk(f.toPath())) {
+      for (var p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   static int positive(String flag, String v) {
