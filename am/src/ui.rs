@@ -191,6 +191,17 @@ fn stage_json(st: &spindle_core::progress::StageProgress, attempt: usize) -> Val
         "numFailedTasks": st.failed_tasks,
         "submissionTime": st.submitted_ms,
         "completionTime": st.completed_ms,
+        // Task launches per level (PROCESS_LOCAL, NODE_LOCAL, NO_PREF, ANY),
+        // and every task attempt with its level, as Spark's StageData/TaskData.
+        "locality": st.locality,
+        "tasks": st.tasks.iter().map(|t| json!({
+            "index": t.partition,
+            "attempt": t.attempt,
+            "executorId": t.executor_id,
+            "host": t.host,
+            "status": t.status,
+            "taskLocality": t.locality,
+        })).collect::<Vec<_>>(),
     })
 }
 

@@ -22,6 +22,11 @@ use crate::{Data, Error, Result, codec, env};
 /// Executors silent for this long are declared lost.
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
 
+thread_local! {
+    /// The job group of jobs started from this thread (`set_job_group`).
+    static JOB_GROUP: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The entry point of a driver program: makes datasets and runs their jobs.
 /// Cheap to clone; the executors stop when the last clone is dropped.
 #[derive(Clone)]
@@ -86,13 +91,52 @@ impl Context {
         Context::local(n)
     }
 
-    /// A context with `executors` local executor processes.
+    /// A context with `executors` local executor processes. SIGINT and
+    /// SIGTERM cancel the running jobs, stop the executors and end the
+    /// process (status 130 or 143).
     pub fn local(executors: u32) -> Result<Context> {
-        Context::with_backend("127.0.0.1", ExecutorSettings::from_env()?, move |launch| {
-            let b = LocalBackend::new(executors, launch)?;
-            b.request_executors(executors)?;
-            Ok(Arc::new(b) as Arc<dyn ClusterBackend>)
-        })
+        let ctx =
+            Context::with_backend("127.0.0.1", ExecutorSettings::from_env()?, move |launch| {
+                let b = LocalBackend::new(executors, launch)?;
+                b.request_executors(executors)?;
+                Ok(Arc::new(b) as Arc<dyn ClusterBackend>)
+            })?;
+        ctx.stop_on_signals()?;
+        Ok(ctx)
+    }
+
+    /// On SIGINT or SIGTERM: cancel the jobs, let them clean up (a cancelled
+    /// save removes its output), stop the executors, exit.
+    fn stop_on_signals(&self) -> Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _guard = self.inner.rt.enter();
+        let mut int = signal(SignalKind::interrupt())
+            .map_err(|e| Error::io("installing the SIGINT handler", e))?;
+        let mut term = signal(SignalKind::terminate())
+            .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
+        let sched = Arc::downgrade(&self.inner.sched);
+        let backend = Arc::downgrade(&self.inner.backend);
+        self.inner.rt.spawn(async move {
+            let (name, code) = tokio::select! {
+                _ = int.recv() => ("SIGINT", 130),
+                _ = term.recv() => ("SIGTERM", 143),
+            };
+            eprintln!("spindle: {name}: cancelling the running jobs and stopping the executors");
+            if let Some(s) = sched.upgrade() {
+                s.cancel_all(&format!("the driver received {name}"));
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+                while s.running_jobs() > 0 && tokio::time::Instant::now() < deadline {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                // The action that was cancelled removes its partial output.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            if let Some(b) = backend.upgrade() {
+                b.stop();
+            }
+            std::process::exit(code);
+        });
+        Ok(())
     }
 
     /// A context whose executors come from `make_backend`, given what each
@@ -112,6 +156,9 @@ impl Context {
         let registry = Registry::new();
         let blobs: Arc<Blobs> = Default::default();
         let sched = Arc::new(Scheduler::new(registry.clone()));
+        if let Ok(v) = std::env::var(crate::scheduler::LOCALITY_WAIT_VAR) {
+            sched.set_locality_wait(crate::scheduler::parse_duration(&v)?);
+        }
         let listener = rt
             .block_on(tokio::net::TcpListener::bind((bind_host, 0)))
             .map_err(|e| Error::io(format!("binding the driver service on {bind_host}"), e))?;
@@ -263,11 +310,45 @@ impl Context {
         params: Vec<u8>,
         partitions: Vec<u32>,
     ) -> Result<Vec<Vec<u8>>> {
+        let group = JOB_GROUP.with(|g| g.borrow().clone());
         self.inner.rt.block_on(
             self.inner
                 .sched
-                .run_job(name, root, sink, params, partitions),
+                .run_job(name, group, root, sink, params, partitions),
         )
+    }
+
+    /// Jobs started from this thread from now on belong to `group` (until
+    /// [`Context::clear_job_group`]), so [`Context::cancel_job_group`] can
+    /// cancel them from another thread, as Spark's `setJobGroup`.
+    pub fn set_job_group(&self, group: &str) {
+        JOB_GROUP.with(|g| *g.borrow_mut() = Some(group.to_string()));
+    }
+
+    /// Jobs started from this thread belong to no group again.
+    pub fn clear_job_group(&self) {
+        JOB_GROUP.with(|g| *g.borrow_mut() = None);
+    }
+
+    /// Cancels the running jobs of `group`: their actions return
+    /// [`Error::Cancelled`], their tasks are told to stop, and a cancelled
+    /// save leaves no output. Returns how many jobs were cancelled.
+    pub fn cancel_job_group(&self, group: &str) -> usize {
+        self.inner
+            .sched
+            .cancel_group(group, &format!("job group {group} was cancelled"))
+    }
+
+    /// Cancels every running job (from any thread); the context stays
+    /// usable for the next job. Returns how many jobs were cancelled.
+    pub fn cancel_all_jobs(&self) -> usize {
+        self.inner.sched.cancel_all("all jobs were cancelled")
+    }
+
+    /// How long a stage waits for a slot at a locality level before it runs
+    /// tasks less locally (default 500 ms; `SPINDLE_LOCALITY_WAIT`).
+    pub fn set_locality_wait(&self, wait: Duration) {
+        self.inner.sched.set_locality_wait(wait);
     }
 
     /// A dataset of `data` split into `partitions` slices.
@@ -323,14 +404,17 @@ impl Context {
                 .map_err(|e| Error::Task(e.to_string()))?
         })?;
         let num_partitions = splits.len() as u32;
-        Ok(Dataset::new_node(
+        let hosts: Vec<Vec<String>> = splits.iter().map(|s| s.hosts.clone()).collect();
+        let ds = Dataset::new_node(
             self,
             "text_file",
             source::compute_text_file,
             codec::encode(&source::TextParams { splits }),
             Vec::new(),
             num_partitions,
-        ))
+        );
+        self.inner.sched.set_node_hosts(ds.node.id, hosts);
+        Ok(ds)
     }
 
     /// Ships `value` to the executors once; use it through `map_with`.

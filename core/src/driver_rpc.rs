@@ -24,6 +24,8 @@ pub type ExecClient = ExecutorClient<InterceptedService<Channel, AddSecret>>;
 /// A registered executor.
 pub(crate) struct ExecutorInfo {
     pub address: String,
+    /// Names and addresses of its machine, for node locality.
+    pub hosts: Vec<String>,
     pub cores: u32,
     pub free: u32,
     pub client: ExecClient,
@@ -98,6 +100,51 @@ impl Registry {
             .values()
             .map(|e| e.cores)
             .sum()
+    }
+
+    /// The executors with a free slot: (id, hosts, free slots).
+    pub fn free_executors(&self) -> Vec<crate::scheduler::FreeExecutor> {
+        self.executors
+            .lock()
+            .expect("registry")
+            .iter()
+            .filter(|(_, e)| e.free > 0)
+            .map(|(id, e)| crate::scheduler::FreeExecutor {
+                id: id.clone(),
+                hosts: e.hosts.clone(),
+                free: e.free,
+            })
+            .collect()
+    }
+
+    /// Every host name or address some live executor runs on.
+    pub fn live_hosts(&self) -> std::collections::HashSet<String> {
+        self.executors
+            .lock()
+            .expect("registry")
+            .values()
+            .flat_map(|e| e.hosts.iter().map(|h| h.to_ascii_lowercase()))
+            .collect()
+    }
+
+    /// The hosts of a live executor (empty if it is gone).
+    pub fn hosts_of(&self, id: &str) -> Vec<String> {
+        self.executors
+            .lock()
+            .expect("registry")
+            .get(id)
+            .map(|e| e.hosts.clone())
+            .unwrap_or_default()
+    }
+
+    /// Clients of every live executor (to tell them about cancelled jobs).
+    pub fn clients(&self) -> Vec<(String, ExecClient)> {
+        self.executors
+            .lock()
+            .expect("registry")
+            .iter()
+            .map(|(id, e)| (id.clone(), e.client.clone()))
+            .collect()
     }
 
     /// Takes a free slot, on `on` if given.
@@ -242,10 +289,19 @@ impl Driver for DriverService {
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
         let cores = r.cores.max(1);
+        let mut hosts = r.hosts;
+        // The host of its service address is one of its names too.
+        if let Some((h, _)) = r.address.rsplit_once(':') {
+            let h = h.trim_start_matches('[').trim_end_matches(']');
+            if !hosts.iter().any(|x| x == h) {
+                hosts.push(h.to_string());
+            }
+        }
         self.registry.add(
             r.executor_id,
             ExecutorInfo {
                 address: r.address,
+                hosts,
                 cores,
                 free: cores,
                 client,
@@ -293,6 +349,7 @@ mod tests {
             address: "127.0.0.1:1".into(),
             cores: 1,
             pid: 1,
+            hosts: vec!["node7".into()],
         };
         let err = svc.register(Request::new(req.clone())).await.unwrap_err();
         assert_eq!(err.code(), tonic::Code::FailedPrecondition);
@@ -310,5 +367,6 @@ mod tests {
         svc.register(Request::new(good)).await.unwrap();
         assert!(svc.registry.alive("7"));
         assert_eq!(svc.registry.total_cores(), 1);
+        assert_eq!(svc.registry.hosts_of("7"), ["node7", "127.0.0.1"]);
     }
 }

@@ -34,6 +34,10 @@ pub enum Error {
         partition: u32,
         message: String,
     },
+    /// The job was cancelled (`Context::cancel_all_jobs`, a job group, or
+    /// the driver being interrupted); the context stays usable.
+    #[error("job {job} cancelled: {reason}")]
+    Cancelled { job: u64, reason: String },
     /// Talking to the driver or an executor failed.
     #[error("rpc: {0}")]
     Rpc(String),

@@ -10,6 +10,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use spindle_hadoop::namenode::NameNodeClient;
 
 use crate::{Error, Result};
 
@@ -91,6 +92,10 @@ pub struct Split {
     pub path: String,
     pub start: u64,
     pub len: u64,
+    /// The hosts holding the split's bytes (HDFS DataNodes), each by host
+    /// name and by IP address so that executors reporting either match;
+    /// the hosts holding most of the split first. Empty for local files.
+    pub hosts: Vec<String>,
 }
 
 /// A file of an input with its length and block size.
@@ -98,6 +103,122 @@ struct InputFile {
     path: String,
     len: u64,
     block: u64,
+    /// The file's blocks and their DataNodes (HDFS only).
+    blocks: Vec<BlockHosts>,
+}
+
+/// One HDFS block: its byte range and the hosts (names and IPs) holding it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockHosts {
+    pub offset: u64,
+    pub len: u64,
+    pub hosts: Vec<String>,
+}
+
+impl BlockHosts {
+    /// From the NameNode's answer: host names then the IPs of the transfer
+    /// addresses (`ip:port`), without duplicates.
+    fn from_location(b: &spindle_hadoop::namenode::BlockLocation) -> BlockHosts {
+        let mut hosts: Vec<String> = Vec::new();
+        let ips = b
+            .names
+            .iter()
+            .map(|n| n.rsplit_once(':').map_or(n.as_str(), |(ip, _)| ip));
+        for h in b.hosts.iter().map(String::as_str).chain(ips) {
+            if !h.is_empty() && !hosts.iter().any(|x| x == h) {
+                hosts.push(h.to_string());
+            }
+        }
+        BlockHosts {
+            offset: b.offset,
+            len: b.length,
+            hosts,
+        }
+    }
+}
+
+/// The hosts holding `[start, start + len)` of a file: every host of an
+/// overlapping block, those holding the most bytes of the range first.
+pub fn split_hosts(blocks: &[BlockHosts], start: u64, len: u64) -> Vec<String> {
+    let end = start + len;
+    let mut weight: Vec<(String, u64)> = Vec::new();
+    for b in blocks {
+        let overlap = end
+            .min(b.offset + b.len)
+            .saturating_sub(start.max(b.offset));
+        if overlap == 0 {
+            continue;
+        }
+        for h in &b.hosts {
+            match weight.iter_mut().find(|(x, _)| x == h) {
+                Some((_, w)) => *w += overlap,
+                None => weight.push((h.clone(), overlap)),
+            }
+        }
+    }
+    // Stable: equal weights keep the NameNode's order.
+    weight.sort_by_key(|w| std::cmp::Reverse(w.1));
+    weight.into_iter().map(|(h, _)| h).collect()
+}
+
+/// The NameNode client for `base` (`hdfs://authority`), configured from
+/// `HADOOP_CONF_DIR` when set (HA name services, IPC timeouts).
+fn namenode_client(base: &str) -> std::result::Result<NameNodeClient, spindle_hadoop::Error> {
+    use spindle_hadoop::config::Configuration;
+    use spindle_hadoop::ipc::{Auth, IpcConfig};
+    let conf = Configuration::from_env().unwrap_or_default();
+    let secure = conf
+        .get_trimmed("hadoop.security.authentication")
+        .ok()
+        .flatten()
+        .is_some_and(|a| a == "kerberos");
+    // With security on, a container proves itself with its HDFS delegation token.
+    let token = if secure {
+        spindle_hadoop::credentials::Credentials::from_env()
+            .ok()
+            .flatten()
+            .and_then(|c| {
+                c.token_of_kind(spindle_hadoop::token::kinds::HDFS_DELEGATION)
+                    .cloned()
+            })
+    } else {
+        None
+    };
+    let auth = token.map(Auth::Token).unwrap_or_else(Auth::simple);
+    let addresses = spindle_hadoop::namenode::namenode_addresses(&conf, base)?;
+    Ok(NameNodeClient::new(
+        addresses,
+        auth,
+        IpcConfig::from_conf(&conf)?,
+    ))
+}
+
+/// The blocks of each file with their hosts: one getBlockLocations call per
+/// file. Locality is only a hint, so a failure is reported once and the
+/// input is read without it.
+async fn hdfs_block_hosts(base: &str, files: &mut [InputFile]) {
+    let client = match namenode_client(base) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!(
+                "spindle: no block locations for {base} (tasks will not prefer DataNode hosts): {e}"
+            );
+            return;
+        }
+    };
+    for f in files.iter_mut().filter(|f| f.len > 0) {
+        let path = f.path.strip_prefix(base).unwrap_or(&f.path);
+        match client.block_locations(path, 0, f.len).await {
+            Ok(locs) => f.blocks = locs.blocks.iter().map(BlockHosts::from_location).collect(),
+            Err(e) => {
+                eprintln!(
+                    "spindle: no block locations for {} (tasks will not prefer DataNode hosts): {e}",
+                    f.path
+                );
+                return;
+            }
+        }
+    }
 }
 
 fn is_hidden(name: &str) -> bool {
@@ -113,6 +234,7 @@ fn list_input(path: &str) -> Result<Vec<InputFile>> {
                     path: path.to_string(),
                     len: meta.len(),
                     block: LOCAL_BLOCK,
+                    blocks: Vec::new(),
                 }]);
             }
             let mut files = Vec::new();
@@ -129,6 +251,7 @@ fn list_input(path: &str) -> Result<Vec<InputFile>> {
                         path: entry.path().display().to_string(),
                         len: meta.len(),
                         block: LOCAL_BLOCK,
+                        blocks: Vec::new(),
                     });
                 }
             }
@@ -156,9 +279,11 @@ fn list_input(path: &str) -> Result<Vec<InputFile>> {
                     path: format!("{base}{}", s.path),
                     len: s.length as u64,
                     block: s.blocksize.unwrap_or(128 << 20).max(1),
+                    blocks: Vec::new(),
                 })
                 .collect();
             files.sort_by(|a, b| a.path.cmp(&b.path));
+            hdfs_block_hosts(&base, &mut files).await;
             Ok(files)
         }),
     }
@@ -185,6 +310,7 @@ pub fn plan_splits(path: &str, min_partitions: u32) -> Result<Vec<Split>> {
                 path: f.path.clone(),
                 start,
                 len,
+                hosts: split_hosts(&f.blocks, start, len),
             });
             start += len;
         }
@@ -414,6 +540,11 @@ pub fn write_task_output(
 ) -> Result<()> {
     let tmp = Location::parse(out)?.join("_temporary");
     let attempt_loc = tmp.join(&format!("attempt-{partition:05}-{attempt}"));
+    let cancelled = || {
+        Error::Task(format!(
+            "{out}: partition {partition} not committed: the job was cancelled"
+        ))
+    };
     let final_loc = tmp.join(&part_name(partition));
     match (&attempt_loc, &final_loc) {
         (Location::Local(a), Location::Local(f)) => {
@@ -424,6 +555,10 @@ pub fn write_task_output(
             w.flush()
                 .map_err(|e| Error::io(format!("writing {}", a.display()), e))?;
             drop(w);
+            if crate::task::current_task_cancelled() {
+                let _ = std::fs::remove_file(a);
+                return Err(cancelled());
+            }
             if f.exists() {
                 // Another attempt of this partition already committed.
                 let _ = std::fs::remove_file(a);
@@ -434,6 +569,9 @@ pub fn write_task_output(
         (Location::Hdfs { base, path: a }, Location::Hdfs { path: f, .. }) => {
             let mut bytes = Vec::new();
             write(&mut bytes)?;
+            if crate::task::current_task_cancelled() {
+                return Err(cancelled());
+            }
             block_on(async {
                 let client = hdfs_client(base)?;
                 let mut w = client
@@ -446,6 +584,10 @@ pub fn write_task_output(
                         .map_err(|e| hdfs_err("writing", a, e))?;
                 }
                 w.close().await.map_err(|e| hdfs_err("closing", a, e))?;
+                if crate::task::current_task_cancelled() {
+                    let _ = client.delete(a, false).await;
+                    return Err(cancelled());
+                }
                 if client.get_file_info(f).await.is_ok() {
                     let _ = client.delete(a, false).await;
                     return Ok(());
@@ -562,6 +704,38 @@ mod tests {
                 "with {parts} partitions"
             );
         }
+    }
+
+    #[test]
+    fn split_hosts_are_those_of_overlapping_blocks_most_bytes_first() {
+        let b = |offset, len, hosts: &[&str]| BlockHosts {
+            offset,
+            len,
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        };
+        let blocks = [b(0, 100, &["dn1", "dn2"]), b(100, 100, &["dn2", "dn3"])];
+        assert_eq!(split_hosts(&blocks, 0, 100), ["dn1", "dn2"]);
+        // 30 bytes in block 0, 70 in block 1: dn2 holds all, dn3 most of the rest.
+        assert_eq!(split_hosts(&blocks, 70, 100), ["dn2", "dn3", "dn1"]);
+        assert_eq!(split_hosts(&blocks, 200, 10), Vec::<String>::new());
+        assert!(split_hosts(&[], 0, 10).is_empty());
+    }
+
+    #[test]
+    fn block_hosts_keep_names_and_ips() {
+        let loc = spindle_hadoop::namenode::BlockLocation {
+            offset: 0,
+            length: 5,
+            hosts: vec!["dn1.example".into(), "localhost".into()],
+            names: vec!["10.0.0.1:9866".into(), "127.0.0.1:9866".into()],
+            racks: vec![],
+            block_id: 1,
+            corrupt: false,
+        };
+        assert_eq!(
+            BlockHosts::from_location(&loc).hosts,
+            ["dn1.example", "localhost", "10.0.0.1", "127.0.0.1"]
+        );
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub enum TaskOutcome {
     },
     /// The task's own failure (error or panic): retried, then fails the job.
     Failed { message: String },
+    /// The task stopped because its job was cancelled.
+    Cancelled,
     /// A shuffle input could not be read: the driver recomputes it.
     FetchFailed {
         shuffle_id: u32,

@@ -2,6 +2,7 @@
 //! dashboards such as the YARN application master's web UI. Updated by the
 //! scheduler; read with [`crate::Context::progress`].
 
+use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -33,6 +34,35 @@ pub struct StageProgress {
     pub failed_tasks: u32,
     pub submitted_ms: u64,
     pub completed_ms: Option<u64>,
+    /// Tasks launched per locality level (`PROCESS_LOCAL`, `NODE_LOCAL`,
+    /// `NO_PREF`, `ANY`), like Spark's stage `locality` summary.
+    pub locality: BTreeMap<String, u32>,
+    /// Every task attempt launched, in launch order.
+    pub tasks: Vec<TaskProgress>,
+}
+
+/// One task attempt.
+#[derive(Clone, Debug, Serialize)]
+pub struct TaskProgress {
+    pub partition: u32,
+    pub attempt: u32,
+    pub executor_id: String,
+    /// The executor's host (under YARN its NodeManager's).
+    pub host: String,
+    /// `PROCESS_LOCAL`, `NODE_LOCAL`, `NO_PREF` or `ANY`.
+    pub locality: String,
+    /// `RUNNING`, `SUCCESS` or `FAILED`.
+    pub status: String,
+}
+
+/// What the scheduler knows when it launches a task.
+#[derive(Clone, Debug)]
+pub struct TaskStart {
+    pub partition: u32,
+    pub attempt: u32,
+    pub executor_id: String,
+    pub host: String,
+    pub locality: &'static str,
 }
 
 /// Everything so far.
@@ -105,6 +135,8 @@ impl Progress {
                 failed_tasks: 0,
                 submitted_ms: now_ms(),
                 completed_ms: None,
+                locality: BTreeMap::new(),
+                tasks: Vec::new(),
             })
         })
     }
@@ -117,17 +149,36 @@ impl Progress {
         })
     }
 
-    pub fn task_started(&self, stage_id: u32) {
-        self.stage(stage_id, |st| st.active_tasks += 1)
+    pub fn task_started(&self, stage_id: u32, t: TaskStart) {
+        self.stage(stage_id, |st| {
+            st.active_tasks += 1;
+            *st.locality.entry(t.locality.to_string()).or_insert(0) += 1;
+            st.tasks.push(TaskProgress {
+                partition: t.partition,
+                attempt: t.attempt,
+                executor_id: t.executor_id,
+                host: t.host,
+                locality: t.locality.to_string(),
+                status: "RUNNING".into(),
+            });
+        })
     }
 
-    pub fn task_ended(&self, stage_id: u32, ok: bool) {
+    pub fn task_ended(&self, stage_id: u32, partition: u32, attempt: u32, ok: bool) {
         self.stage(stage_id, |st| {
             st.active_tasks = st.active_tasks.saturating_sub(1);
             if ok {
                 st.completed_tasks += 1;
             } else {
                 st.failed_tasks += 1;
+            }
+            if let Some(t) = st
+                .tasks
+                .iter_mut()
+                .rev()
+                .find(|t| t.partition == partition && t.attempt == attempt)
+            {
+                t.status = if ok { "SUCCESS" } else { "FAILED" }.into();
             }
         })
     }
@@ -150,10 +201,17 @@ mod tests {
         let p = Progress::default();
         p.job_started(0, "collect");
         p.stage_started(0, 3, 4);
-        p.task_started(3);
-        p.task_started(3);
-        p.task_ended(3, true);
-        p.task_ended(3, false);
+        let start = |partition, locality| TaskStart {
+            partition,
+            attempt: 0,
+            executor_id: "1".into(),
+            host: "h".into(),
+            locality,
+        };
+        p.task_started(3, start(0, "NODE_LOCAL"));
+        p.task_started(3, start(1, "ANY"));
+        p.task_ended(3, 0, 0, true);
+        p.task_ended(3, 1, 0, false);
         let s = p.snapshot();
         assert_eq!(s.jobs[0].stage_ids, vec![3]);
         let st = &s.stages[0];
@@ -161,6 +219,11 @@ mod tests {
             (st.active_tasks, st.completed_tasks, st.failed_tasks),
             (0, 1, 1)
         );
+        assert_eq!(st.locality["NODE_LOCAL"], 1);
+        assert_eq!(st.locality["ANY"], 1);
+        assert_eq!(st.tasks[0].status, "SUCCESS");
+        assert_eq!(st.tasks[1].locality, "ANY");
+        assert_eq!(st.tasks[1].status, "FAILED");
         p.stage_ended(3, true);
         p.job_ended(0, true);
         let s = p.snapshot();

@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -100,6 +101,8 @@ pub struct TaskContext {
     pub attempt: u32,
     pub(crate) cached: Mutex<Vec<(u32, u32)>>,
     pub(crate) shuffle_read: std::sync::atomic::AtomicU64,
+    /// Set when the task's job is cancelled; checked between batches.
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl TaskContext {
@@ -108,7 +111,26 @@ impl TaskContext {
         let spec = self.plan.node(node_id)?;
         let f = spec.compute.resolve();
         let erased = f(self, spec, partition)?;
-        downcast(erased, spec)
+        let Stream(batches) = downcast::<T>(erased, spec)?;
+        // Every batch passing between two operations checks for cancellation.
+        let cancel = self.cancel.clone();
+        let job = self.plan.job_id;
+        Ok(Stream(Box::new(batches.map(move |b| {
+            if cancel.load(Ordering::Relaxed) {
+                Err(cancelled(job))
+            } else {
+                b
+            }
+        }))))
+    }
+
+    /// Fails with `Error::Cancelled` once the task's job is cancelled.
+    pub fn check_cancelled(&self) -> Result<()> {
+        if self.cancel.load(Ordering::Relaxed) {
+            Err(cancelled(self.plan.job_id))
+        } else {
+            Ok(())
+        }
     }
 
     /// Computes a partition of the `i`-th parent of `spec` (a narrow dependency).
@@ -168,8 +190,27 @@ fn downcast<T: 'static>(e: Erased, spec: &NodeSpec) -> Result<Stream<T>> {
     })
 }
 
+fn cancelled(job: u64) -> Error {
+    Error::Cancelled {
+        job,
+        reason: "stopped on the executor".into(),
+    }
+}
+
 thread_local! {
     static PANIC_AT: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// The cancel flag of the task running on this thread.
+    static CANCEL: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// Whether the task running on this thread was cancelled: output writers
+/// check it before they commit, so a cancelled job leaves no output.
+pub fn current_task_cancelled() -> bool {
+    CANCEL.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|f| f.load(Ordering::Relaxed))
+    })
 }
 
 /// Installs a panic hook that keeps the location of a panic for the task
@@ -203,8 +244,12 @@ pub fn run_task(
     partition: u32,
     attempt: u32,
     services: Arc<dyn ExecutorServices>,
+    cancel: Arc<AtomicBool>,
 ) -> TaskOutcome {
     let start = Instant::now();
+    if cancel.load(Ordering::Relaxed) {
+        return TaskOutcome::Cancelled;
+    }
     if let Err(e) = crate::entry::check_probe(plan.probe) {
         return TaskOutcome::Failed {
             message: e.to_string(),
@@ -218,7 +263,9 @@ pub fn run_task(
         attempt,
         cached: Mutex::new(Vec::new()),
         shuffle_read: Default::default(),
+        cancel: cancel.clone(),
     };
+    CANCEL.with(|c| *c.borrow_mut() = Some(cancel.clone()));
     PANIC_AT.with(|p| *p.borrow_mut() = Some(String::new()));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let stream = ctx.compute_erased_root()?;
@@ -226,6 +273,11 @@ pub fn run_task(
         sink(&ctx, stream, &ctx.plan.sink_params)
     }));
     let location = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    CANCEL.with(|c| c.borrow_mut().take());
+    if cancel.load(Ordering::Relaxed) {
+        // Whatever it produced is discarded.
+        return TaskOutcome::Cancelled;
+    }
     let mut metrics = TaskMetrics {
         run_micros: start.elapsed().as_micros() as u64,
         shuffle_bytes_read: ctx.shuffle_read.load(std::sync::atomic::Ordering::Relaxed),
@@ -256,6 +308,7 @@ pub fn run_task(
             executor_id,
             message,
         },
+        Ok(Err(Error::Cancelled { .. })) => TaskOutcome::Cancelled,
         Ok(Err(e)) => TaskOutcome::Failed {
             message: e.to_string(),
         },

@@ -4,6 +4,7 @@
 //! An executor is the driver's own binary started with `SPINDLE_ROLE=executor`
 //! (see `spindle_core::env` for everything it reads from its environment).
 
+mod cancel;
 mod error;
 mod server;
 mod services;
@@ -33,6 +34,35 @@ pub fn run_from_env() -> ! {
     std::process::exit(code)
 }
 
+/// The names and addresses of this machine, for the driver to match with
+/// the hosts of input blocks: the NodeManager's host under YARN (`NM_HOST`),
+/// the machine's host name, and the addresses they resolve to.
+fn machine_hosts() -> Vec<String> {
+    use std::net::ToSocketAddrs;
+    let mut names: Vec<String> = Vec::new();
+    let add = |h: String, into: &mut Vec<String>| {
+        let h = h.trim().to_string();
+        if !h.is_empty() && !into.contains(&h) {
+            into.push(h);
+        }
+    };
+    if let Ok(h) = std::env::var("NM_HOST") {
+        add(h, &mut names);
+    }
+    if let Ok(h) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        add(h, &mut names);
+    }
+    let mut hosts = names.clone();
+    for n in &names {
+        if let Ok(addrs) = (n.as_str(), 0).to_socket_addrs() {
+            for a in addrs {
+                add(a.ip().to_string(), &mut hosts);
+            }
+        }
+    }
+    hosts
+}
+
 /// Runs an executor with this environment until the driver goes away.
 pub fn run(env: ExecutorEnv) -> Result<(), Error> {
     let started = Instant::now();
@@ -50,6 +80,7 @@ pub fn run(env: ExecutorEnv) -> Result<(), Error> {
 async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
     let sha =
         tokio::task::spawn_blocking(move || (spindle_core::executable_sha256(), started.elapsed()));
+    let hosts = tokio::task::spawn_blocking(machine_hosts);
     let listener = tokio::net::TcpListener::bind((env.host.as_str(), 0))
         .await
         .map_err(|e| Error::Start(format!("binding on {}: {e}", env.host)))?;
@@ -81,6 +112,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
     let service = tonic::service::interceptor::InterceptedService::new(
         ExecutorServer::new(server::ExecutorService {
             services: services.clone(),
+            jobs: Default::default(),
         })
         .max_decoding_message_size(usize::MAX)
         .max_encoding_message_size(usize::MAX),
@@ -111,6 +143,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
         address,
         cores: env.cores,
         pid: std::process::id(),
+        hosts: hosts.await.unwrap_or_default(),
     };
     let mut tries = 0;
     loop {

@@ -6,7 +6,9 @@ use spindle_core::codec;
 use spindle_core::plan::{StagePlan, TaskInputs, TaskOutcome};
 use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
-use spindle_proto::spindle::{FetchRequest, ShuffleChunk, TaskReply, TaskRequest};
+use spindle_proto::spindle::{
+    CancelReply, CancelRequest, FetchRequest, ShuffleChunk, TaskReply, TaskRequest,
+};
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
 
@@ -17,6 +19,7 @@ const CHUNK: usize = 1 << 20;
 
 pub(crate) struct ExecutorService {
     pub services: Arc<Services>,
+    pub jobs: Arc<crate::cancel::JobFlags>,
 }
 
 #[tonic::async_trait]
@@ -30,8 +33,11 @@ impl Executor for ExecutorService {
             (Ok(plan), Ok(inputs)) => {
                 let services: Arc<dyn ExecutorServices> = self.services.clone();
                 let (p, a) = (r.partition, r.attempt);
+                let flag = self.jobs.task_started(r.job_id);
+                let cancel = flag.flag.clone();
                 tokio::task::spawn_blocking(move || {
-                    spindle_core::task::run_task(Arc::new(plan), inputs, p, a, services)
+                    let _flag = flag;
+                    spindle_core::task::run_task(Arc::new(plan), inputs, p, a, services, cancel)
                 })
                 .await
                 .unwrap_or_else(|e| TaskOutcome::Failed {
@@ -45,6 +51,14 @@ impl Executor for ExecutorService {
         Ok(Response::new(TaskReply {
             outcome: codec::encode(&outcome),
         }))
+    }
+
+    async fn cancel_job(
+        &self,
+        req: Request<CancelRequest>,
+    ) -> Result<Response<CancelReply>, Status> {
+        self.jobs.cancel(req.into_inner().job_id);
+        Ok(Response::new(CancelReply {}))
     }
 
     type FetchShuffleStream = tokio_stream::wrappers::ReceiverStream<Result<ShuffleChunk, Status>>;
