@@ -351,6 +351,22 @@ impl Context {
         self.inner.sched.set_locality_wait(wait);
     }
 
+    /// Applies a `--conf KEY=VALUE` setting of the engine; `Ok(false)` for a
+    /// key the engine does not know (it may be another component's). Known:
+    /// `spindle.locality.wait` (as `SPINDLE_LOCALITY_WAIT`).
+    pub fn set_conf(&self, key: &str, value: &str) -> Result<bool> {
+        match key {
+            "spindle.locality.wait" => {
+                let wait = crate::scheduler::parse_duration(value).map_err(|_| {
+                    Error::Config(format!("{key}={value} is not a duration (e.g. 500ms, 2s)"))
+                })?;
+                self.set_locality_wait(wait);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// A dataset of `data` split into `partitions` slices.
     pub fn parallelize<T: Data>(&self, data: Vec<T>, partitions: u32) -> Dataset<T> {
         let partitions = partitions.max(1);
@@ -425,5 +441,52 @@ impl Context {
     /// Stops the executors now (they also stop when the context is dropped).
     pub fn stop(&self) {
         self.inner.backend.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backend that starts nothing (no executor is needed here).
+    struct NoExecutors;
+    impl ClusterBackend for NoExecutors {
+        fn request_executors(&self, _: u32) -> Result<()> {
+            Ok(())
+        }
+        fn executor_lost(&self, _: &str) {}
+        fn stop(&self) {}
+        fn default_parallelism(&self) -> u32 {
+            2
+        }
+    }
+
+    #[test]
+    fn engine_settings_apply_and_bad_values_are_clear_errors() {
+        let settings = ExecutorSettings {
+            cores: 1,
+            cache_mb: 1,
+            shuffle_mb: 1,
+        };
+        let ctx =
+            Context::with_backend("127.0.0.1", settings, |_| Ok(Arc::new(NoExecutors))).unwrap();
+        assert_eq!(
+            ctx.inner.sched.locality_wait(),
+            crate::scheduler::DEFAULT_LOCALITY_WAIT
+        );
+        assert!(ctx.set_conf("spindle.locality.wait", "2s").unwrap());
+        assert_eq!(ctx.inner.sched.locality_wait(), Duration::from_secs(2));
+        let e = ctx
+            .set_conf("spindle.locality.wait", "later")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "configuration: spindle.locality.wait=later is not a duration (e.g. 500ms, 2s)"
+        );
+        assert!(!ctx.set_conf("spindle.executor.maxFailures", "3").unwrap());
+        // Nothing runs: cancelling finds no job.
+        assert_eq!(ctx.cancel_all_jobs(), 0);
+        assert_eq!(ctx.cancel_job_group("g"), 0);
     }
 }
