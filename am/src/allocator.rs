@@ -80,6 +80,8 @@ struct State {
     fatal: bool,
     executors: Vec<ExecutorInfo>,
     last_failure: String,
+    /// NodeManagers in the cluster, as the last allocate answer counted them.
+    cluster_nodes: u32,
 }
 
 impl State {
@@ -378,6 +380,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                     for t in a.nm_tokens {
                         st.nm_tokens.insert(t.node_id.to_string(), t.token);
                     }
+                    st.cluster_nodes = a.num_cluster_nodes.max(0) as u32;
                 }
                 for c in a.allocated {
                     granted(&shared, c);
@@ -607,6 +610,14 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
             Some(format!(
                 "executor failures exceeded ({} > spindle.executor.maxFailures={}); last: {}",
                 st.failures, shared.max_failures, st.last_failure
+            ))
+        } else if st.cluster_nodes > 0 && st.blacklisted.len() as u32 >= st.cluster_nodes {
+            // Nowhere left to run an executor (the RM would keep granting containers on
+            // excluded nodes, only to have them given back).
+            st.fatal = true;
+            Some(format!(
+                "every node of the cluster ({}) is excluded after repeated executor failures; last: {}",
+                st.cluster_nodes, st.last_failure
             ))
         } else {
             st.pending += 1;

@@ -329,6 +329,15 @@ public final class Main {
     // Physical-memory kills (-104) only when asked for (--pmem-check): JVM containers run with
     // heaps near their allocation. Read by NodeManagerMain.
     c.setBoolean("mini-hadoop.pmem-check-enabled", o.pmemCheck);
+    if (o.pmemCheck) {
+      // The monitor samples every 3 s by default; a container far over its limit is killed
+      // within a second this way.
+      c.setLong("yarn.nodemanager.container-monitor.interval-ms", 300);
+      // Hadoop 3.5's monitor skips its limit check altogether while
+      // yarn.nodemanager.resource.memory.enforced is true (the default), leaving kills to cgroups'
+      // OOM killer even when no cgroups are configured: turn it off so the polling check kills.
+      c.setBoolean("yarn.nodemanager.resource.memory.enforced", false);
+    }
     // Threads and malloc arenas inflate virtual memory far past physical use: no vmem kills.
     c.setBoolean("yarn.nodemanager.vmem-check-enabled", false);
     // A disk more than 90 % full would mark the NodeManager unhealthy and leave applications
