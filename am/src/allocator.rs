@@ -23,6 +23,7 @@ use spindle_hadoop::yarn_rpc::{
 
 use crate::exit;
 use crate::launch::{self, AmLaunch};
+use crate::locality;
 use crate::secret;
 
 /// Heartbeat while containers are asked for, and when nothing is pending.
@@ -82,6 +83,10 @@ struct State {
     last_failure: String,
     /// NodeManagers in the cluster, as the last allocate answer counted them.
     cluster_nodes: u32,
+    /// Host -> pending tasks preferring it (the engine's latest hint).
+    host_prefs: HashMap<String, u32>,
+    /// Hosts and racks asked for with a count since they were last cleared.
+    sent_names: BTreeSet<String>,
 }
 
 impl State {
@@ -96,6 +101,45 @@ impl State {
         let mut blacklist = request.blacklist_additions;
         blacklist.append(&mut self.blacklist_new);
         self.blacklist_new = blacklist;
+    }
+
+    /// The asks for the outstanding containers: spread over preferred hosts
+    /// (see [`locality`]), plus zero lines clearing hosts no longer wanted.
+    /// Returns the asks and the names they clear.
+    fn asks(&mut self, resource: Resource) -> (Vec<ContainerRequest>, Vec<String>) {
+        let mut running_on: HashMap<String, u32> = HashMap::new();
+        for r in self.running.values().filter(|r| !r.stopping) {
+            *running_on
+                .entry(r.container.node_id.host.clone())
+                .or_insert(0) += 1;
+        }
+        let plan = locality::plan(self.pending, &self.host_prefs, &running_on);
+        let cleared = locality::dropped(&self.sent_names, &plan);
+        let mut asks = Vec::new();
+        for (host, &count) in &plan.on_host {
+            let mut ask = ContainerRequest::anywhere(resource, 1, count as i32);
+            ask.nodes = vec![host.clone()];
+            ask.racks = vec![locality::DEFAULT_RACK.to_string()];
+            asks.push(ask);
+            self.sent_names.insert(host.clone());
+            self.sent_names.insert(locality::DEFAULT_RACK.to_string());
+        }
+        if plan.anywhere > 0 || plan.on_host.is_empty() {
+            asks.push(ContainerRequest::anywhere(
+                resource,
+                1,
+                plan.anywhere as i32,
+            ));
+        }
+        if !cleared.is_empty() {
+            let (racks, nodes): (Vec<String>, Vec<String>) =
+                cleared.iter().cloned().partition(|n| n.starts_with('/'));
+            let mut zero = ContainerRequest::anywhere(resource, 1, 0);
+            zero.nodes = nodes;
+            zero.racks = racks;
+            asks.push(zero);
+        }
+        (asks, cleared)
     }
 
     /// After registering again with a restarted RM, which knows none of our
@@ -313,6 +357,18 @@ impl ClusterBackend for YarnBackend {
     fn default_parallelism(&self) -> u32 {
         (self.shared.launch.num_executors * self.shared.launch.executor_cores).max(2)
     }
+
+    fn prefer_hosts(&self, pending: &HashMap<String, u32>) {
+        // Outstanding requests are asked for again near the data; granted
+        // containers stay where they are.
+        let mut st = self.shared.lock();
+        st.host_prefs = pending.clone();
+        if st.pending > 0 && !st.stopped {
+            st.ask_dirty = true;
+            drop(st);
+            self.shared.wake.notify_one();
+        }
+    }
 }
 
 /// The executor container's launch context: the same binary and files, the
@@ -340,6 +396,8 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
     // Since when the RM has not answered, and how many times.
     let mut failing: Option<(Instant, u32)> = None;
     loop {
+        // Hosts this heartbeat sends with 0, forgotten once the RM has them.
+        let mut clearing = Vec::new();
         let request = {
             let mut st = shared.lock();
             let mut req = AllocateRequest {
@@ -347,11 +405,21 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 ..Default::default()
             };
             if st.ask_dirty {
-                req.asks.push(ContainerRequest::anywhere(
-                    shared.resource,
-                    1,
-                    st.pending as i32,
-                ));
+                let (asks, cleared) = st.asks(shared.resource);
+                if verbose() && asks.iter().any(|a| !a.nodes.is_empty()) {
+                    let hosts: Vec<String> = asks
+                        .iter()
+                        .filter(|a| a.count > 0 && !a.nodes.is_empty())
+                        .map(|a| format!("{}x{}", a.nodes.join("+"), a.count))
+                        .collect();
+                    eprintln!(
+                        "spindle am: asking for {} containers near their data: {}",
+                        st.pending,
+                        hosts.join(", ")
+                    );
+                }
+                req.asks = asks;
+                clearing = cleared;
                 st.ask_dirty = false;
             }
             req.release = std::mem::take(&mut st.release);
@@ -377,6 +445,9 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 }
                 {
                     let mut st = shared.lock();
+                    for name in &clearing {
+                        st.sent_names.remove(name);
+                    }
                     for t in a.nm_tokens {
                         st.nm_tokens.insert(t.node_id.to_string(), t.token);
                     }
@@ -454,6 +525,10 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
         // Coalesce bursts of requests into one heartbeat.
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+fn verbose() -> bool {
+    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
 }
 
 async fn stop_containers(shared: &Arc<Shared>, ids: Vec<ContainerId>) {
@@ -540,7 +615,7 @@ fn granted(shared: &Arc<Shared>, c: Container) {
             Ok(()) => {
                 let mut st = shared.lock();
                 Shared::set_executor_state(&mut st, &executor_id, "running", "");
-                if std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1") {
+                if verbose() {
                     eprintln!(
                         "spindle am: executor {executor_id} started in {} on {} ({:?})",
                         c.id,

@@ -10,6 +10,7 @@ pub mod client_mode;
 pub mod error;
 pub mod exit;
 pub mod launch;
+pub mod locality;
 pub mod runtime;
 pub mod secret;
 pub mod staging;

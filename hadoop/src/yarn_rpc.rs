@@ -191,6 +191,56 @@ impl ContainerRequest {
     }
 }
 
+/// The resource-request table lines for several asks, as Hadoop's AMRMClient
+/// builds them: asks of the same priority and size share one line per node,
+/// rack and `*`, whose count is the sum over the asks naming it (`*` counts
+/// them all). A name sent with 0 clears the RM's line for it.
+fn ask_table(asks: &[ContainerRequest]) -> Vec<pb::ResourceRequestProto> {
+    /// Resource name -> (count, relax_locality).
+    type Lines = BTreeMap<String, (i32, bool)>;
+    // (priority, memory, vcores) -> its lines
+    let mut table: BTreeMap<(i32, i64, i32), Lines> = BTreeMap::new();
+    let mut order: Vec<(i32, i64, i32)> = Vec::new();
+    for ask in asks {
+        let key = (ask.priority, ask.resource.memory_mb, ask.resource.vcores);
+        if !table.contains_key(&key) {
+            order.push(key);
+        }
+        let lines = table.entry(key).or_default();
+        for line in ask.to_protos() {
+            let entry = lines
+                .entry(line.resource_name().to_string())
+                .or_insert((0, false));
+            entry.0 += line.num_containers();
+            entry.1 |= line.relax_locality();
+        }
+    }
+    let mut out = Vec::new();
+    for key in order {
+        let (priority, memory_mb, vcores) = key;
+        let lines = &table[&key];
+        // Nodes and racks first, `*` last, as the Java client sends them.
+        let names = lines
+            .keys()
+            .filter(|n| n.as_str() != "*")
+            .chain(lines.keys().filter(|n| n.as_str() == "*"));
+        for name in names {
+            let (count, relax) = lines[name];
+            out.push(pb::ResourceRequestProto {
+                priority: Some(pb::PriorityProto {
+                    priority: Some(priority),
+                }),
+                resource_name: Some(name.clone()),
+                capability: Some(resource_to_proto(Resource { memory_mb, vcores })),
+                num_containers: Some(count),
+                relax_locality: Some(relax),
+                ..Default::default()
+            });
+        }
+    }
+    out
+}
+
 /// One allocate heartbeat's content.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AllocateRequest {
@@ -562,11 +612,7 @@ impl AmRmClient {
     pub async fn allocate(&self, request: &AllocateRequest) -> Result<Allocation> {
         let mut response_id = self.response_id.lock().await;
         let proto = pb::AllocateRequestProto {
-            ask: request
-                .asks
-                .iter()
-                .flat_map(ContainerRequest::to_protos)
-                .collect(),
+            ask: ask_table(&request.asks),
             release: request
                 .release
                 .iter()
@@ -1111,6 +1157,48 @@ mod tests {
         let names: Vec<_> = asks.iter().map(|a| a.resource_name().to_string()).collect();
         assert_eq!(names, ["h1", "/default-rack", "*"]);
         assert!(!asks[2].relax_locality());
+    }
+
+    #[test]
+    fn asks_of_one_priority_share_their_lines_and_any_counts_them_all() {
+        let res = Resource {
+            memory_mb: 128,
+            vcores: 1,
+        };
+        let on = |nodes: &[&str], count| {
+            let mut r = ContainerRequest::anywhere(res, 1, count);
+            r.nodes = nodes.iter().map(|n| n.to_string()).collect();
+            r.racks = vec!["/default-rack".into()];
+            r
+        };
+        let mut stale = on(&["old"], 0);
+        stale.racks.clear();
+        let asks = [
+            on(&["h1"], 2),
+            on(&["h2"], 1),
+            ContainerRequest::anywhere(res, 1, 1),
+            stale,
+        ];
+        let lines: Vec<(String, i32)> = ask_table(&asks)
+            .iter()
+            .map(|l| (l.resource_name().to_string(), l.num_containers()))
+            .collect();
+        let expect = [
+            ("/default-rack", 3),
+            ("h1", 2),
+            ("h2", 1),
+            ("old", 0),
+            ("*", 4),
+        ];
+        assert_eq!(
+            lines,
+            expect.map(|(n, c)| (n.to_string(), c)).to_vec(),
+            "one line per name, counts summed"
+        );
+        // Another priority keeps lines of its own.
+        let two = ask_table(&[on(&["h1"], 1), ContainerRequest::anywhere(res, 2, 5)]);
+        assert_eq!(two.len(), 4);
+        assert_eq!(two[3].priority.as_ref().unwrap().priority(), 2);
     }
 
     #[test]
