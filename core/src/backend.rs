@@ -52,9 +52,11 @@ pub trait ClusterBackend: Send + Sync {
     fn default_parallelism(&self) -> u32;
     /// Locality hints: the hosts that the pending tasks of a newly submitted
     /// stage prefer (host → number of tasks preferring it; a task preferring
-    /// several hosts counts for each). Called by the scheduler for stages
-    /// with preferences, so a backend that can choose where executors run
-    /// (YARN container requests) may ask for them there. Default: ignored.
+    /// several hosts counts for each). A DataNode appears both by host name
+    /// and by IP address, in lower case; match what the cluster knows. Called
+    /// by the scheduler for stages with preferences, so a backend that can
+    /// choose where executors run (YARN container requests) may ask for them
+    /// there. Default: ignored.
     fn prefer_hosts(&self, pending: &HashMap<String, u32>) {
         let _ = pending;
     }

@@ -37,9 +37,14 @@ pub struct StageProgress {
     /// Tasks launched per locality level (`PROCESS_LOCAL`, `NODE_LOCAL`,
     /// `NO_PREF`, `ANY`), like Spark's stage `locality` summary.
     pub locality: BTreeMap<String, u32>,
-    /// Every task attempt launched, in launch order.
+    /// The task attempts launched, in launch order: the first
+    /// [`TASKS_KEPT_PER_STAGE`] (the counts above cover all of them).
     pub tasks: Vec<TaskProgress>,
 }
+
+/// Task attempts listed per stage, so a long-running driver's snapshot
+/// stays small (Spark's UI keeps a bounded number as well).
+pub const TASKS_KEPT_PER_STAGE: usize = 1000;
 
 /// One task attempt.
 #[derive(Clone, Debug, Serialize)]
@@ -153,6 +158,9 @@ impl Progress {
         self.stage(stage_id, |st| {
             st.active_tasks += 1;
             *st.locality.entry(t.locality.to_string()).or_insert(0) += 1;
+            if st.tasks.len() >= TASKS_KEPT_PER_STAGE {
+                return;
+            }
             st.tasks.push(TaskProgress {
                 partition: t.partition,
                 attempt: t.attempt,
