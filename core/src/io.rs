@@ -441,6 +441,13 @@ impl LineReader {
         if self.done {
             return Ok(None);
         }
+        // The task's job was cancelled (the task runner reports it as such).
+        if crate::task::current_task_cancelled() {
+            return Err(Error::Cancelled {
+                job: 0,
+                reason: format!("stopped reading {}", self.path),
+            });
+        }
         if !self.started {
             self.started = true;
             // A line that began before this split belongs to the previous one.

@@ -173,6 +173,13 @@ impl BlockStream {
 impl Iterator for BlockStream {
     type Item = Result<(u32, Vec<u8>)>;
     fn next(&mut self) -> Option<Self::Item> {
+        // The task's job was cancelled (the task runner reports it as such).
+        if spindle_core::task::current_task_cancelled() {
+            return Some(Err(CoreError::Cancelled {
+                job: 0,
+                reason: format!("stopped fetching from {}", self.address),
+            }));
+        }
         let first = match self.next_chunk() {
             Ok(Some(c)) => c,
             Ok(None) => return None,
