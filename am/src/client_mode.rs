@@ -28,6 +28,65 @@ pub const DRIVER_HOST: &str = "SPINDLE_DRIVER_HOST";
 /// The queue and AM memory of a client-mode application.
 pub const QUEUE: &str = "SPINDLE_YARN_QUEUE";
 pub const AM_MEMORY_MB: &str = "SPINDLE_AM_MEMORY_MB";
+/// Submission settings (`--tags` comma-separated, `--priority`, `--max-app-attempts`).
+pub const TAGS: &str = "SPINDLE_YARN_TAGS";
+pub const PRIORITY: &str = "SPINDLE_YARN_PRIORITY";
+pub const MAX_APP_ATTEMPTS: &str = "SPINDLE_YARN_MAX_APP_ATTEMPTS";
+/// Set by `spindle submit`, which got the application id and staged the
+/// binary (SHA-256 cache) and `--files` itself: the driver then submits that
+/// application with `SPINDLE_STAGING_DIR` and `SPINDLE_LOCAL_RESOURCES` as
+/// given instead of uploading itself.
+pub const APP_ID: &str = "SPINDLE_YARN_APP_ID";
+
+/// What was staged for the application before the driver started.
+struct Prestaged {
+    app: ApplicationId,
+    staging_dir: String,
+    local_resources: BTreeMap<String, Resource>,
+}
+
+impl Prestaged {
+    fn from_env() -> Result<Option<Prestaged>> {
+        let Ok(id) = std::env::var(APP_ID) else {
+            return Ok(None);
+        };
+        let need = |k: &str| {
+            std::env::var(k).map_err(|_| Error::Config(format!("{APP_ID} is set but {k} is not")))
+        };
+        Ok(Some(Prestaged {
+            app: id
+                .trim()
+                .parse()
+                .map_err(|e| Error::Config(format!("{APP_ID}={id:?}: {e}")))?,
+            staging_dir: need(launch::STAGING_DIR)?,
+            local_resources: launch::resources_from_env(&need(launch::LOCAL_RESOURCES)?)?,
+        }))
+    }
+}
+
+/// `--tags`, `--priority` and `--max-app-attempts` from the environment.
+fn submission_settings() -> Result<(Vec<String>, Option<i32>, Option<i32>)> {
+    let tags = std::env::var(TAGS)
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let int = |k: &str| -> Result<Option<i32>> {
+        match std::env::var(k) {
+            Err(_) => Ok(None),
+            Ok(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::Config(format!("{k}={v:?} is not an integer"))),
+        }
+    };
+    Ok((tags, int(PRIORITY)?, int(MAX_APP_ATTEMPTS)?))
+}
 
 /// Whether this driver process should run its executors on YARN in client mode.
 pub fn is_client_driver() -> bool {
@@ -120,54 +179,24 @@ impl ClientBackend {
             _ => BTreeMap::new(),
         };
         let fs = conf.default_fs()?.trim_end_matches('/').to_string();
-        let exe = std::env::current_exe()
-            .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
-        let binary = std::fs::read(&exe)
-            .map_err(|e| Error::Config(format!("reading {}: {e}", exe.display())))?;
         let am_memory = env_num(AM_MEMORY_MB, 256)?;
         let queue = std::env::var(QUEUE).ok();
+        let prestaged = Prestaged::from_env()?;
+        let (tags, priority, max_app_attempts) = submission_settings()?;
         let app = rt.block_on(async {
-            let new = rest.new_application().await?;
-            let app = new.application_id;
-            let staging_path = format!("/user/{user}/.spindleStaging/{app}");
-            let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
-            let client = hdfs_native::ClientBuilder::new()
-                .with_url(&fs)
-                .build()
-                .map_err(|e| Error::Config(format!("HDFS client for {fs}: {e}")))?;
-            let hdfs = |what: &str, e: hdfs_native::HdfsError| {
-                Error::Config(format!("{what} {fs}{bin_path}: {e}"))
+            let (app, staging_dir, local_resources) = match prestaged {
+                Some(p) => (p.app, p.staging_dir, p.local_resources),
+                None => {
+                    let app = rest.new_application().await?.application_id;
+                    let (dir, resources) = upload_self(&fs, &user, app).await?;
+                    (app, dir, resources)
+                }
             };
-            let opts = hdfs_native::WriteOptions::default()
-                .overwrite(true)
-                .create_parent(true)
-                .permission(0o700);
-            let mut w = client
-                .create(&bin_path, opts)
-                .await
-                .map_err(|e| hdfs("creating", e))?;
-            for chunk in binary.chunks(8 << 20) {
-                w.write_bytes(bytes_of(chunk))
-                    .await
-                    .map_err(|e| hdfs("writing", e))?;
-            }
-            w.close().await.map_err(|e| hdfs("closing", e))?;
-            let st = client
-                .get_file_info(&bin_path)
-                .await
-                .map_err(|e| hdfs("reading the status of", e))?;
             let am = AmLaunch {
                 deploy_mode: DeployMode::Client,
                 app_name: name.clone(),
-                staging_dir: format!("{fs}{staging_path}"),
-                local_resources: BTreeMap::from([(
-                    launch::APP_BINARY.to_string(),
-                    Resource::file(
-                        format!("{fs}{bin_path}"),
-                        st.length as i64,
-                        st.modification_time as i64,
-                    ),
-                )]),
+                staging_dir,
+                local_resources,
                 num_executors: executors,
                 executor_cores: cores,
                 executor_memory_mb: memory,
@@ -185,6 +214,10 @@ impl ClientBackend {
                 },
             );
             ctx.queue = queue;
+            ctx.application_type = launch::APPLICATION_TYPE.into();
+            ctx.application_tags = tags;
+            ctx.priority = priority;
+            ctx.max_app_attempts = max_app_attempts;
             ctx.am_container.local_resources = am.rest_resources()?;
             ctx.am_container.environment = am.to_env().into_iter().collect();
             ctx.am_container.commands = vec![launch::container_command(&[])];
@@ -276,8 +309,54 @@ impl ClientBackend {
     }
 }
 
-fn bytes_of(chunk: &[u8]) -> bytes::Bytes {
-    bytes::Bytes::copy_from_slice(chunk)
+/// Uploads this very binary to the application's staging directory (a
+/// driver started by hand with `SPINDLE_MASTER=yarn`; `spindle submit` stages
+/// through its SHA-256 cache instead): the directory and the resources.
+async fn upload_self(
+    fs: &str,
+    user: &str,
+    app: ApplicationId,
+) -> Result<(String, BTreeMap<String, Resource>)> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
+    let binary = std::fs::read(&exe)
+        .map_err(|e| Error::Config(format!("reading {}: {e}", exe.display())))?;
+    let staging_path = format!("/user/{user}/.spindleStaging/{app}");
+    let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(fs)
+        .build()
+        .map_err(|e| Error::Config(format!("HDFS client for {fs}: {e}")))?;
+    let hdfs = |what: &str, e: hdfs_native::HdfsError| {
+        Error::Config(format!("{what} {fs}{bin_path}: {e}"))
+    };
+    let opts = hdfs_native::WriteOptions::default()
+        .overwrite(true)
+        .create_parent(true)
+        .permission(0o700);
+    let mut w = client
+        .create(&bin_path, opts)
+        .await
+        .map_err(|e| hdfs("creating", e))?;
+    for chunk in binary.chunks(8 << 20) {
+        w.write_bytes(bytes::Bytes::copy_from_slice(chunk))
+            .await
+            .map_err(|e| hdfs("writing", e))?;
+    }
+    w.close().await.map_err(|e| hdfs("closing", e))?;
+    let st = client
+        .get_file_info(&bin_path)
+        .await
+        .map_err(|e| hdfs("reading the status of", e))?;
+    let resources = BTreeMap::from([(
+        launch::APP_BINARY.to_string(),
+        Resource::file(
+            format!("{fs}{bin_path}"),
+            st.length as i64,
+            st.modification_time as i64,
+        ),
+    )]);
+    Ok((format!("{fs}{staging_path}"), resources))
 }
 
 impl ClusterBackend for ClientBackend {

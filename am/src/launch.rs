@@ -207,9 +207,7 @@ impl AmLaunch {
             (STAGING_DIR.into(), self.staging_dir.clone()),
             (
                 LOCAL_RESOURCES.into(),
-                env_safe(
-                    &serde_json::to_string(&self.local_resources).expect("resources serialize"),
-                ),
+                resources_to_env(&self.local_resources),
             ),
             (NUM_EXECUTORS.into(), self.num_executors.to_string()),
             (EXECUTOR_CORES.into(), self.executor_cores.to_string()),
@@ -247,17 +245,7 @@ impl AmLaunch {
                 .parse()
                 .map_err(|_| Error::Config(format!("{k}={v:?} is not a number")))
         };
-        let resources_json = from_env_safe(LOCAL_RESOURCES, &need(LOCAL_RESOURCES)?)?;
-        let local_resources: BTreeMap<String, Resource> = serde_json::from_str(&resources_json)
-            .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
-        if !local_resources.contains_key(APP_BINARY) {
-            return Err(Error::Config(format!(
-                "{LOCAL_RESOURCES} has no {APP_BINARY:?} entry (the driver binary)"
-            )));
-        }
-        for r in local_resources.values() {
-            r.to_rpc()?;
-        }
+        let local_resources = resources_from_env(&need(LOCAL_RESOURCES)?)?;
         let conf = match get(CONF) {
             None => BTreeMap::new(),
             Some(s) if s.trim().is_empty() => BTreeMap::new(),
@@ -310,6 +298,28 @@ impl AmLaunch {
             .map(|(k, v)| Ok((k.clone(), v.to_rest()?)))
             .collect()
     }
+}
+
+/// `SPINDLE_LOCAL_RESOURCES`' value for `resources` (JSON, env-safe).
+pub fn resources_to_env(resources: &BTreeMap<String, Resource>) -> String {
+    env_safe(&serde_json::to_string(resources).expect("resources serialize"))
+}
+
+/// Reads a `SPINDLE_LOCAL_RESOURCES` value: it must name the driver binary,
+/// and every entry must be a valid resource.
+pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, Resource>> {
+    let json = from_env_safe(LOCAL_RESOURCES, value)?;
+    let local_resources: BTreeMap<String, Resource> = serde_json::from_str(&json)
+        .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
+    if !local_resources.contains_key(APP_BINARY) {
+        return Err(Error::Config(format!(
+            "{LOCAL_RESOURCES} has no {APP_BINARY:?} entry (the driver binary)"
+        )));
+    }
+    for r in local_resources.values() {
+        r.to_rpc()?;
+    }
+    Ok(local_resources)
 }
 
 /// Hadoop's NodeManager writes each variable as `export K="value"` without

@@ -625,6 +625,10 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
     let fs = h.fs_uri().trim_end_matches('/');
     let (in_uri, out_uri) = (format!("{fs}{base}/in"), format!("{fs}{base}/out"));
     let wc = bins().wordcount.display().to_string();
+    let extra = tempfile::tempdir().unwrap();
+    let lookup = extra.path().join("client-lookup.csv");
+    std::fs::write(&lookup, "k,v\n").unwrap();
+    let files = lookup.display().to_string();
     let out = spindle(h.conf_dir())
         .args(submit_args(&[
             "--deploy-mode",
@@ -633,6 +637,14 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
             "2",
             "--name",
             "wc-client",
+            "--tags",
+            "client-mode-test,second-tag",
+            "--priority",
+            "3",
+            "--max-app-attempts",
+            "1",
+            "--files",
+            &files,
         ]))
         .args([wc.as_str(), &in_uri, &out_uri])
         .output()
@@ -648,9 +660,37 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
         err.contains("client deploy mode") && err.contains("final status Succeeded"),
         "{err}"
     );
+    // Staged like cluster mode: the binary through the SHA-256 cache.
+    assert!(
+        err.contains("sha256") && err.contains(".spindleStaging/cache/"),
+        "{err}"
+    );
+    // The flags reached the RM.
     let a = app_json(&app);
     assert_eq!(a["name"], "wc-client");
     assert_eq!(a["finalStatus"], "SUCCEEDED");
+    assert_eq!(a["applicationType"], "SPINDLE");
+    assert_eq!(a["priority"], 3, "{a}");
+    let tags = a["applicationTags"].as_str().unwrap_or_default();
+    assert!(
+        tags.contains("client-mode-test") && tags.contains("second-tag"),
+        "{a}"
+    );
+    assert!(!exists(&staging_dir(&app)), "staging dir of {app} left");
+    // The --files entry was localized into the application's containers (the NodeManager lists
+    // each container's directory in directory.info).
+    if let Some(work) = h.work_dir() {
+        let listed = find_files(work, "directory.info")
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains(&app))
+            .filter(|p| {
+                std::fs::read_to_string(p)
+                    .unwrap_or_default()
+                    .contains("client-lookup.csv")
+            })
+            .count();
+        assert!(listed >= 1, "client-lookup.csv in no container of {app}");
+    }
     let cat = java_peer_ok("dev.spindle.peers.FsCat", &[&out_uri]);
     let got: BTreeMap<String, u64> = cat
         .lines()
@@ -662,4 +702,21 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
         })
         .collect();
     assert_eq!(got, expected);
+}
+
+/// Files named `name` under `dir`, recursively.
+fn find_files(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|f| f == name) {
+                out.push(p);
+            }
+        }
+    }
+    out
 }

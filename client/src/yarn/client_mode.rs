@@ -1,16 +1,16 @@
-//! `spindle submit --master yarn --deploy-mode client`: the driver runs here,
-//! as a child process with `SPINDLE_MASTER=yarn` and the flags in its
-//! environment; the driver itself submits the ApplicationMaster, which only
-//! runs executors (`spindle_am::client_mode`). This process relays the
-//! driver's output, learns the application id from it, kills the
-//! application on Ctrl-C, and reports the application's final status.
+//! `spindle submit --master yarn --deploy-mode client`: this process gets the
+//! application id and stages the driver binary (through the SHA-256 cache,
+//! as cluster mode does) and `--files`; the driver runs here as a child
+//! process with `SPINDLE_MASTER=yarn`, the flags and what was staged in its
+//! environment, and submits the ApplicationMaster itself, which only runs
+//! executors (`spindle_am::client_mode`). This process relays the driver's
+//! output, kills the application on Ctrl-C, and reports its final status.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use spindle_am::client_mode::{AM_MEMORY_MB, QUEUE};
+use spindle_am::client_mode::{AM_MEMORY_MB, APP_ID, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS};
 use spindle_am::launch;
-use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::rest::FinalStatus;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -47,6 +47,15 @@ pub fn driver_env(opts: &YarnSubmit) -> Result<Vec<(String, String)>, Error> {
     if let Some(q) = &opts.queue {
         env.push((QUEUE.into(), q.clone()));
     }
+    if !opts.tags.is_empty() {
+        env.push((TAGS.into(), opts.tags.join(",")));
+    }
+    if let Some(p) = opts.priority {
+        env.push((PRIORITY.into(), p.to_string()));
+    }
+    if let Some(n) = opts.max_app_attempts {
+        env.push((MAX_APP_ATTEMPTS.into(), n.to_string()));
+    }
     if let Some(m) = opts.conf.get(AM_MEMORY_KEY) {
         let mb = super::memory::parse_mb(&format!("--conf {AM_MEMORY_KEY}"), m)?;
         env.push((AM_MEMORY_MB.into(), mb.to_string()));
@@ -62,32 +71,46 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
     } else {
         opts.driver.clone()
     };
-    let mut child = tokio::process::Command::new(&program)
+    let mut env = driver_env(opts)?;
+    // The application id and what the AM and executors localize, staged here.
+    let app = cluster.rest.new_application().await?.application_id;
+    let staging = cluster.staging(None)?;
+    let am = match super::stage(&staging, opts, app).await {
+        Ok((am, _)) => am,
+        Err(e) => {
+            let _ = staging.remove_app_dir(app).await;
+            return Err(e);
+        }
+    };
+    env.push((APP_ID.into(), app.to_string()));
+    env.push((launch::STAGING_DIR.into(), am.staging_dir.clone()));
+    env.push((
+        launch::LOCAL_RESOURCES.into(),
+        launch::resources_to_env(&am.local_resources),
+    ));
+    let spawned = tokio::process::Command::new(&program)
         .args(&opts.args)
-        .envs(driver_env(opts)?)
+        .envs(env)
         .env_remove(launch::ROLE)
         .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| Error::Driver {
-            path: opts.driver.display().to_string(),
-            message: e.to_string(),
-        })?;
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = staging.remove_app_dir(app).await;
+            return Err(Error::Driver {
+                path: opts.driver.display().to_string(),
+                message: e.to_string(),
+            });
+        }
+    };
     let stderr = child.stderr.take().expect("stderr is piped");
-    let (tx, mut app_rx) = tokio::sync::watch::channel(None::<ApplicationId>);
-    // Relay the driver's stderr, picking up the application id it announces.
+    // Relay the driver's stderr.
     let relay = tokio::spawn(async move {
         let mut lines = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             eprintln!("{line}");
-            if tx.borrow().is_none()
-                && let Some(id) = line
-                    .split_whitespace()
-                    .find(|w| w.starts_with("application_"))
-                    .and_then(|w| w.trim_end_matches([',', ':', ')']).parse().ok())
-            {
-                let _ = tx.send(Some(id));
-            }
         }
     });
     let ctrl_c = tokio::signal::ctrl_c();
@@ -95,26 +118,26 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
     let status = tokio::select! {
         s = child.wait() => s.map_err(|e| Error::io("waiting for the driver", e))?,
         _ = &mut ctrl_c => {
-            let app = *app_rx.borrow_and_update();
             let _ = child.start_kill();
             let _ = child.wait().await;
-            match app {
-                Some(app) => {
-                    eprintln!("spindle: interrupted: killing {app}");
-                    let state = cluster.rest.kill(app).await?;
-                    eprintln!("spindle: {app} killed ({})", state.as_str());
-                    super::remove_staging(cluster, &cluster.user, app).await;
-                }
-                None => eprintln!("spindle: interrupted before the application was submitted"),
+            if cluster.rest.app(app).await.is_ok() {
+                eprintln!("spindle: interrupted: killing {app}");
+                let state = cluster.rest.kill(app).await?;
+                eprintln!("spindle: {app} killed ({})", state.as_str());
+            } else {
+                eprintln!("spindle: interrupted before the application was submitted");
             }
+            super::remove_staging(cluster, &cluster.user, app).await;
             return Ok(progress::INTERRUPTED);
         }
     };
     let _ = relay.await;
     let code = status.code().unwrap_or(1);
-    let Some(app) = *app_rx.borrow() else {
-        return Ok(code);
-    };
+    if cluster.rest.app(app).await.is_err() {
+        // The driver never submitted it: nobody else will remove the staging directory.
+        super::remove_staging(cluster, &cluster.user, app).await;
+        return Ok(code.max(1));
+    }
     // The driver told the AM how it ended; wait (briefly) for YARN to agree.
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {

@@ -322,6 +322,9 @@ public final class Main {
     // tests end quickly.
     c.setLong("yarn.am.liveness-monitor.expiry-interval-ms", 30_000);
     c.setLong("yarn.nm.liveness-monitor.expiry-interval-ms", 20_000);
+    // Application priorities (--priority) take effect up to this value; Hadoop's default, 0,
+    // flattens every submitted priority to 0.
+    c.setInt("yarn.cluster.max-application-priority", 10);
     // AM retries are the application's business; two attempts as on a default cluster.
     c.setInt("yarn.resourcemanager.am.max-attempts", 2);
 
