@@ -33,6 +33,8 @@ const SLOW: Duration = Duration::from_secs(2);
 const NODE_FAILURES_TO_BLACKLIST: u32 = 2;
 /// Heartbeat interval while the RM does not answer.
 const RETRY: Duration = Duration::from_secs(1);
+/// Consecutive refusals of the AMRM token before the AM gives up on the RM.
+const MAX_AUTH_REFUSALS: u32 = 10;
 
 /// An executor the UI and `/api/v1/.../executors` show.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -395,6 +397,8 @@ fn executor_context(shared: &Shared, executor_id: &str) -> crate::Result<LaunchC
 async fn heartbeat_loop(shared: Arc<Shared>) {
     // Since when the RM has not answered, and how many times.
     let mut failing: Option<(Instant, u32)> = None;
+    // Consecutive heartbeats whose AMRM token the RM refused.
+    let mut auth_refusals = 0u32;
     loop {
         // Hosts this heartbeat sends with 0, forgotten once the RM has them.
         let mut clearing = Vec::new();
@@ -437,6 +441,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
         };
         match result {
             Ok(a) if !resync => {
+                auth_refusals = 0;
                 if let Some((since, n)) = failing.take() {
                     eprintln!(
                         "spindle am: the ResourceManager answers again (after {n} failed heartbeats in {:.1} s)",
@@ -469,6 +474,9 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
             other => {
                 // The request was not acted on: what it carried goes out again.
                 shared.lock().restore(request);
+                let mut refused = other
+                    .as_ref()
+                    .is_err_and(|e| matches!(e, spindle_hadoop::Error::Auth { .. }));
                 let mut error = other.err().map(|e| e.to_string());
                 if resync {
                     eprintln!(
@@ -481,12 +489,25 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                                 "spindle am: registered again; asking again for {n} containers (running executors carry on)"
                             );
                             failing = None;
+                            auth_refusals = 0;
                             continue;
                         }
-                        Err(e) => error = Some(format!("registering again: {e}")),
+                        Err(e) => {
+                            refused = matches!(e, spindle_hadoop::Error::Auth { .. });
+                            error = Some(format!("registering again: {e}"));
+                        }
                     }
                 }
                 let e = error.unwrap_or_else(|| "asked to resync".into());
+                auth_refusals = if refused { auth_refusals + 1 } else { 0 };
+                if auth_refusals >= MAX_AUTH_REFUSALS {
+                    // An RM restarted without recovery has new keys and no trace of this
+                    // attempt: waiting for it is pointless.
+                    (shared.fatal)(format!(
+                        "the ResourceManager no longer accepts this attempt's AMRM token (restarted without recovery?): {e}"
+                    ));
+                    return;
+                }
                 let (since, n) = failing.get_or_insert((Instant::now(), 0));
                 *n += 1;
                 if *n == 1 || n.is_power_of_two() {

@@ -132,6 +132,7 @@ pub async fn unregister(
     let deadline = Instant::now() + max_wait;
     let mut pause = Duration::from_millis(200);
     let mut errors = 0u32;
+    let mut refusals = 0u32;
     loop {
         match rm.finish(status, diagnostics, url).await {
             Ok(true) => return true,
@@ -148,8 +149,19 @@ pub async fn unregister(
             }
             Err(e) => {
                 errors += 1;
+                refusals = match e {
+                    spindle_hadoop::Error::Auth { .. } => refusals + 1,
+                    _ => 0,
+                };
                 if errors == 1 || errors.is_power_of_two() {
                     eprintln!("spindle am: unregistering ({errors}): {e}");
+                }
+                if refusals >= 10 {
+                    // A ResourceManager restarted without recovery knows nothing of us.
+                    eprintln!(
+                        "spindle am: the ResourceManager keeps refusing this attempt's token"
+                    );
+                    return false;
                 }
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(3));
