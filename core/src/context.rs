@@ -105,37 +105,13 @@ impl Context {
         Ok(ctx)
     }
 
-    /// On SIGINT or SIGTERM: cancel the jobs, let them clean up (a cancelled
-    /// save removes its output), stop the executors, exit.
+    /// Registers this context with the process's SIGINT/SIGTERM watcher.
     fn stop_on_signals(&self) -> Result<()> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let _guard = self.inner.rt.enter();
-        let mut int = signal(SignalKind::interrupt())
-            .map_err(|e| Error::io("installing the SIGINT handler", e))?;
-        let mut term = signal(SignalKind::terminate())
-            .map_err(|e| Error::io("installing the SIGTERM handler", e))?;
-        let sched = Arc::downgrade(&self.inner.sched);
-        let backend = Arc::downgrade(&self.inner.backend);
-        self.inner.rt.spawn(async move {
-            let (name, code) = tokio::select! {
-                _ = int.recv() => ("SIGINT", 130),
-                _ = term.recv() => ("SIGTERM", 143),
-            };
-            eprintln!("spindle: {name}: cancelling the running jobs and stopping the executors");
-            if let Some(s) = sched.upgrade() {
-                s.cancel_all(&format!("the driver received {name}"));
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
-                while s.running_jobs() > 0 && tokio::time::Instant::now() < deadline {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-                // The action that was cancelled removes its partial output.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-            if let Some(b) = backend.upgrade() {
-                b.stop();
-            }
-            std::process::exit(code);
-        });
+        signals::watch()?;
+        signals::register(
+            Arc::downgrade(&self.inner.sched),
+            Arc::downgrade(&self.inner.backend),
+        );
         Ok(())
     }
 
@@ -441,6 +417,97 @@ impl Context {
     /// Stops the executors now (they also stop when the context is dropped).
     pub fn stop(&self) {
         self.inner.backend.stop();
+    }
+}
+
+/// SIGINT and SIGTERM in a local-mode driver: one watcher thread per
+/// process (installed with the first local context, so it outlives any one
+/// context: with no context alive a signal just ends the process, as by
+/// default). On a signal it cancels every live context's jobs, lets them
+/// clean up (a cancelled save removes its output), stops their executors
+/// and exits with 130 (SIGINT) or 143 (SIGTERM).
+mod signals {
+    use std::sync::{Mutex, OnceLock, Weak};
+    use std::time::{Duration, Instant};
+
+    use crate::backend::ClusterBackend;
+    use crate::scheduler::Scheduler;
+    use crate::{Error, Result};
+
+    type Live = (Weak<Scheduler>, Weak<dyn ClusterBackend>);
+    static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
+    static WATCHER: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+
+    pub fn register(sched: Weak<Scheduler>, backend: Weak<dyn ClusterBackend>) {
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|(s, _)| s.strong_count() > 0);
+        live.push((sched, backend));
+    }
+
+    pub fn watch() -> Result<()> {
+        WATCHER
+            .get_or_init(|| {
+                let (tx, rx) = std::sync::mpsc::channel();
+                std::thread::Builder::new()
+                    .name("spindle-signals".into())
+                    .spawn(move || run(tx))
+                    .map_err(|e| format!("starting the signal watcher: {e}"))?;
+                rx.recv()
+                    .unwrap_or_else(|_| Err("the signal watcher did not start".into()))
+            })
+            .clone()
+            .map_err(Error::Config)
+    }
+
+    fn run(ready: std::sync::mpsc::Sender<std::result::Result<(), String>>) {
+        use tokio::signal::unix::{SignalKind, signal};
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready.send(Err(format!("the signal watcher's runtime: {e}")));
+                return;
+            }
+        };
+        let (name, code) = rt.block_on(async {
+            let int = signal(SignalKind::interrupt());
+            let term = signal(SignalKind::terminate());
+            let (mut int, mut term) = match (int, term) {
+                (Ok(i), Ok(t)) => (i, t),
+                (Err(e), _) | (_, Err(e)) => {
+                    let _ = ready.send(Err(format!("installing SIGINT/SIGTERM handlers: {e}")));
+                    return std::future::pending().await;
+                }
+            };
+            let _ = ready.send(Ok(()));
+            tokio::select! {
+                _ = int.recv() => ("SIGINT", 130),
+                _ = term.recv() => ("SIGTERM", 143),
+            }
+        });
+        let live: Vec<Live> = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let scheds: Vec<_> = live.iter().filter_map(|(s, _)| s.upgrade()).collect();
+        if !scheds.is_empty() {
+            eprintln!("spindle: {name}: cancelling the running jobs and stopping the executors");
+            for s in &scheds {
+                s.cancel_all(&format!("the driver received {name}"));
+            }
+            let deadline = Instant::now() + Duration::from_secs(8);
+            while scheds.iter().any(|s| s.running_jobs() > 0) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            // The action that was cancelled removes its partial output.
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        drop(scheds);
+        for (_, b) in &live {
+            if let Some(b) = b.upgrade() {
+                b.stop();
+            }
+        }
+        std::process::exit(code);
     }
 }
 

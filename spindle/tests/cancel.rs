@@ -22,11 +22,20 @@ fn slow(x: u64) -> u64 {
 fn main() {
     // In an executor process this serves tasks and never returns.
     let ctx = spindle::context().expect("context");
-    if std::env::var("CANCEL_TEST_CHILD").is_ok() {
-        sigint_child(&ctx);
+    match std::env::var("CANCEL_TEST_CHILD").as_deref() {
+        Ok("dropped") => {
+            // No context alive any more: a signal still ends the process.
+            drop(ctx);
+            println!("RUNNING");
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        Ok(_) => sigint_child(&ctx),
+        Err(_) => {}
     }
     type Test = fn(&Context);
-    let tests: [(&str, Test); 4] = [
+    let tests: [(&str, Test); 5] = [
         (
             "cancel_all_jobs_stops_a_long_job_and_the_context_stays_usable",
             cancel_all,
@@ -34,6 +43,10 @@ fn main() {
         ("a_cancelled_save_leaves_no_output", cancelled_save),
         ("a_job_group_cancels_only_its_own_jobs", job_group),
         ("sigint_cancels_and_stops_the_executors", sigint),
+        (
+            "sigint_ends_a_driver_whose_context_is_gone",
+            sigint_after_drop,
+        ),
     ];
     for (name, test) in tests {
         let started = Instant::now();
@@ -85,7 +98,7 @@ fn cancel_all(ctx: &Context) {
         .unwrap();
     assert_eq!(sum, Some(3 * (10_000 * 9_999 / 2)));
     assert!(
-        next.elapsed() < Duration::from_secs(5),
+        next.elapsed() < Duration::from_secs(10),
         "{:?}",
         next.elapsed()
     );
@@ -165,41 +178,63 @@ fn alive(pid: u32) -> bool {
     })
 }
 
-fn sigint(_ctx: &Context) {
+/// Starts this binary as a child driver in `mode`, waits for its RUNNING.
+fn child_driver(
+    mode: &str,
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+) {
     let exe = std::env::current_exe().unwrap();
     let mut child = Command::new(exe)
-        .env("CANCEL_TEST_CHILD", "1")
+        .env("CANCEL_TEST_CHILD", mode)
         .env("SPINDLE_MASTER", "local[2]")
         .env_remove("SPINDLE_ROLE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     assert_eq!(lines.next().unwrap().unwrap(), "RUNNING");
-    let executors = children_of(pid);
-    assert_eq!(
-        executors.len(),
-        2,
-        "executors of the child driver: {executors:?}"
-    );
+    (child, lines)
+}
+
+/// Sends SIGINT to `child` and waits (at most 15 s) for it to exit.
+fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
     let status = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
     let started = Instant::now();
-    let exit = loop {
+    loop {
         if let Some(s) = child.try_wait().unwrap() {
-            break s;
+            return s;
         }
         assert!(
             started.elapsed() < Duration::from_secs(15),
             "the driver did not exit after SIGINT"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
+    }
+}
+
+fn sigint_after_drop(_ctx: &Context) {
+    let (mut child, _lines) = child_driver("dropped");
+    let exit = interrupt(&mut child);
+    assert_eq!(exit.code(), Some(130));
+}
+
+fn sigint(_ctx: &Context) {
+    let (mut child, lines) = child_driver("running");
+    let pid = child.id();
+    let executors = children_of(pid);
+    assert_eq!(
+        executors.len(),
+        2,
+        "executors of the child driver: {executors:?}"
+    );
+    let exit = interrupt(&mut child);
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert_eq!(exit.code(), Some(130), "stderr:\n{stderr}");
@@ -226,7 +261,18 @@ fn sigint_child(ctx: &Context) -> ! {
     while ctx.executor_count() < 2 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    println!("RUNNING");
+    // Say RUNNING once tasks of the job run, so the signal finds it running.
+    let watcher = ctx.clone();
+    std::thread::spawn(move || {
+        loop {
+            let p = watcher.progress();
+            if p.stages.iter().any(|s| s.active_tasks > 0) {
+                println!("RUNNING");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
     let r = ctx.range(0, 1_000_000_000, 4).map(slow).count();
     match r {
         Err(Error::Cancelled { job, reason }) => println!("CANCELLED job {job}: {reason}"),
