@@ -1143,3 +1143,78 @@ async fn unmanaged_app(h: &MiniHadoop) -> (ApplicationId, spindle_hadoop::Token)
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The resource-request table as the real RM keeps it: asks of one priority sent together share
+/// one line per node, rack and `*` with summed counts, and a name sent again with 0 clears its
+/// line. The ask can never be granted (a node and a rack that do not exist, no fallback to `*`),
+/// so the RM's REST report shows it as sent.
+#[test]
+fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (id, token) = unmanaged_app(h).await;
+        let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+        let am = AmRmClient::from_config(&conf, token).unwrap();
+        am.register("localhost", 0, "").await.unwrap();
+        let res = yarn_rpc::Resource {
+            memory_mb: 64,
+            vcores: 1,
+        };
+        let nowhere = |node: &str, count| {
+            let mut r = yarn_rpc::ContainerRequest::anywhere(res, 7, count);
+            r.nodes = vec![node.to_string()];
+            r.racks = vec!["/nowhere-rack".into()];
+            r.relax_locality = false;
+            r
+        };
+        let lines = |app: &serde_json::Value| -> BTreeMap<String, i64> {
+            app["resourceRequests"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|r| {
+                    (
+                        r["resourceName"].as_str().unwrap_or_default().to_string(),
+                        r["numContainers"].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect()
+        };
+        let app_json = || {
+            let url = format!("{}/ws/v1/cluster/apps/{id}", h.rm_url());
+            spindle_tests::rest_get(&url).unwrap().json["app"].clone()
+        };
+        let ask = yarn_rpc::AllocateRequest {
+            asks: vec![
+                nowhere("nowhere-a.invalid", 2),
+                nowhere("nowhere-b.invalid", 1),
+            ],
+            ..Default::default()
+        };
+        am.allocate(&ask).await.unwrap();
+        let seen = lines(&app_json());
+        assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
+        assert_eq!(seen.get("nowhere-b.invalid"), Some(&1), "{seen:?}");
+        assert_eq!(seen.get("/nowhere-rack"), Some(&3), "{seen:?}");
+        assert_eq!(seen.get("*"), Some(&3), "{seen:?}");
+        // Host b is no longer wanted: sent with 0, its line goes; a's stays as sent again.
+        let ask = yarn_rpc::AllocateRequest {
+            asks: vec![
+                nowhere("nowhere-a.invalid", 2),
+                nowhere("nowhere-b.invalid", 0),
+            ],
+            ..Default::default()
+        };
+        am.allocate(&ask).await.unwrap();
+        let seen = lines(&app_json());
+        assert!(
+            seen.get("nowhere-b.invalid").is_none_or(|n| *n == 0),
+            "{seen:?}"
+        );
+        assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
+        assert_eq!(seen.get("*"), Some(&2), "{seen:?}");
+        assert!(am.finish(FinalStatus::Succeeded, "", "").await.is_ok());
+    });
+}
