@@ -910,19 +910,49 @@ fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
     });
 }
 
-/// A mini-Hadoop of this test's own whose NodeManager kills containers over their physical
-/// memory (`deploy/mini-hadoop --pmem-check`; the shared cluster keeps monitoring off).
-fn monitored_cluster() -> MiniHadoop {
-    let dir = spindle_tests::repo_root()
-        .join("target")
-        .join("test-hadoop")
-        .join(format!("pmem-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut opts = StartOptions::new(&dir);
-    opts.nodemanagers = 1;
-    opts.datanodes = 1;
-    opts.extra_args = vec!["--pmem-check".into()];
-    MiniHadoop::start(&opts).unwrap_or_else(|e| panic!("{e}"))
+/// A mini-Hadoop of one test's own, under `target/test-hadoop/<tag>-<pid>`: stopped when dropped,
+/// and its directory removed too unless the test failed (kept for the post-mortem).
+struct OwnCluster {
+    cluster: Option<MiniHadoop>,
+    dir: PathBuf,
+}
+
+impl OwnCluster {
+    fn start(tag: &str, nodemanagers: u32, flags: &[&str]) -> OwnCluster {
+        let dir = spindle_tests::repo_root()
+            .join("target")
+            .join("test-hadoop")
+            .join(format!("{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut opts = StartOptions::new(&dir);
+        opts.nodemanagers = nodemanagers;
+        opts.datanodes = 1;
+        opts.extra_args = flags.iter().map(|f| f.to_string()).collect();
+        let cluster = MiniHadoop::start(&opts).unwrap_or_else(|e| panic!("{e}"));
+        OwnCluster {
+            cluster: Some(cluster),
+            dir,
+        }
+    }
+
+    fn get(&self) -> &MiniHadoop {
+        self.cluster.as_ref().expect("running")
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        drop(self.cluster.take());
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A mini-Hadoop whose NodeManager kills containers over their physical memory
+/// (`deploy/mini-hadoop --pmem-check`; the shared cluster keeps monitoring off).
+fn monitored_cluster() -> OwnCluster {
+    OwnCluster::start("pmem", 1, &["--pmem-check"])
 }
 
 /// An executor over its container's memory: the NodeManager kills it (-104, "... of ... physical
@@ -931,7 +961,7 @@ fn monitored_cluster() -> MiniHadoop {
 #[test]
 fn executor_over_its_memory_fails_the_app_naming_the_setting() {
     let m = monitored_cluster();
-    let h = &m;
+    let h = m.get();
     let _logs = h.log_guard();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -992,16 +1022,8 @@ fn restart_resource_manager(h: &MiniHadoop) {
 /// so there is no second attempt, and the answer is right.
 #[test]
 fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
-    let dir = spindle_tests::repo_root()
-        .join("target")
-        .join("test-hadoop")
-        .join(format!("rm-restart-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut opts = StartOptions::new(&dir);
-    opts.datanodes = 1;
-    opts.extra_args = vec!["--rm-recovery".into()];
-    let h = MiniHadoop::start(&opts).unwrap_or_else(|e| panic!("{e}"));
-    let h = &h;
+    let own = OwnCluster::start("rm-restart", 2, &["--rm-recovery"]);
+    let h = own.get();
     let _logs = h.log_guard();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
