@@ -114,6 +114,9 @@ impl LocalBackend {
             // The secret travels in the child's environment only, never argv.
             .env(env::SECRET, self.launch.secret.expose())
             .stdin(std::process::Stdio::null());
+        // A group of its own: Ctrl-C in a terminal reaches only the driver,
+        // which cancels the jobs and then stops its executors itself.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd
             .spawn()
             .map_err(|e| Error::io(format!("starting executor {id} ({})", exe.display()), e))?;
