@@ -58,8 +58,8 @@ field() { "$py" -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])
 # Sorted lines of every part file (or a single file) for comparing answers.
 canon() { if [ -d "$1" ]; then cat "$1"/part-*; else cat "$1"; fi | LC_ALL=C sort; }
 
-echo "| job | system | job time (s) | wall incl. start-up (s) | CPU (s) | peak RSS, largest process (MiB) | Spark / Spindle job time | Spark / Spindle wall | Spindle / hand-written wall |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| job | system | job time (s) | wall incl. start-up (s) | CPU, all processes (s) | peak RSS, all processes (MiB) | peak RSS, largest process (MiB) | Spark / Spindle job time | Spark / Spindle wall | Spindle / hand-written wall |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 run_job() {
   local job=$1; shift
   local spindle_bin=$1; shift
@@ -76,14 +76,14 @@ run_job() {
   fi
   local sj sw bw
   sj=$(field "$s" job); sw=$(field "$s" wall); bw=$(field "$b" wall)
-  echo "| $job | hand-written Rust (all cores) | – | $bw | $(field "$b" cpu) | $(field "$b" rss_mb) | | | |"
-  echo "| $job | Spindle local[2] | $sj | $sw | $(field "$s" cpu) | $(field "$s" rss_mb) | | | $("$py" -c "print(round($sw/$bw,2))") |"
+  echo "| $job | hand-written Rust (all cores) | – | $bw | $(field "$b" cpu) | $(field "$b" rss_mb) | $(field "$b" rss_max_mb) | | | |"
+  echo "| $job | Spindle local[2] | $sj | $sw | $(field "$s" cpu) | $(field "$s" rss_mb) | $(field "$s" rss_max_mb) | | | $("$py" -c "print(round($sw/$bw,2))") |"
   if [ $spark = 1 ]; then
     k=$(measure "$py" "$root/bench/local/spark_jobs.py" 'local[2]' "$job" "${inputs[@]}" "$out/spark")
     if [ "$(canon "$out/spark" | md5sum)" != "$(canon "$out/baseline" | md5sum)" ]; then
       echo "bench: $job: Spark's answer differs from the hand-written program's" >&2; exit 1
     fi
-    echo "| $job | Spark local[2] DataFrame | $(field "$k" job) | $(field "$k" wall) | $(field "$k" cpu) | $(field "$k" rss_mb) | $("$py" -c "print(round($(field "$k" job)/$sj,2))") | $("$py" -c "print(round($(field "$k" wall)/$sw,2))") | |"
+    echo "| $job | Spark local[2] DataFrame | $(field "$k" job) | $(field "$k" wall) | $(field "$k" cpu) | $(field "$k" rss_mb) | $(field "$k" rss_max_mb) | $("$py" -c "print(round($(field "$k" job)/$sj,2))") | $("$py" -c "print(round($(field "$k" wall)/$sw,2))") | |"
   fi
 }
 run_job wordcount wordcount "$data/words.txt"

@@ -4,7 +4,7 @@
 //! A frame is `[compressed length: u32 LE][raw length: u32 LE][lz4 block]`;
 //! the raw bytes are records encoded back to back.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -141,16 +141,71 @@ impl FrameReader {
             .data
             .get(start..start + clen)
             .ok_or_else(|| corrupt("truncated frame body"))?;
-        let raw = lz4_flex::block::decompress(body, rlen).map_err(|e| corrupt(&e.to_string()))?;
+        let out = decode_frame(body, rlen)?;
         self.pos = start + clen;
-        let mut out = Vec::with_capacity(rlen / 16 + 1);
-        let mut at = 0;
-        while at < raw.len() {
-            let (v, used) = decode_prefix::<T>(&raw[at..], "shuffle record")?;
-            at += used;
-            out.push(v);
-        }
         Ok(Some(out))
+    }
+}
+
+/// Decompresses one frame body and decodes its records.
+fn decode_frame<T: DeserializeOwned>(body: &[u8], rlen: usize) -> Result<Vec<T>> {
+    let raw = lz4_flex::block::decompress(body, rlen).map_err(|e| Error::Decode {
+        what: "shuffle frame",
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::with_capacity(rlen / 16 + 1);
+    let mut at = 0;
+    while at < raw.len() {
+        let (v, used) = decode_prefix::<T>(&raw[at..], "shuffle record")?;
+        at += used;
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// Reads frames one at a time from a byte stream (a spill file), holding
+/// only the current frame in memory.
+pub struct FrameStream<R: Read> {
+    inner: R,
+    body: Vec<u8>,
+}
+
+impl<R: Read> FrameStream<R> {
+    /// Reads frames from `inner`.
+    pub fn new(inner: R) -> Self {
+        FrameStream {
+            inner,
+            body: Vec::new(),
+        }
+    }
+
+    /// The records of the next frame, or None at a clean end.
+    pub fn next_batch<T: DeserializeOwned>(&mut self) -> Result<Option<Vec<T>>> {
+        let corrupt = |m: String| Error::Decode {
+            what: "spill frame",
+            message: m,
+        };
+        let mut header = [0u8; 8];
+        let mut got = 0;
+        while got < header.len() {
+            match self.inner.read(&mut header[got..]) {
+                Ok(0) if got == 0 => return Ok(None),
+                Ok(0) => return Err(corrupt("truncated frame header".into())),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::io("reading a spill file", e)),
+            }
+        }
+        let clen = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
+        let rlen = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")) as usize;
+        if rlen > MAX_FRAME || clen > MAX_FRAME {
+            return Err(corrupt("frame larger than 256 MiB".into()));
+        }
+        self.body.resize(clen, 0);
+        self.inner
+            .read_exact(&mut self.body)
+            .map_err(|e| corrupt(format!("truncated frame body: {e}")))?;
+        decode_frame(&self.body, rlen).map(Some)
     }
 }
 
@@ -185,6 +240,38 @@ mod tests {
         assert!(FrameReader::new(vec![1, 2, 3]).next_batch::<u32>().is_err());
         let huge = [0u8, 0, 0, 0, 255, 255, 255, 255];
         assert!(FrameReader::new(huge.to_vec()).next_batch::<u32>().is_err());
+    }
+
+    #[test]
+    fn frame_streams_read_what_frame_writers_wrote() {
+        let mut w = FrameWriter::new(Vec::new());
+        let records: Vec<(u64, String)> = (0..50_000).map(|i| (i, format!("v{i}"))).collect();
+        for r in &records {
+            w.push(r).unwrap();
+        }
+        let (bytes, _) = w.finish().unwrap();
+        let mut r = FrameStream::new(&bytes[..]);
+        let mut back = Vec::new();
+        while let Some(batch) = r.next_batch::<(u64, String)>().unwrap() {
+            back.extend(batch);
+        }
+        assert_eq!(back, records);
+        // A cut anywhere inside a frame is an error, never a panic or a short read.
+        for cut in [3, 9, bytes.len() - 1] {
+            let mut r = FrameStream::new(&bytes[..cut]);
+            let mut failed = false;
+            loop {
+                match r.next_batch::<(u64, String)>() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            assert!(failed, "cut at {cut}");
+        }
     }
 
     #[test]

@@ -156,3 +156,44 @@ fn aggregations_larger_than_memory_spill_and_stay_correct() {
     assert!(stderr.contains("spilled map-side"), "{stderr}");
     assert!(stderr.contains("spilled reduce-side"), "{stderr}");
 }
+
+#[test]
+fn sort_group_and_join_larger_than_memory_spill_sorted_runs_and_merge_them() {
+    // Executors keep their local dirs under TMPDIR: a directory of our own,
+    // so the spill files named in the log can be looked for afterwards.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(JOBS)
+        .arg("external-sort")
+        .env("SPINDLE_MASTER", "local[2]")
+        .env("SPINDLE_SHUFFLE_MEMORY_MB", "1")
+        .env("SPINDLE_VERBOSE", "1")
+        .env("TMPDIR", tmp.path())
+        .output()
+        .unwrap();
+    let stdout = common::check(&out);
+    assert!(
+        stdout.contains(
+            "external sort: sort correct, group correct, join correct, spill files left 0"
+        ),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for op in ["sort_by_key", "group_by_key", "cogroup"] {
+        assert!(
+            stderr.contains(&format!("{op} spilled")),
+            "{op} spilled no runs:\n{stderr}"
+        );
+    }
+    // Every run the executors wrote is named in the log, was not empty, and is gone.
+    let runs: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("spindle: spilled sorted run "))
+        .collect();
+    assert!(runs.len() >= 6, "{stderr}");
+    for r in runs {
+        let (path, rest) = r.split_once(" (").unwrap();
+        assert!(path.starts_with(tmp.path().to_str().unwrap()), "{path}");
+        assert!(!rest.starts_with("0 records"), "{r}");
+        assert!(!std::path::Path::new(path).exists(), "{path} left behind");
+    }
+}

@@ -2,6 +2,7 @@
 //! narrow transformations, shuffle writers/readers and action sinks.
 
 pub mod actions;
+pub mod external;
 pub mod narrow;
 pub mod shuffle;
 pub mod source;

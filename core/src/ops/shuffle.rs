@@ -11,15 +11,15 @@ use std::io::BufWriter;
 use std::marker::PhantomData;
 use std::path::PathBuf;
 
-use rustc_hash::{FxHashMap, FxHasher};
+use rustc_hash::FxHasher;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{self, FrameReader, FrameWriter};
 use crate::plan::NodeSpec;
-use crate::task::{Batches, Erased, SinkOutput, Stream, TaskContext, erase};
+use crate::task::{Erased, SinkOutput, Stream, TaskContext, erase};
 use crate::{Data, Error, Result};
 
-use super::BATCH;
+use super::external::{self, CombineMap, RecordSizer, SpillStats, Spills};
 
 fn verbose() -> bool {
     std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
@@ -109,6 +109,9 @@ impl<R: 'static> RecordPartitioner<R> for RoundRobin<R> {
 pub trait Aggregator<V>: 'static {
     type C: Data;
     type P: Data;
+    /// Whether merging makes a combiner larger (values are kept, not folded),
+    /// so the memory estimate counts every record, not only new keys.
+    const GROWS: bool = false;
     fn create(p: &Self::P, v: V) -> Self::C;
     fn merge_value(p: &Self::P, c: Self::C, v: V) -> Self::C;
     fn merge(p: &Self::P, c: Self::C, other: Self::C) -> Self::C;
@@ -161,6 +164,7 @@ pub struct GroupAgg<V>(PhantomData<fn() -> V>);
 impl<V: Data> Aggregator<V> for GroupAgg<V> {
     type C = Vec<V>;
     type P = ();
+    const GROWS: bool = true;
     fn create(_: &(), v: V) -> Vec<V> {
         vec![v]
     }
@@ -267,70 +271,6 @@ pub fn sink_shuffle_plain<R: Data, P: RecordPartitioner<R>>(
     Ok(SinkOutput::MapOutput { sizes, bytes })
 }
 
-/// Keeps an estimate of the bytes a hash map of combiners holds.
-struct SizeEstimate {
-    per_entry: usize,
-    samples: usize,
-    buf: Vec<u8>,
-}
-
-impl SizeEstimate {
-    fn new<K, C>() -> Self {
-        SizeEstimate {
-            per_entry: std::mem::size_of::<(K, Option<C>)>() + 16,
-            samples: 0,
-            buf: Vec::new(),
-        }
-    }
-
-    /// Samples the size of some new entries (their encoding approximates heap use).
-    fn observe<K: serde::Serialize, C: serde::Serialize>(&mut self, len: usize, k: &K, c: &C) {
-        if len.is_power_of_two() || len.is_multiple_of(4096) {
-            self.buf.clear();
-            codec::encode_into(k, &mut self.buf);
-            codec::encode_into(c, &mut self.buf);
-            let fixed = std::mem::size_of::<(K, Option<C>)>() + 16;
-            let this = fixed + self.buf.len();
-            self.samples += 1;
-            self.per_entry = (self.per_entry * (self.samples - 1) + this) / self.samples;
-        }
-    }
-
-    fn bytes(&self, len: usize) -> usize {
-        len * self.per_entry
-    }
-}
-
-fn combine_into<K: Data + Hash + Eq, V, A: Aggregator<V>>(
-    map: &mut FxHashMap<K, Option<A::C>>,
-    p: &A::P,
-    k: K,
-    v: V,
-) -> bool {
-    let slot = map.entry(k).or_insert(None);
-    let (c, new) = match slot.take() {
-        None => (A::create(p, v), true),
-        Some(c) => (A::merge_value(p, c, v), false),
-    };
-    *slot = Some(c);
-    new
-}
-
-fn merge_into<K: Data + Hash + Eq, V, A: Aggregator<V>>(
-    map: &mut FxHashMap<K, Option<A::C>>,
-    p: &A::P,
-    k: K,
-    c: A::C,
-) -> bool {
-    let slot = map.entry(k).or_insert(None);
-    let (c, new) = match slot.take() {
-        None => (c, true),
-        Some(old) => (A::merge(p, old, c), false),
-    };
-    *slot = Some(c);
-    new
-}
-
 /// Combines values by key before writing (map-side combine), flushing the
 /// partial aggregates to the blocks whenever the memory limit is reached.
 pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
@@ -344,11 +284,17 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     let limit = ctx.services.shuffle_memory();
     let n = params.reducers.max(1) as u64;
     let mut out = writers_for(ctx, &params);
-    let mut map: FxHashMap<K, Option<A::C>> = FxHashMap::default();
-    let mut est = SizeEstimate::new::<K, A::C>();
-    let flush = |map: &mut FxHashMap<K, Option<A::C>>, out: &mut BlockWriters| -> Result<()> {
-        for (k, c) in map.drain() {
-            let c = c.expect("combiner present");
+    let mut map: CombineMap<K, A::C> = CombineMap::new(A::GROWS);
+    let mut sizer = RecordSizer::new();
+    let flush = |map: &mut CombineMap<K, A::C>, out: &mut BlockWriters, full: bool| -> Result<()> {
+        if verbose() && full {
+            external::log_line(format!(
+                "spindle: task {}: spilled map-side aggregation of {} keys",
+                ctx.partition,
+                map.len()
+            ));
+        }
+        for (k, c) in map.take_all() {
             let r = (hash_key(&k) % n) as usize;
             out.push(r, &(k, c))?;
         }
@@ -356,27 +302,20 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     };
     for batch in input.0 {
         for (k, v) in batch? {
-            if combine_into::<K, V, A>(&mut map, &aggp, k, v) {
-                let len = map.len();
-                if len.is_power_of_two() || len.is_multiple_of(4096) {
-                    // Sample the newest entry's size (any entry will do).
-                    if let Some((k, Some(c))) = map.iter().next() {
-                        est.observe(len, k, c);
-                    }
-                    if est.bytes(len) > limit {
-                        if verbose() {
-                            eprintln!(
-                                "spindle: task {}: spilled map-side aggregation of {len} keys",
-                                ctx.partition
-                            );
-                        }
-                        flush(&mut map, &mut out)?;
-                    }
-                }
+            let size = sizer.observe(&(&k, &v));
+            if map.would_outgrow(&k, limit) {
+                flush(&mut map, &mut out, true)?;
+            }
+            map.update(k, size, |c| match c {
+                None => A::create(&aggp, v),
+                Some(c) => A::merge_value(&aggp, c, v),
+            });
+            if map.bytes() > limit {
+                flush(&mut map, &mut out, true)?;
             }
         }
     }
-    flush(&mut map, &mut out)?;
+    flush(&mut map, &mut out, false)?;
     let (sizes, bytes) = out.finish()?;
     Ok(SinkOutput::MapOutput { sizes, bytes })
 }
@@ -471,7 +410,27 @@ pub struct SortParams {
     pub ascending: bool,
 }
 
-/// Reduce side of sort_by_key: the partition's pairs sorted by key.
+/// Spill files of one task attempt's reduce side: unique names in the
+/// executor's scratch dir.
+fn spills_for<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Spills<T> {
+    let tag = format!(
+        "spill_{}_{}_{}_{}",
+        ctx.plan.stage_id, spec.id, p, ctx.attempt
+    );
+    Spills::new(ctx.services.scratch_dir(), tag)
+}
+
+fn report(p: u32, what: &str, stats: SpillStats) {
+    if verbose() && stats.runs > 0 {
+        external::log_line(format!(
+            "spindle: task {p}: {what} spilled {} sorted runs ({} records, {} bytes) to disk and merged them",
+            stats.runs, stats.records, stats.bytes
+        ));
+    }
+}
+
+/// Reduce side of sort_by_key: the partition's pairs sorted by key; past
+/// the memory limit, sorted runs go to local disk and are merged.
 pub fn compute_shuffle_sorted<K: Data + Ord, V: Data>(
     ctx: &TaskContext,
     spec: &NodeSpec,
@@ -479,39 +438,20 @@ pub fn compute_shuffle_sorted<K: Data + Ord, V: Data>(
 ) -> Result<Erased> {
     let params: SortParams = codec::decode(&spec.params, "sort parameters")?;
     let sid = ctx.shuffle_parent(spec, 0)?;
-    let mut all = read_shuffle::<(K, V)>(ctx, sid, p)?.collect_vec()?;
-    if params.ascending {
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-    } else {
-        all.sort_by(|a, b| b.0.cmp(&a.0));
-    }
-    Ok(erase(batched(all)))
+    let input = read_shuffle::<(K, V)>(ctx, sid, p)?;
+    let (out, stats) = external::sort_pairs(
+        input.0,
+        params.ascending,
+        ctx.services.shuffle_memory(),
+        spills_for(ctx, spec, p),
+    )?;
+    report(p, "sort_by_key", stats);
+    Ok(erase(Stream(out)))
 }
-
-fn batched<T: Data>(v: Vec<T>) -> Stream<T> {
-    let mut it = v.into_iter();
-    Stream(Box::new(std::iter::from_fn(move || {
-        let b: Vec<T> = it.by_ref().take(BATCH).collect();
-        if b.is_empty() { None } else { Some(Ok(b)) }
-    })))
-}
-
-fn drain_batches<K: Data + Hash + Eq, C: Data>(map: FxHashMap<K, Option<C>>) -> Batches<(K, C)> {
-    let mut it = map
-        .into_iter()
-        .map(|(k, c)| (k, c.expect("combiner present")));
-    Box::new(std::iter::from_fn(move || {
-        let b: Vec<(K, C)> = it.by_ref().take(BATCH).collect();
-        if b.is_empty() { None } else { Some(Ok(b)) }
-    }))
-}
-
-/// Buckets a reducer spills into once its hash map passes the memory limit.
-const SPILL_BUCKETS: u64 = 16;
 
 /// Reduce side of an aggregation: merges combiners by key; past the memory
-/// limit it partitions the rest of its input into spill files on local disk
-/// and merges them one at a time, so a reducer larger than memory finishes.
+/// limit the map is spilled sorted by key hash and the runs merged at the
+/// end, so a reducer larger than memory finishes.
 pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     ctx: &TaskContext,
     spec: &NodeSpec,
@@ -521,89 +461,41 @@ pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     let sid = ctx.shuffle_parent(spec, 0)?;
     let input = read_shuffle::<(K, A::C)>(ctx, sid, p)?;
     let limit = ctx.services.shuffle_memory();
-    let mut map: FxHashMap<K, Option<A::C>> = FxHashMap::default();
-    let mut est = SizeEstimate::new::<K, A::C>();
-    let mut spill: Option<BlockWriters> = None;
-    let dir = ctx.services.scratch_dir().to_path_buf();
-    let tag = format!(
-        "spill_{}_{}_{}_{}",
-        ctx.plan.stage_id, spec.id, p, ctx.attempt
-    );
-    let bucket_of = |k: &K| ((hash_key(k) >> 40) % SPILL_BUCKETS) as usize;
+    let mut map: CombineMap<K, A::C> = CombineMap::new(A::GROWS);
+    let mut spills = spills_for(ctx, spec, p);
+    let mut sizer = RecordSizer::new();
+    let spill = |map: &mut CombineMap<K, A::C>, spills: &mut Spills<_>| {
+        if verbose() {
+            external::log_line(format!(
+                "spindle: task {p}: spilled reduce-side aggregation of {} keys to disk",
+                map.len()
+            ));
+        }
+        map.spill_sorted(spills)
+    };
     for batch in input.0 {
         for (k, c) in batch? {
-            if let Some(w) = spill.as_mut() {
-                w.push(bucket_of(&k), &(k, c))?;
-                continue;
+            let size = sizer.observe(&(&k, &c));
+            if map.would_outgrow(&k, limit) {
+                spill(&mut map, &mut spills)?;
             }
-            if merge_into::<K, V, A>(&mut map, &aggp, k, c) {
-                let len = map.len();
-                if len.is_power_of_two() || len.is_multiple_of(4096) {
-                    if let Some((k, Some(c))) = map.iter().next() {
-                        est.observe(len, k, c);
-                    }
-                    if est.bytes(len) > limit {
-                        if verbose() {
-                            eprintln!(
-                                "spindle: task {p}: spilled reduce-side aggregation of {len} keys to disk"
-                            );
-                        }
-                        let paths = (0..SPILL_BUCKETS)
-                            .map(|b| dir.join(format!("{tag}_{b}.lz4")))
-                            .collect();
-                        let mut w = BlockWriters::new(paths);
-                        for (k, c) in map.drain() {
-                            w.push(bucket_of(&k), &(k, c.expect("combiner present")))?;
-                        }
-                        spill = Some(w);
-                    }
-                }
+            map.update(k, size, |old| match old {
+                None => c,
+                Some(o) => A::merge(&aggp, o, c),
+            });
+            if map.bytes() > limit {
+                spill(&mut map, &mut spills)?;
             }
         }
     }
-    let Some(w) = spill else {
-        return Ok(erase(Stream(drain_batches(map))));
-    };
-    w.finish()?;
-    let mut bucket = 0u64;
-    let mut current: Option<Batches<(K, A::C)>> = None;
-    let iter = std::iter::from_fn(move || {
-        loop {
-            if let Some(it) = current.as_mut() {
-                if let Some(b) = it.next() {
-                    return Some(b);
-                }
-                current = None;
-            }
-            if bucket >= SPILL_BUCKETS {
-                return None;
-            }
-            let path = dir.join(format!("{tag}_{bucket}.lz4"));
-            bucket += 1;
-            let Ok(bytes) = std::fs::read(&path) else {
-                continue;
-            };
-            let _ = std::fs::remove_file(&path);
-            let mut r = FrameReader::new(bytes);
-            let mut m: FxHashMap<K, Option<A::C>> = FxHashMap::default();
-            loop {
-                match r.next_batch::<(K, A::C)>() {
-                    Ok(Some(b)) => {
-                        for (k, c) in b {
-                            merge_into::<K, V, A>(&mut m, &aggp, k, c);
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(e) => return Some(Err(e)),
-                }
-            }
-            current = Some(drain_batches(m));
-        }
-    });
-    Ok(erase(Stream::<(K, A::C)>(Box::new(iter))))
+    let (out, stats) = map.finish(spills, move |a, b| A::merge(&aggp, a, b))?;
+    report(p, spec.name.as_str(), stats);
+    Ok(erase(Stream::<(K, A::C)>(out)))
 }
 
-/// Reduce side of cogroup: both shuffles' values grouped by key.
+/// Reduce side of cogroup: both shuffles' values grouped by key, spilled
+/// and merged like an aggregation past the memory limit (the values of one
+/// key are held in memory together).
 #[allow(clippy::type_complexity)]
 pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     ctx: &TaskContext,
@@ -612,21 +504,48 @@ pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
 ) -> Result<Erased> {
     let left = read_shuffle::<(K, V)>(ctx, ctx.shuffle_parent(spec, 0)?, p)?;
     let right = read_shuffle::<(K, W)>(ctx, ctx.shuffle_parent(spec, 1)?, p)?;
-    let mut map: FxHashMap<K, (Vec<V>, Vec<W>)> = FxHashMap::default();
+    let limit = ctx.services.shuffle_memory();
+    let mut map: CombineMap<K, (Vec<V>, Vec<W>)> = CombineMap::new(true);
+    let mut spills = spills_for(ctx, spec, p);
+    let mut sizer = RecordSizer::new();
     for b in left.0 {
         for (k, v) in b? {
-            map.entry(k).or_default().0.push(v);
+            let size = sizer.observe(&(&k, &v));
+            if map.would_outgrow(&k, limit) {
+                map.spill_sorted(&mut spills)?;
+            }
+            map.update(k, size, |c| {
+                let mut c = c.unwrap_or_default();
+                c.0.push(v);
+                c
+            });
+            if map.bytes() > limit {
+                map.spill_sorted(&mut spills)?;
+            }
         }
     }
+    let mut sizer = RecordSizer::new();
     for b in right.0 {
         for (k, w) in b? {
-            map.entry(k).or_default().1.push(w);
+            let size = sizer.observe(&(&k, &w));
+            if map.would_outgrow(&k, limit) {
+                map.spill_sorted(&mut spills)?;
+            }
+            map.update(k, size, |c| {
+                let mut c = c.unwrap_or_default();
+                c.1.push(w);
+                c
+            });
+            if map.bytes() > limit {
+                map.spill_sorted(&mut spills)?;
+            }
         }
     }
-    let mut it = map.into_iter();
-    let iter = std::iter::from_fn(move || {
-        let b: Vec<(K, (Vec<V>, Vec<W>))> = it.by_ref().take(BATCH).collect();
-        if b.is_empty() { None } else { Some(Ok(b)) }
-    });
-    Ok(erase(Stream::<(K, (Vec<V>, Vec<W>))>(Box::new(iter))))
+    let (out, stats) = map.finish(spills, |mut a, mut b| {
+        a.0.append(&mut b.0);
+        a.1.append(&mut b.1);
+        a
+    })?;
+    report(p, "cogroup", stats);
+    Ok(erase(Stream::<(K, (Vec<V>, Vec<W>))>(out)))
 }

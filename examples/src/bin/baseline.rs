@@ -2,36 +2,10 @@
 //! compares Spindle with: `baseline wordcount|groupsum|sort|join INPUT… OUTPUT`.
 //! Each uses all cores with plain threads and hash maps, no framework.
 
-use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
 use std::io::{BufWriter, Write};
 
-type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
-
-/// FxHash: the fast non-cryptographic hash rustc uses.
-#[derive(Default)]
-struct Fx(u64);
-
-impl std::hash::Hasher for Fx {
-    fn finish(&self) -> u64 {
-        // Multiplication leaves low bits depending on low input bits only;
-        // hash tables index by low bits, so mix the high bits down.
-        let x = self.0 ^ (self.0 >> 33);
-        let x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^ (x >> 33)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(b))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
+/// rustc's FxHash map: the fastest general-purpose hash map for short keys.
+type Map<K, V> = rustc_hash::FxHashMap<K, V>;
 
 fn threads() -> usize {
     std::thread::available_parallelism()

@@ -1,5 +1,5 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | overheads N`.
+//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | overheads N`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
@@ -351,6 +351,93 @@ fn spill_job(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z ^ (z >> 31)
+}
+
+/// Spill files (`spill_*`) left in the local dirs of this driver's executors
+/// (local mode keeps them under the temporary directory, named by our pid).
+fn spill_files_left() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if e.file_name().to_string_lossy().starts_with("spill_") {
+                out.push(p);
+            }
+        }
+    }
+    let prefix = format!("spindle-{}-", std::process::id());
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        if e.file_name().to_string_lossy().starts_with(&prefix) {
+            walk(&e.path(), &mut out);
+        }
+    }
+    out
+}
+
+/// sort_by_key, group_by_key and join far larger than the memory limit (run
+/// with SPINDLE_SHUFFLE_MEMORY_MB=1): external sort and merge on the reduce
+/// side; answers checked against plain vectors, and no spill file left.
+fn external_sort_job(ctx: &Context) -> Result<()> {
+    let n = 400_000u64;
+    let pairs = ctx.range(0, n, 4).map(|i| (mix(i) % 1_000_000_000, i));
+    let got = pairs.sort_by_key(true, 2)?.collect()?;
+    let mut want: Vec<(u64, u64)> = (0..n).map(|i| (mix(i) % 1_000_000_000, i)).collect();
+    want.sort();
+    let keys = |v: &[(u64, u64)]| v.iter().map(|p| p.0).collect::<Vec<_>>();
+    let ok_sort = keys(&got) == keys(&want) && sorted(got) == want;
+    let left_over_after_sort = spill_files_left().len();
+
+    let grouped = ctx
+        .range(0, n, 4)
+        .map(|i| (mix(i) % 2_000, mix(i)))
+        .group_by_key()
+        .collect()?;
+    let mut want: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for i in 0..n {
+        want.entry(mix(i) % 2_000).or_default().push(mix(i));
+    }
+    let got: BTreeMap<u64, Vec<u64>> = grouped.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+    let want: BTreeMap<u64, Vec<u64>> = want.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+    let ok_group = got == want;
+    let left_over_after_group = spill_files_left().len();
+
+    let left = ctx.range(0, n, 4).map(|i| (mix(i) % 50_000, i));
+    let right = ctx.range(0, 60_000, 2).map(|j| (j % 50_000, j));
+    let joined = sorted(left.join(&right).collect()?);
+    let mut want = Vec::new();
+    for i in 0..n {
+        let k = mix(i) % 50_000;
+        for j in [k, k + 50_000] {
+            if j < 60_000 {
+                want.push((k, (i, j)));
+            }
+        }
+    }
+    let ok_join = joined == sorted(want);
+    let left_over = spill_files_left().len();
+    println!(
+        "external sort: sort {}, group {}, join {}, spill files left {}",
+        if ok_sort { "correct" } else { "WRONG" },
+        if ok_group { "correct" } else { "WRONG" },
+        if ok_join { "correct" } else { "WRONG" },
+        left_over_after_sort + left_over_after_group + left_over
+    );
+    if !(ok_sort && ok_group && ok_join) {
+        std::process::exit(3);
+    }
+    Ok(())
+}
+
 /// Engine overheads: N no-op tasks in one job, a few tiny jobs, and the
 /// resident memory of the idle executors (children of this process).
 fn overheads(ctx: &Context, n: u32) -> Result<()> {
@@ -404,12 +491,13 @@ fn main() {
             Some("kill-shuffle") => kill_shuffle(ctx),
             Some("cache") => cache_job(ctx, args.get(1).map(String::as_str).unwrap_or(".")),
             Some("spill") => spill_job(ctx),
+            Some("external-sort") => external_sort_job(ctx),
             Some("overheads") => overheads(
                 ctx,
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
             _ => spindle_examples::usage(
-                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | overheads N",
+                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | overheads N",
             ),
         }
     })
