@@ -4,14 +4,21 @@
 //! configuration compose-up wrote (`cargo test -p spindle-tests --test compose_cluster --
 //! --ignored --test-threads=1`: the node-loss test stops a NodeManager for a while).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hdfs_native::{ClientBuilder, WriteOptions};
 use sha2::{Digest, Sha256};
 use spindle_tests::{MiniHadoop, java_peer_on, repo_root, rest_get};
+
+/// The NodeManager hosts (sorted): two workers that also run a DataNode, one without data.
+const NM_HOSTS: [&str; 3] = ["nodemanager3", "worker1", "worker2"];
+/// The DataNode hosts (sorted).
+const DN_HOSTS: [&str; 2] = ["worker1", "worker2"];
 
 fn cluster() -> MiniHadoop {
     let dir = std::env::var_os("SPINDLE_COMPOSE_CONF_DIR")
@@ -122,11 +129,7 @@ fn yarn_client_sees_three_nodemanagers_with_distinct_hosts() {
         .map(|l| l.split(':').next().unwrap_or(""))
         .collect();
     hosts.sort();
-    assert_eq!(
-        hosts,
-        ["nodemanager1", "nodemanager2", "nodemanager3"],
-        "{stdout}"
-    );
+    assert_eq!(hosts, NM_HOSTS, "{stdout}");
 }
 
 /// Deterministic bytes (xorshift64*), so a failure can be reproduced.
@@ -207,7 +210,7 @@ async fn host_clients_write_and_read_across_both_datanodes() {
     let hosts = block_hosts(&nn_http, &path);
     assert_eq!(hosts.len(), 4, "{hosts:?}");
     for b in &hosts {
-        assert_eq!(b, &["datanode1", "datanode2"], "{hosts:?}");
+        assert_eq!(b, &DN_HOSTS, "{hosts:?}");
     }
 
     // Hadoop's Java FileSystem, on the host, reads the same bytes.
@@ -251,7 +254,7 @@ async fn host_clients_write_and_read_across_both_datanodes() {
         "hdfs-native read sha256 {got_sha}, Java wrote: {stdout}"
     );
     for b in block_hosts(&nn_http, &jpath) {
-        assert_eq!(b, ["datanode1", "datanode2"]);
+        assert_eq!(b, DN_HOSTS);
     }
     fs.delete(&path, false).await.expect("delete");
     fs.delete(&jpath, false).await.expect("delete");
@@ -295,7 +298,7 @@ fn stopped_nodemanager_leaves_the_cluster_and_comes_back() {
     );
     assert!(stopped == "SHUTDOWN" || stopped == "LOST", "{stopped}");
     // The other two never left.
-    for host in ["nodemanager1", "nodemanager2"] {
+    for host in ["worker1", "worker2"] {
         assert_eq!(state_of(host).as_deref(), Some("RUNNING"), "{host}");
     }
 
@@ -441,7 +444,547 @@ fn readme_walkthrough_wordcount_from_the_gateway() {
     // 4. The logs, from the gateway: the AM's container ran on a NodeManager host.
     let logs = exec_ok("spindle", None, &["spindle", "logs", &app_id]);
     assert!(logs.contains("container_"), "{logs}");
-    assert!(logs.contains(" on nodemanager"), "{logs}");
+    assert!(
+        NM_HOSTS.iter().any(|h| logs.contains(&format!(" on {h}"))),
+        "{logs}"
+    );
 
     exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &dir]);
+}
+
+// ------------------------------------------------------------ wordcount under failures
+
+/// The input of the failure and locality jobs: this many bytes, in blocks of `JOB_BLOCK` bytes,
+/// so the job has many blocks (and tasks) and runs long enough to be hurt mid-way.
+const JOB_INPUT_BYTES: usize = 32 << 20;
+const JOB_BLOCK: usize = 1 << 20;
+
+/// The jobs' input in HDFS and its word counts, computed here (independently of Spindle).
+struct JobInput {
+    path: String,
+    counts: BTreeMap<String, u64>,
+}
+
+/// Written once per test run with the image's `hdfs dfs -put` (Hadoop's Java client) in
+/// 1 MiB blocks, replication 2: every block lives on both worker hosts.
+fn job_input() -> &'static JobInput {
+    static INPUT: OnceLock<JobInput> = OnceLock::new();
+    INPUT.get_or_init(|| {
+        let mut state = 0x00DD_BA11_u64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        };
+        let mut text = String::with_capacity(JOB_INPUT_BYTES + 200);
+        let mut counts = BTreeMap::new();
+        while text.len() < JOB_INPUT_BYTES {
+            for i in 0..12 {
+                // A skewed vocabulary of 3000 words: a few frequent, many rare.
+                let r = next() % 3000;
+                let word = format!("w{}", r * r / 3000);
+                if i > 0 {
+                    text.push(' ');
+                }
+                text.push_str(&word);
+                *counts.entry(word).or_insert(0) += 1;
+            }
+            text.push('\n');
+        }
+        let path = format!("/jobs-{}/words.txt", std::process::id());
+        exec_ok(
+            "namenode",
+            Some(text.as_bytes()),
+            &[
+                "hdfs",
+                "dfs",
+                "-D",
+                &format!("dfs.blocksize={JOB_BLOCK}"),
+                "-D",
+                "dfs.replication=2",
+                "-put",
+                "-f",
+                "-",
+                &path,
+            ],
+        );
+        JobInput { path, counts }
+    })
+}
+
+/// The counts a wordcount wrote under `out`, read back with the image's `hdfs dfs -cat`.
+fn read_counts(out: &str) -> BTreeMap<String, u64> {
+    let cat = exec_ok(
+        "namenode",
+        None,
+        &["bash", "-c", &format!("hdfs dfs -cat '{out}/part-*'")],
+    );
+    cat.lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(w, c)| {
+            let n = c
+                .trim()
+                .parse()
+                .unwrap_or_else(|e| panic!("count of {w}: {e}"));
+            (w.to_string(), n)
+        })
+        .collect()
+}
+
+fn assert_right_answer(input: &JobInput, out: &str) {
+    let got = read_counts(out);
+    assert_eq!(got.len(), input.counts.len(), "distinct words in {out}");
+    for (w, n) in &input.counts {
+        assert_eq!(got.get(w), Some(n), "count of {w} in {out}");
+    }
+}
+
+/// A `spindle submit` of the wordcount example from the gateway, running in the background.
+struct Submission {
+    child: std::process::Child,
+    log: PathBuf,
+    /// The applications the RM knew before this submission.
+    known: Vec<String>,
+}
+
+/// The ids of the applications the RM knows.
+fn app_ids(h: &MiniHadoop) -> Vec<String> {
+    rest_get(&format!("{}/ws/v1/cluster/apps", h.rm_url()))
+        .ok()
+        .and_then(|r| {
+            r.json["apps"]["app"].as_array().map(|apps| {
+                apps.iter()
+                    .filter_map(|a| a["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn submit_wordcount(h: &MiniHadoop, input: &str, out: &str, executors: u32) -> Submission {
+    let log = std::env::temp_dir().join(format!(
+        "spindle-compose-submit-{}-{}.log",
+        std::process::id(),
+        now_ms()
+    ));
+    let file = std::fs::File::create(&log).expect("submit log");
+    let known = app_ids(h);
+    let child = engine()
+        .args(["exec", &container("spindle")])
+        .args([
+            "spindle",
+            "submit",
+            "--master",
+            "yarn",
+            "--num-executors",
+            &executors.to_string(),
+            "--executor-memory",
+            "256m",
+            "--driver-memory",
+            "256m",
+            "/opt/spindle/examples/wordcount",
+        ])
+        .arg(format!("hdfs://{input}"))
+        .arg(format!("hdfs://{out}"))
+        .stdin(std::process::Stdio::null())
+        .stdout(file.try_clone().expect("submit log"))
+        .stderr(file)
+        .spawn()
+        .expect("container engine exec");
+    Submission { child, log, known }
+}
+
+impl Submission {
+    /// Waits for `spindle submit` to end; returns (exit success, its output).
+    fn finish(mut self, timeout: Duration) -> (bool, String) {
+        let ok = wait_for("spindle submit to end", timeout, || {
+            self.child.try_wait().expect("wait").map(|s| s.success())
+        });
+        let out = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let _ = std::fs::remove_file(&self.log);
+        (ok, out)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The application this submission created (the one the RM did not know before).
+    fn app_id(&mut self, h: &MiniHadoop) -> String {
+        wait_for(
+            "the application in the RM",
+            Duration::from_secs(120),
+            || {
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    panic!("spindle submit ended ({status}) early: {}", self.log());
+                }
+                app_ids(h).into_iter().find(|id| !self.known.contains(id))
+            },
+        )
+    }
+}
+
+/// The host name of the application's current AM container, once it runs.
+fn am_host(h: &MiniHadoop, app: &str) -> Option<String> {
+    let r = rest_get(&format!(
+        "{}/ws/v1/cluster/apps/{app}/appattempts",
+        h.rm_url()
+    ))
+    .ok()?;
+    let attempts = r.json["appAttempts"]["appAttempt"].as_array()?;
+    let last = attempts.last()?;
+    let node = last["nodeId"].as_str()?;
+    let host = node.split(':').next()?;
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+fn am_attempts(h: &MiniHadoop, app: &str) -> usize {
+    rest_get(&format!(
+        "{}/ws/v1/cluster/apps/{app}/appattempts",
+        h.rm_url()
+    ))
+    .ok()
+    .and_then(|r| r.json["appAttempts"]["appAttempt"].as_array().map(Vec::len))
+    .unwrap_or(0)
+}
+
+/// The AM's JSON API (`/api/v1/applications/{app}/...`), through the RM's web proxy.
+fn am_api(h: &MiniHadoop, app: &str, what: &str) -> Option<serde_json::Value> {
+    let r = rest_get(&format!(
+        "{}/proxy/{app}/api/v1/applications/{app}/{what}",
+        h.rm_url()
+    ))
+    .ok()?;
+    (r.status == 200 && !r.json.is_null()).then_some(r.json)
+}
+
+/// An executor as the AM's JSON API reports it.
+#[derive(Debug)]
+struct Executor {
+    host: String,
+    /// `starting` (container asked for), `running` (registered with the driver), or gone.
+    state: String,
+    active: bool,
+    remove_reason: String,
+}
+
+/// Every executor the AM knows, from its JSON API.
+fn executors(h: &MiniHadoop, app: &str) -> Option<Vec<Executor>> {
+    let list = am_api(h, app, "allexecutors")?;
+    Some(
+        list.as_array()?
+            .iter()
+            .map(|e| Executor {
+                host: e["hostPort"]
+                    .as_str()
+                    .unwrap_or("")
+                    .split(':')
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+                state: e["state"].as_str().unwrap_or("").to_string(),
+                active: e["isActive"].as_bool().unwrap_or(false),
+                remove_reason: e["removeReason"].as_str().unwrap_or("").to_string(),
+            })
+            .collect(),
+    )
+}
+
+/// True while the application's driver has a job running (its stages are reading input).
+fn job_running(h: &MiniHadoop, app: &str) -> bool {
+    am_api(h, app, "jobs")
+        .and_then(|j| {
+            j.as_array()
+                .map(|js| js.iter().any(|j| j["status"] == "RUNNING"))
+        })
+        .unwrap_or(false)
+}
+
+fn app_final_status(h: &MiniHadoop, app: &str) -> String {
+    rest_get(&format!("{}/ws/v1/cluster/apps/{app}", h.rm_url()))
+        .map(|r| {
+            r.json["app"]["finalStatus"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// The number of DataNodes the NameNode counts as live (its JMX, published on the host).
+fn live_datanodes() -> u64 {
+    let port = std::env::var("SPINDLE_NN_HTTP_PORT").unwrap_or_else(|_| "9870".into());
+    rest_get(&format!(
+        "http://localhost:{port}/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState"
+    ))
+    .ok()
+    .and_then(|r| r.json["beans"][0]["NumLiveDataNodes"].as_u64())
+    .unwrap_or(0)
+}
+
+/// Waits until every NodeManager is RUNNING and both DataNodes are live (a test that hurt the
+/// cluster leaves it like this for the next).
+fn wait_healthy(h: &MiniHadoop, timeout: Duration) {
+    wait_for(
+        "3 RUNNING NodeManagers and 2 live DataNodes",
+        timeout,
+        || {
+            let states = node_states(h);
+            let running = NM_HOSTS
+                .iter()
+                .all(|host| states.iter().any(|(n, s)| n == host && s == "RUNNING"));
+            (running && live_datanodes() == 2).then_some(())
+        },
+    );
+}
+
+/// Runs the given engine commands when dropped: puts a hurt cluster back even when an
+/// assertion fails half-way.
+struct Restore(Vec<Vec<String>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        for args in self.0.drain(..) {
+            let _ = engine().args(&args).output();
+        }
+    }
+}
+
+/// Submits the wordcount until its AM runs on none of `avoid` (the test is going to hurt those
+/// hosts; killing the AM is another test). Returns the submission and its application id.
+fn submit_avoiding_am_on(
+    h: &MiniHadoop,
+    input: &str,
+    out: &str,
+    avoid: &[&str],
+) -> (Submission, String, String) {
+    for attempt in 1..=4 {
+        let mut sub = submit_wordcount(h, input, out, 3);
+        let app = sub.app_id(h);
+        let host = wait_for("the AM's host", Duration::from_secs(120), || {
+            am_host(h, &app)
+        });
+        if !avoid.contains(&host.as_str()) {
+            return (sub, app, host);
+        }
+        eprintln!("attempt {attempt}: the AM of {app} runs on {host}; killing it and resubmitting");
+        exec_ok("spindle", None, &["spindle", "kill", &app]);
+        let _ = sub.finish(Duration::from_secs(120));
+        exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", out]);
+    }
+    panic!("the AM ran on {avoid:?} four times in a row");
+}
+
+/// A NodeManager host stopped (`stop`) while a wordcount with 3 executors runs: the RM reports
+/// the node gone, the AM replaces the executors it lost on the other hosts, and the job ends
+/// with the right answer.
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
+fn f1_nodemanager_stopped_mid_job_executors_replaced() {
+    let h = cluster();
+    wait_healthy(&h, Duration::from_secs(180));
+    let input = job_input();
+    let out = format!("/jobs-{}/out-nm-stop", std::process::id());
+    let victim = "nodemanager3";
+    let (sub, app, am) = submit_avoiding_am_on(&h, &input.path, &out, &[victim]);
+
+    // Hurt the node once an executor registered from it and the job runs.
+    wait_for(
+        "an executor running on nodemanager3 while the job runs",
+        Duration::from_secs(180),
+        || {
+            let on_victim = executors(&h, &app)?
+                .iter()
+                .any(|e| e.host == victim && e.state == "running");
+            (on_victim && job_running(&h, &app)).then_some(())
+        },
+    );
+    let id = container(victim);
+    let _restore = Restore(vec![vec!["start".into(), id.clone()]]);
+    engine_ok(&["stop", "-t", "10", &id]);
+    eprintln!("stopped {victim} (AM on {am})");
+
+    let state = wait_for(
+        "nodemanager3 gone in the RM",
+        Duration::from_secs(90),
+        || {
+            node_states(&h)
+                .into_iter()
+                .find(|(n, s)| n == victim && (s == "SHUTDOWN" || s == "LOST"))
+                .map(|(_, s)| s)
+        },
+    );
+    // The AM noticed: the executor on the stopped host is no longer active, and it has
+    // active executors elsewhere, more than it started with there (replacements).
+    let after = wait_for(
+        "the AM to replace the lost executors",
+        Duration::from_secs(180),
+        || {
+            let ex = executors(&h, &app)?;
+            let victim_gone = ex
+                .iter()
+                .filter(|e| e.host == victim)
+                .all(|e| !e.active && !e.remove_reason.is_empty());
+            let active_elsewhere = ex.iter().filter(|e| e.host != victim && e.active).count();
+            (victim_gone && active_elsewhere >= 3).then_some(ex)
+        },
+    );
+    let (ok, log) = sub.finish(Duration::from_secs(600));
+    assert!(ok && log.contains("final status Succeeded"), "{log}");
+    assert_eq!(app_final_status(&h, &app), "SUCCEEDED");
+    assert_eq!(am_attempts(&h, &app), 1, "the AM itself never failed");
+    assert_right_answer(input, &out);
+    eprintln!("nodemanager3 was {state}; executors after: {after:?}");
+
+    engine_ok(&["start", &id]);
+    wait_healthy(&h, Duration::from_secs(180));
+    exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
+}
+
+/// A worker host (DataNode + NodeManager) cut off the network (`network disconnect`) while a
+/// wordcount reads its input: every input block has a replica there, so readers handed that
+/// replica fail over to the other one; the executor it ran is replaced; the output is written
+/// once the NameNode has declared the DataNode dead (see deploy/hadoop-conf/hdfs-site.xml: the
+/// hdfs-native writer does not exclude an unreachable DataNode itself); the job ends with the
+/// right answer.
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
+fn f2_datanode_partitioned_mid_read_reads_fail_over() {
+    let h = cluster();
+    wait_healthy(&h, Duration::from_secs(180));
+    let input = job_input();
+    let out = format!("/jobs-{}/out-dn-partition", std::process::id());
+    // Any worker that does not run the AM: the AM must keep talking to the RM.
+    let (sub, app, am) = submit_avoiding_am_on(&h, &input.path, &out, &[]);
+    let victim = if am == "worker1" {
+        "worker2"
+    } else {
+        "worker1"
+    };
+    wait_for("the job to run", Duration::from_secs(180), || {
+        job_running(&h, &app).then_some(())
+    });
+
+    let id = container(victim);
+    let network = format!("{}_default", project());
+    let ip = {
+        let out = engine()
+            .args(["inspect", "-f"])
+            .arg(format!(
+                "{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}"
+            ))
+            .arg(&id)
+            .output()
+            .expect("inspect");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert!(
+        ip.contains('.'),
+        "no address of {victim} on {network}: '{ip}'"
+    );
+    let _restore = Restore(vec![vec![
+        "network".into(),
+        "connect".into(),
+        "--ip".into(),
+        ip.clone(),
+        "--alias".into(),
+        victim.into(),
+        network.clone(),
+        id.clone(),
+    ]]);
+    // Every input block has a replica on the victim (and one on the other worker).
+    let nn_http = format!(
+        "http://localhost:{}",
+        std::env::var("SPINDLE_NN_HTTP_PORT").unwrap_or_else(|_| "9870".into())
+    );
+    let blocks = block_hosts(&nn_http, &input.path);
+    assert!(blocks.len() >= 10, "{blocks:?}");
+    for b in &blocks {
+        assert_eq!(b, &DN_HOSTS, "{blocks:?}");
+    }
+    // A NodeManager restarted by an earlier test can fail an AM launch once (the RM's launcher
+    // gets "Client cannot authenticate via:[TOKEN]" from it): count attempts from the cut on.
+    let attempts_at_cut = am_attempts(&h, &app);
+    engine_ok(&["network", "disconnect", &network, &id]);
+    eprintln!("disconnected {victim} ({ip}) from {network} (AM on {am})");
+    // The cut came while the application ran: its output cannot have been complete before.
+    assert_eq!(
+        app_final_status(&h, &app),
+        "UNDEFINED",
+        "job ended before the cut"
+    );
+
+    let (ok, log) = sub.finish(Duration::from_secs(900));
+    assert!(ok && log.contains("final status Succeeded"), "{log}");
+    assert_eq!(app_final_status(&h, &app), "SUCCEEDED");
+    assert_eq!(
+        am_attempts(&h, &app),
+        attempts_at_cut,
+        "the AM carried on through the cut"
+    );
+    assert_right_answer(input, &out);
+    // The cut was real: the NameNode declares the silent DataNode dead (20 s, deploy/hadoop-conf).
+    wait_for(
+        "the NameNode to count 1 live DataNode",
+        Duration::from_secs(90),
+        || (live_datanodes() == 1).then_some(()),
+    );
+
+    engine_ok(&[
+        "network", "connect", "--ip", &ip, "--alias", victim, &network, &id,
+    ]);
+    wait_healthy(&h, Duration::from_secs(240));
+    exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
+}
+
+/// The ResourceManager restarted while a wordcount runs, with work-preserving recovery on in
+/// deploy/hadoop-conf (state store on the RM's volume): the AM re-syncs with the new RM and
+/// the application ends SUCCEEDED with one attempt and the right answer.
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
+fn f3_resourcemanager_restarted_mid_job_work_preserved() {
+    let h = cluster();
+    wait_healthy(&h, Duration::from_secs(180));
+    let input = job_input();
+    let out = format!("/jobs-{}/out-rm-restart", std::process::id());
+    let started_on = |h: &MiniHadoop| {
+        rest_get(&format!("{}/ws/v1/cluster/info", h.rm_url()))
+            .ok()
+            .and_then(|r| r.json["clusterInfo"]["startedOn"].as_u64())
+    };
+    let before = started_on(&h).expect("RM info");
+    let mut sub = submit_wordcount(&h, &input.path, &out, 3);
+    let app = sub.app_id(&h);
+    wait_for("the job to run", Duration::from_secs(180), || {
+        job_running(&h, &app).then_some(())
+    });
+
+    let id = container("resourcemanager");
+    let _restore = Restore(vec![vec!["start".into(), id.clone()]]);
+    engine_ok(&["stop", "-t", "10", &id]);
+    eprintln!("stopped the ResourceManager while {app} runs");
+    std::thread::sleep(Duration::from_secs(5));
+    engine_ok(&["start", &id]);
+    let after = wait_for("the RM back", Duration::from_secs(180), || {
+        started_on(&h).filter(|&t| t != before)
+    });
+    assert!(after > before);
+
+    let (ok, log) = sub.finish(Duration::from_secs(600));
+    let attempts = am_attempts(&h, &app);
+    assert!(ok && log.contains("final status Succeeded"), "{log}");
+    assert_eq!(app_final_status(&h, &app), "SUCCEEDED");
+    assert_eq!(attempts, 1, "work-preserving: the first attempt carried on");
+    assert_right_answer(input, &out);
+
+    wait_healthy(&h, Duration::from_secs(180));
+    exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
 }
