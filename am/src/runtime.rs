@@ -232,10 +232,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
             spindle_hadoop::config::TimeUnit::Millis,
         )?,
     };
-    let port_in_node_name = conf.get_bool(
-        "yarn.resourcemanager.scheduler.include-port-in-node-name",
-        false,
-    )?;
+    let port_in_node_name = conf.get_bool("yarn.scheduler.include-port-in-node-name", false)?;
     // The proxy: a separate web proxy if configured, else the RM's web app.
     let proxy_hosts: Vec<String> = match conf.get_trimmed("yarn.web-proxy.address")? {
         Some(a) => vec![a],

@@ -302,8 +302,10 @@ public final class Main {
     c.setInt("yarn.scheduler.minimum-allocation-vcores", 1);
     c.setInt("yarn.scheduler.maximum-allocation-vcores", o.nmVcores);
     // All NodeManagers run on one host: include the port in node names so the scheduler tells
-    // them apart.
-    c.setBoolean("yarn.resourcemanager.scheduler.include-port-in-node-name", true);
+    // them apart (an AM's node blacklist and locality hints name one NodeManager). Hadoop's key
+    // is yarn.scheduler.include-port-in-node-name (YarnConfiguration
+    // .RM_SCHEDULER_INCLUDE_PORT_IN_NODE_NAME); clients get it too, so AMs name nodes alike.
+    c.setBoolean("yarn.scheduler.include-port-in-node-name", true);
     // Fast NodeManager heartbeats (default 1 s): containers are allocated and reported sooner.
     c.setLong("yarn.resourcemanager.nodemanagers.heartbeat-interval-ms", 100);
     // The capacity scheduler with one queue, configured here because the jars carry no
@@ -472,7 +474,6 @@ public final class Main {
         || key.startsWith("yarn.node-attribute.")
         || key.equals("yarn.timeline-service.address")
         || key.equals("yarn.timeline-service.webapp.address")
-        || key.equals("yarn.scheduler.include-port-in-node-name")
         || key.equals("dfs.namenode.startup");
   }
 
