@@ -143,7 +143,17 @@ pub fn context_from_env() -> Result<Context> {
         let _ = CURRENT.set(b.clone());
         Ok(b as Arc<dyn ClusterBackend>)
     })?;
+    crate::launch::apply_engine_conf(&ctx, &conf_from_env()?)?;
     Ok(ctx)
+}
+
+/// The `--conf` pairs `spindle submit` gave the client-mode driver (plain JSON).
+fn conf_from_env() -> Result<BTreeMap<String, String>> {
+    match std::env::var(launch::CONF) {
+        Ok(s) if !s.trim().is_empty() && !s.starts_with("hex:") => serde_json::from_str(&s)
+            .map_err(|e| Error::Config(format!("{} is not a JSON object: {e}", launch::CONF))),
+        _ => Ok(BTreeMap::new()),
+    }
 }
 
 /// Tells the AM how the driver's job ended (call before `Context::stop`);
@@ -171,13 +181,7 @@ impl ClientBackend {
             launch::default_overhead_mb(memory),
         )?;
         let name = std::env::var(launch::APP_NAME).unwrap_or_else(|_| "spindle".into());
-        let conf_pairs: BTreeMap<String, String> = match std::env::var(launch::CONF) {
-            Ok(s) if !s.trim().is_empty() && !s.starts_with("hex:") => serde_json::from_str(&s)
-                .map_err(|e| {
-                    Error::Config(format!("{} is not a JSON object: {e}", launch::CONF))
-                })?,
-            _ => BTreeMap::new(),
-        };
+        let conf_pairs = conf_from_env()?;
         let fs = conf.default_fs()?.trim_end_matches('/').to_string();
         let am_memory = env_num(AM_MEMORY_MB, 256)?;
         let queue = std::env::var(QUEUE).ok();

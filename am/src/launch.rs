@@ -192,6 +192,18 @@ pub struct AmLaunch {
     pub user: String,
 }
 
+/// Hands the `--conf` pairs to the engine (`spindle.locality.wait`, ...); keys
+/// the engine does not know are the AM's own or unused, as in Spark.
+pub fn apply_engine_conf(
+    ctx: &spindle_core::Context,
+    conf: &BTreeMap<String, String>,
+) -> spindle_core::Result<()> {
+    for (k, v) in conf {
+        ctx.set_conf(k, v)?;
+    }
+    Ok(())
+}
+
 /// Spark's rule: max(384 MiB, 10 % of the heap).
 pub fn default_overhead_mb(memory_mb: u64) -> u64 {
     (memory_mb / 10).max(384)
