@@ -456,7 +456,7 @@ fn readme_walkthrough_wordcount_from_the_gateway() {
 
 /// The input of the failure and locality jobs: this many bytes, in blocks of `JOB_BLOCK` bytes,
 /// so the job has many blocks (and tasks) and runs long enough to be hurt mid-way.
-const JOB_INPUT_BYTES: usize = 32 << 20;
+const JOB_INPUT_BYTES: usize = 64 << 20;
 const JOB_BLOCK: usize = 1 << 20;
 
 /// The jobs' input in HDFS and its word counts, computed here (independently of Spindle).
@@ -493,6 +493,12 @@ fn job_input() -> &'static JobInput {
             text.push('\n');
         }
         let path = format!("/jobs-{}/words.txt", std::process::id());
+        // Earlier runs' inputs (the volumes outlive the cluster) would fill the small disks.
+        exec_ok(
+            "namenode",
+            None,
+            &["bash", "-c", "hdfs dfs -rm -r -f -skipTrash '/jobs-*'"],
+        );
         exec_ok(
             "namenode",
             Some(text.as_bytes()),
@@ -794,19 +800,40 @@ fn f1_nodemanager_stopped_mid_job_executors_replaced() {
     let input = job_input();
     let out = format!("/jobs-{}/out-nm-stop", std::process::id());
     let victim = "nodemanager3";
-    let (sub, app, am) = submit_avoiding_am_on(&h, &input.path, &out, &[victim]);
-
-    // Hurt the node once an executor registered from it and the job runs.
-    wait_for(
-        "an executor running on nodemanager3 while the job runs",
-        Duration::from_secs(180),
-        || {
-            let on_victim = executors(&h, &app)?
-                .iter()
-                .any(|e| e.host == victim && e.state == "running");
-            (on_victim && job_running(&h, &app)).then_some(())
-        },
-    );
+    // The AM must run elsewhere (losing it is another test) and an executor must run on the
+    // victim: the RM places containers, so resubmit until both hold (the AM's locality hints
+    // may draw executors to the workers, where the data is).
+    let mut placed = None;
+    for attempt in 1..=4 {
+        let (mut sub, app, am) = submit_avoiding_am_on(&h, &input.path, &out, &[victim]);
+        // Hurt the node once an executor registered from it and the job runs.
+        let ready = wait_for("3 executors running", Duration::from_secs(180), || {
+            if let Ok(Some(_)) = sub.child.try_wait() {
+                return Some(false); // over before an executor ran there
+            }
+            let ex = executors(&h, &app)?;
+            let running = ex.iter().filter(|e| e.state == "running").count();
+            let on_victim = ex.iter().any(|e| e.host == victim && e.state == "running");
+            if on_victim && job_running(&h, &app) {
+                Some(true)
+            } else if running >= 3 && !on_victim {
+                Some(false)
+            } else {
+                None
+            }
+        });
+        if ready {
+            placed = Some((sub, app, am));
+            break;
+        }
+        eprintln!(
+            "attempt {attempt}: no executor of {app} on {victim}; killing it and resubmitting"
+        );
+        exec_ok("spindle", None, &["spindle", "kill", &app]);
+        let _ = sub.finish(Duration::from_secs(120));
+        exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
+    }
+    let (sub, app, am) = placed.expect("an executor on nodemanager3 in 4 submissions");
     let id = container(victim);
     let _restore = Restore(vec![vec!["start".into(), id.clone()]]);
     engine_ok(&["stop", "-t", "10", &id]);
@@ -969,6 +996,7 @@ fn f3_resourcemanager_restarted_mid_job_work_preserved() {
 
     let id = container("resourcemanager");
     let _restore = Restore(vec![vec!["start".into(), id.clone()]]);
+    let attempts_at_stop = am_attempts(&h, &app);
     engine_ok(&["stop", "-t", "10", &id]);
     eprintln!("stopped the ResourceManager while {app} runs");
     std::thread::sleep(Duration::from_secs(5));
@@ -982,7 +1010,10 @@ fn f3_resourcemanager_restarted_mid_job_work_preserved() {
     let attempts = am_attempts(&h, &app);
     assert!(ok && log.contains("final status Succeeded"), "{log}");
     assert_eq!(app_final_status(&h, &app), "SUCCEEDED");
-    assert_eq!(attempts, 1, "work-preserving: the first attempt carried on");
+    assert_eq!(
+        attempts, attempts_at_stop,
+        "work-preserving: the attempt running at the restart carried on"
+    );
     assert_right_answer(input, &out);
 
     wait_healthy(&h, Duration::from_secs(180));
