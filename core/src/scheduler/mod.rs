@@ -1,0 +1,215 @@
+//! The driver's scheduler, in three parts:
+//! - [`dag`]: the DAG scheduler (stages split at shuffles, missing map
+//!   outputs recomputed, stages resubmitted after fetch failures);
+//! - [`stage`]: the task scheduler (one stage's tasks on executor slots,
+//!   retries, lost executors);
+//! - [`locality`]: where tasks would like to run, and delay scheduling.
+//!
+//! This file holds the shared state: settings, the running jobs and their
+//! cancellation, and what is forgotten when an executor is lost.
+
+mod dag;
+mod locality;
+mod stage;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::backend::ClusterBackend;
+use crate::driver_rpc::Registry;
+use crate::{Error, Result};
+
+use dag::MapStatus;
+pub use locality::{DEFAULT_LOCALITY_WAIT, FreeExecutor, LOCALITY_WAIT_VAR, parse_duration};
+
+/// The scheduler of one driver: jobs, stages and tasks, and what it knows of
+/// map outputs, cached partitions and input hosts.
+pub(crate) struct Scheduler {
+    pub registry: Arc<Registry>,
+    backend: Mutex<Option<Arc<dyn ClusterBackend>>>,
+    /// Each shuffle's map outputs by map partition (None: missing).
+    map_outputs: Mutex<HashMap<u32, Vec<Option<MapStatus>>>>,
+    /// The executor caching each (node, partition).
+    cache_locations: Mutex<HashMap<(u32, u32), String>>,
+    /// Hosts holding each partition's input, for source nodes that know them.
+    node_hosts: Mutex<HashMap<u32, Arc<Vec<Vec<String>>>>>,
+    locality_wait: Mutex<Duration>,
+    /// Running jobs: their group and, once cancelled, why.
+    jobs: Mutex<HashMap<u64, JobState>>,
+    /// Bumped whenever a job is cancelled.
+    cancels: tokio::sync::watch::Sender<u64>,
+    next_job: AtomicU64,
+    next_stage: AtomicU32,
+    verbose: bool,
+    pub progress: Arc<crate::progress::Progress>,
+}
+
+/// A running job: its group and, once cancelled, why.
+struct JobState {
+    group: Option<String>,
+    cancelled: Option<String>,
+}
+
+/// Removes a job from the running jobs however it ends.
+struct Running<'a> {
+    sched: &'a Scheduler,
+    job: u64,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.sched.jobs.lock().expect("jobs").remove(&self.job);
+    }
+}
+
+/// Marks a job or stage ended in the progress snapshot however it ends.
+struct Ends<'a> {
+    progress: &'a crate::progress::Progress,
+    job: Option<u64>,
+    stage: Option<u32>,
+    ok: bool,
+}
+
+impl Drop for Ends<'_> {
+    fn drop(&mut self) {
+        match (self.job, self.stage) {
+            (_, Some(stage)) => self.progress.stage_ended(stage, self.ok),
+            (Some(job), None) => self.progress.job_ended(job, self.ok),
+            _ => {}
+        }
+    }
+}
+
+impl Scheduler {
+    pub fn new(registry: Arc<Registry>) -> Self {
+        Scheduler {
+            registry,
+            backend: Mutex::new(None),
+            map_outputs: Mutex::new(HashMap::new()),
+            cache_locations: Mutex::new(HashMap::new()),
+            node_hosts: Mutex::new(HashMap::new()),
+            locality_wait: Mutex::new(DEFAULT_LOCALITY_WAIT),
+            jobs: Mutex::new(HashMap::new()),
+            cancels: tokio::sync::watch::Sender::new(0),
+            next_job: AtomicU64::new(0),
+            next_stage: AtomicU32::new(0),
+            verbose: std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1"),
+            progress: Default::default(),
+        }
+    }
+
+    pub fn set_backend(&self, b: Arc<dyn ClusterBackend>) {
+        *self.backend.lock().expect("backend") = Some(b);
+    }
+
+    pub fn set_locality_wait(&self, wait: Duration) {
+        *self.locality_wait.lock().expect("locality wait") = wait;
+    }
+
+    pub fn locality_wait(&self) -> Duration {
+        *self.locality_wait.lock().expect("locality wait")
+    }
+
+    /// Records the hosts holding each partition's input of a source node.
+    pub fn set_node_hosts(&self, node_id: u32, hosts: Vec<Vec<String>>) {
+        if hosts.iter().any(|h| !h.is_empty()) {
+            let hosts = hosts
+                .into_iter()
+                .map(|hs| hs.into_iter().map(|h| h.to_ascii_lowercase()).collect())
+                .collect();
+            self.node_hosts
+                .lock()
+                .expect("node hosts")
+                .insert(node_id, Arc::new(hosts));
+        }
+    }
+
+    /// Cancels the running jobs `select` picks; returns how many.
+    fn cancel_where(&self, reason: &str, select: impl Fn(&JobState) -> bool) -> usize {
+        let ids: Vec<u64> = {
+            let mut jobs = self.jobs.lock().expect("jobs");
+            jobs.iter_mut()
+                .filter(|(_, j)| j.cancelled.is_none() && select(j))
+                .map(|(id, j)| {
+                    j.cancelled = Some(reason.to_string());
+                    *id
+                })
+                .collect()
+        };
+        if !ids.is_empty() {
+            self.cancels.send_modify(|v| *v += 1);
+        }
+        ids.len()
+    }
+
+    /// Jobs running now.
+    pub fn running_jobs(&self) -> usize {
+        self.jobs.lock().expect("jobs").len()
+    }
+
+    /// Cancels every running job.
+    pub fn cancel_all(&self, reason: &str) -> usize {
+        self.cancel_where(reason, |_| true)
+    }
+
+    /// Cancels the running jobs of a group.
+    pub fn cancel_group(&self, group: &str, reason: &str) -> usize {
+        self.cancel_where(reason, |j| j.group.as_deref() == Some(group))
+    }
+
+    /// Fails with `Error::Cancelled` once `job` was cancelled.
+    fn check_cancelled(&self, job: u64) -> Result<()> {
+        match self
+            .jobs
+            .lock()
+            .expect("jobs")
+            .get(&job)
+            .and_then(|j| j.cancelled.clone())
+        {
+            Some(reason) => Err(Error::Cancelled { job, reason }),
+            None => Ok(()),
+        }
+    }
+
+    /// Tells every executor to stop the tasks of `job` (best effort).
+    fn tell_executors_cancelled(&self, job: u64) {
+        for (id, mut client) in self.registry.clients() {
+            tokio::spawn(async move {
+                let r = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    client.cancel_job(spindle_proto::spindle::CancelRequest { job_id: job }),
+                )
+                .await;
+                if let Ok(Err(s)) = r {
+                    eprintln!(
+                        "spindle: telling executor {id} job {job} is cancelled: {}",
+                        s.message()
+                    );
+                }
+            });
+        }
+    }
+
+    /// Forgets an executor and everything it held, and tells the backend.
+    pub fn executor_lost(&self, id: &str, why: &str) {
+        if !self.registry.remove(id) {
+            return;
+        }
+        eprintln!(
+            "spindle: executor {id} lost ({why}); its shuffle output and cached partitions will be recomputed"
+        );
+        for statuses in self.map_outputs.lock().expect("map outputs").values_mut() {
+            dag::forget_outputs(statuses, id);
+        }
+        self.cache_locations
+            .lock()
+            .expect("cache locations")
+            .retain(|_, e| e != id);
+        let backend = self.backend.lock().expect("backend").clone();
+        if let Some(b) = backend {
+            b.executor_lost(id);
+        }
+    }
+}
