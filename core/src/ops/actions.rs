@@ -91,11 +91,16 @@ pub fn sink_save_text<T: Data + Display>(
         ctx.partition,
         ctx.attempt,
         |w: &mut dyn Write| {
+            // Lines are formatted into a buffer of our own (no dynamic call
+            // per record) and written a batch at a time.
+            let mut buf: Vec<u8> = Vec::with_capacity(256 * 1024);
             for b in stream.0 {
+                buf.clear();
                 for x in b? {
-                    writeln!(w, "{x}")
-                        .map_err(|e| Error::io(format!("writing {}", params.path), e))?;
+                    writeln!(buf, "{x}").expect("writing to a Vec cannot fail");
                 }
+                w.write_all(&buf)
+                    .map_err(|e| Error::io(format!("writing {}", params.path), e))?;
             }
             Ok(())
         },

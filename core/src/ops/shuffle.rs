@@ -112,6 +112,11 @@ pub trait Aggregator<V>: 'static {
     /// Whether merging makes a combiner larger (values are kept, not folded),
     /// so the memory estimate counts every record, not only new keys.
     const GROWS: bool = false;
+    /// Bytes a combiner holds in memory beyond its encoding (the slots of
+    /// a Vec of values, with room to grow), for the memory estimate.
+    fn extra_bytes(_c: &Self::C) -> usize {
+        0
+    }
     fn create(p: &Self::P, v: V) -> Self::C;
     fn merge_value(p: &Self::P, c: Self::C, v: V) -> Self::C;
     fn merge(p: &Self::P, c: Self::C, other: Self::C) -> Self::C;
@@ -165,6 +170,9 @@ impl<V: Data> Aggregator<V> for GroupAgg<V> {
     type C = Vec<V>;
     type P = ();
     const GROWS: bool = true;
+    fn extra_bytes(c: &Vec<V>) -> usize {
+        2 * c.len() * std::mem::size_of::<V>()
+    }
     fn create(_: &(), v: V) -> Vec<V> {
         vec![v]
     }
@@ -286,6 +294,12 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     let mut out = writers_for(ctx, &params);
     let mut map: CombineMap<K, A::C> = CombineMap::new(A::GROWS);
     let mut sizer = RecordSizer::new();
+    // A value kept in a growing combiner takes a Vec slot (room to grow included).
+    let value_slot = if A::GROWS {
+        2 * std::mem::size_of::<V>()
+    } else {
+        0
+    };
     let flush = |map: &mut CombineMap<K, A::C>, out: &mut BlockWriters, full: bool| -> Result<()> {
         if verbose() && full {
             external::log_line(format!(
@@ -302,7 +316,7 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     };
     for batch in input.0 {
         for (k, v) in batch? {
-            let size = sizer.observe(&(&k, &v));
+            let size = sizer.observe(&(&k, &v)) + value_slot;
             if map.would_outgrow(&k, limit) {
                 flush(&mut map, &mut out, true)?;
             }
@@ -475,7 +489,7 @@ pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     };
     for batch in input.0 {
         for (k, c) in batch? {
-            let size = sizer.observe(&(&k, &c));
+            let size = sizer.observe(&(&k, &c)) + A::extra_bytes(&c);
             if map.would_outgrow(&k, limit) {
                 spill(&mut map, &mut spills)?;
             }
@@ -510,7 +524,7 @@ pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     let mut sizer = RecordSizer::new();
     for b in left.0 {
         for (k, v) in b? {
-            let size = sizer.observe(&(&k, &v));
+            let size = sizer.observe(&(&k, &v)) + 2 * std::mem::size_of::<V>();
             if map.would_outgrow(&k, limit) {
                 map.spill_sorted(&mut spills)?;
             }
@@ -527,7 +541,7 @@ pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     let mut sizer = RecordSizer::new();
     for b in right.0 {
         for (k, w) in b? {
-            let size = sizer.observe(&(&k, &w));
+            let size = sizer.observe(&(&k, &w)) + 2 * std::mem::size_of::<W>();
             if map.would_outgrow(&k, limit) {
                 map.spill_sorted(&mut spills)?;
             }

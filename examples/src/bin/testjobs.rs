@@ -1,5 +1,5 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | overheads N`.
+//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
@@ -459,6 +459,15 @@ fn overheads(ctx: &Context, n: u32) -> Result<()> {
     Ok(())
 }
 
+/// Runs one small job on every executor, then leaves them idle for
+/// `seconds` (bench/yarn measures an idle executor's memory meanwhile).
+fn idle(ctx: &Context, seconds: u64) -> Result<()> {
+    let n = ctx.range(0, 1000, ctx.default_parallelism()).count()?;
+    println!("idle: counted {n}, now idle for {seconds} s");
+    std::thread::sleep(std::time::Duration::from_secs(seconds));
+    Ok(())
+}
+
 fn children_rss() -> Vec<(u32, u64)> {
     let me = std::process::id();
     let mut out = Vec::new();
@@ -492,12 +501,13 @@ fn main() {
             Some("cache") => cache_job(ctx, args.get(1).map(String::as_str).unwrap_or(".")),
             Some("spill") => spill_job(ctx),
             Some("external-sort") => external_sort_job(ctx),
+            Some("idle") => idle(ctx, args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10)),
             Some("overheads") => overheads(
                 ctx,
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
             _ => spindle_examples::usage(
-                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | overheads N",
+                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N",
             ),
         }
     })
