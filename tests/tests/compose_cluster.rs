@@ -1019,3 +1019,96 @@ fn f3_resourcemanager_restarted_mid_job_work_preserved() {
     wait_healthy(&h, Duration::from_secs(180));
     exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
 }
+
+/// Locality: a wordcount with 3 executors over the 64-block input whose blocks all live on the
+/// two worker hosts. The AM's JSON API reports each input task's locality, and with executors
+/// on the workers most input tasks run NODE_LOCAL (on a host holding their block); a task on
+/// `nodemanager3`, which holds no data, never does. Runs first (`f0`), on a healthy cluster.
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
+fn f0_input_tasks_run_node_local_on_the_worker_hosts() {
+    let h = cluster();
+    wait_healthy(&h, Duration::from_secs(180));
+    let input = job_input();
+    let out = format!("/jobs-{}/out-locality", std::process::id());
+    // The input with its NameNode named (hdfs://namenode:8020/...): with `hdfs:///...` the
+    // driver finds no block locations (core io: "fs.defaultFS: \"hdfs://\": no NameNode host")
+    // and every task is NO_PREF.
+    let named = format!("namenode:8020{}", input.path);
+    let mut sub = submit_wordcount(&h, &named, &out, 3);
+    let app = sub.app_id(&h);
+
+    // The input stage (the one with a task per block) as the AM last reported it: the job takes
+    // seconds and the AM's API goes with it, so poll often and keep the latest view.
+    let mut stage = serde_json::Value::Null;
+    let started = Instant::now();
+    while sub.child.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{}",
+            sub.log()
+        );
+        if let Some(stages) = am_api(&h, &app, "stages")
+            && let Some(s) = stages
+                .as_array()
+                .and_then(|ss| ss.iter().find(|s| s["numTasks"].as_u64() >= Some(10)))
+        {
+            stage = s.clone();
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let (ok, log) = sub.finish(Duration::from_secs(10));
+    assert!(ok && log.contains("final status Succeeded"), "{log}");
+    assert_right_answer(input, &out);
+
+    let tasks: Vec<(String, String)> = stage["tasks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no tasks in {stage}"))
+        .iter()
+        .filter(|t| t["status"] == "SUCCESS")
+        .map(|t| {
+            (
+                t["host"].as_str().unwrap_or("").to_string(),
+                t["taskLocality"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let blocks = JOB_INPUT_BYTES.div_ceil(JOB_BLOCK);
+    assert_eq!(stage["numTasks"].as_u64(), Some(blocks as u64), "{stage}");
+    assert!(
+        tasks.len() * 2 >= blocks,
+        "saw only {} finished input tasks: {stage}",
+        tasks.len()
+    );
+    let executor_hosts: std::collections::BTreeSet<&str> =
+        tasks.iter().map(|(host, _)| host.as_str()).collect();
+    let node_local: Vec<&(String, String)> =
+        tasks.iter().filter(|(_, l)| l == "NODE_LOCAL").collect();
+    eprintln!(
+        "executors on {executor_hosts:?}; input tasks {}, NODE_LOCAL {}; per level {}",
+        tasks.len(),
+        node_local.len(),
+        stage["locality"]
+    );
+    // A task is NODE_LOCAL only on a host that holds its block: a worker.
+    for (host, _) in &node_local {
+        assert!(DN_HOSTS.contains(&host.as_str()), "NODE_LOCAL on {host}");
+    }
+    for (host, locality) in &tasks {
+        if host == "nodemanager3" {
+            assert_ne!(locality, "NODE_LOCAL", "nodemanager3 holds no block");
+        }
+    }
+    // With an executor on a worker, node-local slots exist: most tasks take them.
+    assert!(
+        executor_hosts.iter().any(|h| DN_HOSTS.contains(h)),
+        "no task ran on a worker host: {executor_hosts:?}"
+    );
+    assert!(
+        node_local.len() * 2 > tasks.len(),
+        "NODE_LOCAL {} of {} input tasks (executors on {executor_hosts:?})",
+        node_local.len(),
+        tasks.len()
+    );
+    exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
+}
