@@ -9,24 +9,26 @@ fn main() {
         let Some(input) = args.first() else {
             spindle_examples::usage("wordcount INPUT [OUTPUT]")
         };
-        // Each partition counts its words in a local map first (a word
-        // already seen is looked up by reference, never copied), then
-        // reduce_by_key merges the partitions' counts.
+        // Each partition counts its words in a local map first, keyed by
+        // slices of the partition's text (no String per word: like a
+        // hand-written program), then reduce_by_key merges the partitions'
+        // counts. A task holds its partition's text (one split) meanwhile.
         let counts = ctx
             .text_file(input, None)?
             .map_partitions(|_, lines| {
-                let mut counts: FxHashMap<String, u64> = FxHashMap::default();
+                let mut text = String::new();
                 for line in lines {
-                    for w in line.split_whitespace() {
-                        match counts.get_mut(w) {
-                            Some(c) => *c += 1,
-                            None => {
-                                counts.insert(w.to_owned(), 1);
-                            }
-                        }
-                    }
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                let mut counts: FxHashMap<&str, u64> = FxHashMap::default();
+                for w in text.split_ascii_whitespace() {
+                    *counts.entry(w).or_default() += 1;
                 }
                 counts
+                    .into_iter()
+                    .map(|(w, c)| (w.to_owned(), c))
+                    .collect::<Vec<_>>()
             })
             .reduce_by_key(|a, b| a + b);
         match args.get(1) {
