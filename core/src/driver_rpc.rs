@@ -12,7 +12,7 @@ use spindle_proto::spindle::{
 };
 use tokio::sync::watch;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::Error;
@@ -44,6 +44,20 @@ pub(crate) struct Slot {
     pub executor_id: String,
     pub address: String,
     pub client: ExecClient,
+}
+
+impl Slot {
+    /// Resolves once the slot's executor is forgotten (declared lost by the
+    /// backend or by its silence): a task running there is then given up at
+    /// once instead of waiting on a connection that may never answer.
+    pub async fn lost(&self) {
+        let mut changes = self.registry.subscribe();
+        while self.registry.alive(&self.executor_id) {
+            if changes.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }
 
 impl Drop for Slot {
@@ -281,10 +295,8 @@ impl Driver for DriverService {
             eprintln!("spindle: {e}");
             return Err(Status::failed_precondition(e.to_string()));
         }
-        let channel = Endpoint::from_shared(format!("http://{}", r.address))
-            .map_err(|e| Status::invalid_argument(format!("executor address {}: {e}", r.address)))?
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let channel = crate::net::channel(&format!("http://{}", r.address))
+            .map_err(|e| Status::invalid_argument(format!("executor {}: {e}", r.executor_id)))?;
         let client = ExecutorClient::with_interceptor(channel, AddSecret::new(&self.secret))
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);

@@ -19,6 +19,7 @@ pub mod env;
 pub mod error;
 mod graph;
 pub mod io;
+pub mod net;
 pub mod ops;
 pub mod plan;
 pub mod progress;

@@ -17,7 +17,6 @@ use spindle_core::env::ExecutorEnv;
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_server::ExecutorServer;
 use spindle_proto::spindle::{HeartbeatRequest, RegisterRequest};
-use tonic::transport::Endpoint;
 
 pub use error::Error;
 use services::Services;
@@ -92,10 +91,8 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             .map_err(|e| Error::Start(e.to_string()))?
             .port()
     );
-    let channel = Endpoint::from_shared(env.driver_url.clone())
-        .map_err(|e| Error::Start(format!("driver URL {}: {e}", env.driver_url)))?
-        .tcp_nodelay(true)
-        .connect_lazy();
+    let channel = spindle_core::net::channel(&env.driver_url)
+        .map_err(|e| Error::Start(format!("the driver: {e}")))?;
     let mut driver = DriverClient::with_interceptor(channel, AddSecret::new(&env.secret))
         .max_decoding_message_size(usize::MAX);
     let services = Arc::new(Services::new(

@@ -15,7 +15,7 @@ use spindle_proto::spindle::executor_client::ExecutorClient;
 use spindle_proto::spindle::{BlobRequest, FetchRequest, ShuffleChunk};
 use tokio::runtime::Handle;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::Error;
 
@@ -62,10 +62,7 @@ impl Services {
         if let Some(p) = peers.get(address) {
             return Ok(p.clone());
         }
-        let channel = Endpoint::from_shared(format!("http://{address}"))
-            .map_err(|e| CoreError::Rpc(format!("peer address {address}: {e}")))?
-            .tcp_nodelay(true)
-            .connect_lazy();
+        let channel = spindle_core::net::channel(&format!("http://{address}"))?;
         let p = ExecutorClient::with_interceptor(channel, self.secret.clone())
             .max_decoding_message_size(usize::MAX);
         peers.insert(address.to_string(), p.clone());

@@ -73,6 +73,19 @@ fn main() {
     }
     println!("test splits_carry_the_datanodes_java_reports ... ok");
 
+    // `hdfs:///path` names fs.defaultFS of HADOOP_CONF_DIR: the same splits and hosts.
+    // SAFETY: no other thread of this test reads the environment at this point.
+    unsafe { std::env::set_var("HADOOP_CONF_DIR", h.conf_dir()) };
+    let default_fs = spindle_core::io::plan_splits(&format!("hdfs://{DIR}"), 2).unwrap();
+    let hosts =
+        |v: &[spindle_core::io::Split]| v.iter().map(|s| s.hosts.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        hosts(&default_fs),
+        hosts(&splits),
+        "hdfs://{DIR}: {default_fs:?}"
+    );
+    println!("test splits_of_the_default_file_system_carry_hosts_too ... ok");
+
     // The lines, as Hadoop's own client reads the bytes.
     let cat = java_peer("dev.spindle.peers.FsCat", &[DIR]);
     let bytes = cat.stdout;

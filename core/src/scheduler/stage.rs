@@ -375,10 +375,16 @@ type Launched = (
 
 async fn launch(slot: Slot, req: TaskRequest, p: u32, attempt: u32) -> Launched {
     let mut client = slot.client.clone();
-    let outcome = match client.run_task(req).await {
-        Ok(reply) => codec::decode::<TaskOutcome>(&reply.into_inner().outcome, "task outcome")
-            .map_err(|e| tonic::Status::data_loss(e.to_string())),
-        Err(status) => Err(status),
+    let outcome = tokio::select! {
+        r = client.run_task(req) => match r {
+            Ok(reply) => codec::decode::<TaskOutcome>(&reply.into_inner().outcome, "task outcome")
+                .map_err(|e| tonic::Status::data_loss(e.to_string())),
+            Err(status) => Err(status),
+        },
+        () = slot.lost() => Err(tonic::Status::unavailable(format!(
+            "executor {} was lost while running the task",
+            slot.executor_id
+        ))),
     };
     (
         p,
