@@ -4,6 +4,7 @@
 #   bench/yarn/run.sh            # 1 GB of text in HDFS, 2 executors of 1 core each
 #   bench/yarn/run.sh --smoke    # 8 MB and a debug build: checks the script itself, not a measurement
 #   bench/yarn/run.sh --gb N     # N GB
+#   SPINDLE_BIN=DIR bench/yarn/run.sh   # use prebuilt spindle, wordcount and spindle-testjobs from DIR
 #
 # For each engine: `spindle submit --master yarn --deploy-mode cluster` (release build of the
 # wordcount example) and `spark-submit --master yarn --deploy-mode cluster` (Spark 4.3 from the
@@ -11,7 +12,9 @@
 # spark.yarn.jars=local:..., a Java word count compiled here against them). Measured: submit to
 # first task running (the AM's /api/v1 through the RM proxy, polled every 100 ms), wall time from
 # submit to final status, peak RSS of the AM container and of an executor container (every
-# process whose environment names the container). Uses HADOOP_CONF_DIR's cluster if set, else
+# process whose environment names the container); then, for each engine, an application that runs
+# one small job and leaves its executors idle for 10 s: the RSS of an idle executor (the last
+# sample of its container). Uses HADOOP_CONF_DIR's cluster if set, else
 # starts the mini-Hadoop. Prints a Markdown table with Spark/Spindle ratios.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -48,13 +51,16 @@ rm_url="http://$rm_url"
 fs=$(sed -n 's:.*<name>fs.defaultFS</name><value>\([^<]*\)</value>.*:\1:p' "$HADOOP_CONF_DIR/core-site.xml" | head -1)
 fs=${fs%/}
 
-if $smoke; then
+if [ -n "${SPINDLE_BIN:-}" ]; then
+  echo "bench: prebuilt binaries in SPINDLE_BIN=$SPINDLE_BIN" >&2
+  bin=$SPINDLE_BIN
+elif $smoke; then
   echo "bench: building spindle and wordcount (debug, smoke mode)" >&2
-  cargo build --quiet -p spindle-client --bin spindle -p spindle-examples --bin wordcount
+  cargo build --quiet -p spindle-client --bin spindle -p spindle-examples --bin wordcount --bin spindle-testjobs
   bin="$CARGO_TARGET_DIR/debug"
 else
   echo "bench: building spindle and wordcount (release)" >&2
-  cargo build --quiet --release -p spindle-client --bin spindle -p spindle-examples --bin wordcount
+  cargo build --quiet --release -p spindle-client --bin spindle -p spindle-examples --bin wordcount --bin spindle-testjobs
   bin="$CARGO_TARGET_DIR/release"
 fi
 
@@ -66,9 +72,10 @@ if ! "$venv/bin/python" -c "import pyspark" 2>/dev/null; then
 fi
 export SPARK_HOME
 SPARK_HOME=$("$venv/bin/python" -c "import os, pyspark; print(os.path.dirname(pyspark.__file__))")
-if [ ! -s "$work/spark-wc.jar" ] || [ bench/yarn/SparkWordCount.java -nt "$work/spark-wc.jar" ]; then
+if [ ! -s "$work/spark-wc.jar" ] || [ bench/yarn/SparkWordCount.java -nt "$work/spark-wc.jar" ] \
+  || [ bench/yarn/SparkIdle.java -nt "$work/spark-wc.jar" ]; then
   rm -rf "$work/classes"; mkdir -p "$work/classes"
-  javac -nowarn -cp "$SPARK_HOME/jars/*" -d "$work/classes" bench/yarn/SparkWordCount.java
+  javac -nowarn -cp "$SPARK_HOME/jars/*" -d "$work/classes" bench/yarn/SparkWordCount.java bench/yarn/SparkIdle.java
   (cd "$work/classes" && jar cf "$work/spark-wc.jar" .)
 fi
 
@@ -106,7 +113,7 @@ run() { # engine name command...
   python3 - "$work/$name.json" "$engine" "$(echo "$t1 - $t0" | bc)" <<'PY' >>"$work/results.tsv"
 import json, sys
 d = json.load(open(sys.argv[1]))
-print("\t".join([sys.argv[2], d["state"] or "?", f'{d["first_task_s"] or 0:.2f}', f'{float(sys.argv[3]):.2f}', str(d["am_rss_mb"]), str(d["executor_rss_mb"])]))
+print("\t".join([sys.argv[2], d["state"] or "?", f'{d["first_task_s"] or 0:.2f}', f'{float(sys.argv[3]):.2f}', str(d["am_rss_mb"]), str(d["executor_rss_mb"]), str(d["executor_last_rss_mb"])]))
 PY
 }
 
@@ -121,6 +128,15 @@ run spark "spark-wc-$tag" "$venv/bin/spark-submit" --master yarn --deploy-mode c
   --conf "spark.yarn.jars=local:$SPARK_HOME/jars/*" --conf spark.yarn.submit.waitAppCompletion=true \
   --class SparkWordCount "$work/spark-wc.jar" "$input" "$fs/bench-yarn/out-spark-$tag"
 
+# Idle executors: one small job, then 10 s with nothing to do.
+run spindle-idle "spindle-idle-$tag" "$bin/spindle" submit --master yarn --deploy-mode cluster --name "spindle-idle-$tag" \
+  --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
+  "$bin/spindle-testjobs" idle 10
+run spark-idle "spark-idle-$tag" "$venv/bin/spark-submit" --master yarn --deploy-mode cluster --name "spark-idle-$tag" \
+  --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
+  --conf "spark.yarn.jars=local:$SPARK_HOME/jars/*" --conf spark.yarn.submit.waitAppCompletion=true \
+  --class SparkIdle "$work/spark-wc.jar" 10
+
 # Same answer from both engines.
 a=$(fs_shell -cat "$fs/bench-yarn/out-spindle-$tag/part-*" | sort | md5sum)
 b=$(fs_shell -cat "$fs/bench-yarn/out-spark-$tag/part-*" | sort | md5sum)
@@ -130,6 +146,7 @@ python3 - "$work/results.tsv" "$mb" "$same" <<'PY'
 import sys
 rows = {r[0]: r for r in (l.rstrip("\n").split("\t") for l in open(sys.argv[1]))}
 s, k = rows.get("spindle"), rows.get("spark")
+si, ki = rows.get("spindle-idle"), rows.get("spark-idle")
 def ratio(i):
     try: return f"{float(k[i]) / float(s[i]):.1f}x"
     except Exception: return "n/a"
@@ -139,4 +156,10 @@ print("|---|---|---|---|")
 for i, what in [(2, "submit to first task running (s)"), (3, "submit to final status (s)"), (4, "AM container peak RSS (MB)"), (5, "executor container peak RSS (MB)")]:
     print(f"| {what} | {s[i] if s else '?'} | {k[i] if k else '?'} | {ratio(i)} |")
 print(f"| final state | {s[1] if s else '?'} | {k[1] if k else '?'} | |")
+def idle_ratio():
+    try: return f"{float(ki[6]) / float(si[6]):.1f}x"
+    except Exception: return "n/a"
+print(f"| idle executor RSS, after one small job and 10 s idle (MB) | {si[6] if si else '?'} | {ki[6] if ki else '?'} | {idle_ratio()} |")
+print(f"| AM container peak RSS, idle application (MB) | {si[4] if si else '?'} | {ki[4] if ki else '?'} | |")
+print(f"| idle application final state | {si[1] if si else '?'} | {ki[1] if ki else '?'} | |")
 PY

@@ -1,6 +1,7 @@
 """Samples a YARN application while it runs (bench/yarn/run.sh): the first moment a task runs,
 as its AM's Spark-style /api/v1 reports it through the RM proxy, and the peak RSS of each of its
-containers (every process whose environment names the container). Usage:
+containers (every process whose environment names the container), and each container's last
+sample (for the idle applications: an idle executor's RSS). Usage:
 sample.py RM_URL APP_NAME OUT_JSON  -- runs until the application is in a final state."""
 import json, os, sys, time, urllib.request
 
@@ -34,7 +35,7 @@ def rss_by_container(suffix):
             pass
     return found
 
-app, first_task, peak, state = None, None, {}, None
+app, first_task, peak, last, state = None, None, {}, {}, None
 while True:
     try:
         if app is None:
@@ -59,11 +60,16 @@ while True:
                     pass
             for cid, kb in rss_by_container(app[len("application_"):] + "_").items():
                 peak[cid] = max(peak.get(cid, 0), kb)
+                last[cid] = kb
     except Exception:
         pass
     time.sleep(0.1)
 am = {c: kb for c, kb in peak.items() if c.endswith("_000001")}
 ex = {c: kb for c, kb in peak.items() if not c.endswith("_000001")}
+# The last sample of a container is its memory at the end of the application: for the idle
+# applications (a small job, then seconds of nothing) that is an idle executor's RSS.
+ex_last = {c: kb for c, kb in last.items() if not c.endswith("_000001")}
 json.dump({"app": app, "state": state, "first_task_s": first_task,
            "am_rss_mb": round(max(am.values(), default=0) / 1024, 1),
-           "executor_rss_mb": round(max(ex.values(), default=0) / 1024, 1)}, open(out, "w"))
+           "executor_rss_mb": round(max(ex.values(), default=0) / 1024, 1),
+           "executor_last_rss_mb": round(max(ex_last.values(), default=0) / 1024, 1)}, open(out, "w"))
