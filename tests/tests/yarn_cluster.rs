@@ -216,6 +216,19 @@ async fn staging_exists(h: &MiniHadoop, app: &App) -> bool {
     hdfs(h).get_file_info(path).await.is_ok()
 }
 
+/// The AM removes the staging directory right after it unregisters, so a
+/// client may see the final status a moment before: wait up to 10 s.
+async fn staging_removed(h: &MiniHadoop, app: &App) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while staging_exists(h, app).await {
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    true
+}
+
 const TEXT: &str = "the quick brown fox jumps over the lazy dog\nthe dog sleeps\n";
 
 /// Writes `copies` of TEXT as the input; returns (input uri, output uri).
@@ -291,7 +304,7 @@ fn wordcount_in_cluster_mode_output_read_by_java() {
         );
         check_wordcount_output(&out, 50);
         assert!(
-            !staging_exists(h, &app).await,
+            staging_removed(h, &app).await,
             "staging directory left behind"
         );
         let log = am_log(h, app.id);
@@ -439,7 +452,7 @@ fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
             am_log(h, app.id)
         );
         check_wordcount_output(&out, copies as u64);
-        assert!(!staging_exists(h, &app).await);
+        assert!(staging_removed(h, &app).await);
     });
 }
 
@@ -472,7 +485,7 @@ fn am_killed_second_attempt_succeeds() {
         let attempts = app.rest.attempts(app.id).await.unwrap();
         assert_eq!(attempts.len(), 2, "{attempts:?}");
         check_wordcount_output(&out, copies as u64);
-        assert!(!staging_exists(h, &app).await);
+        assert!(staging_removed(h, &app).await);
     });
 }
 
@@ -505,15 +518,11 @@ fn killed_application_leaves_no_containers_and_no_staging() {
             assert!(Instant::now() < deadline, "still running: {left:?}");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while staging_exists(h, &app).await {
-            assert!(
-                Instant::now() < deadline,
-                "staging directory left behind\n{}",
-                am_log(h, app.id)
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        assert!(
+            staging_removed(h, &app).await,
+            "staging directory left behind\n{}",
+            am_log(h, app.id)
+        );
         // No job output was committed.
         let listing = java_peer_ok("dev.spindle.peers.FsCatDir", &[&out]);
         assert!(!listing.contains("file _SUCCESS"), "{listing}");
@@ -994,7 +1003,7 @@ fn executor_over_its_memory_fails_the_app_naming_the_setting() {
             "{}",
             r.diagnostics
         );
-        assert!(!staging_exists(h, &app).await, "staging left behind");
+        assert!(staging_removed(h, &app).await, "staging left behind");
     });
 }
 
@@ -1095,7 +1104,7 @@ fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
         );
         eprintln!("replacement executor: {replacement:?}");
         check_wordcount_output_on(h, &out, copies as u64);
-        assert!(!staging_exists(h, &app).await, "staging left behind");
+        assert!(staging_removed(h, &app).await, "staging left behind");
 
         // The unregistration across a restart: an (unmanaged) AM registers, the RM restarts, the
         // real RM refuses finishApplicationMaster as "not registered", and the AM's unregister

@@ -149,11 +149,18 @@ async fn print_from_nodemanagers(
             continue;
         };
         for cid in strings(&w.app.containerids) {
-            let listed = get(&http, &format!("{base}/containers/{cid}/logs"))
-                .await?
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .map(|v| local_log_names(&v))
-                .unwrap_or_default();
+            // A container still localizing has no logs yet (the NodeManager
+            // answers 500/503): say so and go on with the others.
+            let listed = match get(&http, &format!("{base}/containers/{cid}/logs")).await {
+                Ok(t) => t
+                    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                    .map(|v| local_log_names(&v))
+                    .unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("spindle: {cid} on {}: no logs yet ({e})", node.id);
+                    continue;
+                }
+            };
             let names = if listed.is_empty() {
                 vec!["stdout".to_string(), "stderr".to_string()]
             } else {
