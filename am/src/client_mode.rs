@@ -23,7 +23,7 @@ use crate::{Error, Result, secret};
 pub const SECRET_HEADER: &str = "x-spindle-secret";
 /// The AM's control endpoint path (relative to its web root).
 pub const FINISH_PATH: &str = "/control/finish";
-/// Where the driver listens for executors (default: this machine's host name).
+/// Where the driver listens for executors (default: see [`driver_host`]).
 pub const DRIVER_HOST: &str = "SPINDLE_DRIVER_HOST";
 /// The queue and AM memory of a client-mode application.
 pub const QUEUE: &str = "SPINDLE_YARN_QUEUE";
@@ -115,12 +115,37 @@ fn env_num(k: &str, default: u64) -> Result<u64> {
     }
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "127.0.0.1".into())
+/// The address executors reach the driver by: `SPINDLE_DRIVER_HOST` when set, else this
+/// machine's address on its route to the ResourceManager (the cluster's side of the machine, as
+/// Spark avoids a host name that resolves to loopback), else the host name.
+fn driver_host() -> String {
+    if let Ok(host) = std::env::var(DRIVER_HOST) {
+        return host;
+    }
+    address_facing_the_rm().unwrap_or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "127.0.0.1".into())
+    })
+}
+
+/// The local address the kernel routes the RM's RPC address through (a UDP "connect" sends
+/// nothing: it only picks the route).
+fn address_facing_the_rm() -> Option<String> {
+    use std::net::{ToSocketAddrs, UdpSocket};
+    let conf = Configuration::from_env().ok()?;
+    let rm = conf.rm_addresses().ok()?.into_iter().next()?.rpc;
+    let target = rm.to_socket_addrs().ok()?.next()?;
+    let socket = UdpSocket::bind(if target.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    })
+    .ok()?;
+    socket.connect(target).ok()?;
+    Some(socket.local_addr().ok()?.ip().to_string())
 }
 
 /// A driver `Context` whose executors are YARN containers of a client-mode
@@ -132,7 +157,7 @@ pub fn context_from_env() -> Result<Context> {
         cache_mb: (memory / 2).max(16),
         shuffle_mb: (memory / 4).max(16),
     };
-    let host = std::env::var(DRIVER_HOST).unwrap_or_else(|_| host_name());
+    let host = driver_host();
     let ctx = Context::with_backend(&host, settings, |exec| {
         // The context's runtime is entered here: submit from a thread of our own.
         let b = std::thread::spawn(move || ClientBackend::submit(exec))

@@ -765,9 +765,13 @@ impl RmRestClient {
                 }
             })
             .collect();
+        // Hadoop's web servers close idle connections after hadoop.http.idle_timeout.ms (60 s);
+        // hyper keeps them 90 s, and a request sent on one the server is closing fails with
+        // "connection closed before message completed". Reconnecting is cheap: keep them 5 s.
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(request)
+            .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| Error::Rest {
                 url: "(client)".into(),

@@ -17,7 +17,6 @@
 //! Java peers live in `tests/java` (a Maven project on Hadoop 3.5's client classes); see
 //! `tests/java/README.md` for adding one.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -162,30 +161,22 @@ impl MiniHadoop {
         })
     }
 
-    /// An already-running cluster, described by the client configuration in `conf_dir`.
+    /// An already-running cluster, described by the client configuration in `conf_dir`, read as
+    /// `spindle submit` reads it: a cluster's own configuration (only
+    /// `yarn.resourcemanager.hostname` set, say) works as well as a written-out client one.
     pub fn external(conf_dir: &Path, log_dir: Option<PathBuf>) -> Result<MiniHadoop, String> {
-        let core = read_site(&conf_dir.join("core-site.xml"))?;
-        let yarn = read_site(&conf_dir.join("yarn-site.xml"))?;
-        let fs_uri = core
-            .get("fs.defaultFS")
-            .ok_or_else(|| {
-                format!(
-                    "{}: no fs.defaultFS",
-                    conf_dir.join("core-site.xml").display()
-                )
-            })?
-            .clone();
-        let web = yarn
-            .get("yarn.resourcemanager.webapp.address")
-            .ok_or_else(|| {
-                format!(
-                    "{}: no yarn.resourcemanager.webapp.address",
-                    conf_dir.join("yarn-site.xml").display()
-                )
-            })?;
+        let conf =
+            spindle_hadoop::config::Configuration::load_dir(conf_dir).map_err(|e| e.to_string())?;
+        let fs_uri = conf.default_fs().map_err(|e| e.to_string())?;
+        let rm_url = conf
+            .rm_web_urls()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("{}: no ResourceManager", conf_dir.display()))?;
         Ok(MiniHadoop {
             conf_dir: conf_dir.to_path_buf(),
-            rm_url: format!("http://{web}"),
+            rm_url,
             fs_uri,
             log_dir,
             work_dir: None,
@@ -436,25 +427,6 @@ fn get(url: &str, follow_redirects: bool) -> Result<JsonReply, String> {
     })
     .join()
     .map_err(|_| "rest_get: the HTTP thread panicked".to_string())?
-}
-
-/// Reads a Hadoop `*-site.xml` into name → value.
-pub fn read_site(path: &Path) -> Result<HashMap<String, String>, String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let doc = roxmltree::Document::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut props = HashMap::new();
-    for p in doc.descendants().filter(|n| n.has_tag_name("property")) {
-        let child = |tag: &str| {
-            p.children()
-                .find(|c| c.has_tag_name(tag))
-                .and_then(|c| c.text())
-                .map(|t| t.trim().to_string())
-        };
-        if let (Some(name), Some(value)) = (child("name"), child("value")) {
-            props.insert(name, value);
-        }
-    }
-    Ok(props)
 }
 
 /// The last `lines` lines of a file, or a note saying it cannot be read.

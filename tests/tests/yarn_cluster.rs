@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -529,11 +530,11 @@ fn killed_application_leaves_no_containers_and_no_staging() {
     });
 }
 
-/// A GET that does not follow redirects, from a chosen local address.
-async fn get_from(local: &str, url: &str) -> (u16, Option<String>, String) {
+/// A GET that does not follow redirects, from a chosen local address (or the route's).
+async fn get_from(local: Option<&str>, url: &str) -> (u16, Option<String>, String) {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .local_address(local.parse::<std::net::IpAddr>().unwrap())
+        .local_address(local.map(|l| l.parse::<std::net::IpAddr>().unwrap()))
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap();
@@ -608,7 +609,7 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         let proxy = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
 
         // Pages through the real RM proxy, with relative links only.
-        let (status, _, jobs) = get_from("127.0.0.1", &proxy).await;
+        let (status, _, jobs) = get_from(None, &proxy).await;
         assert_eq!(status, 200, "{jobs}");
         assert!(jobs.contains("save_as_text_file"), "{jobs}");
         for link in [
@@ -620,7 +621,7 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
             assert!(jobs.contains(link), "{link} missing: {jobs}");
         }
         assert!(!jobs.contains("href=\"/"), "absolute link: {jobs}");
-        let (status, _, env_page) = get_from("127.0.0.1", &format!("{proxy}environment")).await;
+        let (status, _, env_page) = get_from(None, &format!("{proxy}environment")).await;
         assert_eq!(status, 200);
         assert!(env_page.contains("spindle.executor.memory"), "{env_page}");
         assert!(!env_page.contains(launch::SECRET_ALIAS), "{env_page}");
@@ -632,7 +633,7 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         for e in &execs {
             let stderr = e["executorLogs"]["stderr"].as_str().unwrap();
             assert!(stderr.contains("/node/containerlogs/container_"), "{e}");
-            let (status, _, body) = get_from("127.0.0.1", stderr).await;
+            let (status, _, body) = get_from(None, stderr).await;
             assert_eq!(status, 200, "{stderr}: {body}");
         }
         let env = am_api(&app, &proxy, "environment").unwrap();
@@ -642,13 +643,25 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         );
 
         // Direct requests: from the proxy host's address they are served; from any other
-        // address they get AmIpFilter's 302 to <proxy>/proxy/redirect/<appId>/<path>.
+        // address they get AmIpFilter's 302 to <proxy>/proxy/redirect/<appId>/<path>. When the
+        // RM runs on this machine (loopback), 127.0.0.1 is the proxy host and 127.0.0.2 another;
+        // on a cluster elsewhere, this machine is another host.
         let report = app.rest.app(app.id).await.unwrap();
         let am_addr = report.am_rpc_address.clone().expect("AM address");
         let direct = format!("http://{am_addr}/stages?x=1");
-        let (status, _, _) = get_from("127.0.0.1", &direct).await;
-        assert_eq!(status, 200);
-        let (status, location, _) = get_from("127.0.0.2", &direct).await;
+        let rm_is_local = h
+            .rm_url()
+            .trim_start_matches("http://")
+            .to_socket_addrs()
+            .unwrap()
+            .all(|a| a.ip().is_loopback());
+        let mut other = None;
+        if rm_is_local {
+            let (status, _, _) = get_from(Some("127.0.0.1"), &direct).await;
+            assert_eq!(status, 200);
+            other = Some("127.0.0.2");
+        }
+        let (status, location, _) = get_from(other, &direct).await;
         assert_eq!(status, 302);
         let location = location.expect("Location");
         assert!(
@@ -762,8 +775,12 @@ fn peers_without_the_application_secret_are_refused() {
                 .to_string()
         };
         let driver_url = var("SPINDLE_DRIVER_URL");
-        let tokens =
-            PathBuf::from(format!("/proc/{pid}/cwd")).join(var("HADOOP_TOKEN_FILE_LOCATION"));
+        // Read through the process's own root: on a containerized cluster it has its own.
+        let token_file = var("HADOOP_TOKEN_FILE_LOCATION");
+        let tokens = match token_file.strip_prefix('/') {
+            Some(abs) => PathBuf::from(format!("/proc/{pid}/root")).join(abs),
+            None => PathBuf::from(format!("/proc/{pid}/cwd")).join(&token_file),
+        };
         let creds = Credentials::read_file(&tokens).unwrap();
         let secret = spindle_am::secret::from_credentials(&creds).unwrap();
         assert!(
@@ -816,12 +833,14 @@ fn peers_without_the_application_secret_are_refused() {
             .unwrap();
         assert!(!known.get_ref().known);
 
-        // The executor: running a task and fetching a shuffle block need the secret.
+        // The executor: running a task and fetching a shuffle block need the secret. It
+        // listens on its NodeManager's host.
+        let host = var("NM_HOST");
         let ports = listening_ports(pid);
         assert!(!ports.is_empty(), "the executor listens on no port");
         let mut tried = 0;
         for port in ports {
-            let Ok(mut exec) = ExecutorClient::connect(format!("http://127.0.0.1:{port}")).await
+            let Ok(mut exec) = ExecutorClient::connect(format!("http://{host}:{port}")).await
             else {
                 continue;
             };
@@ -874,7 +893,6 @@ fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
                 .args([&input, &out])
                 .env("SPINDLE_MASTER", "yarn")
                 .env("HADOOP_CONF_DIR", hadoop().conf_dir())
-                .env("SPINDLE_DRIVER_HOST", "127.0.0.1")
                 .env(launch::APP_NAME, "yarn-am-client-mode")
                 .env(launch::NUM_EXECUTORS, "2")
                 .env(launch::EXECUTOR_MEMORY_MB, "128")
