@@ -69,7 +69,6 @@ struct Finisher {
     rt: tokio::runtime::Handle,
     rm: Arc<AmRmClient>,
     staging: Arc<Staging>,
-    tracking_url: String,
     /// How long to keep trying to unregister while the RM does not answer.
     rm_max_wait: Duration,
     done: Mutex<bool>,
@@ -100,10 +99,9 @@ impl Finisher {
         }
         let rm = self.rm.clone();
         let staging = self.staging.clone();
-        let url = self.tracking_url.clone();
         let max_wait = self.rm_max_wait;
         let work = async move {
-            if !unregister(&rm, outcome.status, &outcome.diagnostics, &url, max_wait).await {
+            if !unregister(&rm, outcome.status, &outcome.diagnostics, max_wait).await {
                 // YARN will count the attempt as failed and may start another.
                 eprintln!(
                     "spindle am: the ResourceManager did not confirm the unregistration within {} s",
@@ -118,6 +116,11 @@ impl Finisher {
     }
 }
 
+/// The tracking URL left with the RM when the application ends: none. The AM's UI ends with
+/// the AM, and without one the RM's proxy sends users to the RM's own page of the application
+/// (as for Spark without a history server) instead of to a dead address.
+const FINAL_TRACKING_URL: &str = "";
+
 /// `finishApplicationMaster` until the RM confirms it (true) or `max_wait`
 /// passes. A restarted RM that answers "not registered" gets a new
 /// registration first, so the final status survives an RM restart: a lost
@@ -126,7 +129,6 @@ pub async fn unregister(
     rm: &AmRmClient,
     status: FinalStatus,
     diagnostics: &str,
-    url: &str,
     max_wait: Duration,
 ) -> bool {
     let deadline = Instant::now() + max_wait;
@@ -134,7 +136,7 @@ pub async fn unregister(
     let mut errors = 0u32;
     let mut refusals = 0u32;
     loop {
-        match rm.finish(status, diagnostics, url).await {
+        match rm.finish(status, diagnostics, FINAL_TRACKING_URL).await {
             Ok(true) => return true,
             // The RM is still storing the final state: ask again shortly.
             Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -301,7 +303,6 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         rt: rt.handle().clone(),
         rm: rm.clone(),
         staging: staging.clone(),
-        tracking_url: tracking_url.clone(),
         rm_max_wait,
         done: Mutex::new(false),
     });

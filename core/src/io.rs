@@ -409,7 +409,7 @@ impl LineReader {
     /// The next line as bytes (without its end of line), or None.
     fn next_line(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
         loop {
-            if let Some(i) = memchr_nl(&self.buf[self.at..]) {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.at..]) {
                 let line_start = self.pos;
                 let line = self.buf[self.at..self.at + i].to_vec();
                 self.at += i + 1;
@@ -480,10 +480,6 @@ impl LineReader {
         }
         Ok(if out.is_empty() { None } else { Some(out) })
     }
-}
-
-fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
 }
 
 static REPLACE_INCOMPLETE: std::sync::atomic::AtomicBool =

@@ -28,3 +28,13 @@ pub fn sample_point(i: u64) -> (f64, f64) {
         (b >> 11) as f64 / (1u64 << 53) as f64,
     )
 }
+
+/// A `KEY VALUE` line of two unsigned integers (the input of sort and groupsum); other lines
+/// give `None` and are skipped.
+pub fn key_value(line: String) -> Option<(u64, u64)> {
+    let mut fields = line.split_whitespace().map(|f| f.parse::<u64>());
+    match (fields.next(), fields.next()) {
+        (Some(Ok(k)), Some(Ok(v))) => Some((k, v)),
+        _ => None,
+    }
+}

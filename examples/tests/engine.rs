@@ -89,7 +89,7 @@ fn an_executor_killed_mid_shuffle_still_gives_the_right_answer() {
     let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
     let ready = lines.next().unwrap().unwrap();
     assert!(ready.starts_with("READY "), "{ready}");
-    let executors = common::children_of(driver.id());
+    let executors = spindle_tests::children_of(driver.id());
     assert_eq!(executors.len(), 2, "two executor processes");
     // Map outputs exist on both executors; start the slow reduce, then kill one mid-way.
     driver.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();

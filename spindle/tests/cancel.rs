@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use spindle::{Context, Error};
+use spindle_tests::{alive, children_of};
 
 /// Slow enough that a job over a billion records never ends by itself, and
 /// quick enough per batch that a cancel is noticed in well under a second.
@@ -149,33 +150,6 @@ fn job_group(ctx: &Context) {
     assert_cancelled(r, started);
     // Jobs of this thread (no group) are not affected by the group.
     assert_eq!(ctx.range(0, 1000, 2).count().unwrap(), 1000);
-}
-
-/// Process ids whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        // The fields after the command name (in parentheses): state, ppid, …
-        let after = &stat[stat.rfind(')').map_or(0, |i| i + 2)..];
-        if after.split(' ').nth(1) == Some(&pid.to_string()) {
-            out.push(child);
-        }
-    }
-    out
-}
-
-fn alive(pid: u32) -> bool {
-    // A zombie has exited: only its entry is left.
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        let after = &s[s.rfind(')').map_or(0, |i| i + 2)..];
-        !after.starts_with('Z')
-    })
 }
 
 /// Starts this binary as a child driver in `mode`, waits for its RUNNING.

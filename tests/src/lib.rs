@@ -429,6 +429,34 @@ fn get(url: &str, follow_redirects: bool) -> Result<JsonReply, String> {
     .map_err(|_| "rest_get: the HTTP thread panicked".to_string())?
 }
 
+/// Process ids whose parent is `pid` and that have not exited (Linux `/proc`), sorted.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut out: Vec<u32> = fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|&child| {
+            stat_fields(child).is_some_and(|f| f.get(1) == Some(&pid.to_string()) && f[0] != "Z")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether `pid` runs (a zombie has exited: only its entry is left).
+pub fn alive(pid: u32) -> bool {
+    stat_fields(pid).is_some_and(|f| f[0] != "Z")
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name: state, ppid, …
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
+    (!fields.is_empty()).then_some(fields)
+}
+
 /// The last `lines` lines of a file, or a note saying it cannot be read.
 pub fn tail(path: &Path, lines: usize) -> String {
     match fs::read(path) {

@@ -162,21 +162,33 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
     }
 }
 
-/// Waits for the final state; prints the AM's log on a failure to help.
-async fn wait_final(app: &App, within: Duration) -> AppReport {
+/// Calls `probe` every 200 ms until it answers `Ok`; fails after `within`, naming `what` and the
+/// last `Err` answer.
+async fn poll<T, L: std::fmt::Debug>(
+    what: &str,
+    within: Duration,
+    mut probe: impl AsyncFnMut() -> Result<T, L>,
+) -> T {
     let deadline = Instant::now() + within;
     loop {
-        let r = app.rest.app(app.id).await.unwrap();
-        if r.state.is_final() {
-            return r;
+        match probe().await {
+            Ok(v) => return v,
+            Err(last) => assert!(
+                Instant::now() < deadline,
+                "{what}: not within {within:?}; last seen: {last:?}"
+            ),
         }
-        assert!(
-            Instant::now() < deadline,
-            "{} not finished after {within:?}: {r:?}",
-            app.id
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Waits for the final state.
+async fn wait_final(app: &App, within: Duration) -> AppReport {
+    poll(&format!("{} final", app.id), within, async || {
+        let r = app.rest.app(app.id).await.unwrap();
+        if r.state.is_final() { Ok(r) } else { Err(r) }
+    })
+    .await
 }
 
 /// The AM's stderr, wherever the NodeManagers keep container logs.
@@ -352,6 +364,15 @@ fn container_processes(app: ApplicationId, role: &str) -> Vec<(u32, String)> {
     out
 }
 
+/// SIGKILL to a container's process, as a crash or the kernel's OOM killer would end it.
+fn kill_9(pid: u32) {
+    let killed = Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success(), "kill -9 {pid}: {killed}");
+}
+
 /// `<rm>/proxy/<appId>/`: the RM's report says `localhost:0` on the mini-Hadoop, whose RM
 /// was configured with port 0, so the proxy address is built from the live RM URL.
 fn proxy_url(h: &MiniHadoop, app: &App) -> String {
@@ -369,30 +390,26 @@ fn am_api(app: &App, tracking: &str, what: &str) -> Option<serde_json::Value> {
 
 /// Waits until the AM reports a stage with running tasks; returns the proxy tracking URL.
 async fn wait_for_running_tasks(h: &MiniHadoop, app: &App, within: Duration) -> String {
-    let deadline = Instant::now() + within;
-    loop {
+    poll("a running task", within, async || {
         let r = app.rest.app(app.id).await.unwrap();
         assert!(!r.state.is_final(), "finished too early: {r:?}");
-        if r.tracking_url
+        if !r
+            .tracking_url
             .as_deref()
             .is_some_and(|t| t.contains("/proxy/"))
         {
-            let t = proxy_url(h, app);
-            if let Some(stages) = am_api(app, &t, "stages") {
-                let active = stages.as_array().into_iter().flatten().any(|s| {
-                    s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0
-                });
-                if active {
-                    return t;
-                }
-            }
+            return Err(r.state);
         }
-        assert!(
-            Instant::now() < deadline,
-            "no running task after {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+        let t = proxy_url(h, app);
+        let stages = am_api(app, &t, "stages").ok_or(r.state)?;
+        let active = stages
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0);
+        if active { Ok(t) } else { Err(r.state) }
+    })
+    .await
 }
 
 #[test]
@@ -413,18 +430,11 @@ fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
         assert!(!execs.is_empty(), "no executor process found");
         let (pid, container) = &execs[0];
         eprintln!("killing executor pid {pid} in {container}");
-        assert!(
-            Command::new("kill")
-                .args(["-9", &pid.to_string()])
-                .status()
-                .unwrap()
-                .success()
-        );
+        kill_9(*pid);
         // The AM sees the container end, tells the engine and starts a replacement.
-        let deadline = Instant::now() + Duration::from_secs(120);
         let mut seen_lost = None;
         let mut seen_replacement = false;
-        loop {
+        let r = poll("the end", Duration::from_secs(120), async || {
             if let Some(list) = am_api(&app, &tracking, "executors") {
                 let list = list.as_array().cloned().unwrap_or_default();
                 if let Some(lost) = list
@@ -436,13 +446,10 @@ fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
                 seen_replacement |= list.len() >= 3;
             }
             let r = app.rest.app(app.id).await.unwrap();
-            if r.state.is_final() {
-                assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
-                break;
-            }
-            assert!(Instant::now() < deadline, "not finished: {r:?}");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+            if r.state.is_final() { Ok(r) } else { Err(r) }
+        })
+        .await;
+        assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
         if let Some(lost) = &seen_lost {
             let reason = lost["removeReason"].as_str().unwrap_or_default();
             assert!(reason.contains("exit status 137"), "{lost}");
@@ -474,13 +481,7 @@ fn am_killed_second_attempt_succeeds() {
         let (pid, container) = &ams[0];
         assert!(container.ends_with("_01_000001"), "{container}");
         eprintln!("killing AM pid {pid} in {container}");
-        assert!(
-            Command::new("kill")
-                .args(["-9", &pid.to_string()])
-                .status()
-                .unwrap()
-                .success()
-        );
+        kill_9(*pid);
         let r = wait_final(&app, Duration::from_secs(240)).await;
         assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
         let attempts = app.rest.attempts(app.id).await.unwrap();
@@ -507,18 +508,18 @@ fn killed_application_leaves_no_containers_and_no_staging() {
         let r = wait_final(&app, Duration::from_secs(60)).await;
         assert_eq!(r.state.as_str(), "KILLED", "{r:?}");
         // Every container process ends, and the AM removed the staging directory on SIGTERM.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let left: Vec<_> = ["am", "executor"]
-                .iter()
-                .flat_map(|role| container_processes(app.id, role))
-                .collect();
-            if left.is_empty() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "still running: {left:?}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        poll(
+            "no container process",
+            Duration::from_secs(30),
+            async || {
+                let left: Vec<_> = ["am", "executor"]
+                    .iter()
+                    .flat_map(|role| container_processes(app.id, role))
+                    .collect();
+                if left.is_empty() { Ok(()) } else { Err(left) }
+            },
+        )
+        .await;
         assert!(
             staging_removed(h, &app).await,
             "staging directory left behind\n{}",
@@ -603,10 +604,33 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
     let _logs = h.log_guard();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let copies = 1_000_000;
+        // Long enough to outlast a browser's start on a loaded machine and the checks below.
+        let copies = 2_000_000;
         let (input, out) = wordcount_input(h, "ui", copies).await;
         let app = submit(h, Submit::new("yarn-am-web-ui", vec![input, out.clone()])).await;
         let proxy = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+
+        // A real browser through the proxy: the stages page renders with its table. First,
+        // while the job surely runs (a browser starts slowly on a loaded machine).
+        let shots = spindle_tests::repo_root().join("target").join("yarn-ui");
+        std::fs::create_dir_all(&shots).unwrap();
+        let shot = shots.join("stages.png");
+        let dom = chromium(&format!("{proxy}stages"), &shot);
+        let state = app.rest.app(app.id).await.unwrap().state;
+        assert!(
+            dom.contains("<table>") && dom.contains("Stages"),
+            "application {state:?} after the browser ran; page: {dom}"
+        );
+        let png = std::fs::read(&shot).unwrap();
+        assert!(
+            png.starts_with(b"\x89PNG") && png.len() > 5000,
+            "screenshot {}",
+            shot.display()
+        );
+        println!(
+            "screenshot of the AM's stages page through the RM proxy: {}",
+            shot.display()
+        );
 
         // Pages through the real RM proxy, with relative links only.
         let (status, _, jobs) = get_from(None, &proxy).await;
@@ -671,23 +695,6 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         let rm_port = h.rm_url().rsplit(':').next().unwrap().trim_end_matches('/');
         assert!(location.contains(&format!(":{rm_port}/")), "{location}");
 
-        // A real browser through the proxy: the stages page renders with its table.
-        let shots = spindle_tests::repo_root().join("target").join("yarn-ui");
-        std::fs::create_dir_all(&shots).unwrap();
-        let shot = shots.join("stages.png");
-        let dom = chromium(&format!("{proxy}stages"), &shot);
-        assert!(dom.contains("<table>") && dom.contains("Stages"), "{dom}");
-        let png = std::fs::read(&shot).unwrap();
-        assert!(
-            png.starts_with(b"\x89PNG") && png.len() > 5000,
-            "screenshot {}",
-            shot.display()
-        );
-        println!(
-            "screenshot of the AM's stages page through the RM proxy: {}",
-            shot.display()
-        );
-
         // The AM stays small.
         let ams = container_processes(app.id, "am");
         if let Some((pid, _)) = ams.first() {
@@ -695,6 +702,14 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         }
         let r = wait_final(&app, Duration::from_secs(180)).await;
         assert_eq!(self::status(&r), "SUCCEEDED", "{r:?}");
+        // Once the AM is gone, the tracking URL leads to the RM's page of the application, not
+        // to the AM's dead address.
+        let (status, location, _) = get_from(None, &proxy).await;
+        let location = location.unwrap_or_default();
+        assert!(
+            status == 302 && location.ends_with(&format!("/cluster/app/{}", app.id)),
+            "{status} {location}"
+        );
     });
 }
 
@@ -1084,16 +1099,9 @@ fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
         // reached it after registering again.
         let (pid, container) = executors_after[0].clone();
         eprintln!("killing executor pid {pid} in {container}");
-        assert!(
-            Command::new("kill")
-                .args(["-9", &pid.to_string()])
-                .status()
-                .unwrap()
-                .success()
-        );
-        let deadline = Instant::now() + Duration::from_secs(120);
+        kill_9(pid);
         let mut replacement = None;
-        let r = loop {
+        let r = poll("the end", Duration::from_secs(120), async || {
             let r = app.rest.app(app.id).await.unwrap();
             if replacement.is_none() {
                 // Containers of a restarted RM carry its epoch: container_e01_...
@@ -1101,12 +1109,9 @@ fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
                     .into_iter()
                     .find(|(_, c)| c.starts_with("container_e"));
             }
-            if r.state.is_final() {
-                break r;
-            }
-            assert!(Instant::now() < deadline, "not finished: {r:?}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+            if r.state.is_final() { Ok(r) } else { Err(r) }
+        })
+        .await;
         let log = am_log(h, app.id);
         assert_eq!(
             (r.state.as_str(), status(&r).as_str()),
@@ -1142,7 +1147,6 @@ fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
                 &am,
                 FinalStatus::Succeeded,
                 "done after an RM restart",
-                "",
                 Duration::from_secs(60)
             )
             .await
@@ -1182,15 +1186,14 @@ async fn unmanaged_app(h: &MiniHadoop) -> (ApplicationId, spindle_hadoop::Token)
     );
     ctx.unmanaged_am = true;
     rest.submit(&ctx).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    poll("the AMRM token", Duration::from_secs(60), async || {
         let report = rpc.application_report(new.application_id).await.unwrap();
-        if let Some(token) = report.am_rm_token {
-            return (new.application_id, token);
+        match report.am_rm_token.clone() {
+            Some(token) => Ok((new.application_id, token)),
+            None => Err(report),
         }
-        assert!(Instant::now() < deadline, "no AMRM token: {report:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await
 }
 
 /// The resource-request table as the real RM keeps it: asks of one priority sent together share

@@ -507,6 +507,36 @@ pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     Ok(erase(Stream::<(K, A::C)>(out)))
 }
 
+/// Adds one side of a cogroup to `map` (`push` puts a value in its side's list), spilling
+/// past `limit` as an aggregation does.
+#[allow(clippy::type_complexity)]
+fn add_side<K: Data + Hash + Eq, V: Data, W: Data, X: Data>(
+    map: &mut CombineMap<K, (Vec<V>, Vec<W>)>,
+    spills: &mut Spills<(u64, K, (Vec<V>, Vec<W>))>,
+    limit: usize,
+    batches: impl Iterator<Item = Result<Vec<(K, X)>>>,
+    push: impl Fn(&mut (Vec<V>, Vec<W>), X),
+) -> Result<()> {
+    let mut sizer = RecordSizer::new();
+    for b in batches {
+        for (k, x) in b? {
+            let size = sizer.observe(&(&k, &x)) + 2 * std::mem::size_of::<X>();
+            if map.would_outgrow(&k, limit) {
+                map.spill_sorted(spills)?;
+            }
+            map.update(k, size, |c| {
+                let mut c = c.unwrap_or_default();
+                push(&mut c, x);
+                c
+            });
+            if map.bytes() > limit {
+                map.spill_sorted(spills)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Reduce side of cogroup: both shuffles' values grouped by key, spilled
 /// and merged like an aggregation past the memory limit (the values of one
 /// key are held in memory together).
@@ -521,40 +551,8 @@ pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     let limit = ctx.services.shuffle_memory();
     let mut map: CombineMap<K, (Vec<V>, Vec<W>)> = CombineMap::new(true);
     let mut spills = spills_for(ctx, spec, p);
-    let mut sizer = RecordSizer::new();
-    for b in left.0 {
-        for (k, v) in b? {
-            let size = sizer.observe(&(&k, &v)) + 2 * std::mem::size_of::<V>();
-            if map.would_outgrow(&k, limit) {
-                map.spill_sorted(&mut spills)?;
-            }
-            map.update(k, size, |c| {
-                let mut c = c.unwrap_or_default();
-                c.0.push(v);
-                c
-            });
-            if map.bytes() > limit {
-                map.spill_sorted(&mut spills)?;
-            }
-        }
-    }
-    let mut sizer = RecordSizer::new();
-    for b in right.0 {
-        for (k, w) in b? {
-            let size = sizer.observe(&(&k, &w)) + 2 * std::mem::size_of::<W>();
-            if map.would_outgrow(&k, limit) {
-                map.spill_sorted(&mut spills)?;
-            }
-            map.update(k, size, |c| {
-                let mut c = c.unwrap_or_default();
-                c.1.push(w);
-                c
-            });
-            if map.bytes() > limit {
-                map.spill_sorted(&mut spills)?;
-            }
-        }
-    }
+    add_side(&mut map, &mut spills, limit, left.0, |c, v| c.0.push(v))?;
+    add_side(&mut map, &mut spills, limit, right.0, |c, w| c.1.push(w))?;
     let (out, stats) = map.finish(spills, |mut a, mut b| {
         a.0.append(&mut b.0);
         a.1.append(&mut b.1);

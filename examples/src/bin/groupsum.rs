@@ -7,13 +7,7 @@ fn main() {
             spindle_examples::usage("groupsum INPUT OUTPUT")
         };
         ctx.text_file(input, None)?
-            .flat_map(|line: String| {
-                let mut it = line.split_whitespace().map(|f| f.parse::<u64>());
-                match (it.next(), it.next()) {
-                    (Some(Ok(k)), Some(Ok(v))) => Some((k, v)),
-                    _ => None,
-                }
-            })
+            .flat_map(spindle_examples::key_value)
             .reduce_by_key(|a, b| a + b)
             .map(|(k, v)| format!("{k} {v}"))
             .save_as_text_file(output)?;

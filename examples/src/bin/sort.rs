@@ -13,13 +13,7 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(ctx.default_parallelism());
         ctx.text_file(input, None)?
-            .flat_map(|line: String| {
-                let mut it = line.split_whitespace().map(|f| f.parse::<u64>());
-                match (it.next(), it.next()) {
-                    (Some(Ok(k)), Some(Ok(v))) => Some((k, v)),
-                    _ => None,
-                }
-            })
+            .flat_map(spindle_examples::key_value)
             .sort_by_key(true, parts)?
             .map(|(k, v)| format!("{k} {v}"))
             .save_as_text_file(output)?;

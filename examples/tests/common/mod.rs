@@ -71,27 +71,3 @@ impl Rng {
         self.next_u64() % n
     }
 }
-
-/// Process ids whose parent is `pid` (Linux /proc).
-pub fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else {
-            continue;
-        };
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid)
-            && fields.first() != Some(&"Z")
-        {
-            out.push(child);
-        }
-    }
-    out.sort();
-    out
-}
