@@ -244,10 +244,20 @@ async fn staging_removed(h: &MiniHadoop, app: &App) -> bool {
 
 const TEXT: &str = "the quick brown fox jumps over the lazy dog\nthe dog sleeps\n";
 
+/// Where [`wordcount_input`] writes for `tag`.
+fn input_dir(tag: &str) -> String {
+    format!("/tmp/yarn-am-{tag}-{}", std::process::id())
+}
+
+/// Removes a passed test's input and output (a shared or external cluster keeps them otherwise).
+async fn remove_input(h: &MiniHadoop, tag: &str) {
+    let _ = hdfs(h).delete(&input_dir(tag), true).await;
+}
+
 /// Writes `copies` of TEXT as the input; returns (input uri, output uri).
 async fn wordcount_input(h: &MiniHadoop, tag: &str, copies: usize) -> (String, String) {
     let fs = hdfs(h);
-    let dir = format!("/tmp/yarn-am-{tag}-{}", std::process::id());
+    let dir = input_dir(tag);
     let _ = fs.delete(&dir, true).await;
     put(
         &fs,
@@ -324,6 +334,7 @@ fn wordcount_in_cluster_mode_output_read_by_java() {
         if !log.is_empty() {
             assert!(log.contains("registered"), "{log}");
         }
+        remove_input(h, "wc").await;
     });
 }
 
@@ -461,6 +472,7 @@ fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
         );
         check_wordcount_output(&out, copies as u64);
         assert!(staging_removed(h, &app).await);
+        remove_input(h, "exec-kill").await;
     });
 }
 
@@ -488,6 +500,7 @@ fn am_killed_second_attempt_succeeds() {
         assert_eq!(attempts.len(), 2, "{attempts:?}");
         check_wordcount_output(&out, copies as u64);
         assert!(staging_removed(h, &app).await);
+        remove_input(h, "am-kill").await;
     });
 }
 
@@ -528,6 +541,7 @@ fn killed_application_leaves_no_containers_and_no_staging() {
         // No job output was committed.
         let listing = java_peer_ok("dev.spindle.peers.FsCatDir", &[&out]);
         assert!(!listing.contains("file _SUCCESS"), "{listing}");
+        remove_input(h, "kill").await;
     });
 }
 
@@ -710,6 +724,7 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
             status == 302 && location.ends_with(&format!("/cluster/app/{}", app.id)),
             "{status} {location}"
         );
+        remove_input(h, "ui").await;
     });
 }
 
@@ -890,6 +905,7 @@ fn peers_without_the_application_secret_are_refused() {
         let r = wait_final(&app, Duration::from_secs(180)).await;
         assert_eq!(status(&r), "SUCCEEDED", "{r:?}");
         check_wordcount_output(&out, copies as u64);
+        remove_input(h, "secret").await;
     });
 }
 
@@ -938,9 +954,9 @@ fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
         );
         check_wordcount_output(
             &format!(
-                "{}/tmp/yarn-am-client-{}/out",
+                "{}{}/out",
                 h.fs_uri().trim_end_matches('/'),
-                std::process::id()
+                input_dir("client")
             ),
             copies as u64,
         );
@@ -949,6 +965,7 @@ fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
             hdfs(h).get_file_info(&staging).await.is_err(),
             "staging left"
         );
+        remove_input(h, "client").await;
     });
 }
 
