@@ -39,7 +39,7 @@ else
   exec 4> >(exec deploy/mini-hadoop --stop-on-stdin-eof --work-dir "$work/cluster" \
     --conf-dir "$work/cluster/conf" >"$work/ready.txt" 2>"$work/launcher.log")
   cluster=$!
-  trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null' EXIT
+  trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null || true' EXIT
   until grep -q '^READY ' "$work/ready.txt" 2>/dev/null; do
     kill -0 "$cluster" 2>/dev/null || { cat "$work/launcher.log" >&2; exit 1; }
     sleep 0.5
