@@ -72,6 +72,7 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
         opts.driver.clone()
     };
     let mut env = driver_env(opts)?;
+    cluster.warn_if_file_system_is_only_local().await;
     // The application id and what the AM and executors localize, staged here.
     let app = cluster.rest.new_application().await?.application_id;
     let staging = cluster.staging(None)?;

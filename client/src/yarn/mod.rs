@@ -99,6 +99,58 @@ impl Cluster {
     pub fn app_page(&self, app: ApplicationId) -> String {
         format!("{}/cluster/app/{app}", self.rest.active_base())
     }
+
+    /// Warns when `fs.defaultFS` names this machine while NodeManagers run on other hosts:
+    /// they localize the driver from a URL on that file system and would fail ("Connection
+    /// refused"), the usual result of a configuration that reaches a cluster through forwarded
+    /// ports. Only asks the RM for its nodes when the file system is on loopback.
+    pub async fn warn_if_file_system_is_only_local(&self) {
+        let Ok(fs) = self.conf.default_fs() else {
+            return;
+        };
+        if !host_of_uri(&fs).is_some_and(is_loopback) {
+            return;
+        }
+        let Ok(nodes) = self.rest.nodes().await else {
+            return;
+        };
+        let remote: Vec<&str> = nodes
+            .iter()
+            .filter(|n| n.state == "RUNNING" && !is_loopback(&n.node_host_name))
+            .map(|n| n.node_host_name.as_str())
+            .collect();
+        if !remote.is_empty() {
+            eprintln!(
+                "spindle: warning: fs.defaultFS {fs} is on this machine, but NodeManagers run on \
+                 other hosts ({}): they cannot fetch the driver from it. Use the cluster's own \
+                 configuration, with its host names resolvable here.",
+                remote.join(", ")
+            );
+        }
+    }
+}
+
+/// The host of `scheme://host[:port]/...`.
+fn host_of_uri(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next()?,
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// Whether `host` resolves to loopback addresses only (a name that does not resolve is not).
+fn is_loopback(host: &str) -> bool {
+    use std::net::ToSocketAddrs;
+    match (host, 0).to_socket_addrs() {
+        Ok(addrs) => {
+            let addrs: Vec<_> = addrs.collect();
+            !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+        }
+        Err(_) => false,
+    }
 }
 
 /// The flags of `spindle submit --master yarn`, checked.
@@ -302,6 +354,7 @@ fn new_secret() -> [u8; 32] {
 }
 
 async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
+    cluster.warn_if_file_system_is_only_local().await;
     let new_app = cluster.rest.new_application().await?;
     let app = new_app.application_id;
     opts.check_fits(new_app.maximum_resource_capability)?;
@@ -519,6 +572,26 @@ pub fn logs(l: &cli::Logs) -> Result<i32, Error> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_host_of_a_file_system_uri() {
+        use super::host_of_uri;
+        assert_eq!(host_of_uri("hdfs://localhost:8020"), Some("localhost"));
+        assert_eq!(host_of_uri("hdfs://namenode:8020/"), Some("namenode"));
+        assert_eq!(host_of_uri("hdfs://nameservice1"), Some("nameservice1"));
+        assert_eq!(host_of_uri("hdfs://[::1]:8020/x"), Some("::1"));
+        assert_eq!(host_of_uri("hdfs:///x"), None);
+        assert_eq!(host_of_uri("file:/x"), None);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        use super::is_loopback;
+        assert!(is_loopback("localhost"));
+        assert!(is_loopback("127.0.0.1"));
+        assert!(!is_loopback("10.89.0.2"));
+        assert!(!is_loopback("no-such-host.invalid"));
+    }
+
     use super::*;
     use clap::Parser;
 
