@@ -572,9 +572,11 @@ pub fn logs(l: &cli::Logs) -> Result<i32, Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use clap::Parser;
+
     #[test]
     fn the_host_of_a_file_system_uri() {
-        use super::host_of_uri;
         assert_eq!(host_of_uri("hdfs://localhost:8020"), Some("localhost"));
         assert_eq!(host_of_uri("hdfs://namenode:8020/"), Some("namenode"));
         assert_eq!(host_of_uri("hdfs://nameservice1"), Some("nameservice1"));
@@ -585,15 +587,11 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        use super::is_loopback;
         assert!(is_loopback("localhost"));
         assert!(is_loopback("127.0.0.1"));
         assert!(!is_loopback("10.89.0.2"));
         assert!(!is_loopback("no-such-host.invalid"));
     }
-
-    use super::*;
-    use clap::Parser;
 
     fn parse(args: &[&str]) -> Result<YarnSubmit, Error> {
         let mut argv = vec!["spindle", "submit", "--master", "yarn"];
