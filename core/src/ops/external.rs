@@ -20,24 +20,13 @@ use crate::codec::{self, FrameStream, FrameWriter};
 use crate::task::Batches;
 use crate::{Data, Error, Result};
 
-use super::BATCH;
 use super::shuffle::hash_key;
+use super::{BATCH, log_line, verbose};
 
 /// Runs merged at once; more are first merged in groups into longer runs.
 pub const MAX_FAN_IN: usize = 32;
 /// Bytes of read buffer per run being merged.
 const READ_BUFFER: usize = 64 * 1024;
-
-fn verbose() -> bool {
-    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
-}
-
-/// Prints one log line with a single write, so lines of executors sharing
-/// the driver's stderr never interleave.
-pub fn log_line(line: String) {
-    use std::io::Write;
-    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
-}
 
 /// A spill file on local disk, removed when dropped (also when the task
 /// fails), so a finished or failed task leaves nothing behind.
@@ -444,9 +433,9 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
         self.map.is_empty()
     }
 
-    /// Whether adding `k` would grow the table past `limit` (check before
-    /// `update`, so the table never doubles beyond the limit).
-    pub fn would_outgrow(&self, k: &K, limit: usize) -> bool {
+    /// Whether adding `k` would grow the table past `limit` (checked before
+    /// an update, so the table never doubles beyond the limit).
+    fn would_outgrow(&self, k: &K, limit: usize) -> bool {
         let cap = self.map.capacity();
         self.map.len() == cap
             && !self.map.is_empty()
@@ -465,6 +454,27 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
         }
     }
 
+    /// [`Self::update`] within `limit` bytes: `spill` empties the map first
+    /// when the new key would grow its table past the limit, and again when
+    /// the map holds more than the limit afterwards.
+    pub fn update_within(
+        &mut self,
+        k: K,
+        size: usize,
+        limit: usize,
+        f: impl FnOnce(Option<C>) -> C,
+        mut spill: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        if self.would_outgrow(&k, limit) {
+            spill(self)?;
+        }
+        self.update(k, size, f);
+        if self.bytes() > limit {
+            spill(self)?;
+        }
+        Ok(())
+    }
+
     /// Takes every (key, combiner), leaving the map empty (its table freed).
     pub fn take_all(&mut self) -> impl Iterator<Item = (K, C)> + use<K, C> {
         self.heap = 0;
@@ -473,11 +483,16 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
             .map(|(k, c)| (k, c.expect("combiner present")))
     }
 
-    /// Writes the map as one run sorted by the keys' hash.
-    pub fn spill_sorted(&mut self, spills: &mut Spills<(u64, K, C)>) -> Result<()> {
+    /// Takes every (key hash, key, combiner), sorted by the hash.
+    fn take_sorted(&mut self) -> Vec<(u64, K, C)> {
         let mut v: Vec<(u64, K, C)> = self.take_all().map(|(k, c)| (hash_key(&k), k, c)).collect();
         v.sort_unstable_by_key(|e| e.0);
-        spills.spill(v)
+        v
+    }
+
+    /// Writes the map as one run sorted by the keys' hash.
+    pub fn spill_sorted(&mut self, spills: &mut Spills<(u64, K, C)>) -> Result<()> {
+        spills.spill(self.take_sorted())
     }
 
     /// The combined records: straight from the map when nothing was
@@ -494,10 +509,7 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
         fn by_hash<K, C>(a: &(u64, K, C), b: &(u64, K, C)) -> Ordering {
             a.0.cmp(&b.0)
         }
-        let mut last: Vec<(u64, K, C)> =
-            self.take_all().map(|(k, c)| (hash_key(&k), k, c)).collect();
-        last.sort_unstable_by_key(|e| e.0);
-        let (merged, stats) = spills.merge(last, by_hash::<K, C>)?;
+        let (merged, stats) = spills.merge(self.take_sorted(), by_hash::<K, C>)?;
         let combined = Combined {
             merged,
             pending: None,
@@ -643,17 +655,18 @@ mod tests {
         let mut sizer = RecordSizer::new();
         for (k, v) in data.iter().cloned() {
             let size = sizer.observe(&(&k, v));
-            if map.would_outgrow(&k, limit) {
-                map.spill_sorted(&mut spills).unwrap();
-            }
-            map.update(k, size, |c| {
-                let mut c = c.unwrap_or_default();
-                c.push(v);
-                c
-            });
-            if map.bytes() > limit {
-                map.spill_sorted(&mut spills).unwrap();
-            }
+            map.update_within(
+                k,
+                size,
+                limit,
+                |c| {
+                    let mut c = c.unwrap_or_default();
+                    c.push(v);
+                    c
+                },
+                |map| map.spill_sorted(&mut spills),
+            )
+            .unwrap();
         }
         let runs = spills.runs() as u64;
         let (out, _) = map

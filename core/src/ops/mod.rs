@@ -9,3 +9,15 @@ pub mod source;
 
 /// Records per batch produced by sources and re-batching operations.
 pub const BATCH: usize = 4096;
+
+/// Whether tasks log what they spill (`SPINDLE_VERBOSE=1`).
+fn verbose() -> bool {
+    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
+}
+
+/// Prints one log line with a single write, so lines of executors sharing
+/// the driver's stderr never interleave.
+fn log_line(line: String) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}

@@ -20,10 +20,7 @@ use crate::task::{Erased, SinkOutput, Stream, TaskContext, erase};
 use crate::{Data, Error, Result};
 
 use super::external::{self, CombineMap, RecordSizer, SpillStats, Spills};
-
-fn verbose() -> bool {
-    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
-}
+use super::{log_line, verbose};
 
 /// Parameters every shuffle writer gets.
 #[derive(Serialize, Deserialize)]
@@ -302,7 +299,7 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     };
     let flush = |map: &mut CombineMap<K, A::C>, out: &mut BlockWriters, full: bool| -> Result<()> {
         if verbose() && full {
-            external::log_line(format!(
+            log_line(format!(
                 "spindle: task {}: spilled map-side aggregation of {} keys",
                 ctx.partition,
                 map.len()
@@ -317,16 +314,16 @@ pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     for batch in input.0 {
         for (k, v) in batch? {
             let size = sizer.observe(&(&k, &v)) + value_slot;
-            if map.would_outgrow(&k, limit) {
-                flush(&mut map, &mut out, true)?;
-            }
-            map.update(k, size, |c| match c {
-                None => A::create(&aggp, v),
-                Some(c) => A::merge_value(&aggp, c, v),
-            });
-            if map.bytes() > limit {
-                flush(&mut map, &mut out, true)?;
-            }
+            map.update_within(
+                k,
+                size,
+                limit,
+                |c| match c {
+                    None => A::create(&aggp, v),
+                    Some(c) => A::merge_value(&aggp, c, v),
+                },
+                |map| flush(map, &mut out, true),
+            )?;
         }
     }
     flush(&mut map, &mut out, false)?;
@@ -436,7 +433,7 @@ fn spills_for<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Spills<T> 
 
 fn report(p: u32, what: &str, stats: SpillStats) {
     if verbose() && stats.runs > 0 {
-        external::log_line(format!(
+        log_line(format!(
             "spindle: task {p}: {what} spilled {} sorted runs ({} records, {} bytes) to disk and merged them",
             stats.runs, stats.records, stats.bytes
         ));
@@ -480,7 +477,7 @@ pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     let mut sizer = RecordSizer::new();
     let spill = |map: &mut CombineMap<K, A::C>, spills: &mut Spills<_>| {
         if verbose() {
-            external::log_line(format!(
+            log_line(format!(
                 "spindle: task {p}: spilled reduce-side aggregation of {} keys to disk",
                 map.len()
             ));
@@ -490,16 +487,16 @@ pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     for batch in input.0 {
         for (k, c) in batch? {
             let size = sizer.observe(&(&k, &c)) + A::extra_bytes(&c);
-            if map.would_outgrow(&k, limit) {
-                spill(&mut map, &mut spills)?;
-            }
-            map.update(k, size, |old| match old {
-                None => c,
-                Some(o) => A::merge(&aggp, o, c),
-            });
-            if map.bytes() > limit {
-                spill(&mut map, &mut spills)?;
-            }
+            map.update_within(
+                k,
+                size,
+                limit,
+                |old| match old {
+                    None => c,
+                    Some(o) => A::merge(&aggp, o, c),
+                },
+                |map| spill(map, &mut spills),
+            )?;
         }
     }
     let (out, stats) = map.finish(spills, move |a, b| A::merge(&aggp, a, b))?;
@@ -521,17 +518,17 @@ fn add_side<K: Data + Hash + Eq, V: Data, W: Data, X: Data>(
     for b in batches {
         for (k, x) in b? {
             let size = sizer.observe(&(&k, &x)) + 2 * std::mem::size_of::<X>();
-            if map.would_outgrow(&k, limit) {
-                map.spill_sorted(spills)?;
-            }
-            map.update(k, size, |c| {
-                let mut c = c.unwrap_or_default();
-                push(&mut c, x);
-                c
-            });
-            if map.bytes() > limit {
-                map.spill_sorted(spills)?;
-            }
+            map.update_within(
+                k,
+                size,
+                limit,
+                |c| {
+                    let mut c = c.unwrap_or_default();
+                    push(&mut c, x);
+                    c
+                },
+                |map| map.spill_sorted(spills),
+            )?;
         }
     }
     Ok(())
