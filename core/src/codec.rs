@@ -131,11 +131,7 @@ impl FrameReader {
             .data
             .get(self.pos..self.pos + 8)
             .ok_or_else(|| corrupt("truncated frame header"))?;
-        let clen = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
-        let rlen = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")) as usize;
-        if rlen > MAX_FRAME {
-            return Err(corrupt("frame larger than 256 MiB"));
-        }
+        let (clen, rlen) = frame_lengths(header, "shuffle frame")?;
         let start = self.pos + 8;
         let body = self
             .data
@@ -145,6 +141,21 @@ impl FrameReader {
         self.pos = start + clen;
         Ok(Some(out))
     }
+}
+
+/// The compressed and raw lengths of an 8-byte frame header; a frame
+/// claiming more than [`MAX_FRAME`] is corrupt.
+fn frame_lengths(header: &[u8], what: &'static str) -> Result<(usize, usize)> {
+    let len =
+        |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes")) as usize;
+    let (clen, rlen) = (len(0), len(4));
+    if rlen > MAX_FRAME || clen > MAX_FRAME {
+        return Err(Error::Decode {
+            what,
+            message: "frame larger than 256 MiB".into(),
+        });
+    }
+    Ok((clen, rlen))
 }
 
 /// Decompresses one frame body and decodes its records.
@@ -196,11 +207,7 @@ impl<R: Read> FrameStream<R> {
                 Err(e) => return Err(Error::io("reading a spill file", e)),
             }
         }
-        let clen = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
-        let rlen = u32::from_le_bytes(header[4..8].try_into().expect("4 bytes")) as usize;
-        if rlen > MAX_FRAME || clen > MAX_FRAME {
-            return Err(corrupt("frame larger than 256 MiB".into()));
-        }
+        let (clen, rlen) = frame_lengths(&header, "spill frame")?;
         self.body.resize(clen, 0);
         self.inner
             .read_exact(&mut self.body)
