@@ -185,12 +185,7 @@ fn namenode_client(base: &str) -> std::result::Result<NameNodeClient, spindle_ha
         None
     };
     let auth = token.map(Auth::Token).unwrap_or_else(Auth::simple);
-    // `hdfs:///path` names the default file system's NameNode.
-    let base = match base.strip_prefix("hdfs://") {
-        Some("" | "/") => conf.default_fs()?,
-        _ => base.to_string(),
-    };
-    let addresses = spindle_hadoop::namenode::namenode_addresses(&conf, &base)?;
+    let addresses = spindle_hadoop::namenode::namenode_addresses(&conf, base)?;
     Ok(NameNodeClient::new(
         addresses,
         auth,

@@ -267,6 +267,14 @@ pub fn namenode_addresses(conf: &Configuration, uri: &str) -> Result<Vec<String>
         .next()
         .unwrap_or("");
     if authority.is_empty() {
+        // `hdfs:///path` names the default file system's NameNode, as in Hadoop.
+        let default = conf.default_fs()?;
+        if default
+            .strip_prefix("hdfs://")
+            .is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        {
+            return namenode_addresses(conf, &default);
+        }
         return Err(bad("no NameNode host"));
     }
     let nameservices = conf.get_strings("dfs.nameservices")?;
@@ -335,6 +343,11 @@ mod tests {
             ["nn:8020"]
         );
         assert!(namenode_addresses(&conf, "file:///").is_err());
+        // No authority: the default file system's NameNode, if it names one.
+        conf.set("fs.defaultFS", "hdfs:///");
+        assert!(namenode_addresses(&conf, "hdfs:///x").is_err());
+        conf.set("fs.defaultFS", "hdfs://nn:9000");
+        assert_eq!(namenode_addresses(&conf, "hdfs:///x").unwrap(), ["nn:9000"]);
         conf.set("dfs.nameservices", "ns1");
         conf.set("dfs.ha.namenodes.ns1", "a, b");
         conf.set("dfs.namenode.rpc-address.ns1.a", "h1:8020");
