@@ -149,6 +149,9 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
                     r.state.as_str(),
                     r.final_status
                 );
+                // The AM removes it right after unregistering, which YARN may report first:
+                // as in cluster mode, the staging directory is gone when submit returns.
+                super::remove_staging(cluster, &cluster.user, app).await;
                 let ok = r.final_status == FinalStatus::Succeeded;
                 return Ok(if ok { code } else { code.max(1) });
             }
