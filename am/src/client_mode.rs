@@ -256,6 +256,7 @@ impl ClientBackend {
             rest.submit(&ctx).await?;
             Ok::<_, Error>(app)
         })?;
+        spindle_core::io::set_output_owner(&app.to_string());
         eprintln!(
             "spindle: submitted {app} (client deploy mode); executors connect to {}",
             exec.driver_url
@@ -350,7 +351,7 @@ async fn upload_self(
         .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
     let binary = std::fs::read(&exe)
         .map_err(|e| Error::Config(format!("reading {}: {e}", exe.display())))?;
-    let staging_path = format!("/user/{user}/.spindleStaging/{app}");
+    let staging_path = format!("/user/{user}/{}/{app}", crate::staging::STAGING_ROOT);
     let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
     let client = hdfs_native::ClientBuilder::new()
         .with_url(fs)

@@ -249,7 +249,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         .enable_all()
         .build()
         .map_err(|e| Error::Config(format!("starting the AM runtime: {e}")))?;
-    let staging = Arc::new(Staging::new(&launch.staging_dir)?);
+    let staging = Arc::new(Staging::new(&launch.staging_dir, app_id)?);
     if !rt.block_on(staging.warm_up()) {
         eprintln!(
             "spindle am: staging directory {} is not there",
@@ -391,10 +391,11 @@ fn run_job(
         cache_mb: (launch.executor_memory_mb / 2).max(16),
         shuffle_mb: (launch.executor_memory_mb / 4).max(16),
     };
-    if container.container_id.attempt_id.attempt_id > 1 {
-        // A crashed earlier attempt may have begun the output: start it over.
-        spindle_core::io::replace_incomplete_output(true);
-    }
+    // Outputs are the application's: a later attempt may replace what a
+    // crashed earlier one began, and nothing else.
+    spindle_core::io::set_output_owner(
+        &container.container_id.attempt_id.application_id.to_string(),
+    );
     let handle = rt.handle().clone();
     let backend_slot: Arc<OnceLock<Arc<YarnBackend>>> = Arc::new(OnceLock::new());
     let fatal = {

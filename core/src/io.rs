@@ -52,6 +52,41 @@ impl Location {
         Ok(Location::Local(PathBuf::from(s)))
     }
 
+    /// The parent directory and the last name (`None` for a root).
+    fn split_last(&self) -> Option<(Location, String)> {
+        match self {
+            Location::Local(p) => {
+                let name = p.file_name()?.to_str()?.to_string();
+                let parent = p.parent().filter(|d| !d.as_os_str().is_empty());
+                Some((
+                    Location::Local(parent.unwrap_or(Path::new(".")).to_path_buf()),
+                    name,
+                ))
+            }
+            Location::Hdfs { base, path } => {
+                let (dir, name) = path.trim_end_matches('/').rsplit_once('/')?;
+                (!name.is_empty()).then(|| {
+                    let dir = if dir.is_empty() { "/" } else { dir };
+                    (
+                        Location::Hdfs {
+                            base: base.clone(),
+                            path: dir.to_string(),
+                        },
+                        name.to_string(),
+                    )
+                })
+            }
+        }
+    }
+
+    /// The path for messages.
+    fn display(&self) -> String {
+        match self {
+            Location::Local(p) => p.display().to_string(),
+            Location::Hdfs { base, path } => format!("{base}{path}"),
+        }
+    }
+
     fn join(&self, name: &str) -> Location {
         match self {
             Location::Local(p) => Location::Local(p.join(name)),
@@ -477,57 +512,237 @@ impl LineReader {
     }
 }
 
-static REPLACE_INCOMPLETE: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+/// The file that proves an output directory was made by this application:
+/// hidden from Hadoop's input formats (leading `_`), never a `part-*` file.
+/// It holds the owner (the YARN application id) and the process that made it.
+pub const OWNER_MARKER: &str = "_spindle_owner";
 
-/// A later attempt of the same application (the YARN AM's second attempt)
-/// may find output that a crashed attempt began: when on, an output
-/// directory without `_SUCCESS` is removed and written again.
-pub fn replace_incomplete_output(on: bool) {
-    REPLACE_INCOMPLETE.store(on, std::sync::atomic::Ordering::Relaxed);
+static OWNER: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Names the application whose outputs this driver creates (the YARN
+/// application id, shared by all its attempts). Unset, outputs are owned by
+/// this process alone (local mode).
+pub fn set_output_owner(application: &str) {
+    *OWNER.lock().unwrap_or_else(|e| e.into_inner()) = Some(application.to_string());
 }
 
-fn replacing() -> bool {
-    REPLACE_INCOMPLETE.load(std::sync::atomic::Ordering::Relaxed)
+/// This process, unique among the application's attempts.
+fn this_process() -> &'static str {
+    static PROCESS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PROCESS.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        format!("{}-{nanos}", std::process::id())
+    })
 }
 
-/// Checks the output path is free and creates its temporary directory.
-pub fn prepare_output(out: &str) -> Result<()> {
-    match Location::parse(out)? {
-        Location::Local(p) => {
-            if p.exists() && replacing() && !p.join("_SUCCESS").exists() {
-                std::fs::remove_dir_all(&p)
-                    .map_err(|e| Error::io(format!("removing incomplete {out}"), e))?;
-            }
-            if p.exists() {
-                return Err(Error::OutputExists(out.to_string()));
-            }
-            std::fs::create_dir_all(p.join("_temporary"))
-                .map_err(|e| Error::io(format!("creating {out}"), e))
-        }
-        Location::Hdfs { base, path } => block_on(async {
-            let client = hdfs_client(&base)?;
-            if replacing()
-                && client.get_file_info(&path).await.is_ok()
-                && client
-                    .get_file_info(&format!("{path}/_SUCCESS"))
-                    .await
-                    .is_err()
-            {
-                client
-                    .delete(&path, true)
-                    .await
-                    .map_err(|e| hdfs_err("removing incomplete", &path, e))?;
-            }
-            if client.get_file_info(&path).await.is_ok() {
-                return Err(Error::OutputExists(out.to_string()));
-            }
-            client
-                .mkdirs(&format!("{path}/_temporary"), 0o755, true)
-                .await
-                .map_err(|e| hdfs_err("creating", &path, e))
-        }),
+/// Who owns the outputs this process creates: the application, or in local
+/// mode this process alone.
+fn output_owner() -> String {
+    let owner = OWNER.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    owner.unwrap_or_else(|| format!("local-{}", this_process()))
+}
+
+/// The marker's text for outputs this process creates: the owner, then the
+/// process.
+fn owner_marker() -> String {
+    format!("{}\nprocess {}\n", output_owner(), this_process())
+}
+
+/// Whether a marker's text says an *earlier* process of this application
+/// made the directory (a crashed AM attempt): only then may it be replaced.
+/// Outputs of other applications, or of this very process, never are.
+fn made_by_earlier_attempt(marker: &str, mine: &str) -> bool {
+    marker.lines().next() == mine.lines().next() && marker != mine
+}
+
+/// The permission bits of new output directories and files: Hadoop's
+/// defaults (0777, 0666) less `fs.permissions.umask-mode`.
+fn output_permissions() -> Result<(u32, u32)> {
+    static UMASK: std::sync::OnceLock<std::result::Result<u32, String>> =
+        std::sync::OnceLock::new();
+    let umask = UMASK.get_or_init(|| {
+        spindle_hadoop::config::Configuration::from_env()
+            .and_then(|c| c.umask())
+            .map_err(|e| e.to_string())
+    });
+    let umask = umask.clone().map_err(Error::Config)?;
+    Ok((0o777 & !umask, 0o666 & !umask))
+}
+
+/// The few operations the output protocol needs, on either file system.
+struct OutputFs(Option<hdfs_native::Client>);
+
+impl OutputFs {
+    fn of(loc: &Location) -> Result<OutputFs> {
+        Ok(OutputFs(match loc {
+            Location::Local(_) => None,
+            Location::Hdfs { base, .. } => Some(hdfs_client(base)?),
+        }))
     }
+
+    async fn exists(&self, loc: &Location) -> Result<bool> {
+        match (&self.0, loc) {
+            (Some(c), Location::Hdfs { path, .. }) => match c.get_file_info(path).await {
+                Ok(_) => Ok(true),
+                Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
+                Err(e) => Err(hdfs_err("looking up", path, e)),
+            },
+            (_, Location::Local(p)) => Ok(p.symlink_metadata().is_ok()),
+            _ => unreachable!("one file system per output"),
+        }
+    }
+
+    /// The marker's text of an output directory; `None` when it has none.
+    async fn marker(&self, dir: &Location) -> Result<Option<String>> {
+        const MAX: usize = 4096;
+        let loc = dir.join(OWNER_MARKER);
+        if !self.exists(&loc).await? {
+            return Ok(None);
+        }
+        let bytes = match (&self.0, &loc) {
+            (Some(c), Location::Hdfs { path, .. }) => {
+                let r = c
+                    .read(path)
+                    .await
+                    .map_err(|e| hdfs_err("opening", path, e))?;
+                let n = r.file_length().min(MAX);
+                r.read_range(0, n)
+                    .await
+                    .map_err(|e| hdfs_err("reading", path, e))?
+                    .to_vec()
+            }
+            (_, Location::Local(p)) => {
+                let mut b = std::fs::read(p)
+                    .map_err(|e| Error::io(format!("reading {}", p.display()), e))?;
+                b.truncate(MAX);
+                b
+            }
+            _ => unreachable!("one file system per output"),
+        };
+        Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    async fn mkdirs(&self, loc: &Location, mode: u32) -> Result<()> {
+        match (&self.0, loc) {
+            (Some(c), Location::Hdfs { path, .. }) => c
+                .mkdirs(path, mode, true)
+                .await
+                .map_err(|e| hdfs_err("creating", path, e)),
+            (_, Location::Local(p)) => std::fs::create_dir_all(p)
+                .map_err(|e| Error::io(format!("creating {}", p.display()), e)),
+            _ => unreachable!("one file system per output"),
+        }
+    }
+
+    async fn write(&self, loc: &Location, bytes: &[u8], mode: u32) -> Result<()> {
+        match (&self.0, loc) {
+            (Some(c), Location::Hdfs { path, .. }) => {
+                let opts = hdfs_native::WriteOptions::default().permission(mode);
+                let mut w = c
+                    .create(path, opts)
+                    .await
+                    .map_err(|e| hdfs_err("creating", path, e))?;
+                w.write_bytes(bytes::Bytes::copy_from_slice(bytes))
+                    .await
+                    .map_err(|e| hdfs_err("writing", path, e))?;
+                w.close().await.map_err(|e| hdfs_err("closing", path, e))
+            }
+            (_, Location::Local(p)) => std::fs::write(p, bytes)
+                .map_err(|e| Error::io(format!("writing {}", p.display()), e)),
+            _ => unreachable!("one file system per output"),
+        }
+    }
+
+    /// Renames `from` to `to`; fails when `to` exists (HDFS rename2 without
+    /// overwrite; locally, a non-empty directory is never replaced).
+    async fn rename(&self, from: &Location, to: &Location) -> Result<()> {
+        match (&self.0, from, to) {
+            (Some(c), Location::Hdfs { path: f, .. }, Location::Hdfs { path: t, .. }) => c
+                .rename(f, t, false)
+                .await
+                .map_err(|e| hdfs_err("renaming into", t, e)),
+            (_, Location::Local(f), Location::Local(t)) => std::fs::rename(f, t)
+                .map_err(|e| Error::io(format!("renaming into {}", t.display()), e)),
+            _ => unreachable!("one file system per output"),
+        }
+    }
+
+    async fn remove(&self, loc: &Location) -> Result<()> {
+        match (&self.0, loc) {
+            (Some(c), Location::Hdfs { path, .. }) => c
+                .delete(path, true)
+                .await
+                .map(|_| ())
+                .map_err(|e| hdfs_err("removing", path, e)),
+            (_, Location::Local(p)) => {
+                let r = if p.is_dir() {
+                    std::fs::remove_dir_all(p)
+                } else {
+                    std::fs::remove_file(p)
+                };
+                r.map_err(|e| Error::io(format!("removing {}", p.display()), e))
+            }
+            _ => unreachable!("one file system per output"),
+        }
+    }
+}
+
+/// Checks the output path is free and creates it with its owner marker and
+/// temporary directory. The directory is assembled under a hidden name beside
+/// the output and renamed into place, so the output never exists without
+/// its marker: a crash at any point leaves nothing that a later attempt
+/// could mistake for its own. An existing output is refused unless its
+/// marker says an earlier attempt of this application made it (a crashed AM
+/// attempt): that one is replaced.
+pub fn prepare_output(out: &str) -> Result<()> {
+    let loc = Location::parse(out)?;
+    let (parent, name) = loc
+        .split_last()
+        .ok_or_else(|| Error::Config(format!("output path {out:?} has no directory name")))?;
+    let marker = owner_marker();
+    let (dir_mode, file_mode) = output_permissions()?;
+    block_on(async {
+        let fs = OutputFs::of(&loc)?;
+        if fs.exists(&loc).await? {
+            match fs.marker(&loc).await? {
+                Some(m) if made_by_earlier_attempt(&m, &marker) => {
+                    eprintln!(
+                        "spindle: replacing {out}: an earlier attempt of this application began it"
+                    );
+                    fs.remove(&loc).await?;
+                }
+                _ => return Err(Error::OutputExists(out.to_string())),
+            }
+        }
+        let prep = parent.join(&format!(".{name}.{}.spindle-prepare", output_owner()));
+        if fs.exists(&prep).await? {
+            match fs.marker(&prep).await? {
+                Some(m) if m == marker || made_by_earlier_attempt(&m, &marker) => {
+                    fs.remove(&prep).await?
+                }
+                _ => {
+                    return Err(Error::OutputExists(format!(
+                        "{} (a directory this application did not make is in the way of {out})",
+                        prep.display()
+                    )));
+                }
+            }
+        }
+        fs.mkdirs(&prep.join("_temporary"), dir_mode).await?;
+        fs.write(&prep.join(OWNER_MARKER), marker.as_bytes(), file_mode)
+            .await?;
+        if let Err(e) = fs.rename(&prep, &loc).await {
+            let _ = fs.remove(&prep).await;
+            // Someone made the output meanwhile: theirs stays.
+            return Err(match fs.exists(&loc).await {
+                Ok(true) => Error::OutputExists(out.to_string()),
+                _ => e,
+            });
+        }
+        Ok(())
+    })
 }
 
 fn part_name(p: u32) -> String {
@@ -577,8 +792,12 @@ pub fn write_task_output(
             }
             block_on(async {
                 let client = hdfs_client(base)?;
+                let (_, file_mode) = output_permissions()?;
                 let mut w = client
-                    .create(a, hdfs_native::WriteOptions::default())
+                    .create(
+                        a,
+                        hdfs_native::WriteOptions::default().permission(file_mode),
+                    )
                     .await
                     .map_err(|e| hdfs_err("creating", a, e))?;
                 for chunk in bytes.chunks(4 << 20) {
@@ -605,64 +824,45 @@ pub fn write_task_output(
     }
 }
 
-/// Moves every committed part into the output directory and marks success.
+/// Moves every committed part into the output directory, marks success and
+/// drops the owner marker (a complete output is never replaced).
 pub fn commit_job(out: &str, partitions: u32) -> Result<()> {
     let loc = Location::parse(out)?;
     let tmp = loc.join("_temporary");
-    match (&loc, &tmp) {
-        (Location::Local(o), Location::Local(t)) => {
-            for p in 0..partitions {
-                let name = part_name(p);
-                std::fs::rename(t.join(&name), o.join(&name))
-                    .map_err(|e| Error::io(format!("committing {name} into {out}"), e))?;
-            }
-            std::fs::remove_dir_all(t)
-                .map_err(|e| Error::io(format!("removing {}", t.display()), e))?;
-            std::fs::write(o.join("_SUCCESS"), b"")
-                .map_err(|e| Error::io(format!("writing {out}/_SUCCESS"), e))
+    let (_, file_mode) = output_permissions()?;
+    block_on(async {
+        let fs = OutputFs::of(&loc)?;
+        for p in 0..partitions {
+            let name = part_name(p);
+            fs.rename(&tmp.join(&name), &loc.join(&name)).await?;
         }
-        (Location::Hdfs { base, path: o }, Location::Hdfs { path: t, .. }) => block_on(async {
-            let client = hdfs_client(base)?;
-            for p in 0..partitions {
-                let name = part_name(p);
-                client
-                    .rename(&format!("{t}/{name}"), &format!("{o}/{name}"), false)
-                    .await
-                    .map_err(|e| hdfs_err("committing", &name, e))?;
-            }
-            client
-                .delete(t, true)
-                .await
-                .map_err(|e| hdfs_err("removing", t, e))?;
-            let mut w = client
-                .create(
-                    &format!("{o}/_SUCCESS"),
-                    hdfs_native::WriteOptions::default(),
-                )
-                .await
-                .map_err(|e| hdfs_err("creating", "_SUCCESS", e))?;
-            w.close()
-                .await
-                .map_err(|e| hdfs_err("closing", "_SUCCESS", e))
-        }),
-        _ => unreachable!("output and its temporary directory share a file system"),
-    }
+        fs.remove(&tmp).await?;
+        fs.write(&loc.join("_SUCCESS"), b"", file_mode).await?;
+        if let Err(e) = fs.remove(&loc.join(OWNER_MARKER)).await {
+            eprintln!("spindle: {out} is complete, but its owner marker stays: {e}");
+        }
+        Ok(())
+    })
 }
 
-/// Deletes everything a failed job wrote.
+/// Deletes everything a failed job wrote: the output directory, only if this
+/// process made it (its marker says so).
 pub fn abort_job(out: &str) {
-    match Location::parse(out) {
-        Ok(Location::Local(p)) => {
-            let _ = std::fs::remove_dir_all(&p);
+    let Ok(loc) = Location::parse(out) else {
+        return;
+    };
+    let mine = owner_marker();
+    let result = block_on(async {
+        let fs = OutputFs::of(&loc)?;
+        if fs.marker(&loc).await?.as_deref() == Some(mine.as_str()) {
+            fs.remove(&loc).await?;
+        } else {
+            eprintln!("spindle: not removing {out}: this process did not make it");
         }
-        Ok(Location::Hdfs { base, path }) => {
-            let _ = block_on(async {
-                let client = hdfs_client(&base)?;
-                let _ = client.delete(&path, true).await;
-                Ok::<(), Error>(())
-            });
-        }
-        Err(_) => {}
+        Ok::<(), Error>(())
+    });
+    if let Err(e) = result {
+        eprintln!("spindle: removing the failed output {out}: {e}");
     }
 }
 
@@ -770,7 +970,74 @@ mod tests {
         );
         assert!(Path::new(&format!("{out}/_SUCCESS")).exists());
         assert!(!Path::new(&format!("{out}/_temporary")).exists());
+        assert!(!Path::new(&format!("{out}/{OWNER_MARKER}")).exists());
+        // A complete output is no longer this process's to remove.
+        abort_job(&out);
+        assert!(Path::new(&format!("{out}/_SUCCESS")).exists());
+        assert!(matches!(prepare_output(&out), Err(Error::OutputExists(_))));
+    }
+
+    #[test]
+    fn a_failed_job_removes_only_its_own_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out").display().to_string();
+        prepare_output(&out).unwrap();
+        assert!(Path::new(&format!("{out}/{OWNER_MARKER}")).exists());
+        assert!(Path::new(&format!("{out}/_temporary")).is_dir());
+        // Nothing beside the output is left from preparing it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
         abort_job(&out);
         assert!(!Path::new(&out).exists());
+
+        let theirs = dir.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::fs::write(theirs.join("data"), b"keep").unwrap();
+        let theirs = theirs.display().to_string();
+        assert!(matches!(
+            prepare_output(&theirs),
+            Err(Error::OutputExists(_))
+        ));
+        abort_job(&theirs);
+        assert_eq!(std::fs::read(format!("{theirs}/data")).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn only_an_earlier_attempt_of_the_same_application_is_replaced() {
+        let mine = "application_1_0001\nprocess 7-1\n";
+        assert!(made_by_earlier_attempt(
+            "application_1_0001\nprocess 5-0\n",
+            mine
+        ));
+        assert!(!made_by_earlier_attempt(mine, mine));
+        assert!(!made_by_earlier_attempt(
+            "application_1_0002\nprocess 5-0\n",
+            mine
+        ));
+        assert!(!made_by_earlier_attempt("", mine));
+    }
+
+    #[test]
+    fn output_locations_split_into_parent_and_name() {
+        let (p, n) = Location::parse("hdfs://nn:8020/a/b/out/")
+            .unwrap()
+            .split_last()
+            .unwrap();
+        assert_eq!(
+            (p.display(), n.as_str()),
+            ("hdfs://nn:8020/a/b".to_string(), "out")
+        );
+        let (p, n) = Location::parse("hdfs://nn/out")
+            .unwrap()
+            .split_last()
+            .unwrap();
+        assert_eq!((p.display(), n.as_str()), ("hdfs://nn/".to_string(), "out"));
+        assert!(
+            Location::parse("hdfs://nn/")
+                .unwrap()
+                .split_last()
+                .is_none()
+        );
+        let (p, n) = Location::parse("out").unwrap().split_last().unwrap();
+        assert_eq!((p.display(), n.as_str()), (".".to_string(), "out"));
     }
 }

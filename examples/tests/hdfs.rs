@@ -95,3 +95,84 @@ fn wordcount_reads_hdfs_split_by_block_and_commits_its_output_there() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// Output directories and files follow `fs.permissions.umask-mode`, as Hadoop's client applies it.
+#[test]
+fn output_permissions_follow_the_configured_umask() {
+    let hadoop = spindle_tests::hadoop();
+    let fs = hadoop.fs_uri().trim_end_matches('/').to_string();
+    let conf = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(hadoop.conf_dir()).unwrap().flatten() {
+        let name = e.file_name();
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let text = if name == "core-site.xml" {
+            text.replace(
+                "</configuration>",
+                "<property><name>fs.permissions.umask-mode</name><value>027</value></property>\
+                 </configuration>",
+            )
+        } else {
+            text
+        };
+        std::fs::write(conf.path().join(name), text).unwrap();
+    }
+    let base = format!("/spindle-e2e-umask-{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = hdfs_native::ClientBuilder::new()
+        .with_url(&fs)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut w = client
+            .create(
+                &format!("{base}/in/a.txt"),
+                hdfs_native::WriteOptions::default(),
+            )
+            .await
+            .unwrap();
+        w.write_bytes(bytes::Bytes::from_static(b"a b\nb c\n"))
+            .await
+            .unwrap();
+        w.close().await.unwrap();
+    });
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_wordcount"))
+        .args([format!("{fs}{base}/in"), format!("{fs}{base}/out")])
+        .env("SPINDLE_MASTER", "local[2]")
+        .env("HADOOP_CONF_DIR", conf.path())
+        .env_remove("SPINDLE_ROLE")
+        .output()
+        .unwrap();
+    let modes = rt.block_on(async {
+        let mut modes = BTreeMap::new();
+        modes.insert(
+            "out".to_string(),
+            client
+                .get_file_info(&format!("{base}/out"))
+                .await
+                .map(|s| s.permission),
+        );
+        for s in client
+            .list_status(&format!("{base}/out"), false)
+            .await
+            .unwrap_or_default()
+        {
+            let name = s.path.rsplit('/').next().unwrap().to_string();
+            modes.insert(name, Ok(s.permission));
+        }
+        let _ = client.delete(&base, true).await;
+        modes
+    });
+    common::check(&run);
+    let modes: BTreeMap<String, u16> = modes.into_iter().map(|(k, v)| (k, v.unwrap())).collect();
+    assert_eq!(modes["out"], 0o750, "{modes:?}");
+    assert_eq!(modes["_SUCCESS"], 0o640, "{modes:?}");
+    assert!(modes.keys().any(|k| k.starts_with("part-")), "{modes:?}");
+    for (name, mode) in &modes {
+        if name.starts_with("part-") {
+            assert_eq!(*mode, 0o640, "{name}: {modes:?}");
+        }
+    }
+}

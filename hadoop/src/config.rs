@@ -447,6 +447,16 @@ impl Configuration {
             .unwrap_or_default())
     }
 
+    /// `fs.permissions.umask-mode` (default `022`): the permission bits that new
+    /// files and directories leave out, as Hadoop's client applies them.
+    pub fn umask(&self) -> Result<u32> {
+        let key = "fs.permissions.umask-mode";
+        match self.get_trimmed(key)? {
+            None => Ok(0o022),
+            Some(v) => parse_umask(&v).map_err(|reason| self.err(key, format!("{v:?}: {reason}"))),
+        }
+    }
+
     /// `fs.defaultFS` (Hadoop's default is `file:///`).
     pub fn default_fs(&self) -> Result<String> {
         self.required("fs.defaultFS")
@@ -661,6 +671,46 @@ pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
         .ok_or_else(|| "size overflows 64 bits".to_string())
 }
 
+/// Hadoop's `UmaskParser`: octal (`022`, `0027`) or symbolic, naming the
+/// bits that stay (`u=rwx,g=rx,o=` is `027`).
+pub fn parse_umask(s: &str) -> std::result::Result<u32, String> {
+    let s = s.trim();
+    if !s.is_empty() && s.len() <= 4 && s.bytes().all(|b| (b'0'..=b'7').contains(&b)) {
+        let v = u32::from_str_radix(s, 8).map_err(|e| e.to_string())?;
+        return Ok(v & 0o777);
+    }
+    let mut allowed = 0o777u32;
+    for clause in s.split(',').map(str::trim) {
+        let (who, perms) = clause
+            .split_once('=')
+            .ok_or_else(|| format!("{clause:?} is neither octal nor who=perms"))?;
+        let mut bits = 0;
+        for p in perms.chars() {
+            bits |= match p {
+                'r' => 4,
+                'w' => 2,
+                'x' => 1,
+                '-' => 0,
+                _ => return Err(format!("{p:?} in {clause:?} is not r, w or x")),
+            };
+        }
+        let who = if who.is_empty() { "a" } else { who };
+        for w in who.chars() {
+            let shifts: &[u32] = match w {
+                'u' => &[6],
+                'g' => &[3],
+                'o' => &[0],
+                'a' => &[6, 3, 0],
+                _ => return Err(format!("{w:?} in {clause:?} is not u, g, o or a")),
+            };
+            for shift in shifts {
+                allowed = (allowed & !(0o7 << shift)) | (bits << shift);
+            }
+        }
+    }
+    Ok(!allowed & 0o777)
+}
+
 /// Hadoop's `getTimeDuration` parsing: an optional unit suffix (`ns`, `us`,
 /// `ms`, `s`, `m`, `h`, `d`), else `unit`.
 pub fn parse_duration(s: &str, unit: TimeUnit) -> std::result::Result<Duration, String> {
@@ -691,6 +741,25 @@ pub fn parse_duration(s: &str, unit: TimeUnit) -> std::result::Result<Duration, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn umask_octal_and_symbolic() {
+        assert_eq!(parse_umask("022"), Ok(0o022));
+        assert_eq!(parse_umask("0077"), Ok(0o077));
+        assert_eq!(parse_umask("7"), Ok(0o007));
+        assert_eq!(parse_umask("u=rwx,g=rwx,o="), Ok(0o007));
+        assert_eq!(parse_umask("u=rwx,g=r-x,o=r-x"), Ok(0o022));
+        assert_eq!(parse_umask("a=rx"), Ok(0o222));
+        assert!(parse_umask("0999").is_err());
+        assert!(parse_umask("u+w").is_err());
+        assert!(parse_umask("q=r").is_err());
+        assert_eq!(Configuration::new().umask().unwrap(), 0o022);
+        let c = conf(
+            "<configuration><property><name>fs.permissions.umask-mode</name>\
+             <value>027</value></property></configuration>",
+        );
+        assert_eq!(c.umask().unwrap(), 0o027);
+    }
 
     fn conf(xml: &str) -> Configuration {
         let mut c = Configuration::new();

@@ -11,7 +11,7 @@ use std::io::Read;
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hdfs_native::{Client, ClientBuilder, WriteOptions};
@@ -25,11 +25,11 @@ use spindle_tests::{MiniHadoop, StartOptions, hadoop, java_peer_ok};
 
 /// Builds an example binary of this workspace (same target dir and profile as this test).
 fn example_binary(name: &str) -> PathBuf {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    assert_eq!(name, "wordcount", "only wordcount is built here");
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    BUILT.get_or_init(|| {
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let target_dir = profile_dir.parent().unwrap();
         let mut cmd = Command::new(env!("CARGO"));
         cmd.args(["build", "-p", "spindle-examples", "--bin", name])
@@ -40,7 +40,8 @@ fn example_binary(name: &str) -> PathBuf {
         }
         let st = cmd.status().expect("cargo build");
         assert!(st.success(), "building the examples failed");
-    });
+        built.push(name.to_string());
+    }
     profile_dir.join(name)
 }
 
@@ -75,6 +76,8 @@ fn random_secret() -> Vec<u8> {
 /// Options of one test submission.
 struct Submit<'a> {
     name: &'a str,
+    /// The driver: an example binary of this workspace.
+    binary: &'a str,
     args: Vec<String>,
     executors: u32,
     executor_memory_mb: u64,
@@ -88,6 +91,7 @@ impl<'a> Submit<'a> {
     fn new(name: &'a str, args: Vec<String>) -> Self {
         Submit {
             name,
+            binary: "wordcount",
             args,
             executors: 2,
             executor_memory_mb: 128,
@@ -113,7 +117,7 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
     let app = new.application_id;
     let fs = hdfs(h);
     let staging_path = format!("/user/{}/.spindleStaging/{app}", user());
-    let bin = std::fs::read(example_binary("wordcount")).unwrap();
+    let bin = std::fs::read(example_binary(s.binary)).unwrap();
     let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
     put(&fs, &bin_path, &bin).await;
     let st = fs.get_file_info(&bin_path).await.unwrap();
@@ -476,6 +480,22 @@ fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
     });
 }
 
+/// The output directory's names in HDFS, sorted.
+async fn listing(h: &MiniHadoop, dir: &str) -> Vec<String> {
+    let path = dir.trim_start_matches(h.fs_uri().trim_end_matches('/'));
+    let mut names: Vec<String> = hdfs(h)
+        .list_status(path, false)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| s.path.rsplit('/').next().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The AM of attempt 1 is killed after its save began (the output directory is there, marked as
+/// this application's): attempt 2 replaces that partial output with a complete one.
 #[test]
 fn am_killed_second_attempt_succeeds() {
     let h = hadoop();
@@ -488,6 +508,9 @@ fn am_killed_second_attempt_succeeds() {
         s.max_attempts = Some(2);
         let app = submit(h, s).await;
         wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        // wordcount's only job is its save: the output is there, with its owner marker.
+        let begun = listing(h, &out).await;
+        assert!(begun.iter().any(|n| n == "_spindle_owner"), "{begun:?}");
         let ams = container_processes(app.id, "am");
         assert_eq!(ams.len(), 1, "{ams:?}");
         let (pid, container) = &ams[0];
@@ -499,8 +522,87 @@ fn am_killed_second_attempt_succeeds() {
         let attempts = app.rest.attempts(app.id).await.unwrap();
         assert_eq!(attempts.len(), 2, "{attempts:?}");
         check_wordcount_output(&out, copies as u64);
+        let done = listing(h, &out).await;
+        assert!(!done.iter().any(|n| n == "_spindle_owner"), "{done:?}");
         assert!(staging_removed(h, &app).await);
         remove_input(h, "am-kill").await;
+    });
+}
+
+/// A directory the application did not make survives every attempt: attempt 1 is killed during
+/// a job before its save, attempt 2 reaches the save, finds a user's directory there and fails
+/// the application naming the path; the user's file is kept byte for byte.
+#[test]
+fn am_killed_before_its_save_never_removes_a_users_directory() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (input, out) = wordcount_input(h, "am-kill-user-dir", 1_000_000).await;
+        let out_path = out.trim_start_matches(h.fs_uri().trim_end_matches('/'));
+        let precious: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        put(&hdfs(h), &format!("{out_path}/precious.bin"), &precious).await;
+        let args = vec!["count-then-save".to_string(), input, out.clone()];
+        let mut s = Submit::new("yarn-am-user-dir", args);
+        s.binary = "spindle-testjobs";
+        s.max_attempts = Some(2);
+        let app = submit(h, s).await;
+        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+        let ams = container_processes(app.id, "am");
+        assert_eq!(ams.len(), 1, "{ams:?}");
+        kill_9(ams[0].0);
+        let r = wait_final(&app, Duration::from_secs(240)).await;
+        let log = am_log(h, app.id);
+        assert_eq!(status(&r), "FAILED", "{r:?}\n{log}");
+        assert_eq!(app.rest.attempts(app.id).await.unwrap().len(), 2);
+        let why = format!("output path already exists: {out}");
+        assert!(r.diagnostics.contains(&why), "{r:?}\n{log}");
+        assert_eq!(listing(h, &out).await, vec!["precious.bin".to_string()]);
+        let parent = out.rsplit_once('/').unwrap().0;
+        let beside = listing(h, parent).await;
+        assert!(!beside.iter().any(|n| n.contains("spindle")), "{beside:?}");
+        let kept = hdfs(h)
+            .read(&format!("{out_path}/precious.bin"))
+            .await
+            .unwrap();
+        assert_eq!(
+            kept.read_range(0, kept.file_length()).await.unwrap(),
+            precious
+        );
+        remove_input(h, "am-kill-user-dir").await;
+    });
+}
+
+/// The AM removes only `<home>/.spindleStaging/<its application id>`: a staging directory named
+/// by the environment that is anything else is refused, and what is there survives.
+#[test]
+fn am_refuses_a_staging_directory_that_is_not_its_own() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let (input, out) = wordcount_input(h, "staging-refused", 1).await;
+        let dir = format!("{}/keep", input_dir("staging-refused"));
+        put(&hdfs(h), &format!("{dir}/file.txt"), b"keep me").await;
+        let base = h.fs_uri().trim_end_matches('/');
+        let mut s = Submit::new("yarn-am-staging-refused", vec![input, out]);
+        s.env
+            .push((launch::STAGING_DIR.into(), format!("{base}{dir}")));
+        let app = submit(h, s).await;
+        let r = wait_final(&app, Duration::from_secs(120)).await;
+        let log = am_log(h, app.id);
+        assert_eq!(status(&r), "FAILED", "{r:?}\n{log}");
+        // The NodeManager puts the tail of the AM's stderr into the diagnostics.
+        let why = &r.diagnostics;
+        assert!(
+            why.contains("refusing") && why.contains(&dir),
+            "{r:?}\n{log}"
+        );
+        assert_eq!(listing(h, &dir).await, vec!["file.txt".to_string()]);
+        // The real staging directory was never named to the AM: the test removes it.
+        let staging = app.staging.trim_start_matches(base);
+        hdfs(h).delete(staging, true).await.unwrap();
+        remove_input(h, "staging-refused").await;
     });
 }
 

@@ -15,8 +15,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::Error;
 
-/// The per-user staging root, relative to the user's home.
-pub const STAGING_ROOT: &str = ".spindleStaging";
+pub use spindle_am::staging::STAGING_ROOT;
 /// Upload chunk.
 const CHUNK: usize = 4 << 20;
 
@@ -155,6 +154,7 @@ impl Staging {
     /// Removes the application's staging directory; true if it existed.
     pub async fn remove_app_dir(&self, app: ApplicationId) -> Result<bool, Error> {
         let dir = self.app_dir(app);
+        spindle_am::staging::check_app_dir(&dir, app)?;
         match self.client.delete(&dir, true).await {
             Ok(existed) => Ok(existed),
             Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),

@@ -1,5 +1,6 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N`.
+//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N
+//! | count-then-save IN OUT`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
@@ -491,6 +492,14 @@ fn children_rss() -> Vec<(u32, u64)> {
     out
 }
 
+/// A job before the save: an AM attempt killed during the count has not yet
+/// looked at OUT, so only the next attempt meets what is there.
+fn count_then_save(ctx: &Context, input: &str, out: &str) -> Result<()> {
+    let lines = ctx.text_file(input, None)?;
+    eprintln!("count-then-save: {} lines", lines.count()?);
+    lines.save_as_text_file(out)
+}
+
 fn main() {
     spindle::main(|ctx| {
         let args = spindle_examples::args();
@@ -506,8 +515,9 @@ fn main() {
                 ctx,
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
+            Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             _ => spindle_examples::usage(
-                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N",
+                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT",
             ),
         }
     })
