@@ -59,13 +59,21 @@ pub struct IpcConfig {
     pub ping_interval: Duration,
     /// Largest frame accepted from a server (`ipc.maximum.response.length`).
     pub max_frame: usize,
+    /// Whether a client holding credentials may agree to SIMPLE auth when the
+    /// server offers nothing else (`ipc.client.fallback-to-simple-auth-allowed`,
+    /// off as in Hadoop: a downgrade would hand the user name to anyone).
+    pub fallback_to_simple: bool,
+    /// The cluster says it is secure (`hadoop.security.authentication` is not
+    /// `simple`): a connection without credentials is refused before it starts.
+    pub secure: bool,
 }
 
 impl IpcConfig {
     /// The defaults, overridden by Hadoop's client keys where `conf` sets
     /// them: `ipc.client.connect.timeout`, `ipc.client.connect.max.retries`,
     /// `ipc.client.rpc-timeout.ms` (0 keeps our timeout), `ipc.ping.interval`
-    /// and `ipc.maximum.response.length`.
+    /// `ipc.maximum.response.length`, `ipc.client.fallback-to-simple-auth-allowed`
+    /// and `hadoop.security.authentication`.
     pub fn from_conf(conf: &crate::config::Configuration) -> Result<Self> {
         use crate::config::TimeUnit::Millis;
         let d = IpcConfig::default();
@@ -88,6 +96,13 @@ impl IpcConfig {
             ping_interval: conf.get_duration("ipc.ping.interval", d.ping_interval, Millis)?,
             max_frame: conf.get_size_bytes("ipc.maximum.response.length", d.max_frame as u64)?
                 as usize,
+            fallback_to_simple: conf.get_bool(
+                "ipc.client.fallback-to-simple-auth-allowed",
+                d.fallback_to_simple,
+            )?,
+            secure: conf
+                .get_trimmed("hadoop.security.authentication")?
+                .is_some_and(|a| !a.eq_ignore_ascii_case("simple")),
         })
     }
 }
@@ -101,6 +116,8 @@ impl Default for IpcConfig {
             call_timeout: Duration::from_secs(60),
             ping_interval: Duration::from_secs(30),
             max_frame: frame::DEFAULT_MAX_FRAME,
+            fallback_to_simple: false,
+            secure: false,
         }
     }
 }
@@ -292,5 +309,21 @@ impl RpcClient {
         let next = (index + 1) % self.addresses.len().max(1);
         self.preferred
             .store(next, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn ipc_config_reads_security_keys() {
+        let d = IpcConfig::from_conf(&crate::config::Configuration::new()).unwrap();
+        assert!(!d.secure && !d.fallback_to_simple);
+        let mut conf = crate::config::Configuration::new();
+        conf.set("hadoop.security.authentication", "kerberos");
+        conf.set("ipc.client.fallback-to-simple-auth-allowed", "true");
+        let c = IpcConfig::from_conf(&conf).unwrap();
+        assert!(c.secure && c.fallback_to_simple);
     }
 }

@@ -90,16 +90,27 @@ pub fn decode_sasl_response(address: &str, body: &[u8]) -> Result<RpcSaslProto> 
 }
 
 /// Runs the SASL exchange on a fresh connection whose preamble announced
-/// SASL. With `mechanism == None` only simple auth can be agreed on.
+/// SASL. With `mechanism == None` only simple auth can be agreed on; with a
+/// mechanism, a server that offers only SIMPLE (or declares success before
+/// any mechanism ran) is refused unless `fallback_to_simple`.
 pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     mut mechanism: Option<Box<dyn Mechanism>>,
     address: &str,
     max_frame: usize,
+    fallback_to_simple: bool,
 ) -> Result<Outcome> {
     let fail = |reason: String| Error::Auth {
         address: address.to_string(),
         reason,
+    };
+    let downgrade_refused = |mech: &dyn Mechanism| {
+        fail(format!(
+            "the server wants SIMPLE authentication, but Spindle holds {}/{} credentials \
+             for it and refuses to fall back (ipc.client.fallback-to-simple-auth-allowed=false)",
+            mech.method(),
+            mech.mechanism()
+        ))
     };
     let send = |msg: RpcSaslProto| sasl_frame(&msg);
     write(
@@ -147,6 +158,9 @@ pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
                     };
                     write(stream, address, &send(reply)).await?;
                 } else if let Some(simple) = message.auths.iter().find(|a| a.method == "SIMPLE") {
+                    if let Some(mech) = mechanism.as_deref().filter(|_| !fallback_to_simple) {
+                        return Err(downgrade_refused(mech));
+                    }
                     // Switching to simple: Hadoop's client does not wait for an ack.
                     let reply = RpcSaslProto {
                         state: SaslState::Initiate as i32,
@@ -185,7 +199,10 @@ pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
                         mech.finish(message.token.as_deref()).map_err(&fail)?;
                         Ok(Outcome::Authenticated(mech.method().to_string()))
                     }
-                    None => Ok(Outcome::Simple),
+                    None => match mechanism.as_deref().filter(|_| !fallback_to_simple) {
+                        Some(mech) => Err(downgrade_refused(mech)),
+                        None => Ok(Outcome::Simple),
+                    },
                 };
             }
             other => {
@@ -273,7 +290,7 @@ mod tests {
             },
         );
         server.write_all(&reply).await.unwrap();
-        let outcome = negotiate(&mut client, None, "nn:8020", 1 << 20)
+        let outcome = negotiate(&mut client, None, "nn:8020", 1 << 20, false)
             .await
             .unwrap();
         assert_eq!(outcome, Outcome::Simple);
@@ -297,13 +314,54 @@ mod tests {
         );
         server.write_all(&reply).await.unwrap();
         let mech = Box::new(DigestMd5::new(&Token::default()));
-        let err = negotiate(&mut client, Some(mech), "rm:8030", 1 << 20)
+        let err = negotiate(&mut client, Some(mech), "rm:8030", 1 << 20, false)
             .await
             .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("rm:8030"), "{msg}");
         assert!(msg.contains("KERBEROS/GSSAPI"), "{msg}");
         assert!(msg.contains("TOKEN/DIGEST-MD5"), "{msg}");
+    }
+
+    /// A server answering a token holder's NEGOTIATE with `reply`: what does the client conclude?
+    async fn token_holder_meets(reply: RpcSaslProto, fallback: bool) -> Result<Outcome> {
+        let (mut client, mut server) = tokio::io::duplex(4096);
+        let frame = server_frame(SASL_CALL_ID as u32, RpcStatusProto::Success, &reply);
+        server.write_all(&frame).await.unwrap();
+        let mech = Box::new(DigestMd5::new(&Token::default()));
+        negotiate(&mut client, Some(mech), "nn:8020", 1 << 20, fallback).await
+    }
+
+    #[tokio::test]
+    async fn a_token_holder_never_falls_back_to_simple() {
+        let simple_only = RpcSaslProto {
+            state: SaslState::Negotiate as i32,
+            auths: vec![offer("SIMPLE", "", None)],
+            ..Default::default()
+        };
+        let early_success = RpcSaslProto {
+            state: SaslState::Success as i32,
+            ..Default::default()
+        };
+        for reply in [simple_only.clone(), early_success.clone()] {
+            let msg = token_holder_meets(reply, false)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains("nn:8020"), "{msg}");
+            assert!(msg.contains("refuses to fall back"), "{msg}");
+            assert!(
+                msg.contains("ipc.client.fallback-to-simple-auth-allowed"),
+                "{msg}"
+            );
+        }
+        // Only when the configuration allows it, as Hadoop's client.
+        for reply in [simple_only, early_success] {
+            assert_eq!(
+                token_holder_meets(reply, true).await.unwrap(),
+                Outcome::Simple
+            );
+        }
     }
 
     #[tokio::test]
@@ -324,7 +382,7 @@ mod tests {
         f.extend_from_slice(&body);
         server.write_all(&f).await.unwrap();
         let mech = Box::new(DigestMd5::new(&Token::default()));
-        let err = negotiate(&mut client, Some(mech), "rm:8030", 1 << 20)
+        let err = negotiate(&mut client, Some(mech), "rm:8030", 1 << 20, false)
             .await
             .unwrap_err();
         assert_eq!(
@@ -392,7 +450,7 @@ mod tests {
         let mech = Box::new(Scripted {
             finished_with: finished_with.clone(),
         });
-        let outcome = negotiate(&mut client, Some(mech), "nn:8020", 1 << 20)
+        let outcome = negotiate(&mut client, Some(mech), "nn:8020", 1 << 20, false)
             .await
             .unwrap();
         assert_eq!(outcome, Outcome::Authenticated("KERBEROS".into()));
@@ -410,7 +468,7 @@ mod tests {
         let (mut client, mut server) = tokio::io::duplex(4096);
         server.write_all(&[0, 0, 0, 50, 1, 2, 3]).await.unwrap();
         drop(server);
-        let err = negotiate(&mut client, None, "x:1", 1 << 20)
+        let err = negotiate(&mut client, None, "x:1", 1 << 20, false)
             .await
             .unwrap_err();
         assert!(err.to_string().contains("x:1"), "{err}");

@@ -163,6 +163,14 @@ impl Connection {
         };
         let client_id: [u8; 16] = rand::random();
         let context_user = match auth.mechanism() {
+            None if config.secure => {
+                return Err(Error::Auth {
+                    address: address.to_string(),
+                    reason: "the cluster is secure (hadoop.security.authentication is not simple) \
+                             and Spindle has no token for this server"
+                        .into(),
+                });
+            }
             None => {
                 stream
                     .write_all(&frame::preamble(AuthProtocol::None))
@@ -178,7 +186,15 @@ impl Connection {
                     .write_all(&frame::preamble(AuthProtocol::Sasl))
                     .await
                     .map_err(io_err)?;
-                match sasl::negotiate(&mut stream, Some(mech), address, config.max_frame).await? {
+                match sasl::negotiate(
+                    &mut stream,
+                    Some(mech),
+                    address,
+                    config.max_frame,
+                    config.fallback_to_simple,
+                )
+                .await?
+                {
                     // The token names the user; Hadoop's client sends none.
                     Outcome::Authenticated(_) => None,
                     Outcome::Simple => Some(crate::user::current_user()),

@@ -64,7 +64,7 @@ proptest! {
             server.write_all(&bytes).await.unwrap();
             drop(server);
             let mech: Box<dyn Mechanism> = Box::new(DigestMd5::new(&crate::Token::default()));
-            tokio::time::timeout(Duration::from_secs(5), sasl::negotiate(&mut client, Some(mech), "fuzz:1", 4096)).await
+            tokio::time::timeout(Duration::from_secs(5), sasl::negotiate(&mut client, Some(mech), "fuzz:1", 4096, false)).await
         });
         prop_assert!(outcome.is_ok(), "negotiation hung");
     }
@@ -540,4 +540,21 @@ fn a_call_can_carry_its_own_timeout() {
         "{err}"
     );
     assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn a_secure_cluster_without_credentials_is_refused_before_sending_a_user_name() {
+    let rt = rt();
+    let err = rt.block_on(async {
+        let address = fake_server(Vec::new(), Duration::from_secs(30)).await;
+        let config = IpcConfig {
+            secure: true,
+            ..short_timeouts()
+        };
+        Connection::open(&address, "p", &Auth::simple(), &config)
+            .await
+            .unwrap_err()
+    });
+    assert!(matches!(err, Error::Auth { .. }), "{err}");
+    assert!(err.to_string().contains("secure"), "{err}");
 }
