@@ -372,7 +372,7 @@ fn exec_ok(service: &str, stdin: Option<&[u8]>, args: &[&str]) -> String {
     )
 }
 
-/// The README's "Docker users" walkthrough, step by step: input into HDFS with the image's `hdfs`
+/// The walkthrough of docs/compose.md, step by step: input into HDFS with the image's `hdfs`
 /// command, wordcount submitted with `--master yarn` from the gateway, the answer read back, the
 /// application in the RM's REST API and UI, its logs through `spindle logs`.
 #[test]

@@ -274,7 +274,7 @@ public final class Main {
 
   /**
    * The settings that make real Hadoop work well on one small, shared machine. Each says why;
-   * README.md lists them too.
+   * docs/mini-hadoop.md lists them too.
    */
   static void applySettings(Configuration c, Options o) {
     // --- HDFS ---
