@@ -263,7 +263,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         user: launch.user.clone(),
         attempt,
         started_ms: now_ms(),
-        proxy_addrs: ui::resolve_proxy_hosts(&proxy_hosts),
+        proxy_hosts: ui::ProxyHosts::new(proxy_hosts.clone()),
         proxy_uri_base: container.web_proxy_base.as_ref().and_then(|base| {
             proxy_hosts.first().map(|h| {
                 let h = h.trim_end_matches('/');

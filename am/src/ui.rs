@@ -32,8 +32,9 @@ pub struct UiState {
     pub user: String,
     pub attempt: i32,
     pub started_ms: u64,
-    /// Addresses of the proxy hosts; other clients are redirected.
-    pub proxy_addrs: HashSet<IpAddr>,
+    /// The proxy hosts; other clients are redirected, and everyone is
+    /// refused while none of them resolves.
+    pub proxy_hosts: ProxyHosts,
     /// `http://<proxy host:port>/proxy/<appId>`, the redirect target.
     pub proxy_uri_base: Option<String>,
     /// Shown on the environment page (no secrets in it).
@@ -102,6 +103,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: Arc<UiState>) {
 }
 
 /// Hadoop's AmIpFilter rule: only the proxy may talk to the AM directly.
+/// It fails closed: while no proxy host resolves, nobody is served.
 async fn proxy_filter(
     State(state): State<Arc<UiState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -109,11 +111,20 @@ async fn proxy_filter(
     next: Next,
 ) -> Response {
     let from = canonical(peer.ip());
-    if state.proxy_addrs.is_empty() || state.proxy_addrs.contains(&from) {
+    let proxies = state.proxy_hosts.addresses().await;
+    if proxies.contains(&from) {
         return next.run(req).await;
     }
+    if proxies.is_empty() {
+        let why = format!(
+            "the AM cannot resolve any proxy host ({}): direct requests are refused",
+            state.proxy_hosts.names.join(", ")
+        );
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    }
     let Some(base) = &state.proxy_uri_base else {
-        return next.run(req).await;
+        let why = "direct requests are refused: open the application through the RM's proxy";
+        return (StatusCode::FORBIDDEN, why).into_response();
     };
     let mut target = format!("{base}{}", req.uri().path());
     if let Some(i) = target.find("/proxy/") {
@@ -133,10 +144,37 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The proxy hosts' addresses (each name resolved to all its addresses),
-/// from `host:port` web addresses as the RM configuration gives them.
-pub fn resolve_proxy_hosts(addresses: &[String]) -> HashSet<IpAddr> {
-    use std::net::ToSocketAddrs;
+/// The proxy hosts, by the `host:port` web addresses the RM configuration
+/// gives, and their addresses: resolved again every 5 minutes (Hadoop's
+/// AmIpFilter does too), and every 10 s while none resolves.
+pub struct ProxyHosts {
+    names: Vec<String>,
+    resolved: tokio::sync::Mutex<(Option<std::time::Instant>, HashSet<IpAddr>)>,
+}
+
+impl ProxyHosts {
+    pub fn new(names: Vec<String>) -> Self {
+        ProxyHosts {
+            names,
+            resolved: tokio::sync::Mutex::new((None, HashSet::new())),
+        }
+    }
+
+    async fn addresses(&self) -> HashSet<IpAddr> {
+        use std::time::{Duration, Instant};
+        let mut r = self.resolved.lock().await;
+        let every = if r.1.is_empty() { 10 } else { 300 };
+        if r.0
+            .is_none_or(|at| at.elapsed() > Duration::from_secs(every))
+        {
+            *r = (Some(Instant::now()), resolve_proxy_hosts(&self.names).await);
+        }
+        r.1.clone()
+    }
+}
+
+/// Each name resolved to all its addresses (a missing port is 80).
+async fn resolve_proxy_hosts(addresses: &[String]) -> HashSet<IpAddr> {
     let mut out = HashSet::new();
     for a in addresses {
         let hostport = a
@@ -148,7 +186,7 @@ pub fn resolve_proxy_hosts(addresses: &[String]) -> HashSet<IpAddr> {
         } else {
             format!("{hostport}:80")
         };
-        if let Ok(addrs) = with_port.to_socket_addrs() {
+        if let Ok(addrs) = tokio::net::lookup_host(with_port).await {
             out.extend(addrs.map(|s| canonical(s.ip())));
         }
     }
@@ -445,9 +483,9 @@ async fn environment_page(State(state): State<Arc<UiState>>) -> Html<String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn proxy_hosts_resolve_and_map_v6() {
-        let a = resolve_proxy_hosts(&["127.0.0.1:8088".into(), "http://localhost:1/".into()]);
+    #[tokio::test]
+    async fn proxy_hosts_resolve_and_map_v6() {
+        let a = resolve_proxy_hosts(&["127.0.0.1:8088".into(), "http://localhost:1/".into()]).await;
         assert!(a.contains(&"127.0.0.1".parse::<IpAddr>().unwrap()), "{a:?}");
         assert_eq!(
             canonical("::ffff:10.0.0.1".parse().unwrap()),
@@ -472,7 +510,7 @@ mod server_tests {
             user: "u".into(),
             attempt: 1,
             started_ms: 0,
-            proxy_addrs: HashSet::from([proxy.parse().unwrap()]),
+            proxy_hosts: ProxyHosts::new(vec![format!("{proxy}:8088")]),
             proxy_uri_base: Some("http://rm:8088/proxy/application_1_0001".into()),
             properties: vec![],
             progress: OnceLock::new(),
@@ -517,6 +555,15 @@ mod server_tests {
             .await
             .unwrap();
         assert_eq!(r.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn no_resolvable_proxy_host_refuses_everyone() {
+        let base = start(state("no-such-proxy.invalid")).await;
+        let r = client().get(format!("{base}/stages")).send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        let text = r.text().await.unwrap();
+        assert!(text.contains("no-such-proxy.invalid:8088"), "{text}");
     }
 
     #[tokio::test]
