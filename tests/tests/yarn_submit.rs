@@ -325,6 +325,27 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
         logs_out.contains("lookup.csv"),
         "--files lookup.csv not in the container's directory:\n{logs_out}"
     );
+    // Another user reads the aggregated logs as themselves, as Hadoop's CLI does: the owner's
+    // log directory (mode 770) is closed to them, so nothing is printed. (Only where HDFS checks
+    // permissions: the compose cluster turns that off.)
+    let conf = spindle_hadoop::config::Configuration::load_dir(h.conf_dir()).unwrap();
+    if !conf.get_bool("dfs.permissions.enabled", true).unwrap() {
+        return;
+    }
+    let other = spindle(h.conf_dir())
+        .args(["logs", &app])
+        .env("HADOOP_USER_NAME", "spindle-other-user")
+        .output()
+        .unwrap();
+    let other_out = text(&other.stdout);
+    assert!(!other.status.success(), "{other_out}");
+    assert!(!other_out.contains("==> container_"), "{other_out}");
+    let other_err = text(&other.stderr);
+    assert!(
+        other_err.contains("Permission denied: user=spindle-other-user")
+            && other_err.trim_end().lines().count() == 1,
+        "{other_err}"
+    );
 }
 
 #[test]

@@ -12,6 +12,7 @@ use serde_json::Value;
 use spindle_hadoop::ids::ApplicationId;
 
 use super::Cluster;
+use super::staging::hdfs;
 use super::tfile;
 use crate::Error;
 
@@ -200,12 +201,7 @@ async fn print_aggregated(
     let listing = match fs.list_status(&user_dir, true).await {
         Ok(l) => l,
         Err(hdfs_native::HdfsError::FileNotFound(_)) => return Ok(0),
-        Err(e) => {
-            return Err(Error::Hdfs {
-                what: format!("listing {user_dir}"),
-                reason: e.to_string(),
-            });
-        }
+        Err(e) => return Err(hdfs("listing", &user_dir, e)),
     };
     let app_name = app.to_string();
     let mut printed = 0;
@@ -217,17 +213,14 @@ async fn print_aggregated(
     files.sort_by(|a, b| a.path.cmp(&b.path));
     for st in files {
         let node = st.path.rsplit('/').next().unwrap_or("").to_string();
-        let reader = fs.read(&st.path).await.map_err(|e| Error::Hdfs {
-            what: format!("opening {}", st.path),
-            reason: e.to_string(),
-        })?;
+        let reader = fs
+            .read(&st.path)
+            .await
+            .map_err(|e| hdfs("opening", &st.path, e))?;
         let bytes = reader
             .read_range(0, reader.file_length())
             .await
-            .map_err(|e| Error::Hdfs {
-                what: format!("reading {}", st.path),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| hdfs("reading", &st.path, e))?;
         let log = tfile::decode(&bytes).map_err(|reason| Error::Hdfs {
             what: format!("decoding {}", st.path),
             reason,

@@ -86,12 +86,15 @@ impl Cluster {
         })
     }
 
-    /// The staging area of `user` (the submitting user unless given).
-    pub fn staging(&self, user: Option<&str>) -> Result<Staging, Error> {
+    /// The staging area of `owner` (this user's unless given), always
+    /// reached as this user: `logs` and `kill` act as the caller, as Hadoop's
+    /// CLI does, never as the application's owner.
+    pub fn staging(&self, owner: Option<&str>) -> Result<Staging, Error> {
         Staging::connect(
             self.conf_dir.as_deref(),
             &self.conf.default_fs()?,
-            user.unwrap_or(&self.user),
+            &self.user,
+            owner.unwrap_or(&self.user),
         )
     }
 

@@ -39,9 +39,16 @@ pub struct Staging {
 }
 
 impl Staging {
-    /// Connects to `default_fs` (`fs.defaultFS`) as `user`, with the site
-    /// files of `conf_dir` (for HA name services and client settings).
-    pub fn connect(conf_dir: Option<&Path>, default_fs: &str, user: &str) -> Result<Self, Error> {
+    /// Connects to `default_fs` (`fs.defaultFS`) as `caller`, with the site
+    /// files of `conf_dir` (for HA name services and client settings), for the
+    /// staging area of `owner` (the caller's own, unless another user's
+    /// application is being cleaned up: HDFS then decides what the caller may do).
+    pub fn connect(
+        conf_dir: Option<&Path>,
+        default_fs: &str,
+        caller: &str,
+        owner: &str,
+    ) -> Result<Self, Error> {
         let Some(rest) = default_fs.strip_prefix("hdfs://") else {
             return Err(Error::Usage(format!(
                 "fs.defaultFS is {default_fs:?}: YARN mode stages the driver in HDFS and needs an hdfs:// file system"
@@ -50,7 +57,7 @@ impl Staging {
         let authority = rest.split('/').next().unwrap_or(rest);
         let mut b = ClientBuilder::new()
             .with_url(format!("hdfs://{authority}"))
-            .with_user(user);
+            .with_user(caller);
         if let Some(dir) = conf_dir {
             b = b.with_config_dir(dir.to_string_lossy());
         }
@@ -60,8 +67,8 @@ impl Staging {
         Ok(Staging {
             client,
             fs_uri: format!("hdfs://{authority}"),
-            root: format!("/user/{user}/{STAGING_ROOT}"),
-            user: user.to_string(),
+            root: format!("/user/{owner}/{STAGING_ROOT}"),
+            user: owner.to_string(),
         })
     }
 
@@ -256,10 +263,13 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hdfs(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
+/// One line: a NameNode's exception comes with its Java stack trace, which
+/// says nothing to a user.
+pub(crate) fn hdfs(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
+    let e = e.to_string();
     Error::Hdfs {
         what: format!("{what} {path}"),
-        reason: e.to_string(),
+        reason: e.lines().next().unwrap_or_default().trim().to_string(),
     }
 }
 
@@ -282,7 +292,7 @@ mod tests {
 
     #[test]
     fn non_hdfs_default_fs_is_refused_in_one_line() {
-        let e = Staging::connect(None, "file:///", "u")
+        let e = Staging::connect(None, "file:///", "u", "u")
             .err()
             .unwrap()
             .to_string();
