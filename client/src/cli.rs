@@ -54,10 +54,10 @@ pub struct Submit {
     #[arg(long)]
     pub queue: Option<String>,
     /// YARN: executors to start.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
     pub num_executors: u32,
     /// YARN: cores (concurrent tasks) per executor.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
     pub executor_cores: u32,
     /// YARN: memory per executor (512m, 2g; a bare number is MiB). The
     /// container asks for this plus max(384m, 10%) overhead.
@@ -68,7 +68,7 @@ pub struct Submit {
     #[arg(long, value_name = "SIZE", default_value = "1g")]
     pub driver_memory: String,
     /// YARN: cores of the driver's (ApplicationMaster's) container.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
     pub driver_cores: u32,
     /// YARN: files to place in every container's working directory
     /// (comma-separated, or the flag repeated).
@@ -79,7 +79,7 @@ pub struct Submit {
     pub conf: Vec<String>,
     /// YARN: attempts of the ApplicationMaster (default: the cluster's
     /// yarn.resourcemanager.am.max-attempts).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i32).range(1..))]
     pub max_app_attempts: Option<i32>,
     /// YARN: application tags (comma-separated).
     #[arg(long, value_name = "TAGS", value_delimiter = ',')]

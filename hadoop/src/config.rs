@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 /// The files a client reads, in Hadoop's order (core first).
 pub const SITE_FILES: [&str; 3] = ["core-site.xml", "hdfs-site.xml", "yarn-site.xml"];
 
+/// Site files are kilobytes; a bigger one is refused before it is read.
+const MAX_FILE_BYTES: u64 = 16 << 20;
 /// Hadoop stops expanding after this many substitutions (`Configuration.MAX_SUBST`).
 const MAX_SUBST: usize = 20;
 
@@ -198,11 +200,22 @@ impl Configuration {
     /// except those marked final.
     pub fn add_file(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Config {
+        let file_err = |reason: String| Error::Config {
             file: path.display().to_string(),
             key: "(file)".into(),
-            reason: format!("cannot read: {e}"),
-        })?;
+            reason,
+        };
+        let len = std::fs::metadata(path)
+            .map_err(|e| file_err(format!("cannot read: {e}")))?
+            .len();
+        if len > MAX_FILE_BYTES {
+            return Err(file_err(format!(
+                "{len} bytes, over the {} MiB a site file may have",
+                MAX_FILE_BYTES >> 20
+            )));
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| file_err(format!("cannot read: {e}")))?;
         self.add_xml(&path.display().to_string(), &text)?;
         self.files.push(path.to_path_buf());
         Ok(())

@@ -35,10 +35,7 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
         (t, 1e-3)
     };
     let v: f64 = num.trim().parse().map_err(|_| bad())?;
-    if !v.is_finite() || v < 0.0 {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(v * scale))
+    Duration::try_from_secs_f64(v * scale).map_err(|_| bad())
 }
 
 /// How local a task ran, best first (Spark's names).
@@ -389,6 +386,9 @@ mod tests {
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        for bad in ["1e20s", "-1s", "NaN", "inf", "2 weeks"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
         let e = parse_duration("soon").unwrap_err().to_string();
         assert!(e.contains("SPINDLE_LOCALITY_WAIT=soon"), "{e}");

@@ -1,0 +1,104 @@
+//! The bad-input suite of the `spindle` CLI: each case ends in one line that says what was wrong
+//! and where, a non-zero exit, no panic, and nothing sent anywhere. Cases that need a cluster or
+//! a fake server live beside the code they exercise; these need only the binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn spindle(conf_dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .env("HADOOP_CONF_DIR", conf_dir)
+        .env_remove("YARN_CONF_DIR")
+        .env_remove("SPINDLE_ROLE")
+        .env_remove("SPINDLE_MASTER")
+        .output()
+        .expect("the spindle binary runs")
+}
+
+/// Exactly one line on stderr, containing every needle, and the exit code wanted.
+fn one_line(out: &Output, code: i32, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    for n in needles {
+        assert!(err.contains(n), "no {n:?} in: {err}");
+    }
+}
+
+/// A configuration directory whose RM is a closed port (nothing must reach it).
+fn conf_dir(core_site: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("core-site.xml"), core_site).unwrap();
+    std::fs::write(
+        dir.path().join("yarn-site.xml"),
+        "<configuration><property><name>yarn.resourcemanager.webapp.address</name>\
+         <value>127.0.0.1:1</value></property></configuration>",
+    )
+    .unwrap();
+    dir
+}
+
+const PLAIN: &str = "<configuration><property><name>fs.defaultFS</name>\
+                     <value>hdfs://127.0.0.1:1</value></property></configuration>";
+
+#[test]
+fn out_of_range_numbers_are_refused_before_anything_is_sent() {
+    let conf = conf_dir(PLAIN);
+    for (flag, value) in [
+        ("--executor-cores", "3000000000"),
+        ("--executor-cores", "0"),
+        ("--num-executors", "0"),
+        ("--max-app-attempts", "0"),
+    ] {
+        let out = spindle(
+            conf.path(),
+            &["submit", "--master", "yarn", flag, value, "./driver"],
+        );
+        one_line(&out, 2, &[flag, value]);
+    }
+    let out = spindle(
+        conf.path(),
+        &[
+            "submit",
+            "--master",
+            "yarn",
+            "--driver-cores=-1",
+            "./driver",
+        ],
+    );
+    one_line(&out, 2, &["--driver-cores", "-1"]);
+}
+
+#[test]
+fn an_unknown_flag_is_one_line() {
+    let conf = conf_dir(PLAIN);
+    let out = spindle(conf.path(), &["submit", "--bogus", "./driver"]);
+    one_line(&out, 2, &["--bogus"]);
+}
+
+#[test]
+fn hostile_site_files_are_refused_naming_the_file() {
+    // A DTD (entity expansion) is refused by the parser.
+    let dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]>\n\
+               <configuration><property><name>fs.defaultFS</name><value>&b;</value></property>\
+               </configuration>";
+    let conf = conf_dir(dtd);
+    let out = spindle(conf.path(), &["status", "application_1_0001"]);
+    one_line(&out, 1, &["core-site.xml", "DTD"]);
+
+    // A site file of 17 MiB is refused before it is read.
+    let huge = format!(
+        "<configuration><property><name>x</name><value>{}</value></property></configuration>",
+        "a".repeat(17 << 20)
+    );
+    let conf = conf_dir(&huge);
+    let out = spindle(conf.path(), &["status", "application_1_0001"]);
+    one_line(&out, 1, &["core-site.xml", "MiB"]);
+
+    // Not XML at all.
+    let conf = conf_dir("<configuration><property>");
+    let out = spindle(conf.path(), &["status", "application_1_0001"]);
+    one_line(&out, 1, &["core-site.xml", "malformed XML"]);
+}
