@@ -86,7 +86,7 @@ impl LocalBackend {
             std::process::id(),
             rand::random::<u32>()
         ));
-        std::fs::create_dir_all(&dir)
+        crate::scratch::create_dir(&dir)
             .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         Ok(LocalBackend {
             launch,
@@ -105,7 +105,7 @@ impl LocalBackend {
         let id = state.next_id.to_string();
         state.next_id += 1;
         let local = self.dir.join(format!("executor-{id}"));
-        std::fs::create_dir_all(&local)
+        crate::scratch::create_dir(&local)
             .map_err(|e| Error::io(format!("creating {}", local.display()), e))?;
         let exe = std::env::current_exe().map_err(|e| Error::io("locating the executable", e))?;
         let mut cmd = Command::new(&exe);

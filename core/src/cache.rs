@@ -135,7 +135,11 @@ impl BlockCache {
         let tmp = path.with_extension("tmp");
         // A cache that cannot be written is only a missed optimisation: the
         // partition is recomputed from lineage when next needed.
-        if std::fs::write(&tmp, bytes).is_ok() {
+        let written = crate::scratch::create_file(&tmp).and_then(|mut f| {
+            use std::io::Write;
+            f.write_all(bytes)
+        });
+        if written.is_ok() {
             let _ = std::fs::rename(&tmp, &path);
         }
     }

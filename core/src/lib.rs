@@ -23,6 +23,7 @@ pub mod net;
 pub mod ops;
 pub mod plan;
 pub mod progress;
+pub mod scratch;
 mod scheduler;
 pub mod task;
 

@@ -39,7 +39,7 @@ impl Services {
         let mut shuffle_dirs = Vec::new();
         for d in &env.local_dirs {
             let dir = d.join(format!("spindle-executor-{}", env.executor_id));
-            std::fs::create_dir_all(&dir)
+            spindle_core::scratch::create_dir(&dir)
                 .map_err(|e| Error::Start(format!("creating {}: {e}", dir.display())))?;
             shuffle_dirs.push(dir);
         }

@@ -116,7 +116,7 @@ impl<T: Data> Spills<T> {
     fn new_run(&mut self) -> Result<(Run, FrameWriter<BufWriter<File>>)> {
         let path = self.dir.join(format!("{}_{}.lz4", self.tag, self.next));
         self.next += 1;
-        let f = File::create(&path)
+        let f = crate::scratch::create_file(&path)
             .map_err(|e| Error::io(format!("creating spill file {}", path.display()), e))?;
         let w = FrameWriter::new(BufWriter::with_capacity(256 * 1024, f));
         Ok((Run { path }, w))

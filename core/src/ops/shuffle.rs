@@ -208,7 +208,7 @@ impl BlockWriters {
     fn push<T: serde::Serialize>(&mut self, r: usize, record: &T) -> Result<()> {
         if self.writers[r].is_none() {
             let tmp = &self.paths[r].1;
-            let f = File::create(tmp)
+            let f = crate::scratch::create_file(tmp)
                 .map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
             self.writers[r] = Some(FrameWriter::new(BufWriter::with_capacity(64 * 1024, f)));
         }
@@ -226,7 +226,7 @@ impl BlockWriters {
             match w {
                 None => {
                     // An empty file: a reader can tell "nothing for you" from "lost".
-                    File::create(&path)
+                    crate::scratch::create_file(&path)
                         .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
                     sizes.push(0);
                 }
