@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use spindle_contract::settings;
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
 use spindle_hadoop::Token;
 use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
@@ -198,10 +199,10 @@ impl YarnBackend {
         fatal: FatalHook,
     ) -> YarnBackend {
         let default_max = (2 * launch.num_executors).max(3);
-        let max_failures = launch
-            .conf
-            .get("spindle.executor.maxFailures")
-            .and_then(|v| v.trim().parse().ok())
+        // Checked when the launch was read from the environment.
+        let max_failures = spindle_contract::Conf::new(launch.conf.clone())
+            .ok()
+            .and_then(|c| c.count(&settings::EXECUTOR_MAX_FAILURES).ok().flatten())
             .unwrap_or(default_max);
         let resource = Resource {
             memory_mb: launch.executor_container_mb() as i64,
@@ -379,7 +380,7 @@ fn executor_context(shared: &Shared, executor_id: &str) -> crate::Result<LaunchC
     let mut environment: BTreeMap<String, String> =
         shared.exec.common_env(executor_id).into_iter().collect();
     environment.insert(launch::USER.into(), shared.launch.user.clone());
-    for passthrough in ["SPINDLE_VERBOSE", "RUST_BACKTRACE", "RUST_LOG"] {
+    for passthrough in [settings::VERBOSE.var_name(), "RUST_BACKTRACE", "RUST_LOG"] {
         if let Ok(v) = std::env::var(passthrough) {
             environment.insert(passthrough.into(), v);
         }
@@ -549,7 +550,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
 }
 
 fn verbose() -> bool {
-    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
+    spindle_contract::settings::verbose()
 }
 
 async fn stop_containers(shared: &Arc<Shared>, ids: Vec<ContainerId>) {
@@ -704,8 +705,11 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         fatal_msg = if st.failures > shared.max_failures {
             st.fatal = true;
             Some(format!(
-                "executor failures exceeded ({} > spindle.executor.maxFailures={}); last: {}",
-                st.failures, shared.max_failures, st.last_failure
+                "executor failures exceeded ({} > {}={}); last: {}",
+                st.failures,
+                settings::EXECUTOR_MAX_FAILURES.name(),
+                shared.max_failures,
+                st.last_failure
             ))
         } else if st.cluster_nodes > 0 && st.blacklisted.len() as u32 >= st.cluster_nodes {
             // Nowhere left to run an executor (the RM would keep granting containers on

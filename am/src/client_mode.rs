@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use spindle_contract::settings;
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
@@ -24,19 +25,19 @@ pub const SECRET_HEADER: &str = "x-spindle-secret";
 /// The AM's control endpoint path (relative to its web root).
 pub const FINISH_PATH: &str = "/control/finish";
 /// Where the driver listens for executors (default: see [`driver_host`]).
-pub const DRIVER_HOST: &str = "SPINDLE_DRIVER_HOST";
+pub const DRIVER_HOST: &str = settings::DRIVER_HOST.var_name();
 /// The queue and AM memory of a client-mode application.
-pub const QUEUE: &str = "SPINDLE_YARN_QUEUE";
-pub const AM_MEMORY_MB: &str = "SPINDLE_AM_MEMORY_MB";
+pub const QUEUE: &str = settings::YARN_QUEUE.var_name();
+pub const AM_MEMORY_MB: &str = settings::AM_MEMORY_MB.var_name();
 /// Submission settings (`--tags` comma-separated, `--priority`, `--max-app-attempts`).
-pub const TAGS: &str = "SPINDLE_YARN_TAGS";
-pub const PRIORITY: &str = "SPINDLE_YARN_PRIORITY";
-pub const MAX_APP_ATTEMPTS: &str = "SPINDLE_YARN_MAX_APP_ATTEMPTS";
+pub const TAGS: &str = settings::YARN_TAGS.var_name();
+pub const PRIORITY: &str = settings::YARN_PRIORITY.var_name();
+pub const MAX_APP_ATTEMPTS: &str = settings::YARN_MAX_APP_ATTEMPTS.var_name();
 /// Set by `spindle submit`, which got the application id and staged the
 /// binary (SHA-256 cache) and `--files` itself: the driver then submits that
 /// application with `SPINDLE_STAGING_DIR` and `SPINDLE_LOCAL_RESOURCES` as
 /// given instead of uploading itself.
-pub const APP_ID: &str = "SPINDLE_YARN_APP_ID";
+pub const APP_ID: &str = settings::YARN_APP_ID.var_name();
 
 /// What was staged for the application before the driver started.
 struct Prestaged {
@@ -86,11 +87,6 @@ fn submission_settings() -> Result<(Vec<String>, Option<i32>, Option<i32>)> {
         }
     };
     Ok((tags, int(PRIORITY)?, int(MAX_APP_ATTEMPTS)?))
-}
-
-/// Whether this driver process should run its executors on YARN in client mode.
-pub fn is_client_driver() -> bool {
-    std::env::var("SPINDLE_MASTER").is_ok_and(|m| m == "yarn")
 }
 
 /// The driver side: the application's id and how to reach its AM.
@@ -168,17 +164,7 @@ pub fn context_from_env() -> Result<Context> {
         let _ = CURRENT.set(b.clone());
         Ok(b as Arc<dyn ClusterBackend>)
     })?;
-    crate::launch::apply_engine_conf(&ctx, &conf_from_env()?)?;
     Ok(ctx)
-}
-
-/// The `--conf` pairs `spindle submit` gave the client-mode driver (plain JSON).
-fn conf_from_env() -> Result<BTreeMap<String, String>> {
-    match std::env::var(launch::CONF) {
-        Ok(s) if !s.trim().is_empty() && !s.starts_with("hex:") => serde_json::from_str(&s)
-            .map_err(|e| Error::Config(format!("{} is not a JSON object: {e}", launch::CONF))),
-        _ => Ok(BTreeMap::new()),
-    }
 }
 
 /// Tells the AM how the driver's job ended (call before `Context::stop`);
@@ -206,7 +192,10 @@ impl ClientBackend {
             launch::default_overhead_mb(memory),
         )?;
         let name = std::env::var(launch::APP_NAME).unwrap_or_else(|_| "spindle".into());
-        let conf_pairs = conf_from_env()?;
+        let conf_pairs = spindle_contract::Conf::from_env()
+            .map_err(|e| Error::Config(e.to_string()))?
+            .pairs()
+            .clone();
         let fs = conf.default_fs()?.trim_end_matches('/').to_string();
         let am_memory = env_num(AM_MEMORY_MB, 256)?;
         let queue = std::env::var(QUEUE).ok();

@@ -7,27 +7,28 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use spindle_contract::{env_value, settings};
 use spindle_hadoop::{rest, yarn_rpc};
 
 use crate::{Error, Result};
 
 /// `am` in the AM container (executors get `executor`).
-pub const ROLE: &str = "SPINDLE_ROLE";
+pub const ROLE: &str = settings::ROLE.var_name();
 /// `cluster` (the AM runs the driver) or `client` (the driver runs where `spindle submit` runs).
-pub const DEPLOY_MODE: &str = "SPINDLE_DEPLOY_MODE";
-pub const APP_NAME: &str = "SPINDLE_APP_NAME";
+pub const DEPLOY_MODE: &str = settings::DEPLOY_MODE.var_name();
+pub const APP_NAME: &str = settings::APP_NAME.var_name();
 /// hdfs URI of `/user/<user>/.spindleStaging/<appId>`; the AM deletes it when the application ends.
-pub const STAGING_DIR: &str = "SPINDLE_STAGING_DIR";
+pub const STAGING_DIR: &str = settings::STAGING_DIR.var_name();
 /// JSON: link name -> [`Resource`]; the driver binary is [`APP_BINARY`].
-pub const LOCAL_RESOURCES: &str = "SPINDLE_LOCAL_RESOURCES";
-pub const NUM_EXECUTORS: &str = "SPINDLE_NUM_EXECUTORS";
-pub const EXECUTOR_CORES: &str = "SPINDLE_EXECUTOR_CORES";
-pub const EXECUTOR_MEMORY_MB: &str = "SPINDLE_EXECUTOR_MEMORY_MB";
-pub const EXECUTOR_MEMORY_OVERHEAD_MB: &str = "SPINDLE_EXECUTOR_MEMORY_OVERHEAD_MB";
+pub const LOCAL_RESOURCES: &str = settings::LOCAL_RESOURCES.var_name();
+pub const NUM_EXECUTORS: &str = settings::NUM_EXECUTORS.var_name();
+pub const EXECUTOR_CORES: &str = settings::EXECUTOR_CORES.var_name();
+pub const EXECUTOR_MEMORY_MB: &str = settings::EXECUTOR_MEMORY_MB.var_name();
+pub const EXECUTOR_MEMORY_OVERHEAD_MB: &str = settings::EXECUTOR_MEMORY_OVERHEAD_MB.var_name();
 /// JSON object of the user's `--conf k=v` pairs.
-pub const CONF: &str = "SPINDLE_CONF";
+pub const CONF: &str = settings::CONF.var_name();
 /// Client mode only: where executors reach the driver.
-pub const DRIVER_URL: &str = "SPINDLE_DRIVER_URL";
+pub const DRIVER_URL: &str = settings::DRIVER_URL.var_name();
 pub const USER: &str = "HADOOP_USER_NAME";
 
 /// The link name of the driver binary in every container's working directory.
@@ -192,18 +193,6 @@ pub struct AmLaunch {
     pub user: String,
 }
 
-/// Hands the `--conf` pairs to the engine (`spindle.locality.wait`, ...); keys
-/// the engine does not know are the AM's own or unused, as in Spark.
-pub fn apply_engine_conf(
-    ctx: &spindle_core::Context,
-    conf: &BTreeMap<String, String>,
-) -> spindle_core::Result<()> {
-    for (k, v) in conf {
-        ctx.set_conf(k, v)?;
-    }
-    Ok(())
-}
-
 /// Spark's rule: max(384 MiB, 10 % of the heap).
 pub fn default_overhead_mb(memory_mb: u64) -> u64 {
     (memory_mb / 10).max(384)
@@ -213,7 +202,7 @@ impl AmLaunch {
     /// The AM container's environment (the secret is not in it).
     pub fn to_env(&self) -> Vec<(String, String)> {
         let mut env = vec![
-            (ROLE.to_string(), "am".to_string()),
+            (ROLE.to_string(), spindle_contract::Role::AM.to_string()),
             (DEPLOY_MODE.into(), self.deploy_mode.as_str().into()),
             (APP_NAME.into(), self.app_name.clone()),
             (STAGING_DIR.into(), self.staging_dir.clone()),
@@ -231,10 +220,7 @@ impl AmLaunch {
                 EXECUTOR_MEMORY_OVERHEAD_MB.into(),
                 self.executor_memory_overhead_mb.to_string(),
             ),
-            (
-                CONF.into(),
-                env_safe(&serde_json::to_string(&self.conf).expect("conf serializes")),
-            ),
+            (CONF.into(), settings::encode_pairs(&self.conf)),
             (USER.into(), self.user.clone()),
         ];
         if let Some(url) = &self.driver_url {
@@ -258,13 +244,10 @@ impl AmLaunch {
                 .map_err(|_| Error::Config(format!("{k}={v:?} is not a number")))
         };
         let local_resources = resources_from_env(&need(LOCAL_RESOURCES)?)?;
-        let conf = match get(CONF) {
-            None => BTreeMap::new(),
-            Some(s) if s.trim().is_empty() => BTreeMap::new(),
-            Some(s) => serde_json::from_str(&from_env_safe(CONF, &s)?).map_err(|e| {
-                Error::Config(format!("{CONF} is not a JSON object of strings: {e}"))
-            })?,
-        };
+        let conf = spindle_contract::Conf::decode(&get(CONF).unwrap_or_default())
+            .map_err(|e| Error::Config(e.to_string()))?
+            .pairs()
+            .clone();
         let executor_memory_mb = num(EXECUTOR_MEMORY_MB)?;
         let launch = AmLaunch {
             deploy_mode: DeployMode::parse(&need(DEPLOY_MODE)?)?,
@@ -314,13 +297,14 @@ impl AmLaunch {
 
 /// `SPINDLE_LOCAL_RESOURCES`' value for `resources` (JSON, env-safe).
 pub fn resources_to_env(resources: &BTreeMap<String, Resource>) -> String {
-    env_safe(&serde_json::to_string(resources).expect("resources serialize"))
+    env_value::encode(&serde_json::to_string(resources).expect("resources serialize"))
 }
 
 /// Reads a `SPINDLE_LOCAL_RESOURCES` value: it must name the driver binary,
 /// and every entry must be a valid resource.
 pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, Resource>> {
-    let json = from_env_safe(LOCAL_RESOURCES, value)?;
+    let json =
+        env_value::decode(LOCAL_RESOURCES, value).map_err(|e| Error::Config(e.to_string()))?;
     let local_resources: BTreeMap<String, Resource> = serde_json::from_str(&json)
         .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
     if !local_resources.contains_key(APP_BINARY) {
@@ -332,34 +316,6 @@ pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, Resource>> {
         r.to_rpc()?;
     }
     Ok(local_resources)
-}
-
-/// Hadoop's NodeManager writes each variable as `export K="value"` without
-/// escaping and replaces `{{`/`}}` (its cross-platform expansion markers),
-/// so JSON cannot travel as is: it travels as hex, prefixed `hex:`.
-fn env_safe(json: &str) -> String {
-    let mut s = String::with_capacity(4 + 2 * json.len());
-    s.push_str("hex:");
-    for b in json.bytes() {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// Reverses [`env_safe`]; plain JSON (set by hand) is accepted as is.
-fn from_env_safe(var: &str, v: &str) -> Result<String> {
-    let Some(hex) = v.strip_prefix("hex:") else {
-        return Ok(v.to_string());
-    };
-    let bad = || Error::Config(format!("{var} is not valid hex after \"hex:\""));
-    if hex.len() % 2 != 0 {
-        return Err(bad());
-    }
-    let bytes = (0..hex.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(hex.get(i..i + 2).ok_or_else(bad)?, 16).map_err(|_| bad()))
-        .collect::<Result<Vec<u8>>>()?;
-    String::from_utf8(bytes).map_err(|_| bad())
 }
 
 /// The shell command of a Spindle container: the localized binary with its
@@ -473,9 +429,6 @@ mod tests {
                 "{k}={v}"
             );
         }
-        assert!(from_env_safe("X", "hex:4").is_err());
-        assert!(from_env_safe("X", "hex:zz").is_err());
-        assert_eq!(from_env_safe("X", "{}").unwrap(), "{}");
     }
 
     #[test]

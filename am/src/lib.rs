@@ -19,11 +19,6 @@ pub mod ui;
 pub use error::{Error, Result};
 pub use runtime::run;
 
-/// Whether this process was started by YARN as a Spindle AM.
-pub fn is_am() -> bool {
-    std::env::var(launch::ROLE).is_ok_and(|r| r == "am")
-}
-
 /// An executor's environment under YARN: the engine's variables, with the
 /// application secret read from the container's credentials file
 /// (`HADOOP_TOKEN_FILE_LOCATION`) where the AM put it. `None` when this is not

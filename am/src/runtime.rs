@@ -412,7 +412,6 @@ fn run_job(
         })
     };
     let n = launch.num_executors;
-    let conf = launch.conf.clone();
     let slot = backend_slot.clone();
     let ctx = Context::with_backend(&container.nm_host, settings, move |exec| {
         let b = Arc::new(YarnBackend::start(handle, rm, launch, exec, config, fatal));
@@ -420,7 +419,6 @@ fn run_job(
         spindle_core::backend::ClusterBackend::request_executors(&*b, n)?;
         Ok(b as Arc<dyn spindle_core::backend::ClusterBackend>)
     });
-    let ctx = ctx.and_then(|c| crate::launch::apply_engine_conf(&c, &conf).map(|()| c));
     let ctx = match ctx {
         Ok(c) => c,
         Err(e) => {

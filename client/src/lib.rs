@@ -18,7 +18,7 @@ pub fn run(cli: cli::Cli) -> Result<i32, Error> {
         cli::Command::Submit(s) => {
             let master = Master::parse(&s.master)?;
             match master {
-                Master::Local(n) => local::submit(n, &s.driver, &s.args),
+                Master::Local(n) => local::submit(n, &s.driver, &s.args, &parse_conf(&s.conf)?),
                 Master::Yarn => yarn::submit(&s),
             }
         }
@@ -26,6 +26,24 @@ pub fn run(cli: cli::Cli) -> Result<i32, Error> {
         cli::Command::Kill(a) => yarn::kill(&a.app_id),
         cli::Command::Logs(l) => yarn::logs(&l),
     }
+}
+
+/// The `--conf KEY=VALUE` pairs, checked against the settings registry: a
+/// value that does not parse is an error naming the key; unknown and renamed
+/// `spindle.*` keys are warned about here, once.
+pub fn parse_conf(pairs: &[String]) -> Result<spindle_contract::Conf, Error> {
+    let mut map = std::collections::BTreeMap::new();
+    for kv in pairs {
+        let Some((k, v)) = kv.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
+            return Err(Error::Usage(format!("--conf {kv:?}: expected KEY=VALUE")));
+        };
+        map.insert(k.trim().to_string(), v.to_string());
+    }
+    let conf = spindle_contract::Conf::new(map).map_err(|e| Error::Usage(format!("--conf {e}")))?;
+    for w in conf.warnings() {
+        eprintln!("spindle: warning: --conf {w}");
+    }
+    Ok(conf)
 }
 
 /// Where an application runs.

@@ -1,13 +1,20 @@
-//! Local mode: runs the driver binary on this machine with the master in its
-//! environment; the driver starts its own executor processes.
+//! Local mode: runs the driver binary on this machine with the master and the
+//! `--conf` pairs in its environment; the driver starts its own executor processes.
 
 use std::path::Path;
 use std::process::Command;
 
+use spindle_contract::settings;
+
 use crate::Error;
 
 /// Runs `driver args…` with `local[executors]`; returns its exit code.
-pub fn submit(executors: u32, driver: &str, args: &[String]) -> Result<i32, Error> {
+pub fn submit(
+    executors: u32,
+    driver: &str,
+    args: &[String],
+    conf: &spindle_contract::Conf,
+) -> Result<i32, Error> {
     let err = |message: String| Error::Driver {
         path: driver.to_string(),
         message,
@@ -24,8 +31,9 @@ pub fn submit(executors: u32, driver: &str, args: &[String]) -> Result<i32, Erro
     };
     let status = Command::new(&program)
         .args(args)
-        .env("SPINDLE_MASTER", format!("local[{executors}]"))
-        .env_remove("SPINDLE_ROLE")
+        .env(settings::MASTER.var_name(), format!("local[{executors}]"))
+        .env(settings::CONF.var_name(), conf.encode())
+        .env_remove(settings::ROLE.var_name())
         .status()
         .map_err(|e| err(e.to_string()))?;
     Ok(status.code().unwrap_or(1))

@@ -26,7 +26,7 @@ impl ExecutorLaunch {
     /// secret's delivery, which depend on the backend.
     pub fn common_env(&self, executor_id: &str) -> Vec<(String, String)> {
         vec![
-            (env::ROLE.into(), "executor".into()),
+            (env::ROLE.into(), spindle_contract::Role::EXECUTOR.into()),
             (env::DRIVER_URL.into(), self.driver_url.clone()),
             (env::EXECUTOR_ID.into(), executor_id.into()),
             (env::CORES.into(), self.cores.to_string()),

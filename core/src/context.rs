@@ -66,27 +66,42 @@ pub struct ExecutorSettings {
 impl ExecutorSettings {
     /// From SPINDLE_EXECUTOR_CORES, SPINDLE_CACHE_MEMORY_MB, SPINDLE_SHUFFLE_MEMORY_MB.
     pub fn from_env() -> Result<Self> {
-        let num = |name: &str, d: u64| -> Result<u64> {
-            match std::env::var(name) {
-                Err(_) => Ok(d),
-                Ok(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| Error::Config(format!("{name}={v} is not a number"))),
-            }
-        };
+        use spindle_contract::settings;
         Ok(ExecutorSettings {
-            cores: num(env::CORES, 1)?.max(1) as u32,
-            cache_mb: num(env::CACHE_MB, 512)?,
-            shuffle_mb: num(env::SHUFFLE_MB, 256)?,
+            cores: env::count(&settings::EXECUTOR_CORES)?.max(1) as u32,
+            cache_mb: env::count(&settings::CACHE_MEMORY_MB)?,
+            shuffle_mb: env::count(&settings::SHUFFLE_MEMORY_MB)?,
         })
     }
+}
+
+/// The engine's settings: the `--conf` pairs `spindle submit` gave this
+/// driver (`SPINDLE_CONF`), then their variables, then the registry's defaults.
+struct EngineConf {
+    locality_wait: Duration,
+}
+
+fn engine_conf() -> Result<EngineConf> {
+    use spindle_contract::{Conf, settings};
+    let config = |e: spindle_contract::Error| Error::Config(e.to_string());
+    let conf = Conf::from_env().map_err(config)?;
+    for w in conf.warnings() {
+        eprintln!("spindle: warning: {w}");
+    }
+    Ok(EngineConf {
+        locality_wait: conf
+            .duration(&settings::LOCALITY_WAIT)
+            .map_err(config)?
+            .unwrap_or_default(),
+    })
 }
 
 impl Context {
     /// A context for the master in `SPINDLE_MASTER` (default `local[2]`).
     pub fn from_env() -> Result<Context> {
-        let master = std::env::var(env::MASTER).unwrap_or_else(|_| "local[2]".into());
+        let master = spindle_contract::Conf::default()
+            .text(&spindle_contract::settings::MASTER)
+            .unwrap_or_default();
         let n = env::parse_local_master(&master)?;
         Context::local(n)
     }
@@ -132,9 +147,7 @@ impl Context {
         let registry = Registry::new();
         let blobs: Arc<Blobs> = Default::default();
         let sched = Arc::new(Scheduler::new(registry.clone()));
-        if let Ok(v) = std::env::var(crate::scheduler::LOCALITY_WAIT_VAR) {
-            sched.set_locality_wait(crate::scheduler::parse_duration(&v)?);
-        }
+        sched.set_locality_wait(engine_conf()?.locality_wait);
         let listener = rt
             .block_on(tokio::net::TcpListener::bind((bind_host, 0)))
             .map_err(|e| Error::io(format!("binding the driver service on {bind_host}"), e))?;
@@ -322,25 +335,9 @@ impl Context {
     }
 
     /// How long a stage waits for a slot at a locality level before it runs
-    /// tasks less locally (default 500 ms; `SPINDLE_LOCALITY_WAIT`).
+    /// tasks less locally (`spindle.locality.wait`).
     pub fn set_locality_wait(&self, wait: Duration) {
         self.inner.sched.set_locality_wait(wait);
-    }
-
-    /// Applies a `--conf KEY=VALUE` setting of the engine; `Ok(false)` for a
-    /// key the engine does not know (it may be another component's). Known:
-    /// `spindle.locality.wait` (as `SPINDLE_LOCALITY_WAIT`).
-    pub fn set_conf(&self, key: &str, value: &str) -> Result<bool> {
-        match key {
-            "spindle.locality.wait" => {
-                let wait = crate::scheduler::parse_duration(value).map_err(|_| {
-                    Error::Config(format!("{key}={value} is not a duration (e.g. 500ms, 2s)"))
-                })?;
-                self.set_locality_wait(wait);
-                Ok(true)
-            }
-            _ => Ok(false),
-        }
     }
 
     /// A dataset of `data` split into `partitions` slices.
@@ -529,7 +526,7 @@ mod tests {
     }
 
     #[test]
-    fn engine_settings_apply_and_bad_values_are_clear_errors() {
+    fn nothing_runs_nothing_is_cancelled() {
         let settings = ExecutorSettings {
             cores: 1,
             cache_mb: 1,
@@ -537,22 +534,8 @@ mod tests {
         };
         let ctx =
             Context::with_backend("127.0.0.1", settings, |_| Ok(Arc::new(NoExecutors))).unwrap();
-        assert_eq!(
-            ctx.inner.sched.locality_wait(),
-            crate::scheduler::DEFAULT_LOCALITY_WAIT
-        );
-        assert!(ctx.set_conf("spindle.locality.wait", "2s").unwrap());
+        ctx.set_locality_wait(Duration::from_secs(2));
         assert_eq!(ctx.inner.sched.locality_wait(), Duration::from_secs(2));
-        let e = ctx
-            .set_conf("spindle.locality.wait", "later")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            e,
-            "configuration: spindle.locality.wait=later is not a duration (e.g. 500ms, 2s)"
-        );
-        assert!(!ctx.set_conf("spindle.executor.maxFailures", "3").unwrap());
-        // Nothing runs: cancelling finds no job.
         assert_eq!(ctx.cancel_all_jobs(), 0);
         assert_eq!(ctx.cancel_job_group("g"), 0);
     }

@@ -7,45 +7,32 @@ use std::path::PathBuf;
 use crate::auth::Secret;
 use crate::{Error, Result};
 
+use spindle_contract::settings;
+
 /// `executor` makes the process an executor (set only by launchers).
-pub const ROLE: &str = "SPINDLE_ROLE";
-/// `local[N]` (N executor processes on this machine); YARN comes later.
-pub const MASTER: &str = "SPINDLE_MASTER";
+pub const ROLE: &str = settings::ROLE.var_name();
+/// Where the executors run: `local[N]`, or `yarn` (client deploy mode).
+pub const MASTER: &str = settings::MASTER.var_name();
 /// `http://host:port` of the driver's gRPC service.
-pub const DRIVER_URL: &str = "SPINDLE_DRIVER_URL";
+pub const DRIVER_URL: &str = settings::DRIVER_URL.var_name();
 /// The executor's id, unique in the application.
-pub const EXECUTOR_ID: &str = "SPINDLE_EXECUTOR_ID";
+pub const EXECUTOR_ID: &str = settings::EXECUTOR_ID.var_name();
 /// The application secret itself (local mode: set in the child's environment only).
-pub const SECRET: &str = "SPINDLE_APP_SECRET";
+pub const SECRET: &str = settings::APP_SECRET.var_name();
 /// A file holding the application secret (for launchers that ship it as a file).
-pub const SECRET_FILE: &str = "SPINDLE_APP_SECRET_FILE";
+pub const SECRET_FILE: &str = settings::APP_SECRET_FILE.var_name();
 /// Local directories for shuffle, spill and cache files, comma-separated;
 /// YARN's `LOCAL_DIRS` is used when this is unset.
-pub const LOCAL_DIRS: &str = "SPINDLE_LOCAL_DIRS";
+pub const LOCAL_DIRS: &str = settings::LOCAL_DIRS.var_name();
 /// Tasks an executor runs at once.
-pub const CORES: &str = "SPINDLE_EXECUTOR_CORES";
+pub const CORES: &str = settings::EXECUTOR_CORES.var_name();
 /// Memory for cached partitions, MiB.
-pub const CACHE_MB: &str = "SPINDLE_CACHE_MEMORY_MB";
+pub const CACHE_MB: &str = settings::CACHE_MEMORY_MB.var_name();
 /// Memory an aggregation holds before spilling, MiB.
-pub const SHUFFLE_MB: &str = "SPINDLE_SHUFFLE_MEMORY_MB";
+pub const SHUFFLE_MB: &str = settings::SHUFFLE_MEMORY_MB.var_name();
 /// The host name other executors reach this one by; `NM_HOST` under YARN,
 /// 127.0.0.1 otherwise.
-pub const HOST: &str = "SPINDLE_EXECUTOR_HOST";
-
-/// Which part a process of the application plays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Driver,
-    Executor,
-}
-
-/// The role from the environment.
-pub fn role() -> Role {
-    match std::env::var(ROLE).as_deref() {
-        Ok("executor") => Role::Executor,
-        _ => Role::Driver,
-    }
-}
+pub const HOST: &str = settings::EXECUTOR_HOST.var_name();
 
 /// Everything an executor needs to start.
 #[derive(Debug, Clone)]
@@ -64,14 +51,11 @@ fn var(name: &str) -> Result<String> {
     std::env::var(name).map_err(|_| Error::Config(format!("{name} is not set")))
 }
 
-fn number(name: &str, default: u64) -> Result<u64> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => v
-            .trim()
-            .parse()
-            .map_err(|_| Error::Config(format!("{name}={v} is not a number"))),
-    }
+/// A count from the environment (or its default), via the settings registry.
+pub(crate) fn count(s: &settings::Setting) -> Result<u64> {
+    let conf = spindle_contract::Conf::default();
+    let n = conf.count(s).map_err(|e| Error::Config(e.to_string()))?;
+    Ok(n.map_or(0, u64::from))
 }
 
 impl ExecutorEnv {
@@ -112,9 +96,9 @@ impl ExecutorEnv {
             executor_id: var(EXECUTOR_ID)?,
             secret,
             local_dirs,
-            cores: number(CORES, 1)?.max(1) as u32,
-            cache_bytes: (number(CACHE_MB, 512)? << 20) as usize,
-            shuffle_bytes: (number(SHUFFLE_MB, 256)? << 20) as usize,
+            cores: count(&settings::EXECUTOR_CORES)?.max(1) as u32,
+            cache_bytes: (count(&settings::CACHE_MEMORY_MB)? << 20) as usize,
+            shuffle_bytes: (count(&settings::SHUFFLE_MEMORY_MB)? << 20) as usize,
             host: std::env::var(HOST)
                 .or_else(|_| std::env::var("NM_HOST"))
                 .unwrap_or_else(|_| "127.0.0.1".into()),

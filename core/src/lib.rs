@@ -23,8 +23,8 @@ pub mod net;
 pub mod ops;
 pub mod plan;
 pub mod progress;
-pub mod scratch;
 mod scheduler;
+pub mod scratch;
 pub mod task;
 
 pub use broadcast::Broadcast;

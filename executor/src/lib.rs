@@ -165,7 +165,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             }
         }
     }
-    if std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1") {
+    if spindle_contract::settings::verbose() {
         eprintln!(
             "spindle executor {}: registered {:?} after start (executable hashed after {hashed_at:?}, register sent after {listening_at:?})",
             env.executor_id,

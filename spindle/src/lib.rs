@@ -64,6 +64,7 @@
 
 #![allow(clippy::needless_doctest_main)]
 
+pub use spindle_contract::Role;
 pub use spindle_core::cache::StorageLevel;
 pub use spindle_core::{Broadcast, Context, Data, Dataset, Error, Records, Result};
 
@@ -79,36 +80,27 @@ pub mod cluster {
 /// the [`Context`] from the environment, runs `job`, stops the executors and
 /// exits, printing an error as one line with a non-zero status.
 pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
-    if spindle_core::env::role() == spindle_core::env::Role::Executor {
-        run_executor();
-    }
-    if spindle_am::is_am() {
+    let result = match Role::from_env() {
+        Role::Executor => run_executor(),
         // Under YARN in cluster mode: this process is the application master
         // and runs the driver; it never returns.
-        spindle_am::run(job);
-    }
-    if spindle_am::client_mode::is_client_driver() {
-        // SPINDLE_MASTER=yarn: this process is the driver of a client-mode
-        // YARN application; its executors run in containers.
-        let result = spindle_am::client_mode::context_from_env()
+        Role::ApplicationMaster => spindle_am::run(job),
+        // SPINDLE_MASTER=yarn: the driver of a client-mode YARN application;
+        // its executors run in containers.
+        Role::ClientDriver => spindle_am::client_mode::context_from_env()
             .map_err(|e| Error::Config(e.to_string()))
             .and_then(|ctx| {
                 let r = job(&ctx);
                 spindle_am::client_mode::finish(r.as_ref().map(|_| ()).map_err(|e| e.to_string()));
                 ctx.stop();
                 r
-            });
-        if let Err(e) = result {
-            eprintln!("spindle: {e}");
-            std::process::exit(1);
-        }
-        return;
-    }
-    let result = Context::from_env().and_then(|ctx| {
-        let r = job(&ctx);
-        ctx.stop();
-        r
-    });
+            }),
+        Role::LocalDriver => Context::from_env().and_then(|ctx| {
+            let r = job(&ctx);
+            ctx.stop();
+            r
+        }),
+    };
     if let Err(e) = result {
         eprintln!("spindle: {e}");
         std::process::exit(1);
@@ -118,7 +110,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
 /// Creates the driver's context, or, in an executor process, runs the
 /// executor and never returns. Prefer [`main`].
 pub fn context() -> Result<Context> {
-    if spindle_core::env::role() == spindle_core::env::Role::Executor {
+    if Role::from_env() == Role::Executor {
         run_executor();
     }
     Context::from_env()

@@ -12,7 +12,7 @@ use spindle_tests::{hadoop, java_peer, java_peer_ok};
 const DIR: &str = "/spindle-locality/in";
 
 fn main() {
-    if spindle::cluster::env::role() == spindle::cluster::env::Role::Executor {
+    if spindle::Role::from_env() == spindle::Role::Executor {
         // Serves tasks and never returns.
         let _ = spindle::context();
         unreachable!("an executor never returns");

@@ -23,7 +23,10 @@ pub const AM_MEMORY_KEY: &str = "spindle.yarn.am.memory";
 /// The driver's environment for client mode.
 pub fn driver_env(opts: &YarnSubmit) -> Result<Vec<(String, String)>, Error> {
     let mut env = vec![
-        ("SPINDLE_MASTER".to_string(), "yarn".to_string()),
+        (
+            spindle_contract::settings::MASTER.var_name().to_string(),
+            "yarn".to_string(),
+        ),
         (launch::DEPLOY_MODE.into(), "client".into()),
         (launch::APP_NAME.into(), opts.name.clone()),
         (launch::NUM_EXECUTORS.into(), opts.num_executors.to_string()),

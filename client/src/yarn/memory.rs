@@ -3,37 +3,12 @@
 
 use crate::Error;
 
-/// Parses whole numbers with an optional unit
-/// (`b`, `k`, `m`, `g`, `t`, optionally followed by `b`), into MiB. A bare
-/// number is MiB, as Spark reads `spark.executor.memory`. `flag` names the
-/// option in the error.
+/// A memory flag's size in MiB (`512m`, `2g`; a bare number is MiB), through
+/// the one size parser of the settings registry; `flag` names the option in
+/// the error.
 pub fn parse_mb(flag: &str, s: &str) -> Result<u64, Error> {
-    let bad = |why: &str| Error::Usage(format!("{flag} {s:?}: {why} (e.g. 512m, 2g)"));
-    let t = s.trim().to_ascii_lowercase();
-    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    if digits_end == 0 {
-        return Err(bad("not a size"));
-    }
-    let n: u64 = t[..digits_end].parse().map_err(|_| bad("too large"))?;
-    let unit = t[digits_end..].trim();
-    let unit = unit
-        .strip_suffix('b')
-        .filter(|u| !u.is_empty())
-        .unwrap_or(unit);
-    let bytes_per = match unit {
-        "" | "m" => 1 << 20,
-        "b" => 1,
-        "k" => 1 << 10,
-        "g" => 1 << 30,
-        "t" => 1 << 40,
-        _ => return Err(bad("unknown unit")),
-    };
-    let bytes = n.checked_mul(bytes_per).ok_or_else(|| bad("too large"))?;
-    let mb = bytes.div_ceil(1 << 20);
-    if mb == 0 {
-        return Err(bad("must be at least 1 MiB"));
-    }
-    Ok(mb)
+    spindle_contract::settings::parse_size_mb(s)
+        .map_err(|why| Error::Usage(format!("{flag} {s:?}: {why}")))
 }
 
 /// The overhead YARN adds to a heap size: an explicit value, or Spark's rule,

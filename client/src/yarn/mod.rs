@@ -179,11 +179,6 @@ pub struct YarnSubmit {
     pub args: Vec<String>,
 }
 
-/// `--conf` keys that set the memory overheads (MiB or with a unit), as
-/// Spark's `spark.{executor,driver}.memoryOverhead`.
-pub const EXECUTOR_OVERHEAD_KEY: &str = "spindle.executor.memoryOverhead";
-pub const DRIVER_OVERHEAD_KEY: &str = "spindle.driver.memoryOverhead";
-
 impl YarnSubmit {
     /// Checks the flags: sizes parse, files exist, `--conf` is KEY=VALUE.
     pub fn from_cli(s: &cli::Submit) -> Result<YarnSubmit, Error> {
@@ -203,13 +198,7 @@ impl YarnSubmit {
                 message: "not found (give the path of a driver binary)".into(),
             });
         }
-        let mut conf = BTreeMap::new();
-        for kv in &s.conf {
-            let Some((k, v)) = kv.split_once('=').filter(|(k, _)| !k.trim().is_empty()) else {
-                return Err(Error::Usage(format!("--conf {kv:?}: expected KEY=VALUE")));
-            };
-            conf.insert(k.trim().to_string(), v.to_string());
-        }
+        let settings = crate::parse_conf(&s.conf)?;
         let mut files = Vec::new();
         for f in s.files.iter().filter(|f| !f.is_empty()) {
             let p = PathBuf::from(f.strip_prefix("file://").unwrap_or(f));
@@ -233,10 +222,10 @@ impl YarnSubmit {
         };
         let executor_memory_mb = memory::parse_mb("--executor-memory", &s.executor_memory)?;
         let driver_memory_mb = memory::parse_mb("--driver-memory", &s.driver_memory)?;
-        let overhead = |key: &str| -> Result<Option<u64>, Error> {
-            conf.get(key)
-                .map(|v| memory::parse_mb(&format!("--conf {key}"), v))
-                .transpose()
+        let overhead = |setting| {
+            settings
+                .size_mb(setting)
+                .map_err(|e| Error::Usage(e.to_string()))
         };
         let name = s.name.clone().unwrap_or_else(|| {
             driver
@@ -253,16 +242,16 @@ impl YarnSubmit {
             executor_memory_mb,
             executor_overhead_mb: memory::overhead_mb(
                 executor_memory_mb,
-                overhead(EXECUTOR_OVERHEAD_KEY)?,
+                overhead(&spindle_contract::settings::EXECUTOR_MEMORY_OVERHEAD)?,
             ),
             driver_memory_mb,
             driver_overhead_mb: memory::overhead_mb(
                 driver_memory_mb,
-                overhead(DRIVER_OVERHEAD_KEY)?,
+                overhead(&spindle_contract::settings::DRIVER_MEMORY_OVERHEAD)?,
             ),
             driver_cores: positive("--driver-cores", s.driver_cores)?,
             files,
-            conf,
+            conf: settings.pairs().clone(),
             max_app_attempts: s.max_app_attempts,
             tags: s.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
             priority: s.priority,

@@ -12,7 +12,7 @@ pub const BATCH: usize = 4096;
 
 /// Whether tasks log what they spill (`SPINDLE_VERBOSE=1`).
 fn verbose() -> bool {
-    std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1")
+    spindle_contract::settings::verbose()
 }
 
 /// Prints one log line with a single write, so lines of executors sharing

@@ -4,39 +4,11 @@
 //! A task prefers the executor caching its partition (`PROCESS_LOCAL`), else
 //! an executor on a host holding its input block (`NODE_LOCAL`); a task with
 //! no preference is `NO_PREF`, one run elsewhere `ANY`. A stage waits up to
-//! the locality wait (default 500 ms, Spark's is 3 s; `SPINDLE_LOCALITY_WAIT`)
+//! the locality wait (`spindle.locality.wait`, default 500 ms; Spark's is 3 s)
 //! at each level without a launch before it lets tasks run less locally.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-
-use crate::{Error, Result};
-
-/// How long a stage waits at a locality level without launching before it
-/// accepts the next level, unless `SPINDLE_LOCALITY_WAIT` says otherwise.
-pub const DEFAULT_LOCALITY_WAIT: Duration = Duration::from_millis(500);
-/// The variable overriding the locality wait: `500ms`, `2s` or a number of
-/// milliseconds; `0` turns delay scheduling off.
-pub const LOCALITY_WAIT_VAR: &str = "SPINDLE_LOCALITY_WAIT";
-
-/// Parses a locality wait: `500ms`, `2s`, `1.5s` or plain milliseconds.
-pub fn parse_duration(s: &str) -> Result<Duration> {
-    let t = s.trim();
-    let bad = || {
-        Error::Config(format!(
-            "{LOCALITY_WAIT_VAR}={s} is not a duration (e.g. 500ms, 2s)"
-        ))
-    };
-    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
-        (n, 1e-3)
-    } else if let Some(n) = t.strip_suffix('s') {
-        (n, 1.0)
-    } else {
-        (t, 1e-3)
-    };
-    let v: f64 = num.trim().parse().map_err(|_| bad())?;
-    Duration::try_from_secs_f64(v * scale).map_err(|_| bad())
-}
 
 /// How local a task ran, best first (Spark's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -379,19 +351,5 @@ mod tests {
         let e = on_hosts(&["dn-a", "gone"]).effective(|_| false, &live);
         assert_eq!(e.hosts, ["dn-a"]);
         assert!(on_hosts(&["gone"]).effective(|_| true, &live).is_empty());
-    }
-
-    #[test]
-    fn locality_wait_parses() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("2s").unwrap(), Duration::from_secs(2));
-        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
-        for bad in ["1e20s", "-1s", "NaN", "inf", "2 weeks"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
-        let e = parse_duration("soon").unwrap_err().to_string();
-        assert!(e.contains("SPINDLE_LOCALITY_WAIT=soon"), "{e}");
-        assert!(parse_duration("-1s").is_err());
     }
 }

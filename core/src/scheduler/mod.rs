@@ -22,7 +22,7 @@ use crate::driver_rpc::Registry;
 use crate::{Error, Result};
 
 use dag::MapStatus;
-pub use locality::{DEFAULT_LOCALITY_WAIT, FreeExecutor, LOCALITY_WAIT_VAR, parse_duration};
+pub use locality::FreeExecutor;
 
 /// The scheduler of one driver: jobs, stages and tasks, and what it knows of
 /// map outputs, cached partitions and input hosts.
@@ -90,12 +90,12 @@ impl Scheduler {
             map_outputs: Mutex::new(HashMap::new()),
             cache_locations: Mutex::new(HashMap::new()),
             node_hosts: Mutex::new(HashMap::new()),
-            locality_wait: Mutex::new(DEFAULT_LOCALITY_WAIT),
+            locality_wait: Mutex::new(Duration::ZERO),
             jobs: Mutex::new(HashMap::new()),
             cancels: tokio::sync::watch::Sender::new(0),
             next_job: AtomicU64::new(0),
             next_stage: AtomicU32::new(0),
-            verbose: std::env::var("SPINDLE_VERBOSE").is_ok_and(|v| v == "1"),
+            verbose: spindle_contract::settings::verbose(),
             progress: Default::default(),
         }
     }
