@@ -1,12 +1,14 @@
 //! A Hadoop security token: what the RM, NMs and NN hand out and accept, in
-//! its two serialized forms (Hadoop's `Writable` bytes and the URL-safe
-//! base64 string the REST API and `Token.encodeToUrlString` use), plus the
+//! its serialized forms (Hadoop's `Writable` bytes, the URL-safe base64
+//! string the REST API and `Token.encodeToUrlString` use, and `TokenProto`,
+//! the one conversion every RPC message carrying a token uses), plus the
 //! decoders of the token identifiers Spindle reads.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use prost::Message;
+use spindle_proto::common::TokenProto;
 use spindle_proto::yarn::{
     AmrmTokenIdentifierProto, ContainerTokenIdentifierProto, NmTokenIdentifierProto,
 };
@@ -32,6 +34,28 @@ impl std::fmt::Debug for Token {
             .field("service", &self.service)
             .field("identifier_len", &self.identifier.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl From<&Token> for TokenProto {
+    fn from(t: &Token) -> Self {
+        TokenProto {
+            identifier: t.identifier.clone(),
+            password: t.password.clone(),
+            kind: t.kind.clone(),
+            service: t.service.clone(),
+        }
+    }
+}
+
+impl From<TokenProto> for Token {
+    fn from(p: TokenProto) -> Self {
+        Token {
+            identifier: p.identifier,
+            password: p.password,
+            kind: p.kind,
+            service: p.service,
+        }
     }
 }
 

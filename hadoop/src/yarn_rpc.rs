@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use spindle_proto::common::TokenProto;
 use spindle_proto::yarn as pb;
 
 use crate::config::Configuration;
@@ -630,7 +629,7 @@ impl AmRmClient {
         };
         let r: pb::AllocateResponseProto = self.rpc.call("allocate", &proto).await?;
         *response_id = r.response_id();
-        let new_am_rm_token = r.am_rm_token.as_ref().map(token_from_proto);
+        let new_am_rm_token = r.am_rm_token.clone().map(Token::from);
         if let Some(token) = &new_am_rm_token {
             self.rpc.set_auth(Auth::Token(token.clone()));
         }
@@ -724,7 +723,7 @@ impl NmClient {
                 .ok_or_else(|| missing("startContainers", "the container's token"))?;
             requests.push(pb::StartContainerRequestProto {
                 container_launch_context: Some(launch_to_proto(launch)),
-                container_token: Some(token_to_proto(token)),
+                container_token: Some(token.into()),
             });
         }
         let r: pb::StartContainersResponseProto = self
@@ -785,24 +784,6 @@ fn malformed(what: &str, reason: impl std::fmt::Display) -> Error {
     Error::Malformed {
         what: what.to_string(),
         reason: reason.to_string(),
-    }
-}
-
-pub(crate) fn token_from_proto(t: &TokenProto) -> Token {
-    Token {
-        identifier: t.identifier.clone(),
-        password: t.password.clone(),
-        kind: t.kind.clone(),
-        service: t.service.clone(),
-    }
-}
-
-pub(crate) fn token_to_proto(t: &Token) -> TokenProto {
-    TokenProto {
-        identifier: t.identifier.clone(),
-        password: t.password.clone(),
-        kind: t.kind.clone(),
-        service: t.service.clone(),
     }
 }
 
@@ -981,7 +962,7 @@ fn app_report_from_proto(p: &pb::ApplicationReportProto) -> Result<AppReport> {
             .current_application_attempt_id
             .as_ref()
             .map(attempt_id_from_proto),
-        am_rm_token: p.am_rm_token.as_ref().map(token_from_proto),
+        am_rm_token: p.am_rm_token.clone().map(Token::from),
     })
 }
 
@@ -1001,7 +982,7 @@ fn container_from_proto(p: &pb::ContainerProto) -> Result<Container> {
         node_http_address: p.node_http_address().to_string(),
         resource: resource_from_proto(p.resource.as_ref()),
         priority: p.priority.as_ref().map(|x| x.priority()).unwrap_or(0),
-        token: p.container_token.as_ref().map(token_from_proto),
+        token: p.container_token.clone().map(Token::from),
     })
 }
 
@@ -1033,8 +1014,8 @@ fn nm_token_from_proto(p: &pb::NmTokenProto) -> Result<NmToken> {
             .ok_or_else(|| malformed("NM token", "no node id"))?,
         token: p
             .token
-            .as_ref()
-            .map(token_from_proto)
+            .clone()
+            .map(Token::from)
             .ok_or_else(|| malformed("NM token", "no token"))?,
     })
 }
