@@ -15,6 +15,7 @@ use spindle_proto::yarn::{
 
 use crate::error::{Error, Result};
 use crate::ids::{ApplicationAttemptId, ContainerId, NodeId};
+use crate::yarn::Resource;
 
 /// A token as Hadoop's `Token<T>` holds it: the opaque identifier bytes, the
 /// password, the kind (e.g. `YARN_AM_RM_TOKEN`) and the service (`host:port`).
@@ -428,7 +429,7 @@ impl AmRmTokenIdentifier {
             .as_ref()
             .ok_or_else(|| missing_field(Self::WHAT, "appAttemptId"))?;
         Ok(Self {
-            attempt_id: attempt.try_into()?,
+            attempt_id: attempt.into(),
             key_id: p.key_id.unwrap_or(-1),
         })
     }
@@ -448,7 +449,7 @@ impl NmTokenIdentifier {
             .as_ref()
             .ok_or_else(|| missing_field(Self::WHAT, "nodeId"))?;
         Ok(Self {
-            attempt_id: attempt.try_into()?,
+            attempt_id: attempt.into(),
             node_id: node.into(),
             app_submitter: p.app_submitter.clone().unwrap_or_default(),
             key_id: p.key_id.unwrap_or(-1),
@@ -465,13 +466,13 @@ impl ContainerTokenIdentifier {
             .container_id
             .as_ref()
             .ok_or_else(|| missing_field(Self::WHAT, "containerId"))?;
-        let resource = p.resource.unwrap_or_default();
+        let resource = p.resource.as_ref().map(Resource::from).unwrap_or_default();
         Ok(Self {
             container_id: container.try_into()?,
             nm_host_addr: p.nm_host_addr.clone().unwrap_or_default(),
             app_submitter: p.app_submitter.clone().unwrap_or_default(),
-            memory_mb: resource.memory.unwrap_or(0),
-            vcores: resource.virtual_cores.unwrap_or(0),
+            memory_mb: resource.memory_mb,
+            vcores: resource.vcores,
             expiry_time_stamp: p.expiry_time_stamp.unwrap_or(0),
             master_key_id: p.master_key_id.unwrap_or(-1),
             rm_identifier: p.rm_identifier.unwrap_or(0),
