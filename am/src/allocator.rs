@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use spindle_contract::settings;
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
 use spindle_hadoop::Token;
-use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
+use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::{ContainerId, NodeId};
 use spindle_hadoop::ipc::IpcConfig;
-use spindle_hadoop::yarn_rpc::{
-    AllocateRequest, AmCommand, AmRmClient, Container, ContainerRequest, LaunchContext, NmClient,
-    Resource, is_not_registered,
+use spindle_hadoop::yarn::{
+    AllocateRequest, AmCommand, AmRmClient, Container, ContainerLaunchContext, ContainerRequest,
+    NmClient, Resource, is_not_registered,
 };
 
 use crate::exit;
@@ -376,7 +376,7 @@ impl ClusterBackend for YarnBackend {
 
 /// The executor container's launch context: the same binary and files, the
 /// engine's executor environment, the secret in its credentials.
-fn executor_context(shared: &Shared, executor_id: &str) -> crate::Result<LaunchContext> {
+fn executor_context(shared: &Shared, executor_id: &str) -> ContainerLaunchContext {
     let mut environment: BTreeMap<String, String> =
         shared.exec.common_env(executor_id).into_iter().collect();
     environment.insert(launch::USER.into(), shared.launch.user.clone());
@@ -387,12 +387,13 @@ fn executor_context(shared: &Shared, executor_id: &str) -> crate::Result<LaunchC
     }
     let mut creds = Credentials::new();
     creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&shared.exec.secret));
-    Ok(LaunchContext {
+    ContainerLaunchContext {
         commands: vec![launch::container_command(&[])],
         environment,
-        local_resources: shared.launch.rpc_resources()?,
-        tokens: creds.to_file_bytes(CredentialsFormat::Writable),
-    })
+        local_resources: shared.launch.local_resources.clone(),
+        service_data: BTreeMap::new(),
+        credentials: creds,
+    }
 }
 
 async fn heartbeat_loop(shared: Arc<Shared>) {
@@ -621,7 +622,7 @@ fn granted(shared: &Arc<Shared>, c: Container) {
         let started = Instant::now();
         let result = async {
             let token = token.ok_or_else(|| format!("no NMToken for node {}", c.node_id))?;
-            let ctx = executor_context(&shared, &executor_id).map_err(|e| e.to_string())?;
+            let ctx = executor_context(&shared, &executor_id);
             let nm = NmClient::new(&c.node_id, token, shared.ipc.clone());
             let r = nm
                 .start_containers(&[(&c, &ctx)])

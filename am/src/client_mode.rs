@@ -15,9 +15,9 @@ use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::rest::{self, RmRestClient, SubmissionContext};
+use spindle_hadoop::yarn::{LocalResource, Resource, RmRestClient, SubmissionContext};
 
-use crate::launch::{self, AmLaunch, DeployMode, Resource};
+use crate::launch::{self, AmLaunch, DeployMode};
 use crate::{Error, Result, secret};
 
 /// Header carrying the secret on the AM's control endpoint.
@@ -43,7 +43,7 @@ pub const APP_ID: &str = settings::YARN_APP_ID.var_name();
 struct Prestaged {
     app: ApplicationId,
     staging_dir: String,
-    local_resources: BTreeMap<String, Resource>,
+    local_resources: BTreeMap<String, LocalResource>,
 }
 
 impl Prestaged {
@@ -226,7 +226,7 @@ impl ClientBackend {
             let mut ctx = SubmissionContext::new(
                 app,
                 &name,
-                rest::Resource {
+                Resource {
                     memory_mb: am_memory as i64,
                     vcores: 1,
                 },
@@ -236,7 +236,7 @@ impl ClientBackend {
             ctx.application_tags = tags;
             ctx.priority = priority;
             ctx.max_app_attempts = max_app_attempts;
-            ctx.am_container.local_resources = am.rest_resources()?;
+            ctx.am_container.local_resources = am.local_resources.clone();
             ctx.am_container.environment = am.to_env().into_iter().collect();
             ctx.am_container.commands = vec![launch::container_command(&[])];
             let mut creds = Credentials::new();
@@ -335,7 +335,7 @@ async fn upload_self(
     fs: &str,
     user: &str,
     app: ApplicationId,
-) -> Result<(String, BTreeMap<String, Resource>)> {
+) -> Result<(String, BTreeMap<String, LocalResource>)> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
     let binary = std::fs::read(&exe)
@@ -369,7 +369,7 @@ async fn upload_self(
         .map_err(|e| hdfs("reading the status of", e))?;
     let resources = BTreeMap::from([(
         launch::APP_BINARY.to_string(),
-        Resource::file(
+        LocalResource::file(
             format!("{fs}{bin_path}"),
             st.length as i64,
             st.modification_time as i64,

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use spindle_contract::{env_value, settings};
-use spindle_hadoop::{rest, yarn_rpc};
+use spindle_hadoop::yarn::LocalResource;
 
 use crate::{Error, Result};
 
@@ -19,7 +18,7 @@ pub const DEPLOY_MODE: &str = settings::DEPLOY_MODE.var_name();
 pub const APP_NAME: &str = settings::APP_NAME.var_name();
 /// hdfs URI of `/user/<user>/.spindleStaging/<appId>`; the AM deletes it when the application ends.
 pub const STAGING_DIR: &str = settings::STAGING_DIR.var_name();
-/// JSON: link name -> [`Resource`]; the driver binary is [`APP_BINARY`].
+/// JSON: link name -> [`LocalResource`]; the driver binary is [`APP_BINARY`].
 pub const LOCAL_RESOURCES: &str = settings::LOCAL_RESOURCES.var_name();
 pub const NUM_EXECUTORS: &str = settings::NUM_EXECUTORS.var_name();
 pub const EXECUTOR_CORES: &str = settings::EXECUTOR_CORES.var_name();
@@ -66,122 +65,15 @@ impl DeployMode {
     }
 }
 
-/// A file localized into the AM and every executor container.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resource {
-    /// Full URI, e.g. `hdfs://nn:8020/user/u/.spindleStaging/<app>/spindle-app`.
-    pub uri: String,
-    /// Length and modification time (ms) as HDFS reports them; the NM checks both.
-    pub size: i64,
-    pub timestamp: i64,
-    /// `FILE` or `ARCHIVE`.
-    #[serde(rename = "type", default = "file_type")]
-    pub kind: String,
-    /// `APPLICATION`, `PRIVATE` or `PUBLIC`.
-    #[serde(default = "app_visibility")]
-    pub visibility: String,
-}
-
-fn file_type() -> String {
-    "FILE".into()
-}
-
-fn app_visibility() -> String {
-    "APPLICATION".into()
-}
-
-impl Resource {
-    /// A plain file visible to this application only.
-    pub fn file(uri: impl Into<String>, size: i64, timestamp: i64) -> Self {
-        Resource {
-            uri: uri.into(),
-            size,
-            timestamp,
-            kind: file_type(),
-            visibility: app_visibility(),
-        }
-    }
-
-    /// For the RM REST submission.
-    pub fn to_rest(&self) -> Result<rest::LocalResource> {
-        Ok(rest::LocalResource {
-            url: self.uri.clone(),
-            kind: match self.kind.as_str() {
-                "FILE" => rest::LocalResourceType::File,
-                "ARCHIVE" => rest::LocalResourceType::Archive,
-                other => return Err(bad_kind(other)),
-            },
-            visibility: match self.visibility.as_str() {
-                "PUBLIC" => rest::LocalResourceVisibility::Public,
-                "PRIVATE" => rest::LocalResourceVisibility::Private,
-                "APPLICATION" => rest::LocalResourceVisibility::Application,
-                other => return Err(bad_visibility(other)),
-            },
-            size: self.size,
-            timestamp: self.timestamp,
-            pattern: None,
-        })
-    }
-
-    /// For `startContainers` (the URI split into scheme, host, port, path).
-    pub fn to_rpc(&self) -> Result<yarn_rpc::LocalResource> {
-        let bad = || {
-            Error::Config(format!(
-                "local resource URI {:?} is not scheme://host[:port]/path",
-                self.uri
-            ))
-        };
-        let (scheme, rest) = self.uri.split_once("://").ok_or_else(bad)?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => return Err(bad()),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse::<i32>().map_err(|_| bad())?),
-            None => (authority, -1),
-        };
-        Ok(yarn_rpc::LocalResource {
-            scheme: scheme.to_string(),
-            host: host.to_string(),
-            port,
-            file: path.to_string(),
-            size: self.size,
-            timestamp: self.timestamp,
-            kind: match self.kind.as_str() {
-                "FILE" => yarn_rpc::LocalResourceType::File,
-                "ARCHIVE" => yarn_rpc::LocalResourceType::Archive,
-                other => return Err(bad_kind(other)),
-            },
-            visibility: match self.visibility.as_str() {
-                "PUBLIC" => yarn_rpc::Visibility::Public,
-                "PRIVATE" => yarn_rpc::Visibility::Private,
-                "APPLICATION" => yarn_rpc::Visibility::Application,
-                other => return Err(bad_visibility(other)),
-            },
-        })
-    }
-}
-
-fn bad_kind(k: &str) -> Error {
-    Error::Config(format!(
-        "local resource type {k:?}: expected FILE or ARCHIVE"
-    ))
-}
-
-fn bad_visibility(v: &str) -> Error {
-    Error::Config(format!(
-        "local resource visibility {v:?}: expected APPLICATION, PRIVATE or PUBLIC"
-    ))
-}
-
 /// What the client tells the AM (the AM container's environment).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AmLaunch {
     pub deploy_mode: DeployMode,
     pub app_name: String,
     pub staging_dir: String,
-    /// By link name; must hold [`APP_BINARY`].
-    pub local_resources: BTreeMap<String, Resource>,
+    /// Localized into the AM and every executor container, by link name;
+    /// must hold [`APP_BINARY`].
+    pub local_resources: BTreeMap<String, LocalResource>,
     pub num_executors: u32,
     pub executor_cores: u32,
     pub executor_memory_mb: u64,
@@ -277,35 +169,19 @@ impl AmLaunch {
     pub fn executor_container_mb(&self) -> u64 {
         self.executor_memory_mb + self.executor_memory_overhead_mb
     }
-
-    /// All local resources in the form `startContainers` takes.
-    pub fn rpc_resources(&self) -> Result<BTreeMap<String, yarn_rpc::LocalResource>> {
-        self.local_resources
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.to_rpc()?)))
-            .collect()
-    }
-
-    /// All local resources in the form the REST submission takes.
-    pub fn rest_resources(&self) -> Result<BTreeMap<String, rest::LocalResource>> {
-        self.local_resources
-            .iter()
-            .map(|(k, v)| Ok((k.clone(), v.to_rest()?)))
-            .collect()
-    }
 }
 
 /// `SPINDLE_LOCAL_RESOURCES`' value for `resources` (JSON, env-safe).
-pub fn resources_to_env(resources: &BTreeMap<String, Resource>) -> String {
+pub fn resources_to_env(resources: &BTreeMap<String, LocalResource>) -> String {
     env_value::encode(&serde_json::to_string(resources).expect("resources serialize"))
 }
 
 /// Reads a `SPINDLE_LOCAL_RESOURCES` value: it must name the driver binary,
 /// and every entry must be a valid resource.
-pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, Resource>> {
+pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, LocalResource>> {
     let json =
         env_value::decode(LOCAL_RESOURCES, value).map_err(|e| Error::Config(e.to_string()))?;
-    let local_resources: BTreeMap<String, Resource> = serde_json::from_str(&json)
+    let local_resources: BTreeMap<String, LocalResource> = serde_json::from_str(&json)
         .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
     if !local_resources.contains_key(APP_BINARY) {
         return Err(Error::Config(format!(
@@ -313,7 +189,7 @@ pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, Resource>> {
         )));
     }
     for r in local_resources.values() {
-        r.to_rpc()?;
+        r.check()?;
     }
     Ok(local_resources)
 }
@@ -356,7 +232,7 @@ mod tests {
             staging_dir: "hdfs://nn:8020/user/u/.spindleStaging/application_1_0001".into(),
             local_resources: BTreeMap::from([(
                 APP_BINARY.to_string(),
-                Resource::file(
+                LocalResource::file(
                     "hdfs://nn:8020/user/u/.spindleStaging/application_1_0001/spindle-app",
                     1234,
                     1_700_000_000_000,
@@ -446,29 +322,24 @@ mod tests {
     }
 
     #[test]
-    fn resources_convert_for_rpc_and_rest() {
-        let r = Resource::file("hdfs://localhost:9000/a/b", 5, 7);
-        let rpc = r.to_rpc().unwrap();
-        assert_eq!(
-            (
-                rpc.scheme.as_str(),
-                rpc.host.as_str(),
-                rpc.port,
-                rpc.file.as_str()
-            ),
-            ("hdfs", "localhost", 9000, "/a/b")
-        );
-        assert_eq!(rpc.visibility, yarn_rpc::Visibility::Application);
-        let rest = r.to_rest().unwrap();
-        assert_eq!(rest.url, "hdfs://localhost:9000/a/b");
-        assert_eq!(rest.size, 5);
-        assert!(Resource::file("not a uri", 1, 1).to_rpc().is_err());
-        let mut bad = r.clone();
-        bad.kind = "PATTERN".into();
-        assert!(bad.to_rpc().unwrap_err().to_string().contains("PATTERN"));
-        let json = r#"{"uri":"hdfs://h:1/x","size":1,"timestamp":2}"#;
-        let parsed: Resource = serde_json::from_str(json).unwrap();
-        assert_eq!(parsed.kind, "FILE");
+    fn local_resources_are_checked_when_read() {
+        let mut resources = sample().local_resources;
+        let env = resources_to_env(&resources);
+        assert_eq!(resources_from_env(&env).unwrap(), resources);
+        let written = env_value::decode(LOCAL_RESOURCES, &env).unwrap();
+        assert!(written.contains(r#""type":"FILE""#), "{written}");
+        let bad = LocalResource::file("not a uri", 1, 1);
+        resources.insert("bad".into(), bad);
+        let e = resources_from_env(&resources_to_env(&resources))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a uri"), "{e}");
+        let e = resources_from_env(
+            r#"{"spindle-app":{"url":"hdfs://h:1/x","size":1,"timestamp":2,"type":"ZIP"}}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains(LOCAL_RESOURCES) && e.contains("ZIP"), "{e}");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ContainerId;
 use spindle_hadoop::ipc::IpcConfig;
-use spindle_hadoop::yarn_rpc::{AmRmClient, FinalStatus, is_not_registered};
+use spindle_hadoop::yarn::{AmRmClient, FinalStatus, is_not_registered};
 
 use crate::allocator::{AllocatorConfig, YarnBackend};
 use crate::launch::{AmLaunch, DeployMode};

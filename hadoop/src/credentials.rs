@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use prost::Message;
-use spindle_proto::common::{CredentialsKvProto, CredentialsProto, TokenProto};
+use spindle_proto::common::{CredentialsKvProto, CredentialsProto};
 
 use crate::error::{Error, Result};
 use crate::token::{Token, writable};
@@ -160,7 +160,7 @@ impl Credentials {
                 .iter()
                 .map(|(alias, t)| CredentialsKvProto {
                     alias: alias.clone(),
-                    token: Some(token_to_proto(t)),
+                    token: Some(t.into()),
                     secret: None,
                 })
                 .collect(),
@@ -188,7 +188,7 @@ impl Credentials {
             let token = kv
                 .token
                 .ok_or_else(|| malformed(format!("token entry {:?} has no token", kv.alias)))?;
-            creds.tokens.insert(kv.alias, token_from_proto(token));
+            creds.tokens.insert(kv.alias, token.into());
         }
         for kv in proto.secrets {
             let secret = kv
@@ -299,24 +299,6 @@ impl Credentials {
 
 fn count(n: usize) -> i32 {
     i32::try_from(n).expect("more than 2^31 credentials")
-}
-
-pub fn token_to_proto(t: &Token) -> TokenProto {
-    TokenProto {
-        identifier: t.identifier.clone(),
-        password: t.password.clone(),
-        kind: t.kind.clone(),
-        service: t.service.clone(),
-    }
-}
-
-pub fn token_from_proto(p: TokenProto) -> Token {
-    Token {
-        identifier: p.identifier,
-        password: p.password,
-        kind: p.kind,
-        service: p.service,
-    }
 }
 
 #[cfg(test)]

@@ -1,14 +1,11 @@
 //! YARN ids and their string forms, printed and parsed exactly as Hadoop's
 //! `ApplicationId`, `ApplicationAttemptId`, `ContainerId` and `NodeId` do,
 //! because these strings are what the RM REST API, the environment of a
-//! container and the logs use.
+//! container and the logs use. Their protobuf forms are in `yarn/convert.rs`
+//! with the other YARN records'.
 
 use std::fmt;
 use std::str::FromStr;
-
-use spindle_proto::yarn::{
-    ApplicationAttemptIdProto, ApplicationIdProto, ContainerIdProto, NodeIdProto,
-};
 
 use crate::error::{Error, Result};
 
@@ -270,103 +267,6 @@ impl FromStr for NodeId {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Protobuf records (YarnProtos): what RPC calls and token identifiers carry
-// ---------------------------------------------------------------------------
-
-fn missing(what: &str, field: &str) -> Error {
-    Error::Malformed {
-        what: what.to_string(),
-        reason: format!("field {field} is missing"),
-    }
-}
-
-impl From<ApplicationId> for ApplicationIdProto {
-    fn from(id: ApplicationId) -> Self {
-        Self {
-            id: Some(id.id),
-            cluster_timestamp: Some(id.cluster_timestamp),
-        }
-    }
-}
-
-impl From<&ApplicationIdProto> for ApplicationId {
-    /// Missing fields are 0, as in Hadoop's `ApplicationIdPBImpl`.
-    fn from(p: &ApplicationIdProto) -> Self {
-        Self {
-            cluster_timestamp: p.cluster_timestamp.unwrap_or(0),
-            id: p.id.unwrap_or(0),
-        }
-    }
-}
-
-impl From<ApplicationAttemptId> for ApplicationAttemptIdProto {
-    fn from(id: ApplicationAttemptId) -> Self {
-        Self {
-            application_id: Some(id.application_id.into()),
-            attempt_id: Some(id.attempt_id),
-        }
-    }
-}
-
-impl TryFrom<&ApplicationAttemptIdProto> for ApplicationAttemptId {
-    type Error = Error;
-    fn try_from(p: &ApplicationAttemptIdProto) -> Result<Self> {
-        let app = p
-            .application_id
-            .as_ref()
-            .ok_or_else(|| missing("ApplicationAttemptIdProto", "application_id"))?;
-        Ok(Self {
-            application_id: app.into(),
-            attempt_id: p.attempt_id.unwrap_or(0),
-        })
-    }
-}
-
-impl From<ContainerId> for ContainerIdProto {
-    /// Hadoop 3 writes the attempt (field 2) and the 64-bit id (field 3);
-    /// field 1 is deprecated and left out.
-    fn from(id: ContainerId) -> Self {
-        Self {
-            app_id: None,
-            app_attempt_id: Some(id.attempt_id.into()),
-            id: Some(id.container_id),
-        }
-    }
-}
-
-impl TryFrom<&ContainerIdProto> for ContainerId {
-    type Error = Error;
-    fn try_from(p: &ContainerIdProto) -> Result<Self> {
-        let attempt = p
-            .app_attempt_id
-            .as_ref()
-            .ok_or_else(|| missing("ContainerIdProto", "app_attempt_id"))?;
-        Ok(Self {
-            attempt_id: attempt.try_into()?,
-            container_id: p.id.unwrap_or(0),
-        })
-    }
-}
-
-impl From<NodeId> for NodeIdProto {
-    fn from(id: NodeId) -> Self {
-        Self {
-            host: Some(id.host),
-            port: Some(id.port),
-        }
-    }
-}
-
-impl From<&NodeIdProto> for NodeId {
-    fn from(p: &NodeIdProto) -> Self {
-        Self {
-            host: p.host.clone().unwrap_or_default(),
-            port: p.port.unwrap_or(0),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,27 +352,6 @@ mod tests {
         assert!("host".parse::<NodeId>().is_err());
         assert!("host:port".parse::<NodeId>().is_err());
         assert!(":1".parse::<NodeId>().is_err());
-    }
-
-    #[test]
-    fn protobuf_records_round_trip() {
-        use prost::Message;
-        let c: ContainerId = "container_e05_1410901177871_0012_02_000007"
-            .parse()
-            .unwrap();
-        let proto: ContainerIdProto = c.into();
-        let bytes = proto.encode_to_vec();
-        // attempt (field 2) = {application_id (1) = {id 12, ts}, attemptId 2}, then id (field 3).
-        assert_eq!(bytes[0], 0x12);
-        let back = ContainerIdProto::decode(bytes.as_slice()).unwrap();
-        assert_eq!(ContainerId::try_from(&back).unwrap(), c);
-        assert_eq!(back.id, Some((5 << 40) | 7));
-        let n = NodeId::new("localhost", 4545);
-        assert_eq!(NodeId::from(&NodeIdProto::from(n.clone())), n);
-        let e = ContainerId::try_from(&ContainerIdProto::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("app_attempt_id"), "{e}");
     }
 }
 

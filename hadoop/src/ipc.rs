@@ -1,7 +1,7 @@
 //! Hadoop IPC (RPC v9) client: framing in [`frame`], one multiplexed
 //! connection in [`connection`], and [`RpcClient`], which adds reconnection and
 //! failover across a list of addresses (ResourceManager HA). The protocol
-//! clients (`yarn_rpc`, `namenode`) are thin typed layers over `RpcClient`.
+//! clients (`yarn`, `namenode`) are thin typed layers over `RpcClient`.
 
 pub mod connection;
 pub mod frame;

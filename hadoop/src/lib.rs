@@ -1,6 +1,7 @@
 //! Talking to Hadoop as a client: configuration, IPC (RPC v9), SASL, tokens
-//! and credentials, YARN ids, the RM REST client, NameNode calls that
-//! hdfs-native does not offer. Spindle never implements a Hadoop server.
+//! and credentials, YARN ids, YARN's records and its RPC and REST clients
+//! (`yarn`), NameNode calls that hdfs-native does not offer. Spindle never
+//! implements a Hadoop server.
 
 pub mod config;
 pub mod credentials;
@@ -8,11 +9,10 @@ pub mod error;
 pub mod ids;
 pub mod ipc;
 pub mod namenode;
-pub mod rest;
 pub mod sasl;
 pub mod token;
 pub mod user;
-pub mod yarn_rpc;
+pub mod yarn;
 
 pub use error::{Error, Result};
 pub use token::Token;

@@ -7,7 +7,6 @@ use spindle_proto::hdfs as pb;
 
 use crate::config::Configuration;
 use crate::ipc::{Auth, IpcConfig, RpcClient};
-use crate::yarn_rpc::{token_from_proto, token_to_proto};
 use crate::{Error, Result, Token};
 
 /// Hadoop's protocol name for ClientNamenodeProtocol (the Java interface).
@@ -210,17 +209,12 @@ impl NameNodeClient {
         };
         let r: pc::GetDelegationTokenResponseProto =
             self.rpc.call("getDelegationToken", &request).await?;
-        let mut token = r
-            .token
-            .as_ref()
-            .map(token_from_proto)
-            .ok_or_else(|| Error::Rpc {
-                address: self.rpc.addresses().join(","),
-                reason:
-                    "getDelegationToken returned no token: the NameNode issues delegation tokens \
+        let mut token = r.token.map(Token::from).ok_or_else(|| Error::Rpc {
+            address: self.rpc.addresses().join(","),
+            reason: "getDelegationToken returned no token: the NameNode issues delegation tokens \
                      only with security on (or dfs.namenode.delegation.token.always-use=true)"
-                        .into(),
-            })?;
+                .into(),
+        })?;
         if token.service.is_empty() {
             token.service = token_service(&self.token_service).await;
         }
@@ -230,7 +224,7 @@ impl NameNodeClient {
     /// Renews `token`; returns its new expiry (ms since the epoch).
     pub async fn renew_delegation_token(&self, token: &Token) -> Result<u64> {
         let request = pc::RenewDelegationTokenRequestProto {
-            token: token_to_proto(token),
+            token: token.into(),
         };
         let r: pc::RenewDelegationTokenResponseProto =
             self.rpc.call("renewDelegationToken", &request).await?;
@@ -240,7 +234,7 @@ impl NameNodeClient {
     /// Cancels `token`; the NameNode refuses it from then on.
     pub async fn cancel_delegation_token(&self, token: &Token) -> Result<()> {
         let request = pc::CancelDelegationTokenRequestProto {
-            token: token_to_proto(token),
+            token: token.into(),
         };
         let _: pc::CancelDelegationTokenResponseProto =
             self.rpc.call("cancelDelegationToken", &request).await?;

@@ -1,18 +1,21 @@
 //! A Hadoop security token: what the RM, NMs and NN hand out and accept, in
-//! its two serialized forms (Hadoop's `Writable` bytes and the URL-safe
-//! base64 string the REST API and `Token.encodeToUrlString` use), plus the
+//! its serialized forms (Hadoop's `Writable` bytes, the URL-safe base64
+//! string the REST API and `Token.encodeToUrlString` use, and `TokenProto`,
+//! the one conversion every RPC message carrying a token uses), plus the
 //! decoders of the token identifiers Spindle reads.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 
 use prost::Message;
+use spindle_proto::common::TokenProto;
 use spindle_proto::yarn::{
     AmrmTokenIdentifierProto, ContainerTokenIdentifierProto, NmTokenIdentifierProto,
 };
 
 use crate::error::{Error, Result};
 use crate::ids::{ApplicationAttemptId, ContainerId, NodeId};
+use crate::yarn::Resource;
 
 /// A token as Hadoop's `Token<T>` holds it: the opaque identifier bytes, the
 /// password, the kind (e.g. `YARN_AM_RM_TOKEN`) and the service (`host:port`).
@@ -32,6 +35,28 @@ impl std::fmt::Debug for Token {
             .field("service", &self.service)
             .field("identifier_len", &self.identifier.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl From<&Token> for TokenProto {
+    fn from(t: &Token) -> Self {
+        TokenProto {
+            identifier: t.identifier.clone(),
+            password: t.password.clone(),
+            kind: t.kind.clone(),
+            service: t.service.clone(),
+        }
+    }
+}
+
+impl From<TokenProto> for Token {
+    fn from(p: TokenProto) -> Self {
+        Token {
+            identifier: p.identifier,
+            password: p.password,
+            kind: p.kind,
+            service: p.service,
+        }
     }
 }
 
@@ -404,7 +429,7 @@ impl AmRmTokenIdentifier {
             .as_ref()
             .ok_or_else(|| missing_field(Self::WHAT, "appAttemptId"))?;
         Ok(Self {
-            attempt_id: attempt.try_into()?,
+            attempt_id: attempt.into(),
             key_id: p.key_id.unwrap_or(-1),
         })
     }
@@ -424,7 +449,7 @@ impl NmTokenIdentifier {
             .as_ref()
             .ok_or_else(|| missing_field(Self::WHAT, "nodeId"))?;
         Ok(Self {
-            attempt_id: attempt.try_into()?,
+            attempt_id: attempt.into(),
             node_id: node.into(),
             app_submitter: p.app_submitter.clone().unwrap_or_default(),
             key_id: p.key_id.unwrap_or(-1),
@@ -441,13 +466,13 @@ impl ContainerTokenIdentifier {
             .container_id
             .as_ref()
             .ok_or_else(|| missing_field(Self::WHAT, "containerId"))?;
-        let resource = p.resource.unwrap_or_default();
+        let resource = p.resource.as_ref().map(Resource::from).unwrap_or_default();
         Ok(Self {
             container_id: container.try_into()?,
             nm_host_addr: p.nm_host_addr.clone().unwrap_or_default(),
             app_submitter: p.app_submitter.clone().unwrap_or_default(),
-            memory_mb: resource.memory.unwrap_or(0),
-            vcores: resource.virtual_cores.unwrap_or(0),
+            memory_mb: resource.memory_mb,
+            vcores: resource.vcores,
             expiry_time_stamp: p.expiry_time_stamp.unwrap_or(0),
             master_key_id: p.master_key_id.unwrap_or(-1),
             rm_identifier: p.rm_identifier.unwrap_or(0),

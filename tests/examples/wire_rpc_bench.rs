@@ -10,7 +10,7 @@ use std::time::Instant;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, IpcConfig};
 use spindle_hadoop::namenode::NameNodeClient;
-use spindle_hadoop::yarn_rpc::ClientRmClient;
+use spindle_hadoop::yarn::ApplicationClient;
 
 const IN_FLIGHT: usize = 16;
 
@@ -63,7 +63,7 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let rm = Arc::new(ClientRmClient::new(
+        let rm = Arc::new(ApplicationClient::new(
             rm_addrs,
             Auth::simple(),
             IpcConfig::default(),

@@ -11,17 +11,17 @@ use spindle_hadoop::Token;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::{ApplicationId, ContainerId};
 use spindle_hadoop::ipc::{Auth, IpcConfig};
-use spindle_hadoop::rest::{RmRestClient, SubmissionContext};
 use spindle_hadoop::token::{AmRmTokenIdentifier, ContainerTokenIdentifier};
-use spindle_hadoop::yarn_rpc::{
-    AllocateRequest, AmRmClient, AppState, ClientRmClient, Container, ContainerRequest,
-    FinalStatus, LaunchContext, NmClient, NmToken, Resource,
+use spindle_hadoop::yarn::{
+    AllocateRequest, AmRmClient, AppState, ApplicationClient, Container, ContainerLaunchContext,
+    ContainerRequest, ContainerState, FinalStatus, NmClient, NmToken, Resource, RmRestClient,
+    SubmissionContext,
 };
 use spindle_tests::{MiniHadoop, hadoop};
 
 struct Cluster {
     conf: Configuration,
-    rpc: ClientRmClient,
+    rpc: ApplicationClient,
     rest: RmRestClient,
     scheduler: Vec<String>,
 }
@@ -30,7 +30,7 @@ fn cluster(h: &MiniHadoop) -> Cluster {
     let conf = Configuration::load_dir(h.conf_dir()).unwrap();
     let rms = conf.rm_addresses().unwrap();
     Cluster {
-        rpc: ClientRmClient::new(
+        rpc: ApplicationClient::new(
             rms.iter().map(|r| r.rpc.clone()).collect(),
             Auth::simple(),
             IpcConfig::default(),
@@ -48,7 +48,7 @@ async fn unmanaged_app(c: &Cluster, name: &str) -> (ApplicationId, Token) {
     let mut ctx = SubmissionContext::new(
         new.application_id,
         name,
-        spindle_hadoop::rest::Resource {
+        Resource {
             memory_mb: 64,
             vcores: 1,
         },
@@ -89,7 +89,7 @@ fn unmanaged_am_runs_two_containers_and_finishes_succeeded() {
         let deadline = Instant::now() + Duration::from_secs(30);
         let report = loop {
             let r = c.rpc.application_report(app).await.unwrap();
-            if r.state == Some(AppState::Running) {
+            if r.state == AppState::Running {
                 break r;
             }
             assert!(
@@ -99,7 +99,7 @@ fn unmanaged_am_runs_two_containers_and_finishes_succeeded() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         };
         assert_eq!(reg.queue, report.queue);
-        assert_eq!(report.host, "localhost");
+        assert_eq!(report.am_rpc_address.as_deref(), Some("localhost:0"));
 
         // Ask for two small containers anywhere; heartbeat until both arrive.
         let ask = ContainerRequest::anywhere(
@@ -152,7 +152,7 @@ fn unmanaged_am_runs_two_containers_and_finishes_succeeded() {
         }
 
         // Start `exit 0` shell commands through ContainerManagementProtocol on the real NMs.
-        let launch = LaunchContext {
+        let launch = ContainerLaunchContext {
             commands: vec![
                 "echo wire-rpc-container-ran $SPINDLE_WIRE_TEST 1><LOG_DIR>/stdout; exit 0".into(),
             ],
@@ -225,8 +225,8 @@ fn unmanaged_am_runs_two_containers_and_finishes_succeeded() {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let r = c.rpc.application_report(app).await.unwrap();
-            if r.state == Some(AppState::Finished) {
-                assert_eq!(r.final_status, Some(FinalStatus::Succeeded), "{r:?}");
+            if r.state == AppState::Finished {
+                assert_eq!(r.final_status, FinalStatus::Succeeded, "{r:?}");
                 break;
             }
             assert!(Instant::now() < deadline, "not FINISHED after 30 s: {r:?}");
@@ -320,7 +320,7 @@ fn stop_containers_kills_a_running_container() {
             nm_tokens[&ctr.node_id.to_string()].token.clone(),
             IpcConfig::default(),
         );
-        let launch = LaunchContext {
+        let launch = ContainerLaunchContext {
             commands: vec!["sleep 600".into()],
             ..Default::default()
         };
@@ -335,9 +335,7 @@ fn stop_containers_kills_a_running_container() {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let (s, _) = nm.container_statuses(&[ctr.id]).await.unwrap();
-            if s.first().and_then(|s| s.state)
-                == Some(spindle_hadoop::yarn_rpc::ContainerState::Running)
-            {
+            if s.first().and_then(|s| s.state) == Some(ContainerState::Running) {
                 break;
             }
             assert!(Instant::now() < deadline, "not running after 60 s: {s:?}");

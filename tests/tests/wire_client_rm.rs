@@ -6,8 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, IpcConfig};
-use spindle_hadoop::rest::{RmRestClient, SubmissionContext};
-use spindle_hadoop::yarn_rpc::{AppState, ClientRmClient, FinalStatus, NodeState};
+use spindle_hadoop::yarn::{
+    AppState, ApplicationClient, FinalStatus, NodeReport, NodeState, Resource, RmRestClient,
+    SubmissionContext,
+};
 use spindle_proto::yarn as pb;
 use spindle_tests::{MiniHadoop, hadoop, java_peer_ok};
 
@@ -18,9 +20,9 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn clients(h: &MiniHadoop) -> (ClientRmClient, RmRestClient) {
+fn clients(h: &MiniHadoop) -> (ApplicationClient, RmRestClient) {
     let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let rpc = ClientRmClient::from_config(&conf, Auth::simple()).unwrap();
+    let rpc = ApplicationClient::from_config(&conf, Auth::simple()).unwrap();
     let user = spindle_hadoop::user::current_user();
     let rest = RmRestClient::from_config(&conf, Some(user)).unwrap();
     (rpc, rest)
@@ -44,19 +46,19 @@ fn cluster_metrics_agree_with_rest_and_java() {
     let theirs = rt.block_on(rest.cluster_metrics()).unwrap();
     let java = kv(&java_peer_ok("dev.spindle.peers.WireYarn", &["metrics"]));
 
-    assert!(ours.active >= 1, "{ours:?}");
+    assert!(ours.active_nodes >= 1, "{ours:?}");
     assert_eq!(
-        ours.active as i64, theirs.active_nodes,
+        ours.active_nodes, theirs.active_nodes,
         "{ours:?} vs REST {theirs:?}"
     );
-    assert_eq!(ours.lost as i64, theirs.lost_nodes);
-    assert_eq!(ours.unhealthy as i64, theirs.unhealthy_nodes);
-    assert_eq!(ours.decommissioned as i64, theirs.decommissioned_nodes);
-    assert_eq!(ours.rebooted as i64, theirs.rebooted_nodes);
+    assert_eq!(ours.lost_nodes, theirs.lost_nodes);
+    assert_eq!(ours.unhealthy_nodes, theirs.unhealthy_nodes);
+    assert_eq!(ours.decommissioned_nodes, theirs.decommissioned_nodes);
+    assert_eq!(ours.rebooted_nodes, theirs.rebooted_nodes);
     assert_eq!(ours.node_managers.to_string(), java["nodeManagers"]);
-    assert_eq!(ours.active.to_string(), java["active"]);
-    assert_eq!(ours.lost.to_string(), java["lost"]);
-    assert_eq!(ours.unhealthy.to_string(), java["unhealthy"]);
+    assert_eq!(ours.active_nodes.to_string(), java["active"]);
+    assert_eq!(ours.lost_nodes.to_string(), java["lost"]);
+    assert_eq!(ours.unhealthy_nodes.to_string(), java["unhealthy"]);
 }
 
 #[test]
@@ -79,7 +81,7 @@ fn cluster_nodes_agree_with_rest_and_java() {
             (before, after, theirs, java)
         })
         .find(|(before, after, _, _)| {
-            let counts = |n: &[spindle_hadoop::yarn_rpc::NodeReport]| {
+            let counts = |n: &[NodeReport]| {
                 n.iter()
                     .map(|n| (n.node_id.to_string(), n.num_containers, n.state))
                     .collect::<Vec<_>>()
@@ -91,18 +93,17 @@ fn cluster_nodes_agree_with_rest_and_java() {
 
     assert!(!ours.is_empty());
     assert!(
-        running.iter().all(|n| n.state == Some(NodeState::Running)),
+        running.iter().all(|n| n.state == NodeState::Running),
         "{running:?}"
     );
     let ours_rest_view: BTreeSet<(String, String, String, String)> = ours
         .iter()
         .map(|n| {
-            let state = format!("{:?}", n.state.unwrap()).to_uppercase();
             (
                 n.node_id.to_string(),
                 n.http_address.clone(),
                 n.rack.clone(),
-                state,
+                n.state.as_str().to_string(),
             )
         })
         .collect();
@@ -110,10 +111,10 @@ fn cluster_nodes_agree_with_rest_and_java() {
         .iter()
         .map(|n| {
             (
-                n.id.clone(),
-                n.node_http_address.clone(),
+                n.node_id.to_string(),
+                n.http_address.clone(),
                 n.rack.clone(),
-                n.state.clone(),
+                n.state.as_str().to_string(),
             )
         })
         .collect();
@@ -127,7 +128,7 @@ fn cluster_nodes_agree_with_rest_and_java() {
                 n.node_id,
                 n.http_address,
                 n.rack,
-                format!("{:?}", n.state.unwrap()).to_uppercase(),
+                n.state.as_str(),
                 n.capability.memory_mb,
                 n.capability.vcores,
                 n.num_containers
@@ -155,26 +156,23 @@ fn new_application_ids_follow_the_rms_sequence() {
 
     // Same RM (same cluster timestamp), and the RM handed out later ids afterwards.
     assert_eq!(
-        ours.id.cluster_timestamp,
+        ours.application_id.cluster_timestamp,
         rest_app.application_id.cluster_timestamp
     );
-    assert_eq!(ours.id.cluster_timestamp, java_id.cluster_timestamp);
+    assert_eq!(
+        ours.application_id.cluster_timestamp,
+        java_id.cluster_timestamp
+    );
     assert!(
-        rest_app.application_id.id > ours.id.id,
+        rest_app.application_id.id > ours.application_id.id,
         "{ours:?} {rest_app:?}"
     );
     assert!(
         java_id.id > rest_app.application_id.id,
         "{java_id} {rest_app:?}"
     );
-    assert_eq!(
-        ours.max_resource.memory_mb,
-        rest_app.maximum_resource_capability.memory_mb
-    );
-    assert_eq!(
-        ours.max_resource.vcores,
-        rest_app.maximum_resource_capability.vcores
-    );
+    assert_eq!(ours.max_resource.memory_mb, rest_app.max_resource.memory_mb);
+    assert_eq!(ours.max_resource.vcores, rest_app.max_resource.vcores);
     assert_eq!(ours.max_resource.memory_mb.to_string(), java["memory"]);
     assert_eq!(ours.max_resource.vcores.to_string(), java["vcores"]);
 }
@@ -188,9 +186,9 @@ fn application_report_and_force_kill_agree_with_rest_and_java() {
     // An unmanaged-AM application: the RM tracks it, but no container runs for it.
     let new = rt.block_on(rpc.new_application()).unwrap();
     let mut ctx = SubmissionContext::new(
-        new.id,
+        new.application_id,
         "wire-rpc-report",
-        spindle_hadoop::rest::Resource {
+        Resource {
             memory_mb: 64,
             vcores: 1,
         },
@@ -201,22 +199,24 @@ fn application_report_and_force_kill_agree_with_rest_and_java() {
 
     // Nothing slow (a JVM start) before the kill: an unmanaged AM that never registers is failed
     // by the RM after the AM liveness interval.
-    let ours = rt.block_on(rpc.application_report(new.id)).unwrap();
-    let theirs = rt.block_on(rest.app(new.id)).unwrap();
-    assert_eq!(ours.id, new.id);
+    let ours = rt
+        .block_on(rpc.application_report(new.application_id))
+        .unwrap();
+    let theirs = rt.block_on(rest.app(new.application_id)).unwrap();
+    assert_eq!(ours.id, new.application_id);
     assert_eq!(ours.name, "wire-rpc-report");
     assert_eq!(ours.name, theirs.name);
     assert_eq!(ours.user, theirs.user);
     assert_eq!(ours.queue, theirs.queue);
     assert_eq!(ours.application_type, theirs.application_type);
-    assert!(ours.unmanaged && theirs.unmanaged_application);
-    assert_eq!(ours.start_time, theirs.started_time);
+    assert!(ours.unmanaged && theirs.unmanaged);
+    assert_eq!(ours.start_time, theirs.start_time);
 
     // Kill over RPC until the RM says it is done; REST and Java then see KILLED.
     let mut done = false;
     for _ in 0..100 {
         if rt
-            .block_on(rpc.kill_application(new.id, Some("killed by the wire-rpc test")))
+            .block_on(rpc.kill_application(new.application_id, Some("killed by the wire-rpc test")))
             .unwrap()
         {
             done = true;
@@ -226,30 +226,37 @@ fn application_report_and_force_kill_agree_with_rest_and_java() {
     }
     assert!(done, "forceKillApplication never completed");
     // For unmanaged AMs the RM answers "completed" at once and kills asynchronously.
-    let mut ours = rt.block_on(rpc.application_report(new.id)).unwrap();
+    let mut ours = rt
+        .block_on(rpc.application_report(new.application_id))
+        .unwrap();
     for _ in 0..100 {
-        if ours.state == Some(AppState::Killed) {
+        if ours.state == AppState::Killed {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
-        ours = rt.block_on(rpc.application_report(new.id)).unwrap();
+        ours = rt
+            .block_on(rpc.application_report(new.application_id))
+            .unwrap();
     }
-    assert_eq!(ours.state, Some(AppState::Killed), "{ours:?}");
-    assert_eq!(ours.final_status, Some(FinalStatus::Killed), "{ours:?}");
+    assert_eq!(ours.state, AppState::Killed, "{ours:?}");
+    assert_eq!(ours.final_status, FinalStatus::Killed, "{ours:?}");
     assert!(
         ours.diagnostics.contains("killed by the wire-rpc test"),
         "{}",
         ours.diagnostics
     );
     assert_eq!(
-        rt.block_on(rest.app(new.id)).unwrap().state.as_str(),
+        rt.block_on(rest.app(new.application_id))
+            .unwrap()
+            .state
+            .as_str(),
         "KILLED"
     );
     let java = kv(&java_peer_ok(
         "dev.spindle.peers.WireYarn",
-        &["report", &new.id.to_string()],
+        &["report", &new.application_id.to_string()],
     ));
-    assert_eq!(java["id"], new.id.to_string());
+    assert_eq!(java["id"], new.application_id.to_string());
     assert_eq!(java["user"], ours.user);
     assert_eq!(java["queue"], ours.queue);
     assert_eq!(java["name"], ours.name);
@@ -269,8 +276,10 @@ fn unknown_application_is_hadoops_exception_class_and_message() {
     let (rpc, _) = clients(h);
     let rt = runtime();
     let new = rt.block_on(rpc.new_application()).unwrap();
-    let missing =
-        spindle_hadoop::ids::ApplicationId::new(new.id.cluster_timestamp, new.id.id + 1000);
+    let missing = spindle_hadoop::ids::ApplicationId::new(
+        new.application_id.cluster_timestamp,
+        new.application_id.id + 1000,
+    );
     let err = rt.block_on(rpc.application_report(missing)).unwrap_err();
     assert_eq!(
         err.remote_class(),
@@ -291,7 +300,7 @@ fn unreachable_rm_fails_in_seconds_naming_the_address() {
         .unwrap()
         .port();
     let address = format!("127.0.0.1:{port}");
-    let rpc = ClientRmClient::new(vec![address.clone()], Auth::simple(), IpcConfig::default());
+    let rpc = ApplicationClient::new(vec![address.clone()], Auth::simple(), IpcConfig::default());
     let started = std::time::Instant::now();
     let err = runtime().block_on(rpc.cluster_metrics()).unwrap_err();
     assert!(
@@ -321,13 +330,13 @@ fn failover_skips_a_dead_address() {
         connect_retries: 0,
         ..IpcConfig::default()
     };
-    let rpc = ClientRmClient::new(
+    let rpc = ApplicationClient::new(
         vec![format!("127.0.0.1:{port}"), live],
         Auth::simple(),
         config,
     );
     let metrics = runtime().block_on(rpc.cluster_metrics()).unwrap();
-    assert!(metrics.active >= 1, "{metrics:?}");
+    assert!(metrics.active_nodes >= 1, "{metrics:?}");
 }
 
 #[test]
@@ -348,7 +357,7 @@ fn many_concurrent_calls_share_one_connection_and_pings_keep_it_open() {
         };
         let conn = spindle_hadoop::ipc::Connection::open(
             &address,
-            spindle_hadoop::yarn_rpc::APPLICATION_CLIENT_PROTOCOL,
+            spindle_hadoop::yarn::APPLICATION_CLIENT_PROTOCOL,
             &Auth::simple(),
             &config,
         )

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use spindle_hadoop::config::Configuration;
-use spindle_hadoop::rest::RmRestClient;
+use spindle_hadoop::yarn::RmRestClient;
 use spindle_tests::{hadoop, java_peers_classpath};
 
 /// Hadoop's `Configuration.get` for `keys` after loading `files` in order (Java peer `ConfPeer`).

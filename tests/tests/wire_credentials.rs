@@ -12,8 +12,8 @@ use spindle_hadoop::Token;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
 use spindle_hadoop::ids::ApplicationAttemptId;
-use spindle_hadoop::rest::{AppState, Resource, RmRestClient, SubmissionContext};
 use spindle_hadoop::token::AmRmTokenIdentifier;
+use spindle_hadoop::yarn::{AppState, Resource, RmRestClient, SubmissionContext};
 use spindle_tests::{hadoop, java_peers_classpath};
 
 const FORMATS: [(CredentialsFormat, &str); 2] = [

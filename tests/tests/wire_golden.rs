@@ -98,7 +98,7 @@ fn yarn_client_bytes_equal_spindles() {
     let (preamble, context, call) = capture(&["rm"]);
     let id = client_id(&context);
     assert_eq!(id.len(), 16);
-    let protocol = spindle_hadoop::yarn_rpc::APPLICATION_CLIENT_PROTOCOL;
+    let protocol = spindle_hadoop::yarn::APPLICATION_CLIENT_PROTOCOL;
     assert_eq!(preamble, frame::preamble(frame::AuthProtocol::None));
     assert_eq!(
         context,

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use spindle_hadoop::Error;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::{ApplicationAttemptId, ApplicationId};
-use spindle_hadoop::rest::{
+use spindle_hadoop::yarn::{
     AppAttempt, AppState, AppsFilter, LocalResource, LocalResourceType, LocalResourceVisibility,
-    Resource, RmRestClient, SubmissionContext,
+    NodeState, Resource, RmRestClient, SubmissionContext,
 };
 use spindle_tests::{hadoop, java_peer_ok};
 
@@ -63,14 +63,11 @@ fn cluster_info_metrics_and_nodes_match_yarn_client() {
         .collect();
     let ours: BTreeSet<String> = nodes
         .iter()
-        .filter(|n| n.state == "RUNNING")
+        .filter(|n| n.state == NodeState::Running)
         .map(|n| {
             format!(
                 "{} {} {} {}",
-                n.id,
-                n.node_http_address,
-                n.used_memory_mb + n.avail_memory_mb,
-                n.used_virtual_cores + n.available_virtual_cores
+                n.node_id, n.http_address, n.capability.memory_mb, n.capability.vcores
             )
         })
         .collect();
@@ -90,10 +87,7 @@ fn cluster_info_metrics_and_nodes_match_yarn_client() {
         metrics.decommissioned_nodes.to_string(),
         jm["decommissioned"]
     );
-    let node_mb: i64 = nodes
-        .iter()
-        .map(|n| n.used_memory_mb + n.avail_memory_mb)
-        .sum();
+    let node_mb: i64 = nodes.iter().map(|n| n.capability.memory_mb).sum();
     assert_eq!(metrics.total_mb, node_mb, "{metrics:?}");
     assert_eq!(
         metrics.total_mb,
@@ -126,8 +120,8 @@ fn submit_report_and_kill_agree_with_yarn_client() {
     let new = block_on(c.new_application()).unwrap();
     // Application ids carry the RM's start time, which is the cluster id.
     assert_eq!(new.application_id.cluster_timestamp, info.id);
-    assert!(new.maximum_resource_capability.memory_mb >= 1024, "{new:?}");
-    assert!(new.maximum_resource_capability.vcores >= 1, "{new:?}");
+    assert!(new.max_resource.memory_mb >= 1024, "{new:?}");
+    assert!(new.max_resource.vcores >= 1, "{new:?}");
 
     let id = new.application_id;
     let tag = format!("wire-rest-{}", std::process::id());
@@ -245,7 +239,7 @@ fn submission_over_the_maximum_allocation_is_a_typed_bad_request() {
     let _logs = h.log_guard();
     let c = client();
     let new = block_on(c.new_application()).unwrap();
-    let max = new.maximum_resource_capability;
+    let max = new.max_resource;
     let mut ctx = SubmissionContext::new(
         new.application_id,
         "wire-rest-too-big",

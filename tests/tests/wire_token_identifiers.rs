@@ -10,13 +10,13 @@ use spindle_hadoop::Token;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
 use spindle_hadoop::ipc::{Auth, IpcConfig};
-use spindle_hadoop::rest::{RmRestClient, SubmissionContext};
 use spindle_hadoop::token::{
     AmRmTokenIdentifier, ContainerTokenIdentifier, DelegationTokenIdentifier, NmTokenIdentifier,
     kinds,
 };
-use spindle_hadoop::yarn_rpc::{
-    AllocateRequest, AmRmClient, ClientRmClient, ContainerRequest, FinalStatus, Resource,
+use spindle_hadoop::yarn::{
+    AllocateRequest, AmRmClient, ApplicationClient, ContainerRequest, FinalStatus, Resource,
+    RmRestClient, SubmissionContext,
 };
 use spindle_tests::{hadoop, java_peers_classpath};
 
@@ -76,7 +76,7 @@ fn identifiers_of_real_tokens_decode_as_hadoop_decodes_them() {
     let rms = conf.rm_addresses().unwrap();
     let user = spindle_hadoop::user::current_user();
     let rest = RmRestClient::from_config(&conf, Some(user.clone())).unwrap();
-    let rpc = ClientRmClient::new(
+    let rpc = ApplicationClient::new(
         rms.iter().map(|r| r.rpc.clone()).collect(),
         Auth::simple(),
         IpcConfig::default(),
@@ -93,7 +93,7 @@ fn identifiers_of_real_tokens_decode_as_hadoop_decodes_them() {
         let mut ctx = SubmissionContext::new(
             new.application_id,
             "wire-token-identifiers",
-            spindle_hadoop::rest::Resource {
+            Resource {
                 memory_mb: 64,
                 vcores: 1,
             },

@@ -15,12 +15,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hdfs_native::{Client, ClientBuilder, WriteOptions};
-use spindle_am::launch::{self, AmLaunch, DeployMode, Resource};
+use spindle_am::launch::{self, AmLaunch, DeployMode};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::rest::{self, AppReport, RmRestClient, SubmissionContext};
-use spindle_hadoop::yarn_rpc::{self, AmRmClient, FinalStatus};
+use spindle_hadoop::yarn::{
+    self, AmRmClient, AppReport, FinalStatus, LocalResource, Resource, RmRestClient,
+    SubmissionContext,
+};
 use spindle_tests::{MiniHadoop, StartOptions, hadoop, java_peer_ok};
 
 /// Builds an example binary of this workspace (same target dir and profile as this test).
@@ -129,7 +131,7 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
         staging_dir: staging.clone(),
         local_resources: BTreeMap::from([(
             launch::APP_BINARY.to_string(),
-            Resource::file(
+            LocalResource::file(
                 format!("{base}{bin_path}"),
                 st.length as i64,
                 st.modification_time as i64,
@@ -146,13 +148,13 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
     let mut ctx = SubmissionContext::new(
         app,
         s.name,
-        rest::Resource {
+        Resource {
             memory_mb: 256,
             vcores: 1,
         },
     );
     ctx.max_app_attempts = s.max_attempts;
-    ctx.am_container.local_resources = am.rest_resources().unwrap();
+    ctx.am_container.local_resources = am.local_resources.clone();
     ctx.am_container.environment = am.to_env().into_iter().chain(s.env).collect();
     ctx.am_container.commands = vec![launch::container_command(&s.args)];
     let mut creds = Credentials::new();
@@ -1260,7 +1262,7 @@ fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
             .finish(FinalStatus::Succeeded, "", "")
             .await
             .expect_err("the restarted RM does not know the AM as registered");
-        assert!(yarn_rpc::is_not_registered(&err), "{err}");
+        assert!(yarn::is_not_registered(&err), "{err}");
         assert!(
             spindle_am::runtime::unregister(
                 &am,
@@ -1293,12 +1295,12 @@ async fn unmanaged_app(h: &MiniHadoop) -> (ApplicationId, spindle_hadoop::Token)
     let conf = Configuration::load_dir(h.conf_dir()).unwrap();
     let rest = RmRestClient::from_config(&conf, Some(user())).unwrap();
     let rpc =
-        yarn_rpc::ClientRmClient::from_config(&conf, spindle_hadoop::ipc::Auth::simple()).unwrap();
+        yarn::ApplicationClient::from_config(&conf, spindle_hadoop::ipc::Auth::simple()).unwrap();
     let new = rest.new_application().await.unwrap();
     let mut ctx = SubmissionContext::new(
         new.application_id,
         "yarn-am-unmanaged-rm-restart",
-        rest::Resource {
+        Resource {
             memory_mb: 64,
             vcores: 1,
         },
@@ -1329,12 +1331,12 @@ fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
         let conf = Configuration::load_dir(h.conf_dir()).unwrap();
         let am = AmRmClient::from_config(&conf, token).unwrap();
         am.register("localhost", 0, "").await.unwrap();
-        let res = yarn_rpc::Resource {
+        let res = Resource {
             memory_mb: 64,
             vcores: 1,
         };
         let nowhere = |node: &str, count| {
-            let mut r = yarn_rpc::ContainerRequest::anywhere(res, 7, count);
+            let mut r = yarn::ContainerRequest::anywhere(res, 7, count);
             r.nodes = vec![node.to_string()];
             r.racks = vec!["/nowhere-rack".into()];
             r.relax_locality = false;
@@ -1357,7 +1359,7 @@ fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
             let url = format!("{}/ws/v1/cluster/apps/{id}", h.rm_url());
             spindle_tests::rest_get(&url).unwrap().json["app"].clone()
         };
-        let ask = yarn_rpc::AllocateRequest {
+        let ask = yarn::AllocateRequest {
             asks: vec![
                 nowhere("nowhere-a.invalid", 2),
                 nowhere("nowhere-b.invalid", 1),
@@ -1371,7 +1373,7 @@ fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
         assert_eq!(seen.get("/nowhere-rack"), Some(&3), "{seen:?}");
         assert_eq!(seen.get("*"), Some(&3), "{seen:?}");
         // Host b is no longer wanted: sent with 0, its line goes; a's stays as sent again.
-        let ask = yarn_rpc::AllocateRequest {
+        let ask = yarn::AllocateRequest {
             asks: vec![
                 nowhere("nowhere-a.invalid", 2),
                 nowhere("nowhere-b.invalid", 0),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use spindle_am::client_mode::{AM_MEMORY_MB, APP_ID, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS};
 use spindle_am::launch;
-use spindle_hadoop::rest::FinalStatus;
+use spindle_hadoop::yarn::FinalStatus;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::{Cluster, YarnSubmit, progress};
@@ -80,7 +80,7 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
     let app = cluster.rest.new_application().await?.application_id;
     let staging = cluster.staging(None)?;
     let am = match super::stage(&staging, opts, app).await {
-        Ok((am, _)) => am,
+        Ok(am) => am,
         Err(e) => {
             let _ = staging.remove_app_dir(app).await;
             return Err(e);

@@ -139,10 +139,10 @@ async fn print_from_nodemanagers(
         })?;
     let mut printed = 0;
     for node in cluster.rest.nodes().await? {
-        if node.node_http_address.is_empty() {
+        if node.http_address.is_empty() {
             continue;
         }
-        let base = format!("http://{}/ws/v1/node", node.node_http_address);
+        let base = format!("http://{}/ws/v1/node", node.http_address);
         let Some(text) = get(&http, &format!("{base}/apps/{app}")).await? else {
             continue;
         };
@@ -158,7 +158,7 @@ async fn print_from_nodemanagers(
                     .map(|v| local_log_names(&v))
                     .unwrap_or_default(),
                 Err(e) => {
-                    eprintln!("spindle: {cid} on {}: no logs yet ({e})", node.id);
+                    eprintln!("spindle: {cid} on {}: no logs yet ({e})", node.node_id);
                     continue;
                 }
             };
@@ -171,7 +171,7 @@ async fn print_from_nodemanagers(
                 if let Some(body) =
                     get(&http, &format!("{base}/containerlogs/{cid}/{name}")).await?
                 {
-                    println!("==> {cid} on {} ({name}, running) <==", node.id);
+                    println!("==> {cid} on {} ({name}, running) <==", node.node_id);
                     print!("{body}");
                     if !body.ends_with('\n') {
                         println!();

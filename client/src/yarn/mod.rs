@@ -22,8 +22,8 @@ use spindle_am::launch::{self, AmLaunch, DeployMode};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::rest::{
-    AppReport, ContainerLaunchSpec, Resource, RmRestClient, SubmissionContext,
+use spindle_hadoop::yarn::{
+    AppReport, ContainerLaunchContext, NodeState, Resource, RmRestClient, SubmissionContext,
 };
 
 use crate::Error;
@@ -119,8 +119,8 @@ impl Cluster {
         };
         let remote: Vec<&str> = nodes
             .iter()
-            .filter(|n| n.state == "RUNNING" && !is_loopback(&n.node_host_name))
-            .map(|n| n.node_host_name.as_str())
+            .filter(|n| n.state == NodeState::Running && !is_loopback(&n.node_id.host))
+            .map(|n| n.node_id.host.as_str())
             .collect();
         if !remote.is_empty() {
             eprintln!(
@@ -349,10 +349,9 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     cluster.warn_if_file_system_is_only_local().await;
     let new_app = cluster.rest.new_application().await?;
     let app = new_app.application_id;
-    opts.check_fits(new_app.maximum_resource_capability)?;
+    opts.check_fits(new_app.max_resource)?;
     let staging = cluster.staging(None)?;
-    let staged = stage(&staging, opts, app).await;
-    let (launch_env, resources) = match staged {
+    let launch_env = match stage(&staging, opts, app).await {
         Ok(v) => v,
         Err(e) => {
             let _ = staging.remove_app_dir(app).await;
@@ -367,8 +366,8 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     ctx.application_type = launch::APPLICATION_TYPE.into();
     let mut credentials = Credentials::new();
     credentials.add_secret(launch::SECRET_ALIAS, new_secret().to_vec());
-    ctx.am_container = ContainerLaunchSpec {
-        local_resources: resources,
+    ctx.am_container = ContainerLaunchContext {
+        local_resources: launch_env.local_resources.clone(),
         environment: launch_env.to_env().into_iter().collect(),
         commands: vec![launch::container_command(&opts.args)],
         service_data: BTreeMap::new(),
@@ -390,19 +389,13 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     progress::wait(cluster, Some(&staging), app).await
 }
 
-/// Uploads what the application needs; returns the AM's launch contract and
-/// the AM container's local resources.
+/// Uploads what the application needs; returns the AM's launch contract,
+/// whose local resources are also the AM container's.
 async fn stage(
     staging: &Staging,
     opts: &YarnSubmit,
     app: ApplicationId,
-) -> Result<
-    (
-        AmLaunch,
-        BTreeMap<String, spindle_hadoop::rest::LocalResource>,
-    ),
-    Error,
-> {
+) -> Result<AmLaunch, Error> {
     let dir = staging.create_app_dir(app).await?;
     let bin = staging.stage_binary(&opts.driver, app).await?;
     if bin.uploaded {
@@ -411,12 +404,12 @@ async fn stage(
             opts.driver.display(),
             bin.resource.size,
             &bin.sha256[..12],
-            bin.resource.uri
+            bin.resource.url
         );
     } else {
         eprintln!(
             "spindle: reusing {} already in HDFS (same sha256 {}), nothing uploaded",
-            bin.resource.uri,
+            bin.resource.url,
             &bin.sha256[..12]
         );
     }
@@ -428,7 +421,7 @@ async fn stage(
             return Err(Error::Usage(format!("--files: two files are named {name}")));
         }
     }
-    let am = AmLaunch {
+    Ok(AmLaunch {
         deploy_mode: opts.deploy_mode,
         app_name: opts.name.clone(),
         staging_dir: staging.uri(&dir),
@@ -440,9 +433,7 @@ async fn stage(
         conf: opts.conf.clone(),
         driver_url: None,
         user: staging.user().to_string(),
-    };
-    let rest_resources = am.rest_resources()?;
-    Ok((am, rest_resources))
+    })
 }
 
 fn print_submission(ctx: &SubmissionContext, opts: &YarnSubmit) {
@@ -498,7 +489,7 @@ pub fn describe(r: &AppReport, rm_base: &str) -> String {
         r.application_type,
         r.state.as_str(),
         r.final_status,
-        r.progress
+        r.progress * 100.0
     );
     if let Some(url) = r.tracking_url.as_deref().filter(|u| !u.is_empty()) {
         let url = progress::usable_tracking_url(url, rm_base);
@@ -506,7 +497,7 @@ pub fn describe(r: &AppReport, rm_base: &str) -> String {
     }
     s.push_str(&format!(
         "started {} ms, elapsed {:.1} s, running containers {}\n",
-        r.started_time,
+        r.start_time,
         r.elapsed_time as f64 / 1000.0,
         r.running_containers.max(0)
     ));

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::rest::{AppReport, AppState, FinalStatus};
+use spindle_hadoop::yarn::{AppReport, AppState, FinalStatus};
 
 use super::Cluster;
 use super::staging::Staging;

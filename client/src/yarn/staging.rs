@@ -9,8 +9,8 @@ use std::path::Path;
 use bytes::Bytes;
 use hdfs_native::{Client, ClientBuilder, WriteOptions};
 use sha2::{Digest, Sha256};
-use spindle_am::launch::Resource;
 use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::yarn::{LocalResource, LocalResourceVisibility};
 use tokio::io::AsyncReadExt;
 
 use crate::Error;
@@ -22,7 +22,7 @@ const CHUNK: usize = 4 << 20;
 /// What staging a file did.
 #[derive(Debug, Clone)]
 pub struct Staged {
-    pub resource: Resource,
+    pub resource: LocalResource,
     /// False when the file was found in the cache and nothing was sent.
     pub uploaded: bool,
     pub sha256: String,
@@ -135,7 +135,7 @@ impl Staging {
             uploaded = true;
         }
         let mut resource = self.resource(&path).await?;
-        resource.visibility = "PRIVATE".into();
+        resource.visibility = LocalResourceVisibility::Private;
         Ok(Staged {
             resource,
             uploaded,
@@ -148,7 +148,7 @@ impl Staging {
         &self,
         local: &Path,
         app: ApplicationId,
-    ) -> Result<(String, Resource), Error> {
+    ) -> Result<(String, LocalResource), Error> {
         let name = local
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
@@ -183,13 +183,13 @@ impl Staging {
         &self.client
     }
 
-    async fn resource(&self, path: &str) -> Result<Resource, Error> {
+    async fn resource(&self, path: &str) -> Result<LocalResource, Error> {
         let st = self
             .client
             .get_file_info(path)
             .await
             .map_err(|e| hdfs("looking up", path, e))?;
-        Ok(Resource::file(
+        Ok(LocalResource::file(
             self.uri(path),
             st.length as i64,
             st.modification_time as i64,

@@ -1,13 +1,15 @@
-//! The ResourceManager REST client (`/ws/v1/cluster/...`): cluster info and
-//! metrics, nodes, new application, submit, reports, attempts and kill.
+//! Client to ResourceManager over REST (`/ws/v1/cluster/...`): cluster info
+//! and metrics, nodes, new application, submit, reports, attempts and kill.
+//! Spindle submits applications this way (DESIGN.md).
 //!
-//! Answers are parsed tolerantly (every field has a default, unknown fields
-//! are ignored; Hadoop 3.5 leaves out empty lists and maps), and come back as
-//! domain types: no JSON leaves this module. An RM `RemoteException` becomes
-//! [`Error::RestRemote`] with Hadoop's exception class. With RM HA the client
-//! tries each RM web address in turn and sticks to the one that answered.
+//! Answers are read into private shapes named after Hadoop's web DAOs
+//! (`AppInfo`, `NodeInfo`, ...), tolerantly (every field has a default,
+//! unknown fields are ignored; Hadoop 3.5's Jersey 2 leaves out empty lists
+//! and maps), and come back as the records of `records.rs`: no JSON leaves
+//! this module. An RM `RemoteException` becomes [`Error::RestRemote`] with
+//! Hadoop's exception class. With RM HA the client tries each RM web address
+//! in turn and sticks to the one that answered.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -16,358 +18,14 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::records::{
+    AppAttempt, AppReport, AppState, ClusterInfo, ClusterMetrics, FinalStatus, LocalResourceType,
+    LocalResourceVisibility, NewApplication, NodeReport, NodeState, Resource, SubmissionContext,
+};
 use crate::config::Configuration;
-use crate::credentials::Credentials;
 use crate::error::{Error, Result};
-use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId};
+use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId, NodeId};
 use crate::token::encode_base64;
-
-// ---------------------------------------------------------------------------
-// Domain types
-// ---------------------------------------------------------------------------
-
-/// YARN's `YarnApplicationState`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum AppState {
-    New,
-    NewSaving,
-    Submitted,
-    Accepted,
-    Running,
-    Finished,
-    Failed,
-    Killed,
-    /// A state this client does not know (a newer Hadoop).
-    #[serde(other)]
-    Unknown,
-}
-
-impl AppState {
-    /// FINISHED, FAILED or KILLED: the application will not change any more.
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            AppState::Finished | AppState::Failed | AppState::Killed
-        )
-    }
-
-    /// The name YARN uses (`RUNNING`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AppState::New => "NEW",
-            AppState::NewSaving => "NEW_SAVING",
-            AppState::Submitted => "SUBMITTED",
-            AppState::Accepted => "ACCEPTED",
-            AppState::Running => "RUNNING",
-            AppState::Finished => "FINISHED",
-            AppState::Failed => "FAILED",
-            AppState::Killed => "KILLED",
-            AppState::Unknown => "UNKNOWN",
-        }
-    }
-}
-
-/// YARN's `FinalApplicationStatus`: what the AM reported when it finished.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum FinalStatus {
-    #[default]
-    Undefined,
-    Succeeded,
-    Failed,
-    Killed,
-    Ended,
-    #[serde(other)]
-    Unknown,
-}
-
-fn default_state() -> AppState {
-    AppState::Unknown
-}
-
-/// An application's report (`/ws/v1/cluster/apps/{id}`).
-#[derive(Clone, Debug, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct AppReport {
-    #[serde(deserialize_with = "de_app_id")]
-    pub id: ApplicationId,
-    pub user: String,
-    pub name: String,
-    pub queue: String,
-    #[serde(default = "default_state")]
-    pub state: AppState,
-    pub final_status: FinalStatus,
-    /// 0 to 100.
-    pub progress: f64,
-    #[serde(rename = "trackingUI")]
-    pub tracking_ui: String,
-    pub tracking_url: Option<String>,
-    pub diagnostics: String,
-    pub cluster_id: i64,
-    pub application_type: String,
-    #[serde(deserialize_with = "de_comma_list")]
-    pub application_tags: Vec<String>,
-    pub priority: i32,
-    pub started_time: i64,
-    pub launch_time: i64,
-    pub finished_time: i64,
-    pub elapsed_time: i64,
-    pub am_container_logs: Option<String>,
-    pub am_host_http_address: Option<String>,
-    #[serde(rename = "amRPCAddress")]
-    pub am_rpc_address: Option<String>,
-    pub master_node_id: Option<String>,
-    #[serde(rename = "allocatedMB")]
-    pub allocated_mb: i64,
-    #[serde(rename = "allocatedVCores")]
-    pub allocated_vcores: i64,
-    pub running_containers: i64,
-    pub memory_seconds: i64,
-    pub vcore_seconds: i64,
-    pub unmanaged_application: bool,
-}
-
-impl Default for AppReport {
-    fn default() -> Self {
-        Self {
-            id: ApplicationId::new(0, 0),
-            user: String::new(),
-            name: String::new(),
-            queue: String::new(),
-            state: AppState::Unknown,
-            final_status: FinalStatus::Undefined,
-            progress: 0.0,
-            tracking_ui: String::new(),
-            tracking_url: None,
-            diagnostics: String::new(),
-            cluster_id: 0,
-            application_type: String::new(),
-            application_tags: Vec::new(),
-            priority: 0,
-            started_time: 0,
-            launch_time: 0,
-            finished_time: 0,
-            elapsed_time: 0,
-            am_container_logs: None,
-            am_host_http_address: None,
-            am_rpc_address: None,
-            master_node_id: None,
-            allocated_mb: 0,
-            allocated_vcores: 0,
-            running_containers: 0,
-            memory_seconds: 0,
-            vcore_seconds: 0,
-            unmanaged_application: false,
-        }
-    }
-}
-
-/// One attempt of an application (`/ws/v1/cluster/apps/{id}/appattempts`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct AppAttempt {
-    /// The attempt number (1, 2, ...).
-    pub id: i32,
-    #[serde(deserialize_with = "de_opt_parse")]
-    pub app_attempt_id: Option<ApplicationAttemptId>,
-    /// `NEW`, `LAUNCHED`, `RUNNING`, `FINISHED`, `FAILED`, `KILLED`, ...
-    pub app_attempt_state: String,
-    pub start_time: i64,
-    pub finished_time: i64,
-    /// The AM container (absent for an unmanaged AM).
-    #[serde(deserialize_with = "de_opt_parse")]
-    pub container_id: Option<ContainerId>,
-    pub node_id: String,
-    pub node_http_address: String,
-    pub logs_link: String,
-    pub diagnostics_info: String,
-}
-
-/// The RM itself (`/ws/v1/cluster/info`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ClusterInfo {
-    /// The cluster timestamp (the first part of application ids).
-    pub id: i64,
-    pub started_on: i64,
-    /// `STARTED`, ...
-    pub state: String,
-    /// `ACTIVE` or `STANDBY` under HA (`ACTIVE` without it).
-    pub ha_state: String,
-    pub resource_manager_version: String,
-    pub hadoop_version: String,
-}
-
-/// Cluster-wide counters (`/ws/v1/cluster/metrics`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct ClusterMetrics {
-    pub apps_submitted: i64,
-    pub apps_completed: i64,
-    pub apps_pending: i64,
-    pub apps_running: i64,
-    pub apps_failed: i64,
-    pub apps_killed: i64,
-    #[serde(rename = "reservedMB")]
-    pub reserved_mb: i64,
-    #[serde(rename = "availableMB")]
-    pub available_mb: i64,
-    #[serde(rename = "allocatedMB")]
-    pub allocated_mb: i64,
-    #[serde(rename = "totalMB")]
-    pub total_mb: i64,
-    pub reserved_virtual_cores: i64,
-    pub available_virtual_cores: i64,
-    pub allocated_virtual_cores: i64,
-    pub total_virtual_cores: i64,
-    pub containers_allocated: i64,
-    pub containers_reserved: i64,
-    pub containers_pending: i64,
-    pub total_nodes: i64,
-    pub active_nodes: i64,
-    pub lost_nodes: i64,
-    pub unhealthy_nodes: i64,
-    pub decommissioning_nodes: i64,
-    pub decommissioned_nodes: i64,
-    pub rebooted_nodes: i64,
-    pub shutdown_nodes: i64,
-}
-
-/// A NodeManager as the RM sees it (`/ws/v1/cluster/nodes`).
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct NodeInfo {
-    /// The NodeId, `host:port` of the NM's RPC server.
-    pub id: String,
-    pub rack: String,
-    /// `RUNNING`, `UNHEALTHY`, `LOST`, `DECOMMISSIONED`, ...
-    pub state: String,
-    pub node_host_name: String,
-    /// `host:port` of the NM's web server (container logs).
-    #[serde(rename = "nodeHTTPAddress")]
-    pub node_http_address: String,
-    pub health_report: String,
-    pub last_health_update: i64,
-    pub version: String,
-    pub num_containers: i64,
-    #[serde(rename = "usedMemoryMB")]
-    pub used_memory_mb: i64,
-    #[serde(rename = "availMemoryMB")]
-    pub avail_memory_mb: i64,
-    pub used_virtual_cores: i64,
-    pub available_virtual_cores: i64,
-}
-
-/// Memory and cores, YARN's `Resource`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Resource {
-    #[serde(rename = "memory", default)]
-    pub memory_mb: i64,
-    #[serde(rename = "vCores", default)]
-    pub vcores: i32,
-}
-
-/// A fresh application id and the largest container the cluster grants.
-#[derive(Clone, Debug, Deserialize)]
-pub struct NewApplication {
-    #[serde(rename = "application-id", deserialize_with = "de_app_id")]
-    pub application_id: ApplicationId,
-    #[serde(rename = "maximum-resource-capability", default)]
-    pub maximum_resource_capability: Resource,
-}
-
-/// How YARN treats a localized file (`LocalResourceType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LocalResourceType {
-    /// Copied as is.
-    File,
-    /// Unpacked (zip, tar, jar).
-    Archive,
-    /// Unpacked in part (jar with a pattern).
-    Pattern,
-}
-
-/// Who may share a localized file (`LocalResourceVisibility`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LocalResourceVisibility {
-    Public,
-    Private,
-    Application,
-}
-
-/// A file YARN downloads into the container before starting it. `size` and
-/// `timestamp` must equal the file's length and modification time in the
-/// file system, or the NodeManager refuses it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LocalResource {
-    /// e.g. `hdfs://nn:8020/user/u/.spindleStaging/<app>/driver`.
-    pub url: String,
-    pub kind: LocalResourceType,
-    pub visibility: LocalResourceVisibility,
-    pub size: i64,
-    pub timestamp: i64,
-    pub pattern: Option<String>,
-}
-
-/// What to run in the AM container: files, environment, command, tokens.
-#[derive(Clone, Debug, Default)]
-pub struct ContainerLaunchSpec {
-    /// By link name in the container's working directory.
-    pub local_resources: BTreeMap<String, LocalResource>,
-    pub environment: BTreeMap<String, String>,
-    /// Joined with spaces into one shell command line (the NodeManager joins
-    /// them so too); `<LOG_DIR>` and `{{VAR}}` are expanded by YARN.
-    pub commands: Vec<String>,
-    /// Data for NodeManager auxiliary services, by service name.
-    pub service_data: BTreeMap<String, Vec<u8>>,
-    /// Tokens and secrets the NodeManager writes to the container's
-    /// `HADOOP_TOKEN_FILE_LOCATION` (the RM adds the AMRMToken).
-    pub credentials: Credentials,
-}
-
-/// Everything the RM needs to start an application (`ApplicationSubmissionContext`).
-#[derive(Clone, Debug)]
-pub struct SubmissionContext {
-    pub application_id: ApplicationId,
-    pub application_name: String,
-    /// `None` lets the RM's placement rules decide (usually `default`).
-    pub queue: Option<String>,
-    pub priority: Option<i32>,
-    pub am_container: ContainerLaunchSpec,
-    /// Of the AM container.
-    pub resource: Resource,
-    pub application_type: String,
-    /// `None` uses the cluster's `yarn.resourcemanager.am.max-attempts`.
-    pub max_app_attempts: Option<i32>,
-    pub unmanaged_am: bool,
-    pub keep_containers_across_application_attempts: bool,
-    pub application_tags: Vec<String>,
-    /// Failures older than this do not count against `max_app_attempts`.
-    pub attempt_failures_validity_interval_ms: Option<i64>,
-}
-
-impl SubmissionContext {
-    /// A context with the given id, name and AM resource; everything else default.
-    pub fn new(application_id: ApplicationId, name: impl Into<String>, resource: Resource) -> Self {
-        Self {
-            application_id,
-            application_name: name.into(),
-            queue: None,
-            priority: None,
-            am_container: ContainerLaunchSpec::default(),
-            resource,
-            application_type: "SPINDLE".into(),
-            max_app_attempts: None,
-            unmanaged_am: false,
-            keep_containers_across_application_attempts: false,
-            application_tags: Vec::new(),
-            attempt_failures_validity_interval_ms: None,
-        }
-    }
-}
 
 /// Filters of `/ws/v1/cluster/apps`; empty fields are not sent.
 #[derive(Clone, Debug, Default)]
@@ -416,8 +74,295 @@ impl AppsFilter {
 }
 
 // ---------------------------------------------------------------------------
-// Wire shapes (private): Hadoop's JSON wrappers and the submission body
+// Hadoop's JSON shapes (private), read tolerantly, and their records
 // ---------------------------------------------------------------------------
+
+/// An application (Hadoop's `AppInfo`). `progress` is in percent here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AppInfo {
+    #[serde(deserialize_with = "de_opt_parse")]
+    id: Option<ApplicationId>,
+    user: String,
+    name: String,
+    queue: String,
+    state: AppState,
+    final_status: FinalStatus,
+    progress: f64,
+    tracking_url: Option<String>,
+    diagnostics: String,
+    application_type: String,
+    #[serde(deserialize_with = "de_comma_list")]
+    application_tags: Vec<String>,
+    priority: i32,
+    started_time: i64,
+    launch_time: i64,
+    finished_time: i64,
+    elapsed_time: i64,
+    #[serde(rename = "amRPCAddress")]
+    am_rpc_address: Option<String>,
+    #[serde(rename = "allocatedMB")]
+    allocated_mb: i64,
+    #[serde(rename = "allocatedVCores")]
+    allocated_vcores: i64,
+    running_containers: i32,
+    memory_seconds: i64,
+    vcore_seconds: i64,
+    unmanaged_application: bool,
+}
+
+impl From<AppInfo> for AppReport {
+    fn from(a: AppInfo) -> Self {
+        AppReport {
+            id: a.id.unwrap_or(ApplicationId::new(0, 0)),
+            current_attempt: None,
+            user: a.user,
+            queue: a.queue,
+            name: a.name,
+            application_type: a.application_type,
+            application_tags: a.application_tags,
+            priority: a.priority,
+            state: a.state,
+            final_status: a.final_status,
+            progress: (a.progress / 100.0) as f32,
+            diagnostics: a.diagnostics,
+            am_rpc_address: a.am_rpc_address,
+            tracking_url: a.tracking_url,
+            original_tracking_url: None,
+            start_time: a.started_time,
+            launch_time: a.launch_time,
+            finish_time: a.finished_time,
+            elapsed_time: a.elapsed_time,
+            running_containers: a.running_containers,
+            allocated: Resource {
+                memory_mb: a.allocated_mb,
+                vcores: a.allocated_vcores as i32,
+            },
+            memory_seconds: a.memory_seconds,
+            vcore_seconds: a.vcore_seconds,
+            unmanaged: a.unmanaged_application,
+            am_rm_token: None,
+        }
+    }
+}
+
+/// One attempt (Hadoop's `AppAttemptInfo`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AppAttemptInfo {
+    id: i32,
+    #[serde(deserialize_with = "de_opt_parse")]
+    app_attempt_id: Option<ApplicationAttemptId>,
+    app_attempt_state: String,
+    start_time: i64,
+    finished_time: i64,
+    #[serde(deserialize_with = "de_opt_parse")]
+    container_id: Option<ContainerId>,
+    node_id: String,
+    node_http_address: String,
+    logs_link: String,
+    diagnostics_info: String,
+}
+
+impl From<AppAttemptInfo> for AppAttempt {
+    fn from(a: AppAttemptInfo) -> Self {
+        AppAttempt {
+            id: a.id,
+            app_attempt_id: a.app_attempt_id,
+            app_attempt_state: a.app_attempt_state,
+            start_time: a.start_time,
+            finished_time: a.finished_time,
+            container_id: a.container_id,
+            node_id: a.node_id,
+            node_http_address: a.node_http_address,
+            logs_link: a.logs_link,
+            diagnostics_info: a.diagnostics_info,
+        }
+    }
+}
+
+/// The RM (Hadoop's `ClusterInfo`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ClusterInfoJson {
+    id: i64,
+    started_on: i64,
+    state: String,
+    ha_state: String,
+    resource_manager_version: String,
+    hadoop_version: String,
+}
+
+impl From<ClusterInfoJson> for ClusterInfo {
+    fn from(c: ClusterInfoJson) -> Self {
+        ClusterInfo {
+            id: c.id,
+            started_on: c.started_on,
+            state: c.state,
+            ha_state: c.ha_state,
+            resource_manager_version: c.resource_manager_version,
+            hadoop_version: c.hadoop_version,
+        }
+    }
+}
+
+/// Cluster-wide counters (Hadoop's `ClusterMetricsInfo`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ClusterMetricsInfo {
+    apps_submitted: i32,
+    apps_completed: i32,
+    apps_pending: i32,
+    apps_running: i32,
+    apps_failed: i32,
+    apps_killed: i32,
+    #[serde(rename = "reservedMB")]
+    reserved_mb: i64,
+    #[serde(rename = "availableMB")]
+    available_mb: i64,
+    #[serde(rename = "allocatedMB")]
+    allocated_mb: i64,
+    #[serde(rename = "totalMB")]
+    total_mb: i64,
+    reserved_virtual_cores: i64,
+    available_virtual_cores: i64,
+    allocated_virtual_cores: i64,
+    total_virtual_cores: i64,
+    containers_allocated: i32,
+    containers_reserved: i32,
+    containers_pending: i32,
+    total_nodes: i32,
+    active_nodes: i32,
+    lost_nodes: i32,
+    unhealthy_nodes: i32,
+    decommissioning_nodes: i32,
+    decommissioned_nodes: i32,
+    rebooted_nodes: i32,
+    shutdown_nodes: i32,
+}
+
+impl From<ClusterMetricsInfo> for ClusterMetrics {
+    fn from(m: ClusterMetricsInfo) -> Self {
+        ClusterMetrics {
+            node_managers: 0,
+            total_nodes: m.total_nodes,
+            active_nodes: m.active_nodes,
+            decommissioning_nodes: m.decommissioning_nodes,
+            decommissioned_nodes: m.decommissioned_nodes,
+            lost_nodes: m.lost_nodes,
+            unhealthy_nodes: m.unhealthy_nodes,
+            rebooted_nodes: m.rebooted_nodes,
+            shutdown_nodes: m.shutdown_nodes,
+            apps_submitted: m.apps_submitted,
+            apps_completed: m.apps_completed,
+            apps_pending: m.apps_pending,
+            apps_running: m.apps_running,
+            apps_failed: m.apps_failed,
+            apps_killed: m.apps_killed,
+            total_mb: m.total_mb,
+            available_mb: m.available_mb,
+            allocated_mb: m.allocated_mb,
+            reserved_mb: m.reserved_mb,
+            total_virtual_cores: m.total_virtual_cores,
+            available_virtual_cores: m.available_virtual_cores,
+            allocated_virtual_cores: m.allocated_virtual_cores,
+            reserved_virtual_cores: m.reserved_virtual_cores,
+            containers_allocated: m.containers_allocated,
+            containers_reserved: m.containers_reserved,
+            containers_pending: m.containers_pending,
+        }
+    }
+}
+
+/// A NodeManager (Hadoop's `NodeInfo`): its capacity is what it uses plus
+/// what it has available.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct NodeInfo {
+    id: String,
+    rack: String,
+    state: NodeState,
+    #[serde(rename = "nodeHTTPAddress")]
+    node_http_address: String,
+    health_report: String,
+    last_health_update: i64,
+    num_containers: i32,
+    #[serde(rename = "usedMemoryMB")]
+    used_memory_mb: i64,
+    #[serde(rename = "availMemoryMB")]
+    avail_memory_mb: i64,
+    used_virtual_cores: i64,
+    available_virtual_cores: i64,
+}
+
+impl TryFrom<NodeInfo> for NodeReport {
+    type Error = Error;
+    fn try_from(n: NodeInfo) -> Result<Self> {
+        let vcores = |v: i64| v as i32;
+        Ok(NodeReport {
+            node_id: n.id.parse::<NodeId>()?,
+            http_address: n.node_http_address,
+            rack: n.rack,
+            state: n.state,
+            health_report: n.health_report,
+            last_health_report_time: n.last_health_update,
+            num_containers: n.num_containers,
+            used: Resource {
+                memory_mb: n.used_memory_mb,
+                vcores: vcores(n.used_virtual_cores),
+            },
+            capability: Resource {
+                memory_mb: n.used_memory_mb + n.avail_memory_mb,
+                vcores: vcores(n.used_virtual_cores + n.available_virtual_cores),
+            },
+        })
+    }
+}
+
+/// Hadoop's `ResourceInfo`: memory in MB and cores.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize)]
+struct ResourceJson {
+    #[serde(default)]
+    memory: i64,
+    #[serde(rename = "vCores", default)]
+    vcores: i32,
+}
+
+impl From<ResourceJson> for Resource {
+    fn from(r: ResourceJson) -> Self {
+        Resource {
+            memory_mb: r.memory,
+            vcores: r.vcores,
+        }
+    }
+}
+
+impl From<Resource> for ResourceJson {
+    fn from(r: Resource) -> Self {
+        ResourceJson {
+            memory: r.memory_mb,
+            vcores: r.vcores,
+        }
+    }
+}
+
+/// The answer of `new-application` (Hadoop's `NewApplication`).
+#[derive(Debug, Deserialize)]
+struct NewApplicationJson {
+    #[serde(rename = "application-id", deserialize_with = "de_app_id")]
+    application_id: ApplicationId,
+    #[serde(rename = "maximum-resource-capability", default)]
+    maximum_resource_capability: ResourceJson,
+}
+
+impl From<NewApplicationJson> for NewApplication {
+    fn from(n: NewApplicationJson) -> Self {
+        NewApplication {
+            application_id: n.application_id,
+            max_resource: n.maximum_resource_capability.into(),
+        }
+    }
+}
 
 fn de_app_id<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<ApplicationId, D::Error> {
     let s = String::deserialize(d)?;
@@ -492,29 +437,29 @@ struct NodesWrapper {
 #[derive(Deserialize)]
 struct AttemptsWrapper {
     #[serde(default, rename = "appAttempts")]
-    app_attempts: Option<Listing<AppAttempt>>,
+    app_attempts: Option<Listing<AppAttemptInfo>>,
 }
 
 #[derive(Deserialize)]
 struct AppWrapper {
-    app: AppReport,
+    app: AppInfo,
 }
 
 #[derive(Deserialize)]
 struct ClusterInfoWrapper {
     #[serde(rename = "clusterInfo")]
-    cluster_info: ClusterInfo,
+    cluster_info: ClusterInfoJson,
 }
 
 #[derive(Deserialize)]
 struct ClusterMetricsWrapper {
     #[serde(rename = "clusterMetrics")]
-    cluster_metrics: ClusterMetrics,
+    cluster_metrics: ClusterMetricsInfo,
 }
 
 #[derive(Deserialize, Serialize)]
 struct StateBody {
-    #[serde(default = "default_state")]
+    #[serde(default)]
     state: AppState,
 }
 
@@ -617,7 +562,7 @@ struct SubmissionJson<'a> {
     unmanaged_am: bool,
     #[serde(rename = "max-app-attempts", skip_serializing_if = "Option::is_none")]
     max_app_attempts: Option<i32>,
-    resource: Resource,
+    resource: ResourceJson,
     #[serde(rename = "application-type")]
     application_type: &'a str,
     #[serde(rename = "keep-containers-across-application-attempts")]
@@ -631,87 +576,85 @@ struct SubmissionJson<'a> {
     attempt_failures_validity_interval: Option<i64>,
 }
 
-impl SubmissionContext {
-    /// What the REST API cannot carry, found before sending: Hadoop 3.5's RM
-    /// reads an empty string value as null and fails with a
-    /// NullPointerException on an empty secret or service-data entry.
-    fn check_rest_limits(&self) -> std::result::Result<(), String> {
-        let spec = &self.am_container;
-        if let Some((alias, _)) = spec.credentials.secrets().find(|(_, s)| s.is_empty()) {
-            return Err(format!(
-                "secret {alias:?} is empty: the RM REST API cannot carry an empty secret"
-            ));
-        }
-        if let Some((name, _)) = spec.service_data.iter().find(|(_, d)| d.is_empty()) {
-            return Err(format!(
-                "service data {name:?} is empty: the RM REST API cannot carry empty service data"
-            ));
-        }
-        Ok(())
+/// What the REST API cannot carry, found before sending: Hadoop 3.5's RM
+/// reads an empty string value as null and fails with a
+/// NullPointerException on an empty secret or service-data entry.
+fn check_rest_limits(ctx: &SubmissionContext) -> std::result::Result<(), String> {
+    let spec = &ctx.am_container;
+    if let Some((alias, _)) = spec.credentials.secrets().find(|(_, s)| s.is_empty()) {
+        return Err(format!(
+            "secret {alias:?} is empty: the RM REST API cannot carry an empty secret"
+        ));
     }
+    if let Some((name, _)) = spec.service_data.iter().find(|(_, d)| d.is_empty()) {
+        return Err(format!(
+            "service data {name:?} is empty: the RM REST API cannot carry empty service data"
+        ));
+    }
+    Ok(())
+}
 
-    /// The JSON body of `POST /ws/v1/cluster/apps`, with the field names of
-    /// Hadoop's `ApplicationSubmissionContextInfo` and friends: tokens as
-    /// `Token.encodeToUrlString`, secrets and service data as base64.
-    fn to_json(&self) -> String {
-        let spec = &self.am_container;
-        let body = SubmissionJson {
-            application_id: self.application_id.to_string(),
-            application_name: &self.application_name,
-            queue: self.queue.as_deref(),
-            priority: self.priority,
-            am_container_spec: ContainerSpecJson {
-                local_resources: EntryMap::of(spec.local_resources.iter().map(|(name, r)| {
-                    (
-                        name.as_str(),
-                        LocalResourceJson {
-                            resource: &r.url,
-                            kind: r.kind,
-                            visibility: r.visibility,
-                            size: r.size,
-                            timestamp: r.timestamp,
-                            pattern: r.pattern.as_deref(),
-                        },
-                    )
-                })),
-                environment: EntryMap::of(
-                    spec.environment
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                ),
-                commands: CommandsJson {
-                    command: spec.commands.join(" "),
-                },
-                service_data: EntryMap::of(
-                    spec.service_data
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), encode_base64(v))),
-                ),
-                credentials: CredentialsJson {
-                    tokens: EntryMap::of(
-                        spec.credentials
-                            .tokens()
-                            .map(|(a, t)| (a, t.encode_url_string())),
-                    ),
-                    secrets: EntryMap::of(
-                        spec.credentials
-                            .secrets()
-                            .map(|(a, s)| (a, encode_base64(s))),
-                    ),
-                },
+/// The JSON body of `POST /ws/v1/cluster/apps`, with the field names of
+/// Hadoop's `ApplicationSubmissionContextInfo` and friends: tokens as
+/// `Token.encodeToUrlString`, secrets and service data as base64.
+fn submission_json(ctx: &SubmissionContext) -> String {
+    let spec = &ctx.am_container;
+    let body = SubmissionJson {
+        application_id: ctx.application_id.to_string(),
+        application_name: &ctx.application_name,
+        queue: ctx.queue.as_deref(),
+        priority: ctx.priority,
+        am_container_spec: ContainerSpecJson {
+            local_resources: EntryMap::of(spec.local_resources.iter().map(|(name, r)| {
+                (
+                    name.as_str(),
+                    LocalResourceJson {
+                        resource: &r.url,
+                        kind: r.kind,
+                        visibility: r.visibility,
+                        size: r.size,
+                        timestamp: r.timestamp,
+                        pattern: r.pattern.as_deref(),
+                    },
+                )
+            })),
+            environment: EntryMap::of(
+                spec.environment
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            ),
+            commands: CommandsJson {
+                command: spec.commands.join(" "),
             },
-            unmanaged_am: self.unmanaged_am,
-            max_app_attempts: self.max_app_attempts,
-            resource: self.resource,
-            application_type: &self.application_type,
-            keep_containers: self.keep_containers_across_application_attempts,
-            application_tags: TagsJson {
-                tag: &self.application_tags,
+            service_data: EntryMap::of(
+                spec.service_data
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), encode_base64(v))),
+            ),
+            credentials: CredentialsJson {
+                tokens: EntryMap::of(
+                    spec.credentials
+                        .tokens()
+                        .map(|(a, t)| (a, t.encode_url_string())),
+                ),
+                secrets: EntryMap::of(
+                    spec.credentials
+                        .secrets()
+                        .map(|(a, s)| (a, encode_base64(s))),
+                ),
             },
-            attempt_failures_validity_interval: self.attempt_failures_validity_interval_ms,
-        };
-        serde_json::to_string(&body).expect("the submission body always serializes")
-    }
+        },
+        unmanaged_am: ctx.unmanaged_am,
+        max_app_attempts: ctx.max_app_attempts,
+        resource: ctx.resource.into(),
+        application_type: &ctx.application_type,
+        keep_containers: ctx.keep_containers_across_application_attempts,
+        application_tags: TagsJson {
+            tag: &ctx.application_tags,
+        },
+        attempt_failures_validity_interval: ctx.attempt_failures_validity_interval_ms,
+    };
+    serde_json::to_string(&body).expect("the submission body always serializes")
 }
 
 // ---------------------------------------------------------------------------
@@ -889,38 +832,43 @@ impl RmRestClient {
     /// `GET /ws/v1/cluster/info`.
     pub async fn cluster_info(&self) -> Result<ClusterInfo> {
         let w: ClusterInfoWrapper = self.get_json("/ws/v1/cluster/info", &[]).await?;
-        Ok(w.cluster_info)
+        Ok(w.cluster_info.into())
     }
 
     /// `GET /ws/v1/cluster/metrics`.
     pub async fn cluster_metrics(&self) -> Result<ClusterMetrics> {
         let w: ClusterMetricsWrapper = self.get_json("/ws/v1/cluster/metrics", &[]).await?;
-        Ok(w.cluster_metrics)
+        Ok(w.cluster_metrics.into())
     }
 
     /// `GET /ws/v1/cluster/nodes` (the RM's default: nodes in any usable state).
-    pub async fn nodes(&self) -> Result<Vec<NodeInfo>> {
+    pub async fn nodes(&self) -> Result<Vec<NodeReport>> {
         let w: NodesWrapper = self.get_json("/ws/v1/cluster/nodes", &[]).await?;
-        Ok(w.nodes.map(|l| l.items.into_vec()).unwrap_or_default())
+        w.nodes
+            .map(|l| l.items.into_vec())
+            .unwrap_or_default()
+            .into_iter()
+            .map(NodeReport::try_from)
+            .collect()
     }
 
     /// `POST /ws/v1/cluster/apps/new-application`: reserves an application id.
     pub async fn new_application(&self) -> Result<NewApplication> {
         let path = "/ws/v1/cluster/apps/new-application";
         let (_, text) = self.call(Method::POST, path, &[], None).await?;
-        self.parse(path, &text)
+        Ok(self.parse::<NewApplicationJson>(path, &text)?.into())
     }
 
     /// `POST /ws/v1/cluster/apps`: the RM answers 202 Accepted once it has
     /// taken the application; rejections come back as [`Error::RestRemote`].
     pub async fn submit(&self, ctx: &SubmissionContext) -> Result<()> {
         let path = "/ws/v1/cluster/apps";
-        ctx.check_rest_limits().map_err(|reason| Error::Rest {
+        check_rest_limits(ctx).map_err(|reason| Error::Rest {
             url: format!("{}{}", self.active_base(), path),
             reason,
         })?;
         let (status, _) = self
-            .call(Method::POST, path, &[], Some(ctx.to_json()))
+            .call(Method::POST, path, &[], Some(submission_json(ctx)))
             .await?;
         if status != StatusCode::ACCEPTED {
             return Err(Error::Rest {
@@ -936,15 +884,16 @@ impl RmRestClient {
         let w: AppWrapper = self
             .get_json(&format!("/ws/v1/cluster/apps/{id}"), &[])
             .await?;
-        Ok(w.app)
+        Ok(w.app.into())
     }
 
     /// `GET /ws/v1/cluster/apps` with filters.
     pub async fn apps(&self, filter: &AppsFilter) -> Result<Vec<AppReport>> {
-        let w: AppsWrapper<AppReport> = self
+        let w: AppsWrapper<AppInfo> = self
             .get_json("/ws/v1/cluster/apps", &filter.query())
             .await?;
-        Ok(w.apps.map(|l| l.items.into_vec()).unwrap_or_default())
+        let apps = w.apps.map(|l| l.items.into_vec()).unwrap_or_default();
+        Ok(apps.into_iter().map(AppReport::from).collect())
     }
 
     /// `GET /ws/v1/cluster/apps/{id}/appattempts`.
@@ -952,9 +901,12 @@ impl RmRestClient {
         let w: AttemptsWrapper = self
             .get_json(&format!("/ws/v1/cluster/apps/{id}/appattempts"), &[])
             .await?;
-        Ok(w.app_attempts
-            .map(|l| l.items.into_vec())
-            .unwrap_or_default())
+        let attempts = w.app_attempts.map(|l| l.items.into_vec());
+        Ok(attempts
+            .unwrap_or_default()
+            .into_iter()
+            .map(AppAttempt::from)
+            .collect())
     }
 
     /// `GET /ws/v1/cluster/apps/{id}/state`.
@@ -1054,6 +1006,7 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 mod tests {
     use super::*;
     use crate::token::Token;
+    use crate::yarn::LocalResource;
 
     #[test]
     fn submission_json_has_hadoops_field_names() {
@@ -1094,7 +1047,7 @@ mod tests {
         );
         spec.credentials
             .add_secret("sparkCookie", b"secret".to_vec());
-        let v: serde_json::Value = serde_json::from_str(&ctx.to_json()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&submission_json(&ctx)).unwrap();
         let expected = serde_json::json!({
             "application-id": "application_1_0007",
             "application-name": "wordcount",
@@ -1123,9 +1076,9 @@ mod tests {
 
     #[test]
     fn parses_hadoop_35_shapes_tolerantly() {
-        let empty: AppsWrapper<AppReport> = serde_json::from_str(r#"{"apps":{}}"#).unwrap();
+        let empty: AppsWrapper<AppInfo> = serde_json::from_str(r#"{"apps":{}}"#).unwrap();
         assert!(empty.apps.unwrap().items.into_vec().is_empty());
-        let null: AppsWrapper<AppReport> = serde_json::from_str(r#"{"apps":null}"#).unwrap();
+        let null: AppsWrapper<AppInfo> = serde_json::from_str(r#"{"apps":null}"#).unwrap();
         assert!(null.apps.is_none());
         let one: NodesWrapper = serde_json::from_str(
             r#"{"nodes":{"node":{"id":"h:1","state":"RUNNING","nodeHTTPAddress":"h:2"}}}"#,
@@ -1133,17 +1086,32 @@ mod tests {
         .unwrap();
         let nodes = one.nodes.unwrap().items.into_vec();
         assert_eq!(nodes.len(), 1);
-        assert_eq!(nodes[0].node_http_address, "h:2");
+        let node = NodeReport::try_from(nodes.into_iter().next().unwrap()).unwrap();
+        assert_eq!(node.node_id, NodeId::new("h", 1));
+        assert_eq!(node.http_address, "h:2");
+        assert_eq!(node.state, NodeState::Running);
         let app: AppWrapper = serde_json::from_str(
             r#"{"app":{"id":"application_5_0002","state":"SOMETHING_NEW","finalStatus":"SUCCEEDED",
-                "applicationTags":"t1,t2","trackingUI":"History","amRPCAddress":"h:3","extra":{"x":1}}}"#,
+                "applicationTags":"t1,t2","trackingUI":"History","amRPCAddress":"h:3","extra":{"x":1},
+                "progress":50.0}}"#,
         )
         .unwrap();
-        assert_eq!(app.app.id, ApplicationId::new(5, 2));
-        assert_eq!(app.app.state, AppState::Unknown);
-        assert_eq!(app.app.final_status, FinalStatus::Succeeded);
-        assert_eq!(app.app.application_tags, vec!["t1", "t2"]);
-        assert_eq!(app.app.am_rpc_address.as_deref(), Some("h:3"));
+        let app = AppReport::from(app.app);
+        assert_eq!(app.id, ApplicationId::new(5, 2));
+        assert_eq!(app.state, AppState::Unknown);
+        assert_eq!(app.final_status, FinalStatus::Succeeded);
+        assert_eq!(app.application_tags, vec!["t1", "t2"]);
+        assert_eq!(app.am_rpc_address.as_deref(), Some("h:3"));
+        assert_eq!(
+            app.progress, 0.5,
+            "REST's percent is a fraction in the record"
+        );
+        let bare: AppWrapper =
+            serde_json::from_str(r#"{"app":{"id":"application_5_0003"}}"#).unwrap();
+        let bare = AppReport::from(bare.app);
+        assert_eq!(bare.state, AppState::Unknown);
+        assert_eq!(bare.final_status, FinalStatus::Undefined);
+        assert_eq!(bare.tracking_url, None);
         let attempts: AttemptsWrapper = serde_json::from_str(
             r#"{"appAttempts":{"appAttempt":[{"id":1,"containerId":"container_5_0002_01_000001",
                 "appAttemptId":"appattempt_5_0002_000001","appAttemptState":"LAUNCHED","exportPorts":"null"}]}}"#,
