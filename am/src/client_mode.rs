@@ -13,7 +13,6 @@ use spindle_contract::settings;
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
-use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{LocalResource, Resource, RmRestClient, SubmissionContext};
 
@@ -239,9 +238,7 @@ impl ClientBackend {
             ctx.am_container.local_resources = am.local_resources.clone();
             ctx.am_container.environment = am.to_env().into_iter().collect();
             ctx.am_container.commands = vec![launch::container_command(&[])];
-            let mut creds = Credentials::new();
-            creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&exec.secret));
-            ctx.am_container.credentials = creds;
+            ctx.am_container.credentials = am.credentials(secret::to_bytes(&exec.secret));
             rest.submit(&ctx).await?;
             Ok::<_, Error>(app)
         })?;

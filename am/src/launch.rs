@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use spindle_contract::{env_value, settings};
+use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::yarn::LocalResource;
 
 use crate::{Error, Result};
@@ -32,6 +33,8 @@ pub const USER: &str = "HADOOP_USER_NAME";
 
 /// The link name of the driver binary in every container's working directory.
 pub const APP_BINARY: &str = "spindle-app";
+/// The secret key of the `--conf` pairs that name secrets, in the AM's credentials.
+pub const SECRET_CONF_ALIAS: &str = "spindle.conf.secret";
 /// The secret key of the per-application secret in the containers' credentials.
 pub const SECRET_ALIAS: &str = "spindle.app.secret";
 /// YARN application type of Spindle applications.
@@ -96,7 +99,8 @@ impl AmLaunch {
         let mut env = vec![
             (ROLE.to_string(), spindle_contract::Role::AM.to_string()),
             (DEPLOY_MODE.into(), self.deploy_mode.as_str().into()),
-            (APP_NAME.into(), self.app_name.clone()),
+            // User text: hex, so the launch script neither expands nor breaks on it.
+            (APP_NAME.into(), env_value::encode(&self.app_name)),
             (STAGING_DIR.into(), self.staging_dir.clone()),
             (
                 LOCAL_RESOURCES.into(),
@@ -112,7 +116,8 @@ impl AmLaunch {
                 EXECUTOR_MEMORY_OVERHEAD_MB.into(),
                 self.executor_memory_overhead_mb.to_string(),
             ),
-            (CONF.into(), settings::encode_pairs(&self.conf)),
+            // Secret values travel in the credentials ([`AmLaunch::credentials`]).
+            (CONF.into(), settings::encode_pairs(&self.public_conf())),
             (USER.into(), self.user.clone()),
         ];
         if let Some(url) = &self.driver_url {
@@ -123,7 +128,49 @@ impl AmLaunch {
 
     /// Reads the contract from this process's environment.
     pub fn from_env() -> Result<Self> {
-        Self::from_vars(|k| std::env::var(k).ok())
+        let launch = Self::from_vars(|k| std::env::var(k).ok())?;
+        match Credentials::from_env()? {
+            Some(creds) => launch.with_secret_conf(&creds),
+            None => Ok(launch),
+        }
+    }
+
+    /// The `--conf` pairs whose values may be shown and may travel in the
+    /// environment (what a container's launch script, kept in its logs, holds).
+    fn public_conf(&self) -> BTreeMap<String, String> {
+        let mut conf = self.conf.clone();
+        conf.retain(|k, _| !settings::is_secret_key(k));
+        conf
+    }
+
+    /// The AM container's credentials: the application secret, and the
+    /// `--conf` pairs that name secrets (never in the environment).
+    pub fn credentials(&self, app_secret: Vec<u8>) -> Credentials {
+        let mut creds = Credentials::new();
+        creds.add_secret(SECRET_ALIAS, app_secret);
+        let secret: BTreeMap<_, _> = self
+            .conf
+            .iter()
+            .filter(|(k, _)| settings::is_secret_key(k))
+            .collect();
+        if !secret.is_empty() {
+            let json = serde_json::to_vec(&secret).expect("string pairs serialize");
+            creds.add_secret(SECRET_CONF_ALIAS, json);
+        }
+        creds
+    }
+
+    /// Adds the secret `--conf` pairs from the container's credentials.
+    fn with_secret_conf(mut self, creds: &Credentials) -> Result<Self> {
+        if let Some(json) = creds.secret(SECRET_CONF_ALIAS) {
+            let pairs: BTreeMap<String, String> = serde_json::from_slice(json).map_err(|e| {
+                Error::Config(format!(
+                    "the {SECRET_CONF_ALIAS} secret is not a JSON object: {e}"
+                ))
+            })?;
+            self.conf.extend(pairs);
+        }
+        Ok(self)
     }
 
     /// Reads the contract from any variable lookup (tests use a map).
@@ -143,7 +190,12 @@ impl AmLaunch {
         let executor_memory_mb = num(EXECUTOR_MEMORY_MB)?;
         let launch = AmLaunch {
             deploy_mode: DeployMode::parse(&need(DEPLOY_MODE)?)?,
-            app_name: get(APP_NAME).unwrap_or_else(|| "spindle".into()),
+            app_name: match get(APP_NAME) {
+                Some(v) => {
+                    env_value::decode(APP_NAME, &v).map_err(|e| Error::Config(e.to_string()))?
+                }
+                None => "spindle".into(),
+            },
             staging_dir: need(STAGING_DIR)?,
             local_resources,
             num_executors: num(NUM_EXECUTORS)? as u32,
@@ -206,11 +258,23 @@ pub fn container_command(args: &[String]) -> String {
     cmd
 }
 
-/// `'...'` with embedded single quotes closed and escaped, then escaped
-/// once more for the double quotes the NodeManager puts the whole command in
-/// (`exec /bin/bash -c "<command>"`, written without escaping).
+/// One bash word that is `s` verbatim once the NodeManager's launch script
+/// ran it. Single quotes keep bash from expanding anything; YARN itself
+/// rewrites `{{`, `}}`, `<LOG_DIR>` and `<CPS>` in commands before bash sees
+/// them, so braces and angle brackets go as ANSI-C escapes (`$'\x7b'`). Then
+/// everything is escaped once more for the double quotes the NodeManager puts
+/// the whole command in (`exec /bin/bash -c "<command>"`, written without
+/// escaping).
 pub fn shell_quote(s: &str) -> String {
-    let single = format!("'{}'", s.replace('\'', r"'\''"));
+    let mut single = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\'' => single.push_str(r"'\''"),
+            '{' | '}' | '<' | '>' => single.push_str(&format!(r"'$'\x{:02x}''", c as u32)),
+            c => single.push(c),
+        }
+    }
+    single.push('\'');
     let mut out = String::with_capacity(single.len());
     for c in single.chars() {
         if matches!(c, '\\' | '"' | '$' | '`') {
@@ -344,7 +408,8 @@ mod tests {
 
     #[test]
     fn arguments_survive_the_nodemanagers_launch_script() {
-        // launch_container.sh runs `exec /bin/bash -c "<command>"`: do the same.
+        // What the NodeManager does to a command: YARN's own expansions, then
+        // launch_container.sh runs `exec /bin/bash -c "<command>"`.
         let args = [
             "it's",
             "a$HOME",
@@ -352,12 +417,24 @@ mod tests {
             "q\"uote",
             "`id`",
             "two  spaces",
+            "$(touch spindle-quote-test)",
+            "{{HOME}}",
+            "<LOG_DIR>/x",
+            "<CPS>",
+            r"\x7b",
         ];
         let quoted: Vec<String> = args.iter().map(|a| shell_quote(a)).collect();
-        let script = format!("exec /bin/bash -c \"printf '%s\\n' {}\"", quoted.join(" "));
+        let command = format!("printf '%s\\n' {}", quoted.join(" "))
+            .replace("{{", "$")
+            .replace("}}", "")
+            .replace("<LOG_DIR>", "/logs")
+            .replace("<CPS>", ":");
+        let dir = tempfile::tempdir().unwrap();
+        let script = format!("exec /bin/bash -c \"{command}\"");
         let out = std::process::Command::new("bash")
             .arg("-c")
             .arg(&script)
+            .current_dir(dir.path())
             .output()
             .unwrap();
         let got: Vec<String> = String::from_utf8(out.stdout)
@@ -366,13 +443,43 @@ mod tests {
             .map(String::from)
             .collect();
         assert_eq!(got, args, "{script}");
+        assert!(!dir.path().join("spindle-quote-test").exists());
+    }
+
+    #[test]
+    fn secret_conf_values_travel_in_the_credentials_only() {
+        let mut a = sample();
+        a.conf.insert("fs.s3a.secret.key".into(), "hunter2".into());
+        let env = a.to_env();
+        assert!(env.iter().all(|(_, v)| !v.contains("hunter2")));
+        let hex_secret: String = "hunter2".bytes().map(|b| format!("{b:02x}")).collect();
+        assert!(env.iter().all(|(_, v)| !v.contains(&hex_secret)));
+        let creds = a.credentials(vec![7; 32]);
+        let back = AmLaunch::from_vars(lookup(&env))
+            .unwrap()
+            .with_secret_conf(&creds)
+            .unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn user_text_in_the_environment_is_hex() {
+        let mut a = sample();
+        a.app_name = "n$(touch f)\"{{HOME}}<LOG_DIR>".into();
+        let env = a.to_env();
+        let name = &env.iter().find(|(k, _)| k == APP_NAME).unwrap().1;
+        assert!(name.starts_with("hex:") && !name.contains('$'), "{name}");
+        assert_eq!(
+            AmLaunch::from_vars(lookup(&env)).unwrap().app_name,
+            a.app_name
+        );
     }
 
     #[test]
     fn commands_quote_arguments() {
         assert_eq!(
-            container_command(&["hdfs:///in".into(), "it's".into()]),
-            "./spindle-app 'hdfs:///in' 'it'\\\\''s' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
+            container_command(&["hdfs:///in".into(), "it's".into(), "{".into()]),
+            r"./spindle-app 'hdfs:///in' 'it'\\''s' ''\$'\\x7b''' 1><LOG_DIR>/stdout 2><LOG_DIR>/stderr"
         );
         assert_eq!(
             container_command(&[]),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use spindle_contract::settings;
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
@@ -341,7 +342,11 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
 
 /// What the environment page shows: the launch settings and `--conf` pairs.
 fn properties(launch: &AmLaunch, container: &ContainerEnv) -> Vec<(String, String)> {
-    let mut p: BTreeMap<String, String> = launch.conf.clone();
+    let mut p: BTreeMap<String, String> = launch
+        .conf
+        .iter()
+        .map(|(k, v)| (k.clone(), settings::redacted(k, v).to_string()))
+        .collect();
     p.insert("spindle.app.name".into(), launch.app_name.clone());
     p.insert(
         "spindle.submit.deployMode".into(),

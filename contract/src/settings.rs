@@ -388,6 +388,24 @@ pub const ALL: &[&Setting] = &[
     &YARN_APP_ID,
 ];
 
+/// How a secret value is shown (Spark's text).
+pub const REDACTED: &str = "*********(redacted)";
+
+/// Whether a key names a secret, by Spark's default redaction pattern
+/// `(?i)secret|password|token|access[.]key`: its value is never shown, and
+/// never travels in a container's environment.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["secret", "password", "token", "access.key"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// `value`, or [`REDACTED`] when `key` names a secret.
+pub fn redacted<'a>(key: &str, value: &'a str) -> &'a str {
+    if is_secret_key(key) { REDACTED } else { value }
+}
+
 /// Whether `SPINDLE_VERBOSE=1`: job times and spills go to stderr.
 pub fn verbose() -> bool {
     std::env::var(VERBOSE.var_name()).is_ok_and(|v| v == "1")
@@ -769,6 +787,23 @@ mod tests {
             nearest(&all, "spindle.locality.wiat"),
             Some("spindle.locality.wait")
         );
+    }
+
+    #[test]
+    fn secrets_are_known_by_sparks_pattern() {
+        for k in [
+            "spindle.s3.secret",
+            "x.PASSWORD",
+            "fs.azure.account.Token",
+            "fs.s3a.access.key",
+        ] {
+            assert!(is_secret_key(k), "{k}");
+            assert_eq!(redacted(k, "v"), REDACTED);
+        }
+        for k in ["spindle.locality.wait", "fs.s3a.accesskey", "tokens"] {
+            assert_eq!(is_secret_key(k), k == "tokens", "{k}");
+        }
+        assert_eq!(redacted("spindle.locality.wait", "2s"), "2s");
     }
 
     #[test]

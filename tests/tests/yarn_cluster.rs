@@ -157,9 +157,7 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
     ctx.am_container.local_resources = am.local_resources.clone();
     ctx.am_container.environment = am.to_env().into_iter().chain(s.env).collect();
     ctx.am_container.commands = vec![launch::container_command(&s.args)];
-    let mut creds = Credentials::new();
-    creds.add_secret(launch::SECRET_ALIAS, random_secret());
-    ctx.am_container.credentials = creds;
+    ctx.am_container.credentials = am.credentials(random_secret());
     rest.submit(&ctx).await.unwrap();
     App {
         id: app,
@@ -195,6 +193,38 @@ async fn wait_final(app: &App, within: Duration) -> AppReport {
         if r.state.is_final() { Ok(r) } else { Err(r) }
     })
     .await
+}
+
+/// The bytes of `s` in hex, as the launch contract's values travel.
+fn hex(s: &str) -> String {
+    s.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The AM container's `launch_container.sh` while it runs, from the NodeManagers' directories
+/// (under the cluster's work dir, the parent of its log dir); `None` for a cluster whose disks
+/// the test cannot see.
+fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
+    let root = h
+        .work_dir()
+        .or_else(|| h.log_dir().and_then(std::path::Path::parent))?;
+    let needle = format!(
+        "{}_01_000001",
+        app.to_string().trim_start_matches("application_")
+    );
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|f| f == "launch_container.sh")
+                && p.to_string_lossy().contains(&needle)
+            {
+                return std::fs::read_to_string(&p).ok();
+            }
+        }
+    }
+    Some(String::new())
 }
 
 /// The AM's stderr, wherever the NodeManagers keep container logs.
@@ -725,7 +755,10 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         // Long enough to outlast a browser's start on a loaded machine and the checks below.
         let copies = 2_000_000;
         let (input, out) = wordcount_input(h, "ui", copies).await;
-        let app = submit(h, Submit::new("yarn-am-web-ui", vec![input, out.clone()])).await;
+        let mut s = Submit::new("yarn-am-web-ui", vec![input, out.clone()]);
+        s.conf
+            .insert("spindle.test.password".into(), "hunter2-not-shown".into());
+        let app = submit(h, s).await;
         let proxy = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
 
         // A real browser through the proxy: the stages page renders with its table. First,
@@ -767,6 +800,20 @@ fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
         assert_eq!(status, 200);
         assert!(env_page.contains("spindle.executor.memory"), "{env_page}");
         assert!(!env_page.contains(launch::SECRET_ALIAS), "{env_page}");
+        // A --conf secret reached the AM (through its credentials) and is shown redacted.
+        assert!(env_page.contains("spindle.test.password"), "{env_page}");
+        assert!(env_page.contains("*********(redacted)"), "{env_page}");
+        assert!(!env_page.contains("hunter2"), "{env_page}");
+        if let Some(script) = am_launch_script(h, app.id) {
+            assert!(
+                script.contains("SPINDLE_CONF"),
+                "no AM launch script: {script}"
+            );
+            assert!(
+                !script.contains("hunter2") && !script.contains(&hex("hunter2")),
+                "{script}"
+            );
+        }
 
         // Executors with links to their container logs on the NodeManagers.
         let execs = am_api(&app, &proxy, "executors").expect("executors API");

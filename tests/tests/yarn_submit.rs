@@ -543,6 +543,53 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
     assert!(err.contains("ended: KILLED"), "{err}");
 }
 
+/// The application's name and arguments reach the driver verbatim: nothing in them is expanded
+/// by the NodeManager's launch script (`$(...)`, backquotes, quotes) or by YARN (`{{...}}`,
+/// `<LOG_DIR>`). The input named by the argument does not exist, so the driver's one-line error
+/// quotes the argument as it arrived.
+#[test]
+fn names_and_arguments_arrive_verbatim_and_run_nothing() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let marker =
+        |what: &str| std::env::temp_dir().join(format!("spindle-{what}-{}", std::process::id()));
+    let (name_file, arg_file) = (marker("name"), marker("arg"));
+    let name = format!(
+        "n$(touch {})\"q'{{{{HOME}}}}<LOG_DIR>`id`",
+        name_file.display()
+    );
+    let fs = h.fs_uri().trim_end_matches('/');
+    let input = format!(
+        "{fs}/yarn-tests/{}/missing$(touch {})`id`\"'{{{{HOME}}}}<LOG_DIR><CPS>",
+        std::process::id(),
+        arg_file.display()
+    );
+    let wc = bins().wordcount.display().to_string();
+    let out = spindle(h.conf_dir())
+        .args(submit_args(&["--num-executors", "1", "--name", &name]))
+        .args([
+            wc.as_str(),
+            &input,
+            &format!("{fs}/yarn-tests/out-verbatim"),
+        ])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    let app = app_id_in(&err);
+    let report = app_json(&app);
+    assert_eq!(report["name"], name.as_str(), "{report}");
+    let diagnostics = report["diagnostics"].as_str().unwrap_or_default();
+    assert!(
+        diagnostics.contains(&format!("input path does not exist: {input}")),
+        "{diagnostics}"
+    );
+    assert!(
+        !name_file.exists() && !arg_file.exists(),
+        "the launch script ran user text"
+    );
+}
+
 #[test]
 fn ctrl_c_kills_the_application_and_says_so() {
     let h = hadoop();

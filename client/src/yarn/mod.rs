@@ -20,7 +20,6 @@ use std::time::Duration;
 
 use spindle_am::launch::{self, AmLaunch, DeployMode};
 use spindle_hadoop::config::Configuration;
-use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{
     AppReport, ContainerLaunchContext, NodeState, Resource, RmRestClient, SubmissionContext,
@@ -364,8 +363,7 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     ctx.max_app_attempts = opts.max_app_attempts;
     ctx.application_tags = opts.tags.clone();
     ctx.application_type = launch::APPLICATION_TYPE.into();
-    let mut credentials = Credentials::new();
-    credentials.add_secret(launch::SECRET_ALIAS, new_secret().to_vec());
+    let credentials = launch_env.credentials(new_secret().to_vec());
     ctx.am_container = ContainerLaunchContext {
         local_resources: launch_env.local_resources.clone(),
         environment: launch_env.to_env().into_iter().collect(),
