@@ -294,7 +294,8 @@ fn fails_over_from_a_dead_rm_to_a_live_one() {
             "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}{path}\r\nContent-Length: 0\r\n\r\n"
         )
     });
-    let c = RmRestClient::new(vec![redirect.clone()], Some(USER.into())).unwrap();
+    // Redirects are followed between configured ResourceManagers only.
+    let c = RmRestClient::new(vec![redirect.clone(), live.clone()], Some(USER.into())).unwrap();
     assert_eq!(block_on(c.cluster_metrics()).unwrap().active_nodes, 2);
     let body = "This is standby RM. Redirecting to the current active RM";
     let unavailable = fake_standby(move |_| {
@@ -458,6 +459,83 @@ fn local_resources_and_environment_reach_the_am_container() {
         report.diagnostics
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A hostile or broken RM: each case ends in one error line, quickly, with nothing followed,
+/// buffered without bound, or printed raw.
+#[test]
+fn a_hostile_rm_gets_one_line_errors_and_nothing_more() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // A redirect to a host that is not a configured RM: not followed, the submission not re-sent.
+    let elsewhere_hits = Arc::new(AtomicUsize::new(0));
+    let hits = elsewhere_hits.clone();
+    let elsewhere = fake_standby(move |_| {
+        hits.fetch_add(1, Ordering::SeqCst);
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_string()
+    });
+    let target = elsewhere.clone();
+    let redirect = fake_standby(move |path| {
+        format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}{path}\r\nContent-Length: 0\r\n\r\n"
+        )
+    });
+    let c = RmRestClient::new(vec![redirect], None).unwrap();
+    let e = block_on(c.new_application()).unwrap_err().to_string();
+    assert!(
+        e.contains("not one of the configured ResourceManagers") && e.contains(&elsewhere),
+        "{e}"
+    );
+    assert_eq!(elsewhere_hits.load(Ordering::SeqCst), 0);
+
+    // A 200 MB body: refused, not buffered.
+    let huge = fake_standby(|_| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{{",
+            200u64 << 20
+        )
+    });
+    let e = block_on(RmRestClient::new(vec![huge], None).unwrap().cluster_info())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("over 64 MiB"), "{e}");
+
+    // A body that never ends: the request timeout ends it.
+    let slow = fake_standby(|_| {
+        std::thread::sleep(Duration::from_secs(30));
+        String::new()
+    });
+    let c = RmRestClient::with_timeouts(
+        vec![slow],
+        None,
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let e = block_on(c.cluster_info()).unwrap_err().to_string();
+    assert!(started.elapsed() < Duration::from_secs(10), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+
+    // Escape sequences in an RM's error: made harmless before anything prints them.
+    let body = r#"{"RemoteException":{"exception":"BadRequestException","message":"\u001b[2J\u001b]0;owned\u0007 bad","javaClassName":"x.Y"}}"#;
+    let escapes = fake_standby(move |_| {
+        format!(
+            "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    });
+    let e = block_on(
+        RmRestClient::new(vec![escapes], None)
+            .unwrap()
+            .cluster_info(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("bad") && !e.chars().any(|c| c.is_control()),
+        "{e:?}"
+    );
 }
 
 /// A one-thread HTTP server on loopback that answers every request with `answer(path)`.

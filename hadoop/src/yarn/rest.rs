@@ -116,16 +116,16 @@ impl From<AppInfo> for AppReport {
         AppReport {
             id: a.id.unwrap_or(ApplicationId::new(0, 0)),
             current_attempt: None,
-            user: a.user,
-            queue: a.queue,
-            name: a.name,
+            user: terminal_safe(&a.user),
+            queue: terminal_safe(&a.queue),
+            name: terminal_safe(&a.name),
             application_type: a.application_type,
             application_tags: a.application_tags,
             priority: a.priority,
             state: a.state,
             final_status: a.final_status,
             progress: (a.progress / 100.0) as f32,
-            diagnostics: a.diagnostics,
+            diagnostics: terminal_safe(&a.diagnostics),
             am_rpc_address: a.am_rpc_address,
             tracking_url: a.tracking_url,
             original_tracking_url: None,
@@ -697,7 +697,7 @@ impl RmRestClient {
                 reason: "no ResourceManager web address given".into(),
             });
         }
-        let bases = bases
+        let bases: Vec<String> = bases
             .into_iter()
             .map(|b| {
                 let b = b.trim_end_matches('/');
@@ -714,6 +714,7 @@ impl RmRestClient {
         let http = reqwest::Client::builder()
             .connect_timeout(connect)
             .timeout(request)
+            .redirect(redirect_policy(&bases))
             .pool_idle_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| Error::Rest {
@@ -788,9 +789,21 @@ impl RmRestClient {
                 }
             };
             let status = resp.status();
-            let text = resp.text().await.map_err(|e| Error::Rest {
+            if status.is_redirection() {
+                // Followed only between the configured ResourceManagers (the policy above).
+                let to = resp.headers().get(reqwest::header::LOCATION);
+                let to = terminal_safe(to.and_then(|l| l.to_str().ok()).unwrap_or("?"));
+                return Err(Error::Rest {
+                    url,
+                    reason: format!(
+                        "HTTP {status} to {to}: not one of the configured ResourceManagers, \
+                         not followed"
+                    ),
+                });
+            }
+            let text = read_bounded(resp).await.map_err(|reason| Error::Rest {
                 url: url.clone(),
-                reason: format!("reading the answer: {}", error_chain(&e)),
+                reason: format!("reading the answer: {reason}"),
             })?;
             // A standby RM that knows the active one answers 307 (followed above);
             // one that does not answers 503 without a RemoteException: try the next.
@@ -970,12 +983,85 @@ fn remote_error(url: &str, status: StatusCode, text: &str) -> Error {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").trim().to_string()
+    terminal_safe(s.lines().next().unwrap_or("").trim())
+}
+
+/// Text from a server made safe to print: control characters other than
+/// newline and tab (terminal escape sequences among them) become U+FFFD.
+pub fn terminal_safe(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// The largest answer read from a ResourceManager: a listing of thousands of
+/// applications is a few MiB; more is refused, not buffered.
+const MAX_BODY: usize = 64 << 20;
+
+/// The body of `resp` as text, refused past [`MAX_BODY`].
+async fn read_bounded(mut resp: reqwest::Response) -> std::result::Result<String, String> {
+    let too_big = || format!("the answer is over {} MiB, refused", MAX_BODY >> 20);
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Redirects are followed only to the configured ResourceManagers (a standby
+/// answers 307 to the active one); anywhere else a submission (with its
+/// credentials) must never be re-sent.
+fn redirect_policy(bases: &[String]) -> reqwest::redirect::Policy {
+    let allowed: Vec<String> = bases.iter().map(|b| authority(b)).collect();
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let to = authority(attempt.url().as_str());
+        if attempt.previous().len() < 5 && allowed.contains(&to) {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
+}
+
+/// `host:port` of a URL, lowercased, with the scheme's default port.
+fn authority(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let hostport = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let hostport = hostport.rsplit('@').next().unwrap_or("").to_string();
+    if hostport
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        hostport
+    } else {
+        let port = if scheme.eq_ignore_ascii_case("https") {
+            443
+        } else {
+            80
+        };
+        format!("{hostport}:{port}")
+    }
 }
 
 /// The first 200 characters of a body, on one line.
 fn snippet(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = terminal_safe(&text.split_whitespace().collect::<Vec<_>>().join(" "));
     let mut s: String = one_line.chars().take(200).collect();
     if one_line.chars().count() > 200 {
         s.push('…');
