@@ -590,6 +590,43 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
     );
 }
 
+/// A client-mode driver's stderr reaches the terminal byte for byte, non-UTF-8 included, and a
+/// driver that writes much after such bytes is not stalled (its pipe keeps draining).
+#[test]
+fn a_client_mode_drivers_stderr_passes_as_bytes() {
+    let h = hadoop();
+    let dir = tempfile::tempdir().unwrap();
+    let driver = dir.path().join("driver.sh");
+    std::fs::write(
+        &driver,
+        "#!/bin/sh\nprintf 'before \\377\\376 after\\n' >&2\n\
+         head -c 300000 /dev/zero | tr '\\0' x >&2\nprintf '\\ndone\\n' >&2\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&driver, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let mut child = spindle(h.conf_dir())
+        .args(submit_args(&["--deploy-mode", "client"]))
+        .arg(&driver)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = Vec::new();
+    let mut pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::Read::read_to_end(&mut pipe, &mut err).unwrap();
+        err
+    });
+    let status = wait_child(&mut child, Duration::from_secs(120));
+    let err = reader.join().unwrap();
+    // The script never submits an application: a failure, with everything it wrote relayed.
+    assert!(!status.success());
+    let needle: &[u8] = b"before \xff\xfe after\n";
+    let head = text(&err[..err.len().min(2000)]);
+    assert!(err.windows(needle.len()).any(|w| w == needle), "{head}");
+    assert!(text(&err).contains("\ndone\n"), "{head}");
+    assert!(err.iter().filter(|b| **b == b'x').count() >= 300_000);
+}
+
 #[test]
 fn ctrl_c_kills_the_application_and_says_so() {
     let h = hadoop();

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use spindle_am::client_mode::{AM_MEMORY_MB, APP_ID, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS};
 use spindle_am::launch;
 use spindle_hadoop::yarn::FinalStatus;
-use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::{Cluster, YarnSubmit, progress};
 use crate::Error;
@@ -109,13 +108,11 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
             });
         }
     };
-    let stderr = child.stderr.take().expect("stderr is piped");
-    // Relay the driver's stderr.
+    let mut stderr = child.stderr.take().expect("stderr is piped");
+    // Relay the driver's stderr as bytes: whatever it writes (not always UTF-8) passes, and the
+    // pipe never fills up and stalls the driver.
     let relay = tokio::spawn(async move {
-        let mut lines = BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            eprintln!("{line}");
-        }
+        let _ = tokio::io::copy(&mut stderr, &mut tokio::io::stderr()).await;
     });
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
