@@ -102,3 +102,85 @@ fn hostile_site_files_are_refused_naming_the_file() {
     let out = spindle(conf.path(), &["status", "application_1_0001"]);
     one_line(&out, 1, &["core-site.xml", "malformed XML"]);
 }
+
+/// A one-thread HTTP server on loopback: `answer(request line)` is written back as is.
+fn fake_rm(answer: impl Fn(&str) -> String + Send + 'static) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let _ = stream.write_all(answer(&request).as_bytes());
+        }
+    });
+    addr
+}
+
+/// A NameNode that accepts connections and never answers (a black hole after the handshake):
+/// `spindle submit` gives up within 30 s with one line naming it, instead of hanging for minutes.
+#[test]
+fn a_silent_namenode_is_one_line_within_30_seconds() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nn = silent.local_addr().unwrap();
+    let held = std::thread::spawn(move || {
+        let _open: Vec<_> = silent.incoming().take(8).collect();
+    });
+    let rm = fake_rm(|request| {
+        let body = if request.contains("new-application") {
+            r#"{"application-id":"application_1_0001","maximum-resource-capability":{"memory":8192,"vCores":8}}"#
+        } else {
+            "{}"
+        };
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("core-site.xml"),
+        format!(
+            "<configuration><property><name>fs.defaultFS</name><value>hdfs://{nn}</value>\
+             </property></configuration>"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("yarn-site.xml"),
+        format!(
+            "<configuration><property><name>yarn.resourcemanager.webapp.address</name>\
+             <value>{rm}</value></property></configuration>"
+        ),
+    )
+    .unwrap();
+    let driver = dir.path().join("driver");
+    std::fs::write(&driver, b"not really a driver").unwrap();
+    let started = std::time::Instant::now();
+    let out = spindle(
+        dir.path(),
+        &["submit", "--master", "yarn", driver.to_str().unwrap()],
+    );
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}: {err}");
+    let last = err
+        .trim_end()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        last.contains(&format!("hdfs://{nn}")) && last.contains("did not answer"),
+        "{err}"
+    );
+    drop(held);
+}

@@ -16,6 +16,8 @@ use tokio::io::AsyncReadExt;
 use crate::Error;
 
 pub use spindle_am::staging::STAGING_ROOT;
+/// How long a NameNode metadata call may take before staging gives up.
+const NAMENODE_ANSWER: std::time::Duration = std::time::Duration::from_secs(12);
 /// Upload chunk.
 const CHUNK: usize = 4 << 20;
 
@@ -95,15 +97,38 @@ impl Staging {
     }
 
     async fn mkdir_private(&self, dir: &str) -> Result<(), Error> {
-        self.client
-            .mkdirs(dir, 0o700, true)
-            .await
-            .map_err(|e| hdfs("creating", dir, e))?;
+        self.answer("creating", dir, self.client.mkdirs(dir, 0o700, true))
+            .await?;
         // mkdirs applies the mode only to directories it creates; make sure.
-        self.client
-            .set_permission(dir, 0o700)
-            .await
-            .map_err(|e| hdfs("setting the permission of", dir, e))
+        self.answer(
+            "setting the permission of",
+            dir,
+            self.client.set_permission(dir, 0o700),
+        )
+        .await
+    }
+
+    /// A NameNode call that must answer within [`NAMENODE_ANSWER`]: an
+    /// unreachable or silent NameNode is one clear line in seconds, not a
+    /// hang of minutes in TCP retries.
+    async fn answer<T>(
+        &self,
+        what: &str,
+        path: &str,
+        call: impl std::future::Future<Output = hdfs_native::Result<T>>,
+    ) -> Result<T, Error> {
+        match tokio::time::timeout(NAMENODE_ANSWER, call).await {
+            Ok(r) => r.map_err(|e| hdfs(what, path, e)),
+            Err(_) => Err(Error::Hdfs {
+                what: format!("{what} {path}"),
+                reason: format!(
+                    "the NameNode of {} did not answer within {} s (is fs.defaultFS right, \
+                     and the NameNode up and reachable from here?)",
+                    self.fs_uri,
+                    NAMENODE_ANSWER.as_secs()
+                ),
+            }),
+        }
     }
 
     /// Puts the driver binary in the cache unless a file of the same SHA-256
@@ -162,11 +187,13 @@ impl Staging {
     pub async fn remove_app_dir(&self, app: ApplicationId) -> Result<bool, Error> {
         let dir = self.app_dir(app);
         spindle_am::staging::check_app_dir(&dir, app)?;
-        match self.client.delete(&dir, true).await {
-            Ok(existed) => Ok(existed),
-            Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
-            Err(e) => Err(hdfs("removing", &dir, e)),
-        }
+        let call = async {
+            match self.client.delete(&dir, true).await {
+                Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
+                r => r,
+            }
+        };
+        self.answer("removing", &dir, call).await
     }
 
     /// Whether a path exists.
