@@ -23,9 +23,9 @@ use spindle_hadoop::yarn::{
 };
 
 use crate::exit;
-use crate::launch::{self, AmLaunch};
 use crate::locality;
 use crate::secret;
+use spindle_contract::launch::{self, AmLaunch};
 
 /// Heartbeat while containers are asked for, and when nothing is pending.
 const FAST: Duration = Duration::from_millis(150);

@@ -9,34 +9,22 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use spindle_contract::settings;
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{LocalResource, Resource, RmRestClient, SubmissionContext};
 
-use crate::launch::{self, AmLaunch, DeployMode};
 use crate::{Error, Result, secret};
+use spindle_contract::launch::{self, AmLaunch, DeployMode};
 
 /// Header carrying the secret on the AM's control endpoint.
 pub const SECRET_HEADER: &str = "x-spindle-secret";
 /// The AM's control endpoint path (relative to its web root).
 pub const FINISH_PATH: &str = "/control/finish";
-/// Where the driver listens for executors (default: see [`driver_host`]).
-pub const DRIVER_HOST: &str = settings::DRIVER_HOST.var_name();
-/// The queue and AM memory of a client-mode application.
-pub const QUEUE: &str = settings::YARN_QUEUE.var_name();
-pub const AM_MEMORY_MB: &str = settings::AM_MEMORY_MB.var_name();
-/// Submission settings (`--tags` comma-separated, `--priority`, `--max-app-attempts`).
-pub const TAGS: &str = settings::YARN_TAGS.var_name();
-pub const PRIORITY: &str = settings::YARN_PRIORITY.var_name();
-pub const MAX_APP_ATTEMPTS: &str = settings::YARN_MAX_APP_ATTEMPTS.var_name();
-/// Set by `spindle submit`, which got the application id and staged the
-/// binary (SHA-256 cache) and `--files` itself: the driver then submits that
-/// application with `SPINDLE_STAGING_DIR` and `SPINDLE_LOCAL_RESOURCES` as
-/// given instead of uploading itself.
-pub const APP_ID: &str = settings::YARN_APP_ID.var_name();
+use spindle_contract::launch::{
+    AM_MEMORY_MB, APP_ID, DRIVER_HOST, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS,
+};
 
 /// What was staged for the application before the driver started.
 struct Prestaged {
@@ -337,7 +325,10 @@ async fn upload_self(
         .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
     let binary = std::fs::read(&exe)
         .map_err(|e| Error::Config(format!("reading {}: {e}", exe.display())))?;
-    let staging_path = format!("/user/{user}/{}/{app}", crate::staging::STAGING_ROOT);
+    let staging_path = format!(
+        "/user/{user}/{}/{app}",
+        spindle_contract::staging::STAGING_ROOT
+    );
     let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
     let client = hdfs_native::ClientBuilder::new()
         .with_url(fs)

@@ -9,6 +9,9 @@ pub enum Error {
     /// Talking to YARN or HDFS failed.
     #[error("{0}")]
     Hadoop(#[from] spindle_hadoop::Error),
+    /// The launch contract or a setting is malformed.
+    #[error("{0}")]
+    Contract(#[from] spindle_contract::Error),
     /// The engine failed.
     #[error("{0}")]
     Engine(#[from] spindle_core::Error),

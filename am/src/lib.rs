@@ -9,7 +9,6 @@ pub mod allocator;
 pub mod client_mode;
 pub mod error;
 pub mod exit;
-pub mod launch;
 pub mod locality;
 pub mod runtime;
 pub mod secret;

@@ -17,10 +17,10 @@ use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn::{AmRmClient, FinalStatus, is_not_registered};
 
 use crate::allocator::{AllocatorConfig, YarnBackend};
-use crate::launch::{AmLaunch, DeployMode};
 use crate::staging::Staging;
 use crate::ui::{self, UiState};
 use crate::{Error, Result};
+use spindle_contract::launch::{AmLaunch, DeployMode};
 
 /// The AMRMToken's kind in the container's credentials.
 const AMRM_TOKEN_KIND: &str = "YARN_AM_RM_TOKEN";

@@ -1,12 +1,12 @@
 //! The per-application secret in YARN credentials: the client stores 32
-//! random bytes under [`crate::launch::SECRET_ALIAS`]; the engine works with
+//! random bytes under [`spindle_contract::launch::SECRET_ALIAS`]; the engine works with
 //! them as 64 hex digits.
 
 use spindle_core::auth::Secret;
 use spindle_hadoop::credentials::Credentials;
 
-use crate::launch::SECRET_ALIAS;
 use crate::{Error, Result};
+use spindle_contract::launch::SECRET_ALIAS;
 
 /// The secret in `creds`: 32 raw bytes, or the 64 hex digits themselves.
 pub fn from_credentials(creds: &Credentials) -> Result<Secret> {

@@ -17,7 +17,7 @@ pub enum Error {
     Hadoop(#[from] spindle_hadoop::Error),
     /// The launch contract with the ApplicationMaster.
     #[error("{0}")]
-    Launch(#[from] spindle_am::Error),
+    Launch(#[from] spindle_contract::Error),
     /// HDFS (staging, logs) through hdfs-native.
     #[error("HDFS: {what}: {reason}")]
     Hdfs { what: String, reason: String },

@@ -20,7 +20,7 @@ pub fn decode(name: &str, value: &str) -> Result<String, Error> {
     let Some(hex) = value.strip_prefix("hex:") else {
         return Ok(value.to_string());
     };
-    let bad = || Error {
+    let bad = || Error::Setting {
         name: name.to_string(),
         value: value.chars().take(40).collect(),
         reason: "not valid hex after \"hex:\"".into(),

@@ -81,7 +81,7 @@ impl Setting {
 
     /// Whether `value` is written as this setting's kind wants.
     pub fn check(&self, value: &str) -> Result<(), Error> {
-        let err = |reason: String| Error {
+        let err = |reason: String| Error::Setting {
             name: self.name().to_string(),
             value: value.to_string(),
             reason,
@@ -548,7 +548,7 @@ impl Conf {
     ) -> Result<Option<T>, Error> {
         match self.raw(s) {
             None => Ok(None),
-            Some((name, value)) => parse(&value).map(Some).map_err(|reason| Error {
+            Some((name, value)) => parse(&value).map(Some).map_err(|reason| Error::Setting {
                 name,
                 value,
                 reason,
@@ -593,7 +593,7 @@ fn decode_pairs(raw: &str) -> Result<BTreeMap<String, String>, Error> {
     if raw.trim().is_empty() {
         return Ok(BTreeMap::new());
     }
-    serde_json::from_str(&raw).map_err(|e| Error {
+    serde_json::from_str(&raw).map_err(|e| Error::Setting {
         name: CONF.name().into(),
         value: raw.chars().take(80).collect(),
         reason: format!("not a JSON object of strings: {e}"),

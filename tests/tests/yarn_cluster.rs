@@ -1,6 +1,6 @@
 //! Spindle's ApplicationMaster in cluster mode on the real mini-Hadoop: the wordcount example is
 //! staged in HDFS and submitted through the RM's REST API with the launch contract of
-//! `spindle_am::launch` (as `spindle submit` does); the real NodeManagers start the AM, which
+//! `spindle_contract::launch` (as `spindle submit` does); the real NodeManagers start the AM, which
 //! registers, gets executor containers and runs the job. Output is read back by Hadoop's own
 //! Java FileSystem. Also: an executor killed mid-job, the AM process killed (second attempt),
 //! an executor over its memory limit, a killed application (staging directory removed), and the
@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hdfs_native::{Client, ClientBuilder, WriteOptions};
-use spindle_am::launch::{self, AmLaunch, DeployMode};
+use spindle_contract::launch::{self, AmLaunch, DeployMode};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;

@@ -3,14 +3,14 @@
 //! as cluster mode does) and `--files`; the driver runs here as a child
 //! process with `SPINDLE_MASTER=yarn`, the flags and what was staged in its
 //! environment, and submits the ApplicationMaster itself, which only runs
-//! executors (`spindle_am::client_mode`). This process relays the driver's
+//! executors (the `spindle-am` crate's `client_mode`). This process relays the driver's
 //! output, kills the application on Ctrl-C, and reports its final status.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use spindle_am::client_mode::{AM_MEMORY_MB, APP_ID, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS};
-use spindle_am::launch;
+use spindle_contract::launch;
+use spindle_contract::launch::{AM_MEMORY_MB, APP_ID, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS};
 use spindle_hadoop::yarn::FinalStatus;
 
 use super::{Cluster, YarnSubmit, progress};

@@ -14,7 +14,7 @@ pub fn parse_mb(flag: &str, s: &str) -> Result<u64, Error> {
 /// The overhead YARN adds to a heap size: an explicit value, or Spark's rule,
 /// max(384 MiB, 10 %).
 pub fn overhead_mb(memory_mb: u64, explicit: Option<u64>) -> u64 {
-    explicit.unwrap_or_else(|| spindle_am::launch::default_overhead_mb(memory_mb))
+    explicit.unwrap_or_else(|| spindle_contract::launch::default_overhead_mb(memory_mb))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Submission follows DESIGN.md: a new application id from the RM REST API,
 //! the driver binary staged in HDFS (reused by SHA-256), then the AM
 //! container (the same binary, role `am`) submitted through REST with the
-//! launch contract of `spindle_am::launch` in its environment and the
+//! launch contract of `spindle_contract::launch` in its environment and the
 //! per-application secret in its credentials. The client then waits,
 //! showing the application's state and the AM's job progress.
 
@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use spindle_am::launch::{self, AmLaunch, DeployMode};
+use spindle_contract::launch::{self, AmLaunch, DeployMode};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{

@@ -15,7 +15,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::Error;
 
-pub use spindle_am::staging::STAGING_ROOT;
+pub use spindle_contract::staging::STAGING_ROOT;
 /// How long a NameNode metadata call may take before staging gives up.
 const NAMENODE_ANSWER: std::time::Duration = std::time::Duration::from_secs(12);
 /// Upload chunk.
@@ -186,7 +186,7 @@ impl Staging {
     /// Removes the application's staging directory; true if it existed.
     pub async fn remove_app_dir(&self, app: ApplicationId) -> Result<bool, Error> {
         let dir = self.app_dir(app);
-        spindle_am::staging::check_app_dir(&dir, app)?;
+        spindle_contract::staging::check_app_dir(&dir, app)?;
         let call = async {
             match self.client.delete(&dir, true).await {
                 Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),

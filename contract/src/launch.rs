@@ -6,30 +6,54 @@
 
 use std::collections::BTreeMap;
 
-use spindle_contract::{env_value, settings};
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::yarn::LocalResource;
 
-use crate::{Error, Result};
+use crate::{Error, Result, env_value, settings};
 
 /// `am` in the AM container (executors get `executor`).
 pub const ROLE: &str = settings::ROLE.var_name();
 /// `cluster` (the AM runs the driver) or `client` (the driver runs where `spindle submit` runs).
 pub const DEPLOY_MODE: &str = settings::DEPLOY_MODE.var_name();
+/// The application's name (hex: user text).
 pub const APP_NAME: &str = settings::APP_NAME.var_name();
 /// hdfs URI of `/user/<user>/.spindleStaging/<appId>`; the AM deletes it when the application ends.
 pub const STAGING_DIR: &str = settings::STAGING_DIR.var_name();
 /// JSON: link name -> [`LocalResource`]; the driver binary is [`APP_BINARY`].
 pub const LOCAL_RESOURCES: &str = settings::LOCAL_RESOURCES.var_name();
+/// Executors to start.
 pub const NUM_EXECUTORS: &str = settings::NUM_EXECUTORS.var_name();
+/// Cores (concurrent tasks) per executor.
 pub const EXECUTOR_CORES: &str = settings::EXECUTOR_CORES.var_name();
+/// Memory per executor, MiB.
 pub const EXECUTOR_MEMORY_MB: &str = settings::EXECUTOR_MEMORY_MB.var_name();
+/// An executor container's memory on top of its heap, MiB.
 pub const EXECUTOR_MEMORY_OVERHEAD_MB: &str = settings::EXECUTOR_MEMORY_OVERHEAD_MB.var_name();
 /// JSON object of the user's `--conf k=v` pairs.
 pub const CONF: &str = settings::CONF.var_name();
 /// Client mode only: where executors reach the driver.
 pub const DRIVER_URL: &str = settings::DRIVER_URL.var_name();
+/// The user the containers act as (Hadoop's own variable).
 pub const USER: &str = "HADOOP_USER_NAME";
+
+// Client deploy mode: what `spindle submit` tells the driver it starts.
+/// Where the driver listens for executors (default: the address on the route to the RM).
+pub const DRIVER_HOST: &str = settings::DRIVER_HOST.var_name();
+/// The queue of a client-mode application.
+pub const QUEUE: &str = settings::YARN_QUEUE.var_name();
+/// The AM memory of a client-mode application, MiB.
+pub const AM_MEMORY_MB: &str = settings::AM_MEMORY_MB.var_name();
+/// `--tags`, comma-separated.
+pub const TAGS: &str = settings::YARN_TAGS.var_name();
+/// `--priority`.
+pub const PRIORITY: &str = settings::YARN_PRIORITY.var_name();
+/// `--max-app-attempts`.
+pub const MAX_APP_ATTEMPTS: &str = settings::YARN_MAX_APP_ATTEMPTS.var_name();
+/// Set by `spindle submit`, which got the application id and staged the
+/// binary (SHA-256 cache) and `--files` itself: the driver then submits that
+/// application with `SPINDLE_STAGING_DIR` and `SPINDLE_LOCAL_RESOURCES` as
+/// given instead of uploading itself.
+pub const APP_ID: &str = settings::YARN_APP_ID.var_name();
 
 /// The link name of the driver binary in every container's working directory.
 pub const APP_BINARY: &str = "spindle-app";
@@ -50,6 +74,7 @@ pub enum DeployMode {
 }
 
 impl DeployMode {
+    /// As the launch variable writes it.
     pub fn as_str(self) -> &'static str {
         match self {
             DeployMode::Cluster => "cluster",
@@ -57,11 +82,12 @@ impl DeployMode {
         }
     }
 
+    /// From the launch variable.
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "cluster" => Ok(DeployMode::Cluster),
             "client" => Ok(DeployMode::Client),
-            other => Err(Error::Config(format!(
+            other => Err(Error::Launch(format!(
                 "{DEPLOY_MODE}={other:?}: expected cluster or client"
             ))),
         }
@@ -71,20 +97,28 @@ impl DeployMode {
 /// What the client tells the AM (the AM container's environment).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AmLaunch {
+    /// Where the driver runs.
     pub deploy_mode: DeployMode,
+    /// The application's name.
     pub app_name: String,
+    /// `hdfs://…/<home>/.spindleStaging/<appId>`, removed at the end.
     pub staging_dir: String,
     /// Localized into the AM and every executor container, by link name;
     /// must hold [`APP_BINARY`].
     pub local_resources: BTreeMap<String, LocalResource>,
+    /// Executors to start.
     pub num_executors: u32,
+    /// Cores per executor.
     pub executor_cores: u32,
+    /// Heap per executor, MiB.
     pub executor_memory_mb: u64,
+    /// Overhead per executor container, MiB.
     pub executor_memory_overhead_mb: u64,
     /// `--conf k=v`, e.g. `spindle.executor.maxFailures`.
     pub conf: BTreeMap<String, String>,
     /// Client mode: the driver's URL.
     pub driver_url: Option<String>,
+    /// The submitting user.
     pub user: String,
 }
 
@@ -97,7 +131,7 @@ impl AmLaunch {
     /// The AM container's environment (the secret is not in it).
     pub fn to_env(&self) -> Vec<(String, String)> {
         let mut env = vec![
-            (ROLE.to_string(), spindle_contract::Role::AM.to_string()),
+            (ROLE.to_string(), crate::Role::AM.to_string()),
             (DEPLOY_MODE.into(), self.deploy_mode.as_str().into()),
             // User text: hex, so the launch script neither expands nor breaks on it.
             (APP_NAME.into(), env_value::encode(&self.app_name)),
@@ -164,7 +198,7 @@ impl AmLaunch {
     fn with_secret_conf(mut self, creds: &Credentials) -> Result<Self> {
         if let Some(json) = creds.secret(SECRET_CONF_ALIAS) {
             let pairs: BTreeMap<String, String> = serde_json::from_slice(json).map_err(|e| {
-                Error::Config(format!(
+                Error::Launch(format!(
                     "the {SECRET_CONF_ALIAS} secret is not a JSON object: {e}"
                 ))
             })?;
@@ -175,25 +209,22 @@ impl AmLaunch {
 
     /// Reads the contract from any variable lookup (tests use a map).
     pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
-        let need = |k: &str| get(k).ok_or_else(|| Error::Config(format!("{k} is not set")));
+        let need = |k: &str| get(k).ok_or_else(|| Error::Launch(format!("{k} is not set")));
         let num = |k: &str| -> Result<u64> {
             let v = need(k)?;
             v.trim()
                 .parse()
-                .map_err(|_| Error::Config(format!("{k}={v:?} is not a number")))
+                .map_err(|_| Error::Launch(format!("{k}={v:?} is not a number")))
         };
         let local_resources = resources_from_env(&need(LOCAL_RESOURCES)?)?;
-        let conf = spindle_contract::Conf::decode(&get(CONF).unwrap_or_default())
-            .map_err(|e| Error::Config(e.to_string()))?
+        let conf = crate::Conf::decode(&get(CONF).unwrap_or_default())?
             .pairs()
             .clone();
         let executor_memory_mb = num(EXECUTOR_MEMORY_MB)?;
         let launch = AmLaunch {
             deploy_mode: DeployMode::parse(&need(DEPLOY_MODE)?)?,
             app_name: match get(APP_NAME) {
-                Some(v) => {
-                    env_value::decode(APP_NAME, &v).map_err(|e| Error::Config(e.to_string()))?
-                }
+                Some(v) => env_value::decode(APP_NAME, &v)?,
                 None => "spindle".into(),
             },
             staging_dir: need(STAGING_DIR)?,
@@ -210,7 +241,7 @@ impl AmLaunch {
             user: need(USER)?,
         };
         if launch.deploy_mode == DeployMode::Client && launch.driver_url.is_none() {
-            return Err(Error::Config(format!(
+            return Err(Error::Launch(format!(
                 "{DEPLOY_MODE}=client needs {DRIVER_URL}"
             )));
         }
@@ -231,12 +262,11 @@ pub fn resources_to_env(resources: &BTreeMap<String, LocalResource>) -> String {
 /// Reads a `SPINDLE_LOCAL_RESOURCES` value: it must name the driver binary,
 /// and every entry must be a valid resource.
 pub fn resources_from_env(value: &str) -> Result<BTreeMap<String, LocalResource>> {
-    let json =
-        env_value::decode(LOCAL_RESOURCES, value).map_err(|e| Error::Config(e.to_string()))?;
+    let json = env_value::decode(LOCAL_RESOURCES, value)?;
     let local_resources: BTreeMap<String, LocalResource> = serde_json::from_str(&json)
-        .map_err(|e| Error::Config(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
+        .map_err(|e| Error::Launch(format!("{LOCAL_RESOURCES} is not valid JSON: {e}")))?;
     if !local_resources.contains_key(APP_BINARY) {
-        return Err(Error::Config(format!(
+        return Err(Error::Launch(format!(
             "{LOCAL_RESOURCES} has no {APP_BINARY:?} entry (the driver binary)"
         )));
     }
