@@ -211,11 +211,13 @@ fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
         "{}_01_000001",
         app.to_string().trim_start_matches("application_")
     );
+    let mut app_dir_seen = false;
     let mut stack = vec![root.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {
+                app_dir_seen |= p.file_name().is_some_and(|f| *f == *app.to_string());
                 stack.push(p);
             } else if p.file_name().is_some_and(|f| f == "launch_container.sh")
                 && p.to_string_lossy().contains(&needle)
@@ -224,7 +226,8 @@ fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
             }
         }
     }
-    Some(String::new())
+    // The application's container directories are not on this machine (another cluster).
+    app_dir_seen.then(String::new)
 }
 
 /// The AM's stderr, wherever the NodeManagers keep container logs.
