@@ -2,8 +2,9 @@
 //! --deploy-mode client`, or the binary itself with `SPINDLE_MASTER=yarn`);
 //! YARN runs only the AM, which negotiates executor containers that connect
 //! back to the driver. The driver side stages its own binary, submits the AM
-//! with its URL and secret, and tells the AM how the application ended
-//! through the AM's control endpoint (authenticated with the secret).
+//! with its URL and secret, and answers the AM's question of how the
+//! application ended over the application's authenticated channel (the AM
+//! asks the driver: it has no control endpoint of its own).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -18,10 +19,6 @@ use spindle_hadoop::yarn::{LocalResource, Resource, RmRestClient, SubmissionCont
 use crate::{Error, Result, secret};
 use spindle_contract::launch::{self, AmLaunch, DeployMode};
 
-/// Header carrying the secret on the AM's control endpoint.
-pub const SECRET_HEADER: &str = "x-spindle-secret";
-/// The AM's control endpoint path (relative to its web root).
-pub const FINISH_PATH: &str = "/control/finish";
 use spindle_contract::launch::{
     AM_MEMORY_MB, APP_ID, DRIVER_HOST, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS,
 };
@@ -81,7 +78,7 @@ pub struct ClientBackend {
     rt: tokio::runtime::Runtime,
     rest: RmRestClient,
     app: ApplicationId,
-    secret: spindle_core::auth::Secret,
+    end: spindle_core::backend::EndNotice,
     parallelism: u32,
     finished: Mutex<bool>,
 }
@@ -239,7 +236,7 @@ impl ClientBackend {
             rt,
             rest,
             app,
-            secret: exec.secret,
+            end: exec.end,
             parallelism: (executors * cores).max(2),
             finished: Mutex::new(false),
         })
@@ -256,56 +253,25 @@ impl ClientBackend {
             return;
         }
         *done = true;
-        let (status, diagnostics) = match result {
-            Ok(()) => ("SUCCEEDED", String::new()),
-            Err(e) => ("FAILED", e),
-        };
-        let body = serde_json::json!({"status": status, "diagnostics": diagnostics}).to_string();
-        let secret = self.secret.expose().to_string();
+        // The AM's pending AwaitEnd call (or its next one) gets the answer
+        // from the driver's service, which runs until this returns.
+        self.end.announce(result);
         let r = self.rt.block_on(async {
-            // The AM's own address (its UI port is registered as its RPC port).
-            let deadline = Instant::now() + Duration::from_secs(60);
-            let am = loop {
-                let report = self.rest.app(self.app).await?;
-                if report.state.is_final() {
+            // Wait until YARN has the final status, so the caller exits after
+            // it (an AM that has yet to start gets the answer when it asks).
+            let deadline = Instant::now() + Duration::from_secs(120);
+            loop {
+                if self.rest.app(self.app).await?.state.is_final() {
                     return Ok::<_, Error>(());
-                }
-                if let Some(a) = report
-                    .am_rpc_address
-                    .filter(|a| !a.ends_with(":0") && !a.ends_with(":-1"))
-                {
-                    break a;
                 }
                 if Instant::now() > deadline {
                     return Err(Error::Config(format!(
-                        "{}: the AM never registered",
+                        "{}: the AM did not end the application within 120 s",
                         self.app
                     )));
                 }
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            };
-            let url = format!("http://{am}{FINISH_PATH}");
-            let reply = reqwest::Client::new()
-                .post(&url)
-                .header(SECRET_HEADER, &secret)
-                .header("content-type", "application/json")
-                .body(body)
-                .timeout(Duration::from_secs(20))
-                .send()
-                .await
-                .map_err(|e| Error::Config(format!("POST {url}: {e}")))?;
-            if !reply.status().is_success() {
-                return Err(Error::Config(format!("POST {url}: {}", reply.status())));
-            }
-            // Wait until YARN has the final status, so the caller exits after it.
-            let deadline = Instant::now() + Duration::from_secs(60);
-            while Instant::now() < deadline {
-                if self.rest.app(self.app).await?.state.is_final() {
-                    break;
-                }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            Ok(())
         });
         if let Err(e) = r {
             eprintln!("spindle: finishing {}: {e}", self.app);

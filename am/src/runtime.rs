@@ -279,7 +279,6 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         properties: properties(&launch, &container),
         progress: OnceLock::new(),
         executors: OnceLock::new(),
-        control: OnceLock::new(),
     });
     let listener = rt
         .block_on(tokio::net::TcpListener::bind((
@@ -526,9 +525,9 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
         cores: launch.executor_cores,
         cache_mb: (launch.executor_memory_mb / 2).max(16),
         shuffle_mb: (launch.executor_memory_mb / 4).max(16),
+        end: Default::default(),
     };
     let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
-    let _ = ui.control.set((secret, tx.clone()));
     let fatal = {
         let finisher = finisher.clone();
         Arc::new(move |why: String| {
@@ -541,31 +540,35 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
     let _ = ui.executors.set(backend.shared());
     let _ = spindle_core::backend::ClusterBackend::request_executors(&backend, n);
     {
-        // A driver that vanishes without finishing ends the application as FAILED.
-        let target = driver_url
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_string();
+        // The driver tells how the application ended when the AM asks, over
+        // the application's authenticated channel (the AM listens for nothing
+        // but its web UI). A driver that cannot be asked five times in a row
+        // went away without finishing: the application FAILED.
         rt.spawn(async move {
             let mut misses = 0;
             loop {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                let ok = tokio::time::timeout(
-                    Duration::from_secs(2),
-                    tokio::net::TcpStream::connect(target.as_str()),
-                )
-                .await
-                .is_ok_and(|r| r.is_ok());
-                misses = if ok { 0 } else { misses + 1 };
-                if misses >= 5 {
-                    let _ = tx.send((
-                        "FAILED".into(),
-                        format!(
-                            "the driver at {target} went away without finishing the application"
-                        ),
-                    ));
-                    return;
+                match spindle_core::backend::await_end(&driver_url, &secret).await {
+                    Ok(end) => {
+                        let _ = tx.send(match end {
+                            Ok(()) => ("SUCCEEDED".into(), String::new()),
+                            Err(d) => ("FAILED".into(), d),
+                        });
+                        return;
+                    }
+                    Err(e) => {
+                        misses += 1;
+                        if misses >= 5 {
+                            let _ = tx.send((
+                                "FAILED".into(),
+                                format!(
+                                    "the driver at {driver_url} went away without finishing the application ({e})"
+                                ),
+                            ));
+                            return;
+                        }
+                    }
                 }
+                tokio::time::sleep(Duration::from_secs(2)).await;
             }
         });
     }

@@ -17,7 +17,6 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
-use spindle_core::auth::Secret;
 use spindle_core::progress::Snapshot;
 
 use crate::allocator::{ExecutorInfo, Shared};
@@ -41,13 +40,7 @@ pub struct UiState {
     pub properties: Vec<(String, String)>,
     pub progress: OnceLock<ProgressFn>,
     pub executors: OnceLock<Arc<Shared>>,
-    /// Client mode: the secret the control endpoint requires, and where a
-    /// `(status, diagnostics)` finish request goes.
-    pub control: OnceLock<(Secret, FinishSender)>,
 }
-
-/// Carries a driver's finish request to the AM's main thread.
-pub type FinishSender = std::sync::mpsc::Sender<(String, String)>;
 
 impl UiState {
     fn snapshot(&self) -> Snapshot {
@@ -86,11 +79,6 @@ pub fn router(state: Arc<UiState>) -> Router {
             state.clone(),
             proxy_filter,
         ))
-        // The driver's control calls come straight from the driver, with the secret.
-        .route(
-            crate::client_mode::FINISH_PATH,
-            axum::routing::post(control_finish),
-        )
         .with_state(state)
 }
 
@@ -330,42 +318,6 @@ async fn api_environment(State(state): State<Arc<UiState>>, Path(app): Path<Stri
     Json(json!({"spindleProperties": props})).into_response()
 }
 
-/// `POST /control/finish` `{"status": "SUCCEEDED"|"FAILED", "diagnostics": ".."}`:
-/// the client-mode driver ends the application. Refused without the secret.
-async fn control_finish(
-    State(state): State<Arc<UiState>>,
-    headers: axum::http::HeaderMap,
-    body: String,
-) -> Response {
-    let Some((secret, tx)) = state.control.get() else {
-        return (StatusCode::NOT_FOUND, "no control endpoint in cluster mode").into_response();
-    };
-    let given = headers
-        .get(crate::client_mode::SECRET_HEADER)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    if !secret.matches(given) {
-        return (StatusCode::FORBIDDEN, "missing or wrong application secret").into_response();
-    }
-    let v: Value = match serde_json::from_str(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            return (StatusCode::BAD_REQUEST, format!("body is not JSON: {e}")).into_response();
-        }
-    };
-    let status = v["status"].as_str().unwrap_or("").to_string();
-    if status != "SUCCEEDED" && status != "FAILED" {
-        return (
-            StatusCode::BAD_REQUEST,
-            "status must be SUCCEEDED or FAILED",
-        )
-            .into_response();
-    }
-    let diagnostics = v["diagnostics"].as_str().unwrap_or("").to_string();
-    let _ = tx.send((status, diagnostics));
-    (StatusCode::OK, "finishing").into_response()
-}
-
 // ------------------------------------------------------------------ pages
 
 fn esc(s: &str) -> String {
@@ -515,7 +467,6 @@ mod server_tests {
             properties: vec![],
             progress: OnceLock::new(),
             executors: OnceLock::new(),
-            control: OnceLock::new(),
         })
     }
 
@@ -567,42 +518,21 @@ mod server_tests {
     }
 
     #[tokio::test]
-    async fn the_control_endpoint_requires_the_secret() {
-        let st = state("127.0.0.9");
-        let base = start(st.clone()).await;
-        let url = format!("{base}{}", crate::client_mode::FINISH_PATH);
-        let body = r#"{"status":"SUCCEEDED","diagnostics":""}"#;
-        // Cluster mode: there is no control endpoint.
-        let r = client().post(&url).body(body).send().await.unwrap();
-        assert_eq!(r.status(), 404);
-        let secret = Secret::generate();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let _ = st.control.set((secret.clone(), tx));
-        let r = client().post(&url).body(body).send().await.unwrap();
-        assert_eq!(r.status(), 403, "no secret");
-        let r = client()
-            .post(&url)
-            .header(
-                crate::client_mode::SECRET_HEADER,
-                Secret::generate().expose(),
-            )
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 403, "wrong secret");
-        assert!(
-            rx.try_recv().is_err(),
-            "a refused call must not finish the app"
-        );
-        let r = client()
-            .post(&url)
-            .header(crate::client_mode::SECRET_HEADER, secret.expose())
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        assert_eq!(rx.recv().unwrap(), ("SUCCEEDED".to_string(), String::new()));
+    async fn the_web_ui_cannot_end_the_application() {
+        // Every path of the UI listener is behind the proxy check, as the pages
+        // are: there is no control endpoint that a direct request reaches (a
+        // client-mode application ends over the driver's authenticated channel:
+        // the AM asks the driver).
+        let base = start(state("127.0.0.9")).await;
+        for path in ["/control/finish", "/control", "/api/v1/applications"] {
+            let r = client()
+                .post(format!("{base}{path}"))
+                .header("x-spindle-secret", "0".repeat(64))
+                .body(r#"{"status":"SUCCEEDED","diagnostics":""}"#)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 302, "POST {path}");
+        }
     }
 }

@@ -198,6 +198,18 @@ pub const LOCALITY_WAIT: Setting = Setting {
     )
 };
 
+/// Encryption of the connections between the application's own processes.
+pub const NETWORK_CRYPTO_ENABLED: Setting = Setting {
+    var: Some("SPINDLE_NETWORK_CRYPTO_ENABLED"),
+    ..conf(
+        "spindle.network.crypto.enabled",
+        Kind::Bool,
+        Some("true"),
+        "encrypt the connections between the driver, the AM and the executors (TLS 1.3); `false` \
+         leaves them authenticated but in plaintext: authentication cannot be turned off",
+    )
+};
+
 // ------------------------------------------------- a driver's environment
 
 /// Where the executors run.
@@ -359,6 +371,7 @@ pub const ALL: &[&Setting] = &[
     &DRIVER_MEMORY_OVERHEAD,
     &YARN_AM_MEMORY,
     &LOCALITY_WAIT,
+    &NETWORK_CRYPTO_ENABLED,
     &MASTER,
     &EXECUTOR_CORES,
     &CACHE_MEMORY_MB,

@@ -5,7 +5,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+
+use spindle_proto::spindle::AwaitEndRequest;
+use spindle_proto::spindle::driver_client::DriverClient;
+use tokio::sync::watch;
 
 use crate::auth::Secret;
 use crate::env;
@@ -19,6 +23,72 @@ pub struct ExecutorLaunch {
     pub cores: u32,
     pub cache_mb: u64,
     pub shuffle_mb: u64,
+    /// Where a client-mode backend announces how the application ended: the
+    /// driver's service answers the AM's `AwaitEnd` with it.
+    pub end: EndNotice,
+}
+
+/// How the application ended (`Ok`, or the diagnostics of a failure), once
+/// the driver announces it. Cheap to clone; every clone is the same notice.
+#[derive(Clone)]
+pub struct EndNotice(Arc<watch::Sender<Option<std::result::Result<(), String>>>>);
+
+impl Default for EndNotice {
+    fn default() -> Self {
+        EndNotice(Arc::new(watch::Sender::new(None)))
+    }
+}
+
+impl std::fmt::Debug for EndNotice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EndNotice({:?})", *self.0.borrow())
+    }
+}
+
+impl EndNotice {
+    /// Announces the end (the first announcement stands).
+    pub fn announce(&self, result: std::result::Result<(), String>) {
+        self.0.send_if_modified(|v| {
+            if v.is_none() {
+                *v = Some(result);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Waits for the announcement.
+    pub async fn wait(&self) -> std::result::Result<(), String> {
+        let mut rx = self.0.subscribe();
+        let v = rx
+            .wait_for(Option::is_some)
+            .await
+            .expect("the sender lives in self");
+        v.clone().expect("waited for Some")
+    }
+}
+
+/// Client deploy mode, in the AM: asks the driver at `driver_url`, over the
+/// application's authenticated channel, how the application ended. An error
+/// means the driver could not be reached or stopped answering.
+pub async fn await_end(
+    driver_url: &str,
+    secret: &Secret,
+) -> Result<std::result::Result<(), String>> {
+    let (encrypted, _) = crate::net::parse_url(driver_url)?;
+    let security = crate::net::Security::new(secret, encrypted)?;
+    let mut driver = DriverClient::new(crate::net::channel(driver_url, &security)?);
+    let end = driver
+        .await_end(AwaitEndRequest {})
+        .await
+        .map_err(|s| Error::Rpc(format!("{driver_url}: {}", s.message())))?
+        .into_inner();
+    Ok(if end.succeeded {
+        Ok(())
+    } else {
+        Err(end.diagnostics)
+    })
 }
 
 impl ExecutorLaunch {

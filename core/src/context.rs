@@ -8,7 +8,7 @@ use std::time::Duration;
 use spindle_proto::spindle::driver_server::DriverServer;
 use tokio::runtime::Runtime;
 
-use crate::auth::{CheckSecret, Secret};
+use crate::auth::Secret;
 use crate::backend::{ClusterBackend, ExecutorLaunch, LocalBackend};
 use crate::broadcast::Broadcast;
 use crate::dataset::Dataset;
@@ -79,6 +79,9 @@ impl ExecutorSettings {
 /// driver (`SPINDLE_CONF`), then their variables, then the registry's defaults.
 struct EngineConf {
     locality_wait: Duration,
+    /// Whether the application's connections are encrypted (they are
+    /// authenticated either way).
+    encryption: bool,
 }
 
 fn engine_conf() -> Result<EngineConf> {
@@ -93,6 +96,10 @@ fn engine_conf() -> Result<EngineConf> {
             .duration(&settings::LOCALITY_WAIT)
             .map_err(config)?
             .unwrap_or_default(),
+        encryption: conf
+            .bool(&settings::NETWORK_CRYPTO_ENABLED)
+            .map_err(config)?
+            .unwrap_or(true),
     })
 }
 
@@ -143,11 +150,14 @@ impl Context {
             .enable_all()
             .build()
             .map_err(|e| Error::io("starting the driver runtime", e))?;
+        let engine = engine_conf()?;
         let secret = Secret::generate();
+        let end = crate::backend::EndNotice::default();
+        let security = crate::net::Security::new(&secret, engine.encryption)?;
         let registry = Registry::new();
         let blobs: Arc<Blobs> = Default::default();
         let sched = Arc::new(Scheduler::new(registry.clone()));
-        sched.set_locality_wait(engine_conf()?.locality_wait);
+        sched.set_locality_wait(engine.locality_wait);
         let listener = rt
             .block_on(tokio::net::TcpListener::bind((bind_host, 0)))
             .map_err(|e| Error::io(format!("binding the driver service on {bind_host}"), e))?;
@@ -172,21 +182,18 @@ impl Context {
             registry: registry.clone(),
             blobs: blobs.clone(),
             own_sha,
-            secret: secret.clone(),
+            security: security.clone(),
+            end: end.clone(),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tonic::service::interceptor::InterceptedService::new(
-            DriverServer::new(service)
-                .max_decoding_message_size(usize::MAX)
-                .max_encoding_message_size(usize::MAX),
-            CheckSecret(secret.clone()),
-        );
+        let server = DriverServer::new(service)
+            .max_decoding_message_size(usize::MAX)
+            .max_encoding_message_size(usize::MAX);
+        let incoming = {
+            let _guard = rt.enter();
+            crate::net::incoming(listener, security.clone())
+        };
         rt.spawn(async move {
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-            // Small request/response messages: no Nagle delay on accepted connections.
-            let incoming = tokio_stream::StreamExt::map(incoming, |s| {
-                s.and_then(|s| s.set_nodelay(true).map(|_| s))
-            });
             let r = tonic::transport::Server::builder()
                 .tcp_nodelay(true)
                 .add_service(server)
@@ -207,11 +214,12 @@ impl Context {
             });
         }
         let launch = ExecutorLaunch {
-            driver_url: format!("http://{addr}"),
+            driver_url: format!("{}://{addr}", crate::net::scheme(engine.encryption)),
             secret,
             cores: settings.cores,
             cache_mb: settings.cache_mb,
             shuffle_mb: settings.shuffle_mb,
+            end,
         };
         let backend = {
             let _guard = rt.enter();

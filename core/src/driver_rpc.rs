@@ -8,18 +8,18 @@ use std::time::Instant;
 use spindle_proto::spindle::driver_server::Driver;
 use spindle_proto::spindle::executor_client::ExecutorClient;
 use spindle_proto::spindle::{
-    BlobReply, BlobRequest, HeartbeatReply, HeartbeatRequest, RegisterReply, RegisterRequest,
+    AppEnd, AwaitEndRequest, BlobReply, BlobRequest, HeartbeatReply, HeartbeatRequest,
+    RegisterReply, RegisterRequest,
 };
 use tokio::sync::watch;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic::{Request, Response, Status};
 
 use crate::Error;
-use crate::auth::{AddSecret, Secret};
+use crate::net::Security;
 
-/// A client of one executor's service, carrying the secret.
-pub type ExecClient = ExecutorClient<InterceptedService<Channel, AddSecret>>;
+/// A client of one executor's service, over an authenticated channel.
+pub type ExecClient = ExecutorClient<Channel>;
 
 /// A registered executor.
 pub(crate) struct ExecutorInfo {
@@ -261,7 +261,9 @@ pub(crate) struct DriverService {
     pub registry: Arc<Registry>,
     pub blobs: Arc<Blobs>,
     pub own_sha: Arc<tokio::sync::OnceCell<Vec<u8>>>,
-    pub secret: Secret,
+    pub security: Security,
+    /// Client deploy mode: what the AM's `AwaitEnd` waits for.
+    pub end: crate::backend::EndNotice,
 }
 
 impl DriverService {
@@ -295,9 +297,9 @@ impl Driver for DriverService {
             eprintln!("spindle: {e}");
             return Err(Status::failed_precondition(e.to_string()));
         }
-        let channel = crate::net::channel(&format!("http://{}", r.address))
+        let channel = crate::net::channel(&r.address, &self.security)
             .map_err(|e| Status::invalid_argument(format!("executor {}: {e}", r.executor_id)))?;
-        let client = ExecutorClient::with_interceptor(channel, AddSecret::new(&self.secret))
+        let client = ExecutorClient::new(channel)
             .max_decoding_message_size(usize::MAX)
             .max_encoding_message_size(usize::MAX);
         let cores = r.cores.max(1);
@@ -341,6 +343,14 @@ impl Driver for DriverService {
             ))),
         }
     }
+
+    async fn await_end(&self, _req: Request<AwaitEndRequest>) -> Result<Response<AppEnd>, Status> {
+        let end = self.end.wait().await;
+        Ok(Response::new(AppEnd {
+            succeeded: end.is_ok(),
+            diagnostics: end.err().unwrap_or_default(),
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -353,7 +363,8 @@ mod tests {
             registry: Registry::new(),
             blobs: Default::default(),
             own_sha: Default::default(),
-            secret: Secret::generate(),
+            security: Security::new(&crate::auth::Secret::generate(), true).unwrap(),
+            end: Default::default(),
         };
         let req = RegisterRequest {
             executor_id: "7".into(),

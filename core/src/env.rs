@@ -13,7 +13,8 @@ use spindle_contract::settings;
 pub const ROLE: &str = settings::ROLE.var_name();
 /// Where the executors run: `local[N]`, or `yarn` (client deploy mode).
 pub const MASTER: &str = settings::MASTER.var_name();
-/// `http://host:port` of the driver's gRPC service.
+/// `https://host:port` of the driver's gRPC service (`http://` when the
+/// application's connections are not encrypted: see [`crate::net`]).
 pub const DRIVER_URL: &str = settings::DRIVER_URL.var_name();
 /// The executor's id, unique in the application.
 pub const EXECUTOR_ID: &str = settings::EXECUTOR_ID.var_name();
@@ -38,6 +39,8 @@ pub const HOST: &str = settings::EXECUTOR_HOST.var_name();
 #[derive(Debug, Clone)]
 pub struct ExecutorEnv {
     pub driver_url: String,
+    /// Whether connections are encrypted: the driver URL's scheme says.
+    pub encryption: bool,
     pub executor_id: String,
     pub secret: Secret,
     pub local_dirs: Vec<PathBuf>,
@@ -91,8 +94,11 @@ impl ExecutorEnv {
         if local_dirs.is_empty() {
             return Err(Error::Config(format!("{LOCAL_DIRS} names no directory")));
         }
+        let driver_url = var(DRIVER_URL)?;
+        let (encryption, _) = crate::net::parse_url(&driver_url)?;
         Ok(ExecutorEnv {
-            driver_url: var(DRIVER_URL)?,
+            driver_url,
+            encryption,
             executor_id: var(EXECUTOR_ID)?,
             secret,
             local_dirs,

@@ -12,7 +12,6 @@ mod services;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spindle_core::auth::{AddSecret, CheckSecret};
 use spindle_core::env::ExecutorEnv;
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_server::ExecutorServer;
@@ -91,12 +90,14 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             .map_err(|e| Error::Start(e.to_string()))?
             .port()
     );
-    let channel = spindle_core::net::channel(&env.driver_url)
+    let security = spindle_core::net::Security::new(&env.secret, env.encryption)
+        .map_err(|e| Error::Start(e.to_string()))?;
+    let channel = spindle_core::net::channel(&env.driver_url, &security)
         .map_err(|e| Error::Start(format!("the driver: {e}")))?;
-    let mut driver = DriverClient::with_interceptor(channel, AddSecret::new(&env.secret))
-        .max_decoding_message_size(usize::MAX);
+    let mut driver = DriverClient::new(channel).max_decoding_message_size(usize::MAX);
     let services = Arc::new(Services::new(
         &env,
+        security.clone(),
         driver.clone(),
         tokio::runtime::Handle::current(),
     )?);
@@ -106,21 +107,14 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             spindle_core::task::ExecutorServices::blob(&*s, id, 0)
         });
     }
-    let service = tonic::service::interceptor::InterceptedService::new(
-        ExecutorServer::new(server::ExecutorService {
-            services: services.clone(),
-            jobs: Default::default(),
-        })
-        .max_decoding_message_size(usize::MAX)
-        .max_encoding_message_size(usize::MAX),
-        CheckSecret(env.secret.clone()),
-    );
+    let service = ExecutorServer::new(server::ExecutorService {
+        services: services.clone(),
+        jobs: Default::default(),
+    })
+    .max_decoding_message_size(usize::MAX)
+    .max_encoding_message_size(usize::MAX);
+    let incoming = spindle_core::net::incoming(listener, security);
     tokio::spawn(async move {
-        let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-        // Small request/response messages: no Nagle delay on accepted connections.
-        let incoming = tokio_stream::StreamExt::map(incoming, |s| {
-            s.and_then(|s| s.set_nodelay(true).map(|_| s))
-        });
         if let Err(e) = tonic::transport::Server::builder()
             .tcp_nodelay(true)
             .add_service(service)

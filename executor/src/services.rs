@@ -5,22 +5,21 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use spindle_core::auth::AddSecret;
 use spindle_core::cache::BlockCache;
 use spindle_core::env::ExecutorEnv;
+use spindle_core::net::Security;
 use spindle_core::task::{BlockIter, ExecutorServices};
 use spindle_core::{Error as CoreError, Result};
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_client::ExecutorClient;
 use spindle_proto::spindle::{BlobRequest, FetchRequest, ShuffleChunk};
 use tokio::runtime::Handle;
-use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::Error;
 
-type Driver = DriverClient<InterceptedService<Channel, AddSecret>>;
-type Peer = ExecutorClient<InterceptedService<Channel, AddSecret>>;
+type Driver = DriverClient<Channel>;
+type Peer = ExecutorClient<Channel>;
 
 pub(crate) struct Services {
     id: String,
@@ -30,12 +29,17 @@ pub(crate) struct Services {
     shuffle_bytes: usize,
     driver: Driver,
     peers: Mutex<HashMap<String, Peer>>,
-    secret: AddSecret,
+    security: Security,
     handle: Handle,
 }
 
 impl Services {
-    pub fn new(env: &ExecutorEnv, driver: Driver, handle: Handle) -> Result<Self, Error> {
+    pub fn new(
+        env: &ExecutorEnv,
+        security: Security,
+        driver: Driver,
+        handle: Handle,
+    ) -> Result<Self, Error> {
         let mut shuffle_dirs = Vec::new();
         for d in &env.local_dirs {
             let dir = d.join(format!("spindle-executor-{}", env.executor_id));
@@ -52,7 +56,7 @@ impl Services {
             shuffle_bytes: env.shuffle_bytes,
             driver,
             peers: Mutex::new(HashMap::new()),
-            secret: AddSecret::new(&env.secret),
+            security,
             handle,
         })
     }
@@ -62,9 +66,8 @@ impl Services {
         if let Some(p) = peers.get(address) {
             return Ok(p.clone());
         }
-        let channel = spindle_core::net::channel(&format!("http://{address}"))?;
-        let p = ExecutorClient::with_interceptor(channel, self.secret.clone())
-            .max_decoding_message_size(usize::MAX);
+        let channel = spindle_core::net::channel(address, &self.security)?;
+        let p = ExecutorClient::new(channel).max_decoding_message_size(usize::MAX);
         peers.insert(address.to_string(), p.clone());
         Ok(p)
     }

@@ -920,20 +920,11 @@ fn listening_ports(pid: u32) -> Vec<u16> {
         .collect()
 }
 
-fn with_secret<T>(msg: T, secret: &str) -> tonic::Request<T> {
-    let mut r = tonic::Request::new(msg);
-    r.metadata_mut()
-        .insert("x-spindle-secret", secret.parse().unwrap());
-    r
-}
-
 #[test]
 fn peers_without_the_application_secret_are_refused() {
     use spindle_proto::spindle::driver_client::DriverClient;
     use spindle_proto::spindle::executor_client::ExecutorClient;
-    use spindle_proto::spindle::{
-        BlobRequest, FetchRequest, HeartbeatRequest, RegisterRequest, TaskRequest,
-    };
+    use spindle_proto::spindle::{CancelRequest, FetchRequest, HeartbeatRequest, TaskRequest};
     let h = hadoop();
     let _logs = h.log_guard();
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -975,79 +966,79 @@ fn peers_without_the_application_secret_are_refused() {
             !env.iter().any(|v| v.contains(secret.expose())),
             "secret in the environment"
         );
-        let wrong = "0".repeat(64);
-
-        // The driver (in the AM): register, heartbeat and blob calls need the secret.
-        let mut driver = DriverClient::connect(driver_url.clone()).await.unwrap();
-        let reg = RegisterRequest {
-            executor_id: "intruder".into(),
-            executable_sha256: vec![0; 32],
-            address: "127.0.0.1:1".into(),
-            cores: 1,
-            pid: 1,
-            hosts: vec![],
+        // Encrypted by default, and every connection must prove it holds the secret
+        // before its first call: a plain gRPC client (what any peer could do before),
+        // a wrong secret, and the right secret without encryption are all refused,
+        // while the same call with the application's keys is answered.
+        use spindle_core::net::{Security, channel, parse_url};
+        let (encrypted, driver_addr) = parse_url(&driver_url).unwrap();
+        assert!(encrypted, "not encrypted by default: {driver_url}");
+        let wrong = spindle_core::auth::Secret::parse(&"0".repeat(64)).unwrap();
+        let ours = Security::new(&secret, true).unwrap();
+        let others = [
+            ("a wrong secret", Security::new(&wrong, true).unwrap()),
+            ("no encryption", Security::new(&secret, false).unwrap()),
+        ];
+        let plain = |addr: &str| {
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect_lazy()
         };
-        let refused = |s: tonic::Status| {
-            assert_eq!(s.code(), tonic::Code::Unauthenticated, "{s:?}");
-        };
-        refused(driver.register(reg.clone()).await.unwrap_err());
-        refused(driver.register(with_secret(reg, &wrong)).await.unwrap_err());
-        refused(
-            driver
-                .get_blob(BlobRequest {
-                    blob_id: 0,
-                    index: 0,
-                })
-                .await
-                .unwrap_err(),
-        );
         let hb = HeartbeatRequest {
             executor_id: "intruder".into(),
         };
-        refused(
-            driver
-                .heartbeat(with_secret(hb.clone(), &wrong))
-                .await
-                .unwrap_err(),
-        );
-        // With the application's secret the same call is answered (the id is unknown).
-        let known = driver
-            .heartbeat(with_secret(hb, secret.expose()))
+
+        // The driver (in the AM).
+        let r = DriverClient::new(plain(driver_addr))
+            .heartbeat(hb.clone())
+            .await;
+        assert!(r.is_err(), "a plain gRPC client was answered: {r:?}");
+        for (what, s) in &others {
+            let r = DriverClient::new(channel(driver_addr, s).unwrap())
+                .heartbeat(hb.clone())
+                .await;
+            assert!(r.is_err(), "{what}: answered: {r:?}");
+        }
+        let known = DriverClient::new(channel(driver_addr, &ours).unwrap())
+            .heartbeat(hb)
             .await
             .unwrap();
         assert!(!known.get_ref().known);
 
-        // The executor: running a task and fetching a shuffle block need the secret. It
-        // listens on its NodeManager's host.
+        // The executor, which listens on its NodeManager's host: the same rule.
         let host = var("NM_HOST");
         let ports = listening_ports(pid);
         assert!(!ports.is_empty(), "the executor listens on no port");
+        let cancel = CancelRequest { job_id: u64::MAX };
         let mut tried = 0;
         for port in ports {
-            let Ok(mut exec) = ExecutorClient::connect(format!("http://{host}:{port}")).await
-            else {
+            let addr = format!("{host}:{port}");
+            let Ok(mut exec) = channel(&addr, &ours).map(ExecutorClient::new) else {
                 continue;
             };
-            let task = TaskRequest::default();
-            let Err(s) = exec.run_task(task.clone()).await else {
-                panic!("a task ran without the secret");
-            };
-            if s.code() == tonic::Code::Unimplemented {
+            if exec.cancel_job(cancel).await.is_err() {
                 continue; // not the executor service
             }
-            refused(s);
-            refused(exec.run_task(with_secret(task, &wrong)).await.unwrap_err());
-            let fetch = FetchRequest {
-                shuffle_id: 0,
-                map_ids: vec![0],
-                reduce_id: 0,
-            };
-            refused(exec.fetch_shuffle(fetch.clone()).await.unwrap_err());
-            refused(
-                exec.fetch_shuffle(with_secret(fetch, &wrong))
-                    .await
-                    .unwrap_err(),
+            let r = ExecutorClient::new(plain(&addr)).cancel_job(cancel).await;
+            assert!(
+                r.is_err(),
+                "{addr}: a plain gRPC client was answered: {r:?}"
             );
+            let r = ExecutorClient::new(plain(&addr))
+                .run_task(TaskRequest::default())
+                .await;
+            assert!(r.is_err(), "{addr}: a task ran without the secret");
+            for (what, s) in &others {
+                let mut exec = ExecutorClient::new(channel(&addr, s).unwrap());
+                let r = exec.cancel_job(cancel).await;
+                assert!(r.is_err(), "{addr}: {what}: answered: {r:?}");
+                let fetch = FetchRequest {
+                    shuffle_id: 0,
+                    map_ids: vec![0],
+                    reduce_id: 0,
+                };
+                assert!(exec.fetch_shuffle(fetch).await.is_err(), "{addr}: {what}");
+            }
             tried += 1;
         }
         assert!(
@@ -1090,6 +1081,9 @@ fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
         .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(output.status.success(), "driver failed: {stderr}");
+        // Encrypted by default (the AM asks this driver how the application ended
+        // over the same channel).
+        assert!(stderr.contains("executors connect to https://"), "{stderr}");
         eprintln!("client mode took {:?}", started.elapsed());
         let app_id: ApplicationId = stderr
             .split_whitespace()

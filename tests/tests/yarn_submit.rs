@@ -773,6 +773,10 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
             "1",
             "--files",
             &files,
+            // Authenticated but unencrypted channels (the driver here, the AM and the
+            // executors in containers): the default, encrypted, is the other tests'.
+            "--conf",
+            "spindle.network.crypto.enabled=false",
         ]))
         .args([wc.as_str(), &in_uri, &out_uri])
         .output()
@@ -788,6 +792,7 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
         err.contains("client deploy mode") && err.contains("final status Succeeded"),
         "{err}"
     );
+    assert!(err.contains("executors connect to http://"), "{err}");
     // Staged like cluster mode: the binary through the SHA-256 cache.
     assert!(
         err.contains("sha256") && err.contains(".spindleStaging/cache/"),
