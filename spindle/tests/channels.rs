@@ -114,7 +114,11 @@ fn main() {
     let encryption = std::env::var_os(PLAINTEXT_RUN).is_none();
     let (streams, secret) = job_through_a_relay().expect("the job runs");
     let total: usize = streams.iter().map(Vec::len).sum();
-    assert!(total > 1000, "the relay saw only {total} bytes");
+    // Enough that the job's traffic went through the relay: a TLS handshake alone is over 1000
+    // bytes; without encryption the preface and data checks below say it (how many bytes
+    // depends on how the tasks fell on the two executors).
+    let least = if encryption { 1000 } else { 200 };
+    assert!(total > least, "the relay saw only {total} bytes");
     let any = |needle: &[u8]| streams.iter().any(|s| contains(s, needle));
     assert!(!any(secret.as_bytes()), "the secret crossed the wire");
     assert_eq!(
