@@ -3,6 +3,12 @@
 //!
 //! A frame is `[compressed length: u32 LE][raw length: u32 LE][lz4 block]`;
 //! the raw bytes are records encoded back to back.
+//!
+//! Every length read from bytes is checked before anything is allocated for
+//! it: a frame over 256 MiB, a raw length that lz4 could not have produced from
+//! the compressed length, and a record whose encoded lengths claim more memory
+//! than its bytes could describe are errors (bincode 2's own limit, chosen from
+//! the input's length: see [`decode_prefix`]).
 
 use std::io::{Read, Write};
 
@@ -16,6 +22,12 @@ const CONFIG: bincode::config::Configuration = bincode::config::standard();
 pub const FRAME_TARGET: usize = 64 * 1024;
 /// Frames larger than this are refused when decoding (corrupt input).
 const MAX_FRAME: usize = 256 * 1024 * 1024;
+/// lz4 turns at most 255 raw bytes into one compressed byte (a long match
+/// costs one length byte per 255 bytes), plus a few bytes per block.
+const MAX_LZ4_RATIO: usize = 255;
+/// bincode claims at most this many bytes of memory per byte of input while
+/// decoding (a varint-encoded `u128` claims 16 for 1).
+const CLAIM_PER_BYTE: usize = 16;
 
 /// Encodes one value.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
@@ -45,11 +57,40 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T
 }
 
 /// Decodes one value from the start of `bytes`, returning how many bytes it used.
+///
+/// bincode allocates a string or byte buffer of the length its prefix claims
+/// before reading it, so the decoder runs with a limit on what it may claim:
+/// the smallest of 1 MiB, 16 MiB, 256 MiB, 4 GiB that covers 16 bytes per byte
+/// of input (the most a valid encoding can claim). A corrupt length is then a
+/// `LimitExceeded` error, never an allocation of what it claims.
 pub fn decode_prefix<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<(T, usize)> {
-    bincode::serde::decode_from_slice(bytes, CONFIG).map_err(|e| Error::Decode {
+    let claim = bytes.len().saturating_mul(CLAIM_PER_BYTE);
+    let r = if claim <= 1 << 20 {
+        decode_limited::<T, { 1 << 20 }>(bytes)
+    } else if claim <= 1 << 24 {
+        decode_limited::<T, { 1 << 24 }>(bytes)
+    } else if claim <= 1 << 28 {
+        decode_limited::<T, { 1 << 28 }>(bytes)
+    } else if claim <= 1 << 32 {
+        decode_limited::<T, { 1 << 32 }>(bytes)
+    } else {
+        decode_limited::<T, { usize::MAX }>(bytes)
+    };
+    r.map_err(|e| Error::Decode {
         what,
-        message: e.to_string(),
+        message: match e {
+            bincode::error::DecodeError::LimitExceeded => {
+                "a length in the data exceeds what its bytes can hold (corrupt input)".into()
+            }
+            e => e.to_string(),
+        },
     })
+}
+
+fn decode_limited<T: DeserializeOwned, const LIMIT: usize>(
+    bytes: &[u8],
+) -> std::result::Result<(T, usize), bincode::error::DecodeError> {
+    bincode::serde::decode_from_slice(bytes, CONFIG.with_limit::<LIMIT>())
 }
 
 /// Writes records as lz4 frames.
@@ -149,11 +190,14 @@ fn frame_lengths(header: &[u8], what: &'static str) -> Result<(usize, usize)> {
     let len =
         |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes")) as usize;
     let (clen, rlen) = (len(0), len(4));
+    let corrupt = |message: String| Err(Error::Decode { what, message });
     if rlen > MAX_FRAME || clen > MAX_FRAME {
-        return Err(Error::Decode {
-            what,
-            message: "frame larger than 256 MiB".into(),
-        });
+        return corrupt("frame larger than 256 MiB".into());
+    }
+    if rlen > clen.saturating_mul(MAX_LZ4_RATIO) + 64 {
+        return corrupt(format!(
+            "frame claims {rlen} raw bytes from {clen} compressed (more than lz4 can expand)"
+        ));
     }
     Ok((clen, rlen))
 }
@@ -164,10 +208,23 @@ fn decode_frame<T: DeserializeOwned>(body: &[u8], rlen: usize) -> Result<Vec<T>>
         what: "shuffle frame",
         message: e.to_string(),
     })?;
-    let mut out = Vec::with_capacity(rlen / 16 + 1);
+    if raw.len() != rlen {
+        return Err(Error::Decode {
+            what: "shuffle frame",
+            message: format!("{} raw bytes where the header says {rlen}", raw.len()),
+        });
+    }
+    let mut out = Vec::new();
     let mut at = 0;
     while at < raw.len() {
         let (v, used) = decode_prefix::<T>(&raw[at..], "shuffle record")?;
+        if used == 0 {
+            // A record that takes no bytes cannot be told apart from the next one.
+            return Err(Error::Decode {
+                what: "shuffle record",
+                message: "a record encoded in zero bytes".into(),
+            });
+        }
         at += used;
         out.push(v);
     }
@@ -208,10 +265,18 @@ impl<R: Read> FrameStream<R> {
             }
         }
         let (clen, rlen) = frame_lengths(&header, "spill frame")?;
-        self.body.resize(clen, 0);
-        self.inner
-            .read_exact(&mut self.body)
-            .map_err(|e| corrupt(format!("truncated frame body: {e}")))?;
+        // Grown as bytes arrive, so a header claiming more than the file holds
+        // costs no more memory than the file.
+        self.body.clear();
+        let got = (&mut self.inner)
+            .take(clen as u64)
+            .read_to_end(&mut self.body)
+            .map_err(|e| Error::io("reading a spill file", e))?;
+        if got != clen {
+            return Err(corrupt(format!(
+                "truncated frame body: {got} of {clen} bytes"
+            )));
+        }
         decode_frame(&self.body, rlen).map(Some)
     }
 }
@@ -287,5 +352,96 @@ mod tests {
         assert_eq!(decode::<u32>(&b, "n").unwrap(), 7);
         b.push(0);
         assert!(decode::<u32>(&b, "n").is_err());
+    }
+
+    /// An 8-byte frame header with these lengths.
+    fn header(clen: u32, rlen: u32) -> Vec<u8> {
+        let mut h = clen.to_le_bytes().to_vec();
+        h.extend_from_slice(&rlen.to_le_bytes());
+        h
+    }
+
+    #[test]
+    fn a_frame_claiming_a_huge_raw_length_is_refused_before_allocating_it() {
+        // 256 MiB raw from 10 compressed bytes: lz4 cannot expand that much.
+        let mut bytes = header(10, 256 << 20);
+        bytes.extend_from_slice(&[0; 10]);
+        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+            FrameReader::new(bytes.clone()).next_batch::<u32>()
+        });
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("more than lz4 can expand"), "{e}");
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
+        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+            FrameStream::new(&bytes[..]).next_batch::<u32>()
+        });
+        assert!(
+            r.unwrap_err()
+                .to_string()
+                .contains("more than lz4 can expand")
+        );
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
+    }
+
+    #[test]
+    fn the_lz4_expansion_bound_holds_for_the_most_compressible_data() {
+        let raw = vec![0u8; 16 << 20];
+        let c = lz4_flex::block::compress(&raw);
+        assert!(raw.len() <= c.len() * MAX_LZ4_RATIO + 64, "{}", c.len());
+        let mut w = FrameWriter::new(Vec::new());
+        w.push(&vec![0u8; 8 << 20]).unwrap();
+        let (bytes, _) = w.finish().unwrap();
+        let back = FrameReader::new(bytes).next_batch::<Vec<u8>>().unwrap();
+        assert_eq!(back.unwrap()[0].len(), 8 << 20);
+    }
+
+    #[test]
+    fn a_spill_frame_claiming_more_than_the_file_holds_costs_only_the_file() {
+        // 200 MiB compressed claimed, 3 bytes present.
+        let mut bytes = header(200 << 20, 200 << 20);
+        bytes.extend_from_slice(&[1, 2, 3]);
+        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+            FrameStream::new(&bytes[..]).next_batch::<u32>()
+        });
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("truncated frame body: 3 of"), "{e}");
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
+    }
+
+    #[test]
+    fn a_record_claiming_a_huge_string_is_refused_before_allocating_it() {
+        // A String whose varint length prefix (0xfd: u64 follows) says 1 GiB.
+        let mut rec = vec![0xfd];
+        rec.extend_from_slice(&(1u64 << 30).to_le_bytes());
+        rec.extend_from_slice(b"abc");
+        let (r, largest) =
+            crate::alloc_probe::largest_allocation(|| decode::<String>(&rec, "record"));
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("exceeds what its bytes can hold"), "{e}");
+        assert!(largest < 2 << 20, "allocated {largest} bytes");
+        // Inside a frame too.
+        let raw = rec.clone();
+        let c = lz4_flex::block::compress(&raw);
+        let mut frame = header(c.len() as u32, raw.len() as u32);
+        frame.extend_from_slice(&c);
+        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+            FrameReader::new(frame).next_batch::<String>()
+        });
+        assert!(r.unwrap_err().to_string().contains("exceeds"));
+        assert!(largest < 2 << 20, "allocated {largest} bytes");
+    }
+
+    #[test]
+    fn the_record_limit_admits_every_valid_encoding() {
+        // Varint integers claim up to 16 bytes of memory per byte of input.
+        let small: Vec<u128> = (0..100_000).map(|i| i % 100).collect();
+        assert_eq!(decode::<Vec<u128>>(&encode(&small), "v").unwrap(), small);
+        let nested: Vec<(String, Option<Vec<u64>>)> = (0..10_000)
+            .map(|i| (format!("k{i}"), (i % 3 == 0).then(|| vec![1, 2, 3])))
+            .collect();
+        let back: Vec<(String, Option<Vec<u64>>)> = decode(&encode(&nested), "v").unwrap();
+        assert_eq!(back, nested);
+        let big = "x".repeat(3 << 20);
+        assert_eq!(decode::<String>(&encode(&big), "v").unwrap(), big);
     }
 }

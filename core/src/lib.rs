@@ -6,6 +6,8 @@
 //! the graph into stages at shuffles and ships one task per partition to the
 //! executors, which run the same binary ([`task`]).
 
+#[cfg(test)]
+mod alloc_probe;
 pub mod auth;
 pub mod backend;
 pub mod broadcast;

@@ -109,3 +109,48 @@ pub struct TaskMetrics {
     pub shuffle_bytes_written: u64,
     pub shuffle_bytes_read: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alloc_probe::largest_allocation;
+    use crate::codec;
+
+    /// job 1, stage 2, probe 0, then `rest`.
+    fn plan_bytes(rest: &[u8]) -> Vec<u8> {
+        let mut b = vec![1, 2, 0];
+        b.extend_from_slice(rest);
+        b
+    }
+
+    fn varint_u64(n: u64) -> Vec<u8> {
+        let mut b = vec![0xfd];
+        b.extend_from_slice(&n.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn a_plan_claiming_huge_lengths_is_refused_before_allocating_them() {
+        // A node count of 2^40.
+        let many_nodes = plan_bytes(&varint_u64(1 << 40));
+        // One node (id 0) whose name claims 2 GiB.
+        let mut long_name = vec![1, 0];
+        long_name.extend(varint_u64(2 << 30));
+        long_name.extend_from_slice(b"stage");
+        let long_name = plan_bytes(&long_name);
+        for bytes in [many_nodes, long_name] {
+            let (r, largest) =
+                largest_allocation(|| codec::decode::<StagePlan>(&bytes, "stage plan"));
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("stage plan"), "{e}");
+            assert!(largest < 2 << 20, "allocated {largest} bytes");
+        }
+        // Task inputs: a source list of 2^50 entries.
+        let mut inputs = vec![1, 7];
+        inputs.extend(varint_u64(1 << 50));
+        let (r, largest) =
+            largest_allocation(|| codec::decode::<TaskInputs>(&inputs, "task inputs"));
+        assert!(r.is_err());
+        assert!(largest < 2 << 20, "allocated {largest} bytes");
+    }
+}
