@@ -19,6 +19,10 @@ use crate::token::{Token, writable};
 /// The four bytes every token storage file starts with.
 pub const MAGIC: &[u8; 4] = b"HDTS";
 
+/// The largest token storage file read: real ones hold a few tokens of a few
+/// hundred bytes each.
+pub const MAX_FILE: u64 = 16 * 1024 * 1024;
+
 /// The environment variable YARN sets to the container's credentials file.
 pub const TOKEN_FILE_ENV: &str = "HADOOP_TOKEN_FILE_LOCATION";
 
@@ -248,12 +252,30 @@ impl Credentials {
     }
 
     /// Reads a token storage file (Hadoop's `Credentials.readTokenStorageFile`).
+    /// A file over [`MAX_FILE`] is refused before it is read.
     pub fn read_file(path: impl AsRef<Path>) -> Result<Self> {
+        use std::io::Read;
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        let io_err = |source| Error::Io {
             context: format!("reading credentials file {}", path.display()),
             source,
-        })?;
+        };
+        let too_large = || Error::Malformed {
+            what: format!("credentials file {}", path.display()),
+            reason: format!("larger than {} MiB", MAX_FILE >> 20),
+        };
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        if file.metadata().map_err(io_err)?.len() > MAX_FILE {
+            return Err(too_large());
+        }
+        // take: a device or a pipe has no length to check beforehand.
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io_err)?;
+        if bytes.len() as u64 > MAX_FILE {
+            return Err(too_large());
+        }
         Self::from_file_bytes(&path.display().to_string(), &bytes)
     }
 
@@ -426,6 +448,47 @@ mod tests {
                 .to_string()
                 .contains("trailing")
         );
+    }
+
+    #[test]
+    fn huge_claims_are_refused_before_anything_is_allocated() {
+        use crate::alloc_probe::largest_allocation;
+        let dir = tempfile::tempdir().unwrap();
+        // A sparse file of 1 TiB.
+        let path = dir.path().join("huge");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(1 << 40)
+            .unwrap();
+        let (r, largest) = largest_allocation(|| Credentials::read_file(&path));
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("larger than 16 MiB"), "{e}");
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
+        // A device: no length beforehand, an endless stream of zeros.
+        let (r, largest) = largest_allocation(|| Credentials::read_file("/dev/zero"));
+        assert!(r.unwrap_err().to_string().contains("larger than 16 MiB"));
+        assert!(
+            largest <= 2 * (MAX_FILE as usize + 1),
+            "allocated {largest} bytes"
+        );
+        // A secret whose length says 2 GiB - 1, in a file of a few bytes.
+        let mut bytes = MAGIC.to_vec();
+        bytes.push(0);
+        writable::write_vint(&mut bytes, 0);
+        writable::write_vint(&mut bytes, 1);
+        writable::write_text(&mut bytes, "s");
+        writable::write_vint(&mut bytes, i32::MAX);
+        bytes.extend_from_slice(b"abc");
+        let (r, largest) = largest_allocation(|| Credentials::from_file_bytes("f", &bytes));
+        assert!(r.unwrap_err().to_string().contains("secret value"));
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
+        // The same claim in a protobuf file.
+        let mut bytes = MAGIC.to_vec();
+        bytes.push(1);
+        bytes.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff, 0x07, 0x0a]);
+        let (r, largest) = largest_allocation(|| Credentials::from_file_bytes("f", &bytes));
+        assert!(r.is_err());
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
     }
 
     #[test]

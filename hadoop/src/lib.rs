@@ -3,6 +3,8 @@
 //! (`yarn`), NameNode calls that hdfs-native does not offer. Spindle never
 //! implements a Hadoop server.
 
+#[cfg(test)]
+mod alloc_probe;
 pub mod config;
 pub mod credentials;
 pub mod error;

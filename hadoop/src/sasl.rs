@@ -50,6 +50,10 @@ pub enum Outcome {
     Authenticated(String),
 }
 
+/// The largest SASL answer accepted, whatever the connection's own limit:
+/// challenges and Kerberos tokens are a few kilobytes.
+pub const MAX_SASL_FRAME: usize = 1024 * 1024;
+
 fn sasl_frame(message: &RpcSaslProto) -> Vec<u8> {
     // Hadoop's client sends SASL messages with an empty client id.
     let header = frame::request_header(SASL_CALL_ID, &[], -1);
@@ -125,7 +129,7 @@ pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     let mut started = false;
     // A well-behaved server finishes in 2-3 rounds; bound it anyway.
     for _ in 0..16 {
-        let body = read_frame(stream, max_frame, address).await?;
+        let body = read_frame(stream, max_frame.min(MAX_SASL_FRAME), address).await?;
         let message = decode_sasl_response(address, &body)?;
         let state = SaslState::try_from(message.state)
             .map_err(|_| fail(format!("unknown SASL state {}", message.state)))?;
@@ -472,5 +476,24 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("x:1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_claiming_a_huge_length_is_refused_before_reading_it() {
+        let (mut client, mut server) = tokio::io::duplex(4096);
+        // 100 MiB claimed, under the connection's 128 MiB limit.
+        server
+            .write_all(&(100u32 << 20).to_be_bytes())
+            .await
+            .unwrap();
+        let answer = negotiate(&mut client, None, "x:1", 128 << 20, false);
+        let err = tokio::time::timeout(std::time::Duration::from_secs(10), answer)
+            .await
+            .expect("refused from the length alone, without waiting for the body")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("x:1"), "{err}");
+        assert!(err.contains(&(100u32 << 20).to_string()), "{err}");
+        drop(server);
     }
 }

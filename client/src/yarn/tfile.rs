@@ -188,6 +188,10 @@ pub fn decode(file: &[u8]) -> R<AggregatedLog> {
     check_algo(&default_algo)?;
     let blocks = idx.vint("data block count")?;
     let mut out = AggregatedLog::default();
+    // Data blocks of a real TFile do not overlap, so their values add up to
+    // less than the file; an index naming one region many times would
+    // otherwise copy it as often as it likes.
+    let mut decoded = 0usize;
     for _ in 0..blocks.max(0) {
         let (r, _) = region(&mut idx, "data block region")?;
         let mut b = Cursor::new(slice(file, &r, "data block")?);
@@ -195,6 +199,13 @@ pub fn decode(file: &[u8]) -> R<AggregatedLog> {
             let klen = b.vint("key length")?;
             let key_bytes = b.take(klen.max(0) as usize, "key")?;
             let value = chunks(&mut b)?;
+            decoded += value.len();
+            if decoded > file.len() {
+                return Err(format!(
+                    "data blocks hold more than the file's {} bytes (overlapping regions)",
+                    file.len()
+                ));
+            }
             entry(key_bytes, &value, &mut out)?;
         }
     }
@@ -317,6 +328,11 @@ mod tests {
 
     /// A minimal file in the documented layout: one data block, two chunks in one value.
     fn sample() -> Vec<u8> {
+        sample_listing_the_block(1)
+    }
+
+    /// The same file with an index that lists its one data block `times` times.
+    fn sample_listing_the_block(times: i64) -> Vec<u8> {
         let mut block = Vec::new();
         let mut kv = |key: &str, value: &[u8], split: bool| {
             let mut k = Vec::new();
@@ -348,9 +364,11 @@ mod tests {
         let index_at = file.len();
         let mut index = Vec::new();
         string(&mut index, "none");
-        write_vlong(&mut index, 1);
-        for v in [0, block.len() as i64, block.len() as i64] {
-            write_vlong(&mut index, v);
+        write_vlong(&mut index, times);
+        for _ in 0..times {
+            for v in [0, block.len() as i64, block.len() as i64] {
+                write_vlong(&mut index, v);
+            }
         }
         file.extend_from_slice(&index);
         let meta_at = file.len() as i64;
@@ -391,5 +409,14 @@ mod tests {
             let _ = decode(&flipped);
             flipped[i] ^= 0xff;
         }
+    }
+
+    #[test]
+    fn an_index_repeating_a_block_cannot_multiply_the_output() {
+        assert_eq!(decode(&sample_listing_the_block(1)).unwrap().files.len(), 2);
+        // 10 000 entries of 3 bytes each point at one block: a small file
+        // that would otherwise decode to 10 000 copies of its logs.
+        let e = decode(&sample_listing_the_block(10_000)).unwrap_err();
+        assert!(e.contains("overlapping regions"), "{e}");
     }
 }
