@@ -7,6 +7,8 @@
 
 pub mod cli;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod local;
 pub mod yarn;
 

@@ -19,6 +19,8 @@ mod driver_rpc;
 pub mod entry;
 pub mod env;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod graph;
 pub mod io;
 pub mod net;

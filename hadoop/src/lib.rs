@@ -8,6 +8,8 @@ mod alloc_probe;
 pub mod config;
 pub mod credentials;
 pub mod error;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 pub mod ids;
 pub mod ipc;
 pub mod namenode;

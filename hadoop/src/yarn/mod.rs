@@ -25,4 +25,6 @@ pub use am_rm::{
 };
 pub use client_rm::{APPLICATION_CLIENT_PROTOCOL, ApplicationClient};
 pub use records::*;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use rest::fuzz_app_answer;
 pub use rest::{AppsFilter, RmRestClient};

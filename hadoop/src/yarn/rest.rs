@@ -960,6 +960,29 @@ impl RmRestClient {
     }
 }
 
+/// An answer to `GET /ws/v1/cluster/apps/{id}` decoded as [`RmRestClient::app`]
+/// decodes it, and as an error answer; for the fuzz targets. What would reach
+/// a terminal never holds a control character.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn fuzz_app_answer(body: &[u8]) {
+    let text = String::from_utf8_lossy(body);
+    let shown = match serde_json::from_str::<AppWrapper>(&text) {
+        Ok(w) => {
+            let report = AppReport::from(w.app);
+            let _ = format!("{report:?}");
+            None
+        }
+        Err(e) => Some(format!("unexpected answer ({e}): {}", snippet(&text))),
+    };
+    let remote = remote_error("http://rm:8088/x", StatusCode::NOT_FOUND, &text).to_string();
+    for s in shown.iter().chain([&remote]) {
+        assert!(
+            !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "a control character would reach the terminal: {s:?}"
+        );
+    }
+}
+
 fn is_remote_exception(text: &str) -> bool {
     serde_json::from_str::<RemoteExceptionWrapper>(text).is_ok()
 }

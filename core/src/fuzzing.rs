@@ -1,0 +1,110 @@
+//! Entry points for the fuzz targets in `fuzz/` and for the tests that replay
+//! their corpora (feature `fuzzing`; not an API). Each feeds arbitrary bytes
+//! to one decoder of bytes that come from outside the process, as the engine
+//! does, and returns normally whatever the bytes: a panic, a hang or an
+//! allocation beyond the input's bound is the bug a fuzzer reports.
+
+use crate::codec::{self, FrameReader, FrameStream};
+use crate::plan::{StagePlan, TaskInputs, TaskOutcome};
+
+/// A shuffle block fetched from a peer, as a reducer reads it. The first byte
+/// picks the record type.
+pub fn frame_reader(data: &[u8]) {
+    let Some((&kind, block)) = data.split_first() else {
+        return;
+    };
+    match kind % 3 {
+        0 => drain_reader::<(String, u64)>(block),
+        1 => drain_reader::<(u64, Vec<u8>)>(block),
+        _ => drain_reader::<(Option<i64>, Vec<String>)>(block),
+    }
+}
+
+fn drain_reader<T: serde::de::DeserializeOwned>(block: &[u8]) {
+    let mut r = FrameReader::new(block.to_vec());
+    while let Ok(Some(_)) = r.next_batch::<T>() {}
+}
+
+/// A spill file read back frame by frame. The first byte picks the record type.
+pub fn frame_stream(data: &[u8]) {
+    let Some((&kind, file)) = data.split_first() else {
+        return;
+    };
+    match kind % 3 {
+        0 => drain_stream::<(String, u64)>(file),
+        1 => drain_stream::<(u64, Vec<u8>)>(file),
+        _ => drain_stream::<(Option<i64>, Vec<String>)>(file),
+    }
+}
+
+fn drain_stream<T: serde::de::DeserializeOwned>(file: &[u8]) {
+    let mut r = FrameStream::new(file);
+    while let Ok(Some(_)) = r.next_batch::<T>() {}
+}
+
+/// What crosses the driver–executor channel: the first byte picks a stage
+/// plan or a task's inputs (decoded by an executor) or a task's outcome
+/// (decoded by the driver).
+pub fn task_plan(data: &[u8]) {
+    let Some((&kind, bytes)) = data.split_first() else {
+        return;
+    };
+    match kind % 3 {
+        0 => {
+            if let Ok(plan) = codec::decode::<StagePlan>(bytes, "stage plan") {
+                let _ = plan.node(plan.root);
+            }
+        }
+        1 => {
+            let _ = codec::decode::<TaskInputs>(bytes, "task inputs");
+        }
+        _ => {
+            let _ = codec::decode::<TaskOutcome>(bytes, "task outcome");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    /// The committed inputs of a fuzz target (`fuzz/corpus/<target>/`: seeds
+    /// and any crash found since), in name order.
+    fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../fuzz/corpus")
+            .join(target);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(files.len() >= 3, "{}: fewer than 3 seeds", dir.display());
+        files
+            .into_iter()
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p, bytes)
+            })
+            .collect()
+    }
+
+    type Entry = fn(&[u8]);
+
+    /// CI's share of the fuzzing: every committed input runs through the
+    /// target's entry point (scripts/fuzz runs libFuzzer itself).
+    #[test]
+    fn committed_fuzz_corpora_replay() {
+        let targets: [(&str, Entry); 3] = [
+            ("frame_reader", super::frame_reader),
+            ("frame_stream", super::frame_stream),
+            ("task_plan", super::task_plan),
+        ];
+        for (target, entry) in targets {
+            for (path, bytes) in corpus(target) {
+                eprintln!("replaying {}", path.display());
+                entry(&bytes);
+            }
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Fuzz target: `spindle_core::fuzzing::task_plan` (see that function for what it feeds).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| spindle_core::fuzzing::task_plan(data));
