@@ -32,9 +32,12 @@ pub fn sasl_negotiation(data: &[u8]) {
         .expect("a tokio runtime");
     rt.block_on(async {
         use tokio::io::AsyncWriteExt;
-        let (mut client, mut server) = tokio::io::duplex(data.len() + 4096);
+        // Room for all the client writes too: the server's half stays open
+        // (a dropped half would fail the client's first write, before it
+        // reads anything) but stops sending after `data`.
+        let (mut client, mut server) = tokio::io::duplex(data.len() + (1 << 20));
         let _ = server.write_all(data).await;
-        drop(server);
+        let _ = server.shutdown().await;
         let token = Token {
             identifier: b"fuzz-identifier".to_vec(),
             password: b"fuzz-password".to_vec(),
@@ -43,6 +46,7 @@ pub fn sasl_negotiation(data: &[u8]) {
         };
         let mech: Box<dyn Mechanism> = Box::new(DigestMd5::new(&token));
         let r = sasl::negotiate(&mut client, Some(mech), "fuzz:1", 1 << 20, false).await;
+        drop(server);
         if let Ok(sasl::Outcome::Simple) = r {
             panic!("a token holder agreed to SIMPLE authentication");
         }

@@ -994,9 +994,9 @@ fn remote_error(url: &str, status: StatusCode, text: &str) -> Error {
         Ok(w) => Error::RestRemote {
             url: url.to_string(),
             status: status.as_u16(),
-            exception: w.remote.exception,
+            exception: terminal_safe(&w.remote.exception),
             message: first_line(&w.remote.message),
-            java_class_name: w.remote.java_class_name,
+            java_class_name: terminal_safe(&w.remote.java_class_name),
         },
         Err(_) => Error::Rest {
             url: url.to_string(),
@@ -1229,6 +1229,16 @@ mod tests {
         let a = &attempts.app_attempts.unwrap().items.into_vec()[0];
         assert_eq!(a.container_id.unwrap().sequence(), 1);
         assert_eq!(a.app_attempt_id.unwrap().attempt_id, 1);
+    }
+
+    #[test]
+    fn remote_exception_names_are_terminal_safe() {
+        // Found by the rest_app_report fuzz target: the class names were printed raw.
+        let text = "{\"RemoteException\":{\"exception\":\"Not\\u001b[2JFound\",\
+            \"message\":\"m\",\"javaClassName\":\"org.x\\u007fY\"}}";
+        let e = remote_error("http://rm:8088/x", StatusCode::NOT_FOUND, text).to_string();
+        assert!(!e.chars().any(char::is_control), "{e:?}");
+        assert!(e.contains("Not\u{fffd}[2JFound"), "{e:?}");
     }
 
     #[test]
