@@ -1,4 +1,4 @@
-//! End-to-end test support: the shared mini-Hadoop harness used by every test that needs a cluster.
+//! End-to-end test support: the set-up every test shares, so that test files hold tests.
 //!
 //! ```no_run
 //! let h = spindle_tests::hadoop(); // started once per test process, shared by its tests
@@ -6,7 +6,24 @@
 //! println!("{} {} {}", h.rm_url(), h.fs_uri(), h.conf_dir().display());
 //! let out = spindle_tests::java_peer_ok("dev.spindle.peers.YarnNodes", &[]);
 //! assert!(out.contains("running=2"));
+//! let wordcount = spindle_tests::binary("wordcount"); // the workspace's build of the example
+//! spindle_tests::wait_until("nothing", std::time::Duration::from_secs(1), || true);
 //! ```
+//!
+//! What lives where:
+//!
+//! - the cluster ([`hadoop`], [`MiniHadoop`], [`OwnCluster`]) and, in [`compose`], the
+//!   multi-host compose cluster of `docker-compose.yml`;
+//! - Hadoop's own Java clients ([`java_peer_ok`] and friends; the peers are `tests/java`);
+//! - clients of the cluster: HTTP ([`rest_get`]), the ResourceManager and the AM's JSON API
+//!   ([`app_json`], [`am_api`], [`rest_client`], [`unmanaged_app`]), HDFS through hdfs-native
+//!   ([`hdfs_client`], [`hdfs_put`]);
+//! - programs: the workspace's binaries ([`binary`]), drivers in local mode ([`run_local`]),
+//!   commands that must succeed ([`run_ok`]), processes and signals ([`container_processes`],
+//!   [`signal`]);
+//! - waiting ([`wait_for`], [`poll`]) and runtimes ([`runtime`], [`block_on`]);
+//! - test data and parsing ([`Rng`], [`StarRng`], [`count_words`], [`parse_counts`],
+//!   [`kv_lines`], [`hex`]).
 //!
 //! With `SPINDLE_HADOOP_CONF_DIR` set, [`hadoop`] uses that already-running cluster (its
 //! `core-site.xml` and `yarn-site.xml` give the NameNode and the ResourceManager;
@@ -17,470 +34,41 @@
 //! Java peers live in `tests/java` (a Maven project on Hadoop 3.5's client classes); see
 //! `tests/java/README.md` for adding one.
 
-use std::fs;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::{Mutex, OnceLock};
-use std::time::Duration;
+mod binaries;
+mod cluster;
+pub mod compose;
+mod data;
+mod hdfs;
+mod http;
+mod java;
+mod procs;
+mod run;
+mod wait;
+mod yarn;
 
-/// How long a cluster may take to print READY, including a first build that downloads Hadoop.
-const START_TIMEOUT: Duration = Duration::from_secs(900);
-
-/// A running mini-Hadoop (or an external cluster named by `SPINDLE_HADOOP_CONF_DIR`).
-pub struct MiniHadoop {
-    conf_dir: PathBuf,
-    rm_url: String,
-    fs_uri: String,
-    log_dir: Option<PathBuf>,
-    work_dir: Option<PathBuf>,
-    /// The launcher and the write end of its stdin; `None` for an external cluster.
-    process: Mutex<Option<(Child, ChildStdin)>>,
-}
-
-/// Options for a cluster of one's own ([`MiniHadoop::start`]); the defaults match
-/// `deploy/mini-hadoop`'s.
-#[derive(Clone, Debug)]
-pub struct StartOptions {
-    /// Data, container directories, logs and (under `conf`) the client configuration.
-    pub work_dir: PathBuf,
-    pub nodemanagers: u32,
-    pub datanodes: u32,
-    /// Extra flags for `deploy/mini-hadoop` (e.g. `--nm-memory 2048`).
-    pub extra_args: Vec<String>,
-}
-
-impl StartOptions {
-    /// Two NodeManagers and two DataNodes on free ports, in `work_dir`.
-    pub fn new(work_dir: impl Into<PathBuf>) -> Self {
-        StartOptions {
-            work_dir: work_dir.into(),
-            nodemanagers: 2,
-            datanodes: 2,
-            extra_args: Vec::new(),
-        }
-    }
-}
-
-/// The cluster shared by all tests of this process: `SPINDLE_HADOOP_CONF_DIR`'s, or one started on
-/// first use under `target/test-hadoop/<pid>`. Panics (with the daemon log's tail) if it cannot start.
-pub fn hadoop() -> &'static MiniHadoop {
-    static CLUSTER: OnceLock<MiniHadoop> = OnceLock::new();
-    CLUSTER.get_or_init(|| {
-        if let Some(dir) = std::env::var_os("SPINDLE_HADOOP_CONF_DIR") {
-            let log_dir = std::env::var_os("SPINDLE_HADOOP_LOG_DIR").map(PathBuf::from);
-            return MiniHadoop::external(Path::new(&dir), log_dir)
-                .unwrap_or_else(|e| panic!("SPINDLE_HADOOP_CONF_DIR: {e}"));
-        }
-        let base = repo_root().join("target").join("test-hadoop");
-        remove_stale_work_dirs(&base);
-        let work_dir = base.join(std::process::id().to_string());
-        MiniHadoop::start(&StartOptions::new(work_dir)).unwrap_or_else(|e| panic!("{e}"))
-    })
-}
-
-impl MiniHadoop {
-    /// Starts a cluster of one's own with `deploy/mini-hadoop` and waits for READY. It stops when
-    /// this value is dropped, or when the test process exits.
-    pub fn start(opts: &StartOptions) -> Result<MiniHadoop, String> {
-        fs::create_dir_all(&opts.work_dir)
-            .map_err(|e| format!("cannot create {}: {e}", opts.work_dir.display()))?;
-        let conf_dir = opts.work_dir.join("conf");
-        let log_dir = opts.work_dir.join("logs");
-        let launcher_log = opts.work_dir.join("launcher.log");
-        let stderr = fs::File::create(&launcher_log)
-            .map_err(|e| format!("cannot create {}: {e}", launcher_log.display()))?;
-        let script = repo_root().join("deploy").join("mini-hadoop");
-        let mut child = Command::new("bash")
-            .arg(&script)
-            .arg("--stop-on-stdin-eof")
-            .arg("--work-dir")
-            .arg(&opts.work_dir)
-            .arg("--conf-dir")
-            .arg(&conf_dir)
-            .args(["--nodemanagers", &opts.nodemanagers.to_string()])
-            .args(["--datanodes", &opts.datanodes.to_string()])
-            .args(&opts.extra_args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        let stdin = child.stdin.take().expect("stdin is piped");
-        let stdout = child.stdout.take().expect("stdout is piped");
-
-        // Read stdout on a thread (it keeps draining it afterwards) and wait for READY here.
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if line.starts_with("READY ") {
-                    let _ = tx.send(line);
-                }
-            }
-        });
-        let failure = |why: String, child: &mut Child| {
-            let _ = child.kill();
-            let _ = child.wait();
-            format!(
-                "mini-hadoop did not start: {why}\n--- {} ---\n{}\n--- {} (tail) ---\n{}",
-                launcher_log.display(),
-                tail(&launcher_log, 30),
-                log_dir.join("mini-hadoop.log").display(),
-                tail(&log_dir.join("mini-hadoop.log"), 40)
-            )
-        };
-        let line = match rx.recv_timeout(START_TIMEOUT) {
-            Ok(line) => line,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                return Err(failure(
-                    format!("no READY line within {START_TIMEOUT:?}"),
-                    &mut child,
-                ));
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(failure("it exited before READY".into(), &mut child));
-            }
-        };
-        let field = |name: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(name))
-                .map(str::to_string)
-        };
-        let (Some(rm_url), Some(fs_uri)) = (field("rm="), field("fs=")) else {
-            return Err(failure(format!("malformed READY line: {line}"), &mut child));
-        };
-        Ok(MiniHadoop {
-            conf_dir,
-            rm_url,
-            fs_uri,
-            log_dir: Some(log_dir),
-            work_dir: Some(opts.work_dir.clone()),
-            process: Mutex::new(Some((child, stdin))),
-        })
-    }
-
-    /// An already-running cluster, described by the client configuration in `conf_dir`, read as
-    /// `spindle submit` reads it: a cluster's own configuration (only
-    /// `yarn.resourcemanager.hostname` set, say) works as well as a written-out client one.
-    pub fn external(conf_dir: &Path, log_dir: Option<PathBuf>) -> Result<MiniHadoop, String> {
-        let conf =
-            spindle_hadoop::config::Configuration::load_dir(conf_dir).map_err(|e| e.to_string())?;
-        let fs_uri = conf.default_fs().map_err(|e| e.to_string())?;
-        let rm_url = conf
-            .rm_web_urls()
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .next()
-            .ok_or_else(|| format!("{}: no ResourceManager", conf_dir.display()))?;
-        Ok(MiniHadoop {
-            conf_dir: conf_dir.to_path_buf(),
-            rm_url,
-            fs_uri,
-            log_dir,
-            work_dir: None,
-            process: Mutex::new(None),
-        })
-    }
-
-    /// The client configuration directory (`HADOOP_CONF_DIR` for clients of this cluster).
-    pub fn conf_dir(&self) -> &Path {
-        &self.conf_dir
-    }
-
-    /// The ResourceManager's web and REST base URL, e.g. `http://localhost:8088` (no trailing `/`).
-    pub fn rm_url(&self) -> &str {
-        &self.rm_url
-    }
-
-    /// The NameNode's URI, e.g. `hdfs://localhost:8020`.
-    pub fn fs_uri(&self) -> &str {
-        &self.fs_uri
-    }
-
-    /// Where the daemons log (`mini-hadoop.log`), when known.
-    pub fn log_dir(&self) -> Option<&Path> {
-        self.log_dir.as_deref()
-    }
-
-    /// The work directory of a cluster started here (data, container dirs, logs).
-    pub fn work_dir(&self) -> Option<&Path> {
-        self.work_dir.as_deref()
-    }
-
-    /// The process id of `deploy/mini-hadoop` for a cluster started here.
-    pub fn launcher_pid(&self) -> Option<u32> {
-        let guard = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        guard.as_ref().map(|(child, _)| child.id())
-    }
-
-    /// The last `lines` lines of the daemon log, or a note saying why there are none.
-    pub fn log_tail(&self, lines: usize) -> String {
-        match &self.log_dir {
-            Some(dir) => tail(&dir.join("mini-hadoop.log"), lines),
-            None => "(no daemon log directory known: set SPINDLE_HADOOP_LOG_DIR)".into(),
-        }
-    }
-
-    /// A guard that, if the test panics while it is alive, prints the daemon log's location and
-    /// last lines (captured with the test's output).
-    pub fn log_guard(&self) -> LogGuard<'_> {
-        LogGuard { cluster: self }
-    }
-
-    /// Stops a cluster started here: SIGTERM to `deploy/mini-hadoop`, which stops every daemon
-    /// and container, then waits for it. Returns its exit status. No-op for external clusters.
-    pub fn stop(&self) -> Option<std::process::ExitStatus> {
-        let mut guard = self.process.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut child, stdin) = guard.take()?;
-        // Our child has not been reaped yet (we hold its Child), so its pid is still its own.
-        let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status();
-        let status = child.wait().ok();
-        drop(stdin);
-        status
-    }
-}
-
-impl Drop for MiniHadoop {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// Prints the daemon log tail when dropped during a panic; see [`MiniHadoop::log_guard`].
-pub struct LogGuard<'a> {
-    cluster: &'a MiniHadoop,
-}
-
-impl Drop for LogGuard<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            let where_ = self
-                .cluster
-                .log_dir
-                .as_ref()
-                .map(|d| d.join("mini-hadoop.log").display().to_string())
-                .unwrap_or_else(|| "(unknown)".into());
-            eprintln!(
-                "--- test failed; mini-Hadoop daemon log: {where_} (last 60 lines) ---\n{}",
-                self.cluster.log_tail(60)
-            );
-        }
-    }
-}
-
-/// The repository root (this crate's parent directory).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
-
-/// Runs `class`'s main from the Java peers project (`tests/java`) against the shared cluster
-/// ([`hadoop`]): its conf dir first on the classpath and as `HADOOP_CONF_DIR`. Builds the project
-/// first if its sources changed (a Maven run; cached otherwise).
-pub fn java_peer(class: &str, args: &[&str]) -> Output {
-    java_peer_on(hadoop(), class, args)
-}
-
-/// [`java_peer`] against a given cluster.
-pub fn java_peer_on(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Output {
-    java_peer_command(cluster, class, args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run java for {class}: {e}"))
-}
-
-/// The `java` command that runs a Java peer against `cluster`, to spawn in the background.
-pub fn java_peer_command(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Command {
-    let classpath = format!(
-        "{}:{}",
-        cluster.conf_dir().display(),
-        java_peers_classpath()
-    );
-    let mut cmd = Command::new("java");
-    cmd.args(["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
-        .arg("-cp")
-        .arg(classpath)
-        .arg(class)
-        .args(args)
-        .env("HADOOP_CONF_DIR", cluster.conf_dir());
-    cmd
-}
-
-/// Runs [`java_peer`], panics with its stdout and stderr unless it exits 0, and returns stdout.
-pub fn java_peer_ok(class: &str, args: &[&str]) -> String {
-    let out = java_peer(class, args);
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if !out.status.success() {
-        panic!(
-            "java peer {class} {args:?} failed ({}):\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    stdout
-}
-
-/// The Java peers' classpath: compiled classes, then the Maven-resolved jars. Built once per
-/// process (`tests/java/build`, a no-op when nothing changed).
-pub fn java_peers_classpath() -> &'static str {
-    static CP: OnceLock<String> = OnceLock::new();
-    CP.get_or_init(|| {
-        let dir = repo_root().join("tests").join("java");
-        let status = Command::new("bash")
-            .arg(dir.join("build"))
-            .status()
-            .unwrap_or_else(|e| panic!("cannot run tests/java/build: {e}"));
-        assert!(status.success(), "tests/java/build failed ({status})");
-        let jars = fs::read_to_string(dir.join("target").join("classpath.txt"))
-            .unwrap_or_else(|e| panic!("tests/java/target/classpath.txt: {e}"));
-        format!(
-            "{}:{}",
-            dir.join("target").join("classes").display(),
-            jars.trim()
-        )
-    })
-}
-
-/// The path of the jar on the Java peers' classpath whose file name starts with `prefix`
-/// (e.g. `hadoop-yarn-applications-distributedshell`).
-pub fn java_peer_jar(prefix: &str) -> PathBuf {
-    java_peers_classpath()
-        .split(':')
-        .map(PathBuf::from)
-        .find(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".jar"))
-        })
-        .unwrap_or_else(|| panic!("no jar named {prefix}* on the Java peers' classpath"))
-}
-
-/// An HTTP answer: status code, `Location` header, body, and the body parsed as JSON
-/// (`Value::Null` when it is not JSON).
-#[derive(Debug)]
-pub struct JsonReply {
-    pub status: u16,
-    pub location: Option<String>,
-    pub json: serde_json::Value,
-    pub body: String,
-}
-
-/// GETs `url` with `Accept: application/json` (e.g. the RM REST API: `rest_get(&format!("{}/ws/v1/cluster/info", h.rm_url()))`).
-/// Follows redirects; [`http_get_no_redirect`] does not. Runs on a thread of its own, so it works
-/// from sync tests and inside async ones alike.
-pub fn rest_get(url: &str) -> Result<JsonReply, String> {
-    get(url, true)
-}
-
-/// GETs `url` like [`rest_get`] but returns a redirect as it is (status 3xx and `location`).
-pub fn http_get_no_redirect(url: &str) -> Result<JsonReply, String> {
-    get(url, false)
-}
-
-fn get(url: &str, follow_redirects: bool) -> Result<JsonReply, String> {
-    let url = url.to_string();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("tokio runtime: {e}"))?;
-        rt.block_on(async {
-            let client = reqwest::Client::builder()
-                .redirect(if follow_redirects {
-                    reqwest::redirect::Policy::limited(10)
-                } else {
-                    reqwest::redirect::Policy::none()
-                })
-                .build()
-                .map_err(|e| format!("HTTP client: {e}"))?;
-            let reply = client
-                .get(&url)
-                .header("Accept", "application/json")
-                .timeout(Duration::from_secs(30))
-                .send()
-                .await
-                .map_err(|e| format!("GET {url}: {e}"))?;
-            let status = reply.status().as_u16();
-            let location = reply
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
-            let body = reply
-                .text()
-                .await
-                .map_err(|e| format!("GET {url}: reading body: {e}"))?;
-            let json = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
-            Ok(JsonReply {
-                status,
-                location,
-                json,
-                body,
-            })
-        })
-    })
-    .join()
-    .map_err(|_| "rest_get: the HTTP thread panicked".to_string())?
-}
-
-/// Process ids whose parent is `pid` and that have not exited (Linux `/proc`), sorted.
-pub fn children_of(pid: u32) -> Vec<u32> {
-    let mut out: Vec<u32> = fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
-        .filter(|&child| {
-            stat_fields(child).is_some_and(|f| f.get(1) == Some(&pid.to_string()) && f[0] != "Z")
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-/// Whether `pid` runs (a zombie has exited: only its entry is left).
-pub fn alive(pid: u32) -> bool {
-    stat_fields(pid).is_some_and(|f| f[0] != "Z")
-}
-
-/// The fields of `/proc/<pid>/stat` after the command name: state, ppid, …
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<String> = rest.split_whitespace().map(str::to_string).collect();
-    (!fields.is_empty()).then_some(fields)
-}
-
-/// The last `lines` lines of a file, or a note saying it cannot be read.
-pub fn tail(path: &Path, lines: usize) -> String {
-    match fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let all: Vec<&str> = text.lines().collect();
-            all[all.len().saturating_sub(lines)..].join("\n")
-        }
-        Err(e) => format!("({}: {e})", path.display()),
-    }
-}
-
-/// Removes work directories under `base` left by test processes that no longer run.
-fn remove_stale_work_dirs(base: &Path) {
-    let Ok(entries) = fs::read_dir(base) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
-            continue;
-        };
-        if !Path::new("/proc").join(pid.to_string()).exists() {
-            let _ = fs::remove_dir_all(entry.path());
-        }
-    }
-}
+pub use binaries::binary;
+pub use cluster::{
+    LogGuard, MiniHadoop, OwnCluster, StartOptions, hadoop, repo_root, scratch_dir, tail,
+};
+pub use data::{
+    Rng, StarRng, count_words, hex, kv_lines, kv_words, parse_counts, random_words, site_xml,
+};
+pub use hdfs::{hdfs_client, hdfs_put, hdfs_read, hdfs_write};
+pub use http::{JsonReply, http_get_no_redirect, rest_get, unused_port};
+pub use java::{
+    java_command, java_ok, java_peer, java_peer_command, java_peer_jar, java_peer_ok, java_peer_on,
+    java_peer_on_ok, java_peers_classpath,
+};
+pub use procs::{
+    ContainerProcess, alive, argv, children_of, container_processes, environ, find_files,
+    listening_ports, pids, rss_kb,
+};
+pub use run::{
+    assert_success, local_command, read_parts, run_local, run_local_ok, run_ok, signal, text,
+    wait_exit,
+};
+pub use wait::{block_on, poll, runtime, wait_for, wait_until};
+pub use yarn::{
+    allocate, am_api, app_json, finish_am, proxy_url, registered_am, rest_client, rm_conf,
+    rpc_client, unmanaged_app,
+};

@@ -1,0 +1,107 @@
+//! Hadoop's own Java clients: the peers of `tests/java` (a Maven project on Hadoop 3.5's client
+//! classes), run as `java` processes, against a cluster or on their own.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use crate::cluster::{MiniHadoop, hadoop, repo_root};
+use crate::run::{assert_success, run_ok};
+
+/// The `java` command that runs `class` from the Java peers' classpath, on no cluster: small heap,
+/// quick start. Add arguments and environment, then run or spawn it.
+pub fn java_command(class: &str) -> Command {
+    java_with_classpath(java_peers_classpath().to_string(), class)
+}
+
+fn java_with_classpath(classpath: String, class: &str) -> Command {
+    let mut cmd = Command::new("java");
+    cmd.args(["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+        .arg("-cp")
+        .arg(classpath)
+        .arg(class)
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `class args…` on no cluster ([`java_command`]); panics with its stdout and stderr unless
+/// it exits 0, and returns its stdout.
+pub fn java_ok(class: &str, args: &[&str]) -> String {
+    run_ok(
+        &format!("java {class} {args:?}"),
+        java_command(class).args(args),
+    )
+}
+
+/// Runs `class`'s main from the Java peers project (`tests/java`) against the shared cluster
+/// ([`hadoop`]): its conf dir first on the classpath and as `HADOOP_CONF_DIR`. Builds the project
+/// first if its sources changed (a Maven run; cached otherwise).
+pub fn java_peer(class: &str, args: &[&str]) -> Output {
+    java_peer_on(hadoop(), class, args)
+}
+
+/// [`java_peer`] against a given cluster.
+pub fn java_peer_on(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Output {
+    java_peer_command(cluster, class, args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run java for {class}: {e}"))
+}
+
+/// The `java` command that runs a Java peer against `cluster`, to spawn in the background.
+pub fn java_peer_command(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Command {
+    let classpath = format!(
+        "{}:{}",
+        cluster.conf_dir().display(),
+        java_peers_classpath()
+    );
+    let mut cmd = java_with_classpath(classpath, class);
+    cmd.args(args).env("HADOOP_CONF_DIR", cluster.conf_dir());
+    cmd
+}
+
+/// Runs [`java_peer`], panics with its stdout and stderr unless it exits 0, and returns stdout.
+pub fn java_peer_ok(class: &str, args: &[&str]) -> String {
+    java_peer_on_ok(hadoop(), class, args)
+}
+
+/// [`java_peer_ok`] against a given cluster.
+pub fn java_peer_on_ok(cluster: &MiniHadoop, class: &str, args: &[&str]) -> String {
+    let out = java_peer_on(cluster, class, args);
+    assert_success(&format!("java peer {class} {args:?}"), &out)
+}
+
+/// The Java peers' classpath: compiled classes, then the Maven-resolved jars. Built once per
+/// process (`tests/java/build`, a no-op when nothing changed).
+pub fn java_peers_classpath() -> &'static str {
+    static CP: OnceLock<String> = OnceLock::new();
+    CP.get_or_init(|| {
+        let dir = repo_root().join("tests").join("java");
+        let status = Command::new("bash")
+            .arg(dir.join("build"))
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run tests/java/build: {e}"));
+        assert!(status.success(), "tests/java/build failed ({status})");
+        let jars = fs::read_to_string(dir.join("target").join("classpath.txt"))
+            .unwrap_or_else(|e| panic!("tests/java/target/classpath.txt: {e}"));
+        format!(
+            "{}:{}",
+            dir.join("target").join("classes").display(),
+            jars.trim()
+        )
+    })
+}
+
+/// The path of the jar on the Java peers' classpath whose file name starts with `prefix`
+/// (e.g. `hadoop-yarn-applications-distributedshell`).
+pub fn java_peer_jar(prefix: &str) -> PathBuf {
+    java_peers_classpath()
+        .split(':')
+        .map(PathBuf::from)
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix) && n.ends_with(".jar"))
+        })
+        .unwrap_or_else(|| panic!("no jar named {prefix}* on the Java peers' classpath"))
+}
