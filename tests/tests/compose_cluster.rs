@@ -5,123 +5,27 @@
 //! --ignored --test-threads=1`: the node-loss test stops a NodeManager for a while).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use hdfs_native::{ClientBuilder, WriteOptions};
+use hdfs_native::WriteOptions;
 use sha2::{Digest, Sha256};
-use spindle_tests::{MiniHadoop, java_peer_on, repo_root, rest_get};
-
-/// The NodeManager hosts (sorted): two workers that also run a DataNode, one without data.
-const NM_HOSTS: [&str; 3] = ["nodemanager3", "worker1", "worker2"];
-/// The DataNode hosts (sorted).
-const DN_HOSTS: [&str; 2] = ["worker1", "worker2"];
-
-fn cluster() -> MiniHadoop {
-    let dir = std::env::var_os("SPINDLE_COMPOSE_CONF_DIR")
-        .map(PathBuf::from)
-        .expect("SPINDLE_COMPOSE_CONF_DIR: the --conf-dir of a running deploy/compose-up");
-    MiniHadoop::external(&dir, None).unwrap_or_else(|e| panic!("compose cluster: {e}"))
-}
-
-/// `docker` when a Docker engine answers, else podman with the repository's containers.conf
-/// (the same choice deploy/compose-up makes).
-fn engine() -> Command {
-    let docker = Command::new("docker")
-        .arg("info")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if docker {
-        Command::new("docker")
-    } else {
-        let mut c = Command::new("podman");
-        if std::env::var_os("CONTAINERS_CONF").is_none() {
-            c.env(
-                "CONTAINERS_CONF",
-                repo_root().join("deploy/image/containers.conf"),
-            );
-        }
-        c
-    }
-}
-
-fn project() -> String {
-    std::env::var("SPINDLE_COMPOSE_PROJECT").unwrap_or_else(|_| "spindle".into())
-}
-
-/// The container id of a compose service.
-fn container(service: &str) -> String {
-    let out = engine()
-        .args(["ps", "-a", "-q", "--filter"])
-        .arg(format!("label=com.docker.compose.project={}", project()))
-        .arg("--filter")
-        .arg(format!("label=com.docker.compose.service={service}"))
-        .output()
-        .expect("container engine");
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(!id.is_empty(), "no container for service {service}");
-    id
-}
-
-fn engine_ok(args: &[&str]) {
-    let out = engine().args(args).output().expect("container engine");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// NodeManager host name -> state, from the RM's REST API.
-fn node_states(h: &MiniHadoop) -> Vec<(String, String)> {
-    let reply = rest_get(&format!("{}/ws/v1/cluster/nodes?states=NEW,RUNNING,UNHEALTHY,DECOMMISSIONED,LOST,REBOOTED,DECOMMISSIONING,SHUTDOWN", h.rm_url()))
-        .expect("RM nodes");
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    reply.json["nodes"]["node"]
-        .as_array()
-        .map(|nodes| {
-            nodes
-                .iter()
-                .map(|n| {
-                    (
-                        n["nodeHostName"].as_str().unwrap_or("").to_string(),
-                        n["state"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
+use spindle_tests::compose::{
+    DN_HOSTS, NM_HOSTS, Restore, Submission, am_attempts, am_host, block_hosts, cluster, container,
+    engine, engine_ok, exec_ok, live_datanodes, node_states, project, submit_wordcount,
+    wait_healthy,
+};
+use spindle_tests::{
+    MiniHadoop, StarRng, am_api, app_json, hdfs_client, hdfs_read, hdfs_write, hex,
+    java_peer_on_ok, parse_counts, repo_root, rest_get, wait_for,
+};
 
 #[test]
 #[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
 fn yarn_client_sees_three_nodemanagers_with_distinct_hosts() {
     let h = cluster();
-    let out = java_peer_on(&h, "dev.spindle.peers.YarnNodes", &[]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "YarnNodes failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = java_peer_on_ok(&h, "dev.spindle.peers.YarnNodes", &[]);
     assert!(stdout.contains("running=3"), "{stdout}");
     let mut hosts: Vec<&str> = stdout
         .lines()
@@ -159,82 +63,24 @@ fn submitting_through_published_ports_is_warned_about() {
     assert!(!out.status.success(), "{err}");
 }
 
-/// Deterministic bytes (xorshift64*), so a failure can be reproduced.
-fn payload(len: usize) -> Vec<u8> {
-    let mut state = 0x5EED_C0DE_u64;
-    let mut v = Vec::with_capacity(len + 8);
-    while v.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        v.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    v.truncate(len);
-    v
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The DataNode hosts of every block of `path`, from the NameNode (WebHDFS GET_BLOCK_LOCATIONS).
-fn block_hosts(nn_http: &str, path: &str) -> Vec<Vec<String>> {
-    let reply = rest_get(&format!(
-        "{nn_http}/webhdfs/v1{path}?op=GET_BLOCK_LOCATIONS&user.name=spindle"
-    ))
-    .expect("WebHDFS");
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    let blocks = reply.json["LocatedBlocks"]["locatedBlocks"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no locatedBlocks: {}", reply.body))
-        .clone();
-    blocks
-        .iter()
-        .map(|b| {
-            let mut hosts: Vec<String> = b["locations"]
-                .as_array()
-                .map(|ls| {
-                    ls.iter()
-                        .map(|l| l["hostName"].as_str().unwrap_or("").to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            hosts.sort();
-            hosts
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "needs the compose cluster (deploy/compose-up); scripts/test runs it"]
 async fn host_clients_write_and_read_across_both_datanodes() {
     let h = cluster();
-    let nn_http = format!(
-        "http://localhost:{}",
-        std::env::var("SPINDLE_NN_HTTP_PORT").unwrap_or_else(|_| "9870".into())
-    );
-    let fs = ClientBuilder::new()
-        .with_url(h.fs_uri())
-        .with_config_dir(h.conf_dir().to_string_lossy())
-        .build()
-        .expect("hdfs-native client");
+    let fs = hdfs_client(&h);
 
     // hdfs-native writes 3 blocks of 1 MiB and a bit: the DataNodes are reached from the host.
-    let data = payload(3 * 1024 * 1024 + 4321);
+    let data = StarRng::bytes(0x5EED_C0DE, 3 * 1024 * 1024 + 4321);
     let path = format!("/compose/hdfs-native-{}.bin", std::process::id());
     let opts = WriteOptions::default()
         .block_size(1024 * 1024)
         .replication(2)
         .overwrite(true)
         .create_parent(true);
-    let mut w = fs.create(&path, opts).await.expect("hdfs-native create");
-    w.write_bytes(Bytes::from(data.clone()))
-        .await
-        .expect("hdfs-native write");
-    w.close().await.expect("hdfs-native close");
+    hdfs_write(&fs, &path, &data, opts).await;
 
     // Every block lives on both DataNode hosts (replication 2).
-    let hosts = block_hosts(&nn_http, &path);
+    let hosts = block_hosts(&path);
     assert_eq!(hosts.len(), 4, "{hosts:?}");
     for b in &hosts {
         assert_eq!(b, &DN_HOSTS, "{hosts:?}");
@@ -242,13 +88,7 @@ async fn host_clients_write_and_read_across_both_datanodes() {
 
     // Hadoop's Java FileSystem, on the host, reads the same bytes.
     let want = hex(&Sha256::digest(&data));
-    let out = java_peer_on(&h, "dev.spindle.peers.FsDigest", &[&path]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "FsDigest: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = java_peer_on_ok(&h, "dev.spindle.peers.FsDigest", &[&path]);
     assert!(
         stdout.contains(&want),
         "want sha256 {want}, Java says: {stdout}"
@@ -256,31 +96,19 @@ async fn host_clients_write_and_read_across_both_datanodes() {
 
     // And the other way: Java writes, hdfs-native reads.
     let jpath = format!("/compose/java-{}.bin", std::process::id());
-    let out = java_peer_on(
+    let stdout = java_peer_on_ok(
         &h,
         "dev.spindle.peers.FsWriteRandom",
         &[&jpath, "2500000", "1048576", "7"],
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "FsWriteRandom: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut r = fs.read(&jpath).await.expect("hdfs-native open");
-    let mut got = Vec::new();
-    while r.remaining() > 0 {
-        let chunk = r.read_bytes(1024 * 1024).await.expect("hdfs-native read");
-        assert!(!chunk.is_empty(), "empty read at {}", got.len());
-        got.extend_from_slice(&chunk);
-    }
+    let got = hdfs_read(&fs, &jpath).await;
     assert_eq!(got.len(), 2_500_000);
     let got_sha = hex(&Sha256::digest(&got));
     assert!(
         stdout.contains(&got_sha),
         "hdfs-native read sha256 {got_sha}, Java wrote: {stdout}"
     );
-    for b in block_hosts(&nn_http, &jpath) {
+    for b in block_hosts(&jpath) {
         assert_eq!(b, DN_HOSTS);
     }
     fs.delete(&path, false).await.expect("delete");
@@ -335,41 +163,6 @@ fn stopped_nodemanager_leaves_the_cluster_and_comes_back() {
         Duration::from_secs(120),
         || (state_of("nodemanager3").as_deref() == Some("RUNNING")).then_some(()),
     );
-}
-
-/// Runs a command in a compose service's container (`exec -i`, `stdin` fed when given).
-fn exec_in(service: &str, stdin: Option<&[u8]>, args: &[&str]) -> std::process::Output {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = engine()
-        .args(["exec", "-i", &container(service)])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("container engine exec");
-    let mut pipe = child.stdin.take().expect("stdin");
-    if let Some(bytes) = stdin {
-        pipe.write_all(bytes).expect("write stdin");
-    }
-    drop(pipe);
-    child.wait_with_output().expect("exec output")
-}
-
-fn exec_ok(service: &str, stdin: Option<&[u8]>, args: &[&str]) -> String {
-    let out = exec_in(service, stdin, args);
-    assert!(
-        out.status.success(),
-        "{service}: {args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The walkthrough of docs/compose.md, step by step: input into HDFS with the image's `hdfs`
@@ -434,19 +227,14 @@ fn readme_walkthrough_wordcount_from_the_gateway() {
         None,
         &["bash", "-c", &format!("hdfs dfs -cat '{dir}/out/part-*'")],
     );
-    let mut counts: Vec<(String, u64)> = cat
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(w, c)| (w.to_string(), c.trim().parse().expect("count")))
-        .collect();
-    counts.sort();
+    let counts = parse_counts(cat.lines().filter(|l| l.contains('\t')));
     assert_eq!(
         counts,
-        [
+        BTreeMap::from([
             ("apple".to_string(), 1500),
             ("banana".to_string(), 1000),
             ("cherry".to_string(), 500)
-        ],
+        ]),
         "{cat}"
     );
 
@@ -497,19 +285,13 @@ struct JobInput {
 fn job_input() -> &'static JobInput {
     static INPUT: OnceLock<JobInput> = OnceLock::new();
     INPUT.get_or_init(|| {
-        let mut state = 0x00DD_BA11_u64;
-        let mut next = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        };
+        let mut rng = StarRng(0x00DD_BA11);
         let mut text = String::with_capacity(JOB_INPUT_BYTES + 200);
         let mut counts = BTreeMap::new();
         while text.len() < JOB_INPUT_BYTES {
             for i in 0..12 {
                 // A skewed vocabulary of 3000 words: a few frequent, many rare.
-                let r = next() % 3000;
+                let r = rng.next_u64() % 3000;
                 let word = format!("w{}", r * r / 3000);
                 if i > 0 {
                     text.push(' ');
@@ -553,16 +335,7 @@ fn read_counts(out: &str) -> BTreeMap<String, u64> {
         None,
         &["bash", "-c", &format!("hdfs dfs -cat '{out}/part-*'")],
     );
-    cat.lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(w, c)| {
-            let n = c
-                .trim()
-                .parse()
-                .unwrap_or_else(|e| panic!("count of {w}: {e}"));
-            (w.to_string(), n)
-        })
-        .collect()
+    parse_counts(cat.lines().filter(|l| l.contains('\t')))
 }
 
 fn assert_right_answer(input: &JobInput, out: &str) {
@@ -571,132 +344,6 @@ fn assert_right_answer(input: &JobInput, out: &str) {
     for (w, n) in &input.counts {
         assert_eq!(got.get(w), Some(n), "count of {w} in {out}");
     }
-}
-
-/// A `spindle submit` of the wordcount example from the gateway, running in the background.
-struct Submission {
-    child: std::process::Child,
-    log: PathBuf,
-    /// The applications the RM knew before this submission.
-    known: Vec<String>,
-}
-
-/// The ids of the applications the RM knows.
-fn app_ids(h: &MiniHadoop) -> Vec<String> {
-    rest_get(&format!("{}/ws/v1/cluster/apps", h.rm_url()))
-        .ok()
-        .and_then(|r| {
-            r.json["apps"]["app"].as_array().map(|apps| {
-                apps.iter()
-                    .filter_map(|a| a["id"].as_str().map(str::to_string))
-                    .collect()
-            })
-        })
-        .unwrap_or_default()
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
-fn submit_wordcount(h: &MiniHadoop, input: &str, out: &str, executors: u32) -> Submission {
-    let log = std::env::temp_dir().join(format!(
-        "spindle-compose-submit-{}-{}.log",
-        std::process::id(),
-        now_ms()
-    ));
-    let file = std::fs::File::create(&log).expect("submit log");
-    let known = app_ids(h);
-    let child = engine()
-        .args(["exec", &container("spindle")])
-        .args([
-            "spindle",
-            "submit",
-            "--master",
-            "yarn",
-            "--num-executors",
-            &executors.to_string(),
-            "--executor-memory",
-            "256m",
-            "--driver-memory",
-            "256m",
-            "/opt/spindle/examples/wordcount",
-        ])
-        .arg(format!("hdfs://{input}"))
-        .arg(format!("hdfs://{out}"))
-        .stdin(std::process::Stdio::null())
-        .stdout(file.try_clone().expect("submit log"))
-        .stderr(file)
-        .spawn()
-        .expect("container engine exec");
-    Submission { child, log, known }
-}
-
-impl Submission {
-    /// Waits for `spindle submit` to end; returns (exit success, its output).
-    fn finish(mut self, timeout: Duration) -> (bool, String) {
-        let ok = wait_for("spindle submit to end", timeout, || {
-            self.child.try_wait().expect("wait").map(|s| s.success())
-        });
-        let out = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let _ = std::fs::remove_file(&self.log);
-        (ok, out)
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The application this submission created (the one the RM did not know before).
-    fn app_id(&mut self, h: &MiniHadoop) -> String {
-        wait_for(
-            "the application in the RM",
-            Duration::from_secs(120),
-            || {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    panic!("spindle submit ended ({status}) early: {}", self.log());
-                }
-                app_ids(h).into_iter().find(|id| !self.known.contains(id))
-            },
-        )
-    }
-}
-
-/// The host name of the application's current AM container, once it runs.
-fn am_host(h: &MiniHadoop, app: &str) -> Option<String> {
-    let r = rest_get(&format!(
-        "{}/ws/v1/cluster/apps/{app}/appattempts",
-        h.rm_url()
-    ))
-    .ok()?;
-    let attempts = r.json["appAttempts"]["appAttempt"].as_array()?;
-    let last = attempts.last()?;
-    let node = last["nodeId"].as_str()?;
-    let host = node.split(':').next()?;
-    (!host.is_empty()).then(|| host.to_string())
-}
-
-fn am_attempts(h: &MiniHadoop, app: &str) -> usize {
-    rest_get(&format!(
-        "{}/ws/v1/cluster/apps/{app}/appattempts",
-        h.rm_url()
-    ))
-    .ok()
-    .and_then(|r| r.json["appAttempts"]["appAttempt"].as_array().map(Vec::len))
-    .unwrap_or(0)
-}
-
-/// The AM's JSON API (`/api/v1/applications/{app}/...`), through the RM's web proxy.
-fn am_api(h: &MiniHadoop, app: &str, what: &str) -> Option<serde_json::Value> {
-    let r = rest_get(&format!(
-        "{}/proxy/{app}/api/v1/applications/{app}/{what}",
-        h.rm_url()
-    ))
-    .ok()?;
-    (r.status == 200 && !r.json.is_null()).then_some(r.json)
 }
 
 /// An executor as the AM's JSON API reports it.
@@ -742,53 +389,10 @@ fn job_running(h: &MiniHadoop, app: &str) -> bool {
 }
 
 fn app_final_status(h: &MiniHadoop, app: &str) -> String {
-    rest_get(&format!("{}/ws/v1/cluster/apps/{app}", h.rm_url()))
-        .map(|r| {
-            r.json["app"]["finalStatus"]
-                .as_str()
-                .unwrap_or("")
-                .to_string()
-        })
-        .unwrap_or_default()
-}
-
-/// The number of DataNodes the NameNode counts as live (its JMX, published on the host).
-fn live_datanodes() -> u64 {
-    let port = std::env::var("SPINDLE_NN_HTTP_PORT").unwrap_or_else(|_| "9870".into());
-    rest_get(&format!(
-        "http://localhost:{port}/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState"
-    ))
-    .ok()
-    .and_then(|r| r.json["beans"][0]["NumLiveDataNodes"].as_u64())
-    .unwrap_or(0)
-}
-
-/// Waits until every NodeManager is RUNNING and both DataNodes are live (a test that hurt the
-/// cluster leaves it like this for the next).
-fn wait_healthy(h: &MiniHadoop, timeout: Duration) {
-    wait_for(
-        "3 RUNNING NodeManagers and 2 live DataNodes",
-        timeout,
-        || {
-            let states = node_states(h);
-            let running = NM_HOSTS
-                .iter()
-                .all(|host| states.iter().any(|(n, s)| n == host && s == "RUNNING"));
-            (running && live_datanodes() == 2).then_some(())
-        },
-    );
-}
-
-/// Runs the given engine commands when dropped: puts a hurt cluster back even when an
-/// assertion fails half-way.
-struct Restore(Vec<Vec<String>>);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        for args in self.0.drain(..) {
-            let _ = engine().args(&args).output();
-        }
-    }
+    app_json(h, app)["finalStatus"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 /// Submits the wordcount until its AM runs on none of `avoid` (the test is going to hurt those
@@ -955,11 +559,7 @@ fn f2_datanode_partitioned_mid_read_reads_fail_over() {
         id.clone(),
     ]]);
     // Every input block has a replica on the victim (and one on the other worker).
-    let nn_http = format!(
-        "http://localhost:{}",
-        std::env::var("SPINDLE_NN_HTTP_PORT").unwrap_or_else(|_| "9870".into())
-    );
-    let blocks = block_hosts(&nn_http, &input.path);
+    let blocks = block_hosts(&input.path);
     assert!(blocks.len() >= 10, "{blocks:?}");
     for b in &blocks {
         assert_eq!(b, &DN_HOSTS, "{blocks:?}");

@@ -1,9 +1,11 @@
 //! Hadoop's own distributed-shell application runs a command in 2 containers to SUCCEEDED, and
 //! the containers' logs, aggregated into HDFS, can be read after it ends (Hadoop's `yarn logs`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use spindle_tests::{hadoop, http_get_no_redirect, java_peer_jar, java_peer_ok, rest_get};
+use spindle_tests::{
+    hadoop, http_get_no_redirect, java_peer_jar, java_peer_ok, rest_get, wait_for,
+};
 
 #[test]
 fn distributed_shell_runs_two_containers_and_their_logs_are_readable_afterwards() {
@@ -35,8 +37,7 @@ fn distributed_shell_runs_two_containers_and_their_logs_are_readable_afterwards(
 
     // The RM agrees, and log aggregation into HDFS completes.
     let url = format!("{}/ws/v1/cluster/apps?name={name}", h.rm_url());
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let app = loop {
+    let app = wait_for("log aggregation", Duration::from_secs(90), || {
         let r = rest_get(&url).unwrap();
         let apps = r.json["apps"]["app"]
             .as_array()
@@ -46,15 +47,8 @@ fn distributed_shell_runs_two_containers_and_their_logs_are_readable_afterwards(
         let app = apps[0].clone();
         assert_eq!(app["state"], "FINISHED", "{app}");
         assert_eq!(app["finalStatus"], "SUCCEEDED", "{app}");
-        if app["logAggregationStatus"] == "SUCCEEDED" {
-            break app;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "log aggregation did not finish: {app}"
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    };
+        (app["logAggregationStatus"] == "SUCCEEDED").then_some(app)
+    });
     let app_id = app["id"].as_str().unwrap();
 
     // The tracking URL goes through the RM's web proxy, which sends a finished application (this

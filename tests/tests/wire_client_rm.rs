@@ -2,49 +2,26 @@
 //! what Spindle reads must equal what the RM's REST API and Hadoop's own Java `YarnClient`
 //! report for the same cluster.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, IpcConfig};
 use spindle_hadoop::yarn::{
-    AppState, ApplicationClient, FinalStatus, NodeReport, NodeState, Resource, RmRestClient,
-    SubmissionContext,
+    AppState, ApplicationClient, FinalStatus, NodeReport, NodeState, Resource, SubmissionContext,
 };
 use spindle_proto::yarn as pb;
-use spindle_tests::{MiniHadoop, hadoop, java_peer_ok};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn clients(h: &MiniHadoop) -> (ApplicationClient, RmRestClient) {
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let rpc = ApplicationClient::from_config(&conf, Auth::simple()).unwrap();
-    let user = spindle_hadoop::user::current_user();
-    let rest = RmRestClient::from_config(&conf, Some(user)).unwrap();
-    (rpc, rest)
-}
-
-/// `key=value` lines of a Java peer's output.
-fn kv(out: &str) -> HashMap<String, String> {
-    out.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
-}
+use spindle_tests::{
+    hadoop, java_peer_ok, kv_lines, rest_client, rm_conf, rpc_client, runtime, unused_port,
+};
 
 #[test]
 fn cluster_metrics_agree_with_rest_and_java() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let (rpc, rest) = clients(h);
+    let (rpc, rest) = (rpc_client(h), rest_client(h));
     let rt = runtime();
     let ours = rt.block_on(rpc.cluster_metrics()).unwrap();
     let theirs = rt.block_on(rest.cluster_metrics()).unwrap();
-    let java = kv(&java_peer_ok("dev.spindle.peers.WireYarn", &["metrics"]));
+    let java = kv_lines(&java_peer_ok("dev.spindle.peers.WireYarn", &["metrics"]));
 
     assert!(ours.active_nodes >= 1, "{ours:?}");
     assert_eq!(
@@ -65,7 +42,7 @@ fn cluster_metrics_agree_with_rest_and_java() {
 fn cluster_nodes_agree_with_rest_and_java() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let (rpc, rest) = clients(h);
+    let (rpc, rest) = (rpc_client(h), rest_client(h));
     let rt = runtime();
     let running = rt
         .block_on(rpc.cluster_nodes(&[NodeState::Running]))
@@ -147,11 +124,11 @@ fn cluster_nodes_agree_with_rest_and_java() {
 fn new_application_ids_follow_the_rms_sequence() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let (rpc, rest) = clients(h);
+    let (rpc, rest) = (rpc_client(h), rest_client(h));
     let rt = runtime();
     let ours = rt.block_on(rpc.new_application()).unwrap();
     let rest_app = rt.block_on(rest.new_application()).unwrap();
-    let java = kv(&java_peer_ok("dev.spindle.peers.WireYarn", &["newapp"]));
+    let java = kv_lines(&java_peer_ok("dev.spindle.peers.WireYarn", &["newapp"]));
     let java_id: spindle_hadoop::ids::ApplicationId = java["id"].parse().unwrap();
 
     // Same RM (same cluster timestamp), and the RM handed out later ids afterwards.
@@ -181,7 +158,7 @@ fn new_application_ids_follow_the_rms_sequence() {
 fn application_report_and_force_kill_agree_with_rest_and_java() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let (rpc, rest) = clients(h);
+    let (rpc, rest) = (rpc_client(h), rest_client(h));
     let rt = runtime();
     // An unmanaged-AM application: the RM tracks it, but no container runs for it.
     let new = rt.block_on(rpc.new_application()).unwrap();
@@ -252,7 +229,7 @@ fn application_report_and_force_kill_agree_with_rest_and_java() {
             .as_str(),
         "KILLED"
     );
-    let java = kv(&java_peer_ok(
+    let java = kv_lines(&java_peer_ok(
         "dev.spindle.peers.WireYarn",
         &["report", &new.application_id.to_string()],
     ));
@@ -273,7 +250,7 @@ fn application_report_and_force_kill_agree_with_rest_and_java() {
 fn unknown_application_is_hadoops_exception_class_and_message() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let (rpc, _) = clients(h);
+    let rpc = rpc_client(h);
     let rt = runtime();
     let new = rt.block_on(rpc.new_application()).unwrap();
     let missing = spindle_hadoop::ids::ApplicationId::new(
@@ -293,13 +270,7 @@ fn unknown_application_is_hadoops_exception_class_and_message() {
 
 #[test]
 fn unreachable_rm_fails_in_seconds_naming_the_address() {
-    // A port nothing listens on: bind, learn the port, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = format!("127.0.0.1:{}", unused_port());
     let rpc = ApplicationClient::new(vec![address.clone()], Auth::simple(), IpcConfig::default());
     let started = std::time::Instant::now();
     let err = runtime().block_on(rpc.cluster_metrics()).unwrap_err();
@@ -319,13 +290,8 @@ fn unreachable_rm_fails_in_seconds_naming_the_address() {
 fn failover_skips_a_dead_address() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let live = conf.rm_addresses().unwrap()[0].rpc.clone();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let live = rm_conf(h).rm_addresses().unwrap()[0].rpc.clone();
+    let port = unused_port();
     let config = IpcConfig {
         connect_retries: 0,
         ..IpcConfig::default()
@@ -343,8 +309,7 @@ fn failover_skips_a_dead_address() {
 fn many_concurrent_calls_share_one_connection_and_pings_keep_it_open() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let address = conf.rm_addresses().unwrap()[0].rpc.clone();
+    let address = rm_conf(h).rm_addresses().unwrap()[0].rpc.clone();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -4,11 +4,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::yarn::RmRestClient;
-use spindle_tests::{hadoop, java_peers_classpath};
+use spindle_tests::{block_on, hadoop, java_command, kv_lines, rm_conf, run_ok, scratch_dir};
 
 /// Hadoop's `Configuration.get` for `keys` after loading `files` in order (Java peer `ConfPeer`).
 /// Values Hadoop refuses come back as `<error: ...>`, unset keys as `<null>`.
@@ -17,33 +16,12 @@ fn hadoop_values(
     keys: &[&str],
     env: &[(&str, &str)],
 ) -> BTreeMap<String, String> {
-    let mut cmd = Command::new("java");
-    cmd.args([
-        "-Xmx256m",
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
-        "-cp",
-    ])
-    .arg(java_peers_classpath())
-    .arg("dev.spindle.peers.ConfPeer")
-    .args(files)
-    .arg("--")
-    .args(keys);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run java ConfPeer");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "ConfPeer failed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    let mut cmd = java_command("dev.spindle.peers.ConfPeer");
+    cmd.args(files)
+        .arg("--")
+        .args(keys)
+        .envs(env.iter().copied());
+    kv_lines(&run_ok("ConfPeer", &mut cmd))
 }
 
 /// Spindle's answer in the same notation as [`hadoop_values`].
@@ -55,21 +33,13 @@ fn spindle_value(conf: &Configuration, key: &str) -> String {
     }
 }
 
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("spindle-wire-config-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn property(name: &str, value: &str) -> String {
     format!("  <property><name>{name}</name><value>{value}</value></property>\n")
 }
 
 #[test]
 fn same_values_as_hadoops_configuration_for_tricky_files() {
-    let dir = scratch_dir("tricky");
+    let dir = scratch_dir("wire-config-tricky");
     let mut first = String::from("<?xml version=\"1.0\"?>\n<configuration>\n");
     for (k, v) in [
         ("a", "${b}-${c}"),
@@ -189,7 +159,7 @@ fn same_values_as_hadoops_configuration_for_tricky_files() {
 fn mini_hadoop_conf_dir_reads_as_hadoop_reads_it() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+    let conf = rm_conf(h);
     let files: Vec<PathBuf> = conf.files().to_vec();
     assert!(
         files.iter().any(|f| f.ends_with("yarn-site.xml"))
@@ -214,7 +184,7 @@ fn mini_hadoop_conf_dir_reads_as_hadoop_reads_it() {
 fn addresses_from_the_conf_dir_reach_the_resourcemanager() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+    let conf = rm_conf(h);
     assert_eq!(conf.default_fs().unwrap(), h.fs_uri());
     let rms = conf.rm_addresses().unwrap();
     assert_eq!(rms.len(), 1, "{rms:?}");
@@ -239,19 +209,15 @@ fn addresses_from_the_conf_dir_reach_the_resourcemanager() {
             .unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     }
     // The REST client built from this configuration reaches the RM.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let client = RmRestClient::from_config(&conf, None).unwrap();
-    let info = rt.block_on(client.cluster_info()).unwrap();
+    let info = block_on(client.cluster_info()).unwrap();
     assert_eq!(info.state, "STARTED");
     assert!(info.hadoop_version.starts_with("3.5"), "{info:?}");
 }
 
 #[test]
 fn a_broken_site_file_fails_with_file_and_reason() {
-    let dir = scratch_dir("broken");
+    let dir = scratch_dir("wire-config-broken");
     std::fs::write(
         dir.join("core-site.xml"),
         "<configuration><property><name>x</name>",

@@ -4,51 +4,23 @@
 //! byte. Then the real NodeManager: tokens and secrets submitted through the REST API come back in
 //! the container's `HADOOP_TOKEN_FILE_LOCATION`, with the RM's AMRMToken for the right attempt.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use spindle_hadoop::Token;
-use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
 use spindle_hadoop::ids::ApplicationAttemptId;
 use spindle_hadoop::token::AmRmTokenIdentifier;
 use spindle_hadoop::yarn::{AppState, Resource, RmRestClient, SubmissionContext};
-use spindle_tests::{hadoop, java_peers_classpath};
+use spindle_tests::{hadoop, hex, java_ok, rm_conf, runtime, scratch_dir, wait_until};
 
 const FORMATS: [(CredentialsFormat, &str); 2] = [
     (CredentialsFormat::Writable, "writable"),
     (CredentialsFormat::Protobuf, "protobuf"),
 ];
 
+/// `CredentialsPeer args…`: Hadoop's own `Credentials` writing, reading or dumping a file.
 fn java(args: &[&str]) -> String {
-    let out = Command::new("java")
-        .args([
-            "-Xmx256m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-        ])
-        .arg(java_peers_classpath())
-        .arg("dev.spindle.peers.CredentialsPeer")
-        .args(args)
-        .output()
-        .expect("run java CredentialsPeer");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "CredentialsPeer {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("spindle-wire-creds-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    java_ok("dev.spindle.peers.CredentialsPeer", args)
 }
 
 fn token(id: &[u8], pw: &[u8], kind: &str, service: &str) -> Token {
@@ -86,10 +58,6 @@ fn full() -> Credentials {
     c
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// `CredentialsPeer dump`'s output for `c`, computed from Spindle's view of it.
 fn dump(c: &Credentials) -> String {
     let mut lines: Vec<String> =
@@ -117,7 +85,7 @@ fn dump(c: &Credentials) -> String {
 
 #[test]
 fn spindle_reads_what_hadoop_writes_in_both_formats() {
-    let dir = scratch_dir("java-writes");
+    let dir = scratch_dir("wire-creds-java-writes");
     for (format, name) in FORMATS {
         for (set, expected) in [("small", small()), ("full", full())] {
             let path = dir.join(format!("{set}.{name}"));
@@ -142,7 +110,7 @@ fn spindle_reads_what_hadoop_writes_in_both_formats() {
 
 #[test]
 fn hadoop_reads_what_spindle_writes_in_both_formats() {
-    let dir = scratch_dir("rust-writes");
+    let dir = scratch_dir("wire-creds-rust-writes");
     for (format, name) in FORMATS {
         for (set, creds) in [("small", small()), ("full", full())] {
             let path = dir.join(format!("{set}.{name}"));
@@ -154,30 +122,13 @@ fn hadoop_reads_what_spindle_writes_in_both_formats() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Waits until `path` exists (written by a container), or panics after `timeout`.
-fn wait_for_file(path: &Path, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while !path.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "{} never appeared",
-            path.display()
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
 #[test]
 fn nodemanager_writes_submitted_credentials_into_the_container() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let client = RmRestClient::from_config(&conf, Some("spindle-wire".into())).unwrap();
-    let dir = scratch_dir("container");
+    let rt = runtime();
+    let client = RmRestClient::from_config(&rm_conf(h), Some("spindle-wire".into())).unwrap();
+    let dir = scratch_dir("wire-creds-container");
     let copy = dir.join("container_tokens");
     let new = rt.block_on(client.new_application()).unwrap();
     let id = new.application_id;
@@ -208,7 +159,11 @@ fn nodemanager_writes_submitted_credentials_into_the_container() {
     sent.remove_secret("empty");
     ctx.am_container.credentials = sent.clone();
     rt.block_on(client.submit(&ctx)).unwrap();
-    wait_for_file(&copy, Duration::from_secs(90));
+    wait_until(
+        &format!("{} to appear", copy.display()),
+        Duration::from_secs(90),
+        || copy.exists(),
+    );
     let got = Credentials::read_file(&copy).unwrap();
     assert_eq!(rt.block_on(client.kill(id)).unwrap(), AppState::Killed);
 

@@ -6,13 +6,13 @@
 
 use std::io::Read;
 use std::net::TcpListener;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use prost::Message;
 use spindle_hadoop::ipc::frame;
 use spindle_proto::common::RpcRequestHeaderProto;
-use spindle_tests::java_peers_classpath;
+use spindle_tests::{java_command, wait_for};
 
 const USER: &str = "wire-golden";
 
@@ -21,15 +21,7 @@ const USER: &str = "wire-golden";
 fn capture(args: &[&str]) -> ([u8; 7], Vec<u8>, Vec<u8>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let mut child = Command::new("java")
-        .args([
-            "-Xmx256m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-        ])
-        .arg(java_peers_classpath())
-        .arg("dev.spindle.peers.WireCapture")
+    let mut child = java_command("dev.spindle.peers.WireCapture")
         .arg(args[0])
         .arg(&address)
         .args(&args[1..])
@@ -41,10 +33,11 @@ fn capture(args: &[&str]) -> ([u8; 7], Vec<u8>, Vec<u8>) {
         .unwrap();
     // Wait for Java's connection, but never forever: if the peer dies first, say why.
     listener.set_nonblocking(true).unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    let mut s = loop {
-        match listener.accept() {
-            Ok((s, _)) => break s,
+    let mut s = wait_for(
+        "WireCapture to connect",
+        Duration::from_secs(120),
+        || match listener.accept() {
+            Ok((s, _)) => Some(s),
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 if let Some(status) = child.try_wait().unwrap() {
                     let mut err = String::new();
@@ -56,15 +49,11 @@ fn capture(args: &[&str]) -> ([u8; 7], Vec<u8>, Vec<u8>) {
                         .unwrap();
                     panic!("WireCapture exited ({status}) without connecting:\n{err}");
                 }
-                assert!(
-                    std::time::Instant::now() < deadline,
-                    "WireCapture never connected"
-                );
-                std::thread::sleep(Duration::from_millis(50));
+                None
             }
             Err(e) => panic!("accept: {e}"),
-        }
-    };
+        },
+    );
     s.set_nonblocking(false).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut preamble = [0u8; 7];
@@ -93,45 +82,43 @@ fn client_id(frame: &[u8]) -> Vec<u8> {
         .client_id
 }
 
-#[test]
-fn yarn_client_bytes_equal_spindles() {
-    let (preamble, context, call) = capture(&["rm"]);
+/// Java's first bytes (`capture(args)`) equal Spindle's: the preamble, the connection context
+/// for `protocol` and the first call, `method` with `request`, built with Java's client id.
+fn assert_first_bytes_equal(
+    args: &[&str],
+    protocol: &str,
+    method: &str,
+    request: &dyn frame::DelimitedEncode,
+) {
+    let (preamble, context, call) = capture(args);
     let id = client_id(&context);
     assert_eq!(id.len(), 16);
-    let protocol = spindle_hadoop::yarn::APPLICATION_CLIENT_PROTOCOL;
     assert_eq!(preamble, frame::preamble(frame::AuthProtocol::None));
     assert_eq!(
         context,
         frame::connection_context_frame(&id, protocol, Some(USER))
     );
-    let ours = frame::call_frame(
-        0,
-        &id,
-        protocol,
+    assert_eq!(call, frame::call_frame(0, &id, protocol, method, request));
+}
+
+#[test]
+fn yarn_client_bytes_equal_spindles() {
+    assert_first_bytes_equal(
+        &["rm"],
+        spindle_hadoop::yarn::APPLICATION_CLIENT_PROTOCOL,
         "getClusterMetrics",
         &spindle_proto::yarn::GetClusterMetricsRequestProto {},
     );
-    assert_eq!(call, ours);
 }
 
 #[test]
 fn hdfs_client_bytes_equal_spindles() {
-    let (preamble, context, call) = capture(&["nn", "/wire/golden"]);
-    let id = client_id(&context);
-    let protocol = spindle_hadoop::namenode::CLIENT_PROTOCOL;
-    assert_eq!(preamble, frame::preamble(frame::AuthProtocol::None));
-    assert_eq!(
-        context,
-        frame::connection_context_frame(&id, protocol, Some(USER))
-    );
-    let ours = frame::call_frame(
-        0,
-        &id,
-        protocol,
+    assert_first_bytes_equal(
+        &["nn", "/wire/golden"],
+        spindle_hadoop::namenode::CLIENT_PROTOCOL,
         "getFileInfo",
         &spindle_proto::hdfs::GetFileInfoRequestProto {
             src: "/wire/golden".into(),
         },
     );
-    assert_eq!(call, ours);
 }

@@ -3,32 +3,18 @@
 //! a delegation token fetched by Spindle is accepted by Java (it reads a private file with it as
 //! another user), renews, and stops working once Spindle cancels it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::Auth;
 use spindle_hadoop::namenode::{FileKind, NameNodeClient};
-use spindle_tests::{MiniHadoop, hadoop, java_peer, java_peer_ok};
+use spindle_tests::{
+    MiniHadoop, hadoop, java_peer, java_peer_ok, kv_lines, kv_words, rm_conf, runtime,
+};
 
 const PEER: &str = "dev.spindle.peers.WireHdfs";
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn client(h: &MiniHadoop) -> NameNodeClient {
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    NameNodeClient::from_config(&conf, Auth::simple()).unwrap()
-}
-
-fn kv(out: &str) -> HashMap<String, String> {
-    out.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+    NameNodeClient::from_config(&rm_conf(h), Auth::simple()).unwrap()
 }
 
 /// A file of `len` random bytes in 1 MiB blocks, written by Hadoop's Java client.
@@ -58,7 +44,7 @@ fn block_locations_equal_javas_file_block_locations() {
         .lines()
         .filter(|l| l.starts_with("block "))
         .map(|l| {
-            let f = kv(&l.replace(' ', "\n"));
+            let f = kv_words(l);
             let set = |k: &str| f[k].split(',').map(str::to_string).collect::<BTreeSet<_>>();
             (
                 f["offset"].parse().unwrap(),
@@ -119,7 +105,7 @@ fn file_info_and_server_defaults_equal_javas() {
         .block_on(nn.file_info(path))
         .unwrap()
         .expect("file exists");
-    let java = kv(&java_peer_ok(PEER, &["stat", path]));
+    let java = kv_lines(&java_peer_ok(PEER, &["stat", path]));
     assert_eq!(st.kind, FileKind::File);
     assert_eq!(st.length.to_string(), java["length"]);
     assert_eq!(st.owner, java["owner"]);
@@ -136,7 +122,7 @@ fn file_info_and_server_defaults_equal_javas() {
     assert_eq!(dir.kind, FileKind::Directory);
 
     let d = rt.block_on(nn.server_defaults()).unwrap();
-    let java = kv(&java_peer_ok(PEER, &["defaults"]));
+    let java = kv_lines(&java_peer_ok(PEER, &["defaults"]));
     assert_eq!(d.block_size.to_string(), java["blockSize"]);
     assert_eq!(d.bytes_per_checksum.to_string(), java["bytesPerChecksum"]);
     assert_eq!(d.write_packet_size.to_string(), java["writePacketSize"]);
@@ -176,7 +162,7 @@ fn delegation_token_is_accepted_by_java_renewed_and_cancelled() {
 
     // With it, Java authenticates as the token's owner (TOKEN over DIGEST-MD5) and reads.
     let url = token.encode_url_string();
-    let read = kv(&java_peer_ok(
+    let read = kv_lines(&java_peer_ok(
         PEER,
         &["read-as", "wire-intruder", &url, path],
     ));

@@ -3,39 +3,24 @@
 //! a submitted application's report and its kill, RemoteException errors, RM failover.
 
 use std::collections::BTreeSet;
-use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use spindle_hadoop::Error;
-use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::{ApplicationAttemptId, ApplicationId};
 use spindle_hadoop::yarn::{
     AppAttempt, AppState, AppsFilter, LocalResource, LocalResourceType, LocalResourceVisibility,
     NodeState, Resource, RmRestClient, SubmissionContext,
 };
-use spindle_tests::{hadoop, java_peer_ok};
+use spindle_tests::{
+    block_on, hadoop, hdfs_client, hdfs_put, java_peer_ok, kv_lines, rm_conf, scratch_dir,
+    unused_port, wait_for, wait_until,
+};
 
 const USER: &str = "spindle-wire";
 
-fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
+/// Spindle's REST client as `USER`.
 fn client() -> RmRestClient {
-    let conf = Configuration::load_dir(hadoop().conf_dir()).unwrap();
-    RmRestClient::from_config(&conf, Some(USER.into())).unwrap()
-}
-
-/// `key=value` lines of a Java peer's output.
-fn java_kv(out: &str) -> std::collections::BTreeMap<String, String> {
-    out.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect()
+    RmRestClient::from_config(&rm_conf(hadoop()), Some(USER.into())).unwrap()
 }
 
 #[test]
@@ -75,7 +60,7 @@ fn cluster_info_metrics_and_nodes_match_yarn_client() {
     assert_eq!(ours.len(), 2);
 
     // Metrics: node counts as YarnClient.getYarnClusterMetrics, capacity as the nodes' sum.
-    let jm = java_kv(&java_peer_ok("dev.spindle.peers.YarnReport", &["metrics"]));
+    let jm = kv_lines(&java_peer_ok("dev.spindle.peers.YarnReport", &["metrics"]));
     assert_eq!(
         metrics.active_nodes.to_string(),
         jm["active"],
@@ -97,18 +82,14 @@ fn cluster_info_metrics_and_nodes_match_yarn_client() {
 }
 
 fn wait_for_am_container(c: &RmRestClient, id: ApplicationId) -> AppAttempt {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let attempts = block_on(c.attempts(id)).unwrap();
-        if let Some(a) = attempts.iter().find(|a| a.container_id.is_some()) {
-            return a.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no AM container for {id}: {attempts:?}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for(
+        &format!("the AM container of {id}"),
+        Duration::from_secs(90),
+        || {
+            let attempts = block_on(c.attempts(id)).unwrap();
+            attempts.into_iter().find(|a| a.container_id.is_some())
+        },
+    )
 }
 
 #[test]
@@ -161,7 +142,7 @@ fn submit_report_and_kill_agree_with_yarn_client() {
     assert_eq!(am.sequence(), 1, "the AM is the first container: {am}");
 
     // Hadoop's YarnClient sees the same application.
-    let java = java_kv(&java_peer_ok(
+    let java = kv_lines(&java_peer_ok(
         "dev.spindle.peers.YarnReport",
         &["app", &id.to_string()],
     ));
@@ -189,7 +170,7 @@ fn submit_report_and_kill_agree_with_yarn_client() {
     // Kill: KILLED, and YarnClient agrees.
     assert_eq!(block_on(c.kill(id)).unwrap(), AppState::Killed);
     assert_eq!(block_on(c.app_state(id)).unwrap(), AppState::Killed);
-    let java = java_kv(&java_peer_ok(
+    let java = kv_lines(&java_peer_ok(
         "dev.spindle.peers.YarnReport",
         &["app", &id.to_string()],
     ));
@@ -274,9 +255,7 @@ fn submission_over_the_maximum_allocation_is_a_typed_bad_request() {
 fn fails_over_from_a_dead_rm_to_a_live_one() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_url = format!("http://127.0.0.1:{}", dead.local_addr().unwrap().port());
-    drop(dead);
+    let dead_url = format!("http://127.0.0.1:{}", unused_port());
     let live = h.rm_url().trim_end_matches('/').to_string();
     let c = RmRestClient::new(vec![dead_url.clone(), live.clone()], Some(USER.into())).unwrap();
     let info = block_on(c.cluster_info()).unwrap();
@@ -320,19 +299,8 @@ fn fails_over_from_a_dead_rm_to_a_live_one() {
 /// Writes `content` to HDFS with hdfs-native and returns (hdfs URL, length, modification time).
 async fn hdfs_file(path: &str, content: &[u8]) -> (String, i64, i64) {
     let h = hadoop();
-    let fs = hdfs_native::ClientBuilder::new()
-        .with_url(h.fs_uri())
-        .with_config_dir(h.conf_dir().to_string_lossy())
-        .build()
-        .unwrap();
-    let opts = hdfs_native::WriteOptions::default()
-        .overwrite(true)
-        .create_parent(true);
-    let mut w = fs.create(path, opts).await.unwrap();
-    w.write_bytes(bytes::Bytes::copy_from_slice(content))
-        .await
-        .unwrap();
-    w.close().await.unwrap();
+    let fs = hdfs_client(h);
+    hdfs_put(&fs, path, content).await;
     let st = fs.get_file_info(path).await.unwrap();
     let url = format!("{}{}", h.fs_uri().trim_end_matches('/'), path);
     (url, st.length as i64, st.modification_time as i64)
@@ -344,35 +312,38 @@ fn local_resources_and_environment_reach_the_am_container() {
     let _logs = h.log_guard();
     let c = client();
     let pid = std::process::id();
-    let dir = std::env::temp_dir().join(format!("spindle-wire-rest-{pid}-localized"));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("wire-rest-localized");
     let script = b"#!/bin/sh\necho payload-ran \"$1\" \"$SPINDLE_ROLE\"\n";
     let (url, size, timestamp) =
         block_on(hdfs_file(&format!("/wire-rest/{pid}/payload.sh"), script));
 
-    let new = block_on(c.new_application()).unwrap();
-    let id = new.application_id;
-    let mut ctx = SubmissionContext::new(
-        id,
-        "wire-rest-localize",
-        Resource {
-            memory_mb: 64,
-            vcores: 1,
-        },
-    );
-    ctx.max_app_attempts = Some(1);
-    ctx.am_container.local_resources.insert(
-        "payload.sh".into(),
-        LocalResource {
-            url: url.clone(),
-            kind: LocalResourceType::File,
-            visibility: LocalResourceVisibility::Application,
-            size,
-            timestamp,
-            pattern: None,
-        },
-    );
+    // One attempt of a 64 MB AM container that localizes the payload, stamped `timestamp`.
+    let with_payload = |id: ApplicationId, name: &str, timestamp: i64| {
+        let mut ctx = SubmissionContext::new(
+            id,
+            name,
+            Resource {
+                memory_mb: 64,
+                vcores: 1,
+            },
+        );
+        ctx.max_app_attempts = Some(1);
+        ctx.am_container.local_resources.insert(
+            "payload.sh".into(),
+            LocalResource {
+                url: url.clone(),
+                kind: LocalResourceType::File,
+                visibility: LocalResourceVisibility::Application,
+                size,
+                timestamp,
+                pattern: None,
+            },
+        );
+        ctx
+    };
+
+    let id = block_on(c.new_application()).unwrap().application_id;
+    let mut ctx = with_payload(id, "wire-rest-localize", timestamp);
     ctx.am_container
         .environment
         .insert("SPINDLE_ROLE".into(), "am".into());
@@ -383,15 +354,9 @@ fn local_resources_and_environment_reach_the_am_container() {
         out = out.display()
     )];
     block_on(c.submit(&ctx)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while !out.exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the AM command never ran: {:?}",
-            block_on(c.app(id))
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_until("the AM command to run", Duration::from_secs(90), || {
+        out.exists()
+    });
     assert_eq!(
         std::fs::read(dir.join("copy")).unwrap(),
         script,
@@ -421,37 +386,13 @@ fn local_resources_and_environment_reach_the_am_container() {
     // The NodeManager checks the timestamp: a stale one fails the localization, and the
     // application with it, with Hadoop's diagnostic.
     let new = block_on(c.new_application()).unwrap();
-    let mut ctx = SubmissionContext::new(
-        new.application_id,
-        "wire-rest-stale",
-        Resource {
-            memory_mb: 64,
-            vcores: 1,
-        },
-    );
-    ctx.max_app_attempts = Some(1);
-    ctx.am_container.local_resources.insert(
-        "payload.sh".into(),
-        LocalResource {
-            url,
-            kind: LocalResourceType::File,
-            visibility: LocalResourceVisibility::Application,
-            size,
-            timestamp: timestamp - 1000,
-            pattern: None,
-        },
-    );
+    let mut ctx = with_payload(new.application_id, "wire-rest-stale", timestamp - 1000);
     ctx.am_container.commands = vec!["true".into()];
     block_on(c.submit(&ctx)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let report = loop {
+    let report = wait_for("the final state", Duration::from_secs(90), || {
         let r = block_on(c.app(new.application_id)).unwrap();
-        if r.state.is_final() {
-            break r;
-        }
-        assert!(Instant::now() < deadline, "still {:?} after 90 s", r.state);
-        std::thread::sleep(Duration::from_millis(300));
-    };
+        r.state.is_final().then_some(r)
+    });
     assert_eq!(report.state, AppState::Failed, "{report:?}");
     assert!(
         report.diagnostics.contains("changed on src filesystem"),

@@ -6,11 +6,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Command;
 
 use prost::Message;
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorSet};
-use spindle_tests::{java_peers_classpath, repo_root};
+use spindle_tests::{java_ok, repo_root};
 
 /// Full name (`.pkg.Msg`, `.pkg.Msg.Nested`) -> message, for every message of a set.
 fn messages(set: &FileDescriptorSet) -> HashMap<String, DescriptorProto> {
@@ -78,24 +77,7 @@ fn ours() -> FileDescriptorSet {
 fn hadoops() -> FileDescriptorSet {
     let out =
         std::env::temp_dir().join(format!("spindle-hadoop-schemas-{}.pb", std::process::id()));
-    let run = Command::new("java")
-        .args([
-            "-Xmx256m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-        ])
-        .arg(java_peers_classpath())
-        .arg("dev.spindle.peers.WireSchemas")
-        .arg(&out)
-        .output()
-        .expect("run java");
-    assert!(
-        run.status.success(),
-        "WireSchemas failed: {}\n{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    java_ok("dev.spindle.peers.WireSchemas", &[out.to_str().unwrap()]);
     let bytes = std::fs::read(&out).unwrap();
     let _ = std::fs::remove_file(&out);
     FileDescriptorSet::decode(bytes.as_slice()).unwrap()

@@ -4,21 +4,19 @@
 //! HDFS delegation token identifiers go both ways through Hadoop's own
 //! `DelegationTokenIdentifier` (the NameNode's own tokens are decoded in `wire_namenode`).
 
-use std::time::{Duration, Instant};
-
 use spindle_hadoop::Token;
-use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::{Credentials, CredentialsFormat};
-use spindle_hadoop::ipc::{Auth, IpcConfig};
 use spindle_hadoop::token::{
     AmRmTokenIdentifier, ContainerTokenIdentifier, DelegationTokenIdentifier, NmTokenIdentifier,
     kinds,
 };
-use spindle_hadoop::yarn::{
-    AllocateRequest, AmRmClient, ApplicationClient, ContainerRequest, FinalStatus, Resource,
-    RmRestClient, SubmissionContext,
-};
-use spindle_tests::{hadoop, java_peers_classpath};
+use spindle_hadoop::yarn::{ContainerRequest, FinalStatus, Resource};
+use spindle_tests::{allocate, finish_am, hadoop, java_ok, registered_am, runtime, scratch_dir};
+
+/// `CredentialsPeer args…`: Hadoop's own classes decoding or writing tokens.
+fn java_idents(args: &[&str]) -> String {
+    java_ok("dev.spindle.peers.CredentialsPeer", args)
+}
 
 /// Spindle's decoding of `token`, in the notation of `CredentialsPeer idents`.
 fn describe(token: &Token) -> String {
@@ -72,83 +70,24 @@ fn describe(token: &Token) -> String {
 fn identifiers_of_real_tokens_decode_as_hadoop_decodes_them() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let rms = conf.rm_addresses().unwrap();
     let user = spindle_hadoop::user::current_user();
-    let rest = RmRestClient::from_config(&conf, Some(user.clone())).unwrap();
-    let rpc = ApplicationClient::new(
-        rms.iter().map(|r| r.rpc.clone()).collect(),
-        Auth::simple(),
-        IpcConfig::default(),
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-
     let mut creds = Credentials::new();
-    let app = rt.block_on(async {
+    let app = runtime().block_on(async {
         // An unmanaged AM: the RM hands its AMRMToken to the submitter.
-        let new = rest.new_application().await.unwrap();
-        let mut ctx = SubmissionContext::new(
-            new.application_id,
-            "wire-token-identifiers",
+        let (app, amrm, am) = registered_am(h, "wire-token-identifiers").await;
+        creds.add_token("amrm", amrm);
+
+        // One container: its ContainerToken and the NMToken of its node.
+        let ask = ContainerRequest::anywhere(
             Resource {
                 memory_mb: 64,
                 vcores: 1,
             },
+            1,
+            1,
         );
-        ctx.unmanaged_am = true;
-        rest.submit(&ctx).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let amrm = loop {
-            if let Some(t) = rpc
-                .application_report(new.application_id)
-                .await
-                .unwrap()
-                .am_rm_token
-            {
-                break t;
-            }
-            assert!(Instant::now() < deadline, "no AMRM token after 60 s");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
-        creds.add_token("amrm", amrm.clone());
-
-        // One container: its ContainerToken and the NMToken of its node.
-        let am = AmRmClient::new(
-            rms.iter().map(|r| r.scheduler.clone()).collect(),
-            amrm,
-            IpcConfig::default(),
-        );
-        am.register("localhost", 0, "").await.unwrap();
-        let mut request = AllocateRequest {
-            asks: vec![ContainerRequest::anywhere(
-                Resource {
-                    memory_mb: 64,
-                    vcores: 1,
-                },
-                1,
-                1,
-            )],
-            progress: 0.1,
-            ..Default::default()
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let (mut container, mut nm_token) = (None, None);
-        while container.is_none() || nm_token.is_none() {
-            let a = am.allocate(&request).await.unwrap();
-            request.asks.clear();
-            if let Some(t) = a.nm_tokens.into_iter().next() {
-                nm_token = Some(t.token);
-            }
-            if let Some(c) = a.allocated.into_iter().next() {
-                container = Some(c);
-            }
-            assert!(Instant::now() < deadline, "no container after 60 s");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let container = container.unwrap();
+        let (containers, mut nm_tokens) = allocate(&am, vec![ask], 1).await;
+        let container = containers.into_iter().next().unwrap();
         let ct = container.token.clone().expect("container token");
         // Spindle's decoding agrees with the allocation it came with.
         let ident = ContainerTokenIdentifier::decode(&ct.identifier).unwrap();
@@ -157,24 +96,17 @@ fn identifiers_of_real_tokens_decode_as_hadoop_decodes_them() {
         assert_eq!(ident.app_submitter, user);
         assert_eq!(ident.memory_mb, container.resource.memory_mb);
         creds.add_token("container", ct);
-        let nm = nm_token.unwrap();
+        let nm = nm_tokens
+            .remove(&container.node_id.to_string())
+            .expect("the NMToken of the container's node")
+            .token;
         assert_eq!(
             NmTokenIdentifier::decode(&nm.identifier).unwrap().node_id,
             container.node_id
         );
         creds.add_token("nm", nm);
-        for _ in 0..50 {
-            if am
-                .finish(FinalStatus::Succeeded, "wire-token-identifiers", "")
-                .await
-                .unwrap()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-
-        new.application_id
+        finish_am(&am, FinalStatus::Succeeded, "wire-token-identifiers").await;
+        app
     });
 
     // Hadoop decodes the same tokens from a credentials file Spindle wrote.
@@ -182,25 +114,8 @@ fn identifiers_of_real_tokens_decode_as_hadoop_decodes_them() {
     creds
         .write_file(&path, CredentialsFormat::Writable)
         .unwrap();
-    let out = std::process::Command::new("java")
-        .args([
-            "-Xmx256m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-        ])
-        .arg(java_peers_classpath())
-        .args(["dev.spindle.peers.CredentialsPeer", "idents"])
-        .arg(&path)
-        .output()
-        .unwrap();
+    let java = java_idents(&["idents", path.to_str().unwrap()]);
     let _ = std::fs::remove_file(&path);
-    let java = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{java}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 
     let mut ours: Vec<String> = creds
         .tokens()
@@ -219,32 +134,9 @@ fn identifiers_of_real_tokens_decode_as_hadoop_decodes_them() {
     );
 }
 
-fn java_idents(args: &[&str]) -> String {
-    let out = std::process::Command::new("java")
-        .args([
-            "-Xmx256m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-cp",
-        ])
-        .arg(java_peers_classpath())
-        .arg("dev.spindle.peers.CredentialsPeer")
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
-
 #[test]
 fn delegation_token_identifiers_match_hadoops_encoding_both_ways() {
-    let dir = std::env::temp_dir().join(format!("spindle-wire-dt-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir("wire-dt");
     // Hadoop encodes, Spindle decodes (large dates and ids take multi-byte vlongs/vints).
     let from_java = dir.join("java.dt");
     java_idents(&[

@@ -11,59 +11,23 @@ use std::io::Read;
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hdfs_native::{Client, ClientBuilder, WriteOptions};
 use spindle_contract::launch::{self, AmLaunch, DeployMode};
-use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{
-    self, AmRmClient, AppReport, FinalStatus, LocalResource, Resource, RmRestClient,
-    SubmissionContext,
+    self, AppReport, FinalStatus, LocalResource, Resource, RmRestClient, SubmissionContext,
 };
-use spindle_tests::{MiniHadoop, StartOptions, hadoop, java_peer_ok};
-
-/// Builds an example binary of this workspace (same target dir and profile as this test).
-fn example_binary(name: &str) -> PathBuf {
-    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
-    if !built.iter().any(|b| b == name) {
-        let target_dir = profile_dir.parent().unwrap();
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "-p", "spindle-examples", "--bin", name])
-            .env("CARGO_TARGET_DIR", target_dir)
-            .current_dir(spindle_tests::repo_root());
-        if profile_dir.file_name().unwrap() == "release" {
-            cmd.arg("--release");
-        }
-        let st = cmd.status().expect("cargo build");
-        assert!(st.success(), "building the examples failed");
-        built.push(name.to_string());
-    }
-    profile_dir.join(name)
-}
+use spindle_tests::{
+    MiniHadoop, OwnCluster, am_api, app_json, binary, container_processes, count_words, environ,
+    find_files, hadoop, hdfs_client, hdfs_put, hdfs_read, hex, java_peer_ok, java_peer_on_ok,
+    listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb,
+    scratch_dir, signal, wait_until,
+};
 
 fn user() -> String {
     spindle_hadoop::user::current_user()
-}
-
-fn hdfs(h: &MiniHadoop) -> Client {
-    ClientBuilder::new().with_url(h.fs_uri()).build().unwrap()
-}
-
-async fn put(fs: &Client, path: &str, data: &[u8]) {
-    let opts = WriteOptions::default().overwrite(true).create_parent(true);
-    let mut w = fs.create(path, opts).await.unwrap();
-    for chunk in data.chunks(8 << 20) {
-        w.write_bytes(bytes::Bytes::copy_from_slice(chunk))
-            .await
-            .unwrap();
-    }
-    w.close().await.unwrap();
 }
 
 fn random_secret() -> Vec<u8> {
@@ -78,7 +42,7 @@ fn random_secret() -> Vec<u8> {
 /// Options of one test submission.
 struct Submit<'a> {
     name: &'a str,
-    /// The driver: an example binary of this workspace.
+    /// The driver: a binary of this workspace.
     binary: &'a str,
     args: Vec<String>,
     executors: u32,
@@ -113,15 +77,14 @@ struct App {
 
 /// Stages the wordcount binary and submits its AM through REST; returns once accepted.
 async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let rest = RmRestClient::from_config(&conf, Some(user())).unwrap();
+    let rest = rest_client(h);
     let new = rest.new_application().await.unwrap();
     let app = new.application_id;
-    let fs = hdfs(h);
+    let fs = hdfs_client(h);
     let staging_path = format!("/user/{}/.spindleStaging/{app}", user());
-    let bin = std::fs::read(example_binary(s.binary)).unwrap();
+    let bin = std::fs::read(binary(s.binary)).unwrap();
     let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
-    put(&fs, &bin_path, &bin).await;
+    hdfs_put(&fs, &bin_path, &bin).await;
     let st = fs.get_file_info(&bin_path).await.unwrap();
     let base = h.fs_uri().trim_end_matches('/').to_string();
     let staging = format!("{base}{staging_path}");
@@ -166,26 +129,6 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
     }
 }
 
-/// Calls `probe` every 200 ms until it answers `Ok`; fails after `within`, naming `what` and the
-/// last `Err` answer.
-async fn poll<T, L: std::fmt::Debug>(
-    what: &str,
-    within: Duration,
-    mut probe: impl AsyncFnMut() -> Result<T, L>,
-) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        match probe().await {
-            Ok(v) => return v,
-            Err(last) => assert!(
-                Instant::now() < deadline,
-                "{what}: not within {within:?}; last seen: {last:?}"
-            ),
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Waits for the final state.
 async fn wait_final(app: &App, within: Duration) -> AppReport {
     poll(&format!("{} final", app.id), within, async || {
@@ -193,11 +136,6 @@ async fn wait_final(app: &App, within: Duration) -> AppReport {
         if r.state.is_final() { Ok(r) } else { Err(r) }
     })
     .await
-}
-
-/// The bytes of `s` in hex, as the launch contract's values travel.
-fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The AM container's `launch_container.sh` while it runs, from the NodeManagers' directories
@@ -232,26 +170,15 @@ fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
 
 /// The AM's stderr, wherever the NodeManagers keep container logs.
 fn am_log(h: &MiniHadoop, app: ApplicationId) -> String {
-    let mut out = String::new();
     let Some(root) = h.work_dir() else {
-        return out;
+        return String::new();
     };
     let needle = app.to_string();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|f| f == "stderr")
-                && p.to_string_lossy().contains(&needle)
-            {
-                out.push_str(&format!("== {}\n", p.display()));
-                out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
-            }
+    let mut out = String::new();
+    for p in find_files(root, "stderr") {
+        if p.to_string_lossy().contains(&needle) {
+            out.push_str(&format!("== {}\n", p.display()));
+            out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
         }
     }
     out
@@ -265,7 +192,7 @@ async fn staging_exists(h: &MiniHadoop, app: &App) -> bool {
     let path = app
         .staging
         .trim_start_matches(h.fs_uri().trim_end_matches('/'));
-    hdfs(h).get_file_info(path).await.is_ok()
+    hdfs_client(h).get_file_info(path).await.is_ok()
 }
 
 /// The AM removes the staging directory right after it unregisters, so a
@@ -290,26 +217,17 @@ fn input_dir(tag: &str) -> String {
 
 /// Removes a passed test's input and output (a shared or external cluster keeps them otherwise).
 async fn remove_input(h: &MiniHadoop, tag: &str) {
-    let _ = hdfs(h).delete(&input_dir(tag), true).await;
+    let _ = hdfs_client(h).delete(&input_dir(tag), true).await;
 }
 
 /// Writes `copies` of TEXT as the input; returns (input uri, output uri).
 async fn wordcount_input(h: &MiniHadoop, tag: &str, copies: usize) -> (String, String) {
-    let fs = hdfs(h);
+    let fs = hdfs_client(h);
     let dir = input_dir(tag);
     let _ = fs.delete(&dir, true).await;
-    put(
-        &fs,
-        &format!("{dir}/in/a.txt"),
-        TEXT.repeat(copies).as_bytes(),
-    )
-    .await;
-    put(
-        &fs,
-        &format!("{dir}/in/b.txt"),
-        TEXT.repeat(copies).as_bytes(),
-    )
-    .await;
+    let text = TEXT.repeat(copies);
+    hdfs_put(&fs, &format!("{dir}/in/a.txt"), text.as_bytes()).await;
+    hdfs_put(&fs, &format!("{dir}/in/b.txt"), text.as_bytes()).await;
     let base = h.fs_uri().trim_end_matches('/');
     (format!("{base}{dir}/in"), format!("{base}{dir}/out"))
 }
@@ -321,121 +239,54 @@ fn check_wordcount_output(out: &str, copies: u64) {
 
 /// [`check_wordcount_output`] on a cluster of a test's own.
 fn check_wordcount_output_on(h: &MiniHadoop, out: &str, copies: u64) {
-    let peer = spindle_tests::java_peer_on(h, "dev.spindle.peers.FsCatDir", &[out]);
-    let listing = String::from_utf8_lossy(&peer.stdout).into_owned();
-    assert!(
-        peer.status.success(),
-        "FsCatDir {out}: {listing}\n{}",
-        String::from_utf8_lossy(&peer.stderr)
-    );
+    let listing = java_peer_on_ok(h, "dev.spindle.peers.FsCatDir", &[out]);
     assert!(listing.contains("file _SUCCESS"), "{listing}");
     assert!(!listing.contains("file _temporary"), "{listing}");
-    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-    for line in listing.lines().filter_map(|l| l.strip_prefix("line ")) {
-        let (w, c) = line.split_once('\t').expect("word<TAB>count");
-        assert!(
-            counts.insert(w.to_string(), c.parse().unwrap()).is_none(),
-            "{w} twice"
-        );
-    }
-    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
-    for w in TEXT.split_whitespace() {
-        *expected.entry(w.to_string()).or_default() += 2 * copies;
-    }
+    let counts = parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")));
+    let expected: BTreeMap<String, u64> = count_words(TEXT)
+        .into_iter()
+        .map(|(w, n)| (w, n * 2 * copies))
+        .collect();
     assert_eq!(counts, expected);
 }
 
-#[test]
-fn wordcount_in_cluster_mode_output_read_by_java() {
+#[tokio::test(flavor = "multi_thread")]
+async fn wordcount_in_cluster_mode_output_read_by_java() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let (input, out) = wordcount_input(h, "wc", 50).await;
-        let app = submit(
-            h,
-            Submit::new("yarn-am-wordcount", vec![input, out.clone()]),
-        )
-        .await;
-        let r = wait_final(&app, Duration::from_secs(180)).await;
-        assert_eq!(
-            (r.state.as_str(), status(&r).as_str()),
-            ("FINISHED", "SUCCEEDED"),
-            "{r:?}\n{}",
-            am_log(h, app.id)
-        );
-        check_wordcount_output(&out, 50);
-        assert!(
-            staging_removed(h, &app).await,
-            "staging directory left behind"
-        );
-        let log = am_log(h, app.id);
-        if !log.is_empty() {
-            assert!(log.contains("registered"), "{log}");
-        }
-        remove_input(h, "wc").await;
-    });
+    let (input, out) = wordcount_input(h, "wc", 50).await;
+    let app = submit(
+        h,
+        Submit::new("yarn-am-wordcount", vec![input, out.clone()]),
+    )
+    .await;
+    let r = wait_final(&app, Duration::from_secs(180)).await;
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{}",
+        am_log(h, app.id)
+    );
+    check_wordcount_output(&out, 50);
+    assert!(
+        staging_removed(h, &app).await,
+        "staging directory left behind"
+    );
+    let log = am_log(h, app.id);
+    if !log.is_empty() {
+        assert!(log.contains("registered"), "{log}");
+    }
+    remove_input(h, "wc").await;
 }
 
 /// Processes of this application's containers in `role` (`am` or `executor`), by the
 /// environment YARN and the AM gave them: (pid, CONTAINER_ID).
-fn container_processes(app: ApplicationId, role: &str) -> Vec<(u32, String)> {
-    let app_part = app.to_string().replacen("application_", "", 1);
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
-            continue;
-        };
-        let argv0 = cmdline.split(|b| *b == 0).next().unwrap_or_default();
-        if !String::from_utf8_lossy(argv0).ends_with(launch::APP_BINARY) {
-            continue;
-        }
-        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
-            continue;
-        };
-        let vars: Vec<String> = environ
-            .split(|b| *b == 0)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .collect();
-        let container = vars
-            .iter()
-            .find_map(|v| v.strip_prefix("CONTAINER_ID="))
-            .unwrap_or_default()
-            .to_string();
-        if container.contains(&app_part)
-            && vars.iter().any(|v| v == &format!("SPINDLE_ROLE={role}"))
-        {
-            out.push((pid, container));
-        }
-    }
-    out
-}
-
-/// SIGKILL to a container's process, as a crash or the kernel's OOM killer would end it.
-fn kill_9(pid: u32) {
-    let killed = Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success(), "kill -9 {pid}: {killed}");
-}
-
-/// `<rm>/proxy/<appId>/`: the RM's report says `localhost:0` on the mini-Hadoop, whose RM
-/// was configured with port 0, so the proxy address is built from the live RM URL.
-fn proxy_url(h: &MiniHadoop, app: &App) -> String {
-    format!("{}/proxy/{}/", h.rm_url().trim_end_matches('/'), app.id)
-}
-
-/// The AM's JSON API through the RM's web proxy (the tracking URL), once it answers.
-fn am_api(app: &App, tracking: &str, what: &str) -> Option<serde_json::Value> {
-    let url = format!("{tracking}api/v1/applications/{}/{what}", app.id);
-    match spindle_tests::rest_get(&url) {
-        Ok(r) if r.status == 200 => Some(r.json),
-        _ => None,
-    }
+fn spindle_processes(app: ApplicationId, role: &str) -> Vec<(u32, String)> {
+    container_processes(&app.to_string())
+        .into_iter()
+        .filter(|p| p.program.ends_with(launch::APP_BINARY) && p.var("SPINDLE_ROLE") == Some(role))
+        .map(|p| (p.pid, p.container))
+        .collect()
 }
 
 /// Waits until the AM reports a stage with running tasks; returns the proxy tracking URL.
@@ -450,75 +301,75 @@ async fn wait_for_running_tasks(h: &MiniHadoop, app: &App, within: Duration) -> 
         {
             return Err(r.state);
         }
-        let t = proxy_url(h, app);
-        let stages = am_api(app, &t, "stages").ok_or(r.state)?;
+        let stages = am_api(h, &app.id.to_string(), "stages").ok_or(r.state)?;
         let active = stages
             .as_array()
             .into_iter()
             .flatten()
             .any(|s| s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0);
-        if active { Ok(t) } else { Err(r.state) }
+        if active {
+            Ok(proxy_url(h, &app.id.to_string()))
+        } else {
+            Err(r.state)
+        }
     })
     .await
 }
 
-#[test]
-fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
+#[tokio::test(flavor = "multi_thread")]
+async fn executor_killed_mid_job_is_replaced_and_the_job_succeeds() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let copies = 1_000_000;
-        let (input, out) = wordcount_input(h, "exec-kill", copies).await;
-        let app = submit(
-            h,
-            Submit::new("yarn-am-executor-kill", vec![input, out.clone()]),
-        )
-        .await;
-        let tracking = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
-        let execs = container_processes(app.id, "executor");
-        assert!(!execs.is_empty(), "no executor process found");
-        let (pid, container) = &execs[0];
-        eprintln!("killing executor pid {pid} in {container}");
-        kill_9(*pid);
-        // The AM sees the container end, tells the engine and starts a replacement.
-        let mut seen_lost = None;
-        let mut seen_replacement = false;
-        let r = poll("the end", Duration::from_secs(120), async || {
-            if let Some(list) = am_api(&app, &tracking, "executors") {
-                let list = list.as_array().cloned().unwrap_or_default();
-                if let Some(lost) = list
-                    .iter()
-                    .find(|e| e["containerId"] == container.as_str() && e["state"] == "lost")
-                {
-                    seen_lost = Some(lost.clone());
-                }
-                seen_replacement |= list.len() >= 3;
+    let copies = 1_000_000;
+    let (input, out) = wordcount_input(h, "exec-kill", copies).await;
+    let app = submit(
+        h,
+        Submit::new("yarn-am-executor-kill", vec![input, out.clone()]),
+    )
+    .await;
+    wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    let execs = spindle_processes(app.id, "executor");
+    assert!(!execs.is_empty(), "no executor process found");
+    let (pid, container) = &execs[0];
+    eprintln!("killing executor pid {pid} in {container}");
+    signal(*pid, "9");
+    // The AM sees the container end, tells the engine and starts a replacement.
+    let mut seen_lost = None;
+    let mut seen_replacement = false;
+    let r = poll("the end", Duration::from_secs(120), async || {
+        if let Some(list) = am_api(h, &app.id.to_string(), "executors") {
+            let list = list.as_array().cloned().unwrap_or_default();
+            if let Some(lost) = list
+                .iter()
+                .find(|e| e["containerId"] == container.as_str() && e["state"] == "lost")
+            {
+                seen_lost = Some(lost.clone());
             }
-            let r = app.rest.app(app.id).await.unwrap();
-            if r.state.is_final() { Ok(r) } else { Err(r) }
-        })
-        .await;
-        assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
-        if let Some(lost) = &seen_lost {
-            let reason = lost["removeReason"].as_str().unwrap_or_default();
-            assert!(reason.contains("exit status 137"), "{lost}");
+            seen_replacement |= list.len() >= 3;
         }
-        assert!(
-            seen_lost.is_some() || seen_replacement,
-            "the AM never reported the killed executor\n{}",
-            am_log(h, app.id)
-        );
-        check_wordcount_output(&out, copies as u64);
-        assert!(staging_removed(h, &app).await);
-        remove_input(h, "exec-kill").await;
-    });
+        let r = app.rest.app(app.id).await.unwrap();
+        if r.state.is_final() { Ok(r) } else { Err(r) }
+    })
+    .await;
+    assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
+    if let Some(lost) = &seen_lost {
+        let reason = lost["removeReason"].as_str().unwrap_or_default();
+        assert!(reason.contains("exit status 137"), "{lost}");
+    }
+    assert!(
+        seen_lost.is_some() || seen_replacement,
+        "the AM never reported the killed executor\n{}",
+        am_log(h, app.id)
+    );
+    check_wordcount_output(&out, copies as u64);
+    assert!(staging_removed(h, &app).await);
+    remove_input(h, "exec-kill").await;
 }
 
 /// The output directory's names in HDFS, sorted.
 async fn listing(h: &MiniHadoop, dir: &str) -> Vec<String> {
     let path = dir.trim_start_matches(h.fs_uri().trim_end_matches('/'));
-    let mut names: Vec<String> = hdfs(h)
+    let mut names: Vec<String> = hdfs_client(h)
         .list_status(path, false)
         .await
         .unwrap_or_default()
@@ -531,155 +382,142 @@ async fn listing(h: &MiniHadoop, dir: &str) -> Vec<String> {
 
 /// The AM of attempt 1 is killed after its save began (the output directory is there, marked as
 /// this application's): attempt 2 replaces that partial output with a complete one.
-#[test]
-fn am_killed_second_attempt_succeeds() {
+#[tokio::test(flavor = "multi_thread")]
+async fn am_killed_second_attempt_succeeds() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let copies = 1_000_000;
-        let (input, out) = wordcount_input(h, "am-kill", copies).await;
-        let mut s = Submit::new("yarn-am-am-kill", vec![input, out.clone()]);
-        s.max_attempts = Some(2);
-        let app = submit(h, s).await;
-        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
-        // wordcount's only job is its save: the output is there, with its owner marker.
-        let begun = listing(h, &out).await;
-        assert!(begun.iter().any(|n| n == "_spindle_owner"), "{begun:?}");
-        let ams = container_processes(app.id, "am");
-        assert_eq!(ams.len(), 1, "{ams:?}");
-        let (pid, container) = &ams[0];
-        assert!(container.ends_with("_01_000001"), "{container}");
-        eprintln!("killing AM pid {pid} in {container}");
-        kill_9(*pid);
-        let r = wait_final(&app, Duration::from_secs(240)).await;
-        assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
-        let attempts = app.rest.attempts(app.id).await.unwrap();
-        assert_eq!(attempts.len(), 2, "{attempts:?}");
-        check_wordcount_output(&out, copies as u64);
-        let done = listing(h, &out).await;
-        assert!(!done.iter().any(|n| n == "_spindle_owner"), "{done:?}");
-        assert!(staging_removed(h, &app).await);
-        remove_input(h, "am-kill").await;
-    });
+    let copies = 1_000_000;
+    let (input, out) = wordcount_input(h, "am-kill", copies).await;
+    let mut s = Submit::new("yarn-am-am-kill", vec![input, out.clone()]);
+    s.max_attempts = Some(2);
+    let app = submit(h, s).await;
+    wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    // wordcount's only job is its save: the output is there, with its owner marker.
+    let begun = listing(h, &out).await;
+    assert!(begun.iter().any(|n| n == "_spindle_owner"), "{begun:?}");
+    let ams = spindle_processes(app.id, "am");
+    assert_eq!(ams.len(), 1, "{ams:?}");
+    let (pid, container) = &ams[0];
+    assert!(container.ends_with("_01_000001"), "{container}");
+    eprintln!("killing AM pid {pid} in {container}");
+    signal(*pid, "9");
+    let r = wait_final(&app, Duration::from_secs(240)).await;
+    assert_eq!(status(&r), "SUCCEEDED", "{r:?}\n{}", am_log(h, app.id));
+    let attempts = app.rest.attempts(app.id).await.unwrap();
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    check_wordcount_output(&out, copies as u64);
+    let done = listing(h, &out).await;
+    assert!(!done.iter().any(|n| n == "_spindle_owner"), "{done:?}");
+    assert!(staging_removed(h, &app).await);
+    remove_input(h, "am-kill").await;
 }
 
 /// A directory the application did not make survives every attempt: attempt 1 is killed during
 /// a job before its save, attempt 2 reaches the save, finds a user's directory there and fails
 /// the application naming the path; the user's file is kept byte for byte.
-#[test]
-fn am_killed_before_its_save_never_removes_a_users_directory() {
+#[tokio::test(flavor = "multi_thread")]
+async fn am_killed_before_its_save_never_removes_a_users_directory() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let (input, out) = wordcount_input(h, "am-kill-user-dir", 1_000_000).await;
-        let out_path = out.trim_start_matches(h.fs_uri().trim_end_matches('/'));
-        let precious: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
-        put(&hdfs(h), &format!("{out_path}/precious.bin"), &precious).await;
-        let args = vec!["count-then-save".to_string(), input, out.clone()];
-        let mut s = Submit::new("yarn-am-user-dir", args);
-        s.binary = "spindle-testjobs";
-        s.max_attempts = Some(2);
-        let app = submit(h, s).await;
-        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
-        let ams = container_processes(app.id, "am");
-        assert_eq!(ams.len(), 1, "{ams:?}");
-        kill_9(ams[0].0);
-        let r = wait_final(&app, Duration::from_secs(240)).await;
-        let log = am_log(h, app.id);
-        assert_eq!(status(&r), "FAILED", "{r:?}\n{log}");
-        assert_eq!(app.rest.attempts(app.id).await.unwrap().len(), 2);
-        let why = format!("output path already exists: {out}");
-        assert!(r.diagnostics.contains(&why), "{r:?}\n{log}");
-        assert_eq!(listing(h, &out).await, vec!["precious.bin".to_string()]);
-        let parent = out.rsplit_once('/').unwrap().0;
-        let beside = listing(h, parent).await;
-        assert!(!beside.iter().any(|n| n.contains("spindle")), "{beside:?}");
-        let kept = hdfs(h)
-            .read(&format!("{out_path}/precious.bin"))
-            .await
-            .unwrap();
-        assert_eq!(
-            kept.read_range(0, kept.file_length()).await.unwrap(),
-            precious
-        );
-        remove_input(h, "am-kill-user-dir").await;
-    });
+    let (input, out) = wordcount_input(h, "am-kill-user-dir", 1_000_000).await;
+    let out_path = out.trim_start_matches(h.fs_uri().trim_end_matches('/'));
+    let precious: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+    hdfs_put(
+        &hdfs_client(h),
+        &format!("{out_path}/precious.bin"),
+        &precious,
+    )
+    .await;
+    let args = vec!["count-then-save".to_string(), input, out.clone()];
+    let mut s = Submit::new("yarn-am-user-dir", args);
+    s.binary = "spindle-testjobs";
+    s.max_attempts = Some(2);
+    let app = submit(h, s).await;
+    wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    let ams = spindle_processes(app.id, "am");
+    assert_eq!(ams.len(), 1, "{ams:?}");
+    signal(ams[0].0, "9");
+    let r = wait_final(&app, Duration::from_secs(240)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(status(&r), "FAILED", "{r:?}\n{log}");
+    assert_eq!(app.rest.attempts(app.id).await.unwrap().len(), 2);
+    let why = format!("output path already exists: {out}");
+    assert!(r.diagnostics.contains(&why), "{r:?}\n{log}");
+    assert_eq!(listing(h, &out).await, vec!["precious.bin".to_string()]);
+    let parent = out.rsplit_once('/').unwrap().0;
+    let beside = listing(h, parent).await;
+    assert!(!beside.iter().any(|n| n.contains("spindle")), "{beside:?}");
+    let kept = hdfs_read(&hdfs_client(h), &format!("{out_path}/precious.bin")).await;
+    assert_eq!(kept, precious);
+    remove_input(h, "am-kill-user-dir").await;
 }
 
 /// The AM removes only `<home>/.spindleStaging/<its application id>`: a staging directory named
 /// by the environment that is anything else is refused, and what is there survives.
-#[test]
-fn am_refuses_a_staging_directory_that_is_not_its_own() {
+#[tokio::test(flavor = "multi_thread")]
+async fn am_refuses_a_staging_directory_that_is_not_its_own() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let (input, out) = wordcount_input(h, "staging-refused", 1).await;
-        let dir = format!("{}/keep", input_dir("staging-refused"));
-        put(&hdfs(h), &format!("{dir}/file.txt"), b"keep me").await;
-        let base = h.fs_uri().trim_end_matches('/');
-        let mut s = Submit::new("yarn-am-staging-refused", vec![input, out]);
-        s.env
-            .push((launch::STAGING_DIR.into(), format!("{base}{dir}")));
-        let app = submit(h, s).await;
-        let r = wait_final(&app, Duration::from_secs(120)).await;
-        let log = am_log(h, app.id);
-        assert_eq!(status(&r), "FAILED", "{r:?}\n{log}");
-        // The NodeManager puts the tail of the AM's stderr into the diagnostics.
-        let why = &r.diagnostics;
-        assert!(
-            why.contains("refusing") && why.contains(&dir),
-            "{r:?}\n{log}"
-        );
-        assert_eq!(listing(h, &dir).await, vec!["file.txt".to_string()]);
-        // The real staging directory was never named to the AM: the test removes it.
-        let staging = app.staging.trim_start_matches(base);
-        hdfs(h).delete(staging, true).await.unwrap();
-        remove_input(h, "staging-refused").await;
-    });
+    let (input, out) = wordcount_input(h, "staging-refused", 1).await;
+    let dir = format!("{}/keep", input_dir("staging-refused"));
+    hdfs_put(&hdfs_client(h), &format!("{dir}/file.txt"), b"keep me").await;
+    let base = h.fs_uri().trim_end_matches('/');
+    let mut s = Submit::new("yarn-am-staging-refused", vec![input, out]);
+    s.env
+        .push((launch::STAGING_DIR.into(), format!("{base}{dir}")));
+    let app = submit(h, s).await;
+    let r = wait_final(&app, Duration::from_secs(120)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(status(&r), "FAILED", "{r:?}\n{log}");
+    // The NodeManager puts the tail of the AM's stderr into the diagnostics.
+    let why = &r.diagnostics;
+    assert!(
+        why.contains("refusing") && why.contains(&dir),
+        "{r:?}\n{log}"
+    );
+    assert_eq!(listing(h, &dir).await, vec!["file.txt".to_string()]);
+    // The real staging directory was never named to the AM: the test removes it.
+    let staging = app.staging.trim_start_matches(base);
+    hdfs_client(h).delete(staging, true).await.unwrap();
+    remove_input(h, "staging-refused").await;
 }
 
-#[test]
-fn killed_application_leaves_no_containers_and_no_staging() {
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_application_leaves_no_containers_and_no_staging() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let copies = 1_000_000;
-        let (input, out) = wordcount_input(h, "kill", copies).await;
-        let app = submit(h, Submit::new("yarn-am-kill", vec![input, out.clone()])).await;
-        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
-        assert!(!container_processes(app.id, "executor").is_empty());
-        assert!(staging_exists(h, &app).await);
-        let state = app.rest.kill(app.id).await.unwrap();
-        eprintln!("kill answered {state:?}");
-        let r = wait_final(&app, Duration::from_secs(60)).await;
-        assert_eq!(r.state.as_str(), "KILLED", "{r:?}");
-        // Every container process ends, and the AM removed the staging directory on SIGTERM.
-        poll(
-            "no container process",
-            Duration::from_secs(30),
-            async || {
-                let left: Vec<_> = ["am", "executor"]
-                    .iter()
-                    .flat_map(|role| container_processes(app.id, role))
-                    .collect();
-                if left.is_empty() { Ok(()) } else { Err(left) }
-            },
-        )
-        .await;
-        assert!(
-            staging_removed(h, &app).await,
-            "staging directory left behind\n{}",
-            am_log(h, app.id)
-        );
-        // No job output was committed.
-        let listing = java_peer_ok("dev.spindle.peers.FsCatDir", &[&out]);
-        assert!(!listing.contains("file _SUCCESS"), "{listing}");
-        remove_input(h, "kill").await;
-    });
+    let copies = 1_000_000;
+    let (input, out) = wordcount_input(h, "kill", copies).await;
+    let app = submit(h, Submit::new("yarn-am-kill", vec![input, out.clone()])).await;
+    wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    assert!(!spindle_processes(app.id, "executor").is_empty());
+    assert!(staging_exists(h, &app).await);
+    let state = app.rest.kill(app.id).await.unwrap();
+    eprintln!("kill answered {state:?}");
+    let r = wait_final(&app, Duration::from_secs(60)).await;
+    assert_eq!(r.state.as_str(), "KILLED", "{r:?}");
+    // Every container process ends, and the AM removed the staging directory on SIGTERM.
+    poll(
+        "no container process",
+        Duration::from_secs(30),
+        async || {
+            let left: Vec<_> = ["am", "executor"]
+                .iter()
+                .flat_map(|role| spindle_processes(app.id, role))
+                .collect();
+            if left.is_empty() { Ok(()) } else { Err(left) }
+        },
+    )
+    .await;
+    assert!(
+        staging_removed(h, &app).await,
+        "staging directory left behind\n{}",
+        am_log(h, app.id)
+    );
+    // No job output was committed.
+    let listing = java_peer_ok("dev.spindle.peers.FsCatDir", &[&out]);
+    assert!(!listing.contains("file _SUCCESS"), "{listing}");
+    remove_input(h, "kill").await;
 }
 
 /// A GET that does not follow redirects, from a chosen local address (or the route's).
@@ -699,19 +537,10 @@ async fn get_from(local: Option<&str>, url: &str) -> (u16, Option<String>, Strin
     (status, location, r.text().await.unwrap_or_default())
 }
 
-fn rss_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// Headless Chromium (PEERS.md flags) on `url`: the rendered DOM, and a screenshot kept
 /// under target/yarn-ui/.
 fn chromium(url: &str, screenshot: &std::path::Path) -> String {
-    let profile = tempfile_dir("chromium-profile");
+    let profile = scratch_dir("chromium-profile");
     let flags = [
         "--headless",
         "--no-sandbox",
@@ -743,417 +572,323 @@ fn chromium(url: &str, screenshot: &std::path::Path) -> String {
     dom
 }
 
-fn tempfile_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("yarn-am-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-#[test]
-fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
+#[tokio::test(flavor = "multi_thread")]
+async fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        // Long enough to outlast a browser's start on a loaded machine and the checks below.
-        let copies = 2_000_000;
-        let (input, out) = wordcount_input(h, "ui", copies).await;
-        let mut s = Submit::new("yarn-am-web-ui", vec![input, out.clone()]);
-        s.conf
-            .insert("spindle.test.password".into(), "hunter2-not-shown".into());
-        let app = submit(h, s).await;
-        let proxy = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    // Long enough to outlast a browser's start on a loaded machine and the checks below.
+    let copies = 2_000_000;
+    let (input, out) = wordcount_input(h, "ui", copies).await;
+    let mut s = Submit::new("yarn-am-web-ui", vec![input, out.clone()]);
+    s.conf
+        .insert("spindle.test.password".into(), "hunter2-not-shown".into());
+    let app = submit(h, s).await;
+    let proxy = wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
 
-        // A real browser through the proxy: the stages page renders with its table. First,
-        // while the job surely runs (a browser starts slowly on a loaded machine).
-        let shots = spindle_tests::repo_root().join("target").join("yarn-ui");
-        std::fs::create_dir_all(&shots).unwrap();
-        let shot = shots.join("stages.png");
-        let dom = chromium(&format!("{proxy}stages"), &shot);
-        let state = app.rest.app(app.id).await.unwrap().state;
-        assert!(
-            dom.contains("<table>") && dom.contains("Stages"),
-            "application {state:?} after the browser ran; page: {dom}"
-        );
-        let png = std::fs::read(&shot).unwrap();
-        assert!(
-            png.starts_with(b"\x89PNG") && png.len() > 5000,
-            "screenshot {}",
-            shot.display()
-        );
-        println!(
-            "screenshot of the AM's stages page through the RM proxy: {}",
-            shot.display()
-        );
+    // A real browser through the proxy: the stages page renders with its table. First,
+    // while the job surely runs (a browser starts slowly on a loaded machine).
+    let shots = spindle_tests::repo_root().join("target").join("yarn-ui");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("stages.png");
+    let dom = chromium(&format!("{proxy}stages"), &shot);
+    let state = app.rest.app(app.id).await.unwrap().state;
+    assert!(
+        dom.contains("<table>") && dom.contains("Stages"),
+        "application {state:?} after the browser ran; page: {dom}"
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5000,
+        "screenshot {}",
+        shot.display()
+    );
+    println!(
+        "screenshot of the AM's stages page through the RM proxy: {}",
+        shot.display()
+    );
 
-        // Pages through the real RM proxy, with relative links only.
-        let (status, _, jobs) = get_from(None, &proxy).await;
-        assert_eq!(status, 200, "{jobs}");
-        assert!(jobs.contains("save_as_text_file"), "{jobs}");
-        for link in [
-            "href=\"jobs\"",
-            "href=\"stages\"",
-            "href=\"executors\"",
-            "href=\"environment\"",
-        ] {
-            assert!(jobs.contains(link), "{link} missing: {jobs}");
-        }
-        assert!(!jobs.contains("href=\"/"), "absolute link: {jobs}");
-        let (status, _, env_page) = get_from(None, &format!("{proxy}environment")).await;
+    // Pages through the real RM proxy, with relative links only.
+    let (status, _, jobs) = get_from(None, &proxy).await;
+    assert_eq!(status, 200, "{jobs}");
+    assert!(jobs.contains("save_as_text_file"), "{jobs}");
+    for link in [
+        "href=\"jobs\"",
+        "href=\"stages\"",
+        "href=\"executors\"",
+        "href=\"environment\"",
+    ] {
+        assert!(jobs.contains(link), "{link} missing: {jobs}");
+    }
+    assert!(!jobs.contains("href=\"/"), "absolute link: {jobs}");
+    let (status, _, env_page) = get_from(None, &format!("{proxy}environment")).await;
+    assert_eq!(status, 200);
+    assert!(env_page.contains("spindle.executor.memory"), "{env_page}");
+    assert!(!env_page.contains(launch::SECRET_ALIAS), "{env_page}");
+    // A --conf secret reached the AM (through its credentials) and is shown redacted.
+    assert!(env_page.contains("spindle.test.password"), "{env_page}");
+    assert!(env_page.contains("*********(redacted)"), "{env_page}");
+    assert!(!env_page.contains("hunter2"), "{env_page}");
+    if let Some(script) = am_launch_script(h, app.id) {
+        assert!(
+            script.contains("SPINDLE_CONF"),
+            "no AM launch script: {script}"
+        );
+        assert!(
+            !script.contains("hunter2") && !script.contains(&hex(b"hunter2")),
+            "{script}"
+        );
+    }
+
+    // Executors with links to their container logs on the NodeManagers.
+    let execs = am_api(h, &app.id.to_string(), "executors").expect("executors API");
+    let execs = execs.as_array().unwrap().clone();
+    assert_eq!(execs.len(), 2, "{execs:?}");
+    for e in &execs {
+        let stderr = e["executorLogs"]["stderr"].as_str().unwrap();
+        assert!(stderr.contains("/node/containerlogs/container_"), "{e}");
+        let (status, _, body) = get_from(None, stderr).await;
+        assert_eq!(status, 200, "{stderr}: {body}");
+    }
+    let env = am_api(h, &app.id.to_string(), "environment").unwrap();
+    assert!(
+        env["spindleProperties"].as_array().unwrap().len() > 5,
+        "{env}"
+    );
+
+    // Direct requests: from the proxy host's address they are served; from any other
+    // address they get AmIpFilter's 302 to <proxy>/proxy/redirect/<appId>/<path>. When the
+    // RM runs on this machine (loopback), 127.0.0.1 is the proxy host and 127.0.0.2 another;
+    // on a cluster elsewhere, this machine is another host.
+    let report = app.rest.app(app.id).await.unwrap();
+    let am_addr = report.am_rpc_address.clone().expect("AM address");
+    let direct = format!("http://{am_addr}/stages?x=1");
+    let rm_is_local = h
+        .rm_url()
+        .trim_start_matches("http://")
+        .to_socket_addrs()
+        .unwrap()
+        .all(|a| a.ip().is_loopback());
+    let mut other = None;
+    if rm_is_local {
+        let (status, _, _) = get_from(Some("127.0.0.1"), &direct).await;
         assert_eq!(status, 200);
-        assert!(env_page.contains("spindle.executor.memory"), "{env_page}");
-        assert!(!env_page.contains(launch::SECRET_ALIAS), "{env_page}");
-        // A --conf secret reached the AM (through its credentials) and is shown redacted.
-        assert!(env_page.contains("spindle.test.password"), "{env_page}");
-        assert!(env_page.contains("*********(redacted)"), "{env_page}");
-        assert!(!env_page.contains("hunter2"), "{env_page}");
-        if let Some(script) = am_launch_script(h, app.id) {
-            assert!(
-                script.contains("SPINDLE_CONF"),
-                "no AM launch script: {script}"
-            );
-            assert!(
-                !script.contains("hunter2") && !script.contains(&hex("hunter2")),
-                "{script}"
-            );
-        }
+        other = Some("127.0.0.2");
+    }
+    let (status, location, _) = get_from(other, &direct).await;
+    assert_eq!(status, 302);
+    let location = location.expect("Location");
+    assert!(
+        location.ends_with(&format!("/proxy/redirect/{}/stages?x=1", app.id)),
+        "{location}"
+    );
+    let rm_port = h.rm_url().rsplit(':').next().unwrap().trim_end_matches('/');
+    assert!(location.contains(&format!(":{rm_port}/")), "{location}");
 
-        // Executors with links to their container logs on the NodeManagers.
-        let execs = am_api(&app, &proxy, "executors").expect("executors API");
-        let execs = execs.as_array().unwrap().clone();
-        assert_eq!(execs.len(), 2, "{execs:?}");
-        for e in &execs {
-            let stderr = e["executorLogs"]["stderr"].as_str().unwrap();
-            assert!(stderr.contains("/node/containerlogs/container_"), "{e}");
-            let (status, _, body) = get_from(None, stderr).await;
-            assert_eq!(status, 200, "{stderr}: {body}");
-        }
-        let env = am_api(&app, &proxy, "environment").unwrap();
-        assert!(
-            env["spindleProperties"].as_array().unwrap().len() > 5,
-            "{env}"
-        );
-
-        // Direct requests: from the proxy host's address they are served; from any other
-        // address they get AmIpFilter's 302 to <proxy>/proxy/redirect/<appId>/<path>. When the
-        // RM runs on this machine (loopback), 127.0.0.1 is the proxy host and 127.0.0.2 another;
-        // on a cluster elsewhere, this machine is another host.
-        let report = app.rest.app(app.id).await.unwrap();
-        let am_addr = report.am_rpc_address.clone().expect("AM address");
-        let direct = format!("http://{am_addr}/stages?x=1");
-        let rm_is_local = h
-            .rm_url()
-            .trim_start_matches("http://")
-            .to_socket_addrs()
-            .unwrap()
-            .all(|a| a.ip().is_loopback());
-        let mut other = None;
-        if rm_is_local {
-            let (status, _, _) = get_from(Some("127.0.0.1"), &direct).await;
-            assert_eq!(status, 200);
-            other = Some("127.0.0.2");
-        }
-        let (status, location, _) = get_from(other, &direct).await;
-        assert_eq!(status, 302);
-        let location = location.expect("Location");
-        assert!(
-            location.ends_with(&format!("/proxy/redirect/{}/stages?x=1", app.id)),
-            "{location}"
-        );
-        let rm_port = h.rm_url().rsplit(':').next().unwrap().trim_end_matches('/');
-        assert!(location.contains(&format!(":{rm_port}/")), "{location}");
-
-        // The AM stays small.
-        let ams = container_processes(app.id, "am");
-        if let Some((pid, _)) = ams.first() {
-            println!("AM RSS: {} kB", rss_kb(*pid));
-        }
-        let r = wait_final(&app, Duration::from_secs(180)).await;
-        assert_eq!(self::status(&r), "SUCCEEDED", "{r:?}");
-        // Once the AM is gone, the tracking URL leads to the RM's page of the application, not
-        // to the AM's dead address.
-        let (status, location, _) = get_from(None, &proxy).await;
-        let location = location.unwrap_or_default();
-        assert!(
-            status == 302 && location.ends_with(&format!("/cluster/app/{}", app.id)),
-            "{status} {location}"
-        );
-        remove_input(h, "ui").await;
-    });
+    // The AM stays small.
+    let ams = spindle_processes(app.id, "am");
+    if let Some((pid, _)) = ams.first() {
+        println!("AM RSS: {} kB", rss_kb(*pid));
+    }
+    let r = wait_final(&app, Duration::from_secs(180)).await;
+    assert_eq!(self::status(&r), "SUCCEEDED", "{r:?}");
+    // Once the AM is gone, the tracking URL leads to the RM's page of the application, not
+    // to the AM's dead address.
+    let (status, location, _) = get_from(None, &proxy).await;
+    let location = location.unwrap_or_default();
+    assert!(
+        status == 302 && location.ends_with(&format!("/cluster/app/{}", app.id)),
+        "{status} {location}"
+    );
+    remove_input(h, "ui").await;
 }
 
-/// The environment of a process, as variables.
-fn environ(pid: u32) -> Vec<String> {
-    std::fs::read(format!("/proc/{pid}/environ"))
-        .unwrap_or_default()
-        .split(|b| *b == 0)
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .collect()
-}
-
-/// `host:port` sockets a process listens on (TCP over IPv4), from /proc.
-fn listening_ports(pid: u32) -> Vec<u16> {
-    let inodes: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| std::fs::read_link(e.path()).ok())
-                .filter_map(|l| {
-                    let l = l.to_string_lossy().into_owned();
-                    l.strip_prefix("socket:[")
-                        .map(|r| r.trim_end_matches(']').to_string())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let table = std::fs::read_to_string(format!("/proc/{pid}/net/tcp")).unwrap_or_default();
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let (local, state, inode) = (f.get(1)?, f.get(3)?, f.get(9)?);
-            if *state != "0A" || !inodes.iter().any(|i| i == inode) {
-                return None;
-            }
-            u16::from_str_radix(local.rsplit(':').next()?, 16).ok()
-        })
-        .collect()
-}
-
-#[test]
-fn peers_without_the_application_secret_are_refused() {
+#[tokio::test(flavor = "multi_thread")]
+async fn peers_without_the_application_secret_are_refused() {
     use spindle_proto::spindle::driver_client::DriverClient;
     use spindle_proto::spindle::executor_client::ExecutorClient;
     use spindle_proto::spindle::{CancelRequest, FetchRequest, HeartbeatRequest, TaskRequest};
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let copies = 1_000_000;
-        let (input, out) = wordcount_input(h, "secret", copies).await;
-        let app = submit(h, Submit::new("yarn-am-secret", vec![input, out.clone()])).await;
-        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
-        let (pid, _) = container_processes(app.id, "executor")
-            .into_iter()
-            .next()
-            .expect("an executor");
-        // The secret reaches the executor in its credentials file only: not in its environment.
-        let env = environ(pid);
-        assert!(
-            !env.iter().any(|v| v.starts_with("SPINDLE_APP_SECRET")),
-            "{env:?}"
-        );
-        let var = |k: &str| {
-            env.iter()
-                .find_map(|v| v.strip_prefix(&format!("{k}=")))
-                .unwrap_or_else(|| panic!("{k} not in the executor's environment"))
-                .to_string()
-        };
-        let driver_url = var("SPINDLE_DRIVER_URL");
-        // Read through the process's own root: on a containerized cluster it has its own.
-        let token_file = var("HADOOP_TOKEN_FILE_LOCATION");
-        let tokens = match token_file.strip_prefix('/') {
-            Some(abs) => PathBuf::from(format!("/proc/{pid}/root")).join(abs),
-            None => PathBuf::from(format!("/proc/{pid}/cwd")).join(&token_file),
-        };
-        let creds = Credentials::read_file(&tokens).unwrap();
-        let secret = spindle_am::secret::from_credentials(&creds).unwrap();
-        assert!(
-            creds.token_of_kind("YARN_AM_RM_TOKEN").is_none(),
-            "AMRMToken given to an executor"
-        );
-        assert!(
-            !env.iter().any(|v| v.contains(secret.expose())),
-            "secret in the environment"
-        );
-        // Encrypted by default, and every connection must prove it holds the secret
-        // before its first call: a plain gRPC client (what any peer could do before),
-        // a wrong secret, and the right secret without encryption are all refused,
-        // while the same call with the application's keys is answered.
-        use spindle_core::net::{Security, channel, parse_url};
-        let (encrypted, driver_addr) = parse_url(&driver_url).unwrap();
-        assert!(encrypted, "not encrypted by default: {driver_url}");
-        let wrong = spindle_core::auth::Secret::parse(&"0".repeat(64)).unwrap();
-        let ours = Security::new(&secret, true).unwrap();
-        let others = [
-            ("a wrong secret", Security::new(&wrong, true).unwrap()),
-            ("no encryption", Security::new(&secret, false).unwrap()),
-        ];
-        let plain = |addr: &str| {
-            tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
-                .unwrap()
-                .connect_lazy()
-        };
-        let hb = HeartbeatRequest {
-            executor_id: "intruder".into(),
-        };
+    let copies = 1_000_000;
+    let (input, out) = wordcount_input(h, "secret", copies).await;
+    let app = submit(h, Submit::new("yarn-am-secret", vec![input, out.clone()])).await;
+    wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    let (pid, _) = spindle_processes(app.id, "executor")
+        .into_iter()
+        .next()
+        .expect("an executor");
+    // The secret reaches the executor in its credentials file only: not in its environment.
+    let env = environ(pid);
+    assert!(
+        !env.iter().any(|v| v.starts_with("SPINDLE_APP_SECRET")),
+        "{env:?}"
+    );
+    let var = |k: &str| {
+        env.iter()
+            .find_map(|v| v.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} not in the executor's environment"))
+            .to_string()
+    };
+    let driver_url = var("SPINDLE_DRIVER_URL");
+    // Read through the process's own root: on a containerized cluster it has its own.
+    let token_file = var("HADOOP_TOKEN_FILE_LOCATION");
+    let tokens = match token_file.strip_prefix('/') {
+        Some(abs) => PathBuf::from(format!("/proc/{pid}/root")).join(abs),
+        None => PathBuf::from(format!("/proc/{pid}/cwd")).join(&token_file),
+    };
+    let creds = Credentials::read_file(&tokens).unwrap();
+    let secret = spindle_am::secret::from_credentials(&creds).unwrap();
+    assert!(
+        creds.token_of_kind("YARN_AM_RM_TOKEN").is_none(),
+        "AMRMToken given to an executor"
+    );
+    assert!(
+        !env.iter().any(|v| v.contains(secret.expose())),
+        "secret in the environment"
+    );
+    // Encrypted by default, and every connection must prove it holds the secret
+    // before its first call: a plain gRPC client (what any peer could do before),
+    // a wrong secret, and the right secret without encryption are all refused,
+    // while the same call with the application's keys is answered.
+    use spindle_core::net::{Security, channel, parse_url};
+    let (encrypted, driver_addr) = parse_url(&driver_url).unwrap();
+    assert!(encrypted, "not encrypted by default: {driver_url}");
+    let wrong = spindle_core::auth::Secret::parse(&"0".repeat(64)).unwrap();
+    let ours = Security::new(&secret, true).unwrap();
+    let others = [
+        ("a wrong secret", Security::new(&wrong, true).unwrap()),
+        ("no encryption", Security::new(&secret, false).unwrap()),
+    ];
+    let plain = |addr: &str| {
+        tonic::transport::Endpoint::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect_lazy()
+    };
+    let hb = HeartbeatRequest {
+        executor_id: "intruder".into(),
+    };
 
-        // The driver (in the AM).
-        let r = DriverClient::new(plain(driver_addr))
+    // The driver (in the AM).
+    let r = DriverClient::new(plain(driver_addr))
+        .heartbeat(hb.clone())
+        .await;
+    assert!(r.is_err(), "a plain gRPC client was answered: {r:?}");
+    for (what, s) in &others {
+        let r = DriverClient::new(channel(driver_addr, s).unwrap())
             .heartbeat(hb.clone())
             .await;
-        assert!(r.is_err(), "a plain gRPC client was answered: {r:?}");
-        for (what, s) in &others {
-            let r = DriverClient::new(channel(driver_addr, s).unwrap())
-                .heartbeat(hb.clone())
-                .await;
-            assert!(r.is_err(), "{what}: answered: {r:?}");
-        }
-        let known = DriverClient::new(channel(driver_addr, &ours).unwrap())
-            .heartbeat(hb)
-            .await
-            .unwrap();
-        assert!(!known.get_ref().known);
-
-        // The executor, which listens on its NodeManager's host: the same rule.
-        let host = var("NM_HOST");
-        let ports = listening_ports(pid);
-        assert!(!ports.is_empty(), "the executor listens on no port");
-        let cancel = CancelRequest { job_id: u64::MAX };
-        let mut tried = 0;
-        for port in ports {
-            let addr = format!("{host}:{port}");
-            let Ok(mut exec) = channel(&addr, &ours).map(ExecutorClient::new) else {
-                continue;
-            };
-            if exec.cancel_job(cancel).await.is_err() {
-                continue; // not the executor service
-            }
-            let r = ExecutorClient::new(plain(&addr)).cancel_job(cancel).await;
-            assert!(
-                r.is_err(),
-                "{addr}: a plain gRPC client was answered: {r:?}"
-            );
-            let r = ExecutorClient::new(plain(&addr))
-                .run_task(TaskRequest::default())
-                .await;
-            assert!(r.is_err(), "{addr}: a task ran without the secret");
-            for (what, s) in &others {
-                let mut exec = ExecutorClient::new(channel(&addr, s).unwrap());
-                let r = exec.cancel_job(cancel).await;
-                assert!(r.is_err(), "{addr}: {what}: answered: {r:?}");
-                let fetch = FetchRequest {
-                    shuffle_id: 0,
-                    map_ids: vec![0],
-                    reduce_id: 0,
-                };
-                assert!(exec.fetch_shuffle(fetch).await.is_err(), "{addr}: {what}");
-            }
-            tried += 1;
-        }
-        assert!(
-            tried >= 1,
-            "no executor service found on the executor's ports"
-        );
-
-        // The application is unharmed.
-        let r = wait_final(&app, Duration::from_secs(180)).await;
-        assert_eq!(status(&r), "SUCCEEDED", "{r:?}");
-        check_wordcount_output(&out, copies as u64);
-        remove_input(h, "secret").await;
-    });
-}
-
-#[test]
-fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
-    let h = hadoop();
-    let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let copies = 2_000;
-        let (input, out) = wordcount_input(h, "client", copies).await;
-        let bin = example_binary("wordcount");
-        let started = Instant::now();
-        let output = tokio::task::spawn_blocking(move || {
-            Command::new(bin)
-                .args([&input, &out])
-                .env("SPINDLE_MASTER", "yarn")
-                .env("HADOOP_CONF_DIR", hadoop().conf_dir())
-                .env(launch::APP_NAME, "yarn-am-client-mode")
-                .env(launch::NUM_EXECUTORS, "2")
-                .env(launch::EXECUTOR_MEMORY_MB, "128")
-                .env(launch::EXECUTOR_MEMORY_OVERHEAD_MB, "64")
-                .env_remove("SPINDLE_ROLE")
-                .output()
-                .unwrap()
-        })
+        assert!(r.is_err(), "{what}: answered: {r:?}");
+    }
+    let known = DriverClient::new(channel(driver_addr, &ours).unwrap())
+        .heartbeat(hb)
         .await
         .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        assert!(output.status.success(), "driver failed: {stderr}");
-        // Encrypted by default (the AM asks this driver how the application ended
-        // over the same channel).
-        assert!(stderr.contains("executors connect to https://"), "{stderr}");
-        eprintln!("client mode took {:?}", started.elapsed());
-        let app_id: ApplicationId = stderr
-            .split_whitespace()
-            .find(|w| w.starts_with("application_"))
-            .unwrap_or_else(|| panic!("no application id in: {stderr}"))
-            .parse()
-            .unwrap();
-        let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-        let rest = RmRestClient::from_config(&conf, Some(user())).unwrap();
-        let r = rest.app(app_id).await.unwrap();
-        assert_eq!(
-            (r.state.as_str(), status(&r).as_str()),
-            ("FINISHED", "SUCCEEDED"),
-            "{r:?}\n{}",
-            am_log(h, app_id)
-        );
-        check_wordcount_output(
-            &format!(
-                "{}{}/out",
-                h.fs_uri().trim_end_matches('/'),
-                input_dir("client")
-            ),
-            copies as u64,
-        );
-        let staging = format!("/user/{}/.spindleStaging/{app_id}", user());
+    assert!(!known.get_ref().known);
+
+    // The executor, which listens on its NodeManager's host: the same rule.
+    let host = var("NM_HOST");
+    let ports = listening_ports(pid);
+    assert!(!ports.is_empty(), "the executor listens on no port");
+    let cancel = CancelRequest { job_id: u64::MAX };
+    let mut tried = 0;
+    for port in ports {
+        let addr = format!("{host}:{port}");
+        let Ok(mut exec) = channel(&addr, &ours).map(ExecutorClient::new) else {
+            continue;
+        };
+        if exec.cancel_job(cancel).await.is_err() {
+            continue; // not the executor service
+        }
+        let r = ExecutorClient::new(plain(&addr)).cancel_job(cancel).await;
         assert!(
-            hdfs(h).get_file_info(&staging).await.is_err(),
-            "staging left"
+            r.is_err(),
+            "{addr}: a plain gRPC client was answered: {r:?}"
         );
-        remove_input(h, "client").await;
-    });
-}
-
-/// A mini-Hadoop of one test's own, under `target/test-hadoop/<tag>-<pid>`: stopped when dropped,
-/// and its directory removed too unless the test failed (kept for the post-mortem).
-struct OwnCluster {
-    cluster: Option<MiniHadoop>,
-    dir: PathBuf,
-}
-
-impl OwnCluster {
-    fn start(tag: &str, nodemanagers: u32, flags: &[&str]) -> OwnCluster {
-        let dir = spindle_tests::repo_root()
-            .join("target")
-            .join("test-hadoop")
-            .join(format!("{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let mut opts = StartOptions::new(&dir);
-        opts.nodemanagers = nodemanagers;
-        opts.datanodes = 1;
-        opts.extra_args = flags.iter().map(|f| f.to_string()).collect();
-        let cluster = MiniHadoop::start(&opts).unwrap_or_else(|e| panic!("{e}"));
-        OwnCluster {
-            cluster: Some(cluster),
-            dir,
+        let r = ExecutorClient::new(plain(&addr))
+            .run_task(TaskRequest::default())
+            .await;
+        assert!(r.is_err(), "{addr}: a task ran without the secret");
+        for (what, s) in &others {
+            let mut exec = ExecutorClient::new(channel(&addr, s).unwrap());
+            let r = exec.cancel_job(cancel).await;
+            assert!(r.is_err(), "{addr}: {what}: answered: {r:?}");
+            let fetch = FetchRequest {
+                shuffle_id: 0,
+                map_ids: vec![0],
+                reduce_id: 0,
+            };
+            assert!(exec.fetch_shuffle(fetch).await.is_err(), "{addr}: {what}");
         }
+        tried += 1;
     }
+    assert!(
+        tried >= 1,
+        "no executor service found on the executor's ports"
+    );
 
-    fn get(&self) -> &MiniHadoop {
-        self.cluster.as_ref().expect("running")
-    }
+    // The application is unharmed.
+    let r = wait_final(&app, Duration::from_secs(180)).await;
+    assert_eq!(status(&r), "SUCCEEDED", "{r:?}");
+    check_wordcount_output(&out, copies as u64);
+    remove_input(h, "secret").await;
 }
 
-impl Drop for OwnCluster {
-    fn drop(&mut self) {
-        drop(self.cluster.take());
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
+#[tokio::test(flavor = "multi_thread")]
+async fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let copies = 2_000;
+    let (input, out) = wordcount_input(h, "client", copies).await;
+    let bin = binary("wordcount");
+    let started = Instant::now();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(bin)
+            .args([&input, &out])
+            .env("SPINDLE_MASTER", "yarn")
+            .env("HADOOP_CONF_DIR", hadoop().conf_dir())
+            .env(launch::APP_NAME, "yarn-am-client-mode")
+            .env(launch::NUM_EXECUTORS, "2")
+            .env(launch::EXECUTOR_MEMORY_MB, "128")
+            .env(launch::EXECUTOR_MEMORY_OVERHEAD_MB, "64")
+            .env_remove("SPINDLE_ROLE")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "driver failed: {stderr}");
+    // Encrypted by default (the AM asks this driver how the application ended
+    // over the same channel).
+    assert!(stderr.contains("executors connect to https://"), "{stderr}");
+    eprintln!("client mode took {:?}", started.elapsed());
+    let app_id: ApplicationId = stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("application_"))
+        .unwrap_or_else(|| panic!("no application id in: {stderr}"))
+        .parse()
+        .unwrap();
+    let r = rest_client(h).app(app_id).await.unwrap();
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{}",
+        am_log(h, app_id)
+    );
+    check_wordcount_output(
+        &format!(
+            "{}{}/out",
+            h.fs_uri().trim_end_matches('/'),
+            input_dir("client")
+        ),
+        copies as u64,
+    );
+    let staging = format!("/user/{}/.spindleStaging/{app_id}", user());
+    assert!(
+        hdfs_client(h).get_file_info(&staging).await.is_err(),
+        "staging left"
+    );
+    remove_input(h, "client").await;
 }
 
 /// A mini-Hadoop whose NodeManager kills containers over their physical memory
@@ -1165,44 +900,41 @@ fn monitored_cluster() -> OwnCluster {
 /// An executor over its container's memory: the NodeManager kills it (-104, "... of ... physical
 /// memory used") and the AM's diagnostics name the settings to raise. One NodeManager, so after two
 /// kills every node is excluded and the application fails at once.
-#[test]
-fn executor_over_its_memory_fails_the_app_naming_the_setting() {
+#[tokio::test(flavor = "multi_thread")]
+async fn executor_over_its_memory_fails_the_app_naming_the_setting() {
     let m = monitored_cluster();
     let h = m.get();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        // One 150 MB line: the executor that reads it holds far more than its 96 MB container.
-        let fs = hdfs(h);
-        let line = vec![b'a'; 150 << 20];
-        put(&fs, "/tmp/pmem/in/line.txt", &line).await;
-        drop(line);
-        let base = h.fs_uri().trim_end_matches('/');
-        let mut s = Submit::new(
-            "yarn-am-pmem",
-            vec![
-                format!("{base}/tmp/pmem/in"),
-                format!("{base}/tmp/pmem/out"),
-            ],
-        );
-        s.executors = 1;
-        s.executor_memory_mb = 64;
-        s.overhead_mb = 32;
-        s.conf
-            .insert("spindle.executor.maxFailures".into(), "2".into());
-        let app = submit(h, s).await;
-        let r = wait_final(&app, Duration::from_secs(240)).await;
-        eprintln!("diagnostics: {}", r.diagnostics);
-        assert_eq!(status(&r), "FAILED", "{r:?}");
-        assert!(
-            r.diagnostics.contains("physical memory")
-                && r.diagnostics.contains("spindle.executor.memoryOverhead")
-                && r.diagnostics.contains("--executor-memory"),
-            "{}",
-            r.diagnostics
-        );
-        assert!(staging_removed(h, &app).await, "staging left behind");
-    });
+    // One 150 MB line: the executor that reads it holds far more than its 96 MB container.
+    let fs = hdfs_client(h);
+    let line = vec![b'a'; 150 << 20];
+    hdfs_put(&fs, "/tmp/pmem/in/line.txt", &line).await;
+    drop(line);
+    let base = h.fs_uri().trim_end_matches('/');
+    let mut s = Submit::new(
+        "yarn-am-pmem",
+        vec![
+            format!("{base}/tmp/pmem/in"),
+            format!("{base}/tmp/pmem/out"),
+        ],
+    );
+    s.executors = 1;
+    s.executor_memory_mb = 64;
+    s.overhead_mb = 32;
+    s.conf
+        .insert("spindle.executor.maxFailures".into(), "2".into());
+    let app = submit(h, s).await;
+    let r = wait_final(&app, Duration::from_secs(240)).await;
+    eprintln!("diagnostics: {}", r.diagnostics);
+    assert_eq!(status(&r), "FAILED", "{r:?}");
+    assert!(
+        r.diagnostics.contains("physical memory")
+            && r.diagnostics.contains("spindle.executor.memoryOverhead")
+            && r.diagnostics.contains("--executor-memory"),
+        "{}",
+        r.diagnostics
+    );
+    assert!(staging_removed(h, &app).await, "staging left behind");
 }
 
 /// Restarts the ResourceManager of a cluster started with `--rm-recovery` in place (the
@@ -1212,14 +944,11 @@ fn restart_resource_manager(h: &MiniHadoop) {
     let done = control.join("rm-restarts");
     let before = std::fs::read_to_string(&done).unwrap_or_default();
     std::fs::write(control.join("restart-rm"), b"").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while std::fs::read_to_string(&done).unwrap_or_default() == before {
-        assert!(
-            Instant::now() < deadline,
-            "the ResourceManager did not restart within 120 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until(
+        "the ResourceManager to restart",
+        Duration::from_secs(120),
+        || std::fs::read_to_string(&done).unwrap_or_default() != before,
+    );
 }
 
 /// The ResourceManager restarted in place while a job runs (work-preserving recovery, state in a
@@ -1227,211 +956,169 @@ fn restart_resource_manager(h: &MiniHadoop) {
 /// the AM registers again and asks again; its executors keep running; an executor killed after
 /// the restart is replaced by a container from the new RM; the unregistration reaches the new RM,
 /// so there is no second attempt, and the answer is right.
-#[test]
-fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
+#[tokio::test(flavor = "multi_thread")]
+async fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
     let own = OwnCluster::start("rm-restart", 2, &["--rm-recovery"]);
     let h = own.get();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let copies = 1_000_000;
-        let (input, out) = wordcount_input(h, "rm-restart", copies).await;
-        let mut s = Submit::new("yarn-am-rm-restart", vec![input, out.clone()]);
-        // A lost unregistration would show as a second attempt.
-        s.max_attempts = Some(2);
-        let app = submit(h, s).await;
-        wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
-        let executors_before = container_processes(app.id, "executor");
-        assert!(!executors_before.is_empty());
-        let started = Instant::now();
-        restart_resource_manager(h);
-        eprintln!("ResourceManager restarted in {:?}", started.elapsed());
+    let copies = 1_000_000;
+    let (input, out) = wordcount_input(h, "rm-restart", copies).await;
+    let mut s = Submit::new("yarn-am-rm-restart", vec![input, out.clone()]);
+    // A lost unregistration would show as a second attempt.
+    s.max_attempts = Some(2);
+    let app = submit(h, s).await;
+    wait_for_running_tasks(h, &app, Duration::from_secs(120)).await;
+    let executors_before = spindle_processes(app.id, "executor");
+    assert!(!executors_before.is_empty());
+    let started = Instant::now();
+    restart_resource_manager(h);
+    eprintln!("ResourceManager restarted in {:?}", started.elapsed());
 
-        // Work-preserving: the executors did not stop.
-        let executors_after = container_processes(app.id, "executor");
-        for e in &executors_before {
-            assert!(
-                executors_after.contains(e),
-                "executor {e:?} did not survive the RM restart: {executors_after:?}"
-            );
-        }
-        let r = app.rest.app(app.id).await.unwrap();
+    // Work-preserving: the executors did not stop.
+    let executors_after = spindle_processes(app.id, "executor");
+    for e in &executors_before {
         assert!(
-            !r.state.is_final(),
-            "finished before the restart was over; grow the input: {r:?}"
+            executors_after.contains(e),
+            "executor {e:?} did not survive the RM restart: {executors_after:?}"
         );
-        // An executor lost now is replaced with a container of the restarted RM: the AM's asks
-        // reached it after registering again.
-        let (pid, container) = executors_after[0].clone();
-        eprintln!("killing executor pid {pid} in {container}");
-        kill_9(pid);
-        let mut replacement = None;
-        let r = poll("the end", Duration::from_secs(120), async || {
-            let r = app.rest.app(app.id).await.unwrap();
-            if replacement.is_none() {
-                // Containers of a restarted RM carry its epoch: container_e01_...
-                replacement = container_processes(app.id, "executor")
-                    .into_iter()
-                    .find(|(_, c)| c.starts_with("container_e"));
-            }
-            if r.state.is_final() { Ok(r) } else { Err(r) }
-        })
-        .await;
-        let log = am_log(h, app.id);
-        assert_eq!(
-            (r.state.as_str(), status(&r).as_str()),
-            ("FINISHED", "SUCCEEDED"),
-            "{r:?}\n{log}"
-        );
-        assert!(log.contains("registered again"), "{log}");
-        let attempts = app.rest.attempts(app.id).await.unwrap();
-        assert_eq!(attempts.len(), 1, "{attempts:?}\n{log}");
-        assert!(
-            replacement.is_some(),
-            "no executor in a container of the restarted RM (container_e..)\n{log}"
-        );
-        eprintln!("replacement executor: {replacement:?}");
-        check_wordcount_output_on(h, &out, copies as u64);
-        assert!(staging_removed(h, &app).await, "staging left behind");
-
-        // The unregistration across a restart: an (unmanaged) AM registers, the RM restarts, the
-        // real RM refuses finishApplicationMaster as "not registered", and the AM's unregister
-        // routine registers again and gets the final status recorded.
-        let (id, token) = unmanaged_app(h).await;
-        let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-        let am = AmRmClient::from_config(&conf, token).unwrap();
-        am.register("localhost", 0, "").await.unwrap();
-        restart_resource_manager(h);
-        let err = am
-            .finish(FinalStatus::Succeeded, "", "")
-            .await
-            .expect_err("the restarted RM does not know the AM as registered");
-        assert!(yarn::is_not_registered(&err), "{err}");
-        assert!(
-            spindle_am::runtime::unregister(
-                &am,
-                FinalStatus::Succeeded,
-                "done after an RM restart",
-                Duration::from_secs(60)
-            )
-            .await
-        );
-        // The RM confirmed once the final state was stored; the app reaches it a moment later.
-        let r = wait_final(
-            &App {
-                id,
-                rest: app.rest,
-                staging: String::new(),
-            },
-            Duration::from_secs(30),
-        )
-        .await;
-        assert_eq!(
-            (r.state.as_str(), status(&r).as_str()),
-            ("FINISHED", "SUCCEEDED"),
-            "{r:?}"
-        );
-    });
-}
-
-/// Submits an unmanaged-AM application and waits for its AMRM token (the attempt is LAUNCHED).
-async fn unmanaged_app(h: &MiniHadoop) -> (ApplicationId, spindle_hadoop::Token) {
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-    let rest = RmRestClient::from_config(&conf, Some(user())).unwrap();
-    let rpc =
-        yarn::ApplicationClient::from_config(&conf, spindle_hadoop::ipc::Auth::simple()).unwrap();
-    let new = rest.new_application().await.unwrap();
-    let mut ctx = SubmissionContext::new(
-        new.application_id,
-        "yarn-am-unmanaged-rm-restart",
-        Resource {
-            memory_mb: 64,
-            vcores: 1,
-        },
+    }
+    let r = app.rest.app(app.id).await.unwrap();
+    assert!(
+        !r.state.is_final(),
+        "finished before the restart was over; grow the input: {r:?}"
     );
-    ctx.unmanaged_am = true;
-    rest.submit(&ctx).await.unwrap();
-    poll("the AMRM token", Duration::from_secs(60), async || {
-        let report = rpc.application_report(new.application_id).await.unwrap();
-        match report.am_rm_token.clone() {
-            Some(token) => Ok((new.application_id, token)),
-            None => Err(report),
+    // An executor lost now is replaced with a container of the restarted RM: the AM's asks
+    // reached it after registering again.
+    let (pid, container) = executors_after[0].clone();
+    eprintln!("killing executor pid {pid} in {container}");
+    signal(pid, "9");
+    let mut replacement = None;
+    let r = poll("the end", Duration::from_secs(120), async || {
+        let r = app.rest.app(app.id).await.unwrap();
+        if replacement.is_none() {
+            // Containers of a restarted RM carry its epoch: container_e01_...
+            replacement = spindle_processes(app.id, "executor")
+                .into_iter()
+                .find(|(_, c)| c.starts_with("container_e"));
         }
+        if r.state.is_final() { Ok(r) } else { Err(r) }
     })
-    .await
+    .await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    assert!(log.contains("registered again"), "{log}");
+    let attempts = app.rest.attempts(app.id).await.unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}\n{log}");
+    assert!(
+        replacement.is_some(),
+        "no executor in a container of the restarted RM (container_e..)\n{log}"
+    );
+    eprintln!("replacement executor: {replacement:?}");
+    check_wordcount_output_on(h, &out, copies as u64);
+    assert!(staging_removed(h, &app).await, "staging left behind");
+
+    // The unregistration across a restart: an (unmanaged) AM registers, the RM restarts, the
+    // real RM refuses finishApplicationMaster as "not registered", and the AM's unregister
+    // routine registers again and gets the final status recorded.
+    let (id, _token, am) = registered_am(h, "yarn-am-unmanaged-rm-restart").await;
+    restart_resource_manager(h);
+    let err = am
+        .finish(FinalStatus::Succeeded, "", "")
+        .await
+        .expect_err("the restarted RM does not know the AM as registered");
+    assert!(yarn::is_not_registered(&err), "{err}");
+    assert!(
+        spindle_am::runtime::unregister(
+            &am,
+            FinalStatus::Succeeded,
+            "done after an RM restart",
+            Duration::from_secs(60)
+        )
+        .await
+    );
+    // The RM confirmed once the final state was stored; the app reaches it a moment later.
+    let r = wait_final(
+        &App {
+            id,
+            rest: app.rest,
+            staging: String::new(),
+        },
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}"
+    );
 }
 
 /// The resource-request table as the real RM keeps it: asks of one priority sent together share
 /// one line per node, rack and `*` with summed counts, and a name sent again with 0 clears its
 /// line. The ask can never be granted (a node and a rack that do not exist, no fallback to `*`),
 /// so the RM's REST report shows it as sent.
-#[test]
-fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
+#[tokio::test(flavor = "multi_thread")]
+async fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let (id, token) = unmanaged_app(h).await;
-        let conf = Configuration::load_dir(h.conf_dir()).unwrap();
-        let am = AmRmClient::from_config(&conf, token).unwrap();
-        am.register("localhost", 0, "").await.unwrap();
-        let res = Resource {
-            memory_mb: 64,
-            vcores: 1,
-        };
-        let nowhere = |node: &str, count| {
-            let mut r = yarn::ContainerRequest::anywhere(res, 7, count);
-            r.nodes = vec![node.to_string()];
-            r.racks = vec!["/nowhere-rack".into()];
-            r.relax_locality = false;
-            r
-        };
-        let lines = |app: &serde_json::Value| -> BTreeMap<String, i64> {
-            app["resourceRequests"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|r| {
-                    (
-                        r["resourceName"].as_str().unwrap_or_default().to_string(),
-                        r["numContainers"].as_i64().unwrap_or(-1),
-                    )
-                })
-                .collect()
-        };
-        let app_json = || {
-            let url = format!("{}/ws/v1/cluster/apps/{id}", h.rm_url());
-            spindle_tests::rest_get(&url).unwrap().json["app"].clone()
-        };
-        let ask = yarn::AllocateRequest {
-            asks: vec![
-                nowhere("nowhere-a.invalid", 2),
-                nowhere("nowhere-b.invalid", 1),
-            ],
-            ..Default::default()
-        };
-        am.allocate(&ask).await.unwrap();
-        let seen = lines(&app_json());
-        assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
-        assert_eq!(seen.get("nowhere-b.invalid"), Some(&1), "{seen:?}");
-        assert_eq!(seen.get("/nowhere-rack"), Some(&3), "{seen:?}");
-        assert_eq!(seen.get("*"), Some(&3), "{seen:?}");
-        // Host b is no longer wanted: sent with 0, its line goes; a's stays as sent again.
-        let ask = yarn::AllocateRequest {
-            asks: vec![
-                nowhere("nowhere-a.invalid", 2),
-                nowhere("nowhere-b.invalid", 0),
-            ],
-            ..Default::default()
-        };
-        am.allocate(&ask).await.unwrap();
-        let seen = lines(&app_json());
-        assert!(
-            seen.get("nowhere-b.invalid").is_none_or(|n| *n == 0),
-            "{seen:?}"
-        );
-        assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
-        assert_eq!(seen.get("*"), Some(&2), "{seen:?}");
-        assert!(am.finish(FinalStatus::Succeeded, "", "").await.is_ok());
-    });
+    let (id, _token, am) = registered_am(h, "yarn-am-unmanaged-locality").await;
+    let res = Resource {
+        memory_mb: 64,
+        vcores: 1,
+    };
+    let nowhere = |node: &str, count| {
+        let mut r = yarn::ContainerRequest::anywhere(res, 7, count);
+        r.nodes = vec![node.to_string()];
+        r.racks = vec!["/nowhere-rack".into()];
+        r.relax_locality = false;
+        r
+    };
+    let lines = |app: &serde_json::Value| -> BTreeMap<String, i64> {
+        app["resourceRequests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["resourceName"].as_str().unwrap_or_default().to_string(),
+                    r["numContainers"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect()
+    };
+    let app_json = || app_json(h, &id.to_string());
+    let ask = yarn::AllocateRequest {
+        asks: vec![
+            nowhere("nowhere-a.invalid", 2),
+            nowhere("nowhere-b.invalid", 1),
+        ],
+        ..Default::default()
+    };
+    am.allocate(&ask).await.unwrap();
+    let seen = lines(&app_json());
+    assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
+    assert_eq!(seen.get("nowhere-b.invalid"), Some(&1), "{seen:?}");
+    assert_eq!(seen.get("/nowhere-rack"), Some(&3), "{seen:?}");
+    assert_eq!(seen.get("*"), Some(&3), "{seen:?}");
+    // Host b is no longer wanted: sent with 0, its line goes; a's stays as sent again.
+    let ask = yarn::AllocateRequest {
+        asks: vec![
+            nowhere("nowhere-a.invalid", 2),
+            nowhere("nowhere-b.invalid", 0),
+        ],
+        ..Default::default()
+    };
+    am.allocate(&ask).await.unwrap();
+    let seen = lines(&app_json());
+    assert!(
+        seen.get("nowhere-b.invalid").is_none_or(|n| *n == 0),
+        "{seen:?}"
+    );
+    assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
+    assert_eq!(seen.get("*"), Some(&2), "{seen:?}");
+    assert!(am.finish(FinalStatus::Succeeded, "", "").await.is_ok());
 }

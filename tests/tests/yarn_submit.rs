@@ -4,76 +4,23 @@
 //! Ctrl-C end the application, its processes and its staging directory; a wrong
 //! HADOOP_CONF_DIR or an unreachable RM fail in one line within seconds.
 //!
-//! The `spindle` CLI and the example drivers are built by `cargo build` into this test's own
-//! target directory the first time they are needed.
+//! The `spindle` CLI and the example drivers are the workspace's own build
+//! ([`spindle_tests::binary`]).
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use hdfs_native::{Client, ClientBuilder, WriteOptions};
-use spindle_tests::{hadoop, java_peer_ok, rest_get};
+use spindle_tests::{
+    app_json, binary, block_on, container_processes, find_files, hadoop, hdfs_client, hdfs_put,
+    java_peer_ok, parse_counts, random_words, rm_conf, signal, site_xml, text, unused_port,
+    wait_exit, wait_until,
+};
 
-struct Bins {
-    spindle: PathBuf,
-    wordcount: PathBuf,
-    pi: PathBuf,
-}
-
-/// Builds the CLI and the examples (a no-op when they are up to date).
-fn bins() -> &'static Bins {
-    static BINS: OnceLock<Bins> = OnceLock::new();
-    BINS.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test executable");
-        // target/<profile>/deps/<test> -> target/<profile>
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("profile dir")
-            .to_path_buf();
-        let target_dir = profile_dir.parent().expect("target dir");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(spindle_tests::repo_root())
-            .env("CARGO_TARGET_DIR", target_dir)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "spindle-client",
-                "--bin",
-                "spindle",
-            ])
-            .args([
-                "-p",
-                "spindle-examples",
-                "--bin",
-                "wordcount",
-                "--bin",
-                "pi",
-            ]);
-        if profile_dir.file_name().is_some_and(|n| n == "release") {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().expect("running cargo build");
-        assert!(
-            out.status.success(),
-            "cargo build of spindle and the examples failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Bins {
-            spindle: profile_dir.join("spindle"),
-            wordcount: profile_dir.join("wordcount"),
-            pi: profile_dir.join("pi"),
-        }
-    })
-}
-
+/// The `spindle` CLI with `conf_dir` as its Hadoop configuration and no inherited role.
 fn spindle(conf_dir: &Path) -> Command {
-    let mut c = Command::new(&bins().spindle);
+    let mut c = Command::new(binary("spindle"));
     c.env("HADOOP_CONF_DIR", conf_dir)
         .env_remove("YARN_CONF_DIR")
         .env_remove("SPINDLE_ROLE")
@@ -82,26 +29,64 @@ fn spindle(conf_dir: &Path) -> Command {
 }
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
-const SMALL: [&str; 6] = [
+const SMALL: [&str; 8] = [
     "--driver-memory",
     "128m",
     "--executor-memory",
     "128m",
     "--conf",
     "spindle.executor.memoryOverhead=64m",
+    "--conf",
+    "spindle.driver.memoryOverhead=64m",
 ];
 
+/// `spindle submit --master yarn` with small containers and `extra`.
 fn submit_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["submit", "--master", "yarn"];
     v.extend_from_slice(&SMALL);
-    v.push("--conf");
-    v.push("spindle.driver.memoryOverhead=64m");
     v.extend_from_slice(extra);
     v
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// `spindle submit` ([`submit_args`] with `extra`) of `program`; panics naming `what` unless it
+/// succeeds. Returns the application id and what it printed (stderr).
+fn submit_ok(what: &str, extra: &[&str], program: &[&str]) -> (String, String) {
+    let out = spindle(hadoop().conf_dir())
+        .args(submit_args(extra))
+        .args(program)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{what} failed ({:?}):\n{err}",
+        out.status
+    );
+    (app_id_in(&err), err)
+}
+
+/// The application id `spindle submit` printed.
+/// A wordcount's input in HDFS: `lines` random lines in `/yarn-tests/<pid>/<tag>/in`; returns the
+/// input and output URIs and the counts the job must give.
+fn wordcount_input(tag: &str, lines: usize, seed: u64) -> (String, String, BTreeMap<String, u64>) {
+    let base = format!("/yarn-tests/{}/{tag}", std::process::id());
+    let (input, expected) = random_words(lines, seed);
+    put(&format!("{base}/in/input.txt"), &input);
+    let fs = hadoop().fs_uri().trim_end_matches('/').to_string();
+    (
+        format!("{fs}{base}/in"),
+        format!("{fs}{base}/out"),
+        expected,
+    )
+}
+
+/// A small file `name` to pass with `--files`, in a temporary directory that lives as long as
+/// the returned guard; and its path.
+fn files_entry(name: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, "k,v\n").unwrap();
+    (dir, path.display().to_string())
 }
 
 fn app_id_in(stderr: &str) -> String {
@@ -112,112 +97,33 @@ fn app_id_in(stderr: &str) -> String {
         .unwrap_or_else(|| panic!("no application id in:\n{stderr}"))
 }
 
-fn hdfs() -> Client {
-    let h = hadoop();
-    ClientBuilder::new()
-        .with_url(h.fs_uri())
-        .with_config_dir(h.conf_dir().to_string_lossy())
-        .build()
-        .expect("hdfs-native client")
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn user() -> String {
-    spindle_hadoop::user::current_user()
-}
-
 fn staging_dir(app: &str) -> String {
-    format!("/user/{}/.spindleStaging/{app}", user())
+    format!(
+        "/user/{}/.spindleStaging/{app}",
+        spindle_hadoop::user::current_user()
+    )
 }
 
 fn exists(path: &str) -> bool {
-    block_on(async { hdfs().get_file_info(path).await.is_ok() })
-}
-
-/// Deterministic text and its word counts, computed independently of Spindle.
-fn make_input(lines: usize, seed: u64) -> (String, BTreeMap<String, u64>) {
-    const WORDS: [&str; 12] = [
-        "yarn", "spindle", "hadoop", "rust", "node", "block", "shuffle", "stage", "task", "a",
-        "the", "of",
-    ];
-    let mut state = seed;
-    let mut text = String::new();
-    let mut counts = BTreeMap::new();
-    for _ in 0..lines {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let n = 1 + (state % 9) as usize;
-        let mut words = Vec::new();
-        for k in 0..n {
-            let w = WORDS[((state >> (k * 4)) % WORDS.len() as u64) as usize];
-            words.push(w);
-            *counts.entry(w.to_string()).or_insert(0) += 1;
-        }
-        text.push_str(&words.join(if state.is_multiple_of(2) { " " } else { "  \t" }));
-        text.push('\n');
-    }
-    (text, counts)
+    block_on(async { hdfs_client(hadoop()).get_file_info(path).await.is_ok() })
 }
 
 fn put(path: &str, data: &str) {
-    block_on(async {
-        let fs = hdfs();
-        let mut w = fs
-            .create(
-                path,
-                WriteOptions::default().overwrite(true).create_parent(true),
-            )
-            .await
-            .expect("create input");
-        w.write_bytes(bytes::Bytes::copy_from_slice(data.as_bytes()))
-            .await
-            .expect("write input");
-        w.close().await.expect("close input");
-    })
-}
-
-fn app_json(app: &str) -> serde_json::Value {
-    let url = format!("{}/ws/v1/cluster/apps/{app}", hadoop().rm_url());
-    rest_get(&url).unwrap_or_else(|e| panic!("{url}: {e}")).json["app"].clone()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(250));
-    }
+    block_on(hdfs_put(&hdfs_client(hadoop()), path, data.as_bytes()))
 }
 
 #[test]
 fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let base = format!("/yarn-tests/{}/wc", std::process::id());
-    let (input, expected) = make_input(3000, 0x5EED_1234);
-    put(&format!("{base}/in/input.txt"), &input);
-    let fs = h.fs_uri().trim_end_matches('/');
-    let (in_uri, out_uri) = (format!("{fs}{base}/in"), format!("{fs}{base}/out"));
-    let wc = bins().wordcount.display().to_string();
+    let (in_uri, out_uri, expected) = wordcount_input("wc", 3000, 0x5EED_1234);
+    let wc = binary("wordcount").display().to_string();
     // A --files entry lands in the containers' working directory (seen in directory.info).
-    let extra = tempfile::tempdir().unwrap();
-    let lookup = extra.path().join("lookup.csv");
-    std::fs::write(&lookup, "k,v\n").unwrap();
-    let files = lookup.display().to_string();
+    let (_extra, files) = files_entry("lookup.csv");
     let started = Instant::now();
-    let out = spindle(h.conf_dir())
-        .args(submit_args(&[
+    let (app, err) = submit_ok(
+        "spindle submit",
+        &[
             "--name",
             "wc-test",
             "--num-executors",
@@ -226,17 +132,9 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
             "yarn-submit-test",
             "--files",
             &files,
-        ]))
-        .args([wc.as_str(), &in_uri, &out_uri])
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "spindle submit failed ({:?}):\n{err}",
-        out.status
+        ],
+        &[&wc, &in_uri, &out_uri],
     );
-    let app = app_id_in(&err);
     eprintln!("{app} in {:?}:\n{err}", started.elapsed());
     // The display shows each state it sees (a fast cluster may go past ACCEPTED unseen).
     for needle in [
@@ -248,20 +146,9 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     }
     // Hadoop's own FileSystem reads the committed output; compare with the counts made here.
     let cat = java_peer_ok("dev.spindle.peers.FsCat", &[&out_uri]);
-    let mut got = BTreeMap::new();
-    for line in cat.lines() {
-        let (w, c) = line
-            .split_once('\t')
-            .unwrap_or_else(|| panic!("bad output line {line:?}"));
-        assert!(
-            got.insert(w.to_string(), c.parse::<u64>().unwrap())
-                .is_none(),
-            "{w} twice"
-        );
-    }
-    assert_eq!(got, expected);
+    assert_eq!(parse_counts(cat.lines()), expected);
     // The RM saw what was asked for.
-    let a = app_json(&app);
+    let a = app_json(hadoop(), &app);
     assert_eq!(a["name"], "wc-test");
     assert_eq!(a["applicationType"], "SPINDLE");
     assert_eq!(a["finalStatus"], "SUCCEEDED");
@@ -289,7 +176,7 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     );
     // spindle logs, once YARN has aggregated them into HDFS (read as TFile by the CLI).
     wait_until("log aggregation", Duration::from_secs(90), || {
-        let s = app_json(&app)["logAggregationStatus"]
+        let s = app_json(hadoop(), &app)["logAggregationStatus"]
             .as_str()
             .unwrap_or("")
             .to_string();
@@ -328,8 +215,10 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     // Another user reads the aggregated logs as themselves, as Hadoop's CLI does: the owner's
     // log directory (mode 770) is closed to them, so nothing is printed. (Only where HDFS checks
     // permissions: the compose cluster turns that off.)
-    let conf = spindle_hadoop::config::Configuration::load_dir(h.conf_dir()).unwrap();
-    if !conf.get_bool("dfs.permissions.enabled", true).unwrap() {
+    if !rm_conf(h)
+        .get_bool("dfs.permissions.enabled", true)
+        .unwrap()
+    {
         return;
     }
     let other = spindle(h.conf_dir())
@@ -355,20 +244,12 @@ fn a_second_submission_reuses_the_staged_binary_by_sha256() {
     let base = format!("/yarn-tests/{}/reuse", std::process::id());
     put(&format!("{base}/in.txt"), "one two two\n");
     let fs = h.fs_uri().trim_end_matches('/');
-    let wc = bins().wordcount.display().to_string();
+    let wc = binary("wordcount").display().to_string();
     let run = |n: u32| -> String {
-        let out = spindle(h.conf_dir())
-            .args(submit_args(&["--num-executors", "1"]))
-            .args([
-                wc.as_str(),
-                &format!("{fs}{base}/in.txt"),
-                &format!("{fs}{base}/out{n}"),
-            ])
-            .output()
-            .unwrap();
-        let err = text(&out.stderr);
-        assert!(out.status.success(), "submit {n} failed:\n{err}");
-        err
+        let input = format!("{fs}{base}/in.txt");
+        let output = format!("{fs}{base}/out{n}");
+        let what = format!("submit {n}");
+        submit_ok(&what, &["--num-executors", "1"], &[&wc, &input, &output]).1
     };
     let first = run(1);
     let cached = first
@@ -383,7 +264,7 @@ fn a_second_submission_reuses_the_staged_binary_by_sha256() {
         .to_string();
     let mtime = || {
         block_on(async {
-            hdfs()
+            hdfs_client(hadoop())
                 .get_file_info(&path)
                 .await
                 .expect("cached binary")
@@ -408,7 +289,7 @@ fn a_second_submission_reuses_the_staged_binary_by_sha256() {
 #[test]
 fn an_engine_conf_with_a_bad_value_is_refused_before_submitting() {
     let h = hadoop();
-    let wc = bins().wordcount.display().to_string();
+    let wc = binary("wordcount").display().to_string();
     let out = spindle(h.conf_dir())
         .args(submit_args(&["--conf", "spindle.locality.wait=soon"]))
         .args([wc.as_str(), "/in", "/out"])
@@ -431,7 +312,7 @@ fn start_long_job(tag: &str) -> (Child, PathBuf, String) {
     let child = spindle(h.conf_dir())
         .args(submit_args(&["--num-executors", "1", "--tags", tag]))
         .args([
-            bins().pi.display().to_string().as_str(),
+            binary("pi").display().to_string().as_str(),
             "100000000000000",
             "2",
         ])
@@ -446,49 +327,9 @@ fn start_long_job(tag: &str) -> (Child, PathBuf, String) {
         if app.is_empty() && err.contains("submitted application_") {
             app = app_id_in(&err);
         }
-        !app.is_empty() && app_json(&app)["state"] == "RUNNING"
+        !app.is_empty() && app_json(hadoop(), &app)["state"] == "RUNNING"
     });
     (child, log, app)
-}
-
-fn wait_child(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(
-            start.elapsed() < timeout,
-            "spindle submit still running after {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Processes started by YARN for `app` (their environment names the container:
-/// `container_[e<epoch>_]<cluster timestamp>_<app>_<attempt>_<n>`).
-fn container_processes(app: &str) -> Vec<u32> {
-    let app_part = format!("_{}_", app.trim_start_matches("application_"));
-    let is_ours = |v: &[u8]| {
-        let v = String::from_utf8_lossy(v);
-        v.strip_prefix("CONTAINER_ID=container")
-            .is_some_and(|id| id.contains(&app_part))
-    };
-    let mut pids = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let mut env = Vec::new();
-        if std::fs::File::open(e.path().join("environ"))
-            .and_then(|mut f| f.read_to_end(&mut env))
-            .is_ok()
-            && env.split(|b| *b == 0).any(is_ours)
-        {
-            pids.push(pid);
-        }
-    }
-    pids
 }
 
 #[test]
@@ -527,7 +368,7 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
         "{}",
         text(&kill.stderr)
     );
-    assert_eq!(app_json(&app)["state"], "KILLED");
+    assert_eq!(app_json(hadoop(), &app)["state"], "KILLED");
     assert!(
         !exists(&staging_dir(&app)),
         "staging dir of {app} left behind"
@@ -537,7 +378,7 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
     });
     eprintln!("killed and cleaned up in {:?}", started.elapsed());
     // The waiting `spindle submit` sees KILLED and exits non-zero.
-    let status = wait_child(&mut child, Duration::from_secs(30));
+    let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(30));
     let err = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(1), "{err}");
     assert!(err.contains("ended: KILLED"), "{err}");
@@ -564,7 +405,7 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
         std::process::id(),
         arg_file.display()
     );
-    let wc = bins().wordcount.display().to_string();
+    let wc = binary("wordcount").display().to_string();
     let out = spindle(h.conf_dir())
         .args(submit_args(&["--num-executors", "1", "--name", &name]))
         .args([
@@ -577,7 +418,7 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
     let err = text(&out.stderr);
     assert!(!out.status.success(), "{err}");
     let app = app_id_in(&err);
-    let report = app_json(&app);
+    let report = app_json(hadoop(), &app);
     assert_eq!(report["name"], name.as_str(), "{report}");
     let diagnostics = report["diagnostics"].as_str().unwrap_or_default();
     assert!(
@@ -616,7 +457,7 @@ fn a_client_mode_drivers_stderr_passes_as_bytes() {
         std::io::Read::read_to_end(&mut pipe, &mut err).unwrap();
         err
     });
-    let status = wait_child(&mut child, Duration::from_secs(120));
+    let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(120));
     let err = reader.join().unwrap();
     // The script never submits an application: a failure, with everything it wrote relayed.
     assert!(!status.success());
@@ -632,12 +473,8 @@ fn ctrl_c_kills_the_application_and_says_so() {
     let h = hadoop();
     let _logs = h.log_guard();
     let (mut child, log, app) = start_long_job("ctrl-c-test");
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let status = wait_child(&mut child, Duration::from_secs(60));
+    signal(child.id(), "INT");
+    let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(60));
     let err = std::fs::read_to_string(&log).unwrap();
     assert_eq!(status.code(), Some(130), "{err}");
     assert!(
@@ -645,7 +482,7 @@ fn ctrl_c_kills_the_application_and_says_so() {
             && err.contains(&format!("{app} killed (KILLED)")),
         "{err}"
     );
-    assert_eq!(app_json(&app)["state"], "KILLED");
+    assert_eq!(app_json(hadoop(), &app)["state"], "KILLED");
     assert!(
         !exists(&staging_dir(&app)),
         "staging dir of {app} left behind"
@@ -667,7 +504,7 @@ fn one_line_error_within(out: &Output, took: Duration, limit: Duration, needles:
 
 #[test]
 fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds() {
-    let wc = bins().wordcount.display().to_string();
+    let wc = binary("wordcount").display().to_string();
     let args = ["submit", "--master", "yarn", wc.as_str(), "in"];
     // A directory that is not there.
     let t = Instant::now();
@@ -683,7 +520,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
     );
     // No configuration at all.
     let t = Instant::now();
-    let out = Command::new(&bins().spindle)
+    let out = Command::new(binary("spindle"))
         .env_remove("HADOOP_CONF_DIR")
         .env_remove("YARN_CONF_DIR")
         .args(args)
@@ -697,33 +534,17 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
     );
     // A configuration whose RM is not listening.
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let site = |props: &[(&str, String)]| {
-        let mut s = String::from("<?xml version=\"1.0\"?>\n<configuration>\n");
-        for (k, v) in props {
-            s.push_str(&format!(
-                "<property><name>{k}</name><value>{v}</value></property>\n"
-            ));
-        }
-        s + "</configuration>\n"
-    };
+    let address = format!("127.0.0.1:{}", unused_port());
     std::fs::write(
         dir.path().join("core-site.xml"),
-        site(&[("fs.defaultFS", format!("hdfs://127.0.0.1:{port}"))]),
+        site_xml(&[("fs.defaultFS", &format!("hdfs://{address}"))]),
     )
     .unwrap();
     std::fs::write(
         dir.path().join("yarn-site.xml"),
-        site(&[
-            ("yarn.resourcemanager.address", format!("127.0.0.1:{port}")),
-            (
-                "yarn.resourcemanager.webapp.address",
-                format!("127.0.0.1:{port}"),
-            ),
+        site_xml(&[
+            ("yarn.resourcemanager.address", &address),
+            ("yarn.resourcemanager.webapp.address", &address),
         ]),
     )
     .unwrap();
@@ -738,7 +559,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
             &out,
             t.elapsed(),
             Duration::from_secs(10),
-            &[&format!("127.0.0.1:{port}"), "no ResourceManager reachable"],
+            &[&address, "no ResourceManager reachable"],
         );
     }
 }
@@ -747,18 +568,12 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
 fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let base = format!("/yarn-tests/{}/client", std::process::id());
-    let (input, expected) = make_input(500, 0xC11E_0001);
-    put(&format!("{base}/in/input.txt"), &input);
-    let fs = h.fs_uri().trim_end_matches('/');
-    let (in_uri, out_uri) = (format!("{fs}{base}/in"), format!("{fs}{base}/out"));
-    let wc = bins().wordcount.display().to_string();
-    let extra = tempfile::tempdir().unwrap();
-    let lookup = extra.path().join("client-lookup.csv");
-    std::fs::write(&lookup, "k,v\n").unwrap();
-    let files = lookup.display().to_string();
-    let out = spindle(h.conf_dir())
-        .args(submit_args(&[
+    let (in_uri, out_uri, expected) = wordcount_input("client", 500, 0xC11E_0001);
+    let wc = binary("wordcount").display().to_string();
+    let (_extra, files) = files_entry("client-lookup.csv");
+    let (app, err) = submit_ok(
+        "client mode",
+        &[
             "--deploy-mode",
             "client",
             "--num-executors",
@@ -777,17 +592,9 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
             // executors in containers): the default, encrypted, is the other tests'.
             "--conf",
             "spindle.network.crypto.enabled=false",
-        ]))
-        .args([wc.as_str(), &in_uri, &out_uri])
-        .output()
-        .unwrap();
-    let err = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "client mode failed ({:?}):\n{err}",
-        out.status
+        ],
+        &[&wc, &in_uri, &out_uri],
     );
-    let app = app_id_in(&err);
     assert!(
         err.contains("client deploy mode") && err.contains("final status Succeeded"),
         "{err}"
@@ -799,7 +606,7 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
         "{err}"
     );
     // The flags reached the RM.
-    let a = app_json(&app);
+    let a = app_json(hadoop(), &app);
     assert_eq!(a["name"], "wc-client");
     assert_eq!(a["finalStatus"], "SUCCEEDED");
     assert_eq!(a["applicationType"], "SPINDLE");
@@ -825,31 +632,5 @@ fn wordcount_in_client_mode_through_spindle_submit_is_read_back_by_java() {
         assert!(listed >= 1, "client-lookup.csv in no container of {app}");
     }
     let cat = java_peer_ok("dev.spindle.peers.FsCat", &[&out_uri]);
-    let got: BTreeMap<String, u64> = cat
-        .lines()
-        .map(|l| {
-            let (w, c) = l
-                .split_once('\t')
-                .unwrap_or_else(|| panic!("bad line {l:?}"));
-            (w.to_string(), c.parse().unwrap())
-        })
-        .collect();
-    assert_eq!(got, expected);
-}
-
-/// Files named `name` under `dir`, recursively.
-fn find_files(dir: &Path, name: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|f| f == name) {
-                out.push(p);
-            }
-        }
-    }
-    out
+    assert_eq!(parse_counts(cat.lines()), expected);
 }
