@@ -1,17 +1,19 @@
 //! The engine end to end in local mode: every operation, failures, a killed
 //! executor, caching and spilling (driver programs in src/bin/testjobs.rs).
 
-mod common;
-
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+
+use spindle_tests::{
+    assert_success, children_of, local_command, run_local, run_local_ok, signal, text,
+};
 
 const JOBS: &str = env!("CARGO_BIN_EXE_spindle-testjobs");
 
 #[test]
 fn every_operation_matches_a_local_computation() {
-    let out = common::check(&common::run(JOBS, &["ops"]));
+    let out = run_local_ok(JOBS, &["ops"]);
     assert!(out.contains("all 31 checks passed"), "{out}");
 }
 
@@ -19,9 +21,9 @@ fn every_operation_matches_a_local_computation() {
 fn a_panicking_closure_fails_the_job_with_stage_and_partition_and_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let out = common::run(JOBS, &["panic", out_dir.to_str().unwrap()]);
+    let out = run_local(JOBS, &["panic", out_dir.to_str().unwrap()]);
     assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
     let last = stderr.lines().last().unwrap_or("");
     // Record 777 of range(0, 1000, 4) is in partition 3.
     assert!(
@@ -37,50 +39,9 @@ fn a_panicking_closure_fails_the_job_with_stage_and_partition_and_leaves_no_outp
 }
 
 #[test]
-fn missing_input_and_existing_output_are_clear_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("nope.txt");
-    let out = common::run(
-        env!("CARGO_BIN_EXE_wordcount"),
-        &[missing.to_str().unwrap()],
-    );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        format!("spindle: input path does not exist: {}", missing.display())
-    );
-
-    let input = dir.path().join("in.txt");
-    std::fs::write(&input, "a b\n").unwrap();
-    let existing = dir.path().join("exists");
-    std::fs::create_dir(&existing).unwrap();
-    std::fs::write(existing.join("keep"), "x").unwrap();
-    let out = common::run(
-        env!("CARGO_BIN_EXE_wordcount"),
-        &[input.to_str().unwrap(), existing.to_str().unwrap()],
-    );
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        stderr.trim_end(),
-        format!(
-            "spindle: output path already exists: {}",
-            existing.display()
-        )
-    );
-    assert_eq!(
-        std::fs::read_to_string(existing.join("keep")).unwrap(),
-        "x",
-        "existing output untouched"
-    );
-}
-
-#[test]
 fn an_executor_killed_mid_shuffle_still_gives_the_right_answer() {
-    let mut driver = Command::new(JOBS)
+    let mut driver = local_command(JOBS)
         .arg("kill-shuffle")
-        .env("SPINDLE_MASTER", "local[2]")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -89,16 +50,12 @@ fn an_executor_killed_mid_shuffle_still_gives_the_right_answer() {
     let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
     let ready = lines.next().unwrap().unwrap();
     assert!(ready.starts_with("READY "), "{ready}");
-    let executors = spindle_tests::children_of(driver.id());
+    let executors = children_of(driver.id());
     assert_eq!(executors.len(), 2, "two executor processes");
     // Map outputs exist on both executors; start the slow reduce, then kill one mid-way.
     driver.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
     std::thread::sleep(Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-KILL", &executors[0].to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    signal(executors[0], "KILL");
     let start = Instant::now();
     let result = lines.next().unwrap().unwrap();
     let status = driver.wait().unwrap();
@@ -122,37 +79,35 @@ fn computations(dir: &std::path::Path) -> usize {
 #[test]
 fn cached_partitions_are_reused_and_recomputed_when_they_do_not_fit() {
     let dir = tempfile::tempdir().unwrap();
-    common::check(&common::run(JOBS, &["cache", dir.path().to_str().unwrap()]));
+    run_local_ok(JOBS, &["cache", dir.path().to_str().unwrap()]);
     // Four logged records, each computed once across three actions.
     assert_eq!(computations(dir.path()), 4);
 
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(JOBS)
+    let out = local_command(JOBS)
         .args(["cache", dir.path().to_str().unwrap()])
-        .env("SPINDLE_MASTER", "local[2]")
         .env("SPINDLE_CACHE_MEMORY_MB", "0")
         .output()
         .unwrap();
-    common::check(&out);
+    assert_success("cache", &out);
     // No cache memory: every action recomputes from the lineage.
     assert_eq!(computations(dir.path()), 12);
 }
 
 #[test]
 fn aggregations_larger_than_memory_spill_and_stay_correct() {
-    let out = Command::new(JOBS)
+    let out = local_command(JOBS)
         .arg("spill")
-        .env("SPINDLE_MASTER", "local[2]")
         .env("SPINDLE_SHUFFLE_MEMORY_MB", "1")
         .env("SPINDLE_VERBOSE", "1")
         .output()
         .unwrap();
-    let stdout = common::check(&out);
+    let stdout = assert_success("spill", &out);
     assert!(
         stdout.contains("spill job 150000 keys, correct"),
         "{stdout}"
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
     assert!(stderr.contains("spilled map-side"), "{stderr}");
     assert!(stderr.contains("spilled reduce-side"), "{stderr}");
 }
@@ -162,22 +117,21 @@ fn sort_group_and_join_larger_than_memory_spill_sorted_runs_and_merge_them() {
     // Executors keep their local dirs under TMPDIR: a directory of our own,
     // so the spill files named in the log can be looked for afterwards.
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::new(JOBS)
+    let out = local_command(JOBS)
         .arg("external-sort")
-        .env("SPINDLE_MASTER", "local[2]")
         .env("SPINDLE_SHUFFLE_MEMORY_MB", "1")
         .env("SPINDLE_VERBOSE", "1")
         .env("TMPDIR", tmp.path())
         .output()
         .unwrap();
-    let stdout = common::check(&out);
+    let stdout = assert_success("external-sort", &out);
     assert!(
         stdout.contains(
             "external sort: sort correct, group correct, join correct, spill files left 0"
         ),
         "{stdout}"
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = text(&out.stderr);
     for op in ["sort_by_key", "group_by_key", "cogroup"] {
         assert!(
             stderr.contains(&format!("{op} spilled")),

@@ -1,17 +1,14 @@
 //! pi, sort, join and pagerank end to end in local mode, each against an
 //! answer computed here without Spindle.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
+
+use spindle_tests::{Rng, read_parts, run_local_ok};
 
 #[test]
 fn pi_counts_the_same_points_as_a_plain_loop() {
     let n = 200_000u64;
-    let out = common::check(&common::run(
-        env!("CARGO_BIN_EXE_pi"),
-        &[&n.to_string(), "5"],
-    ));
+    let out = run_local_ok(env!("CARGO_BIN_EXE_pi"), &[&n.to_string(), "5"]);
     let inside = (0..n)
         .filter(|i| {
             let (x, y) = spindle_examples::sample_point(*i);
@@ -27,18 +24,18 @@ fn pi_counts_the_same_points_as_a_plain_loop() {
 fn sort_gives_a_total_order_across_range_partitions() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("pairs.txt");
-    let mut rng = common::Rng(99);
+    let mut rng = Rng(99);
     let pairs: Vec<(u64, u64)> = (0..20_000)
         .map(|_| (rng.below(1_000_000_007), rng.below(1000)))
         .collect();
     let text: String = pairs.iter().map(|(k, v)| format!("{k} {v}\n")).collect();
     std::fs::write(&input, text + "not a pair\n").unwrap();
     let out = dir.path().join("sorted");
-    common::check(&common::run(
+    run_local_ok(
         env!("CARGO_BIN_EXE_sort"),
         &[input.to_str().unwrap(), out.to_str().unwrap(), "4"],
-    ));
-    let got: Vec<(u64, u64)> = common::read_parts(&out)
+    );
+    let got: Vec<(u64, u64)> = read_parts(&out)
         .iter()
         .map(|l| {
             let (k, v) = l.split_once(' ').unwrap();
@@ -71,7 +68,7 @@ fn sort_gives_a_total_order_across_range_partitions() {
 fn join_matches_a_nested_loop() {
     let dir = tempfile::tempdir().unwrap();
     let people: Vec<(u64, String)> = (0..300).map(|i| (i, format!("person{i}"))).collect();
-    let mut rng = common::Rng(5);
+    let mut rng = Rng(5);
     let orders: Vec<(u64, u64)> = (0..2000)
         .map(|_| (rng.below(400), rng.below(10_000)))
         .collect();
@@ -94,14 +91,14 @@ fn join_matches_a_nested_loop() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    common::check(&common::run(
+    run_local_ok(
         env!("CARGO_BIN_EXE_join"),
         &[
             p_path.to_str().unwrap(),
             o_path.to_str().unwrap(),
             out.to_str().unwrap(),
         ],
-    ));
+    );
     let mut inner = Vec::new();
     let mut left = Vec::new();
     for (id, name) in &people {
@@ -117,8 +114,8 @@ fn join_matches_a_nested_loop() {
             left.push(format!("{id},{name},-"));
         }
     }
-    let mut got_inner = common::read_parts(&out.join("inner"));
-    let mut got_left = common::read_parts(&out.join("left"));
+    let mut got_inner = read_parts(&out.join("inner"));
+    let mut got_left = read_parts(&out.join("left"));
     for v in [&mut inner, &mut left, &mut got_inner, &mut got_left] {
         v.sort();
     }
@@ -154,7 +151,7 @@ fn pagerank(edges: &[(String, String)], iters: u32) -> HashMap<String, f64> {
 #[test]
 fn pagerank_matches_a_plain_implementation() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = common::Rng(11);
+    let mut rng = Rng(11);
     let edges: Vec<(String, String)> = (0..1500)
         .map(|_| {
             (
@@ -173,11 +170,11 @@ fn pagerank_matches_a_plain_implementation() {
     )
     .unwrap();
     let out = dir.path().join("ranks");
-    common::check(&common::run(
+    run_local_ok(
         env!("CARGO_BIN_EXE_pagerank"),
         &[input.to_str().unwrap(), "5", out.to_str().unwrap()],
-    ));
-    let got: BTreeMap<String, f64> = common::read_parts(&out)
+    );
+    let got: BTreeMap<String, f64> = read_parts(&out)
         .iter()
         .map(|l| {
             let (n, r) = l.split_once(' ').unwrap();

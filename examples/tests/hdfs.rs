@@ -3,27 +3,26 @@
 //! test's own); the input is written and the output read back with
 //! hdfs-native, an independent client.
 
-mod common;
-
 use std::collections::BTreeMap;
+
+use spindle_tests::{
+    Rng, assert_success, count_words, hadoop, hdfs_client, hdfs_write, local_command, parse_counts,
+    run_local, runtime,
+};
+
+const WORDCOUNT: &str = env!("CARGO_BIN_EXE_wordcount");
 
 #[test]
 fn wordcount_reads_hdfs_split_by_block_and_commits_its_output_there() {
-    let hadoop = spindle_tests::hadoop();
+    let hadoop = hadoop();
     let _logs = hadoop.log_guard();
     let fs = hadoop.fs_uri().trim_end_matches('/').to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(&fs)
-        .build()
-        .unwrap();
+    let rt = runtime();
+    let client = hdfs_client(hadoop);
     let base = format!("/spindle-e2e-wordcount-{}", std::process::id());
 
     // About 3 MiB in 1 MiB blocks, so lines cross block (and split) boundaries.
-    let mut rng = common::Rng(3);
+    let mut rng = Rng(3);
     let mut text = String::new();
     while text.len() < 3 << 20 {
         let n = 1 + rng.below(12);
@@ -31,31 +30,24 @@ fn wordcount_reads_hdfs_split_by_block_and_commits_its_output_there() {
         text.push_str(&words.join(" "));
         text.push('\n');
     }
-    let mut expected: BTreeMap<String, u64> = BTreeMap::new();
-    for w in text.split_whitespace() {
-        *expected.entry(w.to_string()).or_default() += 1;
-    }
-    rt.block_on(async {
-        let opts = hdfs_native::WriteOptions {
-            block_size: Some(1 << 20),
-            ..Default::default()
-        };
-        let mut w = client
-            .create(&format!("{base}/in/words.txt"), opts)
-            .await
-            .unwrap();
-        w.write_bytes(bytes::Bytes::from(text.clone()))
-            .await
-            .unwrap();
-        w.close().await.unwrap();
-    });
+    let expected = count_words(&text);
+    let opts = hdfs_native::WriteOptions {
+        block_size: Some(1 << 20),
+        ..Default::default()
+    };
+    rt.block_on(hdfs_write(
+        &client,
+        &format!("{base}/in/words.txt"),
+        text.as_bytes(),
+        opts,
+    ));
 
     let input = format!("{fs}{base}/in");
     let output = format!("{fs}{base}/out");
-    let run = common::run(env!("CARGO_BIN_EXE_wordcount"), &[&input, &output]);
+    let run = run_local(WORDCOUNT, &[&input, &output]);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        common::check(&run);
-        let (names, got) = rt.block_on(async {
+        assert_success("wordcount", &run);
+        let (names, lines) = rt.block_on(async {
             let mut names: Vec<String> = client
                 .list_status(&format!("{base}/out"), false)
                 .await
@@ -64,23 +56,21 @@ fn wordcount_reads_hdfs_split_by_block_and_commits_its_output_there() {
                 .map(|s| s.path.rsplit('/').next().unwrap().to_string())
                 .collect();
             names.sort();
-            let mut got: BTreeMap<String, u64> = BTreeMap::new();
+            let mut lines = Vec::new();
             for n in names.iter().filter(|n| n.starts_with("part-")) {
                 let r = client.read(&format!("{base}/out/{n}")).await.unwrap();
                 let bytes = r.read_range(0, r.file_length()).await.unwrap();
-                for line in String::from_utf8(bytes.to_vec()).unwrap().lines() {
-                    let (w, c) = line.split_once('\t').unwrap();
-                    assert!(got.insert(w.to_string(), c.parse().unwrap()).is_none());
-                }
+                let text = String::from_utf8(bytes.to_vec()).unwrap();
+                lines.extend(text.lines().map(str::to_string));
             }
-            (names, got)
+            (names, lines)
         });
         assert!(names.contains(&"_SUCCESS".to_string()), "{names:?}");
         assert!(!names.contains(&"_temporary".to_string()), "{names:?}");
-        assert_eq!(got, expected);
+        assert_eq!(parse_counts(lines.iter().map(String::as_str)), expected);
 
         // Writing again to the same place is refused and changes nothing.
-        let again = common::run(env!("CARGO_BIN_EXE_wordcount"), &[&input, &output]);
+        let again = run_local(WORDCOUNT, &[&input, &output]);
         assert!(!again.status.success());
         let stderr = String::from_utf8_lossy(&again.stderr);
         assert_eq!(
@@ -99,7 +89,7 @@ fn wordcount_reads_hdfs_split_by_block_and_commits_its_output_there() {
 /// Output directories and files follow `fs.permissions.umask-mode`, as Hadoop's client applies it.
 #[test]
 fn output_permissions_follow_the_configured_umask() {
-    let hadoop = spindle_tests::hadoop();
+    let hadoop = hadoop();
     let fs = hadoop.fs_uri().trim_end_matches('/').to_string();
     let conf = tempfile::tempdir().unwrap();
     for e in std::fs::read_dir(hadoop.conf_dir()).unwrap().flatten() {
@@ -117,32 +107,17 @@ fn output_permissions_follow_the_configured_umask() {
         std::fs::write(conf.path().join(name), text).unwrap();
     }
     let base = format!("/spindle-e2e-umask-{}", std::process::id());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(&fs)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let mut w = client
-            .create(
-                &format!("{base}/in/a.txt"),
-                hdfs_native::WriteOptions::default(),
-            )
-            .await
-            .unwrap();
-        w.write_bytes(bytes::Bytes::from_static(b"a b\nb c\n"))
-            .await
-            .unwrap();
-        w.close().await.unwrap();
-    });
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_wordcount"))
+    let rt = runtime();
+    let client = hdfs_client(hadoop);
+    rt.block_on(hdfs_write(
+        &client,
+        &format!("{base}/in/a.txt"),
+        b"a b\nb c\n",
+        hdfs_native::WriteOptions::default(),
+    ));
+    let run = local_command(WORDCOUNT)
         .args([format!("{fs}{base}/in"), format!("{fs}{base}/out")])
-        .env("SPINDLE_MASTER", "local[2]")
         .env("HADOOP_CONF_DIR", conf.path())
-        .env_remove("SPINDLE_ROLE")
         .output()
         .unwrap();
     let modes = rt.block_on(async {
@@ -165,7 +140,7 @@ fn output_permissions_follow_the_configured_umask() {
         let _ = client.delete(&base, true).await;
         modes
     });
-    common::check(&run);
+    assert_success("wordcount", &run);
     let modes: BTreeMap<String, u16> = modes.into_iter().map(|(k, v)| (k, v.unwrap())).collect();
     assert_eq!(modes["out"], 0o750, "{modes:?}");
     assert_eq!(modes["_SUCCESS"], 0o640, "{modes:?}");

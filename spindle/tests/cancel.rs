@@ -6,12 +6,12 @@
 //! SIGINT to a driver cancels its job and stops its executors.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use spindle::{Context, Error};
-use spindle_tests::{alive, children_of};
+use spindle_tests::{alive, children_of, local_command, signal, wait_exit};
 
 /// Slow enough that a job over a billion records never ends by itself, and
 /// quick enough per batch that a cancel is noticed in well under a second.
@@ -160,10 +160,8 @@ fn child_driver(
     std::io::Lines<BufReader<std::process::ChildStdout>>,
 ) {
     let exe = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
+    let mut child = local_command(exe)
         .env("CANCEL_TEST_CHILD", mode)
-        .env("SPINDLE_MASTER", "local[2]")
-        .env_remove("SPINDLE_ROLE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -175,22 +173,8 @@ fn child_driver(
 
 /// Sends SIGINT to `child` and waits (at most 15 s) for it to exit.
 fn interrupt(child: &mut std::process::Child) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let started = Instant::now();
-    loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            return s;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the driver did not exit after SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    signal(child.id(), "INT");
+    wait_exit(child, "the driver after SIGINT", Duration::from_secs(15))
 }
 
 fn sigint_after_drop(_ctx: &Context) {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use spindle_tests::{hadoop, java_peer, java_peer_ok};
+use spindle_tests::{hadoop, java_peer, java_peer_ok, kv_words};
 
 const DIR: &str = "/spindle-locality/in";
 
@@ -32,20 +32,14 @@ fn main() {
         .lines()
         .filter(|l| l.starts_with("block "))
         .map(|l| {
-            let field = |k: &str| {
-                l.split(' ')
-                    .find_map(|f| f.strip_prefix(&format!("{k}=")))
-                    .unwrap_or_else(|| panic!("no {k} in {l}"))
-                    .to_string()
-            };
-            let mut hosts: BTreeSet<String> =
-                field("hosts").split(',').map(str::to_string).collect();
-            for n in field("names").split(',') {
+            let f = kv_words(l);
+            let mut hosts: BTreeSet<String> = f["hosts"].split(',').map(str::to_string).collect();
+            for n in f["names"].split(',') {
                 hosts.insert(n.rsplit_once(':').expect("ip:port").0.to_string());
             }
             (
-                field("offset").parse().unwrap(),
-                field("length").parse().unwrap(),
+                f["offset"].parse().unwrap(),
+                f["length"].parse().unwrap(),
                 hosts,
             )
         })
