@@ -35,7 +35,8 @@ else
   : "${WORDS_MB:=1024}" "${SORT_N:=50000000}" "${runs:=3}"
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
-[ $build = 0 ] || cargo build --quiet --release -p spindle-examples
+# The examples and the hand-written programs (bench/baseline: the data and the reference answers).
+[ $build = 0 ] || cargo build --quiet --release -p spindle-examples -p spindle-baseline
 bin="$CARGO_TARGET_DIR/release"
 
 data="${BENCH_DATA:-$root/target/bench-data/$mode}"

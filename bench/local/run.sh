@@ -2,11 +2,11 @@
 # bench/local/run.sh [--smoke] [--no-spark] [--no-build]
 #
 # Spindle local[2] vs Apache Spark local[2] (pyspark DataFrame API, from the
-# ignored .venv at the repository root) vs hand-written Rust programs, side by
-# side in one run on the same generated data: wordcount, group-by sum, sort,
-# join. Prints a Markdown table with job time, wall time including start-up,
-# peak RSS and ratios. Every job's output is checked against the hand-written
-# program's before any figure is printed.
+# ignored .venv at the repository root) vs hand-written Rust programs
+# (bench/baseline), side by side in one run on the same generated data:
+# wordcount, group-by sum, sort, join. Prints a Markdown table with job time,
+# wall time including start-up, peak RSS and ratios. Every job's output is
+# checked against the hand-written program's before any figure is printed.
 #   --smoke     small data (seconds; what CI can run)
 #   --no-spark  skip Spark (no venv needed)
 #   --no-build  use the release binaries already in $CARGO_TARGET_DIR
@@ -31,7 +31,8 @@ else
   : "${WORDS_MB:=1024}" "${SORT_N:=50000000}" "${JOIN_N:=10000000}" "${JOIN_M:=1000000}" "${GROUP_N:=10000000}"
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
-[ $build = 0 ] || cargo build --quiet --release -p spindle-examples
+# The examples, the hand-written programs (bench/baseline) and the engine-overheads job (tests/jobs).
+[ $build = 0 ] || cargo build --quiet --release -p spindle-examples -p spindle-baseline -p spindle-testjobs
 bin="$CARGO_TARGET_DIR/release"
 py=python3
 if [ $spark = 1 ]; then

@@ -4,7 +4,7 @@
 #   bench/yarn/run.sh            # 1 GB of text in HDFS, 2 executors of 1 core each
 #   bench/yarn/run.sh --smoke    # 8 MB and a debug build: checks the script itself, not a measurement
 #   bench/yarn/run.sh --gb N     # N GB
-#   SPINDLE_BIN=DIR bench/yarn/run.sh   # use prebuilt spindle, wordcount and spindle-testjobs from DIR
+#   SPINDLE_BIN=DIR bench/yarn/run.sh   # use prebuilt spindle, wordcount and spindle-testjobs (tests/jobs) from DIR
 #
 # For each engine: `spindle submit --master yarn --deploy-mode cluster` (release build of the
 # wordcount example) and `spark-submit --master yarn --deploy-mode cluster` (Spark 4.3 from the
@@ -56,11 +56,13 @@ if [ -n "${SPINDLE_BIN:-}" ]; then
   bin=$SPINDLE_BIN
 elif $smoke; then
   echo "bench: building spindle and wordcount (debug, smoke mode)" >&2
-  cargo build --quiet -p spindle-client --bin spindle -p spindle-examples --bin wordcount --bin spindle-testjobs
+  cargo build --quiet -p spindle-client -p spindle-examples -p spindle-testjobs \
+    --bin spindle --bin wordcount --bin spindle-testjobs
   bin="$CARGO_TARGET_DIR/debug"
 else
   echo "bench: building spindle and wordcount (release)" >&2
-  cargo build --quiet --release -p spindle-client --bin spindle -p spindle-examples --bin wordcount --bin spindle-testjobs
+  cargo build --quiet --release -p spindle-client -p spindle-examples -p spindle-testjobs \
+    --bin spindle --bin wordcount --bin spindle-testjobs
   bin="$CARGO_TARGET_DIR/release"
 fi
 

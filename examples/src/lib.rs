@@ -1,5 +1,5 @@
-//! Example driver programs: wordcount, pi, sort, join, pagerank, and
-//! `spindle-testjobs` (jobs the end-to-end tests use to exercise failures).
+//! Example driver programs: wordcount, pi, sort, join, pagerank, and the benchmark's groupsum
+//! and pairjoin.
 
 /// The command-line arguments after the program name.
 pub fn args() -> Vec<String> {

@@ -233,8 +233,11 @@ fn main() {
             seed.parse().expect("SEED"),
             o,
         ),
-        _ => spindle_examples::usage(
-            "baseline wordcount|groupsum|sort IN OUT | join LEFT RIGHT OUT | gen-text MB OUT | gen-pairs N KEYS SEED OUT",
-        ),
+        _ => {
+            eprintln!(
+                "usage: baseline wordcount|groupsum|sort IN OUT | join LEFT RIGHT OUT | gen-text MB OUT | gen-pairs N KEYS SEED OUT"
+            );
+            std::process::exit(2)
+        }
     }
 }

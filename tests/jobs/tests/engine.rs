@@ -1,5 +1,5 @@
 //! The engine end to end in local mode: every operation, failures, a killed
-//! executor, caching and spilling (driver programs in src/bin/testjobs.rs).
+//! executor, caching and spilling (driver programs in src/main.rs).
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
@@ -31,7 +31,7 @@ fn a_panicking_closure_fails_the_job_with_stage_and_partition_and_leaves_no_outp
         "{stderr}"
     );
     assert!(
-        last.contains("user code panicked at examples/src/bin/testjobs.rs:"),
+        last.contains("user code panicked at tests/jobs/src/main.rs:"),
         "{stderr}"
     );
     assert!(last.contains("boom at record 777"), "{stderr}");

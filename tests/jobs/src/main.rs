@@ -1,6 +1,8 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N
-//! | count-then-save IN OUT`.
+//! | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
+//! yarn_cluster runs `count-then-save`, the benchmarks run `overheads` (bench/local) and `idle`
+//! (bench/yarn).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::BufRead;
@@ -502,7 +504,7 @@ fn count_then_save(ctx: &Context, input: &str, out: &str) -> Result<()> {
 
 fn main() {
     spindle::main(|ctx| {
-        let args = spindle_examples::args();
+        let args: Vec<String> = std::env::args().skip(1).collect();
         match args.first().map(String::as_str) {
             Some("ops") => ops(ctx),
             Some("panic") => panic_job(ctx, args.get(1).map(String::as_str).unwrap_or("out")),
@@ -516,9 +518,12 @@ fn main() {
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
-            _ => spindle_examples::usage(
-                "spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT",
-            ),
+            _ => {
+                eprintln!(
+                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                );
+                std::process::exit(2)
+            }
         }
     })
 }
