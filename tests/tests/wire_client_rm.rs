@@ -73,29 +73,21 @@ fn cluster_nodes_agree_with_rest_and_java() {
         running.iter().all(|n| n.state == NodeState::Running),
         "{running:?}"
     );
-    let ours_rest_view: BTreeSet<(String, String, String, String)> = ours
-        .iter()
-        .map(|n| {
-            (
-                n.node_id.to_string(),
-                n.http_address.clone(),
-                n.rack.clone(),
-                n.state.as_str().to_string(),
-            )
-        })
-        .collect();
-    let rest_view: BTreeSet<(String, String, String, String)> = theirs
-        .iter()
-        .map(|n| {
-            (
-                n.node_id.to_string(),
-                n.http_address.clone(),
-                n.rack.clone(),
-                n.state.as_str().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(ours_rest_view, rest_view);
+    // What the RM's REST API reports of a node: id, web address, rack and state.
+    let rest_view = |nodes: &[NodeReport]| -> BTreeSet<(String, String, String, String)> {
+        nodes
+            .iter()
+            .map(|n| {
+                (
+                    n.node_id.to_string(),
+                    n.http_address.clone(),
+                    n.rack.clone(),
+                    n.state.as_str().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(rest_view(&ours), rest_view(&theirs));
 
     let ours_java_view: BTreeSet<String> = ours
         .iter()
