@@ -1,77 +1,44 @@
 //! Client deploy mode: the driver runs where it was started (`spindle submit
 //! --deploy-mode client`, or the binary itself with `SPINDLE_MASTER=yarn`);
 //! YARN runs only the AM, which negotiates executor containers that connect
-//! back to the driver. The driver side stages its own binary, submits the AM
-//! with its URL and secret, and answers the AM's question of how the
+//! back to the driver. The driver side submits the AM with its URL and secret
+//! through `spindle_contract::submit` (what `spindle submit` staged, or its own
+//! binary staged now through the same cache), and answers the AM's question of how the
 //! application ended over the application's authenticated channel (the AM
 //! asks the driver: it has no control endpoint of its own).
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use spindle_contract::launch::{self, AM_MEMORY_MB, APP_ID, AmLaunch, DRIVER_HOST, DeployMode};
+use spindle_contract::staging::Staging;
+use spindle_contract::submit::{self as submission, Scheduling, Submission};
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::yarn::{LocalResource, Resource, RmRestClient, SubmissionContext};
+use spindle_hadoop::yarn::{LocalResource, Resource, RmRestClient};
 
 use crate::{Error, Result, secret};
-use spindle_contract::launch::{self, AmLaunch, DeployMode};
 
-use spindle_contract::launch::{
-    AM_MEMORY_MB, APP_ID, DRIVER_HOST, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS,
-};
-
-/// What was staged for the application before the driver started.
-struct Prestaged {
-    app: ApplicationId,
-    staging_dir: String,
-    local_resources: BTreeMap<String, LocalResource>,
-}
-
-impl Prestaged {
-    fn from_env() -> Result<Option<Prestaged>> {
-        let Ok(id) = std::env::var(APP_ID) else {
-            return Ok(None);
-        };
-        let need = |k: &str| {
-            std::env::var(k).map_err(|_| Error::Config(format!("{APP_ID} is set but {k} is not")))
-        };
-        Ok(Some(Prestaged {
-            app: id
-                .trim()
-                .parse()
-                .map_err(|e| Error::Config(format!("{APP_ID}={id:?}: {e}")))?,
-            staging_dir: need(launch::STAGING_DIR)?,
-            local_resources: launch::resources_from_env(&need(launch::LOCAL_RESOURCES)?)?,
-        }))
-    }
-}
-
-/// `--tags`, `--priority` and `--max-app-attempts` from the environment.
-fn submission_settings() -> Result<(Vec<String>, Option<i32>, Option<i32>)> {
-    let tags = std::env::var(TAGS)
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let int = |k: &str| -> Result<Option<i32>> {
-        match std::env::var(k) {
-            Err(_) => Ok(None),
-            Ok(v) => v
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| Error::Config(format!("{k}={v:?} is not an integer"))),
-        }
+/// The application `spindle submit` made and staged before it started the
+/// driver (its id, staging directory and local resources), if it did.
+fn prestaged() -> Result<Option<(ApplicationId, String, LocalResources)>> {
+    let Ok(id) = std::env::var(APP_ID) else {
+        return Ok(None);
     };
-    Ok((tags, int(PRIORITY)?, int(MAX_APP_ATTEMPTS)?))
+    let need = |k: &str| {
+        std::env::var(k).map_err(|_| Error::Config(format!("{APP_ID} is set but {k} is not")))
+    };
+    let app = id
+        .trim()
+        .parse()
+        .map_err(|e| Error::Config(format!("{APP_ID}={id:?}: {e}")))?;
+    let resources = launch::resources_from_env(&need(launch::LOCAL_RESOURCES)?)?;
+    Ok(Some((app, need(launch::STAGING_DIR)?, resources)))
 }
+
+type LocalResources = std::collections::BTreeMap<String, LocalResource>;
 
 /// The driver side: the application's id and how to reach its AM.
 pub struct ClientBackend {
@@ -160,6 +127,9 @@ pub fn finish(result: std::result::Result<(), String>) {
 }
 
 impl ClientBackend {
+    /// Submits the AM of this driver's application, staged by `spindle
+    /// submit` or, for a driver started by hand, staged now (this binary,
+    /// through the cache cluster mode uses).
     fn submit(exec: ExecutorLaunch) -> Result<ClientBackend> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -180,51 +150,44 @@ impl ClientBackend {
             .map_err(|e| Error::Config(e.to_string()))?
             .pairs()
             .clone();
-        let fs = conf.default_fs()?.trim_end_matches('/').to_string();
+        let staging = Staging::connect(None, &conf.default_fs()?, &user, &user)?;
         let am_memory = env_num(AM_MEMORY_MB, 256)?;
-        let queue = std::env::var(QUEUE).ok();
-        let prestaged = Prestaged::from_env()?;
-        let (tags, priority, max_app_attempts) = submission_settings()?;
+        let scheduling = Scheduling::from_vars(|k| std::env::var(k).ok())?;
+        let prestaged = prestaged()?;
         let app = rt.block_on(async {
             let (app, staging_dir, local_resources) = match prestaged {
-                Some(p) => (p.app, p.staging_dir, p.local_resources),
+                Some(p) => p,
                 None => {
                     let app = rest.new_application().await?.application_id;
-                    let (dir, resources) = upload_self(&fs, &user, app).await?;
-                    (app, dir, resources)
+                    let exe = std::env::current_exe()
+                        .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
+                    let staged = staging.stage_app(app, &exe, &[]).await?;
+                    (app, staged.dir, staged.local_resources)
                 }
             };
-            let am = AmLaunch {
-                deploy_mode: DeployMode::Client,
-                app_name: name.clone(),
-                staging_dir,
-                local_resources,
-                num_executors: executors,
-                executor_cores: cores,
-                executor_memory_mb: memory,
-                executor_memory_overhead_mb: overhead,
-                conf: conf_pairs,
-                driver_url: Some(exec.driver_url.clone()),
-                user: user.clone(),
-            };
-            let mut ctx = SubmissionContext::new(
-                app,
-                &name,
-                Resource {
+            let submission = Submission {
+                launch: AmLaunch {
+                    deploy_mode: DeployMode::Client,
+                    app_name: name.clone(),
+                    staging_dir,
+                    local_resources,
+                    num_executors: executors,
+                    executor_cores: cores,
+                    executor_memory_mb: memory,
+                    executor_memory_overhead_mb: overhead,
+                    conf: conf_pairs,
+                    driver_url: Some(exec.driver_url.clone()),
+                    user: user.clone(),
+                },
+                scheduling,
+                am_resource: Resource {
                     memory_mb: am_memory as i64,
                     vcores: 1,
                 },
-            );
-            ctx.queue = queue;
-            ctx.application_type = launch::APPLICATION_TYPE.into();
-            ctx.application_tags = tags;
-            ctx.priority = priority;
-            ctx.max_app_attempts = max_app_attempts;
-            ctx.am_container.local_resources = am.local_resources.clone();
-            ctx.am_container.environment = am.to_env().into_iter().collect();
-            ctx.am_container.commands = vec![launch::container_command(&[])];
-            ctx.am_container.credentials = am.credentials(secret::to_bytes(&exec.secret));
-            rest.submit(&ctx).await?;
+                args: Vec::new(),
+            };
+            let ctx = submission.context(app, secret::to_bytes(&exec.secret));
+            submission::submit(&rest, &staging, &ctx).await?;
             Ok::<_, Error>(app)
         })?;
         spindle_core::io::set_output_owner(&app.to_string());
@@ -277,59 +240,6 @@ impl ClientBackend {
             eprintln!("spindle: finishing {}: {e}", self.app);
         }
     }
-}
-
-/// Uploads this very binary to the application's staging directory (a
-/// driver started by hand with `SPINDLE_MASTER=yarn`; `spindle submit` stages
-/// through its SHA-256 cache instead): the directory and the resources.
-async fn upload_self(
-    fs: &str,
-    user: &str,
-    app: ApplicationId,
-) -> Result<(String, BTreeMap<String, LocalResource>)> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Config(format!("locating the driver binary: {e}")))?;
-    let binary = std::fs::read(&exe)
-        .map_err(|e| Error::Config(format!("reading {}: {e}", exe.display())))?;
-    let staging_path = format!(
-        "/user/{user}/{}/{app}",
-        spindle_contract::staging::STAGING_ROOT
-    );
-    let bin_path = format!("{staging_path}/{}", launch::APP_BINARY);
-    let client = hdfs_native::ClientBuilder::new()
-        .with_url(fs)
-        .build()
-        .map_err(|e| Error::Config(format!("HDFS client for {fs}: {e}")))?;
-    let hdfs = |what: &str, e: hdfs_native::HdfsError| {
-        Error::Config(format!("{what} {fs}{bin_path}: {e}"))
-    };
-    let opts = hdfs_native::WriteOptions::default()
-        .overwrite(true)
-        .create_parent(true)
-        .permission(0o700);
-    let mut w = client
-        .create(&bin_path, opts)
-        .await
-        .map_err(|e| hdfs("creating", e))?;
-    for chunk in binary.chunks(8 << 20) {
-        w.write_bytes(bytes::Bytes::copy_from_slice(chunk))
-            .await
-            .map_err(|e| hdfs("writing", e))?;
-    }
-    w.close().await.map_err(|e| hdfs("closing", e))?;
-    let st = client
-        .get_file_info(&bin_path)
-        .await
-        .map_err(|e| hdfs("reading the status of", e))?;
-    let resources = BTreeMap::from([(
-        launch::APP_BINARY.to_string(),
-        LocalResource::file(
-            format!("{fs}{bin_path}"),
-            st.length as i64,
-            st.modification_time as i64,
-        ),
-    )]);
-    Ok((format!("{fs}{staging_path}"), resources))
 }
 
 impl ClusterBackend for ClientBackend {

@@ -12,7 +12,6 @@ pub mod exit;
 pub mod locality;
 pub mod runtime;
 pub mod secret;
-pub mod staging;
 pub mod ui;
 
 pub use error::{Error, Result};

@@ -12,15 +12,15 @@ use spindle_contract::settings;
 use spindle_core::{Context, ExecutorSettings};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
-use spindle_hadoop::ids::ContainerId;
+use spindle_hadoop::ids::{ApplicationId, ContainerId};
 use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn::{AmRmClient, FinalStatus, is_not_registered};
 
 use crate::allocator::{AllocatorConfig, YarnBackend};
-use crate::staging::Staging;
 use crate::ui::{self, UiState};
 use crate::{Error, Result};
 use spindle_contract::launch::{AmLaunch, DeployMode};
+use spindle_contract::staging::Staging;
 
 /// The AMRMToken's kind in the container's credentials.
 const AMRM_TOKEN_KIND: &str = "YARN_AM_RM_TOKEN";
@@ -70,6 +70,7 @@ struct Finisher {
     rt: tokio::runtime::Handle,
     rm: Arc<AmRmClient>,
     staging: Arc<Staging>,
+    app: ApplicationId,
     /// How long to keep trying to unregister while the RM does not answer.
     rm_max_wait: Duration,
     done: Mutex<bool>,
@@ -100,6 +101,7 @@ impl Finisher {
         }
         let rm = self.rm.clone();
         let staging = self.staging.clone();
+        let app = self.app;
         let max_wait = self.rm_max_wait;
         let work = async move {
             if !unregister(&rm, outcome.status, &outcome.diagnostics, max_wait).await {
@@ -109,11 +111,20 @@ impl Finisher {
                     max_wait.as_secs()
                 );
             }
-            staging.remove().await;
+            remove_staging(&staging, app).await;
         };
         let rt = self.rt.clone();
         let _ = std::thread::spawn(move || rt.block_on(work)).join();
         std::process::exit(code)
+    }
+}
+
+/// Removes the application's staging directory (a missing one is fine), saying so.
+async fn remove_staging(staging: &Staging, app: ApplicationId) {
+    let uri = staging.uri(&staging.app_dir(app));
+    match staging.remove_app_dir(app).await {
+        Ok(_) => eprintln!("spindle am: removed staging directory {uri}"),
+        Err(e) => eprintln!("spindle am: could not remove staging directory {uri}: {e}"),
     }
 }
 
@@ -250,8 +261,14 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         .enable_all()
         .build()
         .map_err(|e| Error::Config(format!("starting the AM runtime: {e}")))?;
-    let staging = Arc::new(Staging::new(&launch.staging_dir, app_id)?);
-    if !rt.block_on(staging.warm_up()) {
+    let staging = Arc::new(Staging::of_app_dir(
+        &launch.staging_dir,
+        app_id,
+        &launch.user,
+    )?);
+    // Opens the NameNode connection now: removal on SIGTERM is then one call.
+    let dir = staging.app_dir(app_id);
+    if !matches!(rt.block_on(staging.exists(&dir)), Ok(true)) {
         eprintln!(
             "spindle am: staging directory {} is not there",
             launch.staging_dir
@@ -303,6 +320,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         rt: rt.handle().clone(),
         rm: rm.clone(),
         staging: staging.clone(),
+        app: app_id,
         rm_max_wait,
         done: Mutex::new(false),
     });
@@ -318,7 +336,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
             };
             term.recv().await;
             eprintln!("spindle am: SIGTERM: the application is being stopped");
-            staging.remove().await;
+            remove_staging(&staging, app_id).await;
             std::process::exit(143);
         });
     }

@@ -1,6 +1,7 @@
 //! The AM's web UI behind the YARN tracking URL (`/proxy/<appId>/` on the
 //! ResourceManager): HTML pages for jobs, stages, executors and the
-//! configuration, and a Spark-like JSON API under `/api/v1`. Every link is
+//! configuration, and a Spark-like JSON API under `/api/v1` (the shapes of
+//! `spindle_contract::api`, which `spindle submit` reads). Every link is
 //! relative, so pages work at any proxy prefix. Requests that do not come
 //! from a proxy host get the redirect Hadoop's `AmIpFilter` gives: 302 to
 //! `<proxy>/proxy/redirect/<appId>/<path>`.
@@ -16,8 +17,8 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
-use serde_json::{Value, json};
-use spindle_core::progress::Snapshot;
+use spindle_contract::api;
+use spindle_core::progress::{JobProgress, Snapshot, StageProgress};
 
 use crate::allocator::{ExecutorInfo, Shared};
 
@@ -183,63 +184,65 @@ async fn resolve_proxy_hosts(addresses: &[String]) -> HashSet<IpAddr> {
 
 // ---------------------------------------------------------------- JSON API
 
-fn job_json(s: &Snapshot, j: &spindle_core::progress::JobProgress) -> Value {
-    let stages: Vec<_> = s.stages.iter().filter(|st| st.job_id == j.job_id).collect();
-    let sum = |f: fn(&spindle_core::progress::StageProgress) -> u32| -> u32 {
-        stages.iter().map(|st| f(st)).sum()
-    };
-    json!({
-        "jobId": j.job_id,
-        "name": j.name,
-        "status": j.status,
-        "submissionTime": j.submitted_ms,
-        "completionTime": j.completed_ms,
-        "stageIds": j.stage_ids,
-        "numTasks": sum(|s| s.num_tasks),
-        "numActiveTasks": sum(|s| s.active_tasks),
-        "numCompletedTasks": sum(|s| s.completed_tasks),
-        "numFailedTasks": sum(|s| s.failed_tasks),
-        "numActiveStages": stages.iter().filter(|s| s.status == "ACTIVE").count(),
-        "numCompletedStages": stages.iter().filter(|s| s.status == "COMPLETE").count(),
-    })
+/// A job as the API shows it: its stages' task counts summed.
+fn job(s: &Snapshot, j: &JobProgress) -> api::Job {
+    let stages: Vec<&StageProgress> = s.stages.iter().filter(|st| st.job_id == j.job_id).collect();
+    let sum = |f: fn(&StageProgress) -> u32| -> u32 { stages.iter().map(|st| f(st)).sum() };
+    let count = |status: &str| stages.iter().filter(|s| s.status == status).count() as u32;
+    api::Job {
+        job_id: j.job_id,
+        name: j.name.clone(),
+        status: j.status.clone(),
+        submission_time: j.submitted_ms,
+        completion_time: j.completed_ms,
+        stage_ids: j.stage_ids.clone(),
+        num_tasks: sum(|s| s.num_tasks),
+        num_active_tasks: sum(|s| s.active_tasks),
+        num_completed_tasks: sum(|s| s.completed_tasks),
+        num_failed_tasks: sum(|s| s.failed_tasks),
+        num_active_stages: count("ACTIVE"),
+        num_completed_stages: count("COMPLETE"),
+    }
 }
 
-fn stage_json(st: &spindle_core::progress::StageProgress, attempt: usize) -> Value {
-    json!({
-        "stageId": st.stage_id,
-        "attemptId": attempt,
-        "jobId": st.job_id,
-        "name": format!("stage {} of job {}", st.stage_id, st.job_id),
-        "status": st.status,
-        "numTasks": st.num_tasks,
-        "numActiveTasks": st.active_tasks,
-        "numCompleteTasks": st.completed_tasks,
-        "numFailedTasks": st.failed_tasks,
-        "submissionTime": st.submitted_ms,
-        "completionTime": st.completed_ms,
-        // Task launches per level (PROCESS_LOCAL, NODE_LOCAL, NO_PREF, ANY),
-        // and every task attempt with its level, as Spark's StageData/TaskData.
-        "locality": st.locality,
-        "tasks": st.tasks.iter().map(|t| json!({
-            "index": t.partition,
-            "attempt": t.attempt,
-            "executorId": t.executor_id,
-            "host": t.host,
-            "status": t.status,
-            "taskLocality": t.locality,
-        })).collect::<Vec<_>>(),
-    })
+fn stage(st: &StageProgress, attempt: u32) -> api::Stage {
+    api::Stage {
+        stage_id: st.stage_id,
+        attempt_id: attempt,
+        job_id: st.job_id,
+        name: format!("stage {} of job {}", st.stage_id, st.job_id),
+        status: st.status.clone(),
+        num_tasks: st.num_tasks,
+        num_active_tasks: st.active_tasks,
+        num_complete_tasks: st.completed_tasks,
+        num_failed_tasks: st.failed_tasks,
+        submission_time: st.submitted_ms,
+        completion_time: st.completed_ms,
+        locality: st.locality.clone(),
+        tasks: st
+            .tasks
+            .iter()
+            .map(|t| api::Task {
+                index: t.partition,
+                attempt: t.attempt,
+                executor_id: t.executor_id.clone(),
+                host: t.host.clone(),
+                status: t.status.clone(),
+                task_locality: t.locality.clone(),
+            })
+            .collect(),
+    }
 }
 
 /// Stages newest first, each with its attempt number (a retried stage appears again).
-fn stages_with_attempts(s: &Snapshot) -> Vec<Value> {
-    let mut seen: std::collections::HashMap<u32, usize> = Default::default();
-    let mut out: Vec<Value> = s
+fn stages_with_attempts(s: &Snapshot) -> Vec<api::Stage> {
+    let mut seen: std::collections::HashMap<u32, u32> = Default::default();
+    let mut out: Vec<api::Stage> = s
         .stages
         .iter()
         .map(|st| {
             let n = seen.entry(st.stage_id).or_insert(0);
-            let v = stage_json(st, *n);
+            let v = stage(st, *n);
             *n += 1;
             v
         })
@@ -248,38 +251,42 @@ fn stages_with_attempts(s: &Snapshot) -> Vec<Value> {
     out
 }
 
-fn executor_json(e: &ExecutorInfo) -> Value {
-    json!({
-        "id": e.id,
-        "hostPort": e.node,
-        "isActive": e.state == "running" || e.state == "starting",
-        "state": e.state,
-        "removeReason": e.reason,
-        "containerId": e.container_id,
-        "executorLogs": {"stdout": e.stdout, "stderr": e.stderr},
-    })
+fn executor(e: &ExecutorInfo) -> api::Executor {
+    api::Executor {
+        id: e.id.clone(),
+        host_port: e.node.clone(),
+        is_active: e.state == "running" || e.state == "starting",
+        state: e.state.clone(),
+        remove_reason: e.reason.clone(),
+        container_id: e.container_id.clone(),
+        executor_logs: api::ExecutorLogs {
+            stdout: e.stdout.clone(),
+            stderr: e.stderr.clone(),
+        },
+    }
 }
 
 fn check_app(state: &UiState, app: &str) -> Result<(), Box<Response>> {
     if app == state.app_id {
         Ok(())
     } else {
+        let message = format!("unknown application {app}");
         Err(Box::new(
-            (
-                StatusCode::NOT_FOUND,
-                Json(json!({"message": format!("unknown application {app}")})),
-            )
-                .into_response(),
+            (StatusCode::NOT_FOUND, Json(api::ErrorMessage { message })).into_response(),
         ))
     }
 }
 
-async fn api_applications(State(state): State<Arc<UiState>>) -> Json<Value> {
-    Json(json!([{
-        "id": state.app_id,
-        "name": state.app_name,
-        "attempts": [{"attemptId": state.attempt.to_string(), "startTime": state.started_ms, "sparkUser": state.user}],
-    }]))
+async fn api_applications(State(state): State<Arc<UiState>>) -> Json<Vec<api::Application>> {
+    Json(vec![api::Application {
+        id: state.app_id.clone(),
+        name: state.app_name.clone(),
+        attempts: vec![api::ApplicationAttempt {
+            attempt_id: state.attempt.to_string(),
+            start_time: state.started_ms,
+            spark_user: state.user.clone(),
+        }],
+    }])
 }
 
 async fn api_jobs(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
@@ -287,7 +294,7 @@ async fn api_jobs(State(state): State<Arc<UiState>>, Path(app): Path<String>) ->
         return *r;
     }
     let s = state.snapshot();
-    let jobs: Vec<Value> = s.jobs.iter().rev().map(|j| job_json(&s, j)).collect();
+    let jobs: Vec<api::Job> = s.jobs.iter().rev().map(|j| job(&s, j)).collect();
     Json(jobs).into_response()
 }
 
@@ -302,7 +309,7 @@ async fn api_executors(State(state): State<Arc<UiState>>, Path(app): Path<String
     if let Err(r) = check_app(&state, &app) {
         return *r;
     }
-    let list: Vec<Value> = state.executor_list().iter().map(executor_json).collect();
+    let list: Vec<api::Executor> = state.executor_list().iter().map(executor).collect();
     Json(list).into_response()
 }
 
@@ -310,12 +317,12 @@ async fn api_environment(State(state): State<Arc<UiState>>, Path(app): Path<Stri
     if let Err(r) = check_app(&state, &app) {
         return *r;
     }
-    let props: Vec<[&str; 2]> = state
+    let spindle_properties = state
         .properties
         .iter()
-        .map(|(k, v)| [k.as_str(), v.as_str()])
+        .map(|(k, v)| [k.clone(), v.clone()])
         .collect();
-    Json(json!({"spindleProperties": props})).into_response()
+    Json(api::Environment { spindle_properties }).into_response()
 }
 
 // ------------------------------------------------------------------ pages
@@ -358,8 +365,7 @@ async fn jobs_page(State(state): State<Arc<UiState>>) -> Html<String> {
         "<table><tr><th>Job</th><th>Action</th><th>Status</th><th>Stages</th><th>Tasks</th></tr>",
     );
     for j in s.jobs.iter().rev() {
-        let v = job_json(&s, j);
-        let n = |k: &str| v[k].as_u64().unwrap_or(0) as u32;
+        let v = job(&s, j);
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td></tr>",
@@ -367,7 +373,7 @@ async fn jobs_page(State(state): State<Arc<UiState>>) -> Html<String> {
             esc(&j.name),
             j.status,
             j.stage_ids,
-            bar(n("numCompletedTasks"), n("numTasks"))
+            bar(v.num_completed_tasks, v.num_tasks)
         );
     }
     b.push_str("</table>");
@@ -383,17 +389,16 @@ async fn stages_page(State(state): State<Arc<UiState>>) -> Html<String> {
         "<table><tr><th>Stage</th><th>Attempt</th><th>Job</th><th>Status</th><th>Tasks: succeeded/total</th><th>Running</th><th>Failed</th></tr>",
     );
     for v in stages_with_attempts(&s) {
-        let n = |k: &str| v[k].as_u64().unwrap_or(0) as u32;
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            n("stageId"),
-            n("attemptId"),
-            n("jobId"),
-            v["status"].as_str().unwrap_or(""),
-            bar(n("numCompleteTasks"), n("numTasks")),
-            n("numActiveTasks"),
-            n("numFailedTasks")
+            v.stage_id,
+            v.attempt_id,
+            v.job_id,
+            esc(&v.status),
+            bar(v.num_complete_tasks, v.num_tasks),
+            v.num_active_tasks,
+            v.num_failed_tasks
         );
     }
     b.push_str("</table>");

@@ -15,12 +15,9 @@ pub enum Error {
     /// The RM REST API, configuration files, credentials.
     #[error("{0}")]
     Hadoop(#[from] spindle_hadoop::Error),
-    /// The launch contract with the ApplicationMaster.
+    /// The launch contract with the ApplicationMaster, staging and submission, HDFS.
     #[error("{0}")]
     Launch(#[from] spindle_contract::Error),
-    /// HDFS (staging, logs) through hdfs-native.
-    #[error("HDFS: {what}: {reason}")]
-    Hdfs { what: String, reason: String },
     /// An HTTP endpoint of a NodeManager or the ApplicationMaster.
     #[error("HTTP {url}: {reason}")]
     Http { url: String, reason: String },

@@ -2,19 +2,23 @@
 //! settings registry (every `spindle.*` key and `SPINDLE_*` variable, read by
 //! the engine, the ApplicationMaster and the CLI), the role a process of the
 //! one binary plays, the launch contract between `spindle submit` and the
-//! ApplicationMaster, and the staging layout both sides respect.
+//! ApplicationMaster, the staging area and the submission path both deploy
+//! modes use (`spindle submit` in cluster mode, the driver in client mode),
+//! and the `/api/v1` types the AM serves and the CLI reads.
 //!
-//! It sits just above `spindle-hadoop` (whose size and duration parsers it
-//! uses) and below everything else, so the `spindle` CLI can check `--conf`
-//! without depending on the engine.
+//! It sits just above `spindle-hadoop` (whose size and duration parsers,
+//! records and REST client it uses) and below everything else, so the
+//! `spindle` CLI can check `--conf` and submit without depending on the engine.
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod env_value;
 pub mod launch;
 pub mod role;
 pub mod settings;
 pub mod staging;
+pub mod submit;
 
 pub use role::Role;
 pub use settings::{Conf, Setting};
@@ -38,6 +42,32 @@ pub enum Error {
     /// Reading the container's credentials, or a record, failed.
     #[error("{0}")]
     Hadoop(#[from] spindle_hadoop::Error),
+    /// HDFS (staging) through hdfs-native, as one line.
+    #[error("HDFS: {what}: {reason}")]
+    Hdfs {
+        /// The operation and its path.
+        what: String,
+        /// The first line of what HDFS said.
+        reason: String,
+    },
+    /// A local I/O operation.
+    #[error("{what}: {source}")]
+    Io {
+        /// The operation and its path.
+        what: String,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
 }
 
 /// The crate's result.

@@ -14,11 +14,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use spindle_contract::launch::{self, AmLaunch, DeployMode};
+use spindle_contract::submit::{Scheduling, Submission};
 use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::yarn::{
-    self, AppReport, FinalStatus, LocalResource, Resource, RmRestClient, SubmissionContext,
-};
+use spindle_hadoop::yarn::{self, AppReport, FinalStatus, LocalResource, Resource, RmRestClient};
 use spindle_tests::{
     MiniHadoop, OwnCluster, am_api, app_json, binary, container_processes, count_words, environ,
     find_files, hadoop, hdfs_client, hdfs_put, hdfs_read, hex, java_peer_ok, java_peer_on_ok,
@@ -108,19 +107,20 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
         driver_url: None,
         user: user(),
     };
-    let mut ctx = SubmissionContext::new(
-        app,
-        s.name,
-        Resource {
+    let submission = Submission {
+        launch: am,
+        scheduling: Scheduling {
+            max_app_attempts: s.max_attempts,
+            ..Default::default()
+        },
+        am_resource: Resource {
             memory_mb: 256,
             vcores: 1,
         },
-    );
-    ctx.max_app_attempts = s.max_attempts;
-    ctx.am_container.local_resources = am.local_resources.clone();
-    ctx.am_container.environment = am.to_env().into_iter().chain(s.env).collect();
-    ctx.am_container.commands = vec![launch::container_command(&s.args)];
-    ctx.am_container.credentials = am.credentials(random_secret());
+        args: s.args,
+    };
+    let mut ctx = submission.context(app, random_secret());
+    ctx.am_container.environment.extend(s.env);
     rest.submit(&ctx).await.unwrap();
     App {
         id: app,

@@ -2,7 +2,8 @@
 //! application id and stages the driver binary (through the SHA-256 cache,
 //! as cluster mode does) and `--files`; the driver runs here as a child
 //! process with `SPINDLE_MASTER=yarn`, the flags and what was staged in its
-//! environment, and submits the ApplicationMaster itself, which only runs
+//! environment, and submits the ApplicationMaster itself (through
+//! `spindle_contract::submit`, the path cluster mode takes too), which only runs
 //! executors (the `spindle-am` crate's `client_mode`). This process relays the driver's
 //! output, kills the application on Ctrl-C, and reports its final status.
 
@@ -10,7 +11,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use spindle_contract::launch;
-use spindle_contract::launch::{AM_MEMORY_MB, APP_ID, MAX_APP_ATTEMPTS, PRIORITY, QUEUE, TAGS};
+use spindle_contract::launch::{AM_MEMORY_MB, APP_ID};
 use spindle_hadoop::yarn::FinalStatus;
 
 use super::{Cluster, YarnSubmit, progress};
@@ -46,18 +47,7 @@ pub fn driver_env(opts: &YarnSubmit) -> Result<Vec<(String, String)>, Error> {
             serde_json::to_string(&opts.conf).expect("conf serializes"),
         ),
     ];
-    if let Some(q) = &opts.queue {
-        env.push((QUEUE.into(), q.clone()));
-    }
-    if !opts.tags.is_empty() {
-        env.push((TAGS.into(), opts.tags.join(",")));
-    }
-    if let Some(p) = opts.priority {
-        env.push((PRIORITY.into(), p.to_string()));
-    }
-    if let Some(n) = opts.max_app_attempts {
-        env.push((MAX_APP_ATTEMPTS.into(), n.to_string()));
-    }
+    env.extend(opts.scheduling().to_env());
     if let Some(m) = opts.conf.get(AM_MEMORY_KEY) {
         let mb = super::memory::parse_mb(&format!("--conf {AM_MEMORY_KEY}"), m)?;
         env.push((AM_MEMORY_MB.into(), mb.to_string()));
@@ -78,15 +68,9 @@ pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
     // The application id and what the AM and executors localize, staged here.
     let app = cluster.rest.new_application().await?.application_id;
     let staging = cluster.staging(None)?;
-    let am = match super::stage(&staging, opts, app).await {
-        Ok(am) => am,
-        Err(e) => {
-            let _ = staging.remove_app_dir(app).await;
-            return Err(e);
-        }
-    };
+    let am = super::stage(&staging, opts, app).await?;
     env.push((APP_ID.into(), app.to_string()));
-    env.push((launch::STAGING_DIR.into(), am.staging_dir.clone()));
+    env.push((launch::STAGING_DIR.into(), am.dir.clone()));
     env.push((
         launch::LOCAL_RESOURCES.into(),
         launch::resources_to_env(&am.local_resources),

@@ -12,9 +12,9 @@ use serde_json::Value;
 use spindle_hadoop::ids::ApplicationId;
 
 use super::Cluster;
-use super::staging::hdfs;
 use super::tfile;
 use crate::Error;
+use spindle_contract::staging::hdfs;
 
 /// Runs the command; 0 when some log was printed.
 pub async fn print_logs(
@@ -201,7 +201,7 @@ async fn print_aggregated(
     let listing = match fs.list_status(&user_dir, true).await {
         Ok(l) => l,
         Err(hdfs_native::HdfsError::FileNotFound(_)) => return Ok(0),
-        Err(e) => return Err(hdfs("listing", &user_dir, e)),
+        Err(e) => return Err(hdfs("listing", &user_dir, e).into()),
     };
     let app_name = app.to_string();
     let mut printed = 0;
@@ -221,7 +221,7 @@ async fn print_aggregated(
             .read_range(0, reader.file_length())
             .await
             .map_err(|e| hdfs("reading", &st.path, e))?;
-        let log = tfile::decode(&bytes).map_err(|reason| Error::Hdfs {
+        let log = tfile::decode(&bytes).map_err(|reason| spindle_contract::Error::Hdfs {
             what: format!("decoding {}", st.path),
             reason,
         })?;

@@ -11,7 +11,6 @@ pub mod client_mode;
 pub mod logs;
 pub mod memory;
 pub mod progress;
-pub mod staging;
 pub mod tfile;
 
 use std::collections::BTreeMap;
@@ -19,15 +18,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use spindle_contract::launch::{self, AmLaunch, DeployMode};
+use spindle_contract::staging::{StagedApp, Staging};
+use spindle_contract::submit::{self as submission, Scheduling, Submission};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::yarn::{
-    AppReport, ContainerLaunchContext, NodeState, Resource, RmRestClient, SubmissionContext,
-};
+use spindle_hadoop::yarn::{AppReport, NodeState, Resource, RmRestClient, SubmissionContext};
 
 use crate::Error;
 use crate::cli;
-use staging::Staging;
 
 /// Connecting to the RM gives up after this; a wrong address fails fast.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -89,12 +87,12 @@ impl Cluster {
     /// reached as this user: `logs` and `kill` act as the caller, as Hadoop's
     /// CLI does, never as the application's owner.
     pub fn staging(&self, owner: Option<&str>) -> Result<Staging, Error> {
-        Staging::connect(
+        Ok(Staging::connect(
             self.conf_dir.as_deref(),
             &self.conf.default_fs()?,
             &self.user,
             owner.unwrap_or(&self.user),
-        )
+        )?)
     }
 
     /// The RM's page of an application.
@@ -339,45 +337,20 @@ pub fn submit(s: &cli::Submit) -> Result<i32, Error> {
     }
 }
 
-/// The secret YARN delivers to the application's containers only.
-fn new_secret() -> [u8; 32] {
-    rand::random()
-}
-
 async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
     cluster.warn_if_file_system_is_only_local().await;
     let new_app = cluster.rest.new_application().await?;
     let app = new_app.application_id;
     opts.check_fits(new_app.max_resource)?;
     let staging = cluster.staging(None)?;
-    let launch_env = match stage(&staging, opts, app).await {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = staging.remove_app_dir(app).await;
-            return Err(e);
-        }
-    };
-    let mut ctx = SubmissionContext::new(app, opts.name.clone(), opts.am_resource());
-    ctx.queue = opts.queue.clone();
-    ctx.priority = opts.priority;
-    ctx.max_app_attempts = opts.max_app_attempts;
-    ctx.application_tags = opts.tags.clone();
-    ctx.application_type = launch::APPLICATION_TYPE.into();
-    let credentials = launch_env.credentials(new_secret().to_vec());
-    ctx.am_container = ContainerLaunchContext {
-        local_resources: launch_env.local_resources.clone(),
-        environment: launch_env.to_env().into_iter().collect(),
-        commands: vec![launch::container_command(&opts.args)],
-        service_data: BTreeMap::new(),
-        credentials,
-    };
+    let staged = stage(&staging, opts, app).await?;
+    let ctx = opts
+        .submission(&staging, staged)
+        .context(app, submission::new_secret().to_vec());
     if opts.verbose {
         print_submission(&ctx, opts);
     }
-    if let Err(e) = cluster.rest.submit(&ctx).await {
-        let _ = staging.remove_app_dir(app).await;
-        return Err(e.into());
-    }
+    submission::submit(&cluster.rest, &staging, &ctx).await?;
     eprintln!(
         "spindle: submitted {app} ({}) to YARN as {}; RM page: {}",
         opts.name,
@@ -387,15 +360,15 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     progress::wait(cluster, Some(&staging), app).await
 }
 
-/// Uploads what the application needs; returns the AM's launch contract,
-/// whose local resources are also the AM container's.
+/// Uploads what the application needs (the binary through the cache, the
+/// `--files`), saying what was sent.
 async fn stage(
     staging: &Staging,
     opts: &YarnSubmit,
     app: ApplicationId,
-) -> Result<AmLaunch, Error> {
-    let dir = staging.create_app_dir(app).await?;
-    let bin = staging.stage_binary(&opts.driver, app).await?;
+) -> Result<StagedApp, Error> {
+    let staged = staging.stage_app(app, &opts.driver, &opts.files).await?;
+    let bin = &staged.binary;
     if bin.uploaded {
         eprintln!(
             "spindle: uploaded {} ({} bytes, sha256 {}) to {}",
@@ -411,27 +384,41 @@ async fn stage(
             &bin.sha256[..12]
         );
     }
-    let mut local_resources = BTreeMap::new();
-    local_resources.insert(launch::APP_BINARY.to_string(), bin.resource);
-    for f in &opts.files {
-        let (name, r) = staging.stage_file(f, app).await?;
-        if local_resources.insert(name.clone(), r).is_some() {
-            return Err(Error::Usage(format!("--files: two files are named {name}")));
+    Ok(staged)
+}
+
+impl YarnSubmit {
+    /// The cluster-mode submission of what was staged: the AM runs the driver.
+    fn submission(&self, staging: &Staging, staged: StagedApp) -> Submission {
+        Submission {
+            launch: AmLaunch {
+                deploy_mode: self.deploy_mode,
+                app_name: self.name.clone(),
+                staging_dir: staged.dir,
+                local_resources: staged.local_resources,
+                num_executors: self.num_executors,
+                executor_cores: self.executor_cores,
+                executor_memory_mb: self.executor_memory_mb,
+                executor_memory_overhead_mb: self.executor_overhead_mb,
+                conf: self.conf.clone(),
+                driver_url: None,
+                user: staging.user().to_string(),
+            },
+            scheduling: self.scheduling(),
+            am_resource: self.am_resource(),
+            args: self.args.clone(),
         }
     }
-    Ok(AmLaunch {
-        deploy_mode: opts.deploy_mode,
-        app_name: opts.name.clone(),
-        staging_dir: staging.uri(&dir),
-        local_resources,
-        num_executors: opts.num_executors,
-        executor_cores: opts.executor_cores,
-        executor_memory_mb: opts.executor_memory_mb,
-        executor_memory_overhead_mb: opts.executor_overhead_mb,
-        conf: opts.conf.clone(),
-        driver_url: None,
-        user: staging.user().to_string(),
-    })
+
+    /// `--queue`, `--tags`, `--priority`, `--max-app-attempts`.
+    pub fn scheduling(&self) -> Scheduling {
+        Scheduling {
+            queue: self.queue.clone(),
+            tags: self.tags.clone(),
+            priority: self.priority,
+            max_app_attempts: self.max_app_attempts,
+        }
+    }
 }
 
 fn print_submission(ctx: &SubmissionContext, opts: &YarnSubmit) {
@@ -531,7 +518,7 @@ pub fn kill(id: &str) -> Result<i32, Error> {
 pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: ApplicationId) {
     let user = if user.is_empty() { None } else { Some(user) };
     let result = match cluster.staging(user) {
-        Ok(s) => s.remove_app_dir(app).await,
+        Ok(s) => s.remove_app_dir(app).await.map_err(Error::from),
         Err(e) => Err(e),
     };
     if let Err(e) = result {

@@ -1,17 +1,18 @@
 //! Waiting for an application: its YARN state from the RM, then, while it
-//! runs, jobs, stages and tasks from the AM's JSON API (`/api/v1`, Spark's
-//! field names) through the RM's web proxy. Ctrl-C kills the application.
+//! runs, jobs, stages and tasks from the AM's JSON API (`/api/v1`, the types
+//! of `spindle_contract::api`) through the RM's web proxy. Ctrl-C kills the application.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
+use spindle_contract::api::{Application, Job, Stage};
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{AppReport, AppState, FinalStatus};
 
 use super::Cluster;
-use super::staging::Staging;
 use crate::Error;
+use spindle_contract::staging::Staging;
 
 /// How often the RM is asked.
 const POLL: Duration = Duration::from_millis(500);
@@ -20,40 +21,6 @@ const POLL: Duration = Duration::from_millis(500);
 const RM_OUTAGE: Duration = Duration::from_secs(60);
 /// The exit code after Ctrl-C (128 + SIGINT).
 pub const INTERRUPTED: i32 = 130;
-
-/// One job as the AM's `/api/v1/applications/<id>/jobs` lists it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct Job {
-    pub job_id: i64,
-    pub name: String,
-    pub status: String,
-    pub num_tasks: i64,
-    pub num_active_tasks: i64,
-    pub num_completed_tasks: i64,
-    pub num_failed_tasks: i64,
-    pub stage_ids: Vec<i64>,
-}
-
-/// One stage attempt as `/api/v1/applications/<id>/stages` lists it.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct Stage {
-    pub stage_id: i64,
-    pub attempt_id: i64,
-    pub name: String,
-    pub status: String,
-    pub num_tasks: i64,
-    pub num_active_tasks: i64,
-    pub num_complete_tasks: i64,
-    pub num_failed_tasks: i64,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct AppEntry {
-    id: String,
-}
 
 /// One line about the jobs and the stages that are running.
 pub fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
@@ -101,8 +68,8 @@ pub fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
     s
 }
 
-fn bar(done: i64, total: i64) -> String {
-    const W: i64 = 20;
+fn bar(done: u32, total: u32) -> String {
+    const W: u32 = 20;
     let filled = if total > 0 {
         (done.clamp(0, total) * W) / total
     } else {
@@ -118,7 +85,7 @@ fn bar(done: i64, total: i64) -> String {
 /// Asks the AM (through the proxy tracking URL) how its jobs are doing.
 async fn am_progress(http: &reqwest::Client, tracking: &str, app: ApplicationId) -> Option<String> {
     let base = format!("{}/api/v1/applications", tracking.trim_end_matches('/'));
-    let id = match get_json::<Vec<AppEntry>>(http, &base).await {
+    let id = match get_json::<Vec<Application>>(http, &base).await {
         Some(list) => list
             .into_iter()
             .next()

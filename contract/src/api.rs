@@ -1,0 +1,215 @@
+//! The `/api/v1` JSON shapes, defined once: the AM serves them (its web UI,
+//! behind the YARN tracking URL), `spindle submit` reads them for its progress
+//! line, and a history server will serve them too. Field names are Spark's
+//! (`jobId`, `numCompleteTasks`, …), so tools written for Spark's REST API read
+//! them. Every field has a default, so a reader accepts answers that leave
+//! some out (an older AM) or carry more.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One entry of `/api/v1/applications`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Application {
+    /// The YARN application id.
+    pub id: String,
+    /// The application's name.
+    pub name: String,
+    /// This AM's attempt (one entry).
+    pub attempts: Vec<ApplicationAttempt>,
+}
+
+/// One attempt of an application.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ApplicationAttempt {
+    /// The YARN attempt number, as text (Spark's type).
+    pub attempt_id: String,
+    /// Milliseconds since the epoch.
+    pub start_time: u64,
+    /// The user the application runs as.
+    pub spark_user: String,
+}
+
+/// One job (one action), as `/api/v1/applications/<id>/jobs` lists it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Job {
+    /// The job's number in the application.
+    pub job_id: u64,
+    /// The action that started it.
+    pub name: String,
+    /// `RUNNING`, `SUCCEEDED` or `FAILED`.
+    pub status: String,
+    /// Milliseconds since the epoch.
+    pub submission_time: u64,
+    /// Milliseconds since the epoch, once it ended.
+    pub completion_time: Option<u64>,
+    /// Its stages.
+    pub stage_ids: Vec<u32>,
+    /// Tasks of all its stage attempts.
+    pub num_tasks: u32,
+    /// Of those, running.
+    pub num_active_tasks: u32,
+    /// Of those, succeeded.
+    pub num_completed_tasks: u32,
+    /// Of those, failed.
+    pub num_failed_tasks: u32,
+    /// Stage attempts running.
+    pub num_active_stages: u32,
+    /// Stage attempts complete.
+    pub num_completed_stages: u32,
+}
+
+/// One stage attempt, as `/api/v1/applications/<id>/stages` lists it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Stage {
+    /// The stage's number in the application.
+    pub stage_id: u32,
+    /// 0 for the first attempt; a retried stage appears again.
+    pub attempt_id: u32,
+    /// The job it belongs to.
+    pub job_id: u64,
+    /// `stage <n> of job <m>`.
+    pub name: String,
+    /// `ACTIVE`, `COMPLETE` or `FAILED`.
+    pub status: String,
+    /// Its tasks.
+    pub num_tasks: u32,
+    /// Running.
+    pub num_active_tasks: u32,
+    /// Succeeded.
+    pub num_complete_tasks: u32,
+    /// Failed.
+    pub num_failed_tasks: u32,
+    /// Milliseconds since the epoch.
+    pub submission_time: u64,
+    /// Milliseconds since the epoch, once it ended.
+    pub completion_time: Option<u64>,
+    /// Task launches per locality level (`PROCESS_LOCAL`, `NODE_LOCAL`,
+    /// `NO_PREF`, `ANY`), as Spark's `StageData`.
+    pub locality: BTreeMap<String, u32>,
+    /// Its task attempts, in launch order (bounded).
+    pub tasks: Vec<Task>,
+}
+
+/// One task attempt of a stage, as Spark's `TaskData`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Task {
+    /// The partition it computes.
+    pub index: u32,
+    /// 0 for the first attempt.
+    pub attempt: u32,
+    /// Where it ran.
+    pub executor_id: String,
+    /// The executor's host.
+    pub host: String,
+    /// `RUNNING`, `SUCCESS` or `FAILED`.
+    pub status: String,
+    /// `PROCESS_LOCAL`, `NODE_LOCAL`, `NO_PREF` or `ANY`.
+    pub task_locality: String,
+}
+
+/// One executor, as `/api/v1/applications/<id>/executors` lists it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Executor {
+    /// The executor's id.
+    pub id: String,
+    /// Its NodeManager, `host:port`.
+    pub host_port: String,
+    /// Starting or running.
+    pub is_active: bool,
+    /// `starting`, `running`, `lost` or `stopped`.
+    pub state: String,
+    /// Why it ended ("" while it runs).
+    pub remove_reason: String,
+    /// Its YARN container.
+    pub container_id: String,
+    /// Links to its logs on the NodeManager.
+    pub executor_logs: ExecutorLogs,
+}
+
+/// NodeManager web links to an executor's output.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExecutorLogs {
+    /// Its stdout.
+    pub stdout: String,
+    /// Its stderr.
+    pub stderr: String,
+}
+
+/// `/api/v1/applications/<id>/environment`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Environment {
+    /// `[key, value]` pairs, secrets left out.
+    pub spindle_properties: Vec<[String; 2]>,
+}
+
+/// The body of an error answer (an unknown application).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ErrorMessage {
+    /// What was wrong.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_sparks() {
+        let job = serde_json::to_value(Job {
+            job_id: 1,
+            stage_ids: vec![2],
+            num_completed_tasks: 3,
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(job["jobId"], 1);
+        assert_eq!(job["stageIds"], serde_json::json!([2]));
+        assert_eq!(job["numCompletedTasks"], 3);
+        assert!(job["completionTime"].is_null());
+        let stage = serde_json::to_value(Stage {
+            num_complete_tasks: 4,
+            tasks: vec![Task {
+                task_locality: "NODE_LOCAL".into(),
+                ..Default::default()
+            }],
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(stage["numCompleteTasks"], 4);
+        assert_eq!(stage["tasks"][0]["taskLocality"], "NODE_LOCAL");
+        let e = serde_json::to_value(Executor::default()).unwrap();
+        assert!(e["executorLogs"]["stdout"].is_string() && e["isActive"] == false);
+        let env = serde_json::to_value(Environment {
+            spindle_properties: vec![["k".into(), "v".into()]],
+        })
+        .unwrap();
+        assert_eq!(env, serde_json::json!({"spindleProperties": [["k", "v"]]}));
+    }
+
+    #[test]
+    fn readers_take_partial_answers_and_ignore_unknown_fields() {
+        let jobs: Vec<Job> =
+            serde_json::from_str(r#"[{"jobId":1,"status":"RUNNING","extra":1}]"#).unwrap();
+        assert_eq!(jobs[0].job_id, 1);
+        assert_eq!(jobs[0].num_tasks, 0);
+        let stage = Stage {
+            stage_id: 3,
+            attempt_id: 1,
+            locality: BTreeMap::from([("ANY".into(), 2)]),
+            ..Default::default()
+        };
+        let back: Stage = serde_json::from_str(&serde_json::to_string(&stage).unwrap()).unwrap();
+        assert_eq!(back, stage);
+    }
+}
