@@ -1,44 +1,41 @@
-//! The YARN cluster backend: executors are containers. One task on the AM's
-//! runtime heartbeats the ResourceManager (fast while containers are asked
-//! for, slowly when idle), starts granted containers on their NodeManagers,
-//! classifies completed ones, replaces lost executors up to a failure limit,
-//! and stops asking for nodes that keep failing. It rides out a
+//! The YARN cluster backend: executors are containers. This is the asking
+//! side, after Spark's `YarnAllocator`: one task on the AM's runtime
+//! heartbeats the ResourceManager (fast while containers are asked for,
+//! slowly when idle), hands granted containers to the [`Launcher`] (the
+//! NodeManager side), classifies completed ones and replaces lost executors
+//! while [`Health`] (failure counting, node exclusion) lets it. It rides out a
 //! ResourceManager restart: it keeps trying while the RM is away, and when a
 //! restarted RM does not know it as registered it registers again and asks
 //! again for everything outstanding (its running containers carry on).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use spindle_contract::settings;
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
-use spindle_hadoop::Token;
-use spindle_hadoop::credentials::Credentials;
 use spindle_hadoop::ids::{ContainerId, NodeId};
 use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn::{
-    AllocateRequest, AmCommand, AmRmClient, Container, ContainerLaunchContext, ContainerRequest,
-    NmClient, Resource, is_not_registered,
+    AllocateRequest, AmCommand, AmRmClient, Container, ContainerRequest, Resource,
+    is_not_registered,
 };
 
 use crate::exit;
+use crate::health::Health;
+use crate::launcher::Launcher;
 use crate::locality;
-use crate::secret;
-use spindle_contract::launch::{self, AmLaunch};
+use spindle_contract::launch::AmLaunch;
 
 /// Heartbeat while containers are asked for, and when nothing is pending.
 const FAST: Duration = Duration::from_millis(150);
 const SLOW: Duration = Duration::from_secs(2);
-/// Failures on one node before the AM stops asking for it.
-const NODE_FAILURES_TO_BLACKLIST: u32 = 2;
 /// Heartbeat interval while the RM does not answer.
 const RETRY: Duration = Duration::from_secs(1);
 /// Consecutive refusals of the AMRM token before the AM gives up on the RM.
 const MAX_AUTH_REFUSALS: u32 = 10;
 
 /// An executor the UI and `/api/v1/.../executors` show.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug)]
 pub struct ExecutorInfo {
     pub id: String,
     pub container_id: String,
@@ -73,17 +70,13 @@ struct State {
     ask_dirty: bool,
     running: HashMap<ContainerId, Running>,
     next_id: u32,
-    failures: u32,
-    node_failures: HashMap<String, u32>,
-    blacklisted: BTreeSet<String>,
-    blacklist_new: Vec<String>,
+    /// Failures and excluded nodes.
+    health: Health,
     release: Vec<ContainerId>,
     to_stop: Vec<ContainerId>,
-    nm_tokens: BTreeMap<String, Token>,
     stopped: bool,
     fatal: bool,
     executors: Vec<ExecutorInfo>,
-    last_failure: String,
     /// NodeManagers in the cluster, as the last allocate answer counted them.
     cluster_nodes: u32,
     /// Host -> pending tasks preferring it (the engine's latest hint).
@@ -101,9 +94,7 @@ impl State {
         let mut release = request.release;
         release.append(&mut self.release);
         self.release = release;
-        let mut blacklist = request.blacklist_additions;
-        blacklist.append(&mut self.blacklist_new);
-        self.blacklist_new = blacklist;
+        self.health.restore(request.blacklist_additions);
     }
 
     /// The asks for the outstanding containers: spread over preferred hosts
@@ -146,11 +137,11 @@ impl State {
     }
 
     /// After registering again with a restarted RM, which knows none of our
-    /// asks or blacklisted nodes: send them all with the next heartbeat.
+    /// asks or excluded nodes: send them all with the next heartbeat.
     /// Returns the number of containers asked for.
     fn resend_all(&mut self) -> u32 {
         self.ask_dirty = self.pending > 0 || self.ask_dirty;
-        self.blacklist_new = self.blacklisted.iter().cloned().collect();
+        self.health.resend_all();
         self.pending
     }
 }
@@ -160,13 +151,14 @@ pub struct Shared {
     state: Mutex<State>,
     wake: tokio::sync::Notify,
     rm: Arc<AmRmClient>,
-    launch: AmLaunch,
-    exec: ExecutorLaunch,
+    launcher: Launcher,
+    /// The user the executors run as (their log links name it).
+    user: String,
+    num_executors: u32,
+    executor_cores: u32,
     resource: Resource,
-    max_failures: u32,
-    /// Blacklist by `host:port` when the scheduler names nodes so.
+    /// Exclude by `host:port` when the scheduler names nodes so.
     port_in_node_name: bool,
-    ipc: IpcConfig,
     rm_max_wait: Duration,
     lost: OnceLock<LostHook>,
     fatal: FatalHook,
@@ -198,12 +190,7 @@ impl YarnBackend {
         config: AllocatorConfig,
         fatal: FatalHook,
     ) -> YarnBackend {
-        let default_max = (2 * launch.num_executors).max(3);
-        // Checked when the launch was read from the environment.
-        let max_failures = spindle_contract::Conf::new(launch.conf.clone())
-            .ok()
-            .and_then(|c| c.count(&settings::EXECUTOR_MAX_FAILURES).ok().flatten())
-            .unwrap_or(default_max);
+        let health = Health::new(Health::max_failures(&launch));
         let resource = Resource {
             memory_mb: launch.executor_container_mb() as i64,
             vcores: launch.executor_cores as i32,
@@ -211,16 +198,17 @@ impl YarnBackend {
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 next_id: 1,
+                health,
                 ..Default::default()
             }),
             wake: tokio::sync::Notify::new(),
             rm,
-            launch,
-            exec,
+            user: launch.user.clone(),
+            num_executors: launch.num_executors,
+            executor_cores: launch.executor_cores,
+            launcher: Launcher::new(launch, exec, config.ipc),
             resource,
-            max_failures,
             port_in_node_name: config.port_in_node_name,
-            ipc: config.ipc,
             rm_max_wait: config.rm_max_wait,
             lost: OnceLock::new(),
             fatal,
@@ -247,12 +235,12 @@ impl YarnBackend {
 
     /// Failures counted against the limit, and the limit.
     pub fn failures(&self) -> (u32, u32) {
-        (self.shared.lock().failures, self.shared.max_failures)
+        self.shared.lock().health.failures()
     }
 
     /// Why the last counted executor failure happened ("" if none).
     pub fn last_failure(&self) -> String {
-        self.shared.lock().last_failure.clone()
+        self.shared.lock().health.last_failure().to_string()
     }
 }
 
@@ -336,29 +324,12 @@ impl ClusterBackend for YarnBackend {
         };
         // Stop the executors now rather than when the RM notices the app ended.
         let shared = self.shared.clone();
-        let stop = async move {
-            let mut by_node: BTreeMap<String, (NodeId, Vec<ContainerId>)> = BTreeMap::new();
-            for c in containers {
-                by_node
-                    .entry(c.node_id.to_string())
-                    .or_insert_with(|| (c.node_id.clone(), Vec::new()))
-                    .1
-                    .push(c.id);
-            }
-            for (key, (node, ids)) in by_node {
-                let token = shared.lock().nm_tokens.get(&key).cloned();
-                if let Some(token) = token {
-                    let nm = NmClient::new(&node, token, shared.ipc.clone());
-                    let _ = tokio::time::timeout(Duration::from_secs(3), nm.stop_containers(&ids))
-                        .await;
-                }
-            }
-        };
+        let stop = async move { shared.launcher.stop_all(containers).await };
         let _ = std::thread::scope(|s| s.spawn(|| self.rt.block_on(stop)).join());
     }
 
     fn default_parallelism(&self) -> u32 {
-        (self.shared.launch.num_executors * self.shared.launch.executor_cores).max(2)
+        (self.shared.num_executors * self.shared.executor_cores).max(2)
     }
 
     fn prefer_hosts(&self, pending: &HashMap<String, u32>) {
@@ -371,28 +342,6 @@ impl ClusterBackend for YarnBackend {
             drop(st);
             self.shared.wake.notify_one();
         }
-    }
-}
-
-/// The executor container's launch context: the same binary and files, the
-/// engine's executor environment, the secret in its credentials.
-fn executor_context(shared: &Shared, executor_id: &str) -> ContainerLaunchContext {
-    let mut environment: BTreeMap<String, String> =
-        shared.exec.common_env(executor_id).into_iter().collect();
-    environment.insert(launch::USER.into(), shared.launch.user.clone());
-    for passthrough in [settings::VERBOSE.var_name(), "RUST_BACKTRACE", "RUST_LOG"] {
-        if let Ok(v) = std::env::var(passthrough) {
-            environment.insert(passthrough.into(), v);
-        }
-    }
-    let mut creds = Credentials::new();
-    creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&shared.exec.secret));
-    ContainerLaunchContext {
-        commands: vec![launch::container_command(&[])],
-        environment,
-        local_resources: shared.launch.local_resources.clone(),
-        service_data: BTreeMap::new(),
-        credentials: creds,
     }
 }
 
@@ -429,7 +378,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 st.ask_dirty = false;
             }
             req.release = std::mem::take(&mut st.release);
-            req.blacklist_additions = std::mem::take(&mut st.blacklist_new);
+            req.blacklist_additions = st.health.take_new_exclusions();
             req
         };
         let to_stop = std::mem::take(&mut shared.lock().to_stop);
@@ -450,13 +399,11 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                         since.elapsed().as_secs_f64()
                     );
                 }
+                shared.launcher.add_tokens(a.nm_tokens);
                 {
                     let mut st = shared.lock();
                     for name in &clearing {
                         st.sent_names.remove(name);
-                    }
-                    for t in a.nm_tokens {
-                        st.nm_tokens.insert(t.node_id.to_string(), t.token);
                     }
                     st.cluster_nodes = a.num_cluster_nodes.max(0) as u32;
                 }
@@ -554,23 +501,16 @@ fn verbose() -> bool {
     spindle_contract::settings::verbose()
 }
 
+/// Stops the containers the engine gave up on (those still running).
 async fn stop_containers(shared: &Arc<Shared>, ids: Vec<ContainerId>) {
     for id in ids {
-        let (node, token) = {
-            let st = shared.lock();
-            match st.running.get(&id) {
-                Some(r) => (
-                    r.container.node_id.clone(),
-                    st.nm_tokens.get(&r.container.node_id.to_string()).cloned(),
-                ),
-                None => continue,
-            }
-        };
-        if let Some(token) = token {
-            let nm = NmClient::new(&node, token, shared.ipc.clone());
-            if let Err(e) = nm.stop_containers(&[id]).await {
-                eprintln!("spindle am: stopping {id} on {node}: {e}");
-            }
+        let node = shared
+            .lock()
+            .running
+            .get(&id)
+            .map(|r| r.container.node_id.clone());
+        if let Some(node) = node {
+            shared.launcher.stop(&node, id).await;
         }
     }
 }
@@ -578,11 +518,12 @@ async fn stop_containers(shared: &Arc<Shared>, ids: Vec<ContainerId>) {
 /// A container arrived: start an executor in it, or give it back.
 fn granted(shared: &Arc<Shared>, c: Container) {
     let key = shared.node_key(&c.node_id);
-    let (executor_id, token) = {
+    let executor_id = {
         let mut st = shared.lock();
-        if st.stopped || st.pending == 0 || st.blacklisted.contains(&key) {
+        let excluded = st.health.is_excluded(&key);
+        if st.stopped || st.pending == 0 || excluded {
             st.release.push(c.id);
-            if !st.stopped && st.blacklisted.contains(&key) && st.pending > 0 {
+            if !st.stopped && excluded && st.pending > 0 {
                 st.ask_dirty = true;
             }
             return;
@@ -590,7 +531,7 @@ fn granted(shared: &Arc<Shared>, c: Container) {
         st.pending -= 1;
         let id = st.next_id.to_string();
         st.next_id += 1;
-        let user = &shared.launch.user;
+        let user = &shared.user;
         let logs = |f: &str| {
             format!(
                 "http://{}/node/containerlogs/{}/{user}/{f}?start=-4096",
@@ -615,26 +556,12 @@ fn granted(shared: &Arc<Shared>, c: Container) {
                 stopping: false,
             },
         );
-        (id, st.nm_tokens.get(&c.node_id.to_string()).cloned())
+        id
     };
     let shared = shared.clone();
     tokio::spawn(async move {
         let started = Instant::now();
-        let result = async {
-            let token = token.ok_or_else(|| format!("no NMToken for node {}", c.node_id))?;
-            let ctx = executor_context(&shared, &executor_id);
-            let nm = NmClient::new(&c.node_id, token, shared.ipc.clone());
-            let r = nm
-                .start_containers(&[(&c, &ctx)])
-                .await
-                .map_err(|e| e.to_string())?;
-            match r.failed.first() {
-                Some((_, why)) => Err(why.clone()),
-                None => Ok(()),
-            }
-        }
-        .await;
-        match result {
+        match shared.launcher.start(&c, &executor_id).await {
             Ok(()) => {
                 let mut st = shared.lock();
                 Shared::set_executor_state(&mut st, &executor_id, "running", "");
@@ -690,41 +617,18 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         );
         let counts = class.counts && !(r.stopping && status == exit::KILLED_BY_APPMASTER);
         if counts {
-            st.failures += 1;
-            st.last_failure = reason.clone();
             let key = shared.node_key(&r.container.node_id);
-            let n = {
-                let n = st.node_failures.entry(key.clone()).or_insert(0);
-                *n += 1;
-                *n
-            };
-            if n >= NODE_FAILURES_TO_BLACKLIST && st.blacklisted.insert(key.clone()) {
+            if let Some(n) = st.health.record_failure(&key, &reason) {
                 eprintln!("spindle am: not using node {key} any more ({n} executor failures)");
-                st.blacklist_new.push(key);
             }
         }
-        fatal_msg = if st.failures > shared.max_failures {
+        fatal_msg = st.health.verdict(st.cluster_nodes);
+        if fatal_msg.is_some() {
             st.fatal = true;
-            Some(format!(
-                "executor failures exceeded ({} > {}={}); last: {}",
-                st.failures,
-                settings::EXECUTOR_MAX_FAILURES.name(),
-                shared.max_failures,
-                st.last_failure
-            ))
-        } else if st.cluster_nodes > 0 && st.blacklisted.len() as u32 >= st.cluster_nodes {
-            // Nowhere left to run an executor (the RM would keep granting containers on
-            // excluded nodes, only to have them given back).
-            st.fatal = true;
-            Some(format!(
-                "every node of the cluster ({}) is excluded after repeated executor failures; last: {}",
-                st.cluster_nodes, st.last_failure
-            ))
         } else {
             st.pending += 1;
             st.ask_dirty = true;
-            None
-        };
+        }
         (r.executor_id, reason)
     };
     if let Some(hook) = shared.lost.get() {
@@ -749,9 +653,11 @@ mod tests {
         let mut st = State {
             pending: 2,
             release: vec![cid(3)],
-            blacklist_new: vec!["b:1".into()],
             ..Default::default()
         };
+        for _ in 0..2 {
+            st.health.record_failure("b:1", "lost");
+        }
         let req = AllocateRequest {
             asks: vec![ContainerRequest::anywhere(Resource::default(), 1, 2)],
             release: vec![cid(2)],
@@ -761,20 +667,26 @@ mod tests {
         st.restore(req);
         assert!(st.ask_dirty);
         assert_eq!(st.release, vec![cid(2), cid(3)]);
-        assert_eq!(st.blacklist_new, vec!["a:1".to_string(), "b:1".to_string()]);
+        assert_eq!(
+            st.health.take_new_exclusions(),
+            vec!["a:1".to_string(), "b:1".to_string()]
+        );
     }
 
     #[test]
-    fn after_registering_again_every_ask_and_blacklisted_node_goes_out_again() {
+    fn after_registering_again_every_ask_and_excluded_node_goes_out_again() {
         let mut st = State {
             pending: 3,
-            blacklisted: ["n1:1".to_string(), "n2:1".to_string()].into(),
             ..Default::default()
         };
+        for node in ["n1:1", "n2:1", "n1:1", "n2:1"] {
+            st.health.record_failure(node, "lost");
+        }
+        st.health.take_new_exclusions();
         assert_eq!(st.resend_all(), 3);
         assert!(st.ask_dirty);
         assert_eq!(
-            st.blacklist_new,
+            st.health.take_new_exclusions(),
             vec!["n1:1".to_string(), "n2:1".to_string()]
         );
 

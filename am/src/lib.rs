@@ -9,6 +9,8 @@ pub mod allocator;
 pub mod client_mode;
 pub mod error;
 pub mod exit;
+pub mod health;
+pub mod launcher;
 pub mod locality;
 pub mod runtime;
 pub mod secret;

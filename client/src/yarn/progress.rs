@@ -69,12 +69,10 @@ pub fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
 }
 
 fn bar(done: u32, total: u32) -> String {
-    const W: u32 = 20;
-    let filled = if total > 0 {
-        (done.clamp(0, total) * W) / total
-    } else {
-        0
-    };
+    const W: u64 = 20;
+    let filled = (u64::from(done.min(total)) * W)
+        .checked_div(u64::from(total))
+        .unwrap_or(0);
     format!(
         "[{}{}]",
         "=".repeat(filled as usize),
