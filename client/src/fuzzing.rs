@@ -12,23 +12,9 @@ pub fn tfile(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    /// CI's share of the fuzzing: every committed input of the target
-    /// (`fuzz/corpus/tfile/`: seeds and any crash found since) runs through
-    /// its entry point (scripts/fuzz runs libFuzzer itself).
+    /// CI's share of the fuzzing: every committed input of the targets.
     #[test]
-    fn committed_fuzz_corpus_replays() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/tfile");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(files.len() >= 3, "{}: fewer than 3 seeds", dir.display());
-        for path in files {
-            eprintln!("replaying {}", path.display());
-            super::tfile(&std::fs::read(&path).unwrap());
-        }
+    fn committed_fuzz_corpora_replay() {
+        spindle_test_support::replay_corpora(&[("tfile", super::tfile)]);
     }
 }

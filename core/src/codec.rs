@@ -366,13 +366,13 @@ mod tests {
         // 256 MiB raw from 10 compressed bytes: lz4 cannot expand that much.
         let mut bytes = header(10, 256 << 20);
         bytes.extend_from_slice(&[0; 10]);
-        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+        let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameReader::new(bytes.clone()).next_batch::<u32>()
         });
         let e = r.unwrap_err().to_string();
         assert!(e.contains("more than lz4 can expand"), "{e}");
         assert!(largest < 1 << 20, "allocated {largest} bytes");
-        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+        let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameStream::new(&bytes[..]).next_batch::<u32>()
         });
         assert!(
@@ -400,7 +400,7 @@ mod tests {
         // 200 MiB compressed claimed, 3 bytes present.
         let mut bytes = header(200 << 20, 200 << 20);
         bytes.extend_from_slice(&[1, 2, 3]);
-        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+        let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameStream::new(&bytes[..]).next_batch::<u32>()
         });
         let e = r.unwrap_err().to_string();
@@ -415,7 +415,7 @@ mod tests {
         rec.extend_from_slice(&(1u64 << 30).to_le_bytes());
         rec.extend_from_slice(b"abc");
         let (r, largest) =
-            crate::alloc_probe::largest_allocation(|| decode::<String>(&rec, "record"));
+            spindle_test_support::largest_allocation(|| decode::<String>(&rec, "record"));
         let e = r.unwrap_err().to_string();
         assert!(e.contains("exceeds what its bytes can hold"), "{e}");
         assert!(largest < 2 << 20, "allocated {largest} bytes");
@@ -424,7 +424,7 @@ mod tests {
         let c = lz4_flex::block::compress(&raw);
         let mut frame = header(c.len() as u32, raw.len() as u32);
         frame.extend_from_slice(&c);
-        let (r, largest) = crate::alloc_probe::largest_allocation(|| {
+        let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameReader::new(frame).next_batch::<String>()
         });
         assert!(r.unwrap_err().to_string().contains("exceeds"));

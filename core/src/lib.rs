@@ -6,8 +6,6 @@
 //! the graph into stages at shuffles and ships one task per partition to the
 //! executors, which run the same binary ([`task`]).
 
-#[cfg(test)]
-mod alloc_probe;
 pub mod auth;
 pub mod backend;
 pub mod broadcast;
@@ -45,3 +43,8 @@ pub trait Data:
 {
 }
 impl<T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static> Data for T {}
+
+/// The unit tests' allocator: decoders' tests measure their largest allocation.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC_PROBE: spindle_test_support::AllocProbe = spindle_test_support::AllocProbe;

@@ -113,8 +113,8 @@ pub struct TaskMetrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alloc_probe::largest_allocation;
     use crate::codec;
+    use spindle_test_support::largest_allocation;
 
     /// job 1, stage 2, probe 0, then `rest`.
     fn plan_bytes(rest: &[u8]) -> Vec<u8> {

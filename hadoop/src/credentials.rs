@@ -452,7 +452,7 @@ mod tests {
 
     #[test]
     fn huge_claims_are_refused_before_anything_is_allocated() {
-        use crate::alloc_probe::largest_allocation;
+        use spindle_test_support::largest_allocation;
         let dir = tempfile::tempdir().unwrap();
         // A sparse file of 1 TiB.
         let path = dir.path().join("huge");

@@ -83,46 +83,14 @@ pub fn rest_app_report(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
-    /// The committed inputs of a fuzz target (`fuzz/corpus/<target>/`: seeds
-    /// and any crash found since), in name order.
-    fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../fuzz/corpus")
-            .join(target);
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-            .map(|e| e.unwrap().path())
-            .collect();
-        files.sort();
-        assert!(files.len() >= 3, "{}: fewer than 3 seeds", dir.display());
-        files
-            .into_iter()
-            .map(|p| {
-                let bytes = std::fs::read(&p).unwrap();
-                (p, bytes)
-            })
-            .collect()
-    }
-
-    type Entry = fn(&[u8]);
-
-    /// CI's share of the fuzzing: every committed input runs through the
-    /// target's entry point (scripts/fuzz runs libFuzzer itself).
+    /// CI's share of the fuzzing: every committed input of the targets.
     #[test]
     fn committed_fuzz_corpora_replay() {
-        let targets: [(&str, Entry); 4] = [
+        spindle_test_support::replay_corpora(&[
             ("credentials", super::credentials),
             ("sasl_negotiation", super::sasl_negotiation),
             ("xml_configuration", super::xml_configuration),
             ("rest_app_report", super::rest_app_report),
-        ];
-        for (target, entry) in targets {
-            for (path, bytes) in corpus(target) {
-                eprintln!("replaying {}", path.display());
-                entry(&bytes);
-            }
-        }
+        ]);
     }
 }

@@ -3,8 +3,6 @@
 //! (`yarn`), NameNode calls that hdfs-native does not offer. Spindle never
 //! implements a Hadoop server.
 
-#[cfg(test)]
-mod alloc_probe;
 pub mod config;
 pub mod credentials;
 pub mod error;
@@ -20,3 +18,8 @@ pub mod yarn;
 
 pub use error::{Error, Result};
 pub use token::Token;
+
+/// The unit tests' allocator: decoders' tests measure their largest allocation.
+#[cfg(test)]
+#[global_allocator]
+static ALLOC_PROBE: spindle_test_support::AllocProbe = spindle_test_support::AllocProbe;
