@@ -840,6 +840,11 @@ async fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
     let copies = 2_000;
     let (input, out) = wordcount_input(h, "client", copies).await;
     let bin = binary("wordcount");
+    // Started by hand, the driver stages itself through the binary cache `spindle submit` uses:
+    // the cached copy is removed first, so finding it afterwards shows this run put it there.
+    let (sha, len) = spindle_contract::staging::sha256_of(&bin).await.unwrap();
+    let cached = format!("/user/{}/.spindleStaging/cache/{sha}", user());
+    let _ = hdfs_client(h).delete(&cached, false).await;
     let started = Instant::now();
     let output = tokio::task::spawn_blocking(move || {
         Command::new(bin)
@@ -888,6 +893,11 @@ async fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
         hdfs_client(h).get_file_info(&staging).await.is_err(),
         "staging left"
     );
+    let st = hdfs_client(h)
+        .get_file_info(&cached)
+        .await
+        .unwrap_or_else(|e| panic!("the driver did not stage itself into {cached}: {e}"));
+    assert_eq!(st.length as u64, len, "{cached}");
     remove_input(h, "client").await;
 }
 
