@@ -1,11 +1,13 @@
 //! YARN mode: `spindle submit --master yarn` and `spindle status|kill|logs`.
 //!
 //! Submission follows DESIGN.md: a new application id from the RM REST API,
-//! the driver binary staged in HDFS (reused by SHA-256), then the AM
-//! container (the same binary, role `am`) submitted through REST with the
-//! launch contract of `spindle_contract::launch` in its environment and the
-//! per-application secret in its credentials. The client then waits,
-//! showing the application's state and the AM's job progress.
+//! the driver binary staged in HDFS (reused by SHA-256;
+//! `spindle_contract::staging`), then the AM container (the same binary, role
+//! `am`) submitted through REST with the launch contract of
+//! `spindle_contract::launch` in its environment and the per-application
+//! secret in its credentials (`spindle_contract::submit`, the path a
+//! client-mode driver takes too). The client then waits, showing the
+//! application's state and the AM's job progress.
 
 pub mod client_mode;
 pub mod logs;
