@@ -18,10 +18,15 @@ use crate::{Error, Result};
 /// What every executor must be told (see [`crate::env`] for the variables).
 #[derive(Clone, Debug)]
 pub struct ExecutorLaunch {
+    /// The driver's task service, as executors dial it (`https://` when encrypted).
     pub driver_url: String,
+    /// The application secret both sides prove knowledge of.
     pub secret: Secret,
+    /// Task slots per executor.
     pub cores: u32,
+    /// Memory for cached partitions, in MiB.
     pub cache_mb: u64,
+    /// Memory for shuffle buffers before spilling, in MiB.
     pub shuffle_mb: u64,
     /// Where a client-mode backend announces how the application ended: the
     /// driver's service answers the AM's `AwaitEnd` with it.

@@ -58,8 +58,11 @@ impl Drop for Inner {
 /// Settings for executors started by a backend.
 #[derive(Clone, Debug)]
 pub struct ExecutorSettings {
+    /// Task slots per executor.
     pub cores: u32,
+    /// Memory for cached partitions, in MiB.
     pub cache_mb: u64,
+    /// Memory for shuffle buffers before spilling, in MiB.
     pub shuffle_mb: u64,
 }
 
@@ -443,13 +446,13 @@ mod signals {
     static LIVE: Mutex<Vec<Live>> = Mutex::new(Vec::new());
     static WATCHER: OnceLock<std::result::Result<(), String>> = OnceLock::new();
 
-    pub fn register(sched: Weak<Scheduler>, backend: Weak<dyn ClusterBackend>) {
+    pub(super) fn register(sched: Weak<Scheduler>, backend: Weak<dyn ClusterBackend>) {
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         live.retain(|(s, _)| s.strong_count() > 0);
         live.push((sched, backend));
     }
 
-    pub fn watch() -> Result<()> {
+    pub(super) fn watch() -> Result<()> {
         WATCHER
             .get_or_init(|| {
                 let (tx, rx) = std::sync::mpsc::channel();

@@ -19,7 +19,7 @@ use crate::Error;
 use crate::net::Security;
 
 /// A client of one executor's service, over an authenticated channel.
-pub type ExecClient = ExecutorClient<Channel>;
+pub(crate) type ExecClient = ExecutorClient<Channel>;
 
 /// A registered executor.
 pub(crate) struct ExecutorInfo {
@@ -50,7 +50,7 @@ impl Slot {
     /// Resolves once the slot's executor is forgotten (declared lost by the
     /// backend or by its silence): a task running there is then given up at
     /// once instead of waiting on a connection that may never answer.
-    pub async fn lost(&self) {
+    pub(crate) async fn lost(&self) {
         let mut changes = self.registry.subscribe();
         while self.registry.alive(&self.executor_id) {
             if changes.changed().await.is_err() {
@@ -67,7 +67,7 @@ impl Drop for Slot {
 }
 
 impl Registry {
-    pub fn new() -> Arc<Registry> {
+    pub(crate) fn new() -> Arc<Registry> {
         Arc::new(Registry {
             executors: Mutex::new(BTreeMap::new()),
             changed: watch::Sender::new(0),
@@ -78,7 +78,7 @@ impl Registry {
         self.changed.send_modify(|v| *v += 1);
     }
 
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
     }
 
@@ -88,7 +88,7 @@ impl Registry {
     }
 
     /// Forgets an executor; true if it was known.
-    pub fn remove(&self, id: &str) -> bool {
+    pub(crate) fn remove(&self, id: &str) -> bool {
         let known = self
             .executors
             .lock()
@@ -99,15 +99,15 @@ impl Registry {
         known
     }
 
-    pub fn alive(&self, id: &str) -> bool {
+    pub(crate) fn alive(&self, id: &str) -> bool {
         self.executors.lock().expect("registry").contains_key(id)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.executors.lock().expect("registry").is_empty()
     }
 
-    pub fn total_cores(&self) -> u32 {
+    pub(crate) fn total_cores(&self) -> u32 {
         self.executors
             .lock()
             .expect("registry")
@@ -117,7 +117,7 @@ impl Registry {
     }
 
     /// The executors with a free slot: (id, hosts, free slots).
-    pub fn free_executors(&self) -> Vec<crate::scheduler::FreeExecutor> {
+    pub(crate) fn free_executors(&self) -> Vec<crate::scheduler::FreeExecutor> {
         self.executors
             .lock()
             .expect("registry")
@@ -132,7 +132,7 @@ impl Registry {
     }
 
     /// Every host name or address some live executor runs on.
-    pub fn live_hosts(&self) -> std::collections::HashSet<String> {
+    pub(crate) fn live_hosts(&self) -> std::collections::HashSet<String> {
         self.executors
             .lock()
             .expect("registry")
@@ -142,7 +142,7 @@ impl Registry {
     }
 
     /// The hosts of a live executor (empty if it is gone).
-    pub fn hosts_of(&self, id: &str) -> Vec<String> {
+    pub(crate) fn hosts_of(&self, id: &str) -> Vec<String> {
         self.executors
             .lock()
             .expect("registry")
@@ -152,7 +152,7 @@ impl Registry {
     }
 
     /// Clients of every live executor (to tell them about cancelled jobs).
-    pub fn clients(&self) -> Vec<(String, ExecClient)> {
+    pub(crate) fn clients(&self) -> Vec<(String, ExecClient)> {
         self.executors
             .lock()
             .expect("registry")
@@ -162,7 +162,7 @@ impl Registry {
     }
 
     /// Takes a free slot, on `on` if given.
-    pub fn take_slot(self: &Arc<Self>, on: Option<&str>) -> Option<Slot> {
+    pub(crate) fn take_slot(self: &Arc<Self>, on: Option<&str>) -> Option<Slot> {
         let mut ex = self.executors.lock().expect("registry");
         let (id, info) = match on {
             Some(id) => ex
@@ -205,7 +205,7 @@ impl Registry {
     }
 
     /// Executors not heard from for longer than `timeout`.
-    pub fn silent(&self, timeout: std::time::Duration) -> Vec<String> {
+    pub(crate) fn silent(&self, timeout: std::time::Duration) -> Vec<String> {
         let ex = self.executors.lock().expect("registry");
         ex.iter()
             .filter(|(_, e)| e.last_seen.elapsed() > timeout)
@@ -221,11 +221,11 @@ pub(crate) struct Blobs {
 }
 
 impl Blobs {
-    pub fn put(&self, id: u64, parts: Vec<Vec<u8>>) {
+    pub(crate) fn put(&self, id: u64, parts: Vec<Vec<u8>>) {
         self.map.lock().expect("blobs").insert(id, Arc::new(parts));
     }
 
-    pub fn get(&self, id: u64, index: u32) -> Option<Vec<u8>> {
+    pub(crate) fn get(&self, id: u64, index: u32) -> Option<Vec<u8>> {
         let map = self.map.lock().expect("blobs");
         map.get(&id)?.get(index as usize).cloned()
     }

@@ -27,21 +27,21 @@ use crate::plan::NodeSpec;
 use crate::task::{Erased, SinkOutput, TaskContext};
 
 /// Computes one partition of one node of the lineage graph.
-pub type ComputeFn = fn(&TaskContext, &NodeSpec, u32) -> crate::Result<Erased>;
+pub(crate) type ComputeFn = fn(&TaskContext, &NodeSpec, u32) -> crate::Result<Erased>;
 /// Consumes the stream of a stage's last node: a result or a shuffle write.
-pub type SinkFn = fn(&TaskContext, Erased, &[u8]) -> crate::Result<SinkOutput>;
+pub(crate) type SinkFn = fn(&TaskContext, Erased, &[u8]) -> crate::Result<SinkOutput>;
 
 /// The fixed symbol every offset is taken from. Its body is distinctive so the
 /// linker cannot fold it together with another function.
 #[inline(never)]
-pub fn anchor() -> u64 {
+pub(crate) fn anchor() -> u64 {
     std::hint::black_box(0x5350_494e_444c_4530)
 }
 
 /// A second known function: its offset from [`anchor`] is the same in the
 /// driver and the executor only if they run the same layout of code.
 #[inline(never)]
-pub fn probe_target() -> u64 {
+pub(crate) fn probe_target() -> u64 {
     std::hint::black_box(0x7072_6f62_6521_0001)
 }
 
@@ -58,12 +58,12 @@ fn addr_of(offset: i64) -> usize {
 }
 
 /// The offset of [`probe_target`] in this process.
-pub fn probe() -> i64 {
+pub(crate) fn probe() -> i64 {
     offset_of(probe_target as fn() -> u64 as usize)
 }
 
 /// Checks a plan's probe against this process's before any resolution.
-pub fn check_probe(theirs: i64) -> crate::Result<()> {
+pub(crate) fn check_probe(theirs: i64) -> crate::Result<()> {
     if theirs == probe() {
         Ok(())
     } else {
@@ -112,7 +112,7 @@ impl SinkRef {
 }
 
 /// Fails to compile unless `F` is zero-sized, i.e. a closure capturing nothing.
-pub const fn assert_captures_nothing<F>() {
+pub(crate) const fn assert_captures_nothing<F>() {
     assert!(
         std::mem::size_of::<F>() == 0,
         "spindle: a closure given to a Dataset operation must capture nothing; pass state with map_with(params, ..) or a Broadcast (see the spindle crate docs)"
@@ -120,7 +120,7 @@ pub const fn assert_captures_nothing<F>() {
 }
 
 /// The value of a closure type that captures nothing (invariant 4).
-pub fn conjure<F: Copy + 'static>() -> F {
+pub(crate) fn conjure<F: Copy + 'static>() -> F {
     const { assert_captures_nothing::<F>() };
     // SAFETY: F is zero-sized (checked at compile time above) and, being a
     // closure or fn item, inhabited and free of invariants, so there is

@@ -38,15 +38,23 @@ pub const HOST: &str = settings::EXECUTOR_HOST.var_name();
 /// Everything an executor needs to start.
 #[derive(Debug, Clone)]
 pub struct ExecutorEnv {
+    /// The driver's task service to dial.
     pub driver_url: String,
     /// Whether connections are encrypted: the driver URL's scheme says.
     pub encryption: bool,
+    /// This executor's id, as the driver and the UI name it.
     pub executor_id: String,
+    /// The application secret.
     pub secret: Secret,
+    /// Scratch directories for spills and shuffle files.
     pub local_dirs: Vec<PathBuf>,
+    /// Task slots.
     pub cores: u32,
+    /// Memory for cached partitions, in bytes.
     pub cache_bytes: usize,
+    /// Memory for shuffle buffers before spilling, in bytes.
     pub shuffle_bytes: usize,
+    /// The host name peers reach this executor at.
     pub host: String,
 }
 

@@ -16,8 +16,10 @@ pub enum Error {
     /// A file-system operation failed.
     #[error("{context}: {source}")]
     Io {
+        /// What was being done, and on which path.
         context: String,
         #[source]
+        /// The underlying failure.
         source: std::io::Error,
     },
     /// HDFS through hdfs-native.
@@ -25,19 +27,33 @@ pub enum Error {
     Hdfs(String),
     /// Bytes that do not decode (records, plans, outcomes).
     #[error("decoding {what}: {message}")]
-    Decode { what: &'static str, message: String },
+    Decode {
+        /// What was being decoded.
+        what: &'static str,
+        /// Why it does not decode.
+        message: String,
+    },
     /// A job that could not finish: names the stage and the partition.
     #[error("job {job} failed: stage {stage} partition {partition}: {message}")]
     JobFailed {
+        /// The job's number in this context.
         job: u64,
+        /// The stage that failed.
         stage: u32,
+        /// The partition whose task failed last.
         partition: u32,
+        /// The last attempt's error.
         message: String,
     },
     /// The job was cancelled (`Context::cancel_all_jobs`, a job group, or
     /// the driver being interrupted); the context stays usable.
     #[error("job {job} cancelled: {reason}")]
-    Cancelled { job: u64, reason: String },
+    Cancelled {
+        /// The job's number in this context.
+        job: u64,
+        /// Why it was cancelled.
+        reason: String,
+    },
     /// Talking to the driver or an executor failed.
     #[error("rpc: {0}")]
     Rpc(String),
@@ -46,15 +62,21 @@ pub enum Error {
         "executor {executor} refused: its executable has SHA-256 {theirs}, the driver's has {ours}; every executor must run the driver's own binary"
     )]
     ExecutableMismatch {
+        /// The executor's id.
         executor: String,
+        /// The executor's binary's SHA-256.
         theirs: String,
+        /// The driver's binary's SHA-256.
         ours: String,
     },
     /// A reducer could not read a map output; the driver recomputes it.
     #[error("fetch of shuffle {shuffle_id} from executor {executor_id} failed: {message}")]
     FetchFailed {
+        /// The shuffle whose output could not be read.
         shuffle_id: u32,
+        /// The executor that held it.
         executor_id: String,
+        /// Why the fetch failed.
         message: String,
     },
     /// Any other failure inside a task (user code errors, panics).

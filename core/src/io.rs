@@ -22,10 +22,13 @@ const READ_CHUNK: usize = 1024 * 1024;
 /// A path on the local file system or in HDFS.
 #[derive(Clone, Debug)]
 pub enum Location {
+    /// A path on this machine's file system.
     Local(PathBuf),
     /// `base` is `hdfs://authority`, `path` the absolute path in it.
     Hdfs {
+        /// `hdfs://authority` of the file system.
         base: String,
+        /// The absolute path inside it.
         path: String,
     },
 }
@@ -124,8 +127,11 @@ fn hdfs_err(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
 /// One partition of a text input: a byte range of a file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Split {
+    /// The file the split reads.
     pub path: String,
+    /// The first byte of the range.
     pub start: u64,
+    /// The range's length in bytes.
     pub len: u64,
     /// The hosts holding the split's bytes (HDFS DataNodes), each by host
     /// name and by IP address so that executors reporting either match;
@@ -145,8 +151,11 @@ struct InputFile {
 /// One HDFS block: its byte range and the hosts (names and IPs) holding it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BlockHosts {
+    /// The block's first byte in the file.
     pub offset: u64,
+    /// The block's length in bytes.
     pub len: u64,
+    /// The DataNodes holding a replica, by name and by IP address.
     pub hosts: Vec<String>,
 }
 

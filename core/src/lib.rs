@@ -2,27 +2,29 @@
 //! DAG and task scheduling, shuffle, and the cluster-backend trait.
 //!
 //! The driver builds a lineage graph of typed [`Dataset`]s. Each node names
-//! the monomorphized function that computes it ([`entry`]); an action splits
+//! the monomorphized function that computes it (the `entry` module); an action splits
 //! the graph into stages at shuffles and ships one task per partition to the
 //! executors, which run the same binary ([`task`]).
+
+#![warn(missing_docs)]
 
 pub mod auth;
 pub mod backend;
 pub mod broadcast;
 pub mod cache;
 pub mod codec;
-pub mod context;
-pub mod dataset;
+mod context;
+mod dataset;
 mod driver_rpc;
-pub mod entry;
+mod entry;
 pub mod env;
-pub mod error;
+mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod graph;
 pub mod io;
 pub mod net;
-pub mod ops;
+mod ops;
 pub mod plan;
 pub mod progress;
 mod scheduler;

@@ -9,14 +9,19 @@ use crate::{Error, Result};
 /// The narrow part of the lineage a stage runs, plus what consumes its output.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StagePlan {
+    /// The job this stage belongs to.
     pub job_id: u64,
+    /// The stage's number in the job's DAG.
     pub stage_id: u32,
     /// [`crate::entry::probe`] in the driver.
     pub probe: i64,
+    /// Every node the stage's tasks compute, ancestors first.
     pub nodes: Vec<NodeSpec>,
     /// The node whose partitions the tasks compute.
     pub root: u32,
+    /// What consumes the root's records (an action's result, or a shuffle's map side).
     pub sink: SinkRef,
+    /// The sink's parameters, encoded by the driver.
     pub sink_params: Vec<u8>,
 }
 
@@ -33,12 +38,17 @@ impl StagePlan {
 /// One node of the lineage graph.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct NodeSpec {
+    /// The node's id in the lineage graph.
     pub id: u32,
+    /// The operation's name, for the UI and errors.
     pub name: String,
+    /// The monomorphized function that computes a partition of this node.
     pub compute: ComputeRef,
     /// Operation parameters (map_with values, splits, partition counts…).
     pub params: Vec<u8>,
+    /// Where the node's input comes from.
     pub parents: Vec<Parent>,
+    /// How many partitions the node has.
     pub num_partitions: u32,
 }
 
@@ -48,47 +58,65 @@ pub enum Parent {
     /// Another node of the same stage (narrow dependency).
     Node(u32),
     /// The output of a shuffle (its map side ran in an earlier stage).
-    Shuffle { shuffle_id: u32 },
+    Shuffle {
+        /// The shuffle's id in the context.
+        shuffle_id: u32,
+    },
 }
 
 /// Where one task finds the shuffle blocks it reads.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TaskInputs {
+    /// One entry per shuffle the task reads.
     pub shuffles: Vec<ShuffleInput>,
 }
 
 /// The non-empty map outputs of one shuffle for one reducer, by executor.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ShuffleInput {
+    /// The shuffle's id in the context.
     pub shuffle_id: u32,
+    /// The executors holding this reducer's blocks.
     pub sources: Vec<BlockSource>,
 }
 
 /// Map outputs held by one executor.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BlockSource {
+    /// The executor's id.
     pub executor_id: String,
+    /// Where its block service listens (`host:port`).
     pub address: String,
+    /// The map tasks whose output it holds.
     pub map_ids: Vec<u32>,
 }
 
 /// How a task ended.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum TaskOutcome {
+    /// The task ran to its end.
     Success {
+        /// The task's product.
         value: TaskValue,
         /// Cached partitions this task added: (node id, partition).
         cached: Vec<(u32, u32)>,
+        /// Per-task measurements.
         metrics: TaskMetrics,
     },
     /// The task's own failure (error or panic): retried, then fails the job.
-    Failed { message: String },
+    Failed {
+        /// The error or panic message.
+        message: String,
+    },
     /// The task stopped because its job was cancelled.
     Cancelled,
     /// A shuffle input could not be read: the driver recomputes it.
     FetchFailed {
+        /// The shuffle whose output could not be read.
         shuffle_id: u32,
+        /// The executor that held it.
         executor_id: String,
+        /// Why the fetch failed.
         message: String,
     },
 }
@@ -105,8 +133,11 @@ pub enum TaskValue {
 /// Measurements of one task.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TaskMetrics {
+    /// Time spent running the task, in microseconds.
     pub run_micros: u64,
+    /// Bytes the task wrote to shuffle files.
     pub shuffle_bytes_written: u64,
+    /// Bytes the task read from shuffles.
     pub shuffle_bytes_read: u64,
 }
 

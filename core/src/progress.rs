@@ -11,28 +11,40 @@ use serde::Serialize;
 /// One action's job.
 #[derive(Clone, Debug, Serialize)]
 pub struct JobProgress {
+    /// The job's number in this context.
     pub job_id: u64,
+    /// The action that started it (`count`, `collect`, …).
     pub name: String,
     /// `RUNNING`, `SUCCEEDED` or `FAILED`.
     pub status: String,
     /// Milliseconds since the epoch.
     pub submitted_ms: u64,
+    /// Milliseconds since the epoch, once the job ended.
     pub completed_ms: Option<u64>,
+    /// The stages the job ran, in the order they were submitted.
     pub stage_ids: Vec<u32>,
 }
 
 /// One stage (one attempt of it: a retried stage appears again).
 #[derive(Clone, Debug, Serialize)]
 pub struct StageProgress {
+    /// The stage's number in the context.
     pub stage_id: u32,
+    /// The job it belongs to.
     pub job_id: u64,
     /// `ACTIVE`, `COMPLETE` or `FAILED`.
     pub status: String,
+    /// Tasks in the stage (one per partition).
     pub num_tasks: u32,
+    /// Tasks running now.
     pub active_tasks: u32,
+    /// Tasks finished successfully.
     pub completed_tasks: u32,
+    /// Task attempts that failed.
     pub failed_tasks: u32,
+    /// Milliseconds since the epoch.
     pub submitted_ms: u64,
+    /// Milliseconds since the epoch, once the stage ended.
     pub completed_ms: Option<u64>,
     /// Tasks launched per locality level (`PROCESS_LOCAL`, `NODE_LOCAL`,
     /// `NO_PREF`, `ANY`), like Spark's stage `locality` summary.
@@ -49,8 +61,11 @@ pub const TASKS_KEPT_PER_STAGE: usize = 1000;
 /// One task attempt.
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskProgress {
+    /// The partition the task computes.
     pub partition: u32,
+    /// The attempt's number, from 0.
     pub attempt: u32,
+    /// The executor running it.
     pub executor_id: String,
     /// The executor's host (under YARN its NodeManager's).
     pub host: String,
@@ -63,17 +78,24 @@ pub struct TaskProgress {
 /// What the scheduler knows when it launches a task.
 #[derive(Clone, Debug)]
 pub struct TaskStart {
+    /// The partition the task computes.
     pub partition: u32,
+    /// The attempt's number, from 0.
     pub attempt: u32,
+    /// The executor it runs on.
     pub executor_id: String,
+    /// The executor's host.
     pub host: String,
+    /// `PROCESS_LOCAL`, `NODE_LOCAL`, `NO_PREF` or `ANY`.
     pub locality: &'static str,
 }
 
 /// Everything so far.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Snapshot {
+    /// Every job of the context, oldest first.
     pub jobs: Vec<JobProgress>,
+    /// Every stage attempt, oldest first.
     pub stages: Vec<StageProgress>,
 }
 
@@ -92,11 +114,11 @@ impl Progress {
         f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub fn snapshot(&self) -> Snapshot {
+    pub(crate) fn snapshot(&self) -> Snapshot {
         self.with(|s| s.clone())
     }
 
-    pub fn job_started(&self, job_id: u64, name: &str) {
+    pub(crate) fn job_started(&self, job_id: u64, name: &str) {
         self.with(|s| {
             s.jobs.push(JobProgress {
                 job_id,
@@ -109,7 +131,7 @@ impl Progress {
         })
     }
 
-    pub fn job_ended(&self, job_id: u64, ok: bool) {
+    pub(crate) fn job_ended(&self, job_id: u64, ok: bool) {
         self.with(|s| {
             if let Some(j) = s.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
                 j.status = if ok { "SUCCEEDED" } else { "FAILED" }.into();
@@ -125,7 +147,7 @@ impl Progress {
         })
     }
 
-    pub fn stage_started(&self, job_id: u64, stage_id: u32, num_tasks: u32) {
+    pub(crate) fn stage_started(&self, job_id: u64, stage_id: u32, num_tasks: u32) {
         self.with(|s| {
             if let Some(j) = s.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
                 j.stage_ids.push(stage_id);
@@ -154,7 +176,7 @@ impl Progress {
         })
     }
 
-    pub fn task_started(&self, stage_id: u32, t: TaskStart) {
+    pub(crate) fn task_started(&self, stage_id: u32, t: TaskStart) {
         self.stage(stage_id, |st| {
             st.active_tasks += 1;
             *st.locality.entry(t.locality.to_string()).or_insert(0) += 1;
@@ -172,7 +194,7 @@ impl Progress {
         })
     }
 
-    pub fn task_ended(&self, stage_id: u32, partition: u32, attempt: u32, ok: bool) {
+    pub(crate) fn task_ended(&self, stage_id: u32, partition: u32, attempt: u32, ok: bool) {
         self.stage(stage_id, |st| {
             st.active_tasks = st.active_tasks.saturating_sub(1);
             if ok {
@@ -191,7 +213,7 @@ impl Progress {
         })
     }
 
-    pub fn stage_ended(&self, stage_id: u32, ok: bool) {
+    pub(crate) fn stage_ended(&self, stage_id: u32, ok: bool) {
         self.stage(stage_id, |st| {
             st.status = if ok { "COMPLETE" } else { "FAILED" }.into();
             st.active_tasks = 0;

@@ -62,8 +62,13 @@ pub fn erase<T: Send + 'static>(s: Stream<T>) -> Erased {
 pub enum SinkOutput {
     /// The action's per-partition result.
     Value(Vec<u8>),
-    /// Bytes written per reducer.
-    MapOutput { sizes: Vec<u64>, bytes: u64 },
+    /// A shuffle's map side wrote its blocks.
+    MapOutput {
+        /// Bytes written for each reducer.
+        sizes: Vec<u64>,
+        /// Their sum.
+        bytes: u64,
+    },
 }
 
 /// A sequence of shuffle blocks: (map id, the block's bytes).
@@ -71,6 +76,7 @@ pub type BlockIter = Box<dyn Iterator<Item = Result<(u32, Vec<u8>)>> + Send>;
 
 /// What the executor runtime offers to tasks.
 pub trait ExecutorServices: Send + Sync + 'static {
+    /// This executor's id.
     fn executor_id(&self) -> &str;
     /// A local directory for spills and scratch files.
     fn scratch_dir(&self) -> &Path;
@@ -94,10 +100,15 @@ pub trait ExecutorServices: Send + Sync + 'static {
 
 /// What a running task sees.
 pub struct TaskContext {
+    /// The stage the task belongs to.
     pub plan: Arc<StagePlan>,
+    /// Where the task's shuffle blocks are.
     pub inputs: TaskInputs,
+    /// The executor's services (shuffle files, blobs, cache).
     pub services: Arc<dyn ExecutorServices>,
+    /// The partition of the stage's root the task computes.
     pub partition: u32,
+    /// The attempt's number, from 0.
     pub attempt: u32,
     pub(crate) cached: Mutex<Vec<(u32, u32)>>,
     pub(crate) shuffle_read: std::sync::atomic::AtomicU64,

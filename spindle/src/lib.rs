@@ -62,6 +62,7 @@
 //!    # Ok(()) });
 //!    ```
 
+#![warn(missing_docs)]
 #![allow(clippy::needless_doctest_main)]
 
 pub use spindle_contract::Role;
@@ -70,8 +71,8 @@ pub use spindle_core::{Broadcast, Context, Data, Dataset, Error, Records, Result
 
 /// Advanced: the backend trait and the executor environment contract.
 pub mod cluster {
+    pub use spindle_core::ExecutorSettings;
     pub use spindle_core::backend::{ClusterBackend, ExecutorLaunch, LocalBackend};
-    pub use spindle_core::context::ExecutorSettings;
     pub use spindle_core::env;
 }
 

@@ -36,7 +36,7 @@ const KEY_LABEL: &[u8] = b"spindle challenge-response hmac key v1";
 pub(crate) struct HmacKey(ring::hmac::Key);
 
 impl HmacKey {
-    pub fn new(secret: &Secret) -> HmacKey {
+    pub(super) fn new(secret: &Secret) -> HmacKey {
         HmacKey(ring::hmac::Key::new(
             ring::hmac::HMAC_SHA256,
             &secret.derive(KEY_LABEL),

@@ -143,7 +143,9 @@ impl Security {
 
 /// An authenticated connection (TLS, or plaintext after the challenge–response).
 pub enum Stream {
+    /// Encrypted and mutually authenticated with TLS 1.3.
     Tls(Box<tokio_rustls::TlsStream<TcpStream>>),
+    /// Authenticated by the challenge–response, then plaintext.
     Plain(TcpStream),
 }
 
@@ -217,6 +219,7 @@ impl AsyncWrite for Stream {
 /// The peer's address, for tonic's `Request::remote_addr`.
 #[derive(Clone, Debug)]
 pub struct PeerInfo {
+    /// Where the connection came from, when the socket says.
     pub remote_addr: Option<SocketAddr>,
 }
 

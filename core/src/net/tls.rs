@@ -49,14 +49,14 @@ pub(crate) struct Tls {
 
 /// The workspace's one crypto provider: ring (the configurations below admit
 /// TLS 1.3 only).
-pub fn provider() -> Arc<CryptoProvider> {
+pub(super) fn provider() -> Arc<CryptoProvider> {
     // Deprecated only for lacking post-quantum key exchange (X25519 here).
     #[allow(deprecated)]
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 impl Tls {
-    pub fn new(secret: &Secret) -> Result<Tls> {
+    pub(super) fn new(secret: &Secret) -> Result<Tls> {
         let bad = |what: &str, e: rustls::Error| Error::Config(format!("TLS {what}: {e}"));
         let seed = secret.derive(KEY_LABEL);
         let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed)
@@ -107,7 +107,7 @@ impl Tls {
     }
 
     /// The name a client gives (every peer has the same key; names are not checked).
-    pub fn server_name() -> ServerName<'static> {
+    pub(super) fn server_name() -> ServerName<'static> {
         ServerName::try_from("spindle").expect("a valid DNS name")
     }
 }

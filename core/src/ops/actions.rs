@@ -16,12 +16,16 @@ fn input<T: 'static>(e: Erased) -> Result<Stream<T>> {
         .map_err(|_| Error::Task("action input of an unexpected type".into()))
 }
 
-pub fn sink_collect<T: Data>(_: &TaskContext, e: Erased, _: &[u8]) -> Result<SinkOutput> {
+pub(crate) fn sink_collect<T: Data>(_: &TaskContext, e: Erased, _: &[u8]) -> Result<SinkOutput> {
     let all = input::<T>(e)?.collect_vec()?;
     Ok(SinkOutput::Value(codec::encode(&all)))
 }
 
-pub fn sink_count<T: Send + 'static>(_: &TaskContext, e: Erased, _: &[u8]) -> Result<SinkOutput> {
+pub(crate) fn sink_count<T: Send + 'static>(
+    _: &TaskContext,
+    e: Erased,
+    _: &[u8],
+) -> Result<SinkOutput> {
     let mut n = 0u64;
     for b in input::<T>(e)?.0 {
         n += b?.len() as u64;
@@ -29,7 +33,7 @@ pub fn sink_count<T: Send + 'static>(_: &TaskContext, e: Erased, _: &[u8]) -> Re
     Ok(SinkOutput::Value(codec::encode(&n)))
 }
 
-pub fn sink_reduce<T: Data, F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(
+pub(crate) fn sink_reduce<T: Data, F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(
     _: &TaskContext,
     e: Erased,
     _: &[u8],
@@ -47,7 +51,7 @@ pub fn sink_reduce<T: Data, F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(
     Ok(SinkOutput::Value(codec::encode(&acc)))
 }
 
-pub fn sink_take<T: Data>(_: &TaskContext, e: Erased, params: &[u8]) -> Result<SinkOutput> {
+pub(crate) fn sink_take<T: Data>(_: &TaskContext, e: Erased, params: &[u8]) -> Result<SinkOutput> {
     let n: u64 = codec::decode(params, "take count")?;
     let mut out = Vec::new();
     for b in input::<T>(e)?.0 {
@@ -61,7 +65,7 @@ pub fn sink_take<T: Data>(_: &TaskContext, e: Erased, params: &[u8]) -> Result<S
     Ok(SinkOutput::Value(codec::encode(&out)))
 }
 
-pub fn sink_foreach<T: Data, F: Fn(T) + Copy + Send + Sync + 'static>(
+pub(crate) fn sink_foreach<T: Data, F: Fn(T) + Copy + Send + Sync + 'static>(
     _: &TaskContext,
     e: Erased,
     _: &[u8],
@@ -75,11 +79,11 @@ pub fn sink_foreach<T: Data, F: Fn(T) + Copy + Send + Sync + 'static>(
 
 /// Parameters of save_as_text_file.
 #[derive(Serialize, Deserialize)]
-pub struct SaveParams {
+pub(crate) struct SaveParams {
     pub path: String,
 }
 
-pub fn sink_save_text<T: Data + Display>(
+pub(crate) fn sink_save_text<T: Data + Display>(
     ctx: &TaskContext,
     e: Erased,
     params: &[u8],
@@ -110,7 +114,7 @@ pub fn sink_save_text<T: Data + Display>(
 
 /// Samples up to `n` keys of a partition (reservoir sampling) and counts it,
 /// for the bounds of a range partitioner.
-pub fn sink_sample_keys<K: Data, V: Data>(
+pub(crate) fn sink_sample_keys<K: Data, V: Data>(
     ctx: &TaskContext,
     e: Erased,
     params: &[u8],

@@ -24,7 +24,7 @@ use super::shuffle::hash_key;
 use super::{BATCH, log_line, verbose};
 
 /// Runs merged at once; more are first merged in groups into longer runs.
-pub const MAX_FAN_IN: usize = 32;
+pub(crate) const MAX_FAN_IN: usize = 32;
 /// Bytes of read buffer per run being merged.
 const READ_BUFFER: usize = 64 * 1024;
 
@@ -42,7 +42,7 @@ impl Drop for Run {
 
 /// Averages the encoded size of records, sampling one in 64 (the encoding
 /// approximates the heap bytes a record holds).
-pub struct RecordSizer {
+pub(crate) struct RecordSizer {
     buf: Vec<u8>,
     seen: u64,
     total: usize,
@@ -57,7 +57,7 @@ impl Default for RecordSizer {
 }
 
 impl RecordSizer {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RecordSizer {
             buf: Vec::new(),
             seen: 0,
@@ -68,7 +68,7 @@ impl RecordSizer {
     }
 
     /// Counts one record and returns the average encoded size so far.
-    pub fn observe<T: Serialize>(&mut self, record: &T) -> usize {
+    pub(crate) fn observe<T: Serialize>(&mut self, record: &T) -> usize {
         if self.seen.is_multiple_of(64) {
             self.buf.clear();
             codec::encode_into(record, &mut self.buf);
@@ -82,7 +82,7 @@ impl RecordSizer {
 }
 
 /// Sorted runs of one task, written to a local directory.
-pub struct Spills<T> {
+pub(crate) struct Spills<T> {
     dir: PathBuf,
     tag: String,
     runs: Vec<Run>,
@@ -96,7 +96,7 @@ pub struct Spills<T> {
 
 impl<T: Data> Spills<T> {
     /// Runs named `{tag}_{n}.lz4` in `dir`; the tag must be unique to the task attempt.
-    pub fn new(dir: &Path, tag: String) -> Self {
+    pub(crate) fn new(dir: &Path, tag: String) -> Self {
         Spills {
             dir: dir.to_path_buf(),
             tag,
@@ -109,7 +109,7 @@ impl<T: Data> Spills<T> {
     }
 
     /// How many runs are on disk.
-    pub fn runs(&self) -> usize {
+    pub(crate) fn runs(&self) -> usize {
         self.runs.len()
     }
 
@@ -143,14 +143,14 @@ impl<T: Data> Spills<T> {
     }
 
     /// Writes records, already sorted, as one more run.
-    pub fn spill(&mut self, sorted: impl IntoIterator<Item = T>) -> Result<()> {
+    pub(crate) fn spill(&mut self, sorted: impl IntoIterator<Item = T>) -> Result<()> {
         let run = self.write_run(sorted.into_iter().map(Ok))?;
         self.runs.push(run);
         Ok(())
     }
 
     /// What was spilled so far.
-    pub fn stats(&self) -> SpillStats {
+    pub(crate) fn stats(&self) -> SpillStats {
         SpillStats {
             runs: self.next as usize,
             bytes: self.bytes,
@@ -160,7 +160,7 @@ impl<T: Data> Spills<T> {
 
     /// Merges every run and `last` (sorted, still in memory) in the order
     /// `cmp`; runs are deleted as soon as they are read to the end.
-    pub fn merge(
+    pub(crate) fn merge(
         mut self,
         last: Vec<T>,
         cmp: fn(&T, &T) -> Ordering,
@@ -181,7 +181,7 @@ impl<T: Data> Spills<T> {
 
 /// What a task spilled: runs written (merge passes included), bytes, records.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SpillStats {
+pub(crate) struct SpillStats {
     pub runs: usize,
     pub bytes: u64,
     pub records: u64,
@@ -238,7 +238,7 @@ impl<T: Data> Source<T> {
 }
 
 /// The k-way merge of sorted sources: a binary heap of their heads.
-pub struct Merge<T> {
+pub(crate) struct Merge<T> {
     sources: Vec<Source<T>>,
     /// (head record, source index), a min-heap by `cmp`.
     heap: Vec<(T, usize)>,
@@ -302,7 +302,7 @@ impl<T: Data> Iterator for Merge<T> {
 }
 
 /// Batches of a record iterator that may fail.
-pub fn batches<T: Send + 'static>(
+pub(crate) fn batches<T: Send + 'static>(
     mut it: impl Iterator<Item = Result<T>> + Send + 'static,
 ) -> Batches<T> {
     let mut failed = false;
@@ -328,7 +328,7 @@ pub fn batches<T: Send + 'static>(
 }
 
 /// Batches of records already in memory.
-pub fn batched<T: Send + 'static>(v: Vec<T>) -> Batches<T> {
+pub(crate) fn batched<T: Send + 'static>(v: Vec<T>) -> Batches<T> {
     let mut it = v.into_iter();
     Box::new(std::iter::from_fn(move || {
         let b: Vec<T> = it.by_ref().take(BATCH).collect();
@@ -338,7 +338,7 @@ pub fn batched<T: Send + 'static>(v: Vec<T>) -> Batches<T> {
 
 /// Sorts a stream of pairs by key within `limit` bytes of memory: sorted
 /// runs are spilled whenever the buffer would pass the limit, then merged.
-pub fn sort_pairs<K: Data + Ord, V: Data>(
+pub(crate) fn sort_pairs<K: Data + Ord, V: Data>(
     input: Batches<(K, V)>,
     ascending: bool,
     limit: usize,
@@ -396,7 +396,7 @@ pub fn sort_pairs<K: Data + Ord, V: Data>(
 }
 
 /// A hash map of combiners by key that keeps an estimate of its memory.
-pub struct CombineMap<K, C> {
+pub(crate) struct CombineMap<K, C> {
     map: FxHashMap<K, Option<C>>,
     /// Estimated bytes held by keys and combiners beyond the table itself.
     heap: usize,
@@ -406,7 +406,7 @@ pub struct CombineMap<K, C> {
 }
 
 impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
-    pub fn new(grows: bool) -> Self {
+    pub(crate) fn new(grows: bool) -> Self {
         CombineMap {
             map: FxHashMap::default(),
             heap: 0,
@@ -420,17 +420,13 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
     }
 
     /// Estimated bytes held.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         Self::table_bytes(self.map.capacity()) + self.heap
     }
 
     /// Keys held.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 
     /// Whether adding `k` would grow the table past `limit` (checked before
@@ -445,7 +441,7 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
 
     /// Folds one record into the combiner of `k` (`f` gets None for a new
     /// key); `size` is the record's estimated size beyond the table slot.
-    pub fn update(&mut self, k: K, size: usize, f: impl FnOnce(Option<C>) -> C) {
+    pub(crate) fn update(&mut self, k: K, size: usize, f: impl FnOnce(Option<C>) -> C) {
         let slot = self.map.entry(k).or_insert(None);
         let new = slot.is_none();
         *slot = Some(f(slot.take()));
@@ -457,7 +453,7 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
     /// [`Self::update`] within `limit` bytes: `spill` empties the map first
     /// when the new key would grow its table past the limit, and again when
     /// the map holds more than the limit afterwards.
-    pub fn update_within(
+    pub(crate) fn update_within(
         &mut self,
         k: K,
         size: usize,
@@ -476,7 +472,7 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
     }
 
     /// Takes every (key, combiner), leaving the map empty (its table freed).
-    pub fn take_all(&mut self) -> impl Iterator<Item = (K, C)> + use<K, C> {
+    pub(crate) fn take_all(&mut self) -> impl Iterator<Item = (K, C)> + use<K, C> {
         self.heap = 0;
         std::mem::take(&mut self.map)
             .into_iter()
@@ -491,13 +487,13 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
     }
 
     /// Writes the map as one run sorted by the keys' hash.
-    pub fn spill_sorted(&mut self, spills: &mut Spills<(u64, K, C)>) -> Result<()> {
+    pub(crate) fn spill_sorted(&mut self, spills: &mut Spills<(u64, K, C)>) -> Result<()> {
         spills.spill(self.take_sorted())
     }
 
     /// The combined records: straight from the map when nothing was
     /// spilled, else the merge of every run and the map, combining equal keys.
-    pub fn finish(
+    pub(crate) fn finish(
         mut self,
         spills: Spills<(u64, K, C)>,
         merge: impl FnMut(C, C) -> C + Send + 'static,

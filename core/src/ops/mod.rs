@@ -1,14 +1,14 @@
 //! The monomorphized functions tasks run, named by offset in plans: sources,
 //! narrow transformations, shuffle writers/readers and action sinks.
 
-pub mod actions;
-pub mod external;
-pub mod narrow;
-pub mod shuffle;
-pub mod source;
+pub(crate) mod actions;
+pub(crate) mod external;
+pub(crate) mod narrow;
+pub(crate) mod shuffle;
+pub(crate) mod source;
 
 /// Records per batch produced by sources and re-batching operations.
-pub const BATCH: usize = 4096;
+pub(crate) const BATCH: usize = 4096;
 
 /// Whether tasks log what they spill (`SPINDLE_VERBOSE=1`).
 fn verbose() -> bool {

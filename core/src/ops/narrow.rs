@@ -13,7 +13,7 @@ use crate::{Data, Error, Result};
 
 use super::BATCH;
 
-pub fn compute_map<T: Data, U: Data, F: Fn(T) -> U + Copy + Send + Sync + 'static>(
+pub(crate) fn compute_map<T: Data, U: Data, F: Fn(T) -> U + Copy + Send + Sync + 'static>(
     ctx: &TaskContext,
     spec: &NodeSpec,
     p: u32,
@@ -25,7 +25,7 @@ pub fn compute_map<T: Data, U: Data, F: Fn(T) -> U + Copy + Send + Sync + 'stati
     ))
 }
 
-pub fn compute_filter<T: Data, F: Fn(&T) -> bool + Copy + Send + Sync + 'static>(
+pub(crate) fn compute_filter<T: Data, F: Fn(&T) -> bool + Copy + Send + Sync + 'static>(
     ctx: &TaskContext,
     spec: &NodeSpec,
     p: u32,
@@ -38,7 +38,7 @@ pub fn compute_filter<T: Data, F: Fn(&T) -> bool + Copy + Send + Sync + 'static>
     })))
 }
 
-pub fn compute_flat_map<
+pub(crate) fn compute_flat_map<
     T: Data,
     U: Data,
     I: IntoIterator<Item = U>,
@@ -59,7 +59,7 @@ pub fn compute_flat_map<
     })))
 }
 
-pub fn compute_map_with<
+pub(crate) fn compute_map_with<
     P: Data,
     T: Data,
     U: Data,
@@ -77,7 +77,7 @@ pub fn compute_map_with<
     })))
 }
 
-pub fn compute_flat_map_with<
+pub(crate) fn compute_flat_map_with<
     P: Data,
     T: Data,
     U: Data,
@@ -126,7 +126,7 @@ impl<T> Iterator for Records<T> {
     }
 }
 
-pub fn compute_map_partitions<
+pub(crate) fn compute_map_partitions<
     T: Data,
     U: Data,
     I: IntoIterator<Item = U>,
@@ -169,11 +169,11 @@ where
 
 /// Parameters of a union: how many partitions each parent has.
 #[derive(Serialize, Deserialize)]
-pub struct UnionParams {
+pub(crate) struct UnionParams {
     pub parent_partitions: Vec<u32>,
 }
 
-pub fn compute_union<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+pub(crate) fn compute_union<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
     let params: UnionParams = codec::decode(&spec.params, "union parameters")?;
     let mut local = p;
     for (i, n) in params.parent_partitions.iter().enumerate() {
@@ -229,7 +229,11 @@ fn stream_of<T: Data>(v: Arc<Vec<T>>) -> Stream<T> {
 
 /// A cached dataset: the partition from the block manager, or computed from
 /// the parent and kept (so a lost or evicted partition is recomputed).
-pub fn compute_cached<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+pub(crate) fn compute_cached<T: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
     let level: StorageLevel = codec::decode(&spec.params, "storage level")?;
     let key = (spec.id, p);
     let cache = ctx.services.cache();

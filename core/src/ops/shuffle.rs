@@ -24,7 +24,7 @@ use super::{log_line, verbose};
 
 /// Parameters every shuffle writer gets.
 #[derive(Serialize, Deserialize)]
-pub struct WriteParams {
+pub(crate) struct WriteParams {
     pub shuffle_id: u32,
     pub reducers: u32,
     /// Partitioner parameters (range bounds).
@@ -36,7 +36,7 @@ pub struct WriteParams {
 /// The hash of a key used to choose its reducer: the same in every process of
 /// one binary (FxHash with fixed keys), then mixed so the reducer does not
 /// correlate with the low bits hash tables use.
-pub fn hash_key<K: Hash + ?Sized>(k: &K) -> u64 {
+pub(crate) fn hash_key<K: Hash + ?Sized>(k: &K) -> u64 {
     let mut h = FxHasher::default();
     k.hash(&mut h);
     let mut x = h.finish();
@@ -48,13 +48,13 @@ pub fn hash_key<K: Hash + ?Sized>(k: &K) -> u64 {
 }
 
 /// Chooses the reducer of each record.
-pub trait RecordPartitioner<R>: Sized + 'static {
+pub(crate) trait RecordPartitioner<R>: Sized + 'static {
     fn new(params: &[u8], reducers: u32) -> Result<Self>;
     fn partition(&mut self, record: &R) -> u32;
 }
 
 /// Pairs by the hash of their key.
-pub struct HashByKey<K, V>(u64, PhantomData<fn() -> (K, V)>);
+pub(crate) struct HashByKey<K, V>(u64, PhantomData<fn() -> (K, V)>);
 
 impl<K: Hash + 'static, V: 'static> RecordPartitioner<(K, V)> for HashByKey<K, V> {
     fn new(_: &[u8], reducers: u32) -> Result<Self> {
@@ -67,7 +67,7 @@ impl<K: Hash + 'static, V: 'static> RecordPartitioner<(K, V)> for HashByKey<K, V
 
 /// Pairs by ranges of their key: ascending, reducer i gets keys in
 /// (bounds[i-1], bounds[i]]; descending, the order of reducers is reversed.
-pub struct RangeByKey<K, V>(Vec<K>, bool, PhantomData<fn() -> V>);
+pub(crate) struct RangeByKey<K, V>(Vec<K>, bool, PhantomData<fn() -> V>);
 
 impl<K: Data + Ord, V: 'static> RecordPartitioner<(K, V)> for RangeByKey<K, V> {
     fn new(params: &[u8], _: u32) -> Result<Self> {
@@ -85,7 +85,7 @@ impl<K: Data + Ord, V: 'static> RecordPartitioner<(K, V)> for RangeByKey<K, V> {
 }
 
 /// Any records, spread evenly (repartition).
-pub struct RoundRobin<R>(u32, u32, PhantomData<fn() -> R>);
+pub(crate) struct RoundRobin<R>(u32, u32, PhantomData<fn() -> R>);
 
 impl<R: 'static> RecordPartitioner<R> for RoundRobin<R> {
     fn new(params: &[u8], reducers: u32) -> Result<Self> {
@@ -103,7 +103,7 @@ impl<R: 'static> RecordPartitioner<R> for RoundRobin<R> {
 }
 
 /// How values of one key combine.
-pub trait Aggregator<V>: 'static {
+pub(crate) trait Aggregator<V>: 'static {
     type C: Data;
     type P: Data;
     /// Whether merging makes a combiner larger (values are kept, not folded),
@@ -120,7 +120,7 @@ pub trait Aggregator<V>: 'static {
 }
 
 /// reduce_by_key: C = V.
-pub struct ReduceAgg<V, F>(PhantomData<fn() -> (V, F)>);
+pub(crate) struct ReduceAgg<V, F>(PhantomData<fn() -> (V, F)>);
 
 impl<V: Data, F: Fn(V, V) -> V + Copy + Send + Sync + 'static> Aggregator<V> for ReduceAgg<V, F> {
     type C = V;
@@ -138,7 +138,7 @@ impl<V: Data, F: Fn(V, V) -> V + Copy + Send + Sync + 'static> Aggregator<V> for
 
 /// aggregate_by_key: a zero value, a function adding a value, one merging two.
 #[allow(clippy::type_complexity)]
-pub struct AggregateAgg<V, C, S, M>(PhantomData<fn() -> (V, C, S, M)>);
+pub(crate) struct AggregateAgg<V, C, S, M>(PhantomData<fn() -> (V, C, S, M)>);
 
 impl<
     V: Data,
@@ -161,7 +161,7 @@ impl<
 }
 
 /// group_by_key: all values in a Vec.
-pub struct GroupAgg<V>(PhantomData<fn() -> V>);
+pub(crate) struct GroupAgg<V>(PhantomData<fn() -> V>);
 
 impl<V: Data> Aggregator<V> for GroupAgg<V> {
     type C = Vec<V>;
@@ -257,7 +257,7 @@ fn writers_for(ctx: &TaskContext, params: &WriteParams) -> BlockWriters {
 }
 
 /// Writes records as they are, each to the reducer its partitioner chooses.
-pub fn sink_shuffle_plain<R: Data, P: RecordPartitioner<R>>(
+pub(crate) fn sink_shuffle_plain<R: Data, P: RecordPartitioner<R>>(
     ctx: &TaskContext,
     input: Erased,
     params: &[u8],
@@ -278,7 +278,7 @@ pub fn sink_shuffle_plain<R: Data, P: RecordPartitioner<R>>(
 
 /// Combines values by key before writing (map-side combine), flushing the
 /// partial aggregates to the blocks whenever the memory limit is reached.
-pub fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
+pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     ctx: &TaskContext,
     input: Erased,
     params: &[u8],
@@ -338,7 +338,7 @@ fn downcast<T: 'static>(e: Erased) -> Result<Stream<T>> {
 }
 
 /// The blocks of one shuffle for this task's reducer, as batches of records.
-pub fn read_shuffle<R: Data>(
+pub(crate) fn read_shuffle<R: Data>(
     ctx: &TaskContext,
     shuffle_id: u32,
     reduce_id: u32,
@@ -406,7 +406,7 @@ fn fetch_failed(shuffle_id: u32, executor_id: &str, e: Error) -> Error {
 }
 
 /// Reduce side of a plain shuffle: the records as they come.
-pub fn compute_shuffle_plain<R: Data>(
+pub(crate) fn compute_shuffle_plain<R: Data>(
     ctx: &TaskContext,
     spec: &NodeSpec,
     p: u32,
@@ -417,7 +417,7 @@ pub fn compute_shuffle_plain<R: Data>(
 
 /// Parameters of a sorted shuffle read.
 #[derive(Serialize, Deserialize)]
-pub struct SortParams {
+pub(crate) struct SortParams {
     pub ascending: bool,
 }
 
@@ -442,7 +442,7 @@ fn report(p: u32, what: &str, stats: SpillStats) {
 
 /// Reduce side of sort_by_key: the partition's pairs sorted by key; past
 /// the memory limit, sorted runs go to local disk and are merged.
-pub fn compute_shuffle_sorted<K: Data + Ord, V: Data>(
+pub(crate) fn compute_shuffle_sorted<K: Data + Ord, V: Data>(
     ctx: &TaskContext,
     spec: &NodeSpec,
     p: u32,
@@ -463,7 +463,7 @@ pub fn compute_shuffle_sorted<K: Data + Ord, V: Data>(
 /// Reduce side of an aggregation: merges combiners by key; past the memory
 /// limit the map is spilled sorted by key hash and the runs merged at the
 /// end, so a reducer larger than memory finishes.
-pub fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
+pub(crate) fn compute_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V>>(
     ctx: &TaskContext,
     spec: &NodeSpec,
     p: u32,
@@ -538,7 +538,7 @@ fn add_side<K: Data + Hash + Eq, V: Data, W: Data, X: Data>(
 /// and merged like an aggregation past the memory limit (the values of one
 /// key are held in memory together).
 #[allow(clippy::type_complexity)]
-pub fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
+pub(crate) fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     ctx: &TaskContext,
     spec: &NodeSpec,
     p: u32,

@@ -12,11 +12,15 @@ use super::BATCH;
 
 /// Parameters of `parallelize`: the driver blob holding one slice per partition.
 #[derive(Serialize, Deserialize)]
-pub struct BlobParams {
+pub(crate) struct BlobParams {
     pub blob_id: u64,
 }
 
-pub fn compute_parallelize<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+pub(crate) fn compute_parallelize<T: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
     let params: BlobParams = codec::decode(&spec.params, "parallelize parameters")?;
     let bytes = ctx.services.blob(params.blob_id, p)?;
     let data: Vec<T> = codec::decode(&bytes, "parallelized slice")?;
@@ -30,7 +34,7 @@ pub fn compute_parallelize<T: Data>(ctx: &TaskContext, spec: &NodeSpec, p: u32) 
 
 /// Parameters of `range`.
 #[derive(Serialize, Deserialize)]
-pub struct RangeParams {
+pub(crate) struct RangeParams {
     pub start: u64,
     pub end: u64,
     pub partitions: u32,
@@ -38,14 +42,14 @@ pub struct RangeParams {
 
 impl RangeParams {
     /// The numbers of partition `p`: an even split of [start, end).
-    pub fn bounds(&self, p: u32) -> (u64, u64) {
+    pub(crate) fn bounds(&self, p: u32) -> (u64, u64) {
         let n = self.end.saturating_sub(self.start) as u128;
         let at = |i: u32| self.start + (n * i as u128 / self.partitions as u128) as u64;
         (at(p), at(p + 1))
     }
 }
 
-pub fn compute_range(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+pub(crate) fn compute_range(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
     let params: RangeParams = codec::decode(&spec.params, "range parameters")?;
     let (mut lo, hi) = params.bounds(p);
     let iter = std::iter::from_fn(move || {
@@ -62,11 +66,11 @@ pub fn compute_range(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Eras
 
 /// Parameters of `text_file`: one split per partition.
 #[derive(Serialize, Deserialize)]
-pub struct TextParams {
+pub(crate) struct TextParams {
     pub splits: Vec<Split>,
 }
 
-pub fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+pub(crate) fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
     let params: TextParams = codec::decode(&spec.params, "text_file parameters")?;
     let split = params
         .splits

@@ -225,7 +225,7 @@ impl Scheduler {
     }
 
     /// Runs an action: the result stage over `partitions`, after its parents.
-    pub async fn run_job(
+    pub(crate) async fn run_job(
         self: &Arc<Self>,
         name: &str,
         group: Option<String>,

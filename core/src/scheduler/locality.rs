@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 /// How local a task ran, best first (Spark's names).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Locality {
+pub(super) enum Locality {
     /// On the executor caching its partition.
     ProcessLocal,
     /// On a host holding its input (an HDFS block, or the caching executor's host).
@@ -24,7 +24,7 @@ pub enum Locality {
 }
 
 impl Locality {
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Locality::ProcessLocal => "PROCESS_LOCAL",
             Locality::NodeLocal => "NODE_LOCAL",
@@ -36,7 +36,7 @@ impl Locality {
 
 /// Where a task would like to run. Host names are lower case.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Prefs {
+pub(super) struct Prefs {
     /// The executor caching the partition.
     pub executor: Option<String>,
     /// Hosts holding the input (names and addresses).
@@ -61,7 +61,7 @@ impl Prefs {
     }
 
     /// The level a task with these preferences has on executor `id` on `hosts`.
-    pub fn level_on(&self, id: &str, hosts: &[String]) -> Locality {
+    pub(super) fn level_on(&self, id: &str, hosts: &[String]) -> Locality {
         if self.executor.as_deref() == Some(id) {
             Locality::ProcessLocal
         } else if hosts
@@ -96,7 +96,7 @@ impl Prefs {
 
 /// An executor with free slots, as placement sees it.
 #[derive(Clone, Debug)]
-pub struct FreeExecutor {
+pub(crate) struct FreeExecutor {
     pub id: String,
     pub hosts: Vec<String>,
     pub free: u32,
@@ -106,14 +106,14 @@ pub struct FreeExecutor {
 /// and moves one level down after each locality wait without a launch at
 /// the current level; a launch at a level brings it back there.
 #[derive(Debug)]
-pub struct Delay {
+pub(super) struct Delay {
     wait: Duration,
     level: Locality,
     since: Instant,
 }
 
 impl Delay {
-    pub fn new(wait: Duration, now: Instant) -> Self {
+    pub(super) fn new(wait: Duration, now: Instant) -> Self {
         Delay {
             wait,
             level: Locality::ProcessLocal,
@@ -123,7 +123,7 @@ impl Delay {
 
     /// The least local level tasks with preferences may run at now.
     /// `present` says which levels pending tasks still have (best levels).
-    pub fn allowed(&mut self, now: Instant, present: impl Fn(Locality) -> bool) -> Locality {
+    pub(super) fn allowed(&mut self, now: Instant, present: impl Fn(Locality) -> bool) -> Locality {
         loop {
             match self.level {
                 Locality::ProcessLocal | Locality::NodeLocal => {
@@ -148,12 +148,12 @@ impl Delay {
     }
 
     /// When the allowed level moves next (None: it is already ANY).
-    pub fn next_step(&self) -> Option<Instant> {
+    pub(super) fn next_step(&self) -> Option<Instant> {
         (self.level < Locality::NoPref).then(|| self.since + self.wait)
     }
 
     /// A task of a stage launched at `level`.
-    pub fn launched(&mut self, level: Locality, now: Instant) {
+    pub(super) fn launched(&mut self, level: Locality, now: Instant) {
         if level < Locality::NoPref {
             self.level = level;
             self.since = now;
@@ -167,7 +167,7 @@ impl Delay {
 /// node-local tasks, then tasks without preference, then, when `allowed`
 /// is ANY, the rest. Returns (task index or None for the next plain task,
 /// executor id, level) in launch order.
-pub fn place(
+pub(super) fn place(
     tasks: &[Prefs],
     plain: usize,
     execs: &mut [FreeExecutor],

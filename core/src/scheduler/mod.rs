@@ -22,7 +22,7 @@ use crate::driver_rpc::Registry;
 use crate::{Error, Result};
 
 use dag::MapStatus;
-pub use locality::FreeExecutor;
+pub(crate) use locality::FreeExecutor;
 
 /// The scheduler of one driver: jobs, stages and tasks, and what it knows of
 /// map outputs, cached partitions and input hosts.
@@ -83,7 +83,7 @@ impl Drop for Ends<'_> {
 }
 
 impl Scheduler {
-    pub fn new(registry: Arc<Registry>) -> Self {
+    pub(crate) fn new(registry: Arc<Registry>) -> Self {
         Scheduler {
             registry,
             backend: Mutex::new(None),
@@ -100,20 +100,20 @@ impl Scheduler {
         }
     }
 
-    pub fn set_backend(&self, b: Arc<dyn ClusterBackend>) {
+    pub(crate) fn set_backend(&self, b: Arc<dyn ClusterBackend>) {
         *self.backend.lock().expect("backend") = Some(b);
     }
 
-    pub fn set_locality_wait(&self, wait: Duration) {
+    pub(crate) fn set_locality_wait(&self, wait: Duration) {
         *self.locality_wait.lock().expect("locality wait") = wait;
     }
 
-    pub fn locality_wait(&self) -> Duration {
+    pub(crate) fn locality_wait(&self) -> Duration {
         *self.locality_wait.lock().expect("locality wait")
     }
 
     /// Records the hosts holding each partition's input of a source node.
-    pub fn set_node_hosts(&self, node_id: u32, hosts: Vec<Vec<String>>) {
+    pub(crate) fn set_node_hosts(&self, node_id: u32, hosts: Vec<Vec<String>>) {
         if hosts.iter().any(|h| !h.is_empty()) {
             let hosts = hosts
                 .into_iter()
@@ -145,17 +145,17 @@ impl Scheduler {
     }
 
     /// Jobs running now.
-    pub fn running_jobs(&self) -> usize {
+    pub(crate) fn running_jobs(&self) -> usize {
         self.jobs.lock().expect("jobs").len()
     }
 
     /// Cancels every running job.
-    pub fn cancel_all(&self, reason: &str) -> usize {
+    pub(crate) fn cancel_all(&self, reason: &str) -> usize {
         self.cancel_where(reason, |_| true)
     }
 
     /// Cancels the running jobs of a group.
-    pub fn cancel_group(&self, group: &str, reason: &str) -> usize {
+    pub(crate) fn cancel_group(&self, group: &str, reason: &str) -> usize {
         self.cancel_where(reason, |j| j.group.as_deref() == Some(group))
     }
 
@@ -193,7 +193,7 @@ impl Scheduler {
     }
 
     /// Forgets an executor and everything it held, and tells the backend.
-    pub fn executor_lost(&self, id: &str, why: &str) {
+    pub(crate) fn executor_lost(&self, id: &str, why: &str) {
         if !self.registry.remove(id) {
             return;
         }

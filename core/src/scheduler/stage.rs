@@ -19,7 +19,7 @@ use crate::plan::{StagePlan, TaskOutcome, TaskValue};
 use crate::{Error, Result};
 
 /// Attempts of a task before its job fails (Spark's default).
-pub const MAX_TASK_ATTEMPTS: u32 = 4;
+pub(super) const MAX_TASK_ATTEMPTS: u32 = 4;
 /// How long a job waits for its first executor.
 const NO_EXECUTOR_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a cancelled stage waits for its running tasks to stop before it
