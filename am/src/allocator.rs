@@ -36,11 +36,10 @@ const MAX_AUTH_REFUSALS: u32 = 10;
 
 /// An executor the UI and `/api/v1/.../executors` show.
 #[derive(Clone, Debug)]
-pub struct ExecutorInfo {
+pub(crate) struct ExecutorInfo {
     pub id: String,
     pub container_id: String,
     pub node: String,
-    pub node_http_address: String,
     /// `running`, `lost`, `stopped`.
     pub state: String,
     pub reason: String,
@@ -51,9 +50,9 @@ pub struct ExecutorInfo {
 
 /// What the AM does when the application cannot go on (failure limit
 /// exceeded, RM gone): finish FAILED with this one-line diagnostics.
-pub type FatalHook = Arc<dyn Fn(String) + Send + Sync>;
+pub(crate) type FatalHook = Arc<dyn Fn(String) + Send + Sync>;
 /// Tells the engine an executor is gone.
-pub type LostHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
+pub(crate) type LostHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
 
 struct Running {
     executor_id: String,
@@ -147,7 +146,7 @@ impl State {
 }
 
 /// The state shared by the backend (engine side) and the heartbeat task.
-pub struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     wake: tokio::sync::Notify,
     rm: Arc<AmRmClient>,
@@ -166,13 +165,13 @@ pub struct Shared {
 }
 
 /// The engine's view: a [`ClusterBackend`] backed by YARN containers.
-pub struct YarnBackend {
+pub(crate) struct YarnBackend {
     shared: Arc<Shared>,
     rt: tokio::runtime::Handle,
 }
 
 /// Settings of the allocator that do not come from the launch contract.
-pub struct AllocatorConfig {
+pub(crate) struct AllocatorConfig {
     pub port_in_node_name: bool,
     pub ipc: IpcConfig,
     /// How long the RM may stay unreachable before the AM gives up
@@ -182,7 +181,7 @@ pub struct AllocatorConfig {
 
 impl YarnBackend {
     /// Starts the heartbeat task on `rt`; no container is asked for yet.
-    pub fn start(
+    pub(crate) fn start(
         rt: tokio::runtime::Handle,
         rm: Arc<AmRmClient>,
         launch: AmLaunch,
@@ -219,27 +218,22 @@ impl YarnBackend {
     }
 
     /// Where the engine hears about executors whose containers ended.
-    pub fn set_lost_hook(&self, hook: LostHook) {
+    pub(crate) fn set_lost_hook(&self, hook: LostHook) {
         let _ = self.shared.lost.set(hook);
     }
 
-    /// The executors so far, for the UI.
-    pub fn executors(&self) -> Vec<ExecutorInfo> {
-        self.shared.executors()
-    }
-
     /// A handle on the shared state (the web UI reads executors from it).
-    pub fn shared(&self) -> Arc<Shared> {
+    pub(crate) fn shared(&self) -> Arc<Shared> {
         self.shared.clone()
     }
 
     /// Failures counted against the limit, and the limit.
-    pub fn failures(&self) -> (u32, u32) {
+    pub(crate) fn failures(&self) -> (u32, u32) {
         self.shared.lock().health.failures()
     }
 
     /// Why the last counted executor failure happened ("" if none).
-    pub fn last_failure(&self) -> String {
+    pub(crate) fn last_failure(&self) -> String {
         self.shared.lock().health.last_failure().to_string()
     }
 }
@@ -249,12 +243,12 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn executors(&self) -> Vec<ExecutorInfo> {
+    pub(crate) fn executors(&self) -> Vec<ExecutorInfo> {
         self.lock().executors.clone()
     }
 
     /// Reported to the RM with each heartbeat (0.0 to 1.0).
-    pub fn set_progress(&self, p: f32) {
+    pub(crate) fn set_progress(&self, p: f32) {
         *self.progress.lock().unwrap_or_else(|e| e.into_inner()) = p.clamp(0.0, 1.0);
     }
 
@@ -542,7 +536,6 @@ fn granted(shared: &Arc<Shared>, c: Container) {
             id: id.clone(),
             container_id: c.id.to_string(),
             node: c.node_id.to_string(),
-            node_http_address: c.node_http_address.clone(),
             state: "starting".into(),
             reason: String::new(),
             stdout: logs("stdout"),

@@ -3,19 +3,19 @@
 //! reason a user can act on.
 
 /// YARN's own exit statuses (`ContainerExitStatus`).
-pub const ABORTED: i32 = -100;
-pub const DISKS_FAILED: i32 = -101;
-pub const PREEMPTED: i32 = -102;
-pub const KILLED_EXCEEDED_VMEM: i32 = -103;
-pub const KILLED_EXCEEDED_PMEM: i32 = -104;
-pub const KILLED_BY_APPMASTER: i32 = -105;
-pub const KILLED_BY_RESOURCEMANAGER: i32 = -106;
-pub const KILLED_AFTER_APP_COMPLETION: i32 = -107;
-pub const KILLED_BY_CONTAINER_SCHEDULER: i32 = -108;
+pub(crate) const ABORTED: i32 = -100;
+pub(crate) const DISKS_FAILED: i32 = -101;
+pub(crate) const PREEMPTED: i32 = -102;
+pub(crate) const KILLED_EXCEEDED_VMEM: i32 = -103;
+pub(crate) const KILLED_EXCEEDED_PMEM: i32 = -104;
+pub(crate) const KILLED_BY_APPMASTER: i32 = -105;
+pub(crate) const KILLED_BY_RESOURCEMANAGER: i32 = -106;
+pub(crate) const KILLED_AFTER_APP_COMPLETION: i32 = -107;
+pub(crate) const KILLED_BY_CONTAINER_SCHEDULER: i32 = -108;
 
 /// A completed executor container, classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Exit {
+pub(crate) struct Exit {
     /// Counts against `spindle.executor.maxFailures` and the node's failures.
     pub counts: bool,
     /// One line: what happened and, where there is one, what to change.
@@ -23,7 +23,7 @@ pub struct Exit {
 }
 
 /// Classifies `status` with the NodeManager's diagnostics (first line kept).
-pub fn classify(status: i32, diagnostics: &str) -> Exit {
+pub(crate) fn classify(status: i32, diagnostics: &str) -> Exit {
     let diag = first_line(diagnostics);
     let with = |s: String| {
         if diag.is_empty() {

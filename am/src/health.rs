@@ -11,11 +11,11 @@ use spindle_contract::launch::AmLaunch;
 use spindle_contract::settings;
 
 /// Failures on one node before the AM stops asking for it.
-pub const NODE_FAILURES_TO_EXCLUDE: u32 = 2;
+pub(crate) const NODE_FAILURES_TO_EXCLUDE: u32 = 2;
 
 /// Failure counts and excluded nodes (by the name the scheduler uses for them).
 #[derive(Debug, Default)]
-pub struct Health {
+pub(crate) struct Health {
     failures: u32,
     max_failures: u32,
     last_failure: String,
@@ -27,7 +27,7 @@ pub struct Health {
 
 impl Health {
     /// Counting against `max_failures`.
-    pub fn new(max_failures: u32) -> Self {
+    pub(crate) fn new(max_failures: u32) -> Self {
         Health {
             max_failures,
             ..Default::default()
@@ -35,7 +35,7 @@ impl Health {
     }
 
     /// `spindle.executor.maxFailures`, by default max(3, 2 × the executors asked for).
-    pub fn max_failures(launch: &AmLaunch) -> u32 {
+    pub(crate) fn max_failures(launch: &AmLaunch) -> u32 {
         let default_max = (2 * launch.num_executors).max(3);
         // Checked when the launch was read from the environment.
         spindle_contract::Conf::new(launch.conf.clone())
@@ -45,23 +45,23 @@ impl Health {
     }
 
     /// Failures counted against the limit, and the limit.
-    pub fn failures(&self) -> (u32, u32) {
+    pub(crate) fn failures(&self) -> (u32, u32) {
         (self.failures, self.max_failures)
     }
 
     /// Why the last counted failure happened ("" if none).
-    pub fn last_failure(&self) -> &str {
+    pub(crate) fn last_failure(&self) -> &str {
         &self.last_failure
     }
 
     /// Whether `node` is excluded.
-    pub fn is_excluded(&self, node: &str) -> bool {
+    pub(crate) fn is_excluded(&self, node: &str) -> bool {
         self.excluded.contains(node)
     }
 
     /// Counts a failure of an executor on `node`; returns the node's failure
     /// count when this one excluded it.
-    pub fn record_failure(&mut self, node: &str, reason: &str) -> Option<u32> {
+    pub(crate) fn record_failure(&mut self, node: &str, reason: &str) -> Option<u32> {
         self.failures += 1;
         self.last_failure = reason.to_string();
         let n = self.node_failures.entry(node.to_string()).or_insert(0);
@@ -77,7 +77,7 @@ impl Health {
     /// Why the application cannot go on, as one line, if it cannot: more
     /// failures than the limit, or every one of the cluster's `cluster_nodes`
     /// (0: unknown) excluded.
-    pub fn verdict(&self, cluster_nodes: u32) -> Option<String> {
+    pub(crate) fn verdict(&self, cluster_nodes: u32) -> Option<String> {
         if self.failures > self.max_failures {
             Some(format!(
                 "executor failures exceeded ({} > {}={}); last: {}",
@@ -99,20 +99,20 @@ impl Health {
     }
 
     /// The exclusions the next heartbeat tells the ResourceManager.
-    pub fn take_new_exclusions(&mut self) -> Vec<String> {
+    pub(crate) fn take_new_exclusions(&mut self) -> Vec<String> {
         std::mem::take(&mut self.excluded_new)
     }
 
     /// Exclusions a heartbeat the RM did not act on carried go out again,
     /// ahead of newer ones.
-    pub fn restore(&mut self, mut sent: Vec<String>) {
+    pub(crate) fn restore(&mut self, mut sent: Vec<String>) {
         sent.append(&mut self.excluded_new);
         self.excluded_new = sent;
     }
 
     /// After registering again with a restarted RM, which knows none of them:
     /// every excluded node goes out again.
-    pub fn resend_all(&mut self) {
+    pub(crate) fn resend_all(&mut self) {
         self.excluded_new = self.excluded.iter().cloned().collect();
     }
 }

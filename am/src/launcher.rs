@@ -23,7 +23,7 @@ use crate::secret;
 const STOP_AT_END: Duration = Duration::from_secs(3);
 
 /// The NodeManager side of the AM.
-pub struct Launcher {
+pub(crate) struct Launcher {
     launch: AmLaunch,
     exec: ExecutorLaunch,
     ipc: IpcConfig,
@@ -33,7 +33,7 @@ pub struct Launcher {
 
 impl Launcher {
     /// Launching what `launch` and `exec` describe, over `ipc`.
-    pub fn new(launch: AmLaunch, exec: ExecutorLaunch, ipc: IpcConfig) -> Self {
+    pub(crate) fn new(launch: AmLaunch, exec: ExecutorLaunch, ipc: IpcConfig) -> Self {
         Launcher {
             launch,
             exec,
@@ -43,7 +43,7 @@ impl Launcher {
     }
 
     /// Keeps the NMTokens an allocate answer carried.
-    pub fn add_tokens(&self, tokens: Vec<NmToken>) {
+    pub(crate) fn add_tokens(&self, tokens: Vec<NmToken>) {
         let mut map = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
         for t in tokens {
             map.insert(t.node_id.to_string(), t.token);
@@ -61,7 +61,7 @@ impl Launcher {
     }
 
     /// The executor container's launch context.
-    pub fn context(&self, executor_id: &str) -> ContainerLaunchContext {
+    pub(crate) fn context(&self, executor_id: &str) -> ContainerLaunchContext {
         let mut environment: BTreeMap<String, String> =
             self.exec.common_env(executor_id).into_iter().collect();
         environment.insert(launch::USER.into(), self.launch.user.clone());
@@ -83,7 +83,7 @@ impl Launcher {
 
     /// Starts executor `executor_id` in container `c`; the NodeManager's
     /// refusal as one line.
-    pub async fn start(&self, c: &Container, executor_id: &str) -> Result<(), String> {
+    pub(crate) async fn start(&self, c: &Container, executor_id: &str) -> Result<(), String> {
         let nm = self
             .client(&c.node_id)
             .ok_or_else(|| format!("no NMToken for node {}", c.node_id))?;
@@ -99,7 +99,7 @@ impl Launcher {
     }
 
     /// Stops container `id` on `node` (nothing without an NMToken for it).
-    pub async fn stop(&self, node: &NodeId, id: ContainerId) {
+    pub(crate) async fn stop(&self, node: &NodeId, id: ContainerId) {
         if let Some(nm) = self.client(node)
             && let Err(e) = nm.stop_containers(&[id]).await
         {
@@ -109,7 +109,7 @@ impl Launcher {
 
     /// Stops `containers` when the application ends, one call per node, each
     /// given a few seconds: rather now than when the RM notices the end.
-    pub async fn stop_all(&self, containers: Vec<Container>) {
+    pub(crate) async fn stop_all(&self, containers: Vec<Container>) {
         let mut by_node: BTreeMap<String, (NodeId, Vec<ContainerId>)> = BTreeMap::new();
         for c in containers {
             by_node

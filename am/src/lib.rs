@@ -5,16 +5,16 @@
 //! [`run`] when YARN starts it as the AM (`SPINDLE_ROLE=am`), and
 //! [`executor_env`] when it starts as an executor in a container.
 
-pub mod allocator;
+mod allocator;
 pub mod client_mode;
-pub mod error;
-pub mod exit;
-pub mod health;
-pub mod launcher;
-pub mod locality;
+mod error;
+mod exit;
+mod health;
+mod launcher;
+mod locality;
 pub mod runtime;
 pub mod secret;
-pub mod ui;
+mod ui;
 
 pub use error::{Error, Result};
 pub use runtime::run;

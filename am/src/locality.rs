@@ -7,12 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The rack YARN puts every host in when no topology script is configured.
-pub const DEFAULT_RACK: &str = "/default-rack";
+pub(crate) const DEFAULT_RACK: &str = "/default-rack";
 
 /// How the `pending` container requests are spread: containers per
 /// preferred host, and those asked for anywhere.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub on_host: BTreeMap<String, u32>,
     pub anywhere: u32,
 }
@@ -22,7 +22,11 @@ pub struct Plan {
 /// pending) follows its share of the tasks; executors already running on a
 /// host (`running_on`) count towards it. Every request gets a hint when
 /// tasks prefer hosts at all (the hints relax, so nothing waits on them).
-pub fn plan(pending: u32, prefs: &HashMap<String, u32>, running_on: &HashMap<String, u32>) -> Plan {
+pub(crate) fn plan(
+    pending: u32,
+    prefs: &HashMap<String, u32>,
+    running_on: &HashMap<String, u32>,
+) -> Plan {
     let tasks: u64 = prefs.values().map(|&n| n as u64).sum();
     if pending == 0 || tasks == 0 {
         return Plan {
@@ -79,7 +83,7 @@ pub fn plan(pending: u32, prefs: &HashMap<String, u32>, running_on: &HashMap<Str
 
 /// Names (hosts and racks) that an earlier ask sent with a count and `plan`
 /// no longer uses: the RM keeps such a line until it is sent with 0.
-pub fn dropped(sent: &BTreeSet<String>, plan: &Plan) -> Vec<String> {
+pub(crate) fn dropped(sent: &BTreeSet<String>, plan: &Plan) -> Vec<String> {
     let rack_used = !plan.on_host.is_empty();
     sent.iter()
         .filter(|n| {

@@ -23,10 +23,10 @@ use spindle_core::progress::{JobProgress, Snapshot, StageProgress};
 use crate::allocator::{ExecutorInfo, Shared};
 
 /// Produces the engine's job/stage snapshot.
-pub type ProgressFn = Arc<dyn Fn() -> Snapshot + Send + Sync>;
+pub(crate) type ProgressFn = Arc<dyn Fn() -> Snapshot + Send + Sync>;
 
 /// What the pages show; parts arrive once the engine runs.
-pub struct UiState {
+pub(crate) struct UiState {
     pub app_id: String,
     pub app_name: String,
     pub user: String,
@@ -57,7 +57,7 @@ impl UiState {
 }
 
 /// The routes, with the proxy check in front of all of them.
-pub fn router(state: Arc<UiState>) -> Router {
+pub(crate) fn router(state: Arc<UiState>) -> Router {
     Router::new()
         .route("/", get(jobs_page))
         .route("/jobs", get(jobs_page))
@@ -84,7 +84,7 @@ pub fn router(state: Arc<UiState>) -> Router {
 }
 
 /// Serves `router` on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, state: Arc<UiState>) {
+pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<UiState>) {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
         eprintln!("spindle am: web UI stopped: {e}");
@@ -136,13 +136,13 @@ fn canonical(ip: IpAddr) -> IpAddr {
 /// The proxy hosts, by the `host:port` web addresses the RM configuration
 /// gives, and their addresses: resolved again every 5 minutes (Hadoop's
 /// AmIpFilter does too), and every 10 s while none resolves.
-pub struct ProxyHosts {
+pub(crate) struct ProxyHosts {
     names: Vec<String>,
     resolved: tokio::sync::Mutex<(Option<std::time::Instant>, HashSet<IpAddr>)>,
 }
 
 impl ProxyHosts {
-    pub fn new(names: Vec<String>) -> Self {
+    pub(crate) fn new(names: Vec<String>) -> Self {
         ProxyHosts {
             names,
             resolved: tokio::sync::Mutex::new((None, HashSet::new())),

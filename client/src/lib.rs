@@ -6,11 +6,11 @@
 //! and submits it through the ResourceManager's REST API (`yarn`).
 
 pub mod cli;
-pub mod error;
+mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
-pub mod local;
-pub mod yarn;
+mod local;
+mod yarn;
 
 pub use error::Error;
 

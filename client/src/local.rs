@@ -9,7 +9,7 @@ use spindle_contract::settings;
 use crate::Error;
 
 /// Runs `driver args…` with `local[executors]`; returns its exit code.
-pub fn submit(
+pub(crate) fn submit(
     executors: u32,
     driver: &str,
     args: &[String],

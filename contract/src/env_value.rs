@@ -6,7 +6,7 @@
 use crate::Error;
 
 /// `hex:` and the bytes of `value` in hex: safe in any shell double quotes.
-pub fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     let mut s = String::with_capacity(4 + 2 * value.len());
     s.push_str("hex:");
     for b in value.bytes() {
@@ -16,7 +16,7 @@ pub fn encode(value: &str) -> String {
 }
 
 /// Reverses [`encode`]; a value without the prefix (set by hand) is taken as is.
-pub fn decode(name: &str, value: &str) -> Result<String, Error> {
+pub(crate) fn decode(name: &str, value: &str) -> Result<String, Error> {
     let Some(hex) = value.strip_prefix("hex:") else {
         return Ok(value.to_string());
     };

@@ -13,9 +13,9 @@
 #![warn(missing_docs)]
 
 pub mod api;
-pub mod env_value;
+mod env_value;
 pub mod launch;
-pub mod role;
+mod role;
 pub mod settings;
 pub mod staging;
 pub mod submit;

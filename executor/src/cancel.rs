@@ -42,7 +42,7 @@ impl Drop for TaskFlag {
 
 impl JobFlags {
     /// The flag for a task of `job` starting now.
-    pub fn task_started(self: &Arc<Self>, job: u64) -> TaskFlag {
+    pub(crate) fn task_started(self: &Arc<Self>, job: u64) -> TaskFlag {
         let mut s = self.state.lock().expect("job flags");
         let was_cancelled = s.cancelled.contains(&job);
         let (flag, n) = s
@@ -58,7 +58,7 @@ impl JobFlags {
     }
 
     /// Stops the running and future tasks of `job`.
-    pub fn cancel(&self, job: u64) {
+    pub(crate) fn cancel(&self, job: u64) {
         let mut s = self.state.lock().expect("job flags");
         if let Some((flag, _)) = s.running.get(&job) {
             flag.store(true, Ordering::Relaxed);

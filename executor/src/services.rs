@@ -34,7 +34,7 @@ pub(crate) struct Services {
 }
 
 impl Services {
-    pub fn new(
+    pub(crate) fn new(
         env: &ExecutorEnv,
         security: Security,
         driver: Driver,

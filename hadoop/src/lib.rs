@@ -5,7 +5,7 @@
 
 pub mod config;
 pub mod credentials;
-pub mod error;
+mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod ids;

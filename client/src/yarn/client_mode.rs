@@ -18,10 +18,10 @@ use super::{Cluster, YarnSubmit, progress};
 use crate::Error;
 
 /// `--conf` key of the AM's memory in client mode (Spark: `spark.yarn.am.memory`).
-pub const AM_MEMORY_KEY: &str = "spindle.yarn.am.memory";
+pub(crate) const AM_MEMORY_KEY: &str = "spindle.yarn.am.memory";
 
 /// The driver's environment for client mode.
-pub fn driver_env(opts: &YarnSubmit) -> Result<Vec<(String, String)>, Error> {
+pub(crate) fn driver_env(opts: &YarnSubmit) -> Result<Vec<(String, String)>, Error> {
     let mut env = vec![
         (
             spindle_contract::settings::MASTER.var_name().to_string(),
@@ -57,7 +57,7 @@ pub fn driver_env(opts: &YarnSubmit) -> Result<Vec<(String, String)>, Error> {
 
 /// Runs the driver here; returns its exit code (non-zero too when the
 /// application did not end SUCCEEDED), or [`progress::INTERRUPTED`] after Ctrl-C.
-pub async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
+pub(crate) async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
     let program = if opts.driver.components().count() == 1 {
         std::path::Path::new(".").join(&opts.driver)
     } else {

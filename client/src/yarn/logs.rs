@@ -17,7 +17,7 @@ use crate::Error;
 use spindle_contract::staging::hdfs;
 
 /// Runs the command; 0 when some log was printed.
-pub async fn print_logs(
+pub(crate) async fn print_logs(
     cluster: &Cluster,
     app: ApplicationId,
     container: Option<&str>,

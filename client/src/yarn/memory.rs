@@ -6,14 +6,14 @@ use crate::Error;
 /// A memory flag's size in MiB (`512m`, `2g`; a bare number is MiB), through
 /// the one size parser of the settings registry; `flag` names the option in
 /// the error.
-pub fn parse_mb(flag: &str, s: &str) -> Result<u64, Error> {
+pub(crate) fn parse_mb(flag: &str, s: &str) -> Result<u64, Error> {
     spindle_contract::settings::parse_size_mb(s)
         .map_err(|why| Error::Usage(format!("{flag} {s:?}: {why}")))
 }
 
 /// The overhead YARN adds to a heap size: an explicit value, or Spark's rule,
 /// max(384 MiB, 10 %).
-pub fn overhead_mb(memory_mb: u64, explicit: Option<u64>) -> u64 {
+pub(crate) fn overhead_mb(memory_mb: u64, explicit: Option<u64>) -> u64 {
     explicit.unwrap_or_else(|| spindle_contract::launch::default_overhead_mb(memory_mb))
 }
 

@@ -9,11 +9,11 @@
 //! client-mode driver takes too). The client then waits, showing the
 //! application's state and the AM's job progress.
 
-pub mod client_mode;
-pub mod logs;
-pub mod memory;
-pub mod progress;
-pub mod tfile;
+pub(crate) mod client_mode;
+pub(crate) mod logs;
+pub(crate) mod memory;
+pub(crate) mod progress;
+pub(crate) mod tfile;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -34,7 +34,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The cluster named by HADOOP_CONF_DIR, as seen by one user.
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub conf: Configuration,
     pub conf_dir: Option<PathBuf>,
     pub user: String,
@@ -44,7 +44,7 @@ pub struct Cluster {
 impl Cluster {
     /// Reads HADOOP_CONF_DIR (or YARN_CONF_DIR); fails in one line when it
     /// is unset, not a directory, or holds no yarn-site.xml.
-    pub fn from_env() -> Result<Cluster, Error> {
+    pub(crate) fn from_env() -> Result<Cluster, Error> {
         let var = ["HADOOP_CONF_DIR", "YARN_CONF_DIR"]
             .into_iter()
             .find_map(|v| {
@@ -88,7 +88,7 @@ impl Cluster {
     /// The staging area of `owner` (this user's unless given), always
     /// reached as this user: `logs` and `kill` act as the caller, as Hadoop's
     /// CLI does, never as the application's owner.
-    pub fn staging(&self, owner: Option<&str>) -> Result<Staging, Error> {
+    pub(crate) fn staging(&self, owner: Option<&str>) -> Result<Staging, Error> {
         Ok(Staging::connect(
             self.conf_dir.as_deref(),
             &self.conf.default_fs()?,
@@ -98,7 +98,7 @@ impl Cluster {
     }
 
     /// The RM's page of an application.
-    pub fn app_page(&self, app: ApplicationId) -> String {
+    pub(crate) fn app_page(&self, app: ApplicationId) -> String {
         format!("{}/cluster/app/{app}", self.rest.active_base())
     }
 
@@ -106,7 +106,7 @@ impl Cluster {
     /// they localize the driver from a URL on that file system and would fail ("Connection
     /// refused"), the usual result of a configuration that reaches a cluster through forwarded
     /// ports. Only asks the RM for its nodes when the file system is on loopback.
-    pub async fn warn_if_file_system_is_only_local(&self) {
+    pub(crate) async fn warn_if_file_system_is_only_local(&self) {
         let Ok(fs) = self.conf.default_fs() else {
             return;
         };
@@ -157,7 +157,7 @@ fn is_loopback(host: &str) -> bool {
 
 /// The flags of `spindle submit --master yarn`, checked.
 #[derive(Debug, Clone)]
-pub struct YarnSubmit {
+pub(crate) struct YarnSubmit {
     pub deploy_mode: DeployMode,
     pub name: String,
     pub queue: Option<String>,
@@ -180,7 +180,7 @@ pub struct YarnSubmit {
 
 impl YarnSubmit {
     /// Checks the flags: sizes parse, files exist, `--conf` is KEY=VALUE.
-    pub fn from_cli(s: &cli::Submit) -> Result<YarnSubmit, Error> {
+    pub(crate) fn from_cli(s: &cli::Submit) -> Result<YarnSubmit, Error> {
         let deploy_mode = match s.deploy_mode.as_str() {
             "cluster" => DeployMode::Cluster,
             "client" => DeployMode::Client,
@@ -261,7 +261,7 @@ impl YarnSubmit {
     }
 
     /// The AM container: driver memory + overhead (cluster mode runs the driver there).
-    pub fn am_resource(&self) -> Resource {
+    pub(crate) fn am_resource(&self) -> Resource {
         Resource {
             memory_mb: (self.driver_memory_mb + self.driver_overhead_mb) as i64,
             vcores: self.driver_cores as i32,
@@ -330,7 +330,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 }
 
 /// `spindle submit --master yarn …`: returns the exit code (0 only for SUCCEEDED).
-pub fn submit(s: &cli::Submit) -> Result<i32, Error> {
+pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
     let opts = YarnSubmit::from_cli(s)?;
     let cluster = Cluster::from_env()?;
     match opts.deploy_mode {
@@ -413,7 +413,7 @@ impl YarnSubmit {
     }
 
     /// `--queue`, `--tags`, `--priority`, `--max-app-attempts`.
-    pub fn scheduling(&self) -> Scheduling {
+    pub(crate) fn scheduling(&self) -> Scheduling {
         Scheduling {
             queue: self.queue.clone(),
             tags: self.tags.clone(),
@@ -457,7 +457,7 @@ fn parse_app(id: &str) -> Result<ApplicationId, Error> {
 }
 
 /// `spindle status <appId>`.
-pub fn status(id: &str) -> Result<i32, Error> {
+pub(crate) fn status(id: &str) -> Result<i32, Error> {
     let app = parse_app(id)?;
     let cluster = Cluster::from_env()?;
     let r = runtime()?.block_on(cluster.rest.app(app))?;
@@ -466,7 +466,7 @@ pub fn status(id: &str) -> Result<i32, Error> {
 }
 
 /// The report as `spindle status` prints it.
-pub fn describe(r: &AppReport, rm_base: &str) -> String {
+pub(crate) fn describe(r: &AppReport, rm_base: &str) -> String {
     let mut s = format!(
         "{} {:?} (user {}, queue {}, type {})\nstate {}, final status {:?}, progress {:.0}%\n",
         r.id,
@@ -495,7 +495,7 @@ pub fn describe(r: &AppReport, rm_base: &str) -> String {
 }
 
 /// `spindle kill <appId>`: kills it, waits for KILLED, removes its staging directory.
-pub fn kill(id: &str) -> Result<i32, Error> {
+pub(crate) fn kill(id: &str) -> Result<i32, Error> {
     let app = parse_app(id)?;
     let cluster = Cluster::from_env()?;
     runtime()?.block_on(async {
@@ -529,7 +529,7 @@ pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: Applicati
 }
 
 /// `spindle logs <appId>`.
-pub fn logs(l: &cli::Logs) -> Result<i32, Error> {
+pub(crate) fn logs(l: &cli::Logs) -> Result<i32, Error> {
     let app = parse_app(&l.app_id)?;
     let cluster = Cluster::from_env()?;
     runtime()?.block_on(logs::print_logs(

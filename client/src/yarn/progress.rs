@@ -20,10 +20,10 @@ const POLL: Duration = Duration::from_millis(500);
 /// the client gives up waiting (the application keeps running).
 const RM_OUTAGE: Duration = Duration::from_secs(60);
 /// The exit code after Ctrl-C (128 + SIGINT).
-pub const INTERRUPTED: i32 = 130;
+pub(crate) const INTERRUPTED: i32 = 130;
 
 /// One line about the jobs and the stages that are running.
-pub fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
+pub(crate) fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
     let done = jobs
         .iter()
         .filter(|j| j.status.eq_ignore_ascii_case("SUCCEEDED"))
@@ -147,7 +147,7 @@ impl Display {
 /// Waits for `app` to end, showing progress; returns the exit code: 0 only
 /// for final status SUCCEEDED, [`INTERRUPTED`] after Ctrl-C (the application
 /// is killed). Removes the staging directory once the application has ended.
-pub async fn wait(
+pub(crate) async fn wait(
     cluster: &Cluster,
     staging: Option<&Staging>,
     app: ApplicationId,
@@ -234,7 +234,7 @@ fn tracking(r: &AppReport) -> Option<&str> {
 /// The tracking URL to use: an RM whose web port was chosen at start-up
 /// (configured as port 0, as in test clusters) still advertises its proxy
 /// at port 0; the proxy is the RM's, so use the RM address that answered.
-pub fn usable_tracking_url(url: &str, rm_base: &str) -> String {
+pub(crate) fn usable_tracking_url(url: &str, rm_base: &str) -> String {
     let Some((_, rest)) = url.split_once("://") else {
         return url.to_string();
     };

@@ -21,7 +21,7 @@ const MAGIC: [u8; 16] = [
 
 /// One log file of one container.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogFile {
+pub(crate) struct LogFile {
     pub container: String,
     pub name: String,
     pub contents: Vec<u8>,
@@ -29,7 +29,7 @@ pub struct LogFile {
 
 /// What an aggregated log file holds.
 #[derive(Debug, Default)]
-pub struct AggregatedLog {
+pub(crate) struct AggregatedLog {
     pub owner: Option<String>,
     pub files: Vec<LogFile>,
 }
@@ -156,7 +156,7 @@ fn slice<'a>(file: &'a [u8], r: &Region, what: &str) -> R<&'a [u8]> {
 }
 
 /// Decodes one aggregated log file (the whole file in memory).
-pub fn decode(file: &[u8]) -> R<AggregatedLog> {
+pub(crate) fn decode(file: &[u8]) -> R<AggregatedLog> {
     if file.len() < 28 || file[file.len() - 16..] != MAGIC {
         return Err("not a TFile (no BCFile magic at the end)".into());
     }

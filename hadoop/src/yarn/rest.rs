@@ -1011,7 +1011,7 @@ fn first_line(s: &str) -> String {
 
 /// Text from a server made safe to print: control characters other than
 /// newline and tab (terminal escape sequences among them) become U+FFFD.
-pub fn terminal_safe(s: &str) -> String {
+pub(super) fn terminal_safe(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_control() && c != '\n' && c != '\t' {
