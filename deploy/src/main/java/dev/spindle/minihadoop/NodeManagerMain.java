@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
 import org.apache.hadoop.yarn.server.nodemanager.NodeManager;
@@ -24,7 +25,8 @@ import org.apache.hadoop.yarn.server.nodemanager.NodeManager;
 public final class NodeManagerMain {
 
   /** Starts NodeManager {@code index} as a child JVM; its output is appended to {@code log}. */
-  static Process spawn(File daemonConf, File yarnDir, int index, File log, File workDir)
+  static Process spawn(
+      File daemonConf, File yarnDir, int index, File log, File workDir, String krb5Option)
       throws IOException {
     String java = new File(new File(System.getProperty("java.home"), "bin"), "java").getPath();
     List<String> cmd = new ArrayList<>();
@@ -38,6 +40,9 @@ public final class NodeManagerMain {
       cmd.add(opt);
     }
     cmd.add("-Djava.net.preferIPv4Stack=true");
+    if (krb5Option != null) {
+      cmd.add(krb5Option);
+    }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(NodeManagerMain.class.getName());
@@ -80,6 +85,11 @@ public final class NodeManagerMain {
         "yarn.nodemanager.pmem-check-enabled",
         conf.getBoolean("mini-hadoop.pmem-check-enabled", false));
     conf.unset("yarn.is.minicluster");
+    if ("kerberos".equals(conf.get("hadoop.security.authentication"))) {
+      // A secure cluster: Hadoop's UGI reads the configuration once; the NodeManager then logs in
+      // from its keytab (yarn.nodemanager.principal/keytab) itself.
+      UserGroupInformation.setConfiguration(conf);
+    }
 
     NodeManager nm = new NodeManager();
     Runtime.getRuntime()
