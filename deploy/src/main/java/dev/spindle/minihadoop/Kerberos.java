@@ -19,8 +19,9 @@ import org.apache.hadoop.security.UserGroupInformation;
  * static login user per JVM: each daemon's own keytab login replaces the previous one, and an RPC
  * server with no caller identity on its threads answers SASL as whoever logged in last. So each
  * of them is started inside {@link #as} its own login: the threads it creates inherit that
- * identity, and its RPC servers present its own principal. The NodeManagers run in JVMs of their
- * own and log in as Hadoop does.
+ * identity, and its RPC servers present its own principal. The JVM's login user, which code
+ * outside those threads uses, ends up the RM's (see {@link #loginJvm}). The NodeManagers run in
+ * JVMs of their own and log in as Hadoop does.
  */
 final class Kerberos {
   /** Daemon kinds with a principal {@code <kind>/localhost} and a keytab {@code <kind>.keytab}. */
@@ -120,17 +121,16 @@ final class Kerberos {
     return new File(keytabDir, kind + ".keytab").getAbsolutePath();
   }
 
-  /**
-   * The settings of a secure cluster; docs/mini-hadoop.md explains each. Also makes this JVM's
-   * UserGroupInformation use Kerberos (it reads the configuration once, statically).
-   */
+  /** The settings of a secure cluster; docs/mini-hadoop.md explains each. */
   void apply(Configuration c) {
     // --- Kerberos everywhere, service-level authorization on ---
     c.set("hadoop.security.authentication", "kerberos");
     c.setBoolean("hadoop.security.authorization", true);
     c.set("hadoop.rpc.protection", rpcProtection);
     // Service principals map to the accounts a real cluster runs them as (hdfs, yarn); any other
-    // principal of the realm maps to its first component (DEFAULT), so <user>@REALM is the OS user.
+    // principal of the realm maps to its first component, so <user>@REALM is the OS user. That
+    // is what DEFAULT does too, but DEFAULT needs the default realm, so a krb5.conf, which
+    // container JVMs lack (they find no /etc/krb5.conf here, as they would on a real host).
     String re = realm.replace(".", "\\.");
     c.set(
         "hadoop.security.auth_to_local",
@@ -139,6 +139,8 @@ final class Kerberos {
             // (A rule's pattern cannot hold parentheses: Hadoop's rule syntax ends it at ')'.)
             "RULE:[2:$1@$0]([nd]n@" + re + ")s/.*/hdfs/",
             "RULE:[2:$1@$0]([rn]m@" + re + ")s/.*/yarn/",
+            "RULE:[1:$1@$0](.*@" + re + ")s/@.*//",
+            "RULE:[2:$1@$0](.*@" + re + ")s/@.*//",
             "DEFAULT"));
     // The user is an HDFS superuser, as the OS user is on the open mini-Hadoop (there it started
     // the NameNode); hdfs and yarn too. No OS accounts or groups are needed for that.
@@ -174,6 +176,10 @@ final class Kerberos {
     c.set("yarn.resourcemanager.webapp.spnego-keytab-file", keytab(SPNEGO));
     c.set("yarn.nodemanager.webapp.spnego-principal", principal(SPNEGO));
     c.set("yarn.nodemanager.webapp.spnego-keytab-file", keytab(SPNEGO));
+    // Containers find the KDC as MIT Kerberos clients do on a host without /etc/krb5.conf.
+    c.set(
+        "yarn.nodemanager.admin-env",
+        "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX,KRB5_CONFIG=" + krb5Conf.getAbsolutePath());
 
     // --- SPNEGO on every web endpoint (RM, NodeManagers, NameNode, DataNodes) ---
     c.set(
@@ -183,7 +189,22 @@ final class Kerberos {
     c.setBoolean("hadoop.http.authentication.simple.anonymous.allowed", false);
     c.set("hadoop.http.authentication.kerberos.principal", principal(SPNEGO));
     c.set("hadoop.http.authentication.kerberos.keytab", keytab(SPNEGO));
+  }
 
+  /**
+   * Switches this JVM's UserGroupInformation to the secure configuration {@code c}. First, though,
+   * it initializes Hadoop's SecureIOUtils (container logs read by log aggregation and the
+   * NodeManager's log pages) with Kerberos still off: once it sees Kerberos on without Hadoop's
+   * native library (libhadoop, not on Maven Central) it refuses to work for the rest of the JVM's
+   * life. Initialized this way it skips its file-owner checks, which check nothing here anyway:
+   * with the DefaultContainerExecutor every container file belongs to the NodeManager's own user.
+   * The first initialization also fixes the JVM's group mapping, so it is made from {@code c}.
+   */
+  static void enableSecurity(Configuration c) throws ClassNotFoundException {
+    Configuration simple = new Configuration(c);
+    simple.set("hadoop.security.authentication", "simple");
+    UserGroupInformation.setConfiguration(simple);
+    Class.forName("org.apache.hadoop.io.SecureIOUtils", true, Kerberos.class.getClassLoader());
     UserGroupInformation.setConfiguration(c);
   }
 
@@ -202,9 +223,11 @@ final class Kerberos {
     return ugi.doAs(action);
   }
 
-  /** Deletes the client-side files (the cluster they describe is gone). */
-  void removeClientFiles() throws IOException {
-    Files.deleteIfExists(userKeytab.toPath());
-    Files.deleteIfExists(krb5Conf.toPath());
+  /**
+   * Makes daemon {@code kind} this JVM's login user ({@code UserGroupInformation.getLoginUser()}),
+   * which code outside any {@link #as} uses, e.g. the RM's delegation-token renewer.
+   */
+  void loginJvm(String kind) throws IOException {
+    UserGroupInformation.loginUserFromKeytab(principal(kind), keytab(kind));
   }
 }

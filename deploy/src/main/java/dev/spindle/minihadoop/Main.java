@@ -75,6 +75,7 @@ public final class Main {
     Kerberos krb = o.secure ? Kerberos.start(o.workDir, o.confDir, o.rpcProtection) : null;
     if (krb != null) {
       krb.apply(conf);
+      Kerberos.enableSecurity(conf);
     }
     // The NameNode's ports are chosen up front too, so the NodeManagers' configuration is complete
     // before anything starts: their JVMs start alongside HDFS and the RM, not after them.
@@ -156,9 +157,17 @@ public final class Main {
       // Secure: the NameNode and the DataNodes each under their own login (see Kerberos).
       dfs = krb.as(Kerberos.NAMENODE, dfsBuilder::build);
       dfsRef[0] = dfs;
-      // The builder set dfs.replication to its DataNode count, 0 here: restore ours.
+      // The builder set dfs.replication to its DataNode count, 0 here, and the NameNode hands
+      // that to clients as the default replication (FileContext writes, log aggregation):
+      // restore ours and restart the NameNode (already formatted; about a second) to take it.
       conf.setInt("dfs.replication", Math.min(3, o.dataNodes));
       dfs.getConfiguration(0).setInt("dfs.replication", Math.min(3, o.dataNodes));
+      krb.as(
+          Kerberos.NAMENODE,
+          () -> {
+            dfs.restartNameNode(0, true);
+            return null;
+          });
       krb.as(
           Kerberos.DATANODE,
           () -> {
@@ -183,6 +192,9 @@ public final class Main {
       krb.as(
           Kerberos.RESOURCEMANAGER,
           () -> {
+            // MiniYARNCluster's RM skips its own keytab login, yet it renews delegation tokens
+            // as the JVM's login user: make that the RM (started last, it keeps it).
+            krb.loginJvm(Kerberos.RESOURCEMANAGER);
             yarn.init(yarnConf);
             yarn.start();
             return null;

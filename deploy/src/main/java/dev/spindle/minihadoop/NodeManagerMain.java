@@ -7,7 +7,6 @@ import java.util.List;
 
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.hadoop.yarn.conf.YarnConfiguration;
 import org.apache.hadoop.yarn.server.MiniYARNCluster;
 import org.apache.hadoop.yarn.server.nodemanager.NodeManager;
@@ -44,7 +43,10 @@ public final class NodeManagerMain {
       cmd.add(krb5Option);
     }
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    // A secure NodeManager also reads the daemon configuration as a class-path resource (main).
+    cmd.add(
+        (krb5Option == null ? "" : daemonConf.getParentFile().getAbsolutePath() + File.pathSeparator)
+            + System.getProperty("java.class.path"));
     cmd.add(NodeManagerMain.class.getName());
     cmd.add(daemonConf.getAbsolutePath());
     cmd.add(new File(yarnDir, "nm-" + index).getAbsolutePath());
@@ -86,9 +88,13 @@ public final class NodeManagerMain {
         conf.getBoolean("mini-hadoop.pmem-check-enabled", false));
     conf.unset("yarn.is.minicluster");
     if ("kerberos".equals(conf.get("hadoop.security.authentication"))) {
-      // A secure cluster: Hadoop's UGI reads the configuration once; the NodeManager then logs in
-      // from its keytab (yarn.nodemanager.principal/keytab) itself.
-      UserGroupInformation.setConfiguration(conf);
+      // A secure cluster. Code inside the NodeManager that makes a Configuration of its own (the
+      // container localizer, an RPC client to the NodeManager itself) must see the security
+      // settings too, or it talks SASL at another protection level: make the daemon
+      // configuration a default resource (spawn put its directory on the class path).
+      Configuration.addDefaultResource(new File(args[0]).getName());
+      // The NodeManager then logs in from its keytab (yarn.nodemanager.principal/keytab) itself.
+      Kerberos.enableSecurity(conf);
     }
 
     NodeManager nm = new NodeManager();
