@@ -192,13 +192,13 @@ final class Kerberos {
   }
 
   /**
-   * Switches this JVM's UserGroupInformation to the secure configuration {@code c}. First, though,
-   * it initializes Hadoop's SecureIOUtils (container logs read by log aggregation and the
-   * NodeManager's log pages) with Kerberos still off: once it sees Kerberos on without Hadoop's
-   * native library (libhadoop, not on Maven Central) it refuses to work for the rest of the JVM's
-   * life. Initialized this way it skips its file-owner checks, which check nothing here anyway:
-   * with the DefaultContainerExecutor every container file belongs to the NodeManager's own user.
-   * The first initialization also fixes the JVM's group mapping, so it is made from {@code c}.
+   * Switches this JVM's UserGroupInformation to the secure configuration {@code c}. The first
+   * initialization also fixes the JVM's group mapping (the static overrides above), so it is made
+   * from {@code c}. SecureIOUtils, which reads container logs for log aggregation and the
+   * NodeManager's log pages, refuses for the rest of the JVM's life to load once it sees Kerberos
+   * on without Hadoop's native library (libhadoop, not on Maven Central): load it before.
+   * (deploy/mini-hadoop --secure puts a stand-in for it first on the class path, which needs no
+   * libhadoop; see deploy/src/secure-io.)
    */
   static void enableSecurity(Configuration c) throws ClassNotFoundException {
     Configuration simple = new Configuration(c);
