@@ -1,5 +1,6 @@
 //! The test cluster: the mini-Hadoop shared by a test process ([`hadoop`]), one of a test's own
-//! ([`OwnCluster`]), or an external cluster named by `SPINDLE_HADOOP_CONF_DIR`.
+//! ([`OwnCluster`]), or an external cluster named by `SPINDLE_HADOOP_CONF_DIR`; and the secure
+//! (Kerberos) mini-Hadoop ([`secure_hadoop`], or `SPINDLE_SECURE_HADOOP_CONF_DIR`).
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -8,6 +9,8 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
+
+use crate::kerberos::KerberosUser;
 
 /// How long a cluster may take to print READY, including a first build that downloads Hadoop.
 const START_TIMEOUT: Duration = Duration::from_secs(900);
@@ -19,6 +22,8 @@ pub struct MiniHadoop {
     fs_uri: String,
     log_dir: Option<PathBuf>,
     work_dir: Option<PathBuf>,
+    /// The user's Kerberos identity on a secure cluster.
+    kerberos: Option<KerberosUser>,
     /// The launcher and the write end of its stdin; `None` for an external cluster.
     process: Mutex<Option<(Child, ChildStdin)>>,
 }
@@ -61,6 +66,34 @@ pub fn hadoop() -> &'static MiniHadoop {
         remove_stale_work_dirs(&base);
         let work_dir = base.join(std::process::id().to_string());
         MiniHadoop::start(&StartOptions::new(work_dir)).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// The secure mini-Hadoop shared by all tests of this process (`deploy/mini-hadoop --secure`:
+/// Kerberos, SASL, SPNEGO): `SPINDLE_SECURE_HADOOP_CONF_DIR`'s (its conf dir holds `krb5.conf`
+/// and the user's keytab; `SPINDLE_SECURE_HADOOP_LOG_DIR` is its daemon log directory), or one
+/// started on first use under `target/test-hadoop-secure/<pid>`. Its [`MiniHadoop::kerberos`] is
+/// always set.
+pub fn secure_hadoop() -> &'static MiniHadoop {
+    static CLUSTER: OnceLock<MiniHadoop> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let cluster = if let Some(dir) = std::env::var_os("SPINDLE_SECURE_HADOOP_CONF_DIR") {
+            let log_dir = std::env::var_os("SPINDLE_SECURE_HADOOP_LOG_DIR").map(PathBuf::from);
+            MiniHadoop::external(Path::new(&dir), log_dir)
+                .unwrap_or_else(|e| panic!("SPINDLE_SECURE_HADOOP_CONF_DIR: {e}"))
+        } else {
+            let base = repo_root().join("target").join("test-hadoop-secure");
+            remove_stale_work_dirs(&base);
+            let mut opts = StartOptions::new(base.join(std::process::id().to_string()));
+            opts.extra_args = vec!["--secure".into()];
+            MiniHadoop::start(&opts).unwrap_or_else(|e| panic!("{e}"))
+        };
+        assert!(
+            cluster.kerberos().is_some(),
+            "{}: not a secure cluster (no krb5.conf)",
+            cluster.conf_dir().display()
+        );
+        cluster
     })
 }
 
@@ -135,19 +168,31 @@ impl MiniHadoop {
         let (Some(rm_url), Some(fs_uri)) = (field("rm="), field("fs=")) else {
             return Err(failure(format!("malformed READY line: {line}"), &mut child));
         };
+        // A secure cluster (--secure) names the user's Kerberos identity too.
+        let kerberos = match (field("principal="), field("keytab="), field("krb5=")) {
+            (Some(principal), Some(keytab), Some(krb5)) => Some(KerberosUser {
+                principal,
+                keytab: keytab.into(),
+                krb5_conf: krb5.into(),
+            }),
+            (None, None, None) => None,
+            _ => return Err(failure(format!("malformed READY line: {line}"), &mut child)),
+        };
         Ok(MiniHadoop {
             conf_dir,
             rm_url,
             fs_uri,
             log_dir: Some(log_dir),
             work_dir: Some(opts.work_dir.clone()),
+            kerberos,
             process: Mutex::new(Some((child, stdin))),
         })
     }
 
     /// An already-running cluster, described by the client configuration in `conf_dir`, read as
     /// `spindle submit` reads it: a cluster's own configuration (only
-    /// `yarn.resourcemanager.hostname` set, say) works as well as a written-out client one.
+    /// `yarn.resourcemanager.hostname` set, say) works as well as a written-out client one. A
+    /// secure cluster's conf dir also holds `krb5.conf` and the user's keytab.
     pub fn external(conf_dir: &Path, log_dir: Option<PathBuf>) -> Result<MiniHadoop, String> {
         let conf =
             spindle_hadoop::config::Configuration::load_dir(conf_dir).map_err(|e| e.to_string())?;
@@ -164,6 +209,7 @@ impl MiniHadoop {
             fs_uri,
             log_dir,
             work_dir: None,
+            kerberos: KerberosUser::from_conf_dir(conf_dir)?,
             process: Mutex::new(None),
         })
     }
@@ -186,6 +232,12 @@ impl MiniHadoop {
     /// Where the daemons log (`mini-hadoop.log`), when known.
     pub fn log_dir(&self) -> Option<&Path> {
         self.log_dir.as_deref()
+    }
+
+    /// The user's Kerberos identity (principal, keytab, `krb5.conf`) on a secure cluster; `None` on
+    /// an open one.
+    pub fn kerberos(&self) -> Option<&KerberosUser> {
+        self.kerberos.as_ref()
     }
 
     /// The work directory of a cluster started here (data, container dirs, logs).

@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
-/// An HTTP answer: status code, `Location` header, body, and the body parsed as JSON
-/// (`Value::Null` when it is not JSON).
+/// An HTTP answer: status code, `Location` and `WWW-Authenticate` headers, body, and the body
+/// parsed as JSON (`Value::Null` when it is not JSON).
 #[derive(Debug)]
 pub struct JsonReply {
     pub status: u16,
     pub location: Option<String>,
+    /// What a 401 asks for, e.g. `Negotiate` (SPNEGO) on a secure cluster.
+    pub www_authenticate: Option<String>,
     pub json: serde_json::Value,
     pub body: String,
 }
@@ -48,11 +50,15 @@ fn get(url: &str, follow_redirects: bool) -> Result<JsonReply, String> {
                 .await
                 .map_err(|e| format!("GET {url}: {e}"))?;
             let status = reply.status().as_u16();
-            let location = reply
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string);
+            let header = |name: &str| {
+                reply
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let location = header("location");
+            let www_authenticate = header("www-authenticate");
             let body = reply
                 .text()
                 .await
@@ -61,6 +67,7 @@ fn get(url: &str, follow_redirects: bool) -> Result<JsonReply, String> {
             Ok(JsonReply {
                 status,
                 location,
+                www_authenticate,
                 json,
                 body,
             })

@@ -16,8 +16,13 @@ pub fn java_command(class: &str) -> Command {
 }
 
 fn java_with_classpath(classpath: String, class: &str) -> Command {
+    java_with_options(classpath, &[], class)
+}
+
+fn java_with_options(classpath: String, jvm_options: &[String], class: &str) -> Command {
     let mut cmd = Command::new("java");
     cmd.args(["-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"])
+        .args(jvm_options)
         .arg("-cp")
         .arg(classpath)
         .arg(class)
@@ -48,16 +53,56 @@ pub fn java_peer_on(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Output 
         .unwrap_or_else(|e| panic!("cannot run java for {class}: {e}"))
 }
 
-/// The `java` command that runs a Java peer against `cluster`, to spawn in the background.
+/// The `java` command that runs a Java peer against `cluster`, to spawn in the background. On a
+/// secure cluster it finds the KDC (`-Djava.security.krb5.conf`) but holds no credentials: its
+/// ticket cache (`KRB5CCNAME`) names a file that does not exist, unless the caller sets another
+/// ([`java_peer_with_keytab_command`] logs in from the user's keytab).
 pub fn java_peer_command(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Command {
     let classpath = format!(
         "{}:{}",
         cluster.conf_dir().display(),
         java_peers_classpath()
     );
-    let mut cmd = java_with_classpath(classpath, class);
+    let mut options = Vec::new();
+    if let Some(k) = cluster.kerberos() {
+        options.push(format!(
+            "-Djava.security.krb5.conf={}",
+            k.krb5_conf.display()
+        ));
+    }
+    let mut cmd = java_with_options(classpath, &options, class);
     cmd.args(args).env("HADOOP_CONF_DIR", cluster.conf_dir());
+    if let Some(k) = cluster.kerberos() {
+        let no_cache = std::env::temp_dir().join(format!(
+            "spindle-test-{}-no-ticket-cache",
+            std::process::id()
+        ));
+        cmd.env("KRB5CCNAME", format!("FILE:{}", no_cache.display()))
+            .env("KRB5_CONFIG", &k.krb5_conf);
+    }
     cmd
+}
+
+/// The `java` command that runs a Java peer against the secure `cluster` as its user, logged in
+/// from the user's keytab first (the peer `KeytabLogin`, as a Hadoop client with
+/// `loginUserFromKeytab`). Panics on an open cluster.
+pub fn java_peer_with_keytab_command(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Command {
+    let k = cluster
+        .kerberos()
+        .unwrap_or_else(|| panic!("{}: not a secure cluster", cluster.conf_dir().display()));
+    let keytab = k.keytab.display().to_string();
+    let mut login = vec![k.principal.as_str(), keytab.as_str(), class];
+    login.extend(args);
+    java_peer_command(cluster, "dev.spindle.peers.KeytabLogin", &login)
+}
+
+/// Runs [`java_peer_with_keytab_command`]; panics with its output unless it exits 0, and returns
+/// stdout (whose first line is `login <principal> <short name>`).
+pub fn java_peer_with_keytab_ok(cluster: &MiniHadoop, class: &str, args: &[&str]) -> String {
+    let out = java_peer_with_keytab_command(cluster, class, args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run java for {class}: {e}"));
+    assert_success(&format!("java peer {class} {args:?} (keytab login)"), &out)
 }
 
 /// Runs [`java_peer`], panics with its stdout and stderr unless it exits 0, and returns stdout.

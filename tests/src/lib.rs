@@ -12,8 +12,9 @@
 //!
 //! What lives where:
 //!
-//! - the cluster ([`hadoop`], [`MiniHadoop`], [`OwnCluster`]) and, in [`compose`], the
-//!   multi-host compose cluster of `docker-compose.yml`;
+//! - the cluster ([`hadoop`], [`MiniHadoop`], [`OwnCluster`]), the secure one ([`secure_hadoop`],
+//!   its user's Kerberos identity [`KerberosUser`]) and, in [`compose`], the multi-host compose
+//!   cluster of `docker-compose.yml`;
 //! - Hadoop's own Java clients ([`java_peer_ok`] and friends; the peers are `tests/java`);
 //! - clients of the cluster: HTTP ([`rest_get`]), the ResourceManager and the AM's JSON API
 //!   ([`app_json`], [`am_api`], [`rest_client`], [`unmanaged_app`]), HDFS through hdfs-native
@@ -29,7 +30,8 @@
 //! `core-site.xml` and `yarn-site.xml` give the NameNode and the ResourceManager;
 //! `SPINDLE_HADOOP_LOG_DIR`, when set, is its daemon log directory). Otherwise the first call
 //! starts `deploy/mini-hadoop` with `--stop-on-stdin-eof`: the cluster ends with the test
-//! process, however that process ends.
+//! process, however that process ends. [`secure_hadoop`] does the same with
+//! `SPINDLE_SECURE_HADOOP_CONF_DIR` and `deploy/mini-hadoop --secure`.
 //!
 //! Java peers live in `tests/java` (a Maven project on Hadoop 3.5's client classes); see
 //! `tests/java/README.md` for adding one.
@@ -41,6 +43,7 @@ mod data;
 mod hdfs;
 mod http;
 mod java;
+mod kerberos;
 mod procs;
 mod run;
 mod wait;
@@ -48,7 +51,8 @@ mod yarn;
 
 pub use binaries::binary;
 pub use cluster::{
-    LogGuard, MiniHadoop, OwnCluster, StartOptions, hadoop, repo_root, scratch_dir, tail,
+    LogGuard, MiniHadoop, OwnCluster, StartOptions, hadoop, repo_root, scratch_dir, secure_hadoop,
+    tail,
 };
 pub use data::{
     Rng, StarRng, count_words, hex, kv_lines, kv_words, parse_counts, random_words, site_xml,
@@ -57,8 +61,9 @@ pub use hdfs::{hdfs_client, hdfs_put, hdfs_read, hdfs_write};
 pub use http::{JsonReply, http_get_no_redirect, rest_get, unused_port};
 pub use java::{
     java_command, java_ok, java_peer, java_peer_command, java_peer_jar, java_peer_ok, java_peer_on,
-    java_peer_on_ok, java_peers_classpath,
+    java_peer_on_ok, java_peer_with_keytab_command, java_peer_with_keytab_ok, java_peers_classpath,
 };
+pub use kerberos::{KerberosUser, keytab_principal};
 pub use procs::{
     ContainerProcess, alive, argv, children_of, container_processes, environ, find_files,
     listening_ports, pids, rss_kb,

@@ -39,6 +39,10 @@ public final class Main {
     boolean fixedPorts = false;
     boolean pmemCheck = false;
     boolean rmRecovery = false;
+    /** Kerberos everywhere (a KDC in this JVM); see {@link Kerberos}. */
+    boolean secure = false;
+    /** hadoop.rpc.protection and dfs.data.transfer.protection of a secure cluster. */
+    String rpcProtection = "privacy";
     String appClasspath = "";
   }
 
@@ -68,6 +72,11 @@ public final class Main {
 
     Configuration conf = new Configuration();
     applySettings(conf, o);
+    Kerberos krb = o.secure ? Kerberos.start(o.workDir, o.confDir, o.rpcProtection) : null;
+    if (krb != null) {
+      krb.apply(conf);
+      Kerberos.enableSecurity(conf);
+    }
     // The NameNode's ports are chosen up front too, so the NodeManagers' configuration is complete
     // before anything starts: their JVMs start alongside HDFS and the RM, not after them.
     int nnPort = port(o, 8020);
@@ -81,7 +90,9 @@ public final class Main {
     List<Process> nodeManagers = new ArrayList<>();
     File log = new File(new File(o.workDir, "logs"), "mini-hadoop.log");
     for (int i = 0; i < o.nodeManagers; i++) {
-      nodeManagers.add(NodeManagerMain.spawn(daemonConf, yarnDir, i, log, o.workDir));
+      nodeManagers.add(
+          NodeManagerMain.spawn(
+              daemonConf, yarnDir, i, log, o.workDir, krb == null ? null : krb.jvmOption()));
     }
 
     // Stops whatever has started, however far start-up got.
@@ -120,6 +131,9 @@ public final class Main {
                   } catch (Throwable t) {
                     System.err.println("mini-hadoop: HDFS stop failed: " + t);
                   }
+                  if (krb != null) {
+                    krb.kdc.stop();
+                  }
                   System.err.println("mini-hadoop: stopped");
                 },
                 "mini-hadoop-shutdown"));
@@ -127,16 +141,40 @@ public final class Main {
 
     // HDFS first: YARN needs fs.defaultFS for log aggregation and localization.
     boolean format = !new File(dfsBase, "name1/current").isDirectory();
-    MiniDFSCluster dfs =
+    MiniDFSCluster.Builder dfsBuilder =
         new MiniDFSCluster.Builder(conf, dfsBase)
-            .numDataNodes(o.dataNodes)
+            .numDataNodes(krb == null ? o.dataNodes : 0)
             .nameNodePort(nnPort)
             .nameNodeHttpPort(port(o, 9870))
             .format(format)
             .manageNameDfsDirs(true)
-            .manageDataDfsDirs(true)
-            .build();
-    dfsRef[0] = dfs;
+            .manageDataDfsDirs(true);
+    MiniDFSCluster dfs;
+    if (krb == null) {
+      dfs = dfsBuilder.build();
+      dfsRef[0] = dfs;
+    } else {
+      // Secure: the NameNode and the DataNodes each under their own login (see Kerberos).
+      dfs = krb.as(Kerberos.NAMENODE, dfsBuilder::build);
+      dfsRef[0] = dfs;
+      // The builder set dfs.replication to its DataNode count, 0 here, and the NameNode hands
+      // that to clients as the default replication (FileContext writes, log aggregation):
+      // restore ours and restart the NameNode (already formatted; about a second) to take it.
+      conf.setInt("dfs.replication", Math.min(3, o.dataNodes));
+      dfs.getConfiguration(0).setInt("dfs.replication", Math.min(3, o.dataNodes));
+      krb.as(
+          Kerberos.NAMENODE,
+          () -> {
+            dfs.restartNameNode(0, true);
+            return null;
+          });
+      krb.as(
+          Kerberos.DATANODE,
+          () -> {
+            dfs.startDataNodes(conf, o.dataNodes, true, null, null);
+            return null;
+          });
+    }
     dfs.waitActive();
     String fsUri = dfs.getURI().toString();
 
@@ -147,19 +185,39 @@ public final class Main {
     MiniYARNCluster yarn = new MiniYARNCluster("mini-hadoop", 1, 0, 1, 1);
     yarnRef[0] = yarn;
 
-    yarn.init(yarnConf);
-    yarn.start();
+    if (krb == null) {
+      yarn.init(yarnConf);
+      yarn.start();
+    } else {
+      krb.as(
+          Kerberos.RESOURCEMANAGER,
+          () -> {
+            // MiniYARNCluster's RM skips its own keytab login, yet it renews delegation tokens
+            // as the JVM's login user: make that the RM (started last, it keeps it).
+            krb.loginJvm(Kerberos.RESOURCEMANAGER);
+            yarn.init(yarnConf);
+            yarn.start();
+            return null;
+          });
+    }
     Configuration live = yarn.getConfig();
 
     waitForNodeManagers(yarn, nodeManagers, o.nodeManagers);
     String rmWeb = "http://" + WebAppUtils.getRMWebAppURLWithoutScheme(live);
 
     writeClientConfig(live, dfs.getConfiguration(0), fsUri, o);
-    watchControlDir(yarn, o);
+    watchControlDir(yarn, o, krb);
 
     double secs = (System.nanoTime() - t0) / 1e9;
     System.err.printf("mini-hadoop: cluster up in %.1f s (JVM start excluded)%n", secs);
-    System.out.println("READY rm=" + rmWeb + " fs=" + fsUri);
+    String ready = "READY rm=" + rmWeb + " fs=" + fsUri;
+    if (krb != null) {
+      ready +=
+          " principal=" + krb.userPrincipal
+              + " keytab=" + krb.userKeytab.getAbsolutePath()
+              + " krb5=" + krb.krb5Conf.getAbsolutePath();
+    }
+    System.out.println(ready);
     System.out.flush();
     Thread.currentThread().join();
   }
@@ -171,7 +229,7 @@ public final class Main {
    * {@code --rm-recovery} is on. Once the NodeManagers have registered again, the number of
    * restarts so far is written to {@code control/rm-restarts}.
    */
-  static void watchControlDir(MiniYARNCluster yarn, Options o) throws IOException {
+  static void watchControlDir(MiniYARNCluster yarn, Options o, Kerberos krb) throws IOException {
     File dir = new File(o.workDir, "control");
     Files.createDirectories(dir.toPath());
     File request = new File(dir, "restart-rm");
@@ -191,13 +249,23 @@ public final class Main {
                   Files.deleteIfExists(request.toPath());
                   long t0 = System.nanoTime();
                   System.err.println("mini-hadoop: restarting the ResourceManager");
-                  yarn.stopResourceManager(0);
-                  // The RM's metrics are static singletons; a new RM in this JVM starts them over
-                  // (as the RM does itself when it becomes active again after HA failover).
-                  org.apache.hadoop.yarn.server.resourcemanager.ClusterMetrics.destroy();
-                  org.apache.hadoop.yarn.server.resourcemanager.scheduler.QueueMetrics
-                      .clearQueueMetrics();
-                  yarn.restartResourceManager(0);
+                  java.security.PrivilegedExceptionAction<Void> restart =
+                      () -> {
+                        yarn.stopResourceManager(0);
+                        // The RM's metrics are static singletons; a new RM in this JVM starts them
+                        // over (as the RM does itself when it becomes active again after HA
+                        // failover).
+                        org.apache.hadoop.yarn.server.resourcemanager.ClusterMetrics.destroy();
+                        org.apache.hadoop.yarn.server.resourcemanager.scheduler.QueueMetrics
+                            .clearQueueMetrics();
+                        yarn.restartResourceManager(0);
+                        return null;
+                      };
+                  if (krb == null) {
+                    restart.run();
+                  } else {
+                    krb.as(Kerberos.RESOURCEMANAGER, restart);
+                  }
                   waitForNodeManagersToReregister(yarn, o.nodeManagers);
                   restarts++;
                   System.err.printf(
@@ -474,7 +542,9 @@ public final class Main {
         || key.startsWith("yarn.node-attribute.")
         || key.equals("yarn.timeline-service.address")
         || key.equals("yarn.timeline-service.webapp.address")
-        || key.equals("dfs.namenode.startup");
+        || key.equals("dfs.namenode.startup")
+        // A secure cluster's service keytabs belong to its daemons, never to clients.
+        || key.contains("keytab");
   }
 
   /**
@@ -505,12 +575,19 @@ public final class Main {
       }
     }
     core.put("fs.defaultFS", fsUri);
-    core.put("hadoop.security.authentication", "simple");
+    core.put("hadoop.security.authentication", o.secure ? "kerberos" : "simple");
     // Clients reach DataNodes at the addresses the NameNode reports (127.0.0.1 here).
     hdfs.put("dfs.client.use.datanode.hostname", "false");
     write(new File(o.confDir, "core-site.xml"), core);
     write(new File(o.confDir, "hdfs-site.xml"), hdfs);
     write(new File(o.confDir, "yarn-site.xml"), yarnSite);
+  }
+
+  /** Writes {@code text} to {@code file} through a temporary name, so no reader sees half of it. */
+  static void writeAtomically(File file, String text) throws IOException {
+    File tmp = new File(file.getPath() + ".tmp");
+    Files.writeString(tmp.toPath(), text);
+    Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   static boolean setByCode(Configuration c, String key) {
@@ -579,6 +656,10 @@ public final class Main {
         o.rmRecovery = true;
         continue;
       }
+      if (flag.equals("--secure")) {
+        o.secure = true;
+        continue;
+      }
       if (i + 1 >= a.size()) {
         throw new IllegalArgumentException("mini-hadoop: flag " + flag + " needs a value");
       }
@@ -591,6 +672,14 @@ public final class Main {
         case "--nm-memory" -> o.nmMemoryMb = positive(flag, v);
         case "--nm-vcores" -> o.nmVcores = positive(flag, v);
         case "--app-classpath" -> o.appClasspath = v;
+        case "--rpc-protection" -> {
+          if (!List.of("authentication", "integrity", "privacy").contains(v)) {
+            throw new IllegalArgumentException(
+                "mini-hadoop: --rpc-protection takes authentication, integrity or privacy, got '"
+                    + v + "'");
+          }
+          o.rpcProtection = v;
+        }
         default -> throw new IllegalArgumentException("mini-hadoop: unknown flag " + flag);
       }
     }

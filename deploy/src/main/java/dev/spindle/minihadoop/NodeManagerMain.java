@@ -24,7 +24,8 @@ import org.apache.hadoop.yarn.server.nodemanager.NodeManager;
 public final class NodeManagerMain {
 
   /** Starts NodeManager {@code index} as a child JVM; its output is appended to {@code log}. */
-  static Process spawn(File daemonConf, File yarnDir, int index, File log, File workDir)
+  static Process spawn(
+      File daemonConf, File yarnDir, int index, File log, File workDir, String krb5Option)
       throws IOException {
     String java = new File(new File(System.getProperty("java.home"), "bin"), "java").getPath();
     List<String> cmd = new ArrayList<>();
@@ -38,8 +39,14 @@ public final class NodeManagerMain {
       cmd.add(opt);
     }
     cmd.add("-Djava.net.preferIPv4Stack=true");
+    if (krb5Option != null) {
+      cmd.add(krb5Option);
+    }
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
+    // A secure NodeManager also reads the daemon configuration as a class-path resource (main).
+    cmd.add(
+        (krb5Option == null ? "" : daemonConf.getParentFile().getAbsolutePath() + File.pathSeparator)
+            + System.getProperty("java.class.path"));
     cmd.add(NodeManagerMain.class.getName());
     cmd.add(daemonConf.getAbsolutePath());
     cmd.add(new File(yarnDir, "nm-" + index).getAbsolutePath());
@@ -80,6 +87,15 @@ public final class NodeManagerMain {
         "yarn.nodemanager.pmem-check-enabled",
         conf.getBoolean("mini-hadoop.pmem-check-enabled", false));
     conf.unset("yarn.is.minicluster");
+    if ("kerberos".equals(conf.get("hadoop.security.authentication"))) {
+      // A secure cluster. Code inside the NodeManager that makes a Configuration of its own (the
+      // container localizer, an RPC client to the NodeManager itself) must see the security
+      // settings too, or it talks SASL at another protection level: make the daemon
+      // configuration a default resource (spawn put its directory on the class path).
+      Configuration.addDefaultResource(new File(args[0]).getName());
+      // The NodeManager then logs in from its keytab (yarn.nodemanager.principal/keytab) itself.
+      Kerberos.enableSecurity(conf);
+    }
 
     NodeManager nm = new NodeManager();
     Runtime.getRuntime()
