@@ -11,7 +11,7 @@
 # same for the CPU seconds of all processes (steadier on a busy machine).
 # Every output is checked against the hand-written program's.
 #   --smoke     small data (seconds)
-#   --no-build  use the release binaries already in $CARGO_TARGET_DIR
+#   --no-build  use the binaries already built (bench/local/binaries.sh says where)
 #   --runs N    runs of each mode (default 3; 1 with --smoke)
 # Sizes as bench/local/run.sh (WORDS_MB, SORT_N); data under target/bench-data
 # (BENCH_DATA overrides), shared with run.sh.
@@ -34,10 +34,9 @@ if [ $mode = smoke ]; then
 else
   : "${WORDS_MB:=1024}" "${SORT_N:=50000000}" "${runs:=3}"
 fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
 # The examples and the hand-written programs (bench/baseline: the data and the reference answers).
-[ $build = 0 ] || cargo build --quiet --release -p spindle-examples -p spindle-baseline
-bin="$CARGO_TARGET_DIR/release"
+. "$root/bench/local/binaries.sh"
+build_binaries spindle-examples spindle-baseline
 
 data="${BENCH_DATA:-$root/target/bench-data/$mode}"
 mkdir -p "$data"

@@ -9,7 +9,7 @@
 # checked against the hand-written program's before any figure is printed.
 #   --smoke     small data (seconds; what CI can run)
 #   --no-spark  skip Spark (no venv needed)
-#   --no-build  use the release binaries already in $CARGO_TARGET_DIR
+#   --no-build  use the binaries already built (bench/local/binaries.sh says where)
 # Full sizes: 1 GiB of text, 50M pairs sorted, 10M x 1M join, 10M pairs grouped
 # (override with WORDS_MB, SORT_N, JOIN_N, JOIN_M, GROUP_N).
 set -euo pipefail
@@ -30,10 +30,9 @@ if [ $mode = smoke ]; then
 else
   : "${WORDS_MB:=1024}" "${SORT_N:=50000000}" "${JOIN_N:=10000000}" "${JOIN_M:=1000000}" "${GROUP_N:=10000000}"
 fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
 # The examples, the hand-written programs (bench/baseline) and the engine-overheads job (tests/jobs).
-[ $build = 0 ] || cargo build --quiet --release -p spindle-examples -p spindle-baseline -p spindle-testjobs
-bin="$CARGO_TARGET_DIR/release"
+. "$root/bench/local/binaries.sh"
+build_binaries spindle-examples spindle-baseline spindle-testjobs
 py=python3
 if [ $spark = 1 ]; then
   if [ ! -x "$root/.venv/bin/python" ] || ! "$root/.venv/bin/python" -c "import pyspark" 2>/dev/null; then
