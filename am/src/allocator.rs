@@ -177,6 +177,8 @@ pub(crate) struct AllocatorConfig {
     /// How long the RM may stay unreachable before the AM gives up
     /// (`yarn.resourcemanager.connect.max-wait.ms`, as Hadoop's own AMs).
     pub rm_max_wait: Duration,
+    /// Tokens every executor gets (HDFS delegation tokens on a Kerberized cluster).
+    pub tokens: spindle_hadoop::credentials::Credentials,
 }
 
 impl YarnBackend {
@@ -205,7 +207,7 @@ impl YarnBackend {
             user: launch.user.clone(),
             num_executors: launch.num_executors,
             executor_cores: launch.executor_cores,
-            launcher: Launcher::new(launch, exec, config.ipc),
+            launcher: Launcher::new(launch, exec, config.ipc, config.tokens),
             resource,
             port_in_node_name: config.port_in_node_name,
             rm_max_wait: config.rm_max_wait,

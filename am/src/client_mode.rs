@@ -137,7 +137,27 @@ impl ClientBackend {
             .map_err(|e| Error::Config(format!("runtime: {e}")))?;
         let conf = Configuration::from_env()?;
         let user = spindle_hadoop::user::current_user();
-        let rest = RmRestClient::from_config(&conf, Some(user.clone()))?;
+        let mut rest = RmRestClient::from_config(&conf, Some(user.clone()))?;
+        // Kerberos: SPNEGO to the RM as `spindle submit` logged in; the HDFS delegation tokens
+        // it fetched (our HADOOP_TOKEN_FILE_LOCATION) go to the AM and on to the executors.
+        let mut tokens = spindle_hadoop::credentials::Credentials::new();
+        let mut login = None;
+        if spindle_hadoop::kerberos::is_kerberos(&conf)? {
+            let l = match (
+                std::env::var(launch::KERBEROS_PRINCIPAL),
+                std::env::var_os(launch::KERBEROS_KEYTAB),
+            ) {
+                (Ok(p), Some(k)) => {
+                    spindle_hadoop::kerberos::Login::from_keytab(&conf, &p, k.as_ref())?
+                }
+                _ => spindle_hadoop::kerberos::Login::from_ticket_cache(&conf)?,
+            };
+            rest = rest.with_kerberos(&l);
+            if let Some(c) = spindle_hadoop::credentials::Credentials::from_env()? {
+                tokens = c;
+            }
+            login = Some(l);
+        }
         let executors = env_num(launch::NUM_EXECUTORS, 2)? as u32;
         let cores = env_num(launch::EXECUTOR_CORES, 1)?.max(1) as u32;
         let memory = env_num(launch::EXECUTOR_MEMORY_MB, 512)?;
@@ -150,7 +170,14 @@ impl ClientBackend {
             .map_err(|e| Error::Config(e.to_string()))?
             .pairs()
             .clone();
-        let staging = Staging::connect(None, &conf.default_fs()?, &user, &user)?;
+        let hdfs_login = login
+            .as_ref()
+            .map(|l| spindle_contract::staging::HdfsLogin {
+                principal: &l.principal,
+                keytab: l.keytab.as_deref(),
+                proxy_user: None,
+            });
+        let staging = Staging::connect(None, &conf.default_fs()?, &user, &user, hdfs_login)?;
         let am_memory = env_num(AM_MEMORY_MB, 256)?;
         let scheduling = Scheduling::from_vars(|k| std::env::var(k).ok())?;
         let prestaged = prestaged()?;
@@ -186,7 +213,8 @@ impl ClientBackend {
                 },
                 args: Vec::new(),
             };
-            let ctx = submission.context(app, secret::to_bytes(&exec.secret));
+            let mut ctx = submission.context(app, secret::to_bytes(&exec.secret));
+            ctx.am_container.credentials.merge(&tokens);
             submission::submit(&rest, &staging, &ctx).await?;
             Ok::<_, Error>(app)
         })?;

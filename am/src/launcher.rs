@@ -29,16 +29,26 @@ pub(crate) struct Launcher {
     ipc: IpcConfig,
     /// NMTokens by node (`host:port`), as the last allocations gave them.
     tokens: Mutex<BTreeMap<String, Token>>,
+    /// What every executor's credentials carry besides the secret: the HDFS
+    /// delegation tokens on a Kerberized cluster (never the AMRMToken).
+    executor_tokens: Credentials,
 }
 
 impl Launcher {
-    /// Launching what `launch` and `exec` describe, over `ipc`.
-    pub(crate) fn new(launch: AmLaunch, exec: ExecutorLaunch, ipc: IpcConfig) -> Self {
+    /// Launching what `launch` and `exec` describe, over `ipc`, executors
+    /// getting `executor_tokens` in their credentials.
+    pub(crate) fn new(
+        launch: AmLaunch,
+        exec: ExecutorLaunch,
+        ipc: IpcConfig,
+        executor_tokens: Credentials,
+    ) -> Self {
         Launcher {
             launch,
             exec,
             ipc,
             tokens: Mutex::new(BTreeMap::new()),
+            executor_tokens,
         }
     }
 
@@ -70,7 +80,7 @@ impl Launcher {
                 environment.insert(passthrough.into(), v);
             }
         }
-        let mut creds = Credentials::new();
+        let mut creds = self.executor_tokens.clone();
         creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&self.exec.secret));
         ContainerLaunchContext {
             commands: vec![launch::container_command(&[])],

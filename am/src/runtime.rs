@@ -351,10 +351,22 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
                 port_in_node_name,
                 ipc,
                 rm_max_wait,
+                // Executors get the file system tokens, never the AMRMToken.
+                tokens: executor_tokens(&creds),
             },
         },
         finisher,
     ))
+}
+
+/// The tokens of the AM's credentials that executors need: every one but
+/// the AMRMToken (which would let an executor act as the AM), no secrets.
+fn executor_tokens(creds: &Credentials) -> Credentials {
+    let mut out = Credentials::new();
+    for (alias, token) in creds.tokens().filter(|(_, t)| t.kind != AMRM_TOKEN_KIND) {
+        out.add_token(alias, token.clone());
+    }
+    out
 }
 
 /// What the environment page shows: the launch settings and `--conf` pairs.
@@ -614,4 +626,37 @@ fn failed_outcome(diagnostics: String) -> Outcome {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spindle_hadoop::Token;
+
+    #[test]
+    fn executors_get_file_system_tokens_but_never_the_amrm_token_or_secrets() {
+        let token = |kind: &str, service: &str| Token {
+            identifier: vec![1, 2],
+            password: vec![3],
+            kind: kind.into(),
+            service: service.into(),
+        };
+        let mut am = Credentials::new();
+        am.add_token("", token(AMRM_TOKEN_KIND, "127.0.0.1:8030"));
+        am.add_token(
+            "127.0.0.1:9000",
+            token("HDFS_DELEGATION_TOKEN", "127.0.0.1:9000"),
+        );
+        am.add_token("ha-hdfs:ns2", token("HDFS_DELEGATION_TOKEN", "ha-hdfs:ns2"));
+        am.add_secret("spindle.secret", vec![9; 32]);
+        let exec = executor_tokens(&am);
+        let kinds: Vec<&str> = exec.tokens().map(|(_, t)| t.kind.as_str()).collect();
+        assert_eq!(kinds, ["HDFS_DELEGATION_TOKEN", "HDFS_DELEGATION_TOKEN"]);
+        assert!(exec.secrets().next().is_none());
+        assert_eq!(
+            exec.token_for_service("HDFS_DELEGATION_TOKEN", &["ha-hdfs:ns2".into()])
+                .map(|t| t.service.as_str()),
+            Some("ha-hdfs:ns2")
+        );
+    }
 }

@@ -34,6 +34,8 @@ Examples:
       target/release/wordcount hdfs:///in hdfs:///out
 
 YARN mode reads the cluster from HADOOP_CONF_DIR (core-site.xml, hdfs-site.xml, yarn-site.xml).
+On a Kerberized cluster (hadoop.security.authentication=kerberos) it logs in from the ticket
+cache (kinit; KRB5CCNAME), or with --principal P --keytab F.
 Ctrl-C while waiting kills the application. The exit code is 0 only when the application
 finished with final status SUCCEEDED.";
 
@@ -87,6 +89,17 @@ pub struct Submit {
     /// YARN: the application's priority in its queue.
     #[arg(long, value_name = "N")]
     pub priority: Option<i32>,
+    /// YARN on a Kerberized cluster: log in as this principal from --keytab
+    /// instead of using the ticket cache (`kinit`).
+    #[arg(long, value_name = "PRINCIPAL", requires = "keytab")]
+    pub principal: Option<String>,
+    /// YARN on a Kerberized cluster: the keytab holding --principal's key.
+    #[arg(long, value_name = "FILE", requires = "principal")]
+    pub keytab: Option<String>,
+    /// YARN: submit on behalf of this user (the cluster's hadoop.proxyuser.*
+    /// settings must allow the submitting user to).
+    #[arg(long, value_name = "USER")]
+    pub proxy_user: Option<String>,
     /// Print what is submitted (resources, environment without secrets, command).
     #[arg(long, short = 'v')]
     pub verbose: bool,

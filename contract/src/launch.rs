@@ -19,6 +19,10 @@ pub const DEPLOY_MODE: &str = settings::DEPLOY_MODE.var_name();
 pub const APP_NAME: &str = settings::APP_NAME.var_name();
 /// hdfs URI of `/user/<user>/.spindleStaging/<appId>`; the AM deletes it when the application ends.
 pub const STAGING_DIR: &str = settings::STAGING_DIR.var_name();
+/// Client deploy mode, Kerberos: whom the driver logs in as.
+pub const KERBEROS_PRINCIPAL: &str = settings::KERBEROS_PRINCIPAL.var_name();
+/// Client deploy mode, Kerberos: the keytab the driver logs in from.
+pub const KERBEROS_KEYTAB: &str = settings::KERBEROS_KEYTAB.var_name();
 /// JSON: link name -> [`LocalResource`]; the driver binary is [`APP_BINARY`].
 pub const LOCAL_RESOURCES: &str = settings::LOCAL_RESOURCES.var_name();
 /// Executors to start.

@@ -210,6 +210,16 @@ pub const NETWORK_CRYPTO_ENABLED: Setting = Setting {
     )
 };
 
+/// More HDFS file systems to get delegation tokens for at submission (Kerberos).
+pub const KERBEROS_FILE_SYSTEMS: Setting = conf(
+    "spindle.kerberos.access.hadoopFileSystems",
+    Kind::Text,
+    None,
+    "on a Kerberized cluster, comma-separated `hdfs://` file systems besides `fs.defaultFS` that \
+     the application reads or writes: `spindle submit` gets an HDFS delegation token for each \
+     (Spark 3's `spark.kerberos.access.hadoopFileSystems`)",
+);
+
 // ------------------------------------------------- a driver's environment
 
 /// Where the executors run.
@@ -358,6 +368,16 @@ pub const YARN_MAX_APP_ATTEMPTS: Setting = launch(
     "SPINDLE_YARN_MAX_APP_ATTEMPTS",
     "client deploy mode: `--max-app-attempts`",
 );
+/// Client deploy mode on a Kerberized cluster: the principal of `--principal`.
+pub const KERBEROS_PRINCIPAL: Setting = launch(
+    "SPINDLE_KERBEROS_PRINCIPAL",
+    "client deploy mode: the driver logs in as `--principal` (Kerberos)",
+);
+/// Client deploy mode on a Kerberized cluster: the keytab of `--keytab`.
+pub const KERBEROS_KEYTAB: Setting = launch(
+    "SPINDLE_KERBEROS_KEYTAB",
+    "client deploy mode: the driver logs in from `--keytab` (Kerberos)",
+);
 /// Client deploy mode: an application already staged by `spindle submit`.
 pub const YARN_APP_ID: Setting = launch(
     "SPINDLE_YARN_APP_ID",
@@ -372,6 +392,7 @@ pub const ALL: &[&Setting] = &[
     &YARN_AM_MEMORY,
     &LOCALITY_WAIT,
     &NETWORK_CRYPTO_ENABLED,
+    &KERBEROS_FILE_SYSTEMS,
     &MASTER,
     &EXECUTOR_CORES,
     &CACHE_MEMORY_MB,
@@ -398,6 +419,8 @@ pub const ALL: &[&Setting] = &[
     &YARN_TAGS,
     &YARN_PRIORITY,
     &YARN_MAX_APP_ATTEMPTS,
+    &KERBEROS_PRINCIPAL,
+    &KERBEROS_KEYTAB,
     &YARN_APP_ID,
 ];
 

@@ -79,6 +79,19 @@ pub struct Staging {
     user: String,
 }
 
+/// How the staging client proves who it is on a Kerberized cluster: the
+/// principal, its keytab when the login came from one (else the ticket cache),
+/// and the user acted for (`--proxy-user`), if any.
+#[derive(Debug, Clone, Copy)]
+pub struct HdfsLogin<'a> {
+    /// `alice@EXAMPLE.COM`.
+    pub principal: &'a str,
+    /// The keytab of a keytab login; `None`: the ticket cache.
+    pub keytab: Option<&'a Path>,
+    /// `--proxy-user`.
+    pub proxy_user: Option<&'a str>,
+}
+
 impl Staging {
     /// Connects to `default_fs` (`fs.defaultFS`) as `caller`, with the site
     /// files of `conf_dir` (for HA name services and client settings; else
@@ -90,6 +103,7 @@ impl Staging {
         default_fs: &str,
         caller: &str,
         owner: &str,
+        kerberos: Option<HdfsLogin<'_>>,
     ) -> Result<Self> {
         let Some(rest) = default_fs.strip_prefix("hdfs://") else {
             return Err(Error::Launch(format!(
@@ -98,7 +112,21 @@ impl Staging {
         };
         let authority = rest.split('/').next().unwrap_or(rest);
         let fs_uri = format!("hdfs://{authority}");
-        let mut b = ClientBuilder::new().with_url(&fs_uri).with_user(caller);
+        let mut b = ClientBuilder::new().with_url(&fs_uri);
+        match kerberos {
+            // Kerberos names the user; only a proxied user is sent as the effective one.
+            Some(k) => {
+                if let Some(keytab) = k.keytab {
+                    b = b
+                        .with_kerberos_principal(k.principal)
+                        .with_kerberos_keytab(keytab.to_string_lossy());
+                }
+                if let Some(p) = k.proxy_user {
+                    b = b.with_user(p);
+                }
+            }
+            None => b = b.with_user(caller),
+        }
         if let Some(dir) = conf_dir {
             b = b.with_config_dir(dir.to_string_lossy());
         }
@@ -483,7 +511,7 @@ mod tests {
 
     #[test]
     fn non_hdfs_default_fs_is_refused_in_one_line() {
-        let e = Staging::connect(None, "file:///", "u", "u")
+        let e = Staging::connect(None, "file:///", "u", "u", None)
             .err()
             .unwrap()
             .to_string();

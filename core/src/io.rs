@@ -216,13 +216,15 @@ fn namenode_client(base: &str) -> std::result::Result<NameNodeClient, spindle_ha
         .ok()
         .flatten()
         .is_some_and(|a| a == "kerberos");
-    // With security on, a container proves itself with its HDFS delegation token.
+    // With security on, a container proves itself with the HDFS delegation
+    // token of this file system (by service name: one token per file system).
     let token = if secure {
+        let services = spindle_hadoop::namenode::token_services(&conf, base)?;
         spindle_hadoop::credentials::Credentials::from_env()
             .ok()
             .flatten()
             .and_then(|c| {
-                c.token_of_kind(spindle_hadoop::token::kinds::HDFS_DELEGATION)
+                c.token_for_service(spindle_hadoop::token::kinds::HDFS_DELEGATION, &services)
                     .cloned()
             })
     } else {

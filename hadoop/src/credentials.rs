@@ -81,6 +81,17 @@ impl Credentials {
         self.tokens.values().find(|t| t.kind == kind)
     }
 
+    /// The token of `kind` whose service is one of `services` (the names a
+    /// server is known by), not merely the first of its kind: with several
+    /// file systems each has its own.
+    pub fn token_for_service(&self, kind: &str, services: &[String]) -> Option<&Token> {
+        services.iter().find_map(|s| {
+            self.tokens
+                .values()
+                .find(|t| t.kind == kind && t.service == *s)
+        })
+    }
+
     pub fn add_secret(&mut self, alias: impl Into<String>, secret: impl Into<Vec<u8>>) {
         self.secrets.insert(alias.into(), secret.into());
     }

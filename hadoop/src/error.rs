@@ -61,6 +61,10 @@ pub enum Error {
     /// an authentication method.
     #[error("authentication to {address} refused: {reason}")]
     Auth { address: String, reason: String },
+    /// A Kerberos login or ticket problem, said as what to do about it
+    /// (`kinit`, `--principal/--keytab`, `krb5.conf`).
+    #[error("Kerberos: {reason}")]
+    Kerberos { reason: String },
 }
 
 impl Error {

@@ -23,6 +23,49 @@ pub enum Auth {
     Simple { user: String },
     /// A token (AMRM, NM, delegation) proved with SASL DIGEST-MD5.
     Token(Token),
+    /// A Kerberos login proved with SASL GSSAPI.
+    Kerberos(KerberosAuth),
+}
+
+/// Kerberos for one protocol: the login, the configuration key naming the
+/// server's principal (`yarn.resourcemanager.principal`,
+/// `dfs.namenode.kerberos.principal`) and its value, the acceptable
+/// protections in preference order, and whom to act for, if anyone.
+#[derive(Clone, Debug)]
+pub struct KerberosAuth {
+    pub login: crate::kerberos::Login,
+    pub server_key: String,
+    pub server_principal: Option<String>,
+    pub qops: Vec<crate::sasl::gssapi::Qop>,
+    pub proxy_user: Option<String>,
+}
+
+impl KerberosAuth {
+    /// Kerberos for the server whose principal `conf` names under `server_key`,
+    /// with the protections of `hadoop.rpc.protection`.
+    pub fn from_conf(
+        conf: &crate::config::Configuration,
+        login: crate::kerberos::Login,
+        server_key: &str,
+        proxy_user: Option<String>,
+    ) -> Result<Self> {
+        let protection = conf
+            .get_trimmed("hadoop.rpc.protection")?
+            .unwrap_or_else(|| "authentication".into());
+        let qops =
+            crate::sasl::gssapi::Qop::parse_list(&protection).map_err(|reason| Error::Config {
+                file: "core-site.xml".into(),
+                key: "hadoop.rpc.protection".into(),
+                reason,
+            })?;
+        Ok(KerberosAuth {
+            login,
+            server_key: server_key.to_string(),
+            server_principal: conf.get_trimmed(server_key)?,
+            qops,
+            proxy_user,
+        })
+    }
 }
 
 impl Auth {
@@ -33,12 +76,28 @@ impl Auth {
         }
     }
 
-    /// The SASL mechanism this auth needs, `None` for simple auth (no SASL).
-    /// Kerberos plugs in here: a new variant answering a GSSAPI mechanism.
-    pub fn mechanism(&self) -> Option<Box<dyn crate::sasl::Mechanism>> {
+    /// The SASL mechanism this auth needs for the server at `address`
+    /// (`host:port`), `None` for simple auth (no SASL).
+    pub fn mechanism(&self, address: &str) -> Option<Box<dyn crate::sasl::Mechanism>> {
         match self {
             Auth::Simple { .. } => None,
             Auth::Token(token) => Some(Box::new(crate::sasl::DigestMd5::new(token))),
+            Auth::Kerberos(k) => {
+                let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let expected =
+                    k.server_principal
+                        .as_ref()
+                        .map(|p| crate::sasl::gssapi::ExpectedServer {
+                            key: k.server_key.clone(),
+                            principal: crate::kerberos::resolve_host_pattern(p, host),
+                        });
+                Some(Box::new(crate::sasl::Gssapi::new(
+                    k.login.credential.clone(),
+                    expected,
+                    k.qops.clone(),
+                )))
+            }
         }
     }
 }

@@ -8,10 +8,13 @@ pub mod credentials;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod gss;
 pub mod ids;
 pub mod ipc;
+pub mod kerberos;
 pub mod namenode;
 pub mod sasl;
+pub mod spnego;
 pub mod token;
 pub mod user;
 pub mod yarn;

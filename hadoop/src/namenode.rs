@@ -242,6 +242,49 @@ impl NameNodeClient {
     }
 }
 
+/// `hdfs://authority` of an HDFS URI (no path, no trailing slash).
+pub fn file_system_root(uri: &str) -> String {
+    let rest = uri.strip_prefix("hdfs://").unwrap_or(uri);
+    format!("hdfs://{}", rest.split('/').next().unwrap_or(rest))
+}
+
+/// The service names an HDFS delegation token for `uri` is looked up by:
+/// `ha-hdfs:<nameservice>` with HA (Java's and hdfs-native's name); else
+/// the NameNode's `ip:port` (Java, `hadoop.security.token.service.use_ip`)
+/// and the `host:port` of the URI (hdfs-native), when they differ.
+pub fn token_services(conf: &Configuration, uri: &str) -> Result<Vec<String>> {
+    let root = file_system_root(uri);
+    let mut authority = root.trim_start_matches("hdfs://").to_string();
+    if authority.is_empty() {
+        authority = file_system_root(&conf.default_fs()?)
+            .trim_start_matches("hdfs://")
+            .to_string();
+    }
+    if !authority.contains(':') && conf.get_strings("dfs.nameservices")?.contains(&authority) {
+        return Ok(vec![format!("ha-hdfs:{authority}")]);
+    }
+    let addresses = namenode_addresses(conf, &format!("hdfs://{authority}"))?;
+    let mut out = Vec::new();
+    if let Some(first) = addresses.first() {
+        use std::net::ToSocketAddrs;
+        let ip = first.to_socket_addrs().ok().and_then(|a| {
+            let a: Vec<_> = a.collect();
+            a.iter()
+                .find(|a| a.is_ipv4())
+                .or(a.first())
+                .map(|a| a.to_string())
+        });
+        out.push(ip.unwrap_or_else(|| first.clone()));
+        if !out.contains(first) {
+            out.push(first.clone());
+        }
+    }
+    if !out.contains(&authority) {
+        out.push(authority);
+    }
+    Ok(out)
+}
+
 /// Hadoop's default NameNode RPC port.
 const DEFAULT_NN_PORT: u16 = 8020;
 

@@ -1,9 +1,11 @@
 //! The SASL exchange that opens an authenticated Hadoop RPC connection
 //! (call id -33, `RpcSaslProto` messages). The negotiation loop is generic
-//! over a [`Mechanism`]: DIGEST-MD5 for tokens is here; Kerberos/GSSAPI plugs
-//! in later as another implementation of the same trait.
+//! over a [`Mechanism`]: DIGEST-MD5 for tokens, GSSAPI for Kerberos. A
+//! mechanism that agreed on integrity or privacy hands back a
+//! [`SecurityLayer`] that wraps every later RPC in `RpcSaslProto` WRAP messages.
 
 pub mod digest;
+pub mod gssapi;
 
 use prost::Message;
 use spindle_proto::common::{
@@ -18,6 +20,35 @@ use crate::ipc::frame::{self, SASL_CALL_ID};
 use crate::{Error, Result};
 
 pub use digest::DigestMd5;
+pub use gssapi::Gssapi;
+
+/// A negotiated SASL security layer (QOP `auth-int` or `auth-conf`).
+pub trait SecurityLayer: Send {
+    /// Protects outgoing bytes (at most [`max_chunk`](Self::max_chunk) at a time).
+    fn wrap(&mut self, data: &[u8]) -> std::result::Result<Vec<u8>, String>;
+    /// Checks and opens a token from the server.
+    fn unwrap(&mut self, token: &[u8]) -> std::result::Result<Vec<u8>, String>;
+    /// The largest plaintext one wrap may carry (the server's buffer size).
+    fn max_chunk(&self) -> usize;
+}
+
+/// The frames that carry `data` through `layer`: one SASL WRAP message per
+/// chunk, as Hadoop's client writes them.
+pub fn wrap_frames(
+    layer: &mut dyn SecurityLayer,
+    data: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(data.len() + 64);
+    for chunk in data.chunks(layer.max_chunk()) {
+        let token = layer.wrap(chunk)?;
+        out.extend(sasl_frame(&RpcSaslProto {
+            state: SaslState::Wrap as i32,
+            token: Some(token),
+            ..Default::default()
+        }));
+    }
+    Ok(out)
+}
 
 /// A SASL client mechanism in Hadoop's vocabulary: an auth method name
 /// (`TOKEN`, `KERBEROS`) carried by a SASL mechanism (`DIGEST-MD5`, `GSSAPI`).
@@ -39,6 +70,10 @@ pub trait Mechanism: Send {
     fn step(&mut self, challenge: &[u8]) -> std::result::Result<Vec<u8>, String>;
     /// Checks the data the server sent with SUCCESS (mutual authentication).
     fn finish(&mut self, data: Option<&[u8]>) -> std::result::Result<(), String>;
+    /// The security layer agreed on, if it protects later messages.
+    fn security_layer(&mut self) -> Option<Box<dyn SecurityLayer>> {
+        None
+    }
 }
 
 /// What the negotiation settled on.
@@ -99,11 +134,24 @@ pub fn decode_sasl_response(address: &str, body: &[u8]) -> Result<RpcSaslProto> 
 /// any mechanism ran) is refused unless `fallback_to_simple`.
 pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
-    mut mechanism: Option<Box<dyn Mechanism>>,
+    mechanism: Option<Box<dyn Mechanism>>,
     address: &str,
     max_frame: usize,
     fallback_to_simple: bool,
 ) -> Result<Outcome> {
+    negotiate_with_layer(stream, mechanism, address, max_frame, fallback_to_simple)
+        .await
+        .map(|(outcome, _)| outcome)
+}
+
+/// [`negotiate`], also returning the security layer the mechanism agreed on.
+pub async fn negotiate_with_layer<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    mut mechanism: Option<Box<dyn Mechanism>>,
+    address: &str,
+    max_frame: usize,
+    fallback_to_simple: bool,
+) -> Result<(Outcome, Option<Box<dyn SecurityLayer>>)> {
     let fail = |reason: String| Error::Auth {
         address: address.to_string(),
         reason,
@@ -172,7 +220,7 @@ pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
                         ..Default::default()
                     };
                     write(stream, address, &send(reply)).await?;
-                    return Ok(Outcome::Simple);
+                    return Ok((Outcome::Simple, None));
                 } else {
                     let ours = mechanism
                         .as_ref()
@@ -201,11 +249,12 @@ pub async fn negotiate<S: AsyncRead + AsyncWrite + Unpin>(
                 return match mechanism.as_deref_mut().filter(|_| started) {
                     Some(mech) => {
                         mech.finish(message.token.as_deref()).map_err(&fail)?;
-                        Ok(Outcome::Authenticated(mech.method().to_string()))
+                        let layer = mech.security_layer();
+                        Ok((Outcome::Authenticated(mech.method().to_string()), layer))
                     }
                     None => match mechanism.as_deref().filter(|_| !fallback_to_simple) {
                         Some(mech) => Err(downgrade_refused(mech)),
-                        None => Ok(Outcome::Simple),
+                        None => Ok((Outcome::Simple, None)),
                     },
                 };
             }

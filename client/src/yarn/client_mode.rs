@@ -71,6 +71,31 @@ pub(crate) async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     let am = super::stage(&staging, opts, app).await?;
     env.push((APP_ID.into(), app.to_string()));
     env.push((launch::STAGING_DIR.into(), am.dir.clone()));
+    // Kerberos: the driver reads and writes HDFS with the delegation tokens fetched here (and
+    // hands them to the AM), and logs in itself only to talk to the RM.
+    let _tokens = match &cluster.kerberos {
+        Some(k) => {
+            let tokens = match super::security::delegation_tokens(cluster, k, &opts.conf).await {
+                Ok(t) => t,
+                Err(e) => {
+                    let _ = staging.remove_app_dir(app).await;
+                    return Err(e);
+                }
+            };
+            let file = super::security::TokenFile::write(&tokens, app)?;
+            env.push(("HADOOP_TOKEN_FILE_LOCATION".into(), file.path_string()));
+            env.push((launch::USER.into(), cluster.user.clone()));
+            if let Some(keytab) = &k.login.keytab {
+                env.push((launch::KERBEROS_PRINCIPAL.into(), k.login.principal.clone()));
+                env.push((
+                    launch::KERBEROS_KEYTAB.into(),
+                    keytab.to_string_lossy().into_owned(),
+                ));
+            }
+            Some(file)
+        }
+        None => None,
+    };
     env.push((
         launch::LOCAL_RESOURCES.into(),
         launch::resources_to_env(&am.local_resources),

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::spnego::{AUTH_COOKIE, Spnego};
 
 use super::Cluster;
 use super::tfile;
@@ -99,8 +100,14 @@ fn local_log_names(v: &Value) -> Vec<String> {
 }
 
 /// GET with the media type the endpoint produces: the NodeManager answers
-/// 406 to `Accept: application/json` on its plain-text log endpoint.
-async fn get(http: &reqwest::Client, url: &str) -> Result<Option<String>, Error> {
+/// 406 to `Accept: application/json` on its plain-text log endpoint. On a
+/// Kerberized cluster with SPNEGO: the node's `hadoop.auth` cookie once it
+/// set one, else (or when it is refused) a fresh `Negotiate` ticket.
+async fn get(
+    http: &reqwest::Client,
+    url: &str,
+    spnego: Option<&Spnego>,
+) -> Result<Option<String>, Error> {
     let err = |reason: String| Error::Http {
         url: url.to_string(),
         reason,
@@ -110,12 +117,32 @@ async fn get(http: &reqwest::Client, url: &str) -> Result<Option<String>, Error>
     } else {
         "application/json"
     };
-    let resp = http
-        .get(url)
-        .header("Accept", accept)
-        .send()
-        .await
-        .map_err(|e| err(e.to_string()))?;
+    let mut use_cookie = true;
+    let resp = loop {
+        let mut req = http.get(url).header("Accept", accept);
+        let cookie = spnego.and_then(|s| s.cookie()).filter(|_| use_cookie);
+        if let Some(s) = spnego {
+            req = match &cookie {
+                Some(c) => req.header("Cookie", format!("{AUTH_COOKIE}={c}")),
+                None => req.header("Authorization", s.authorization(url)?),
+            };
+        }
+        let resp = req.send().await.map_err(|e| err(e.to_string()))?;
+        if let Some(s) = spnego {
+            s.remember(
+                resp.headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            );
+            if resp.status() == reqwest::StatusCode::UNAUTHORIZED && cookie.is_some() {
+                s.forget();
+                use_cookie = false;
+                continue;
+            }
+        }
+        break resp;
+    };
     if resp.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok(None);
     }
@@ -143,7 +170,13 @@ async fn print_from_nodemanagers(
             continue;
         }
         let base = format!("http://{}/ws/v1/node", node.http_address);
-        let Some(text) = get(&http, &format!("{base}/apps/{app}")).await? else {
+        // Each NodeManager signs its own cookie.
+        let spnego = cluster
+            .kerberos
+            .as_ref()
+            .map(|k| Spnego::new(k.login.credential.clone()));
+        let spnego = spnego.as_ref();
+        let Some(text) = get(&http, &format!("{base}/apps/{app}"), spnego).await? else {
             continue;
         };
         let Ok(w) = serde_json::from_str::<NmAppWrapper>(&text) else {
@@ -152,7 +185,7 @@ async fn print_from_nodemanagers(
         for cid in strings(&w.app.containerids) {
             // A container still localizing has no logs yet (the NodeManager
             // answers 500/503): say so and go on with the others.
-            let listed = match get(&http, &format!("{base}/containers/{cid}/logs")).await {
+            let listed = match get(&http, &format!("{base}/containers/{cid}/logs"), spnego).await {
                 Ok(t) => t
                     .and_then(|t| serde_json::from_str::<Value>(&t).ok())
                     .map(|v| local_log_names(&v))
@@ -169,7 +202,7 @@ async fn print_from_nodemanagers(
             };
             for name in names.iter().filter(|n| wanted(&cid, n)) {
                 if let Some(body) =
-                    get(&http, &format!("{base}/containerlogs/{cid}/{name}")).await?
+                    get(&http, &format!("{base}/containerlogs/{cid}/{name}"), spnego).await?
                 {
                     println!("==> {cid} on {} ({name}, running) <==", node.node_id);
                     print!("{body}");

@@ -13,6 +13,7 @@ pub(crate) mod client_mode;
 pub(crate) mod logs;
 pub(crate) mod memory;
 pub(crate) mod progress;
+pub(crate) mod security;
 pub(crate) mod tfile;
 
 use std::collections::BTreeMap;
@@ -37,14 +38,24 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct Cluster {
     pub conf: Configuration,
     pub conf_dir: Option<PathBuf>,
+    /// The user applications run as: the Kerberos short name (or the
+    /// proxied user), else the simple-auth user.
     pub user: String,
     pub rest: RmRestClient,
+    /// The Kerberos login, on a Kerberized cluster.
+    pub kerberos: Option<security::KerberosUser>,
 }
 
 impl Cluster {
-    /// Reads HADOOP_CONF_DIR (or YARN_CONF_DIR); fails in one line when it
-    /// is unset, not a directory, or holds no yarn-site.xml.
+    /// [`Cluster::connect`] with the ticket cache, as `status`, `kill` and `logs` use.
     pub(crate) fn from_env() -> Result<Cluster, Error> {
+        Self::connect(&security::LoginRequest::default())
+    }
+
+    /// Reads HADOOP_CONF_DIR (or YARN_CONF_DIR); fails in one line when it
+    /// is unset, not a directory, or holds no yarn-site.xml. On a Kerberized
+    /// cluster, logs in as `login` asks (keytab, else the ticket cache).
+    pub(crate) fn connect(login: &security::LoginRequest) -> Result<Cluster, Error> {
         let var = ["HADOOP_CONF_DIR", "YARN_CONF_DIR"]
             .into_iter()
             .find_map(|v| {
@@ -70,18 +81,32 @@ impl Cluster {
             )));
         }
         let conf = Configuration::load_dir(&dir)?;
-        let user = spindle_hadoop::user::current_user();
-        let rest = RmRestClient::with_timeouts(
+        let kerberos = security::login(&conf, &dir, login)?;
+        let user = match &kerberos {
+            Some(k) => k.user().to_string(),
+            None => login
+                .proxy_user
+                .clone()
+                .unwrap_or_else(spindle_hadoop::user::current_user),
+        };
+        let mut rest = RmRestClient::with_timeouts(
             conf.rm_web_urls()?,
             Some(user.clone()),
             CONNECT_TIMEOUT,
             REQUEST_TIMEOUT,
         )?;
+        if let Some(k) = &kerberos {
+            rest = rest.with_kerberos(&k.login);
+            if let Some(p) = &k.proxy_user {
+                rest = rest.with_do_as(p);
+            }
+        }
         Ok(Cluster {
             conf,
             conf_dir: Some(dir),
             user,
             rest,
+            kerberos,
         })
     }
 
@@ -94,6 +119,7 @@ impl Cluster {
             &self.conf.default_fs()?,
             &self.user,
             owner.unwrap_or(&self.user),
+            self.kerberos.as_ref().map(|k| k.hdfs_login()),
         )?)
     }
 
@@ -332,7 +358,11 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 /// `spindle submit --master yarn …`: returns the exit code (0 only for SUCCEEDED).
 pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
     let opts = YarnSubmit::from_cli(s)?;
-    let cluster = Cluster::from_env()?;
+    let cluster = Cluster::connect(&security::LoginRequest {
+        principal: s.principal.clone(),
+        keytab: s.keytab.as_ref().map(PathBuf::from),
+        proxy_user: s.proxy_user.clone(),
+    })?;
     match opts.deploy_mode {
         DeployMode::Cluster => runtime()?.block_on(submit_cluster(&cluster, &opts)),
         DeployMode::Client => runtime()?.block_on(client_mode::run(&cluster, &opts)),
@@ -346,9 +376,18 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     opts.check_fits(new_app.max_resource)?;
     let staging = cluster.staging(None)?;
     let staged = stage(&staging, opts, app).await?;
-    let ctx = opts
+    let mut ctx = opts
         .submission(&staging, staged)
         .context(app, submission::new_secret().to_vec());
+    if let Some(k) = &cluster.kerberos {
+        match security::delegation_tokens(cluster, k, &opts.conf).await {
+            Ok(tokens) => ctx.am_container.credentials.merge(&tokens),
+            Err(e) => {
+                let _ = staging.remove_app_dir(app).await;
+                return Err(e);
+            }
+        }
+    }
     if opts.verbose {
         print_submission(&ctx, opts);
     }

@@ -99,6 +99,71 @@ struct Shared {
     pending: Arc<Mutex<Pending>>,
     config: IpcConfig,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// The SASL security layer (QOP integrity or privacy), if any.
+    layer: Layer,
+}
+
+type Layer = Option<Arc<Mutex<Box<dyn sasl::SecurityLayer>>>>;
+
+/// The bytes to put on the wire for `frame`: itself, or its SASL WRAP frames.
+fn seal(layer: &Layer, frame: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
+    match layer {
+        None => Ok(frame),
+        Some(l) => {
+            let mut l = l
+                .lock()
+                .map_err(|_| "security layer poisoned".to_string())?;
+            sasl::wrap_frames(l.as_mut(), &frame)
+        }
+    }
+}
+
+/// Response frames from the server, unwrapped from SASL WRAP messages when
+/// a security layer is in place (one WRAP may carry several frames).
+struct FrameSource {
+    layer: Layer,
+    plain: Vec<u8>,
+}
+
+impl FrameSource {
+    async fn next<R: AsyncRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+        max: usize,
+        address: &str,
+    ) -> Result<Vec<u8>> {
+        let Some(layer) = &self.layer else {
+            return read_frame(reader, max, address).await;
+        };
+        let rpc = |reason: String| Error::Rpc {
+            address: address.to_string(),
+            reason,
+        };
+        loop {
+            if self.plain.len() >= 4 {
+                let prefix = [self.plain[0], self.plain[1], self.plain[2], self.plain[3]];
+                let len = frame::check_length(prefix, max).map_err(|e| rpc(e.to_string()))?;
+                if self.plain.len() >= 4 + len {
+                    let body = self.plain[4..4 + len].to_vec();
+                    self.plain.drain(..4 + len);
+                    return Ok(body);
+                }
+            }
+            let wrapped = read_frame(reader, max, address).await?;
+            let message = sasl::decode_sasl_response(address, &wrapped)?;
+            if message.state != spindle_proto::common::rpc_sasl_proto::SaslState::Wrap as i32 {
+                return Err(rpc(
+                    "the server sent an unwrapped message on a protected connection".into(),
+                ));
+            }
+            let data = layer
+                .lock()
+                .map_err(|_| rpc("security layer poisoned".into()))?
+                .unwrap(message.token())
+                .map_err(rpc)?;
+            self.plain.extend_from_slice(&data);
+        }
+    }
 }
 
 impl Drop for Shared {
@@ -162,7 +227,8 @@ impl Connection {
             reason: format!("sending handshake: {e}"),
         };
         let client_id: [u8; 16] = rand::random();
-        let context_user = match auth.mechanism() {
+        let mut layer = None;
+        let (context_user, real_user) = match auth.mechanism(address) {
             None if config.secure => {
                 return Err(Error::Auth {
                     address: address.to_string(),
@@ -176,33 +242,52 @@ impl Connection {
                     .write_all(&frame::preamble(AuthProtocol::None))
                     .await
                     .map_err(io_err)?;
-                Some(match auth {
-                    Auth::Simple { user } => user.clone(),
-                    _ => crate::user::current_user(),
-                })
+                (
+                    Some(match auth {
+                        Auth::Simple { user } => user.clone(),
+                        _ => crate::user::current_user(),
+                    }),
+                    None,
+                )
             }
             Some(mech) => {
                 stream
                     .write_all(&frame::preamble(AuthProtocol::Sasl))
                     .await
                     .map_err(io_err)?;
-                match sasl::negotiate(
+                let (outcome, agreed) = sasl::negotiate_with_layer(
                     &mut stream,
                     Some(mech),
                     address,
                     config.max_frame,
                     config.fallback_to_simple,
                 )
-                .await?
-                {
+                .await?;
+                layer = agreed;
+                match (outcome, auth) {
+                    // Kerberos names the user as Hadoop's client does: the
+                    // full principal, or the proxied user with the principal as real user.
+                    (Outcome::Authenticated(_), Auth::Kerberos(k)) => match &k.proxy_user {
+                        Some(p) => (Some(p.clone()), Some(k.login.principal.clone())),
+                        None => (Some(k.login.principal.clone()), None),
+                    },
                     // The token names the user; Hadoop's client sends none.
-                    Outcome::Authenticated(_) => None,
-                    Outcome::Simple => Some(crate::user::current_user()),
+                    (Outcome::Authenticated(_), _) => (None, None),
+                    (Outcome::Simple, _) => (Some(crate::user::current_user()), None),
                 }
             }
         };
-        let context =
-            frame::connection_context_frame(&client_id, protocol, context_user.as_deref());
+        let layer = layer.map(|l| Arc::new(Mutex::new(l)));
+        let context = frame::connection_context_frame_as(
+            &client_id,
+            protocol,
+            context_user.as_deref(),
+            real_user.as_deref(),
+        );
+        let context = seal(&layer, context).map_err(|reason| Error::Rpc {
+            address: address.to_string(),
+            reason,
+        })?;
         stream.write_all(&context).await.map_err(io_err)?;
         stream.flush().await.map_err(io_err)?;
 
@@ -217,13 +302,18 @@ impl Connection {
             pending: pending.clone(),
             config: config.clone(),
             tasks: Mutex::new(Vec::new()),
+            layer: layer.clone(),
         });
 
         let max = config.max_frame;
         let addr = address.to_string();
         let reader_task = tokio::spawn(async move {
+            let mut source = FrameSource {
+                layer,
+                plain: Vec::new(),
+            };
             let reason = loop {
-                let body = match read_frame(&mut reader, max, &addr).await {
+                let body = match source.next(&mut reader, max, &addr).await {
                     Ok(b) => b,
                     Err(Error::Rpc { reason, .. }) => break reason,
                     Err(e) => break e.to_string(),
@@ -274,7 +364,9 @@ impl Connection {
             loop {
                 tokio::time::sleep(interval).await;
                 let Some(shared) = weak.upgrade() else { return };
-                let ping = frame::ping_frame(&shared.client_id);
+                let Ok(ping) = seal(&shared.layer, frame::ping_frame(&shared.client_id)) else {
+                    return;
+                };
                 let sent = async {
                     let mut w = shared.writer.lock().await;
                     w.write_all(&ping).await?;
@@ -347,6 +439,15 @@ impl Connection {
             p.waiting.insert(call_id, tx);
         }
         let bytes = frame::call_frame(call_id, &s.client_id, &s.protocol, method, request);
+        let bytes = match seal(&s.layer, bytes) {
+            Ok(b) => b,
+            Err(reason) => {
+                if let Ok(mut p) = s.pending.lock() {
+                    p.waiting.remove(&call_id);
+                }
+                return Err(self.rpc_err(&format!("protecting {method}: {reason}")));
+            }
+        };
         // One deadline covers sending (a server that stops reading blocks the
         // write) and the answer.
         let deadline = tokio::time::Instant::now() + call_timeout;

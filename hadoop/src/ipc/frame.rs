@@ -81,11 +81,23 @@ impl<M: Message> DelimitedEncode for M {
 /// exchange: the protocol this connection serves and, for simple auth, the
 /// effective user (token auth sends no user: the token names it).
 pub fn connection_context_frame(client_id: &[u8], protocol: &str, user: Option<&str>) -> Vec<u8> {
+    connection_context_frame_as(client_id, protocol, user, None)
+}
+
+/// [`connection_context_frame`] naming a real user too: a Kerberos user
+/// acting for another (`--proxy-user`), which the server checks against
+/// `hadoop.proxyuser.*`.
+pub fn connection_context_frame_as(
+    client_id: &[u8],
+    protocol: &str,
+    user: Option<&str>,
+    real_user: Option<&str>,
+) -> Vec<u8> {
     let header = request_header(CONNECTION_CONTEXT_CALL_ID, client_id, -1);
     let context = IpcConnectionContextProto {
         user_info: user.map(|u| UserInformationProto {
             effective_user: Some(u.to_string()),
-            real_user: None,
+            real_user: real_user.map(str::to_string),
         }),
         protocol: Some(protocol.to_string()),
     };

@@ -675,6 +675,10 @@ pub struct RmRestClient {
     active: Arc<AtomicUsize>,
     /// `user.name` for simple authentication; `None` acts as `dr.who`.
     user: Option<String>,
+    /// Kerberos: SPNEGO on every call (then `user.name` is not sent).
+    spnego: Option<Arc<crate::spnego::Spnego>>,
+    /// Kerberos: the user to act for (`doAs`, checked against `hadoop.proxyuser.*`).
+    do_as: Option<String>,
 }
 
 impl RmRestClient {
@@ -726,7 +730,30 @@ impl RmRestClient {
             bases,
             active: Arc::new(AtomicUsize::new(0)),
             user,
+            spnego: None,
+            do_as: None,
         })
+    }
+
+    /// Whether SPNEGO got a `hadoop.auth` cookie that later calls reuse.
+    pub fn holds_auth_cookie(&self) -> bool {
+        self.spnego.as_ref().is_some_and(|s| s.cookie().is_some())
+    }
+
+    /// Acts for `user` (`doAs`): the authenticated user must be allowed to
+    /// impersonate it by the RM's `hadoop.proxyuser.*` settings.
+    pub fn with_do_as(mut self, user: &str) -> Self {
+        self.do_as = Some(user.to_string());
+        self
+    }
+
+    /// Authenticates every call with SPNEGO as `login` (a Kerberized RM).
+    pub fn with_kerberos(mut self, login: &crate::kerberos::Login) -> Self {
+        self.spnego = Some(Arc::new(crate::spnego::Spnego::new(
+            login.credential.clone(),
+        )));
+        self.user = None;
+        self
     }
 
     /// A client for the RM (or RMs, with HA) named by a Hadoop configuration.
@@ -759,34 +786,13 @@ impl RmRestClient {
         for i in 0..self.bases.len() {
             let idx = (start + i) % self.bases.len();
             let url = format!("{}{}", self.bases[idx], path);
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .header(reqwest::header::ACCEPT, "application/json");
-            let mut q: Vec<(&str, String)> = query.to_vec();
-            if let Some(user) = &self.user {
-                q.push(("user.name", user.clone()));
-            }
-            if !q.is_empty() {
-                req = req.query(&q);
-            }
-            if let Some(b) = &body {
-                req = req
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(b.clone());
-            }
-            let resp = match req.send().await {
+            let resp = match self.send(&method, &url, query, body.as_deref()).await {
                 Ok(r) => r,
-                Err(e) if e.is_connect() || (e.is_timeout() && !e.is_body()) => {
-                    failures.push(format!("{url}: {}", error_chain(&e)));
+                Err(Sent::Unreachable(why)) => {
+                    failures.push(why);
                     continue;
                 }
-                Err(e) => {
-                    return Err(Error::Rest {
-                        url,
-                        reason: error_chain(&e),
-                    });
-                }
+                Err(Sent::Failed(e)) => return Err(e),
             };
             let status = resp.status();
             if status.is_redirection() {
@@ -824,6 +830,95 @@ impl RmRestClient {
                 failures.join("; ")
             ),
         })
+    }
+
+    /// One request to `url`, with SPNEGO when Kerberized: the cookie if we
+    /// hold one, else (or when the cookie is refused) a fresh Negotiate token.
+    async fn send(
+        &self,
+        method: &Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Option<&str>,
+    ) -> std::result::Result<reqwest::Response, Sent> {
+        let mut use_cookie = true;
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .header(reqwest::header::ACCEPT, "application/json");
+            let mut q: Vec<(&str, String)> = query.to_vec();
+            if let Some(user) = &self.user {
+                q.push(("user.name", user.clone()));
+            }
+            if let Some(user) = &self.do_as {
+                q.push(("doAs", user.clone()));
+            }
+            if !q.is_empty() {
+                req = req.query(&q);
+            }
+            if let Some(b) = body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.to_string());
+            }
+            let cookie = self.spnego.as_ref().and_then(|s| s.cookie());
+            if let Some(spnego) = &self.spnego {
+                match cookie.as_ref().filter(|_| use_cookie) {
+                    Some(c) => {
+                        req = req.header(
+                            reqwest::header::COOKIE,
+                            format!("{}={c}", crate::spnego::AUTH_COOKIE),
+                        )
+                    }
+                    None => {
+                        let auth = spnego.authorization(url).map_err(Sent::Failed)?;
+                        req = req.header(reqwest::header::AUTHORIZATION, auth);
+                    }
+                }
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) if e.is_connect() || (e.is_timeout() && !e.is_body()) => {
+                    return Err(Sent::Unreachable(format!("{url}: {}", error_chain(&e))));
+                }
+                Err(e) => {
+                    return Err(Sent::Failed(Error::Rest {
+                        url: url.to_string(),
+                        reason: error_chain(&e),
+                    }));
+                }
+            };
+            let unauthorized = resp.status() == StatusCode::UNAUTHORIZED;
+            match &self.spnego {
+                Some(spnego) => {
+                    spnego.remember(
+                        resp.headers()
+                            .get_all(reqwest::header::SET_COOKIE)
+                            .iter()
+                            .filter_map(|v| v.to_str().ok()),
+                    );
+                    if unauthorized && use_cookie && cookie.is_some() {
+                        // The cookie expired or another RM signed it: negotiate again.
+                        spnego.forget();
+                        use_cookie = false;
+                        continue;
+                    }
+                }
+                None if unauthorized && wants_negotiate(&resp) => {
+                    return Err(Sent::Failed(Error::Kerberos {
+                        reason: format!(
+                            "{url} requires Kerberos (HTTP 401, WWW-Authenticate: Negotiate), but the \
+                             client configuration says hadoop.security.authentication=simple: use the \
+                             cluster's own configuration (HADOOP_CONF_DIR) with \
+                             hadoop.security.authentication=kerberos"
+                        ),
+                    }));
+                }
+                None => {}
+            }
+            return Ok(resp);
+        }
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -981,6 +1076,22 @@ pub(crate) fn fuzz_app_answer(body: &[u8]) {
             "a control character would reach the terminal: {s:?}"
         );
     }
+}
+
+/// How [`RmRestClient::send`] failed: an RM that did not answer (try the
+/// next) or an error that another RM would not fix.
+enum Sent {
+    Unreachable(String),
+    Failed(Error),
+}
+
+/// Whether a 401 asks for SPNEGO.
+fn wants_negotiate(resp: &reqwest::Response) -> bool {
+    resp.headers()
+        .get_all(reqwest::header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.trim_start().to_ascii_lowercase().starts_with("negotiate"))
 }
 
 fn is_remote_exception(text: &str) -> bool {

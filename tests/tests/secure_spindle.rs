@@ -1,0 +1,517 @@
+//! Spindle on the secure mini-Hadoop (`deploy/mini-hadoop --secure`): Kerberos logins from the
+//! keytab and the ticket cache through the system GSSAPI; SASL GSSAPI on IPC to the RM and the
+//! NameNode at the cluster's protection (privacy by default), with the server's principal checked;
+//! SPNEGO on the RM REST API; HDFS delegation tokens (DIGEST-MD5 at the same protection);
+//! `spindle submit --master yarn` of the wordcount in cluster mode; and the one-line errors of a
+//! login gone wrong.
+//!
+//! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
+//! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use spindle_hadoop::config::Configuration;
+use spindle_hadoop::ipc::{Auth, KerberosAuth};
+use spindle_hadoop::kerberos::Login;
+use spindle_hadoop::namenode::NameNodeClient;
+use spindle_hadoop::yarn::{ApplicationClient, RmRestClient};
+use spindle_tests::{
+    MiniHadoop, binary, block_on, java_peer_with_keytab_ok, parse_counts, random_words,
+    scratch_dir, secure_hadoop, text,
+};
+
+/// The secure cluster, with this process's Kerberos library pointed at its KDC.
+fn cluster() -> &'static MiniHadoop {
+    static READY: OnceLock<()> = OnceLock::new();
+    let h = secure_hadoop();
+    READY.get_or_init(|| {
+        let k = h.kerberos().expect("secure");
+        if std::env::var_os("KRB5_CONFIG").is_none() {
+            // SAFETY: set once, before this process's first Kerberos call reads it; the
+            // tests of this file reach GSSAPI only through this function.
+            unsafe { std::env::set_var("KRB5_CONFIG", &k.krb5_conf) };
+        }
+    });
+    h
+}
+
+fn conf(h: &MiniHadoop) -> Configuration {
+    Configuration::load_dir(h.conf_dir()).expect("the secure cluster's conf dir")
+}
+
+fn keytab_login(h: &MiniHadoop) -> Login {
+    let k = h.kerberos().expect("secure");
+    Login::from_keytab(&conf(h), &k.principal, &k.keytab).expect("keytab login")
+}
+
+fn kerberos(h: &MiniHadoop, conf: &Configuration, key: &str) -> Auth {
+    Auth::Kerberos(KerberosAuth::from_conf(conf, keytab_login(h), key, None).expect("auth"))
+}
+
+/// The `spindle` CLI on the secure cluster, with its own (empty) ticket cache.
+fn spindle(h: &MiniHadoop, cache: &Path) -> Command {
+    let k = h.kerberos().expect("secure");
+    let mut c = Command::new(binary("spindle"));
+    c.env("HADOOP_CONF_DIR", h.conf_dir())
+        .env("KRB5_CONFIG", &k.krb5_conf)
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+        .env_remove("YARN_CONF_DIR")
+        .env_remove("SPINDLE_ROLE")
+        .env_remove("SPINDLE_MASTER");
+    c
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn kerberos_ipc_to_the_rm_and_the_namenode_at_the_clusters_protection() {
+    let h = cluster();
+    let conf = conf(h);
+    let login = keytab_login(h);
+    assert_eq!(login.principal, h.kerberos().unwrap().principal);
+    assert_eq!(login.short_name, h.kerberos().unwrap().short_name());
+    block_on(async {
+        let rm = ApplicationClient::from_config(
+            &conf,
+            kerberos(h, &conf, "yarn.resourcemanager.principal"),
+        )
+        .unwrap();
+        let metrics = rm
+            .cluster_metrics()
+            .await
+            .expect("getClusterMetrics over KERBEROS");
+        assert!(metrics.active_nodes >= 1, "{metrics:?}");
+        let nn = NameNodeClient::from_config(
+            &conf,
+            kerberos(h, &conf, "dfs.namenode.kerberos.principal"),
+        )
+        .unwrap();
+        let defaults = nn
+            .server_defaults()
+            .await
+            .expect("getServerDefaults over KERBEROS");
+        assert!(defaults.replication >= 1, "{defaults:?}");
+        assert!(nn.file_info("/").await.unwrap().is_some());
+        // A delegation token we may renew ourselves, then used as a container would (DIGEST-MD5
+        // at the same protection), then cancelled: the NameNode refuses it from then on.
+        let token = nn
+            .get_delegation_token(&login.principal)
+            .await
+            .expect("token");
+        assert_eq!(token.kind, "HDFS_DELEGATION_TOKEN");
+        assert!(nn.renew_delegation_token(&token).await.unwrap() > 0);
+        let with_token = NameNodeClient::from_config(&conf, Auth::Token(token.clone())).unwrap();
+        assert!(
+            with_token
+                .file_info("/")
+                .await
+                .expect("DIGEST-MD5 with the token")
+                .is_some()
+        );
+        nn.cancel_delegation_token(&token).await.unwrap();
+        let again = NameNodeClient::from_config(&conf, Auth::Token(token)).unwrap();
+        let err = again.file_info("/").await.unwrap_err().to_string();
+        assert!(err.contains("refused") || err.contains("token"), "{err}");
+    });
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn protection_and_server_principal_are_checked() {
+    let h = cluster();
+    let conf = conf(h);
+    let cluster_qop = conf
+        .get_trimmed("hadoop.rpc.protection")
+        .unwrap()
+        .unwrap_or_default();
+    block_on(async {
+        // A server principal other than the configured one is refused before any ticket is used.
+        let mut wrong = conf.clone();
+        wrong.set(
+            "dfs.namenode.kerberos.principal",
+            "nn/elsewhere.example.com@EXAMPLE.COM",
+        );
+        let nn = NameNodeClient::from_config(
+            &wrong,
+            kerberos(h, &wrong, "dfs.namenode.kerberos.principal"),
+        )
+        .unwrap();
+        let err = nn.file_info("/").await.unwrap_err().to_string();
+        assert!(err.contains("dfs.namenode.kerberos.principal"), "{err}");
+        assert!(err.contains("nn/elsewhere.example.com"), "{err}");
+        // _HOST stands for the server's canonical host name, as in Hadoop.
+        let mut pattern = conf.clone();
+        pattern.set("dfs.namenode.kerberos.principal", "nn/_HOST@EXAMPLE.COM");
+        let nn = NameNodeClient::from_config(
+            &pattern,
+            kerberos(h, &pattern, "dfs.namenode.kerberos.principal"),
+        )
+        .unwrap();
+        assert!(nn.file_info("/").await.expect("_HOST resolved").is_some());
+        // A client that allows less protection than the cluster demands gets one clear line.
+        if cluster_qop != "authentication" {
+            let mut weak = conf.clone();
+            weak.set("hadoop.rpc.protection", "authentication");
+            let rm = ApplicationClient::from_config(
+                &weak,
+                kerberos(h, &weak, "yarn.resourcemanager.principal"),
+            )
+            .unwrap();
+            let err = rm.cluster_metrics().await.unwrap_err().to_string();
+            assert!(err.contains("no common RPC protection"), "{err}");
+            assert!(err.contains("hadoop.rpc.protection"), "{err}");
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn rm_rest_speaks_spnego_and_an_unkerberized_client_is_told_why_it_is_refused() {
+    let h = cluster();
+    let conf = conf(h);
+    block_on(async {
+        let rest = RmRestClient::from_config(&conf, None)
+            .unwrap()
+            .with_kerberos(&keytab_login(h));
+        let info = rest.cluster_info().await.expect("cluster info over SPNEGO");
+        assert!(!info.resource_manager_version.is_empty(), "{info:?}");
+        assert!(rest.holds_auth_cookie(), "the hadoop.auth cookie is kept");
+        // The second call goes with the cookie alone.
+        let nodes = rest.nodes().await.expect("nodes with the cookie");
+        assert!(!nodes.is_empty());
+        let simple = RmRestClient::from_config(&conf, Some("root".into())).unwrap();
+        let err = simple.cluster_info().await.unwrap_err().to_string();
+        assert!(err.contains("requires Kerberos"), "{err}");
+        assert!(err.contains("hadoop.security.authentication"), "{err}");
+    });
+}
+
+/// An hdfs-native client logged in from the user's keytab.
+fn hdfs(h: &MiniHadoop) -> hdfs_native::Client {
+    let k = h.kerberos().unwrap();
+    hdfs_native::ClientBuilder::new()
+        .with_url(h.fs_uri())
+        .with_config_dir(h.conf_dir().to_string_lossy())
+        .with_kerberos_principal(&k.principal)
+        .with_kerberos_keytab(k.keytab.to_string_lossy())
+        .build()
+        .expect("hdfs-native client")
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn wordcount_in_cluster_mode_on_the_secure_cluster() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-wc");
+    let (input, expected) = random_words(2000, 0x5EC_0001);
+    let base = format!(
+        "/user/{}/secure-tests/{}",
+        k.short_name(),
+        std::process::id()
+    );
+    let fs = hdfs(h);
+    block_on(spindle_tests::hdfs_put(
+        &fs,
+        &format!("{base}/in/input.txt"),
+        input.as_bytes(),
+    ));
+    let root = h.fs_uri().trim_end_matches('/');
+    let out = spindle(h, &dir.join("no-cache"))
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            &k.principal,
+            "--keytab",
+        ])
+        .arg(&k.keytab)
+        .args([
+            "--driver-memory",
+            "256m",
+            "--executor-memory",
+            "256m",
+            "--num-executors",
+            "2",
+            "--conf",
+            "spindle.executor.memoryOverhead=128m",
+            "--conf",
+            "spindle.driver.memoryOverhead=128m",
+        ])
+        .arg(binary("wordcount"))
+        .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "secure wordcount failed:\n{err}");
+    assert!(err.contains(&format!("as {}", k.short_name())), "{err}");
+    // Hadoop's own Java client, logged in from the keytab, reads what the executors wrote.
+    let listing = java_peer_with_keytab_ok(
+        h,
+        "dev.spindle.peers.FsCatDir",
+        &[&format!("{root}{base}/out")],
+    );
+    assert!(listing.contains("file _SUCCESS"), "{listing}");
+    let counts = parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")));
+    assert_eq!(counts, expected);
+    // `spindle status` from a ticket cache (kinit) sees the finished application.
+    let app = err
+        .split_whitespace()
+        .find(|w| w.starts_with("application_"))
+        .expect("an application id")
+        .to_string();
+    let cache = dir.join("kinit-cache");
+    let kinit = k
+        .mit_command("kinit", &cache)
+        .arg("-kt")
+        .arg(&k.keytab)
+        .arg(&k.principal)
+        .output()
+        .unwrap();
+    assert!(kinit.status.success(), "{}", text(&kinit.stderr));
+    let status = spindle(h, &cache).args(["status", &app]).output().unwrap();
+    let shown = text(&status.stdout);
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    assert!(
+        shown.contains("state FINISHED, final status Succeeded"),
+        "{shown}"
+    );
+}
+
+/// Runs `spindle status` of a made-up application with `cmd`'s setup; its stderr, which must be
+/// one line, within seconds.
+fn one_line_failure(mut cmd: Command) -> String {
+    let started = Instant::now();
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = text(&out.stderr).trim().to_string();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    err
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn login_failures_are_one_line_with_the_fix() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-errors");
+    let app = "application_1_0001";
+    // No ticket at all.
+    let mut c = spindle(h, &dir.join("empty-cache"));
+    c.args(["status", app]);
+    let err = one_line_failure(c);
+    assert!(
+        err.contains("no Kerberos ticket") && err.contains("kinit"),
+        "{err}"
+    );
+    // A missing keytab, and a keytab without the principal.
+    let submit = |principal: &str, keytab: &Path| {
+        let mut c = spindle(h, &dir.join("empty-cache"));
+        c.args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            principal,
+            "--keytab",
+        ])
+        .arg(keytab)
+        .arg(binary("wordcount"))
+        .args(["/in", "/out"]);
+        c
+    };
+    let err = one_line_failure(submit(&k.principal, &dir.join("missing.keytab")));
+    assert!(
+        err.contains("missing.keytab") && err.contains("--keytab"),
+        "{err}"
+    );
+    let err = one_line_failure(submit("nobody@EXAMPLE.COM", &k.keytab));
+    assert!(
+        err.contains("keytab") && err.contains("--principal"),
+        "{err}"
+    );
+    // An expired ticket.
+    let cache = dir.join("short-cache");
+    let kinit = k
+        .mit_command("kinit", &cache)
+        .args(["-l", "5s", "-kt"])
+        .arg(&k.keytab)
+        .arg(&k.principal)
+        .output()
+        .unwrap();
+    assert!(kinit.status.success(), "{}", text(&kinit.stderr));
+    std::thread::sleep(Duration::from_secs(7));
+    let mut c = spindle(h, &cache);
+    c.args(["status", app]);
+    let err = one_line_failure(c);
+    assert!(err.contains("expired") && err.contains("kinit"), "{err}");
+    // The client's configuration says simple, the cluster wants Kerberos; and the reverse.
+    let simple_conf = dir.join("simple-conf");
+    std::fs::create_dir_all(&simple_conf).unwrap();
+    for f in ["hdfs-site.xml", "yarn-site.xml"] {
+        std::fs::copy(h.conf_dir().join(f), simple_conf.join(f)).unwrap();
+    }
+    let core = std::fs::read_to_string(h.conf_dir().join("core-site.xml")).unwrap();
+    std::fs::write(
+        simple_conf.join("core-site.xml"),
+        core.replace(">kerberos<", ">simple<"),
+    )
+    .unwrap();
+    let mut c = spindle(h, &cache);
+    c.env("HADOOP_CONF_DIR", &simple_conf).args(["status", app]);
+    let err = one_line_failure(c);
+    assert!(err.contains("requires Kerberos"), "{err}");
+    let mut c = spindle(h, &cache);
+    c.env("HADOOP_CONF_DIR", &simple_conf)
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            &k.principal,
+            "--keytab",
+        ])
+        .arg(&k.keytab)
+        .arg(binary("wordcount"))
+        .args(["/in", "/out"]);
+    let err = one_line_failure(c);
+    assert!(err.contains("does not use Kerberos"), "{err}");
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn nodemanager_web_endpoints_take_our_spnego_tickets() {
+    let h = cluster();
+    let conf = conf(h);
+    let login = keytab_login(h);
+    block_on(async {
+        let rest = RmRestClient::from_config(&conf, None)
+            .unwrap()
+            .with_kerberos(&login);
+        let nodes = rest.nodes().await.expect("nodes over SPNEGO");
+        let http = reqwest::Client::new();
+        for node in nodes.iter().filter(|n| !n.http_address.is_empty()) {
+            let url = format!("http://{}/ws/v1/node/info", node.http_address);
+            let bare = http.get(&url).send().await.unwrap();
+            assert_eq!(bare.status(), 401, "{url} without a ticket");
+            let spnego = spindle_hadoop::spnego::Spnego::new(login.credential.clone());
+            let resp = http
+                .get(&url)
+                .header("Accept", "application/json")
+                .header("Authorization", spnego.authorization(&url).unwrap())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{url} with a ticket");
+            let body = resp.text().await.unwrap();
+            assert!(body.contains("nodeManagerVersion"), "{body}");
+        }
+    });
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn a_kerberos_user_acts_for_another_where_proxyuser_allows_it() {
+    let h = cluster();
+    let conf = conf(h);
+    let login = keytab_login(h);
+    // The secure mini-Hadoop lets its user impersonate anyone (hadoop.proxyuser.<user>.*=*).
+    let auth = Auth::Kerberos(
+        KerberosAuth::from_conf(
+            &conf,
+            login.clone(),
+            "dfs.namenode.kerberos.principal",
+            Some("proxied".into()),
+        )
+        .unwrap(),
+    );
+    block_on(async {
+        let nn = NameNodeClient::from_config(&conf, auth).unwrap();
+        let token = nn
+            .get_delegation_token(&login.principal)
+            .await
+            .expect("token as proxied");
+        let id =
+            spindle_hadoop::token::DelegationTokenIdentifier::decode(&token.identifier).unwrap();
+        assert_eq!(id.owner, "proxied");
+        assert_eq!(id.real_user, login.principal);
+        nn.cancel_delegation_token(&token).await.unwrap();
+        let rest = RmRestClient::from_config(&conf, None)
+            .unwrap()
+            .with_kerberos(&login)
+            .with_do_as("proxied");
+        rest.cluster_info().await.expect("doAs over SPNEGO");
+    });
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn wordcount_in_client_mode_on_the_secure_cluster() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-wc-client");
+    let (input, expected) = random_words(500, 0x5EC_0002);
+    let base = format!(
+        "/user/{}/secure-client/{}",
+        k.short_name(),
+        std::process::id()
+    );
+    let fs = hdfs(h);
+    block_on(spindle_tests::hdfs_put(
+        &fs,
+        &format!("{base}/in/input.txt"),
+        input.as_bytes(),
+    ));
+    let root = h.fs_uri().trim_end_matches('/');
+    // From the ticket cache this time: the driver runs here and logs in the same way.
+    let cache = dir.join("kinit-cache");
+    let kinit = k
+        .mit_command("kinit", &cache)
+        .arg("-kt")
+        .arg(&k.keytab)
+        .arg(&k.principal)
+        .output()
+        .unwrap();
+    assert!(kinit.status.success(), "{}", text(&kinit.stderr));
+    let out = spindle(h, &cache)
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--deploy-mode",
+            "client",
+            "--executor-memory",
+            "256m",
+            "--num-executors",
+            "1",
+            "--conf",
+            "spindle.executor.memoryOverhead=128m",
+        ])
+        .arg(binary("wordcount"))
+        .args([
+            format!("{root}{base}/in/input.txt"),
+            format!("{root}{base}/out"),
+        ])
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "secure client-mode wordcount failed:\n{err}"
+    );
+    let listing = java_peer_with_keytab_ok(
+        h,
+        "dev.spindle.peers.FsCatDir",
+        &[&format!("{root}{base}/out")],
+    );
+    let counts = parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")));
+    assert_eq!(counts, expected);
+}
