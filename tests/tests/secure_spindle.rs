@@ -8,7 +8,8 @@
 //! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
 //! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -19,8 +20,8 @@ use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::namenode::NameNodeClient;
 use spindle_hadoop::yarn::{ApplicationClient, RmRestClient};
 use spindle_tests::{
-    MiniHadoop, binary, block_on, java_peer_with_keytab_ok, parse_counts, random_words,
-    scratch_dir, secure_hadoop, text,
+    KerberosUser, MiniHadoop, binary, block_on, java_peer_with_keytab_ok, parse_counts,
+    random_words, scratch_dir, secure_hadoop, text,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
@@ -206,19 +207,7 @@ fn wordcount_in_cluster_mode_on_the_secure_cluster() {
     let h = cluster();
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-wc");
-    let (input, expected) = random_words(2000, 0x5EC_0001);
-    let base = format!(
-        "/user/{}/secure-tests/{}",
-        k.short_name(),
-        std::process::id()
-    );
-    let fs = hdfs(h);
-    block_on(spindle_tests::hdfs_put(
-        &fs,
-        &format!("{base}/in/input.txt"),
-        input.as_bytes(),
-    ));
-    let root = h.fs_uri().trim_end_matches('/');
+    let (root, base, expected) = put_words(h, "secure-tests", 2000, 0x5EC_0001);
     let out = spindle(h, &dir.join("no-cache"))
         .args([
             "submit",
@@ -249,29 +238,17 @@ fn wordcount_in_cluster_mode_on_the_secure_cluster() {
     assert!(out.status.success(), "secure wordcount failed:\n{err}");
     assert!(err.contains(&format!("as {}", k.short_name())), "{err}");
     // Hadoop's own Java client, logged in from the keytab, reads what the executors wrote.
-    let listing = java_peer_with_keytab_ok(
-        h,
-        "dev.spindle.peers.FsCatDir",
-        &[&format!("{root}{base}/out")],
+    assert_eq!(
+        counts_read_by_java(h, &format!("{root}{base}/out")),
+        expected
     );
-    assert!(listing.contains("file _SUCCESS"), "{listing}");
-    let counts = parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")));
-    assert_eq!(counts, expected);
     // `spindle status` from a ticket cache (kinit) sees the finished application.
     let app = err
         .split_whitespace()
         .find(|w| w.starts_with("application_"))
         .expect("an application id")
         .to_string();
-    let cache = dir.join("kinit-cache");
-    let kinit = k
-        .mit_command("kinit", &cache)
-        .arg("-kt")
-        .arg(&k.keytab)
-        .arg(&k.principal)
-        .output()
-        .unwrap();
-    assert!(kinit.status.success(), "{}", text(&kinit.stderr));
+    let cache = kinit(k, &dir.join("kinit-cache"));
     let status = spindle(h, &cache).args(["status", &app]).output().unwrap();
     let shown = text(&status.stdout);
     assert!(status.status.success(), "{}", text(&status.stderr));
@@ -279,6 +256,47 @@ fn wordcount_in_cluster_mode_on_the_secure_cluster() {
         shown.contains("state FINISHED, final status Succeeded"),
         "{shown}"
     );
+}
+
+/// Random words in `/user/<short name>/<name>/<pid>/in/input.txt`: the file system's URI (no
+/// trailing slash), that base directory, and the counts a wordcount must find.
+fn put_words(
+    h: &MiniHadoop,
+    name: &str,
+    words: usize,
+    seed: u64,
+) -> (String, String, BTreeMap<String, u64>) {
+    let k = h.kerberos().unwrap();
+    let (input, expected) = random_words(words, seed);
+    let base = format!("/user/{}/{name}/{}", k.short_name(), std::process::id());
+    block_on(spindle_tests::hdfs_put(
+        &hdfs(h),
+        &format!("{base}/in/input.txt"),
+        input.as_bytes(),
+    ));
+    let root = h.fs_uri().trim_end_matches('/').to_string();
+    (root, base, expected)
+}
+
+/// A ticket cache at `cache`, filled by MIT's `kinit` from the user's keytab.
+fn kinit(k: &KerberosUser, cache: &Path) -> PathBuf {
+    let out = k
+        .mit_command("kinit", cache)
+        .arg("-kt")
+        .arg(&k.keytab)
+        .arg(&k.principal)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    cache.to_path_buf()
+}
+
+/// A wordcount's output as Hadoop's own Java client, logged in from the keytab, reads it
+/// (and finds it committed).
+fn counts_read_by_java(h: &MiniHadoop, out: &str) -> BTreeMap<String, u64> {
+    let listing = java_peer_with_keytab_ok(h, "dev.spindle.peers.FsCatDir", &[out]);
+    assert!(listing.contains("file _SUCCESS"), "{listing}");
+    parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")))
 }
 
 /// Runs `spindle status` of a made-up application with `cmd`'s setup; its stderr, which must be
@@ -458,29 +476,9 @@ fn wordcount_in_client_mode_on_the_secure_cluster() {
     let h = cluster();
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-wc-client");
-    let (input, expected) = random_words(500, 0x5EC_0002);
-    let base = format!(
-        "/user/{}/secure-client/{}",
-        k.short_name(),
-        std::process::id()
-    );
-    let fs = hdfs(h);
-    block_on(spindle_tests::hdfs_put(
-        &fs,
-        &format!("{base}/in/input.txt"),
-        input.as_bytes(),
-    ));
-    let root = h.fs_uri().trim_end_matches('/');
+    let (root, base, expected) = put_words(h, "secure-client", 500, 0x5EC_0002);
     // From the ticket cache this time: the driver runs here and logs in the same way.
-    let cache = dir.join("kinit-cache");
-    let kinit = k
-        .mit_command("kinit", &cache)
-        .arg("-kt")
-        .arg(&k.keytab)
-        .arg(&k.principal)
-        .output()
-        .unwrap();
-    assert!(kinit.status.success(), "{}", text(&kinit.stderr));
+    let cache = kinit(k, &dir.join("kinit-cache"));
     let out = spindle(h, &cache)
         .args([
             "submit",
@@ -507,11 +505,8 @@ fn wordcount_in_client_mode_on_the_secure_cluster() {
         out.status.success(),
         "secure client-mode wordcount failed:\n{err}"
     );
-    let listing = java_peer_with_keytab_ok(
-        h,
-        "dev.spindle.peers.FsCatDir",
-        &[&format!("{root}{base}/out")],
+    assert_eq!(
+        counts_read_by_java(h, &format!("{root}{base}/out")),
+        expected
     );
-    let counts = parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")));
-    assert_eq!(counts, expected);
 }
