@@ -1,8 +1,17 @@
 //! Record encoding: bincode 2 (standard config, varint integers) for values,
 //! and lz4-compressed frames of many records for blocks on disk and the wire.
 //!
-//! A frame is `[compressed length: u32 LE][raw length: u32 LE][lz4 block]`;
-//! the raw bytes are records encoded back to back.
+//! A frame is a 16-byte header, `[compressed length][raw length][records]
+//! [CRC-32C]` (each a u32 LE), then the lz4 block; the raw bytes are the
+//! records encoded back to back. The CRC-32C (the checksum HDFS keeps for its
+//! blocks) covers the header's first 12 bytes and the lz4 block, so a flipped
+//! bit in a shuffle block or a spill file is an [`Error::Corrupt`], never
+//! records silently wrong; a reducer turns it into a fetch failure and the map
+//! output is recomputed from lineage. The record count lets records that
+//! encode to zero bytes (`()`) survive a frame. A block or spill file ends
+//! with an end frame (a header counting no records, over no bytes), so one
+//! cut short at a frame boundary is corrupt too; an empty file holds no
+//! records.
 //!
 //! Every length read from bytes is checked before anything is allocated for
 //! it: a frame over 256 MiB, a raw length that lz4 could not have produced from
@@ -21,7 +30,15 @@ const CONFIG: bincode::config::Configuration = bincode::config::standard();
 /// Raw bytes gathered before a frame is compressed and written.
 pub const FRAME_TARGET: usize = 64 * 1024;
 /// Frames larger than this are refused when decoding (corrupt input).
-const MAX_FRAME: usize = 256 * 1024 * 1024;
+pub const MAX_FRAME: usize = 256 * 1024 * 1024;
+/// Records in one frame at most: only records of zero bytes reach it (any
+/// other record fills [`FRAME_TARGET`] first).
+const MAX_FRAME_RECORDS: u32 = 1 << 20;
+/// Bytes of a frame's header.
+const HEADER: usize = 16;
+/// The frames' checksum: CRC-32C, slicing by 16 bytes.
+static CRC32C: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 /// lz4 turns at most 255 raw bytes into one compressed byte (a long match
 /// costs one length byte per 255 bytes), plus a few bytes per block.
 const MAX_LZ4_RATIO: usize = 255;
@@ -97,6 +114,7 @@ fn decode_limited<T: DeserializeOwned, const LIMIT: usize>(
 pub struct FrameWriter<W: Write> {
     out: W,
     raw: Vec<u8>,
+    records: u32,
     written: u64,
 }
 
@@ -106,6 +124,7 @@ impl<W: Write> FrameWriter<W> {
         FrameWriter {
             out,
             raw: Vec::with_capacity(FRAME_TARGET + 1024),
+            records: 0,
             written: 0,
         }
     }
@@ -113,7 +132,8 @@ impl<W: Write> FrameWriter<W> {
     /// Adds one record.
     pub fn push<T: Serialize>(&mut self, record: &T) -> std::io::Result<()> {
         encode_into(record, &mut self.raw);
-        if self.raw.len() >= FRAME_TARGET {
+        self.records += 1;
+        if self.raw.len() >= FRAME_TARGET || self.records >= MAX_FRAME_RECORDS {
             self.flush_frame()?;
         }
         Ok(())
@@ -126,22 +146,33 @@ impl<W: Write> FrameWriter<W> {
 
     /// Compresses and writes what is buffered as one frame.
     pub fn flush_frame(&mut self) -> std::io::Result<()> {
-        if self.raw.is_empty() {
+        if self.records == 0 {
             return Ok(());
         }
         let compressed = lz4_flex::block::compress(&self.raw);
-        self.out
-            .write_all(&(compressed.len() as u32).to_le_bytes())?;
-        self.out.write_all(&(self.raw.len() as u32).to_le_bytes())?;
+        let mut header = [0u8; HEADER];
+        header[0..4].copy_from_slice(&(compressed.len() as u32).to_le_bytes());
+        header[4..8].copy_from_slice(&(self.raw.len() as u32).to_le_bytes());
+        header[8..12].copy_from_slice(&self.records.to_le_bytes());
+        let sum = checksum(&header, &compressed);
+        header[12..16].copy_from_slice(&sum.to_le_bytes());
+        self.out.write_all(&header)?;
         self.out.write_all(&compressed)?;
-        self.written += 8 + compressed.len() as u64;
+        self.written += (HEADER + compressed.len()) as u64;
         self.raw.clear();
+        self.records = 0;
         Ok(())
     }
 
-    /// Writes the last frame and gives back the sink and the bytes written.
+    /// Writes the last frame and the end frame, and gives back the sink and
+    /// the bytes written.
     pub fn finish(mut self) -> std::io::Result<(W, u64)> {
         self.flush_frame()?;
+        let mut end = [0u8; HEADER];
+        let sum = checksum(&end, &[]);
+        end[12..16].copy_from_slice(&sum.to_le_bytes());
+        self.out.write_all(&end)?;
+        self.written += HEADER as u64;
         self.out.flush()?;
         Ok((self.out, self.written))
     }
@@ -151,82 +182,162 @@ impl<W: Write> FrameWriter<W> {
 pub struct FrameReader {
     data: Vec<u8>,
     pos: usize,
+    ended: bool,
 }
 
 impl FrameReader {
     /// Reads frames from a whole block held in memory.
     pub fn new(data: Vec<u8>) -> Self {
-        FrameReader { data, pos: 0 }
+        FrameReader {
+            data,
+            pos: 0,
+            ended: false,
+        }
     }
 
     /// The records of the next frame, or None at the end.
     pub fn next_batch<T: DeserializeOwned>(&mut self) -> Result<Option<Vec<T>>> {
-        if self.pos >= self.data.len() {
+        const WHAT: &str = "shuffle block";
+        if self.ended || self.data.is_empty() {
             return Ok(None);
         }
-        let corrupt = |m: &str| Error::Decode {
-            what: "shuffle frame",
-            message: m.to_string(),
-        };
+        if self.pos >= self.data.len() {
+            return Err(corrupt(WHAT, "truncated: no end frame".into()));
+        }
         let header = self
             .data
-            .get(self.pos..self.pos + 8)
-            .ok_or_else(|| corrupt("truncated frame header"))?;
-        let (clen, rlen) = frame_lengths(header, "shuffle frame")?;
-        let start = self.pos + 8;
+            .get(self.pos..self.pos + HEADER)
+            .ok_or_else(|| corrupt(WHAT, "truncated frame header".into()))?;
+        let h = FrameHeader::parse(header, WHAT)?;
+        let start = self.pos + HEADER;
+        if h.is_end(header, WHAT)? {
+            if start != self.data.len() {
+                return Err(corrupt(
+                    WHAT,
+                    format!("{} bytes after the end frame", self.data.len() - start),
+                ));
+            }
+            self.ended = true;
+            return Ok(None);
+        }
         let body = self
             .data
-            .get(start..start + clen)
-            .ok_or_else(|| corrupt("truncated frame body"))?;
-        let out = decode_frame(body, rlen)?;
-        self.pos = start + clen;
+            .get(start..start + h.clen)
+            .ok_or_else(|| corrupt(WHAT, "truncated frame body".into()))?;
+        let out = decode_frame(header, body, &h, WHAT)?;
+        self.pos = start + h.clen;
         Ok(Some(out))
     }
 }
 
-/// The compressed and raw lengths of an 8-byte frame header; a frame
-/// claiming more than [`MAX_FRAME`] is corrupt.
-fn frame_lengths(header: &[u8], what: &'static str) -> Result<(usize, usize)> {
-    let len =
-        |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes")) as usize;
-    let (clen, rlen) = (len(0), len(4));
-    let corrupt = |message: String| Err(Error::Decode { what, message });
-    if rlen > MAX_FRAME || clen > MAX_FRAME {
-        return corrupt("frame larger than 256 MiB".into());
-    }
-    if rlen > clen.saturating_mul(MAX_LZ4_RATIO) + 64 {
-        return corrupt(format!(
-            "frame claims {rlen} raw bytes from {clen} compressed (more than lz4 can expand)"
-        ));
-    }
-    Ok((clen, rlen))
+/// The CRC-32C of a frame: its header's first 12 bytes, then its lz4 block.
+fn checksum(header: &[u8], body: &[u8]) -> u32 {
+    let mut d = CRC32C.digest();
+    d.update(&header[..12]);
+    d.update(body);
+    d.finalize()
 }
 
-/// Decompresses one frame body and decodes its records.
-fn decode_frame<T: DeserializeOwned>(body: &[u8], rlen: usize) -> Result<Vec<T>> {
-    let raw = lz4_flex::block::decompress(body, rlen).map_err(|e| Error::Decode {
-        what: "shuffle frame",
-        message: e.to_string(),
-    })?;
-    if raw.len() != rlen {
-        return Err(Error::Decode {
-            what: "shuffle frame",
-            message: format!("{} raw bytes where the header says {rlen}", raw.len()),
-        });
+fn corrupt(what: &'static str, message: String) -> Error {
+    Error::Corrupt { what, message }
+}
+
+/// A frame's header, its lengths checked: a frame claiming more than
+/// [`MAX_FRAME`], or more raw bytes than lz4 can make of its compressed ones,
+/// is corrupt.
+struct FrameHeader {
+    clen: usize,
+    rlen: usize,
+    records: u32,
+    crc: u32,
+}
+
+impl FrameHeader {
+    fn parse(header: &[u8], what: &'static str) -> Result<Self> {
+        let word = |at: usize| u32::from_le_bytes(header[at..at + 4].try_into().expect("4 bytes"));
+        let (clen, rlen) = (word(0) as usize, word(4) as usize);
+        let (records, crc) = (word(8), word(12));
+        if rlen > MAX_FRAME || clen > MAX_FRAME {
+            return Err(corrupt(what, "frame larger than 256 MiB".into()));
+        }
+        if rlen > clen.saturating_mul(MAX_LZ4_RATIO) + 64 {
+            return Err(corrupt(
+                what,
+                format!(
+                    "frame claims {rlen} raw bytes from {clen} compressed (more than lz4 can expand)"
+                ),
+            ));
+        }
+        if records > MAX_FRAME_RECORDS {
+            return Err(corrupt(
+                what,
+                format!("frame claims {records} records (at most {MAX_FRAME_RECORDS})"),
+            ));
+        }
+        Ok(FrameHeader {
+            clen,
+            rlen,
+            records,
+            crc,
+        })
+    }
+
+    /// Whether this is the end frame (no records, no bytes, its checksum right).
+    fn is_end(&self, header: &[u8], what: &'static str) -> Result<bool> {
+        if self.records != 0 {
+            return Ok(false);
+        }
+        if self.clen != 0 || self.rlen != 0 || checksum(header, &[]) != self.crc {
+            return Err(corrupt(
+                what,
+                "a frame of no records that is not an end frame".into(),
+            ));
+        }
+        Ok(true)
+    }
+}
+
+/// Checks one frame's checksum, decompresses its body and decodes its records.
+fn decode_frame<T: DeserializeOwned>(
+    header: &[u8],
+    body: &[u8],
+    h: &FrameHeader,
+    what: &'static str,
+) -> Result<Vec<T>> {
+    let sum = checksum(header, body);
+    if sum != h.crc {
+        return Err(corrupt(
+            what,
+            format!(
+                "checksum mismatch (CRC-32C {sum:08x}, the frame says {:08x})",
+                h.crc
+            ),
+        ));
+    }
+    let raw = lz4_flex::block::decompress(body, h.rlen)
+        .map_err(|e| corrupt(what, format!("lz4: {e}")))?;
+    if raw.len() != h.rlen {
+        return Err(corrupt(
+            what,
+            format!("{} raw bytes where the header says {}", raw.len(), h.rlen),
+        ));
     }
     let mut out = Vec::new();
     let mut at = 0;
-    while at < raw.len() {
+    for _ in 0..h.records {
         let (v, used) = decode_prefix::<T>(&raw[at..], "shuffle record")?;
-        if used == 0 {
-            // A record that takes no bytes cannot be told apart from the next one.
-            return Err(Error::Decode {
-                what: "shuffle record",
-                message: "a record encoded in zero bytes".into(),
-            });
-        }
         at += used;
         out.push(v);
+    }
+    if at != raw.len() {
+        return Err(Error::Decode {
+            what: "shuffle record",
+            message: format!(
+                "{} bytes left after the frame's {} records",
+                raw.len() - at,
+                h.records
+            ),
+        });
     }
     Ok(out)
 }
@@ -236,6 +347,9 @@ fn decode_frame<T: DeserializeOwned>(body: &[u8], rlen: usize) -> Result<Vec<T>>
 pub struct FrameStream<R: Read> {
     inner: R,
     body: Vec<u8>,
+    /// Whether any byte was read (an empty file holds no records).
+    started: bool,
+    ended: bool,
 }
 
 impl<R: Read> FrameStream<R> {
@@ -244,40 +358,76 @@ impl<R: Read> FrameStream<R> {
         FrameStream {
             inner,
             body: Vec::new(),
+            started: false,
+            ended: false,
         }
     }
 
     /// The records of the next frame, or None at a clean end.
     pub fn next_batch<T: DeserializeOwned>(&mut self) -> Result<Option<Vec<T>>> {
-        let corrupt = |m: String| Error::Decode {
-            what: "spill frame",
-            message: m,
-        };
-        let mut header = [0u8; 8];
+        const WHAT: &str = "spill file";
+        if self.ended {
+            return Ok(None);
+        }
+        let mut header = [0u8; HEADER];
         let mut got = 0;
         while got < header.len() {
-            match self.inner.read(&mut header[got..]) {
-                Ok(0) if got == 0 => return Ok(None),
-                Ok(0) => return Err(corrupt("truncated frame header".into())),
-                Ok(n) => got += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::io("reading a spill file", e)),
+            match read_some(&mut self.inner, &mut header[got..])? {
+                0 if got == 0 && !self.started => return Ok(None),
+                0 if got == 0 => return Err(corrupt(WHAT, "truncated: no end frame".into())),
+                0 => return Err(corrupt(WHAT, "truncated frame header".into())),
+                n => got += n,
             }
         }
-        let (clen, rlen) = frame_lengths(&header, "spill frame")?;
+        self.started = true;
+        let h = FrameHeader::parse(&header, WHAT)?;
+        if h.is_end(&header, WHAT)? {
+            let mut after = [0u8; 1];
+            if read_some(&mut self.inner, &mut after)? != 0 {
+                return Err(corrupt(WHAT, "bytes after the end frame".into()));
+            }
+            self.ended = true;
+            return Ok(None);
+        }
         // Grown as bytes arrive, so a header claiming more than the file holds
         // costs no more memory than the file.
         self.body.clear();
         let got = (&mut self.inner)
-            .take(clen as u64)
+            .take(h.clen as u64)
             .read_to_end(&mut self.body)
             .map_err(|e| Error::io("reading a spill file", e))?;
-        if got != clen {
-            return Err(corrupt(format!(
-                "truncated frame body: {got} of {clen} bytes"
-            )));
+        if got != h.clen {
+            return Err(corrupt(
+                WHAT,
+                format!("truncated frame body: {got} of {} bytes", h.clen),
+            ));
         }
-        decode_frame(&self.body, rlen).map(Some)
+        decode_frame(&header, &self.body, &h, WHAT).map(Some)
+    }
+}
+
+/// Rewrites every frame's checksum to match its bytes, so that a fuzzer's
+/// mutations reach the decoders behind the checksum (a hostile peer can
+/// compute checksums too). Fuzzing and tests only.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn reseal(bytes: &mut [u8]) {
+    let mut pos = 0;
+    while pos + HEADER <= bytes.len() {
+        let clen = u32::from_le_bytes(bytes[pos..pos + 4].try_into().expect("4 bytes")) as usize;
+        let end = (pos + HEADER).saturating_add(clen).min(bytes.len());
+        let sum = checksum(&bytes[pos..pos + 12], &bytes[pos + HEADER..end]);
+        bytes[pos + 12..pos + HEADER].copy_from_slice(&sum.to_le_bytes());
+        pos = pos.saturating_add(HEADER).saturating_add(clen);
+    }
+}
+
+/// One read, retried when interrupted.
+fn read_some(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            r => return r.map_err(|e| Error::io("reading a spill file", e)),
+        }
     }
 }
 
@@ -306,11 +456,17 @@ mod tests {
     fn corrupt_frames_are_errors_not_panics() {
         let mut w = FrameWriter::new(Vec::new());
         w.push(&1u32).unwrap();
-        let (mut bytes, _) = w.finish().unwrap();
-        bytes.truncate(bytes.len() - 1);
-        assert!(FrameReader::new(bytes).next_batch::<u32>().is_err());
+        let (bytes, _) = w.finish().unwrap();
+        assert_eq!(read_all::<u32>(bytes.clone()).unwrap(), vec![1]);
+        // Cut inside the end frame, or without it: a frame boundary is no end.
+        for cut in [1, HEADER] {
+            let e = read_all::<u32>(bytes[..bytes.len() - cut].to_vec()).unwrap_err();
+            assert!(matches!(e, Error::Corrupt { .. }), "{e}");
+        }
+        let e = read_all::<u32>([&bytes[..], &[0]].concat()).unwrap_err();
+        assert!(e.to_string().contains("1 bytes after the end frame"), "{e}");
         assert!(FrameReader::new(vec![1, 2, 3]).next_batch::<u32>().is_err());
-        let huge = [0u8, 0, 0, 0, 255, 255, 255, 255];
+        let huge = [0u8, 0, 0, 0, 255, 255, 255, 255, 1, 0, 0, 0, 0, 0, 0, 0];
         assert!(FrameReader::new(huge.to_vec()).next_batch::<u32>().is_err());
     }
 
@@ -354,17 +510,106 @@ mod tests {
         assert!(decode::<u32>(&b, "n").is_err());
     }
 
-    /// An 8-byte frame header with these lengths.
-    fn header(clen: u32, rlen: u32) -> Vec<u8> {
+    /// A frame header with these lengths and one record, its checksum over `body`.
+    fn header(clen: u32, rlen: u32, body: &[u8]) -> Vec<u8> {
         let mut h = clen.to_le_bytes().to_vec();
         h.extend_from_slice(&rlen.to_le_bytes());
+        h.extend_from_slice(&1u32.to_le_bytes());
+        h.extend_from_slice(&checksum(&h, body).to_le_bytes());
         h
+    }
+
+    /// Every record of a block.
+    fn read_all<T: DeserializeOwned>(bytes: Vec<u8>) -> Result<Vec<T>> {
+        let mut r = FrameReader::new(bytes);
+        let mut back = Vec::new();
+        while let Some(batch) = r.next_batch::<T>()? {
+            back.extend(batch);
+        }
+        Ok(back)
+    }
+
+    #[test]
+    fn a_flipped_bit_anywhere_in_a_block_is_a_checksum_error() {
+        let mut w = FrameWriter::new(Vec::new());
+        for i in 0..3000u64 {
+            w.push(&(i, format!("value {i}"))).unwrap();
+        }
+        let (bytes, _) = w.finish().unwrap();
+        assert_eq!(
+            read_all::<(u64, String)>(bytes.clone()).unwrap().len(),
+            3000
+        );
+        // Every byte of the header's lengths and count, of the checksum, and
+        // a spread of the lz4 block: all are caught, by the checksum or by
+        // the length checks that come before it.
+        let mut at: Vec<usize> = (0..HEADER).collect();
+        at.extend((HEADER..bytes.len()).step_by(97));
+        for i in at {
+            for bit in [0x01u8, 0x80] {
+                let mut bad = bytes.clone();
+                bad[i] ^= bit;
+                let e = read_all::<(u64, String)>(bad.clone()).unwrap_err();
+                assert!(matches!(e, Error::Corrupt { .. }), "byte {i}: {e}");
+                let mut s = FrameStream::new(&bad[..]);
+                let e = loop {
+                    match s.next_batch::<(u64, String)>() {
+                        Ok(Some(_)) => {}
+                        Ok(None) => panic!("byte {i}: a spill file read to its end"),
+                        Err(e) => break e,
+                    }
+                };
+                assert!(matches!(e, Error::Corrupt { .. }), "byte {i}: {e}");
+            }
+        }
+        let mut bad = bytes.clone();
+        bad[HEADER + 5] ^= 0x10;
+        let e = read_all::<(u64, String)>(bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("corrupt shuffle block: checksum mismatch (CRC-32C "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn records_of_zero_bytes_keep_their_number() {
+        // `()` encodes to nothing: the frame's record count carries them.
+        let mut w = FrameWriter::new(Vec::new());
+        for _ in 0..2_500_000 {
+            w.push(&()).unwrap();
+        }
+        let (bytes, _) = w.finish().unwrap();
+        assert_eq!(read_all::<()>(bytes.clone()).unwrap().len(), 2_500_000);
+        let mut s = FrameStream::new(&bytes[..]);
+        let mut n = 0;
+        while let Some(b) = s.next_batch::<()>().unwrap() {
+            n += b.len();
+        }
+        assert_eq!(n, 2_500_000);
+        // A few, and pairs of them.
+        let mut w = FrameWriter::new(Vec::new());
+        for _ in 0..3 {
+            w.push(&((), ())).unwrap();
+        }
+        let (bytes, _) = w.finish().unwrap();
+        assert_eq!(read_all::<((), ())>(bytes).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_frame_whose_records_do_not_fill_it_is_refused() {
+        // Two u32s written, one claimed: the bytes left over are an error.
+        let raw = [encode(&7u32), encode(&9u32)].concat();
+        let c = lz4_flex::block::compress(&raw);
+        let mut frame = header(c.len() as u32, raw.len() as u32, &c);
+        frame.extend_from_slice(&c);
+        let e = read_all::<u32>(frame).unwrap_err().to_string();
+        assert!(e.contains("bytes left after the frame's 1 records"), "{e}");
     }
 
     #[test]
     fn a_frame_claiming_a_huge_raw_length_is_refused_before_allocating_it() {
         // 256 MiB raw from 10 compressed bytes: lz4 cannot expand that much.
-        let mut bytes = header(10, 256 << 20);
+        let mut bytes = header(10, 256 << 20, &[0; 10]);
         bytes.extend_from_slice(&[0; 10]);
         let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameReader::new(bytes.clone()).next_batch::<u32>()
@@ -398,7 +643,7 @@ mod tests {
     #[test]
     fn a_spill_frame_claiming_more_than_the_file_holds_costs_only_the_file() {
         // 200 MiB compressed claimed, 3 bytes present.
-        let mut bytes = header(200 << 20, 200 << 20);
+        let mut bytes = header(200 << 20, 200 << 20, &[]);
         bytes.extend_from_slice(&[1, 2, 3]);
         let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameStream::new(&bytes[..]).next_batch::<u32>()
@@ -422,7 +667,7 @@ mod tests {
         // Inside a frame too.
         let raw = rec.clone();
         let c = lz4_flex::block::compress(&raw);
-        let mut frame = header(c.len() as u32, raw.len() as u32);
+        let mut frame = header(c.len() as u32, raw.len() as u32, &c);
         frame.extend_from_slice(&c);
         let (r, largest) = spindle_test_support::largest_allocation(|| {
             FrameReader::new(frame).next_batch::<String>()

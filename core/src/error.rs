@@ -33,6 +33,15 @@ pub enum Error {
         /// Why it does not decode.
         message: String,
     },
+    /// Bytes that fail their checksum or framing (a shuffle block, a spill
+    /// file): damaged on disk or on the way, never to be used.
+    #[error("corrupt {what}: {message}")]
+    Corrupt {
+        /// What is damaged.
+        what: &'static str,
+        /// How it was found damaged.
+        message: String,
+    },
     /// A job that could not finish: names the stage and the partition.
     #[error("job {job} failed: stage {stage} partition {partition}: {message}")]
     JobFailed {

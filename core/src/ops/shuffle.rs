@@ -346,7 +346,9 @@ pub(crate) fn read_shuffle<R: Data>(
     let input = ctx.shuffle_input(shuffle_id)?.clone();
     let services = ctx.services.clone();
     let me = services.executor_id().to_string();
-    let mut blocks: Vec<crate::task::BlockIter> = Vec::new();
+    // Each block with the executor that wrote it: a corrupt block fails the
+    // fetch from that executor, so its map outputs are recomputed.
+    let mut blocks: Vec<(String, crate::task::BlockIter)> = Vec::new();
     for src in input.sources {
         if src.executor_id == me {
             let paths: Vec<(u32, PathBuf)> = src
@@ -355,38 +357,51 @@ pub(crate) fn read_shuffle<R: Data>(
                 .map(|m| (*m, services.shuffle_path(shuffle_id, *m, reduce_id)))
                 .collect();
             let exec = src.executor_id.clone();
-            blocks.push(Box::new(paths.into_iter().map(move |(m, p)| {
-                std::fs::read(&p)
-                    .map(|b| (m, b))
-                    .map_err(|e| Error::FetchFailed {
-                        shuffle_id,
-                        executor_id: exec.clone(),
-                        message: format!("reading {}: {e}", p.display()),
-                    })
-            })));
+            blocks.push((
+                src.executor_id,
+                Box::new(paths.into_iter().map(move |(m, p)| {
+                    std::fs::read(&p)
+                        .map(|b| (m, b))
+                        .map_err(|e| Error::FetchFailed {
+                            shuffle_id,
+                            executor_id: exec.clone(),
+                            message: format!("reading {}: {e}", p.display()),
+                        })
+                })),
+            ));
         } else {
             let exec = src.executor_id.clone();
             let it = services
                 .fetch_blocks(&src.address, shuffle_id, src.map_ids.clone(), reduce_id)
                 .map_err(|e| fetch_failed(shuffle_id, &exec, e))?;
-            blocks.push(Box::new(
-                it.map(move |r| r.map_err(|e| fetch_failed(shuffle_id, &exec, e))),
+            blocks.push((
+                src.executor_id,
+                Box::new(it.map(move |r| r.map_err(|e| fetch_failed(shuffle_id, &exec, e)))),
             ));
         }
     }
-    let mut blocks = blocks.into_iter().flatten();
-    let mut current: Option<FrameReader> = None;
+    let mut blocks = blocks
+        .into_iter()
+        .flat_map(|(exec, it)| it.map(move |r| r.map(|(m, b)| (exec.clone(), m, b))));
+    let mut current: Option<(String, u32, FrameReader)> = None;
     let iter = std::iter::from_fn(move || {
         loop {
-            if let Some(r) = current.as_mut() {
+            if let Some((exec, map_id, r)) = current.as_mut() {
                 match r.next_batch::<R>() {
                     Ok(Some(b)) => return Some(Ok(b)),
                     Ok(None) => current = None,
+                    Err(e @ Error::Corrupt { .. }) => {
+                        return Some(Err(Error::FetchFailed {
+                            shuffle_id,
+                            executor_id: exec.clone(),
+                            message: format!("map {map_id}: {e}"),
+                        }));
+                    }
                     Err(e) => return Some(Err(e)),
                 }
             }
             match blocks.next()? {
-                Ok((_, bytes)) => current = Some(FrameReader::new(bytes)),
+                Ok((exec, m, bytes)) => current = Some((exec, m, FrameReader::new(bytes))),
                 Err(e) => return Some(Err(e)),
             }
         }
@@ -396,7 +411,7 @@ pub(crate) fn read_shuffle<R: Data>(
 
 fn fetch_failed(shuffle_id: u32, executor_id: &str, e: Error) -> Error {
     match e {
-        Error::FetchFailed { .. } => e,
+        Error::FetchFailed { .. } | Error::Cancelled { .. } => e,
         other => Error::FetchFailed {
             shuffle_id,
             executor_id: executor_id.to_string(),

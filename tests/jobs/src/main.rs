@@ -1,6 +1,6 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N
-//! | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
+//! ops | panic OUT | kill-shuffle | corrupt-shuffle | cache LOGDIR | spill | external-sort
+//! | idle SECONDS | overheads N | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
 //! yarn_cluster runs `count-then-save`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
 
@@ -110,6 +110,20 @@ fn ops(ctx: &Context) -> Result<()> {
         "repartition",
         sorted(repart.collect()?),
         sorted(data.clone()),
+        &mut n,
+    );
+
+    // Records of zero bytes keep their number through a shuffle.
+    check(
+        "unit records through a shuffle",
+        ds.map(|_| ()).repartition(3).count()?,
+        5000,
+        &mut n,
+    );
+    check(
+        "distinct units",
+        ds.map(|_| ()).distinct().collect()?,
+        vec![()],
         &mut n,
     );
 
@@ -293,6 +307,32 @@ fn kill_shuffle(ctx: &Context) -> Result<()> {
     }
     if got != want {
         eprintln!("wrong answer after the executor was killed");
+        std::process::exit(3);
+    }
+    println!("RESULT OK {}", got.len());
+    Ok(())
+}
+
+/// A shuffle whose blocks the test damages on disk after READY: the reducers
+/// find the damage by its checksum, the map outputs are recomputed from
+/// lineage, and the answer is still right.
+fn corrupt_shuffle(ctx: &Context) -> Result<()> {
+    let sums = ctx
+        .range(0, 200_000, 4)
+        .map(|x| (x % 1000, x))
+        .reduce_by_key_into(|a, b| a + b, 4);
+    // Runs the map stage (and a first reduce).
+    let first = sums.count()?;
+    println!("READY {first}");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).ok();
+    let got: BTreeMap<u64, u64> = sums.collect()?.into_iter().collect();
+    let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+    for x in 0..200_000u64 {
+        *want.entry(x % 1000).or_default() += x;
+    }
+    if got != want {
+        eprintln!("wrong answer after the shuffle files were damaged");
         std::process::exit(3);
     }
     println!("RESULT OK {}", got.len());
@@ -509,6 +549,7 @@ fn main() {
             Some("ops") => ops(ctx),
             Some("panic") => panic_job(ctx, args.get(1).map(String::as_str).unwrap_or("out")),
             Some("kill-shuffle") => kill_shuffle(ctx),
+            Some("corrupt-shuffle") => corrupt_shuffle(ctx),
             Some("cache") => cache_job(ctx, args.get(1).map(String::as_str).unwrap_or(".")),
             Some("spill") => spill_job(ctx),
             Some("external-sort") => external_sort_job(ctx),
@@ -520,7 +561,7 @@ fn main() {
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
                 );
                 std::process::exit(2)
             }

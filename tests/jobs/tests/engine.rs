@@ -14,7 +14,7 @@ const JOBS: &str = env!("CARGO_BIN_EXE_spindle-testjobs");
 #[test]
 fn every_operation_matches_a_local_computation() {
     let out = run_local_ok(JOBS, &["ops"]);
-    assert!(out.contains("all 31 checks passed"), "{out}");
+    assert!(out.contains("all 33 checks passed"), "{out}");
 }
 
 #[test]
@@ -68,6 +68,64 @@ fn an_executor_killed_mid_shuffle_still_gives_the_right_answer() {
         "the driver noticed the loss: {stderr}"
     );
     assert!(start.elapsed() < Duration::from_secs(60));
+}
+
+/// Every shuffle block file under `dir` that holds something.
+fn shuffle_blocks(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if p.is_dir() {
+            shuffle_blocks(&p, found);
+        } else if name.starts_with("shuffle_")
+            && name.ends_with(".lz4")
+            && e.metadata().unwrap().len() > 0
+        {
+            found.push(p);
+        }
+    }
+}
+
+#[test]
+fn shuffle_blocks_damaged_on_disk_are_detected_and_recomputed() {
+    // The local backend keeps its executors' scratch dirs under TMPDIR.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut driver = local_command(JOBS)
+        .arg("corrupt-shuffle")
+        .env("TMPDIR", tmp.path())
+        .env("SPINDLE_VERBOSE", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    assert_eq!(ready, "READY 1000");
+    // One bit flipped in the middle of every map output block, on both executors.
+    let mut blocks = Vec::new();
+    shuffle_blocks(tmp.path(), &mut blocks);
+    assert_eq!(blocks.len(), 16, "4 maps x 4 reducers: {blocks:?}");
+    for b in &blocks {
+        let mut bytes = std::fs::read(b).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x04;
+        std::fs::write(b, bytes).unwrap();
+    }
+    driver.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+    let result = lines.next().unwrap().unwrap();
+    let status = driver.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut driver.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(result, "RESULT OK 1000", "{stderr}");
+    // The reducers failed their fetches on the damaged blocks, which were
+    // recomputed (rewritten whole), not used.
+    assert!(
+        stderr.contains("fetch failed")
+            && stderr.contains("corrupt shuffle block: checksum mismatch"),
+        "{stderr}"
+    );
 }
 
 fn computations(dir: &std::path::Path) -> usize {
