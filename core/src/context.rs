@@ -190,8 +190,8 @@ impl Context {
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = DriverServer::new(service)
-            .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX);
+            .max_decoding_message_size(crate::net::MAX_MESSAGE)
+            .max_encoding_message_size(crate::net::MAX_MESSAGE);
         let incoming = {
             let _guard = rt.enter();
             crate::net::incoming(listener, security.clone())

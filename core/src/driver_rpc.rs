@@ -300,8 +300,8 @@ impl Driver for DriverService {
         let channel = crate::net::channel(&r.address, &self.security)
             .map_err(|e| Status::invalid_argument(format!("executor {}: {e}", r.executor_id)))?;
         let client = ExecutorClient::new(channel)
-            .max_decoding_message_size(usize::MAX)
-            .max_encoding_message_size(usize::MAX);
+            .max_decoding_message_size(crate::net::MAX_MESSAGE)
+            .max_encoding_message_size(crate::net::MAX_MESSAGE);
         let cores = r.cores.max(1);
         let mut hosts = r.hosts;
         // The host of its service address is one of its names too.

@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod backend;
+pub mod blocks;
 pub mod broadcast;
 pub mod cache;
 pub mod codec;

@@ -94,7 +94,8 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
         .map_err(|e| Error::Start(e.to_string()))?;
     let channel = spindle_core::net::channel(&env.driver_url, &security)
         .map_err(|e| Error::Start(format!("the driver: {e}")))?;
-    let mut driver = DriverClient::new(channel).max_decoding_message_size(usize::MAX);
+    let mut driver =
+        DriverClient::new(channel).max_decoding_message_size(spindle_core::net::MAX_MESSAGE);
     let services = Arc::new(Services::new(
         &env,
         security.clone(),
@@ -111,8 +112,8 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
         services: services.clone(),
         jobs: Default::default(),
     })
-    .max_decoding_message_size(usize::MAX)
-    .max_encoding_message_size(usize::MAX);
+    .max_decoding_message_size(spindle_core::net::MAX_MESSAGE)
+    .max_encoding_message_size(spindle_core::net::MAX_MESSAGE);
     let incoming = spindle_core::net::incoming(listener, security);
     tokio::spawn(async move {
         if let Err(e) = tonic::transport::Server::builder()

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use spindle_core::blocks::CHUNK;
 use spindle_core::codec;
 use spindle_core::plan::{StagePlan, TaskInputs, TaskOutcome};
 use spindle_core::task::ExecutorServices;
@@ -13,9 +14,6 @@ use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
 
 use crate::services::Services;
-
-/// Bytes per streamed shuffle chunk.
-const CHUNK: usize = 1 << 20;
 
 pub(crate) struct ExecutorService {
     pub services: Arc<Services>,
@@ -48,9 +46,17 @@ impl Executor for ExecutorService {
                 message: e.to_string(),
             },
         };
-        Ok(Response::new(TaskReply {
-            outcome: codec::encode(&outcome),
-        }))
+        let mut outcome = codec::encode(&outcome);
+        if outcome.len() > spindle_core::net::MAX_MESSAGE - 1024 {
+            outcome = codec::encode(&TaskOutcome::Failed {
+                message: format!(
+                    "the task's result takes {} bytes, over the limit of {} for one message (collect fewer records per partition, or save them)",
+                    outcome.len(),
+                    spindle_core::net::MAX_MESSAGE
+                ),
+            });
+        }
+        Ok(Response::new(TaskReply { outcome }))
     }
 
     async fn cancel_job(
@@ -81,8 +87,15 @@ impl Executor for ExecutorService {
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {
             for (map_id, path) in paths {
-                let mut f = match tokio::fs::File::open(&path).await {
-                    Ok(f) => f,
+                let fail = |e: std::io::Error| Status::internal(format!("{}: {e}", path.display()));
+                let (mut f, len) = match tokio::fs::File::open(&path).await {
+                    Ok(f) => match f.metadata().await {
+                        Ok(m) => (f, m.len()),
+                        Err(e) => {
+                            let _ = tx.send(Err(fail(e))).await;
+                            return;
+                        }
+                    },
                     Err(e) => {
                         let _ = tx
                             .send(Err(Status::not_found(format!("{}: {e}", path.display()))))
@@ -90,23 +103,26 @@ impl Executor for ExecutorService {
                         return;
                     }
                 };
+                // Every block asked for is sent, an empty one as one empty
+                // chunk; the first chunk names the block's length.
+                let mut first = true;
                 loop {
-                    let mut buf = Vec::with_capacity(CHUNK);
+                    let mut buf = Vec::with_capacity(CHUNK.min(len as usize));
                     match (&mut f).take(CHUNK as u64).read_to_end(&mut buf).await {
-                        Ok(0) => break,
+                        Ok(0) if !first => break,
                         Ok(_) => {
-                            if tx
-                                .send(Ok(ShuffleChunk { map_id, data: buf }))
-                                .await
-                                .is_err()
-                            {
+                            let chunk = ShuffleChunk {
+                                map_id,
+                                data: buf,
+                                block_bytes: if first { len } else { 0 },
+                            };
+                            first = false;
+                            if tx.send(Ok(chunk)).await.is_err() {
                                 return;
                             }
                         }
                         Err(e) => {
-                            let _ = tx
-                                .send(Err(Status::internal(format!("{}: {e}", path.display()))))
-                                .await;
+                            let _ = tx.send(Err(fail(e))).await;
                             return;
                         }
                     }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use spindle_core::blocks::{Blocks, CHUNK};
 use spindle_core::cache::BlockCache;
 use spindle_core::env::ExecutorEnv;
 use spindle_core::net::Security;
@@ -12,7 +13,7 @@ use spindle_core::task::{BlockIter, ExecutorServices};
 use spindle_core::{Error as CoreError, Result};
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_client::ExecutorClient;
-use spindle_proto::spindle::{BlobRequest, FetchRequest, ShuffleChunk};
+use spindle_proto::spindle::{BlobRequest, FetchRequest};
 use tokio::runtime::Handle;
 use tonic::transport::Channel;
 
@@ -67,7 +68,8 @@ impl Services {
             return Ok(p.clone());
         }
         let channel = spindle_core::net::channel(address, &self.security)?;
-        let p = ExecutorClient::new(channel).max_decoding_message_size(usize::MAX);
+        // Peers only stream shuffle chunks to each other.
+        let p = ExecutorClient::new(channel).max_decoding_message_size(CHUNK + 1024);
         peers.insert(address.to_string(), p.clone());
         Ok(p)
     }
@@ -101,18 +103,27 @@ impl ExecutorServices for Services {
             map_ids,
             reduce_id,
         };
-        let stream = self
+        let map_ids = req.map_ids.clone();
+        let mut stream = self
             .handle
             .block_on(peer.fetch_shuffle(req))
             .map_err(|s| CoreError::Rpc(format!("fetching from {address}: {}", s.message())))?
             .into_inner();
-        Ok(Box::new(BlockStream {
-            handle: self.handle.clone(),
-            stream,
-            ahead: None,
-            done: false,
-            address: address.to_string(),
-        }))
+        let handle = self.handle.clone();
+        let from = address.to_string();
+        let next_chunk = move || {
+            // The task's job was cancelled (the task runner reports it as such).
+            if spindle_core::task::current_task_cancelled() {
+                return Err(CoreError::Cancelled {
+                    job: 0,
+                    reason: format!("stopped fetching from {from}"),
+                });
+            }
+            handle
+                .block_on(stream.message())
+                .map_err(|s| CoreError::Rpc(format!("fetching from {from}: {}", s.message())))
+        };
+        Ok(Box::new(Blocks::new(address, map_ids, next_chunk)))
     }
 
     fn blob(&self, blob_id: u64, index: u32) -> Result<Vec<u8>> {
@@ -134,70 +145,5 @@ impl ExecutorServices for Services {
 
     fn shuffle_memory(&self) -> usize {
         self.shuffle_bytes
-    }
-}
-
-/// Blocks from a peer's stream: consecutive chunks of one map id form a block.
-struct BlockStream {
-    handle: Handle,
-    stream: tonic::Streaming<ShuffleChunk>,
-    ahead: Option<ShuffleChunk>,
-    done: bool,
-    address: String,
-}
-
-impl BlockStream {
-    fn next_chunk(&mut self) -> Result<Option<ShuffleChunk>> {
-        if let Some(c) = self.ahead.take() {
-            return Ok(Some(c));
-        }
-        if self.done {
-            return Ok(None);
-        }
-        let r = self.handle.block_on(self.stream.message());
-        match r {
-            Ok(Some(c)) => Ok(Some(c)),
-            Ok(None) => {
-                self.done = true;
-                Ok(None)
-            }
-            Err(s) => Err(CoreError::Rpc(format!(
-                "fetching from {}: {}",
-                self.address,
-                s.message()
-            ))),
-        }
-    }
-}
-
-impl Iterator for BlockStream {
-    type Item = Result<(u32, Vec<u8>)>;
-    fn next(&mut self) -> Option<Self::Item> {
-        // The task's job was cancelled (the task runner reports it as such).
-        if spindle_core::task::current_task_cancelled() {
-            return Some(Err(CoreError::Cancelled {
-                job: 0,
-                reason: format!("stopped fetching from {}", self.address),
-            }));
-        }
-        let first = match self.next_chunk() {
-            Ok(Some(c)) => c,
-            Ok(None) => return None,
-            Err(e) => return Some(Err(e)),
-        };
-        let map_id = first.map_id;
-        let mut data = first.data;
-        loop {
-            match self.next_chunk() {
-                Ok(Some(c)) if c.map_id == map_id => data.extend_from_slice(&c.data),
-                Ok(Some(c)) => {
-                    self.ahead = Some(c);
-                    break;
-                }
-                Ok(None) => break,
-                Err(e) => return Some(Err(e)),
-            }
-        }
-        Some(Ok((map_id, data)))
     }
 }

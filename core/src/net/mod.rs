@@ -24,6 +24,14 @@
 mod handshake;
 mod tls;
 
+/// The largest message on these channels, and the largest shuffle block a
+/// reducer fetches: each is held whole in memory at both ends. Task plans
+/// (map_with parameters), task outcomes (a partition's `collect`), blobs
+/// (parallelized slices, broadcast values) and fetched blocks stay under it;
+/// anything larger is refused with an error naming the limit, before the
+/// receiver allocates what a length prefix claims.
+pub const MAX_MESSAGE: usize = 1 << 30;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;

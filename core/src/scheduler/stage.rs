@@ -92,6 +92,19 @@ impl Scheduler {
         partitions: Vec<u32>,
     ) -> Result<StageEnd> {
         let encoded = Arc::new(codec::encode(plan));
+        // Task inputs add a few bytes per map output; the plan must leave room for them.
+        if encoded.len() > crate::net::MAX_MESSAGE / 2 {
+            return Err(Error::JobFailed {
+                job: plan.job_id,
+                stage: plan.stage_id,
+                partition: 0,
+                message: format!(
+                    "the stage's plan takes {} bytes, over half the limit of {} for one message (pass large parameters as a broadcast value or a dataset)",
+                    encoded.len(),
+                    crate::net::MAX_MESSAGE
+                ),
+            });
+        }
         let mut cancels = self.cancels.subscribe();
         self.check_cancelled(plan.job_id)?;
         self.progress
