@@ -268,11 +268,13 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
     )?);
     // Opens the NameNode connection now: removal on SIGTERM is then one call.
     let dir = staging.app_dir(app_id);
-    if !matches!(rt.block_on(staging.exists(&dir)), Ok(true)) {
-        eprintln!(
+    match rt.block_on(staging.exists(&dir)) {
+        Ok(true) => {}
+        Ok(false) => eprintln!(
             "spindle am: staging directory {} is not there",
             launch.staging_dir
-        );
+        ),
+        Err(e) => eprintln!("spindle am: staging directory {}: {e}", launch.staging_dir),
     }
 
     let ui = Arc::new(UiState {

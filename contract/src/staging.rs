@@ -13,6 +13,7 @@ use bytes::Bytes;
 use hdfs_native::{Client, ClientBuilder, WriteOptions};
 use sha2::{Digest, Sha256};
 use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::namenode;
 use spindle_hadoop::yarn::{LocalResource, LocalResourceVisibility};
 use tokio::io::AsyncReadExt;
 
@@ -21,8 +22,6 @@ use crate::{Error, Result};
 
 /// The folder under a user's home that holds their applications' staging directories.
 pub const STAGING_ROOT: &str = ".spindleStaging";
-/// How long a NameNode metadata call may take before staging gives up.
-const NAMENODE_ANSWER: std::time::Duration = std::time::Duration::from_secs(12);
 /// Upload chunk.
 const CHUNK: usize = 4 << 20;
 
@@ -233,7 +232,7 @@ impl Staging {
         .await
     }
 
-    /// A NameNode call that must answer within [`NAMENODE_ANSWER`]: an
+    /// A NameNode call that must answer in time ([`namenode::answer`]): an
     /// unreachable or silent NameNode is one clear line in seconds, not a
     /// hang of minutes in TCP retries.
     async fn answer<T>(
@@ -242,16 +241,11 @@ impl Staging {
         path: &str,
         call: impl std::future::Future<Output = hdfs_native::Result<T>>,
     ) -> Result<T> {
-        match tokio::time::timeout(NAMENODE_ANSWER, call).await {
+        match namenode::answer(&self.fs_uri, call).await {
             Ok(r) => r.map_err(|e| hdfs(what, path, e)),
-            Err(_) => Err(Error::Hdfs {
+            Err(e) => Err(Error::Hdfs {
                 what: format!("{what} {path}"),
-                reason: format!(
-                    "the NameNode of {} did not answer within {} s (is fs.defaultFS right, \
-                     and the NameNode up and reachable from here?)",
-                    self.fs_uri,
-                    NAMENODE_ANSWER.as_secs()
-                ),
+                reason: e.to_string(),
             }),
         }
     }
@@ -325,11 +319,14 @@ impl Staging {
 
     /// Whether a path exists.
     pub async fn exists(&self, path: &str) -> Result<bool> {
-        match self.client.get_file_info(path).await {
-            Ok(_) => Ok(true),
-            Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
-            Err(e) => Err(hdfs("looking up", path, e)),
-        }
+        let call = async {
+            match self.client.get_file_info(path).await {
+                Ok(_) => Ok(true),
+                Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
+                Err(e) => Err(e),
+            }
+        };
+        self.answer("looking up", path, call).await
     }
 
     /// The hdfs-native client (for reading results and logs).
@@ -443,6 +440,31 @@ pub fn hdfs(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_silent_namenode_is_an_error_within_30_seconds() {
+        // Accepts connections and never answers: a black hole after the handshake.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nn = format!("hdfs://{}", silent.local_addr().unwrap());
+        let _held = std::thread::spawn(move || {
+            let _open: Vec<_> = silent.incoming().take(8).collect();
+        });
+        let app: ApplicationId = "application_1_0001".parse().unwrap();
+        let dir = format!("{nn}/user/u/{STAGING_ROOT}/{app}");
+        let staging = Staging::of_app_dir(&dir, app, "u").unwrap();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let started = std::time::Instant::now();
+        // What the AM does first: open the connection, see the directory.
+        let e = rt
+            .block_on(staging.exists(&staging.app_dir(app)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(&nn) && e.contains("did not answer within 12 s"),
+            "{e}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    }
 
     #[test]
     fn only_this_applications_staging_directory_is_accepted() {

@@ -124,6 +124,19 @@ fn hdfs_err(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
     Error::Hdfs(format!("{what} {path}: {e}"))
 }
 
+/// A NameNode call of the file system `base` that must answer in time
+/// ([`spindle_hadoop::namenode::answer`]); its own result is left to the caller.
+async fn in_time<F: std::future::Future>(
+    base: &str,
+    what: &str,
+    path: &str,
+    call: F,
+) -> Result<F::Output> {
+    spindle_hadoop::namenode::answer(base, call)
+        .await
+        .map_err(|e| Error::Hdfs(format!("{what} {path}: {e}")))
+}
+
 /// One partition of a text input: a byte range of a file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Split {
@@ -254,7 +267,8 @@ async fn hdfs_block_hosts(base: &str, files: &mut [InputFile]) {
     };
     for f in files.iter_mut().filter(|f| f.len > 0) {
         let path = f.path.strip_prefix(base).unwrap_or(&f.path);
-        match client.block_locations(path, 0, f.len).await {
+        let locs = spindle_hadoop::namenode::answer(base, client.block_locations(path, 0, f.len));
+        match locs.await.and_then(|r| r) {
             Ok(locs) => f.blocks = locs.blocks.iter().map(BlockHosts::from_location).collect(),
             Err(e) => {
                 eprintln!(
@@ -306,14 +320,16 @@ fn list_input(path: &str) -> Result<Vec<InputFile>> {
         }
         Location::Hdfs { base, path: p } => block_on(async {
             let client = hdfs_client(&base)?;
-            let st = client
-                .get_file_info(&p)
-                .await
-                .map_err(|_| Error::InputMissing(path.to_string()))?;
+            let st = match in_time(&base, "looking up", &p, client.get_file_info(&p)).await? {
+                Ok(st) => st,
+                Err(hdfs_native::HdfsError::FileNotFound(_)) => {
+                    return Err(Error::InputMissing(path.to_string()));
+                }
+                Err(e) => return Err(hdfs_err("looking up", &p, e)),
+            };
             let list = if st.isdir {
-                client
-                    .list_status(&p, false)
-                    .await
+                in_time(&base, "listing", &p, client.list_status(&p, false))
+                    .await?
                     .map_err(|e| hdfs_err("listing", &p, e))?
             } else {
                 vec![st]
@@ -429,7 +445,8 @@ impl LineReader {
             Location::Hdfs { base, path } => {
                 let client = hdfs_client(&base)?;
                 Source::Hdfs(Box::new(
-                    block_on(client.read(&path)).map_err(|e| hdfs_err("opening", &path, e))?,
+                    block_on(in_time(&base, "opening", &path, client.read(&path)))?
+                        .map_err(|e| hdfs_err("opening", &path, e))?,
                 ))
             }
         };
@@ -595,11 +612,13 @@ impl OutputFs {
 
     async fn exists(&self, loc: &Location) -> Result<bool> {
         match (&self.0, loc) {
-            (Some(c), Location::Hdfs { path, .. }) => match c.get_file_info(path).await {
-                Ok(_) => Ok(true),
-                Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
-                Err(e) => Err(hdfs_err("looking up", path, e)),
-            },
+            (Some(c), Location::Hdfs { base, path }) => {
+                match in_time(base, "looking up", path, c.get_file_info(path)).await? {
+                    Ok(_) => Ok(true),
+                    Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
+                    Err(e) => Err(hdfs_err("looking up", path, e)),
+                }
+            }
             (_, Location::Local(p)) => Ok(p.symlink_metadata().is_ok()),
             _ => unreachable!("one file system per output"),
         }
@@ -613,14 +632,13 @@ impl OutputFs {
             return Ok(None);
         }
         let bytes = match (&self.0, &loc) {
-            (Some(c), Location::Hdfs { path, .. }) => {
-                let r = c
-                    .read(path)
-                    .await
+            (Some(c), Location::Hdfs { base, path }) => {
+                let r = in_time(base, "opening", path, c.read(path))
+                    .await?
                     .map_err(|e| hdfs_err("opening", path, e))?;
                 let n = r.file_length().min(MAX);
-                r.read_range(0, n)
-                    .await
+                in_time(base, "reading", path, r.read_range(0, n))
+                    .await?
                     .map_err(|e| hdfs_err("reading", path, e))?
                     .to_vec()
             }
@@ -637,10 +655,11 @@ impl OutputFs {
 
     async fn mkdirs(&self, loc: &Location, mode: u32) -> Result<()> {
         match (&self.0, loc) {
-            (Some(c), Location::Hdfs { path, .. }) => c
-                .mkdirs(path, mode, true)
-                .await
-                .map_err(|e| hdfs_err("creating", path, e)),
+            (Some(c), Location::Hdfs { base, path }) => {
+                in_time(base, "creating", path, c.mkdirs(path, mode, true))
+                    .await?
+                    .map_err(|e| hdfs_err("creating", path, e))
+            }
             (_, Location::Local(p)) => std::fs::create_dir_all(p)
                 .map_err(|e| Error::io(format!("creating {}", p.display()), e)),
             _ => unreachable!("one file system per output"),
@@ -649,16 +668,20 @@ impl OutputFs {
 
     async fn write(&self, loc: &Location, bytes: &[u8], mode: u32) -> Result<()> {
         match (&self.0, loc) {
-            (Some(c), Location::Hdfs { path, .. }) => {
-                let opts = hdfs_native::WriteOptions::default().permission(mode);
-                let mut w = c
-                    .create(path, opts)
-                    .await
-                    .map_err(|e| hdfs_err("creating", path, e))?;
-                w.write_bytes(bytes::Bytes::copy_from_slice(bytes))
-                    .await
-                    .map_err(|e| hdfs_err("writing", path, e))?;
-                w.close().await.map_err(|e| hdfs_err("closing", path, e))
+            (Some(c), Location::Hdfs { base, path }) => {
+                // A marker or `_SUCCESS`: a few bytes, one NameNode answer away.
+                in_time(base, "writing", path, async {
+                    let opts = hdfs_native::WriteOptions::default().permission(mode);
+                    let mut w = c
+                        .create(path, opts)
+                        .await
+                        .map_err(|e| hdfs_err("creating", path, e))?;
+                    w.write_bytes(bytes::Bytes::copy_from_slice(bytes))
+                        .await
+                        .map_err(|e| hdfs_err("writing", path, e))?;
+                    w.close().await.map_err(|e| hdfs_err("closing", path, e))
+                })
+                .await?
             }
             (_, Location::Local(p)) => std::fs::write(p, bytes)
                 .map_err(|e| Error::io(format!("writing {}", p.display()), e)),
@@ -670,10 +693,11 @@ impl OutputFs {
     /// overwrite; locally, a non-empty directory is never replaced).
     async fn rename(&self, from: &Location, to: &Location) -> Result<()> {
         match (&self.0, from, to) {
-            (Some(c), Location::Hdfs { path: f, .. }, Location::Hdfs { path: t, .. }) => c
-                .rename(f, t, false)
-                .await
-                .map_err(|e| hdfs_err("renaming into", t, e)),
+            (Some(c), Location::Hdfs { base, path: f }, Location::Hdfs { path: t, .. }) => {
+                in_time(base, "renaming into", t, c.rename(f, t, false))
+                    .await?
+                    .map_err(|e| hdfs_err("renaming into", t, e))
+            }
             (_, Location::Local(f), Location::Local(t)) => std::fs::rename(f, t)
                 .map_err(|e| Error::io(format!("renaming into {}", t.display()), e)),
             _ => unreachable!("one file system per output"),
@@ -682,11 +706,12 @@ impl OutputFs {
 
     async fn remove(&self, loc: &Location) -> Result<()> {
         match (&self.0, loc) {
-            (Some(c), Location::Hdfs { path, .. }) => c
-                .delete(path, true)
-                .await
-                .map(|_| ())
-                .map_err(|e| hdfs_err("removing", path, e)),
+            (Some(c), Location::Hdfs { base, path }) => {
+                in_time(base, "removing", path, c.delete(path, true))
+                    .await?
+                    .map(|_| ())
+                    .map_err(|e| hdfs_err("removing", path, e))
+            }
             (_, Location::Local(p)) => {
                 let r = if p.is_dir() {
                     std::fs::remove_dir_all(p)
@@ -804,12 +829,9 @@ pub fn write_task_output(
             block_on(async {
                 let client = hdfs_client(base)?;
                 let (_, file_mode) = output_permissions()?;
-                let mut w = client
-                    .create(
-                        a,
-                        hdfs_native::WriteOptions::default().permission(file_mode),
-                    )
-                    .await
+                let opts = hdfs_native::WriteOptions::default().permission(file_mode);
+                let mut w = in_time(base, "creating", a, client.create(a, opts))
+                    .await?
                     .map_err(|e| hdfs_err("creating", a, e))?;
                 for chunk in bytes.chunks(4 << 20) {
                     w.write_bytes(bytes::Bytes::copy_from_slice(chunk))
@@ -821,13 +843,15 @@ pub fn write_task_output(
                     let _ = client.delete(a, false).await;
                     return Err(cancelled());
                 }
-                if client.get_file_info(f).await.is_ok() {
+                if in_time(base, "looking up", f, client.get_file_info(f))
+                    .await?
+                    .is_ok()
+                {
                     let _ = client.delete(a, false).await;
                     return Ok(());
                 }
-                client
-                    .rename(a, f, false)
-                    .await
+                in_time(base, "committing", f, client.rename(a, f, false))
+                    .await?
                     .map_err(|e| hdfs_err("committing", f, e))
             })
         }
@@ -959,6 +983,34 @@ mod tests {
             e.to_string(),
             "input path does not exist: /definitely/not/here.txt"
         );
+    }
+
+    #[test]
+    fn a_silent_namenode_is_one_line_within_30_seconds() {
+        // Accepts connections and never answers: a black hole after the handshake.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nn = format!("hdfs://{}", silent.local_addr().unwrap());
+        let _held = std::thread::spawn(move || {
+            let _open: Vec<_> = silent.incoming().take(8).collect();
+        });
+        let started = std::time::Instant::now();
+        let e = plan_splits(&format!("{nn}/in"), 2).unwrap_err().to_string();
+        assert!(
+            e.starts_with("hdfs: looking up /in: the NameNode of ")
+                && e.contains(&nn)
+                && e.contains("did not answer within 12 s"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'), "{e}");
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+        let started = std::time::Instant::now();
+        let e = prepare_output(&format!("{nn}/out"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did not answer within 12 s"), "{e}");
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
     }
 
     #[test]

@@ -48,6 +48,12 @@ pub enum Error {
         method: String,
         timeout_ms: u64,
     },
+    /// A NameNode call (hdfs-native's or ours) got no answer in time: the
+    /// NameNode is down, unreachable or black-holed.
+    #[error(
+        "the NameNode of {fs} did not answer within {secs} s (is fs.defaultFS right, and the NameNode up and reachable from here?)"
+    )]
+    NameNodeSilent { fs: String, secs: u64 },
     /// The server ran the call and it threw: Hadoop's `RemoteException`, with
     /// the Java exception class and the first line of its message.
     #[error("{address} {method}: {class}: {message}")]

@@ -9,6 +9,23 @@ use crate::config::Configuration;
 use crate::ipc::{Auth, IpcConfig, RpcClient};
 use crate::{Error, Result, Token};
 
+/// How long one NameNode metadata call may take, whoever makes it: staging,
+/// the engine's listings and output commits, the AM's clean-up.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// Waits at most [`ANSWER_WITHIN`] for a NameNode call (through hdfs-native
+/// or this module), so an unreachable or black-holed NameNode is one clear
+/// line in seconds ([`Error::NameNodeSilent`], naming `fs`), not a hang of
+/// minutes in TCP retries.
+pub async fn answer<F: std::future::Future>(fs: &str, call: F) -> Result<F::Output> {
+    tokio::time::timeout(ANSWER_WITHIN, call)
+        .await
+        .map_err(|_| Error::NameNodeSilent {
+            fs: fs.to_string(),
+            secs: ANSWER_WITHIN.as_secs(),
+        })
+}
+
 /// Hadoop's protocol name for ClientNamenodeProtocol (the Java interface).
 pub const CLIENT_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
 
