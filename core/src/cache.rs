@@ -1,12 +1,22 @@
 //! The executor's block manager: cached partitions kept in memory within a
 //! budget (least recently used evicted first) or on local disk.
+//!
+//! A partition on disk is written as the checked frames of shuffle and spill
+//! files ([`crate::codec`]: CRC-32C, record counts, an end frame), so a
+//! corrupt or truncated file is found when read; it is then removed and the
+//! partition recomputed from lineage, like a miss.
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::codec::{FrameStream, FrameWriter};
 
 /// Where `persist` keeps a dataset's partitions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,9 +79,24 @@ impl BlockCache {
         Some(e.value.clone())
     }
 
-    /// The bytes of a partition kept on disk.
-    pub fn get_disk(&self, key: BlockKey) -> Option<Vec<u8>> {
-        std::fs::read(self.disk_path(key)).ok()
+    /// The records of a partition kept on disk, None when there is none. A
+    /// file that is damaged or cannot be read is an error and is removed, so
+    /// that the partition, recomputed, is written again.
+    pub fn get_disk<T: DeserializeOwned>(&self, key: BlockKey) -> Option<Result<Vec<T>>> {
+        let path = self.disk_path(key);
+        let file = std::fs::File::open(&path).ok()?;
+        let mut frames = FrameStream::named(BufReader::new(file), "cached partition");
+        let mut records = Vec::new();
+        loop {
+            match frames.next_batch() {
+                Ok(Some(batch)) => records.extend(batch),
+                Ok(None) => return Some(Ok(records)),
+                Err(e) => {
+                    let _ = std::fs::remove_file(&path);
+                    return Some(Err(e));
+                }
+            }
+        }
     }
 
     /// Keeps a partition in memory, evicting older ones to make room; returns
@@ -150,12 +175,21 @@ impl BlockCache {
     }
 }
 
+/// A partition's bytes on disk: its records in checked frames.
+pub(crate) fn encode_partition<T: Serialize>(records: &[T]) -> Vec<u8> {
+    let mut w = FrameWriter::new(Vec::new());
+    for r in records {
+        w.push(r).expect("writing to memory");
+    }
+    w.finish().expect("writing to memory").0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn spill_u64s(v: &(dyn Any + Send + Sync)) -> Vec<u8> {
-        crate::codec::encode(v.downcast_ref::<Vec<u64>>().unwrap())
+        encode_partition(v.downcast_ref::<Vec<u64>>().unwrap())
     }
 
     #[test]
@@ -179,10 +213,54 @@ mod tests {
         c.put_memory((2, 0), Arc::new(vec![7u64, 8]), 40, Some(spill_u64s));
         c.put_memory((2, 1), Arc::new(vec![9u64]), 40, Some(spill_u64s));
         assert!(c.get_memory((2, 0)).is_none());
-        let bytes = c.get_disk((2, 0)).expect("spilled to disk");
-        assert_eq!(
-            crate::codec::decode::<Vec<u64>>(&bytes, "t").unwrap(),
-            vec![7, 8]
-        );
+        let back: Vec<u64> = c.get_disk((2, 0)).expect("spilled to disk").unwrap();
+        assert_eq!(back, vec![7, 8]);
+    }
+
+    #[test]
+    fn a_damaged_file_on_disk_is_an_error_and_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = BlockCache::new(0, dir.path().to_path_buf());
+        let records: Vec<(u64, String)> = (0..5000).map(|i| (i, format!("v{i}"))).collect();
+        let bytes = encode_partition(&records);
+        c.put_disk((3, 0), &bytes);
+        let back: Vec<(u64, String)> = c.get_disk((3, 0)).unwrap().unwrap();
+        assert_eq!(back, records);
+        let path = c.disk_path((3, 0));
+        // One flipped byte in the middle, or the file cut short.
+        let mut flipped = bytes.clone();
+        flipped[bytes.len() / 2] ^= 0x20;
+        for (bad, says) in [
+            (flipped, "corrupt cached partition: checksum mismatch"),
+            (
+                bytes[..bytes.len() - 1].to_vec(),
+                "corrupt cached partition: truncated",
+            ),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let e = c.get_disk::<(u64, String)>((3, 0)).unwrap().unwrap_err();
+            assert!(e.to_string().starts_with(says), "{e}");
+            assert!(!path.exists(), "a damaged file is removed");
+            assert!(c.get_disk::<(u64, String)>((3, 0)).is_none());
+        }
+    }
+
+    #[test]
+    fn a_file_claiming_more_than_it_holds_costs_only_the_file() {
+        // The frame header claims 200 MiB of compressed and raw bytes, 3
+        // bytes follow; the old size-prefixed format allocated what the
+        // prefix claimed before reading anything.
+        let dir = tempfile::tempdir().unwrap();
+        let c = BlockCache::new(0, dir.path().to_path_buf());
+        let mut bytes = (200u32 << 20).to_le_bytes().repeat(2);
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&[0; 4]);
+        bytes.extend_from_slice(&[1, 2, 3]);
+        c.put_disk((4, 0), &bytes);
+        let (r, largest) =
+            spindle_test_support::largest_allocation(|| c.get_disk::<u64>((4, 0)).unwrap());
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("truncated frame body: 3 of"), "{e}");
+        assert!(largest < 1 << 20, "allocated {largest} bytes");
     }
 }

@@ -342,10 +342,12 @@ fn decode_frame<T: DeserializeOwned>(
     Ok(out)
 }
 
-/// Reads frames one at a time from a byte stream (a spill file), holding
-/// only the current frame in memory.
+/// Reads frames one at a time from a byte stream (a spill file or a cached
+/// partition), holding only the current frame in memory.
 pub struct FrameStream<R: Read> {
     inner: R,
+    /// What the stream holds, for errors.
+    what: &'static str,
     body: Vec<u8>,
     /// Whether any byte was read (an empty file holds no records).
     started: bool,
@@ -353,10 +355,16 @@ pub struct FrameStream<R: Read> {
 }
 
 impl<R: Read> FrameStream<R> {
-    /// Reads frames from `inner`.
+    /// Reads the frames of a spill file from `inner`.
     pub fn new(inner: R) -> Self {
+        Self::named(inner, "spill file")
+    }
+
+    /// Reads frames from `inner`, naming it `what` in errors.
+    pub fn named(inner: R, what: &'static str) -> Self {
         FrameStream {
             inner,
+            what,
             body: Vec::new(),
             started: false,
             ended: false,
@@ -365,26 +373,26 @@ impl<R: Read> FrameStream<R> {
 
     /// The records of the next frame, or None at a clean end.
     pub fn next_batch<T: DeserializeOwned>(&mut self) -> Result<Option<Vec<T>>> {
-        const WHAT: &str = "spill file";
+        let what = self.what;
         if self.ended {
             return Ok(None);
         }
         let mut header = [0u8; HEADER];
         let mut got = 0;
         while got < header.len() {
-            match read_some(&mut self.inner, &mut header[got..])? {
+            match read_some(&mut self.inner, &mut header[got..], what)? {
                 0 if got == 0 && !self.started => return Ok(None),
-                0 if got == 0 => return Err(corrupt(WHAT, "truncated: no end frame".into())),
-                0 => return Err(corrupt(WHAT, "truncated frame header".into())),
+                0 if got == 0 => return Err(corrupt(what, "truncated: no end frame".into())),
+                0 => return Err(corrupt(what, "truncated frame header".into())),
                 n => got += n,
             }
         }
         self.started = true;
-        let h = FrameHeader::parse(&header, WHAT)?;
-        if h.is_end(&header, WHAT)? {
+        let h = FrameHeader::parse(&header, what)?;
+        if h.is_end(&header, what)? {
             let mut after = [0u8; 1];
-            if read_some(&mut self.inner, &mut after)? != 0 {
-                return Err(corrupt(WHAT, "bytes after the end frame".into()));
+            if read_some(&mut self.inner, &mut after, what)? != 0 {
+                return Err(corrupt(what, "bytes after the end frame".into()));
             }
             self.ended = true;
             return Ok(None);
@@ -395,14 +403,14 @@ impl<R: Read> FrameStream<R> {
         let got = (&mut self.inner)
             .take(h.clen as u64)
             .read_to_end(&mut self.body)
-            .map_err(|e| Error::io("reading a spill file", e))?;
+            .map_err(|e| Error::io(format!("reading a {what}"), e))?;
         if got != h.clen {
             return Err(corrupt(
-                WHAT,
+                what,
                 format!("truncated frame body: {got} of {} bytes", h.clen),
             ));
         }
-        decode_frame(&header, &self.body, &h, WHAT).map(Some)
+        decode_frame(&header, &self.body, &h, what).map(Some)
     }
 }
 
@@ -422,11 +430,11 @@ pub(crate) fn reseal(bytes: &mut [u8]) {
 }
 
 /// One read, retried when interrupted.
-fn read_some(r: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
+fn read_some(r: &mut impl Read, buf: &mut [u8], what: &str) -> Result<usize> {
     loop {
         match r.read(buf) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            r => return r.map_err(|e| Error::io("reading a spill file", e)),
+            r => return r.map_err(|e| Error::io(format!("reading a {what}"), e)),
         }
     }
 }

@@ -4,14 +4,14 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::StorageLevel;
+use crate::cache::{StorageLevel, encode_partition};
 use crate::codec;
 use crate::entry::conjure;
 use crate::plan::NodeSpec;
 use crate::task::{Erased, Stream, TaskContext, erase};
 use crate::{Data, Error, Result};
 
-use super::BATCH;
+use super::{BATCH, log_line};
 
 pub(crate) fn compute_map<T: Data, U: Data, F: Fn(T) -> U + Copy + Send + Sync + 'static>(
     ctx: &TaskContext,
@@ -203,15 +203,7 @@ fn spill_vec<T: Data>(v: &(dyn std::any::Any + Send + Sync)) -> Vec<u8> {
     let v = v
         .downcast_ref::<Vec<T>>()
         .expect("cache entry of its own type");
-    lz4_flex::compress_prepend_size(&codec::encode(v))
-}
-
-fn from_disk<T: Data>(bytes: &[u8]) -> Result<Vec<T>> {
-    let raw = lz4_flex::decompress_size_prepended(bytes).map_err(|e| Error::Decode {
-        what: "cached partition",
-        message: e.to_string(),
-    })?;
-    codec::decode(&raw, "cached partition")
+    encode_partition(v)
 }
 
 fn stream_of<T: Data>(v: Arc<Vec<T>>) -> Stream<T> {
@@ -244,13 +236,21 @@ pub(crate) fn compute_cached<T: Data>(
         return Ok(erase(stream_of(v)));
     }
     if level != StorageLevel::MemoryOnly
-        && let Some(bytes) = cache.get_disk(key)
+        && let Some(read) = cache.get_disk::<T>(key)
     {
-        return Ok(erase(stream_of(Arc::new(from_disk::<T>(&bytes)?))));
+        match read {
+            Ok(v) => return Ok(erase(stream_of(Arc::new(v)))),
+            // A damaged partition is a miss (as Spark treats a corrupt
+            // block): recomputed below, never used, never a task failure.
+            Err(e) => log_line(format!(
+                "spindle: cached partition {p} of {} is unusable and is recomputed: {e}",
+                spec.name
+            )),
+        }
     }
     let data = Arc::new(ctx.parent::<T>(spec, 0, p)?.collect_vec()?);
     match level {
-        StorageLevel::DiskOnly => cache.put_disk(key, &spill_vec::<T>(&*data)),
+        StorageLevel::DiskOnly => cache.put_disk(key, &encode_partition(&data)),
         StorageLevel::MemoryOnly | StorageLevel::MemoryAndDisk => {
             let spill = (level == StorageLevel::MemoryAndDisk).then_some(spill_vec::<T> as _);
             if !cache.put_memory(key, data.clone(), estimate_size(&data), spill) {
