@@ -1,5 +1,5 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | corrupt-shuffle | cache LOGDIR | spill | external-sort
+//! ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort
 //! | idle SECONDS | overheads N | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
 //! yarn_cluster runs `count-then-save`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
@@ -339,6 +339,27 @@ fn corrupt_shuffle(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// Persists a dataset to disk, prints READY, waits for a line on stdin (the
+/// test damages the cached files meanwhile), then sums it: damaged partitions
+/// must be recomputed, never used.
+fn corrupt_cache(ctx: &Context) -> Result<()> {
+    let ds = ctx
+        .range(0, 100_000, 4)
+        .map(|x| (x, format!("value {x}")))
+        .persist(StorageLevel::DiskOnly);
+    println!("READY {}", ds.count()?);
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).ok();
+    let got = ds.collect()?;
+    let want: Vec<(u64, String)> = (0..100_000).map(|x| (x, format!("value {x}"))).collect();
+    if got != want {
+        eprintln!("wrong answer after the cached files were damaged");
+        std::process::exit(3);
+    }
+    println!("RESULT OK {}", got.len());
+    Ok(())
+}
+
 /// Logs every computation of a cached dataset's records to LOGDIR, then
 /// uses it three times: with enough cache memory only the first computes.
 fn cache_job(ctx: &Context, logdir: &str) -> Result<()> {
@@ -550,6 +571,7 @@ fn main() {
             Some("panic") => panic_job(ctx, args.get(1).map(String::as_str).unwrap_or("out")),
             Some("kill-shuffle") => kill_shuffle(ctx),
             Some("corrupt-shuffle") => corrupt_shuffle(ctx),
+            Some("corrupt-cache") => corrupt_cache(ctx),
             Some("cache") => cache_job(ctx, args.get(1).map(String::as_str).unwrap_or(".")),
             Some("spill") => spill_job(ctx),
             Some("external-sort") => external_sort_job(ctx),
@@ -561,7 +583,7 @@ fn main() {
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
                 );
                 std::process::exit(2)
             }

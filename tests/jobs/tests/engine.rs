@@ -70,14 +70,14 @@ fn an_executor_killed_mid_shuffle_still_gives_the_right_answer() {
     assert!(start.elapsed() < Duration::from_secs(60));
 }
 
-/// Every shuffle block file under `dir` that holds something.
-fn shuffle_blocks(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+/// Every file under `dir` named `prefix*.lz4` that holds something.
+fn block_files(dir: &std::path::Path, prefix: &str, found: &mut Vec<std::path::PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap().flatten() {
         let p = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
         if p.is_dir() {
-            shuffle_blocks(&p, found);
-        } else if name.starts_with("shuffle_")
+            block_files(&p, prefix, found);
+        } else if name.starts_with(prefix)
             && name.ends_with(".lz4")
             && e.metadata().unwrap().len() > 0
         {
@@ -104,7 +104,7 @@ fn shuffle_blocks_damaged_on_disk_are_detected_and_recomputed() {
     assert_eq!(ready, "READY 1000");
     // One bit flipped in the middle of every map output block, on both executors.
     let mut blocks = Vec::new();
-    shuffle_blocks(tmp.path(), &mut blocks);
+    block_files(tmp.path(), "shuffle_", &mut blocks);
     assert_eq!(blocks.len(), 16, "4 maps x 4 reducers: {blocks:?}");
     for b in &blocks {
         let mut bytes = std::fs::read(b).unwrap();
@@ -126,6 +126,54 @@ fn shuffle_blocks_damaged_on_disk_are_detected_and_recomputed() {
             && stderr.contains("corrupt shuffle block: checksum mismatch"),
         "{stderr}"
     );
+}
+
+#[test]
+fn cached_partitions_damaged_on_disk_are_recomputed_not_used() {
+    // The local backend keeps its executors' scratch dirs under TMPDIR.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut driver = local_command(JOBS)
+        .arg("corrupt-cache")
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(driver.stdout.take().unwrap()).lines();
+    let ready = lines.next().unwrap().unwrap();
+    assert_eq!(ready, "READY 100000");
+    // Every cached partition damaged: one bit flipped in half of them, the
+    // others cut short by a byte.
+    let mut files = Vec::new();
+    block_files(tmp.path(), "cache_", &mut files);
+    files.sort();
+    assert_eq!(files.len(), 4, "4 partitions on disk: {files:?}");
+    for (i, f) in files.iter().enumerate() {
+        let mut bytes = std::fs::read(f).unwrap();
+        if i % 2 == 0 {
+            let mid = bytes.len() / 2;
+            bytes[mid] ^= 0x04;
+        } else {
+            bytes.pop();
+        }
+        std::fs::write(f, bytes).unwrap();
+    }
+    driver.stdin.as_mut().unwrap().write_all(b"go\n").unwrap();
+    let result = lines.next().unwrap().unwrap();
+    let status = driver.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut driver.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(result, "RESULT OK 100000", "{stderr}");
+    // The damage was found and the partitions recomputed, without a task failure.
+    assert!(
+        stderr.contains("corrupt cached partition: checksum mismatch")
+            && stderr.contains("corrupt cached partition: truncated")
+            && stderr.contains("is unusable and is recomputed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("failed"), "{stderr}");
 }
 
 fn computations(dir: &std::path::Path) -> usize {
