@@ -5,10 +5,11 @@
 //! [CRC-32C]` (each a u32 LE), then the lz4 block; the raw bytes are the
 //! records encoded back to back. The CRC-32C (the checksum HDFS keeps for its
 //! blocks) covers the header's first 12 bytes and the lz4 block, so a flipped
-//! bit in a shuffle block or a spill file is an [`Error::Corrupt`], never
-//! records silently wrong; a reducer turns it into a fetch failure and the map
-//! output is recomputed from lineage. The record count lets records that
-//! encode to zero bytes (`()`) survive a frame. A block or spill file ends
+//! bit in a shuffle block, a spill file or a cached partition on disk is an
+//! [`Error::Corrupt`], never records silently wrong; a reducer turns it into a
+//! fetch failure and the map output is recomputed from lineage, and a damaged
+//! cached partition is recomputed like a miss. The record count lets records
+//! that encode to zero bytes (`()`) survive a frame. Every such file ends
 //! with an end frame (a header counting no records, over no bytes), so one
 //! cut short at a frame boundary is corrupt too; an empty file holds no
 //! records.
