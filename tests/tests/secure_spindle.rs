@@ -2,15 +2,15 @@
 //! keytab and the ticket cache through the system GSSAPI; SASL GSSAPI on IPC to the RM and the
 //! NameNode at the cluster's protection (privacy by default), with the server's principal checked;
 //! SPNEGO on the RM REST API; HDFS delegation tokens (DIGEST-MD5 at the same protection);
-//! `spindle submit --master yarn` of the wordcount in cluster mode; and the one-line errors of a
-//! login gone wrong.
+//! `spindle submit --master yarn` of the wordcount in cluster and client mode; `spindle kill` and
+//! `spindle logs` from a ticket cache; and the one-line errors of a login gone wrong.
 //!
 //! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
 //! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -18,10 +18,10 @@ use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, KerberosAuth};
 use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::namenode::NameNodeClient;
-use spindle_hadoop::yarn::{ApplicationClient, RmRestClient};
+use spindle_hadoop::yarn::{AppState, ApplicationClient, RmRestClient};
 use spindle_tests::{
-    KerberosUser, MiniHadoop, binary, block_on, java_peer_with_keytab_ok, parse_counts,
-    random_words, scratch_dir, secure_hadoop, text,
+    KerberosUser, MiniHadoop, binary, block_on, container_processes, java_peer_with_keytab_ok,
+    parse_counts, random_words, scratch_dir, secure_hadoop, text, wait_exit, wait_until,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
@@ -509,4 +509,136 @@ fn wordcount_in_client_mode_on_the_secure_cluster() {
         counts_read_by_java(h, &format!("{root}{base}/out")),
         expected
     );
+}
+
+/// Spindle's RM REST client on the secure cluster, logged in from the keytab (SPNEGO).
+fn rest(h: &MiniHadoop) -> RmRestClient {
+    RmRestClient::from_config(&conf(h), None)
+        .unwrap()
+        .with_kerberos(&keytab_login(h))
+}
+
+fn app_state(h: &MiniHadoop, app: &str) -> AppState {
+    block_on(rest(h).app_state(app.parse().unwrap())).expect("app state over SPNEGO")
+}
+
+/// The application id `spindle submit` printed.
+fn app_id_in(stderr: &str) -> Option<String> {
+    stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("application_"))
+        .map(|w| w.trim_end_matches([',', ':', ')']).to_string())
+}
+
+/// Submits a job that runs until killed (pi over very many samples) in cluster mode from the
+/// keytab, with `executors` executors and its stderr in `dir`, and waits until the RM says RUNNING: the submitting
+/// process, the file its stderr goes to, and the application id.
+fn start_long_job(
+    h: &MiniHadoop,
+    dir: &Path,
+    tag: &str,
+    executors: u32,
+) -> (Child, PathBuf, String) {
+    let k = h.kerberos().unwrap();
+    let log = dir.join("submit.log");
+    let child = spindle(h, &dir.join("no-cache"))
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            &k.principal,
+            "--keytab",
+        ])
+        .arg(&k.keytab)
+        .args([
+            "--driver-memory",
+            "256m",
+            "--executor-memory",
+            "256m",
+            "--num-executors",
+            &executors.to_string(),
+            "--conf",
+            "spindle.executor.memoryOverhead=128m",
+            "--conf",
+            "spindle.driver.memoryOverhead=128m",
+            "--tags",
+            tag,
+        ])
+        .arg(binary("pi"))
+        .args(["100000000000000", "2"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut app = String::new();
+    wait_until("the application to run", Duration::from_secs(120), || {
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(!err.contains("ended:"), "the long job ended early:\n{err}");
+        if app.is_empty() && err.contains("submitted application_") {
+            app = app_id_in(&err).unwrap();
+        }
+        !app.is_empty() && app_state(h, &app) == AppState::Running
+    });
+    (child, log, app)
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn kill_and_logs_from_a_ticket_cache_on_the_secure_cluster() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-kill");
+    let (mut child, log, app) = start_long_job(h, &dir, "secure-kill", 1);
+    let cache = kinit(k, &dir.join("kinit-cache"));
+    wait_until("containers of the app", Duration::from_secs(60), || {
+        container_processes(&app).len() >= 2
+    });
+    // Logs of running containers come from the NodeManagers' web services (SPNEGO).
+    let running = spindle(h, &cache)
+        .args(["logs", &app, "--log-files", "stderr"])
+        .output()
+        .unwrap();
+    assert!(
+        running.status.success(),
+        "spindle logs: {}",
+        text(&running.stderr)
+    );
+    assert!(
+        text(&running.stdout).contains("(stderr, running)"),
+        "{}",
+        text(&running.stdout)
+    );
+    let kill = spindle(h, &cache).args(["kill", &app]).output().unwrap();
+    assert!(
+        kill.status.success(),
+        "spindle kill: {}",
+        text(&kill.stderr)
+    );
+    assert!(
+        text(&kill.stderr).contains(&format!("killed {app}: KILLED")),
+        "{}",
+        text(&kill.stderr)
+    );
+    assert_eq!(app_state(h, &app), AppState::Killed);
+    wait_until("the app's processes to go", Duration::from_secs(30), || {
+        container_processes(&app).is_empty()
+    });
+    let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(30));
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("ended: KILLED"), "{err}");
+    // Once YARN has aggregated them into HDFS (read over Kerberos IPC), the AM's logs.
+    let am_container = format!("{}_01_000001 on ", app.trim_start_matches("application_"));
+    let mut last = String::new();
+    wait_until("aggregated logs", Duration::from_secs(90), || {
+        let logs = spindle(h, &cache).args(["logs", &app]).output().unwrap();
+        last = format!("{}\n{}", text(&logs.stdout), text(&logs.stderr));
+        logs.status.success()
+            && last.contains("(stderr, aggregated)")
+            && last
+                .lines()
+                .any(|l| l.starts_with("==> container_") && l.contains(&am_container))
+    });
+    assert!(last.contains("exec /bin/bash -c"), "{last}");
 }
