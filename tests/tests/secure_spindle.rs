@@ -3,7 +3,8 @@
 //! NameNode at the cluster's protection (privacy by default), with the server's principal checked;
 //! SPNEGO on the RM REST API; HDFS delegation tokens (DIGEST-MD5 at the same protection);
 //! `spindle submit --master yarn` of the wordcount in cluster and client mode; `spindle kill` and
-//! `spindle logs` from a ticket cache; and the one-line errors of a login gone wrong.
+//! `spindle logs` from a ticket cache; the AM's web UI through the RM's proxy (SPNEGO);
+//! and the one-line errors of a login gone wrong.
 //!
 //! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
 //! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
@@ -18,10 +19,11 @@ use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, KerberosAuth};
 use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::namenode::NameNodeClient;
+use spindle_hadoop::spnego::Spnego;
 use spindle_hadoop::yarn::{AppState, ApplicationClient, RmRestClient};
 use spindle_tests::{
     KerberosUser, MiniHadoop, binary, block_on, container_processes, java_peer_with_keytab_ok,
-    parse_counts, random_words, scratch_dir, secure_hadoop, text, wait_exit, wait_until,
+    parse_counts, random_words, scratch_dir, secure_hadoop, text, wait_exit, wait_for, wait_until,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
@@ -585,7 +587,7 @@ fn start_long_job(
 
 #[test]
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
-fn kill_and_logs_from_a_ticket_cache_on_the_secure_cluster() {
+fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
     let h = cluster();
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-kill");
@@ -608,6 +610,24 @@ fn kill_and_logs_from_a_ticket_cache_on_the_secure_cluster() {
         text(&running.stdout).contains("(stderr, running)"),
         "{}",
         text(&running.stdout)
+    );
+    // The AM's web UI through the RM's proxy, which wants SPNEGO like the rest of the RM.
+    let proxied = format!(
+        "{}/proxy/{app}/api/v1/applications",
+        h.rm_url().trim_end_matches('/')
+    );
+    let bare = block_on(reqwest::Client::new().get(&proxied).send()).unwrap();
+    assert_eq!(bare.status(), 401, "{proxied} without a ticket");
+    let spnego = Spnego::new(keytab_login(h).credential);
+    let apps = wait_for(
+        "the AM's API through the proxy",
+        Duration::from_secs(60),
+        || am_api(&spnego, &proxied),
+    );
+    assert!(
+        apps.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == app.as_str())),
+        "{apps}"
     );
     let kill = spindle(h, &cache).args(["kill", &app]).output().unwrap();
     assert!(
@@ -641,4 +661,23 @@ fn kill_and_logs_from_a_ticket_cache_on_the_secure_cluster() {
                 .any(|l| l.starts_with("==> container_") && l.contains(&am_container))
     });
     assert!(last.contains("exec /bin/bash -c"), "{last}");
+}
+
+/// A JSON answer of `url` (on the RM, such as its proxy to the AM) fetched with Spindle's SPNEGO
+/// client; `None` unless it answers 200 with JSON.
+fn am_api(spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
+    block_on(async {
+        let resp = reqwest::Client::new()
+            .get(url)
+            .header("Accept", "application/json")
+            .header("Authorization", spnego.authorization(url).ok()?)
+            .send()
+            .await
+            .ok()?;
+        if resp.status() != 200 {
+            eprintln!("{url}: {}", resp.status());
+            return None;
+        }
+        resp.json().await.ok()
+    })
 }
