@@ -3,8 +3,8 @@
 //! NameNode at the cluster's protection (privacy by default), with the server's principal checked;
 //! SPNEGO on the RM REST API; HDFS delegation tokens (DIGEST-MD5 at the same protection);
 //! `spindle submit --master yarn` of the wordcount in cluster and client mode; `spindle kill` and
-//! `spindle logs` from a ticket cache; the AM's web UI through the RM's proxy (SPNEGO);
-//! and the one-line errors of a login gone wrong.
+//! `spindle logs` from a ticket cache; the AM's web UI through the RM's proxy (SPNEGO); an
+//! executor lost mid-job and replaced; and the one-line errors of a login gone wrong.
 //!
 //! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
 //! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use spindle_contract::launch;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, KerberosAuth};
 use spindle_hadoop::kerberos::Login;
@@ -23,7 +24,8 @@ use spindle_hadoop::spnego::Spnego;
 use spindle_hadoop::yarn::{AppState, ApplicationClient, RmRestClient};
 use spindle_tests::{
     KerberosUser, MiniHadoop, binary, block_on, container_processes, java_peer_with_keytab_ok,
-    parse_counts, random_words, scratch_dir, secure_hadoop, text, wait_exit, wait_for, wait_until,
+    parse_counts, random_words, scratch_dir, secure_hadoop, signal, text, wait_exit, wait_for,
+    wait_until,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
@@ -681,3 +683,106 @@ fn am_api(spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
         resp.json().await.ok()
     })
 }
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn a_lost_executor_is_replaced_and_the_job_succeeds_on_the_secure_cluster() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-exec-loss");
+    let (root, base, expected) = put_words(h, "secure-exec-loss", LOSS_LINES, 0x5EC_0003);
+    let log = dir.join("submit.log");
+    // One executor: its replacement must do the rest of the work, reading HDFS with the
+    // delegation tokens the AM hands it.
+    let mut child = spindle(h, &dir.join("no-cache"))
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            &k.principal,
+            "--keytab",
+        ])
+        .arg(&k.keytab)
+        .args([
+            "--driver-memory",
+            "256m",
+            "--executor-memory",
+            "256m",
+            "--num-executors",
+            "1",
+            "--conf",
+            "spindle.executor.memoryOverhead=128m",
+            "--conf",
+            "spindle.driver.memoryOverhead=128m",
+        ])
+        .arg(binary("wordcount"))
+        .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let spnego = Spnego::new(keytab_login(h).credential);
+    let app = wait_for("the application id", Duration::from_secs(180), || {
+        app_id_in(&std::fs::read_to_string(&log).unwrap_or_default())
+    });
+    let api = |what: &str| {
+        let url = format!(
+            "{}/proxy/{app}/api/v1/applications/{app}/{what}",
+            h.rm_url().trim_end_matches('/')
+        );
+        am_api(&spnego, &url)
+    };
+    wait_until("a running task", Duration::from_secs(120), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            let err = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("the job ended before an executor was lost ({status}):\n{err}");
+        }
+        api("stages").is_some_and(|stages| {
+            stages
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|s| s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0)
+        })
+    });
+    let executors: Vec<_> = container_processes(&app)
+        .into_iter()
+        .filter(|p| {
+            p.program.ends_with(launch::APP_BINARY) && p.var("SPINDLE_ROLE") == Some("executor")
+        })
+        .collect();
+    assert_eq!(executors.len(), 1, "one executor process");
+    let lost = executors[0].container.clone();
+    eprintln!("killing executor pid {} in {lost}", executors[0].pid);
+    signal(executors[0].pid, "9");
+    // The AM reports the loss and a replacement; the job finishes with every word counted.
+    let mut seen = Vec::new();
+    let status = wait_for("the job to end", Duration::from_secs(180), || {
+        if let Some(list) = api("executors") {
+            for e in list.as_array().into_iter().flatten() {
+                let id = e["containerId"].as_str().unwrap_or_default().to_string();
+                if !id.is_empty() && !seen.contains(&id) {
+                    seen.push(id);
+                }
+            }
+        }
+        child.try_wait().unwrap()
+    });
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        status.success(),
+        "the job failed after losing an executor:\n{err}"
+    );
+    assert!(
+        seen.iter().any(|c| *c != lost),
+        "no replacement executor seen (lost {lost}, seen {seen:?})"
+    );
+    assert_eq!(
+        counts_read_by_java(h, &format!("{root}{base}/out")),
+        expected
+    );
+}
+
+/// Lines of input for the executor-loss test: enough for its tasks to run a few seconds.
+const LOSS_LINES: usize = 200_000;
