@@ -785,4 +785,4 @@ fn a_lost_executor_is_replaced_and_the_job_succeeds_on_the_secure_cluster() {
 }
 
 /// Lines of input for the executor-loss test: enough for its tasks to run a few seconds.
-const LOSS_LINES: usize = 200_000;
+const LOSS_LINES: usize = 500_000;
