@@ -2,26 +2,30 @@
 //! keytab and the ticket cache through the system GSSAPI; SASL GSSAPI on IPC to the RM and the
 //! NameNode at the cluster's protection (privacy by default), with the server's principal checked;
 //! SPNEGO on the RM REST API; HDFS delegation tokens (DIGEST-MD5 at the same protection);
-//! `spindle submit --master yarn` of the wordcount in cluster mode; and the one-line errors of a
-//! login gone wrong.
+//! `spindle submit --master yarn` of the wordcount in cluster and client mode; `spindle kill` and
+//! `spindle logs` from a ticket cache; the AM's web UI through the RM's proxy (SPNEGO); an
+//! executor lost mid-job and replaced; and the one-line errors of a login gone wrong.
 //!
 //! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
 //! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use spindle_contract::launch;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, KerberosAuth};
 use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::namenode::NameNodeClient;
-use spindle_hadoop::yarn::{ApplicationClient, RmRestClient};
+use spindle_hadoop::spnego::Spnego;
+use spindle_hadoop::yarn::{AppState, ApplicationClient, RmRestClient};
 use spindle_tests::{
-    KerberosUser, MiniHadoop, binary, block_on, java_peer_with_keytab_ok, parse_counts,
-    random_words, scratch_dir, secure_hadoop, text,
+    KerberosUser, MiniHadoop, binary, block_on, container_processes, java_peer_with_keytab_ok,
+    parse_counts, random_words, scratch_dir, secure_hadoop, signal, text, wait_exit, wait_for,
+    wait_until,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
@@ -510,3 +514,275 @@ fn wordcount_in_client_mode_on_the_secure_cluster() {
         expected
     );
 }
+
+/// Spindle's RM REST client on the secure cluster, logged in from the keytab (SPNEGO).
+fn rest(h: &MiniHadoop) -> RmRestClient {
+    RmRestClient::from_config(&conf(h), None)
+        .unwrap()
+        .with_kerberos(&keytab_login(h))
+}
+
+fn app_state(h: &MiniHadoop, app: &str) -> AppState {
+    block_on(rest(h).app_state(app.parse().unwrap())).expect("app state over SPNEGO")
+}
+
+/// The application id `spindle submit` printed.
+fn app_id_in(stderr: &str) -> Option<String> {
+    stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("application_"))
+        .map(|w| w.trim_end_matches([',', ':', ')']).to_string())
+}
+
+/// Submits a job that runs until killed (pi over very many samples) in cluster mode from the
+/// keytab, with `executors` executors and its stderr in `dir`, and waits until the RM says RUNNING: the submitting
+/// process, the file its stderr goes to, and the application id.
+fn start_long_job(
+    h: &MiniHadoop,
+    dir: &Path,
+    tag: &str,
+    executors: u32,
+) -> (Child, PathBuf, String) {
+    let k = h.kerberos().unwrap();
+    let log = dir.join("submit.log");
+    let child = spindle(h, &dir.join("no-cache"))
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            &k.principal,
+            "--keytab",
+        ])
+        .arg(&k.keytab)
+        .args([
+            "--driver-memory",
+            "256m",
+            "--executor-memory",
+            "256m",
+            "--num-executors",
+            &executors.to_string(),
+            "--conf",
+            "spindle.executor.memoryOverhead=128m",
+            "--conf",
+            "spindle.driver.memoryOverhead=128m",
+            "--tags",
+            tag,
+        ])
+        .arg(binary("pi"))
+        .args(["100000000000000", "2"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut app = String::new();
+    wait_until("the application to run", Duration::from_secs(120), || {
+        let err = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(!err.contains("ended:"), "the long job ended early:\n{err}");
+        if app.is_empty() && err.contains("submitted application_") {
+            app = app_id_in(&err).unwrap();
+        }
+        !app.is_empty() && app_state(h, &app) == AppState::Running
+    });
+    (child, log, app)
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-kill");
+    let (mut child, log, app) = start_long_job(h, &dir, "secure-kill", 1);
+    let cache = kinit(k, &dir.join("kinit-cache"));
+    wait_until("containers of the app", Duration::from_secs(60), || {
+        container_processes(&app).len() >= 2
+    });
+    // Logs of running containers come from the NodeManagers' web services (SPNEGO).
+    let running = spindle(h, &cache)
+        .args(["logs", &app, "--log-files", "stderr"])
+        .output()
+        .unwrap();
+    assert!(
+        running.status.success(),
+        "spindle logs: {}",
+        text(&running.stderr)
+    );
+    assert!(
+        text(&running.stdout).contains("(stderr, running)"),
+        "{}",
+        text(&running.stdout)
+    );
+    // The AM's web UI through the RM's proxy, which wants SPNEGO like the rest of the RM.
+    let proxied = format!(
+        "{}/proxy/{app}/api/v1/applications",
+        h.rm_url().trim_end_matches('/')
+    );
+    let bare = block_on(reqwest::Client::new().get(&proxied).send()).unwrap();
+    assert_eq!(bare.status(), 401, "{proxied} without a ticket");
+    let spnego = Spnego::new(keytab_login(h).credential);
+    let apps = wait_for(
+        "the AM's API through the proxy",
+        Duration::from_secs(60),
+        || am_api(&spnego, &proxied),
+    );
+    assert!(
+        apps.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["id"] == app.as_str())),
+        "{apps}"
+    );
+    let kill = spindle(h, &cache).args(["kill", &app]).output().unwrap();
+    assert!(
+        kill.status.success(),
+        "spindle kill: {}",
+        text(&kill.stderr)
+    );
+    assert!(
+        text(&kill.stderr).contains(&format!("killed {app}: KILLED")),
+        "{}",
+        text(&kill.stderr)
+    );
+    assert_eq!(app_state(h, &app), AppState::Killed);
+    wait_until("the app's processes to go", Duration::from_secs(30), || {
+        container_processes(&app).is_empty()
+    });
+    let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(30));
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("ended: KILLED"), "{err}");
+    // Once YARN has aggregated them into HDFS (read over Kerberos IPC), the AM's logs.
+    let am_container = format!("{}_01_000001 on ", app.trim_start_matches("application_"));
+    let mut last = String::new();
+    wait_until("aggregated logs", Duration::from_secs(90), || {
+        let logs = spindle(h, &cache).args(["logs", &app]).output().unwrap();
+        last = format!("{}\n{}", text(&logs.stdout), text(&logs.stderr));
+        logs.status.success()
+            && last.contains("(stderr, aggregated)")
+            && last
+                .lines()
+                .any(|l| l.starts_with("==> container_") && l.contains(&am_container))
+    });
+    assert!(last.contains("exec /bin/bash -c"), "{last}");
+}
+
+/// A JSON answer of `url` (on the RM, such as its proxy to the AM) fetched with Spindle's SPNEGO
+/// client; `None` unless it answers 200 with JSON.
+fn am_api(spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
+    block_on(async {
+        let resp = reqwest::Client::new()
+            .get(url)
+            .header("Accept", "application/json")
+            .header("Authorization", spnego.authorization(url).ok()?)
+            .send()
+            .await
+            .ok()?;
+        if resp.status() != 200 {
+            eprintln!("{url}: {}", resp.status());
+            return None;
+        }
+        resp.json().await.ok()
+    })
+}
+
+#[test]
+#[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
+fn a_lost_executor_is_replaced_and_the_job_succeeds_on_the_secure_cluster() {
+    let h = cluster();
+    let k = h.kerberos().unwrap();
+    let dir = scratch_dir("secure-exec-loss");
+    let (root, base, expected) = put_words(h, "secure-exec-loss", LOSS_LINES, 0x5EC_0003);
+    let log = dir.join("submit.log");
+    // One executor: its replacement must do the rest of the work, reading HDFS with the
+    // delegation tokens the AM hands it.
+    let mut child = spindle(h, &dir.join("no-cache"))
+        .args([
+            "submit",
+            "--master",
+            "yarn",
+            "--principal",
+            &k.principal,
+            "--keytab",
+        ])
+        .arg(&k.keytab)
+        .args([
+            "--driver-memory",
+            "256m",
+            "--executor-memory",
+            "256m",
+            "--num-executors",
+            "1",
+            "--conf",
+            "spindle.executor.memoryOverhead=128m",
+            "--conf",
+            "spindle.driver.memoryOverhead=128m",
+        ])
+        .arg(binary("wordcount"))
+        .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let spnego = Spnego::new(keytab_login(h).credential);
+    let app = wait_for("the application id", Duration::from_secs(180), || {
+        app_id_in(&std::fs::read_to_string(&log).unwrap_or_default())
+    });
+    let api = |what: &str| {
+        let url = format!(
+            "{}/proxy/{app}/api/v1/applications/{app}/{what}",
+            h.rm_url().trim_end_matches('/')
+        );
+        am_api(&spnego, &url)
+    };
+    wait_until("a running task", Duration::from_secs(120), || {
+        if let Ok(Some(status)) = child.try_wait() {
+            let err = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("the job ended before an executor was lost ({status}):\n{err}");
+        }
+        api("stages").is_some_and(|stages| {
+            stages
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|s| s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0)
+        })
+    });
+    let executors: Vec<_> = container_processes(&app)
+        .into_iter()
+        .filter(|p| {
+            p.program.ends_with(launch::APP_BINARY) && p.var("SPINDLE_ROLE") == Some("executor")
+        })
+        .collect();
+    assert_eq!(executors.len(), 1, "one executor process");
+    let lost = executors[0].container.clone();
+    eprintln!("killing executor pid {} in {lost}", executors[0].pid);
+    signal(executors[0].pid, "9");
+    // The AM reports the loss and a replacement; the job finishes with every word counted.
+    let mut seen = Vec::new();
+    let status = wait_for("the job to end", Duration::from_secs(180), || {
+        if let Some(list) = api("executors") {
+            for e in list.as_array().into_iter().flatten() {
+                let id = e["containerId"].as_str().unwrap_or_default().to_string();
+                if !id.is_empty() && !seen.contains(&id) {
+                    seen.push(id);
+                }
+            }
+        }
+        child.try_wait().unwrap()
+    });
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        status.success(),
+        "the job failed after losing an executor:\n{err}"
+    );
+    assert!(
+        seen.iter().any(|c| *c != lost),
+        "no replacement executor seen (lost {lost}, seen {seen:?})"
+    );
+    assert_eq!(
+        counts_read_by_java(h, &format!("{root}{base}/out")),
+        expected
+    );
+}
+
+/// Lines of input for the executor-loss test: enough for its tasks to run a few seconds.
+const LOSS_LINES: usize = 500_000;
