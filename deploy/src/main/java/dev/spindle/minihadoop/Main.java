@@ -390,7 +390,9 @@ public final class Main {
     c.set("yarn.scheduler.capacity.maximum-am-resource-percent", "0.5");
     // Lost AMs and NodeManagers are noticed in seconds, not the default 10 minutes, so failure
     // tests end quickly.
-    c.setLong("yarn.am.liveness-monitor.expiry-interval-ms", 30_000);
+    // A secure cluster gets longer: its encrypted data transfer (privacy) makes localizing a
+    // debug driver binary take over 30 s on a loaded 2-core machine, before the AM can register.
+    c.setLong("yarn.am.liveness-monitor.expiry-interval-ms", o.secure ? 90_000 : 30_000);
     c.setLong("yarn.nm.liveness-monitor.expiry-interval-ms", 20_000);
     // Application priorities (--priority) take effect up to this value; Hadoop's default, 0,
     // flattens every submitted priority to 0.
