@@ -69,6 +69,27 @@ fn spindle(h: &MiniHadoop, cache: &Path) -> Command {
     c
 }
 
+/// `spindle submit --master yarn` (cluster mode) logged in from the user's keytab, with the small
+/// memory settings of every secure test; the caller adds the driver and its arguments.
+fn submit_with_keytab(h: &MiniHadoop, dir: &Path, executors: u32) -> Command {
+    let k = h.kerberos().unwrap();
+    let mut c = spindle(h, &dir.join("no-cache"));
+    c.args([
+        "submit",
+        "--master",
+        "yarn",
+        "--principal",
+        &k.principal,
+        "--keytab",
+    ])
+    .arg(&k.keytab)
+    .args(["--driver-memory", "256m", "--executor-memory", "256m"])
+    .args(["--num-executors", &executors.to_string()])
+    .args(["--conf", "spindle.executor.memoryOverhead=128m"])
+    .args(["--conf", "spindle.driver.memoryOverhead=128m"]);
+    c
+}
+
 #[test]
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn kerberos_ipc_to_the_rm_and_the_namenode_at_the_clusters_protection() {
@@ -212,28 +233,7 @@ fn wordcount_in_cluster_mode_on_the_secure_cluster() {
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-wc");
     let (root, base, expected) = put_words(h, "secure-tests", 2000, 0x5EC_0001);
-    let out = spindle(h, &dir.join("no-cache"))
-        .args([
-            "submit",
-            "--master",
-            "yarn",
-            "--principal",
-            &k.principal,
-            "--keytab",
-        ])
-        .arg(&k.keytab)
-        .args([
-            "--driver-memory",
-            "256m",
-            "--executor-memory",
-            "256m",
-            "--num-executors",
-            "2",
-            "--conf",
-            "spindle.executor.memoryOverhead=128m",
-            "--conf",
-            "spindle.driver.memoryOverhead=128m",
-        ])
+    let out = submit_with_keytab(h, &dir, 2)
         .arg(binary("wordcount"))
         .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
         .output()
@@ -543,32 +543,9 @@ fn start_long_job(
     tag: &str,
     executors: u32,
 ) -> (Child, PathBuf, String) {
-    let k = h.kerberos().unwrap();
     let log = dir.join("submit.log");
-    let child = spindle(h, &dir.join("no-cache"))
-        .args([
-            "submit",
-            "--master",
-            "yarn",
-            "--principal",
-            &k.principal,
-            "--keytab",
-        ])
-        .arg(&k.keytab)
-        .args([
-            "--driver-memory",
-            "256m",
-            "--executor-memory",
-            "256m",
-            "--num-executors",
-            &executors.to_string(),
-            "--conf",
-            "spindle.executor.memoryOverhead=128m",
-            "--conf",
-            "spindle.driver.memoryOverhead=128m",
-            "--tags",
-            tag,
-        ])
+    let child = submit_with_keytab(h, dir, executors)
+        .args(["--tags", tag])
         .arg(binary("pi"))
         .args(["100000000000000", "2"])
         .stdout(Stdio::null())
@@ -688,34 +665,12 @@ fn am_api(spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn a_lost_executor_is_replaced_and_the_job_succeeds_on_the_secure_cluster() {
     let h = cluster();
-    let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-exec-loss");
     let (root, base, expected) = put_words(h, "secure-exec-loss", LOSS_LINES, 0x5EC_0003);
     let log = dir.join("submit.log");
     // One executor: its replacement must do the rest of the work, reading HDFS with the
     // delegation tokens the AM hands it.
-    let mut child = spindle(h, &dir.join("no-cache"))
-        .args([
-            "submit",
-            "--master",
-            "yarn",
-            "--principal",
-            &k.principal,
-            "--keytab",
-        ])
-        .arg(&k.keytab)
-        .args([
-            "--driver-memory",
-            "256m",
-            "--executor-memory",
-            "256m",
-            "--num-executors",
-            "1",
-            "--conf",
-            "spindle.executor.memoryOverhead=128m",
-            "--conf",
-            "spindle.driver.memoryOverhead=128m",
-        ])
+    let mut child = submit_with_keytab(h, &dir, 1)
         .arg(binary("wordcount"))
         .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
         .stdout(Stdio::null())
