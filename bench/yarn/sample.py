@@ -2,13 +2,20 @@
 as its AM's Spark-style /api/v1 reports it through the RM proxy, and the peak RSS of each of its
 containers (every process whose environment names the container), and each container's last
 sample (for the idle applications: an idle executor's RSS). Usage:
-sample.py RM_URL APP_NAME OUT_JSON  -- runs until the application is in a final state."""
-import json, os, sys, time, urllib.request
+sample.py RM_URL APP_NAME OUT_JSON  -- runs until the application is in a final state.
+With SAMPLE_SPNEGO=1 (a secure cluster) every request goes through curl --negotiate, with the
+Kerberos ticket cache of KRB5CCNAME."""
+import json, os, subprocess, sys, time, urllib.request
 
 rm, name, out = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.time()
 
 def get(url, timeout=2):
+    if os.environ.get("SAMPLE_SPNEGO") == "1":
+        out = subprocess.run(["curl", "-sf", "--negotiate", "-u", ":", "-L", "-m", str(timeout),
+                              "-H", "Accept: application/json", url],
+                             capture_output=True, check=True).stdout
+        return json.loads(out.decode())
     req = urllib.request.Request(url, headers={"Accept": "application/json"})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return json.loads(r.read().decode())

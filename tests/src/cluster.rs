@@ -245,6 +245,23 @@ impl MiniHadoop {
         self.work_dir.as_deref()
     }
 
+    /// Restarts the ResourceManager of a cluster started here with `--rm-recovery`, in place (the
+    /// launcher's control file), and waits until the NodeManagers have registered with the new one.
+    pub fn restart_resource_manager(&self) {
+        let control = self
+            .work_dir()
+            .expect("a cluster of our own")
+            .join("control");
+        let done = control.join("rm-restarts");
+        let before = fs::read_to_string(&done).unwrap_or_default();
+        fs::write(control.join("restart-rm"), b"").unwrap();
+        crate::wait_until(
+            "the ResourceManager to restart",
+            Duration::from_secs(120),
+            || fs::read_to_string(&done).unwrap_or_default() != before,
+        );
+    }
+
     /// The process id of `deploy/mini-hadoop` for a cluster started here.
     pub fn launcher_pid(&self) -> Option<u32> {
         let guard = self.process.lock().unwrap_or_else(|e| e.into_inner());

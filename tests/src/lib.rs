@@ -13,8 +13,8 @@
 //! What lives where:
 //!
 //! - the cluster ([`hadoop`], [`MiniHadoop`], [`OwnCluster`]), the secure one ([`secure_hadoop`],
-//!   its user's Kerberos identity [`KerberosUser`]) and, in [`compose`], the multi-host compose
-//!   cluster of `docker-compose.yml`;
+//!   its user's Kerberos identity [`KerberosUser`]; in [`secure`], the CLI, test data and the AM
+//!   on it) and, in [`compose`], the multi-host compose cluster of `docker-compose.yml`;
 //! - Hadoop's own Java clients ([`java_peer_ok`] and friends; the peers are `tests/java`);
 //! - clients of the cluster: HTTP ([`rest_get`]), the ResourceManager and the AM's JSON API
 //!   ([`app_json`], [`am_api`], [`rest_client`], [`unmanaged_app`]), HDFS through hdfs-native
@@ -46,6 +46,7 @@ mod java;
 mod kerberos;
 mod procs;
 mod run;
+pub mod secure;
 mod wait;
 mod yarn;
 

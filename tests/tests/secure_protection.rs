@@ -1,61 +1,102 @@
-//! Kerberos IPC at `hadoop.rpc.protection=authentication` (`secure_spindle.rs` covers the secure
-//! mini-Hadoop's default, privacy): a secure cluster of this test's own, started with
-//! `--rpc-protection authentication`, where SASL GSSAPI and DIGEST-MD5 agree on no security
-//! layer and frames go unwrapped; and a client that insists on privacy is refused in one line.
+//! A secure cluster of this file's own, started with `--rpc-protection integrity,authentication`
+//! (the server accepts either, preferring integrity) and `--rm-recovery`: Kerberos IPC at each of
+//! the levels below privacy (`secure_spindle.rs` covers the secure mini-Hadoop's default,
+//! privacy), where SASL wraps frames with integrity only or not at all; a client that insists on
+//! privacy refused in one line; and a job at integrity that outlives a ResourceManager restart.
 //!
 //! `#[ignore]`d like the other secure tests; it starts its own cluster (about a minute) and is
 //! its own test binary because this process's Kerberos library must point at that cluster's KDC.
 
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use spindle_contract::launch;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, KerberosAuth};
-use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::namenode::NameNodeClient;
-use spindle_hadoop::yarn::ApplicationClient;
-use spindle_tests::{OwnCluster, block_on};
+use spindle_hadoop::yarn::{ApplicationClient, FinalStatus};
+use spindle_tests::secure::{
+    bind_kerberos, counts_read_by_java, keytab_login, put_words, secure_conf, spnego_rest,
+    submit_until_tasks_run, submit_with_keytab,
+};
+use spindle_tests::{
+    MiniHadoop, OwnCluster, binary, block_on, container_processes, scratch_dir, signal, wait_for,
+};
+
+/// The cluster, with this process's Kerberos library pointed at its KDC.
+fn cluster() -> &'static MiniHadoop {
+    static OWN: OnceLock<OwnCluster> = OnceLock::new();
+    let own = OWN.get_or_init(|| {
+        let own = OwnCluster::start(
+            "secure-qop",
+            1,
+            &[
+                "--secure",
+                "--rpc-protection",
+                "integrity,authentication",
+                "--rm-recovery",
+            ],
+        );
+        bind_kerberos(own.get());
+        own
+    });
+    own.get()
+}
+
+/// The tests of this file one at a time: an RM restart would break the other's calls.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[test]
 #[ignore = "needs a secure mini-Hadoop of its own; scripts/test's secure stage runs it"]
-fn kerberos_ipc_without_a_security_layer() {
-    let own = OwnCluster::start(
-        "secure-auth",
-        1,
-        &["--secure", "--rpc-protection", "authentication"],
-    );
-    let h = own.get();
-    let k = h.kerberos().expect("secure");
-    // SAFETY: the only test of this binary; set before its first Kerberos call.
-    unsafe { std::env::set_var("KRB5_CONFIG", &k.krb5_conf) };
-    let conf = Configuration::load_dir(h.conf_dir()).unwrap();
+fn kerberos_ipc_at_integrity_and_without_a_security_layer() {
+    let _one = serial();
+    let h = cluster();
+    let conf = secure_conf(h);
     assert_eq!(
         conf.get_trimmed("hadoop.rpc.protection")
             .unwrap()
             .as_deref(),
-        Some("authentication")
+        Some("integrity,authentication")
     );
-    let login = Login::from_keytab(&conf, &k.principal, &k.keytab).expect("keytab login");
+    let login = keytab_login(h);
     let auth = |conf: &Configuration, key: &str| {
         Auth::Kerberos(KerberosAuth::from_conf(conf, login.clone(), key, None).unwrap())
     };
     block_on(async {
-        let rm =
-            ApplicationClient::from_config(&conf, auth(&conf, "yarn.resourcemanager.principal"))
-                .unwrap();
-        let metrics = rm
-            .cluster_metrics()
-            .await
-            .expect("metrics at authentication");
-        assert!(metrics.active_nodes >= 1, "{metrics:?}");
-        let nn = NameNodeClient::from_config(&conf, auth(&conf, "dfs.namenode.kerberos.principal"))
+        // A client that allows one level only either gets it or fails: success at each level
+        // shows that level negotiated (GSSAPI wraps with integrity only, or not at all).
+        for level in ["integrity", "authentication"] {
+            let mut only = conf.clone();
+            only.set("hadoop.rpc.protection", level);
+            let rm = ApplicationClient::from_config(
+                &only,
+                auth(&only, "yarn.resourcemanager.principal"),
+            )
             .unwrap();
-        let token = nn.get_delegation_token(&login.principal).await.unwrap();
-        let with_token = NameNodeClient::from_config(&conf, Auth::Token(token)).unwrap();
-        assert!(
-            with_token
-                .file_info("/")
+            let metrics = rm
+                .cluster_metrics()
                 .await
-                .expect("DIGEST-MD5 at auth")
-                .is_some()
-        );
+                .unwrap_or_else(|e| panic!("metrics at {level}: {e}"));
+            assert!(metrics.active_nodes >= 1, "{metrics:?}");
+            let nn =
+                NameNodeClient::from_config(&only, auth(&only, "dfs.namenode.kerberos.principal"))
+                    .unwrap();
+            let token = nn.get_delegation_token(&login.principal).await.unwrap();
+            // DIGEST-MD5 with the token takes the strongest level the server offers: integrity.
+            let with_token =
+                NameNodeClient::from_config(&only, Auth::Token(token.clone())).unwrap();
+            assert!(
+                with_token
+                    .file_info("/")
+                    .await
+                    .unwrap_or_else(|e| panic!("DIGEST-MD5 beside {level}: {e}"))
+                    .is_some()
+            );
+            nn.cancel_delegation_token(&token).await.unwrap();
+        }
         // A client that allows only privacy finds no common protection.
         let mut strict = conf.clone();
         strict.set("hadoop.rpc.protection", "privacy");
@@ -67,29 +108,88 @@ fn kerberos_ipc_without_a_security_layer() {
         let err = rm.cluster_metrics().await.unwrap_err().to_string();
         assert!(err.contains("no common RPC protection"), "{err}");
         assert!(
-            err.contains("authentication") && err.contains("privacy"),
+            err.contains("authentication") && err.contains("integrity") && err.contains("privacy"),
             "{err}"
         );
     });
 }
 
-/// Every driver binary is also its AM and its executors, which start on NodeManagers that may
-/// have no Kerberos libraries: the system GSSAPI is opened at run time, never linked.
+/// The ResourceManager restarted in place while a job from the keytab runs (RM recovery on a
+/// secure cluster: the new RM recovers the application's tokens): the AM registers again with
+/// its AMRM token, an executor lost afterwards is replaced by a container of the new RM (whose
+/// NodeManager localizes with the recovered HDFS token), the job succeeds in one attempt, and
+/// Hadoop's Java client reads the right counts.
 #[test]
-fn driver_binaries_do_not_link_the_kerberos_libraries() {
-    for name in ["wordcount", "spindle"] {
-        let bin = spindle_tests::binary(name);
-        let out = std::process::Command::new("ldd")
-            .arg(&bin)
-            .output()
-            .unwrap();
-        let linked = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(
-            out.status.success() && linked.contains("libc.so"),
-            "{linked}"
-        );
-        for lib in ["libgssapi", "libkrb5", "libk5crypto"] {
-            assert!(!linked.contains(lib), "{name} links {lib}:\n{linked}");
+#[ignore = "needs a secure mini-Hadoop of its own; scripts/test's secure stage runs it"]
+fn a_job_at_integrity_outlives_an_rm_restart() {
+    let _one = serial();
+    let h = cluster();
+    let _logs = h.log_guard();
+    let dir = scratch_dir("secure-rm-restart");
+    let (root, base, expected) = put_words(h, "secure-rm-restart", WORDS, 0x5EC_0004);
+    let mut submit = submit_with_keytab(h, &dir, 1);
+    submit
+        .args(["--max-app-attempts", "2"])
+        .arg(binary("wordcount"))
+        .args([format!("{root}{base}/in"), format!("{root}{base}/out")]);
+    let log = dir.join("submit.log");
+    let (mut child, app) = submit_until_tasks_run(h, submit, &log);
+    let executors = || -> Vec<(u32, String)> {
+        container_processes(&app)
+            .into_iter()
+            .filter(|p| {
+                p.program.ends_with(launch::APP_BINARY) && p.var("SPINDLE_ROLE") == Some("executor")
+            })
+            .map(|p| (p.pid, p.container))
+            .collect()
+    };
+    let before = executors();
+    assert_eq!(before.len(), 1, "one executor: {before:?}");
+    let started = Instant::now();
+    h.restart_resource_manager();
+    eprintln!("ResourceManager restarted in {:?}", started.elapsed());
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the job ended during the restart; grow WORDS:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    // Work-preserving: the executor kept running; lost now, it is replaced by the new RM.
+    assert_eq!(
+        executors(),
+        before,
+        "the executor did not survive the restart"
+    );
+    signal(before[0].0, "9");
+    let mut replacement = None;
+    let status = wait_for("the job to end", Duration::from_secs(240), || {
+        if replacement.is_none() {
+            // Containers of a restarted RM carry its epoch: container_e01_...
+            replacement = executors()
+                .into_iter()
+                .find(|(_, c)| c.starts_with("container_e"));
         }
-    }
+        child.try_wait().unwrap()
+    });
+    let err = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        status.success(),
+        "the job failed across the restart:\n{err}"
+    );
+    assert!(
+        replacement.is_some(),
+        "no executor in a container of the restarted RM (container_e..)\n{err}"
+    );
+    let rest = spnego_rest(h);
+    let id = app.parse().unwrap();
+    let report = block_on(rest.app(id)).unwrap();
+    assert_eq!(report.final_status, FinalStatus::Succeeded, "{report:?}");
+    let attempts = block_on(rest.attempts(id)).unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}\n{err}");
+    assert_eq!(
+        counts_read_by_java(h, &format!("{root}{base}/out")),
+        expected
+    );
 }
+
+/// Words of input for the restart test: enough for its one executor to outlast the restart.
+const WORDS: usize = 3_000_000;

@@ -9,7 +9,7 @@
 //! `#[ignore]`d in the open-cluster run, like `secure_cluster.rs`: scripts/test's secure stage
 //! runs them with `SPINDLE_SECURE_HADOOP_CONF_DIR` set; without it they start a secure cluster.
 
-use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
@@ -18,83 +18,35 @@ use std::time::{Duration, Instant};
 use spindle_contract::launch;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ipc::{Auth, KerberosAuth};
-use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::namenode::NameNodeClient;
 use spindle_hadoop::spnego::Spnego;
 use spindle_hadoop::yarn::{AppState, ApplicationClient, RmRestClient};
+use spindle_tests::secure::{
+    app_id_in, bind_kerberos, counts_read_by_java, keytab_hdfs, keytab_login, kinit, put_words,
+    secure_conf, spindle_cli, spnego_json, spnego_rest, submit_until_tasks_run, submit_with_keytab,
+};
 use spindle_tests::{
-    KerberosUser, MiniHadoop, binary, block_on, container_processes, java_peer_with_keytab_ok,
-    parse_counts, random_words, scratch_dir, secure_hadoop, signal, text, wait_exit, wait_for,
-    wait_until,
+    MiniHadoop, binary, block_on, container_processes, scratch_dir, secure_hadoop, signal, text,
+    wait_exit, wait_for, wait_until,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
 fn cluster() -> &'static MiniHadoop {
     static READY: OnceLock<()> = OnceLock::new();
     let h = secure_hadoop();
-    READY.get_or_init(|| {
-        let k = h.kerberos().expect("secure");
-        if std::env::var_os("KRB5_CONFIG").is_none() {
-            // SAFETY: set once, before this process's first Kerberos call reads it; the
-            // tests of this file reach GSSAPI only through this function.
-            unsafe { std::env::set_var("KRB5_CONFIG", &k.krb5_conf) };
-        }
-    });
+    READY.get_or_init(|| bind_kerberos(h));
     h
-}
-
-fn conf(h: &MiniHadoop) -> Configuration {
-    Configuration::load_dir(h.conf_dir()).expect("the secure cluster's conf dir")
-}
-
-fn keytab_login(h: &MiniHadoop) -> Login {
-    let k = h.kerberos().expect("secure");
-    Login::from_keytab(&conf(h), &k.principal, &k.keytab).expect("keytab login")
 }
 
 fn kerberos(h: &MiniHadoop, conf: &Configuration, key: &str) -> Auth {
     Auth::Kerberos(KerberosAuth::from_conf(conf, keytab_login(h), key, None).expect("auth"))
 }
 
-/// The `spindle` CLI on the secure cluster, with its own (empty) ticket cache.
-fn spindle(h: &MiniHadoop, cache: &Path) -> Command {
-    let k = h.kerberos().expect("secure");
-    let mut c = Command::new(binary("spindle"));
-    c.env("HADOOP_CONF_DIR", h.conf_dir())
-        .env("KRB5_CONFIG", &k.krb5_conf)
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .env_remove("YARN_CONF_DIR")
-        .env_remove("SPINDLE_ROLE")
-        .env_remove("SPINDLE_MASTER");
-    c
-}
-
-/// `spindle submit --master yarn` (cluster mode) logged in from the user's keytab, with the small
-/// memory settings of every secure test; the caller adds the driver and its arguments.
-fn submit_with_keytab(h: &MiniHadoop, dir: &Path, executors: u32) -> Command {
-    let k = h.kerberos().unwrap();
-    let mut c = spindle(h, &dir.join("no-cache"));
-    c.args([
-        "submit",
-        "--master",
-        "yarn",
-        "--principal",
-        &k.principal,
-        "--keytab",
-    ])
-    .arg(&k.keytab)
-    .args(["--driver-memory", "256m", "--executor-memory", "256m"])
-    .args(["--num-executors", &executors.to_string()])
-    .args(["--conf", "spindle.executor.memoryOverhead=128m"])
-    .args(["--conf", "spindle.driver.memoryOverhead=128m"]);
-    c
-}
-
 #[test]
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn kerberos_ipc_to_the_rm_and_the_namenode_at_the_clusters_protection() {
     let h = cluster();
-    let conf = conf(h);
+    let conf = secure_conf(h);
     let login = keytab_login(h);
     assert_eq!(login.principal, h.kerberos().unwrap().principal);
     assert_eq!(login.short_name, h.kerberos().unwrap().short_name());
@@ -147,7 +99,7 @@ fn kerberos_ipc_to_the_rm_and_the_namenode_at_the_clusters_protection() {
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn protection_and_server_principal_are_checked() {
     let h = cluster();
-    let conf = conf(h);
+    let conf = secure_conf(h);
     let cluster_qop = conf
         .get_trimmed("hadoop.rpc.protection")
         .unwrap()
@@ -196,7 +148,7 @@ fn protection_and_server_principal_are_checked() {
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn rm_rest_speaks_spnego_and_an_unkerberized_client_is_told_why_it_is_refused() {
     let h = cluster();
-    let conf = conf(h);
+    let conf = secure_conf(h);
     block_on(async {
         let rest = RmRestClient::from_config(&conf, None)
             .unwrap()
@@ -214,93 +166,54 @@ fn rm_rest_speaks_spnego_and_an_unkerberized_client_is_told_why_it_is_refused() 
     });
 }
 
-/// An hdfs-native client logged in from the user's keytab.
-fn hdfs(h: &MiniHadoop) -> hdfs_native::Client {
-    let k = h.kerberos().unwrap();
-    hdfs_native::ClientBuilder::new()
-        .with_url(h.fs_uri())
-        .with_config_dir(h.conf_dir().to_string_lossy())
-        .with_kerberos_principal(&k.principal)
-        .with_kerberos_keytab(k.keytab.to_string_lossy())
-        .build()
-        .expect("hdfs-native client")
-}
-
+/// `spindle submit --proxy-user` in cluster mode: the keytab's user (allowed by the cluster's
+/// `hadoop.proxyuser.*`) submits for another; the RM runs the application as that user, whose
+/// delegation tokens the executors write with, and Hadoop's Java client reads the counts.
 #[test]
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
-fn wordcount_in_cluster_mode_on_the_secure_cluster() {
+fn wordcount_in_cluster_mode_for_a_proxy_user_on_the_secure_cluster() {
     let h = cluster();
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-wc");
     let (root, base, expected) = put_words(h, "secure-tests", 2000, 0x5EC_0001);
+    // The other user's home, made by the HDFS superuser (the cluster's user) as an admin would.
+    let home = "/user/proxied";
+    block_on(async {
+        let fs = keytab_hdfs(h);
+        fs.mkdirs(home, 0o755, true).await.unwrap();
+        fs.set_owner(home, Some("proxied"), None).await.unwrap();
+    });
+    let output = format!("{home}/wc-{}", std::process::id());
     let out = submit_with_keytab(h, &dir, 2)
+        .args(["--proxy-user", "proxied"])
         .arg(binary("wordcount"))
-        .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
+        .args([format!("{root}{base}/in"), format!("{root}{output}")])
         .output()
         .unwrap();
     let err = text(&out.stderr);
     assert!(out.status.success(), "secure wordcount failed:\n{err}");
-    assert!(err.contains(&format!("as {}", k.short_name())), "{err}");
+    assert!(err.contains("as proxied"), "{err}");
+    let app = app_id_in(&err).expect("an application id");
+    let report = block_on(spnego_rest(h).app(app.parse().unwrap())).unwrap();
+    assert_eq!(report.user, "proxied", "{report:?}");
+    let owner = block_on(keytab_hdfs(h).get_file_info(&output))
+        .unwrap()
+        .owner;
+    assert_eq!(owner, "proxied", "the executors wrote as the proxied user");
     // Hadoop's own Java client, logged in from the keytab, reads what the executors wrote.
-    assert_eq!(
-        counts_read_by_java(h, &format!("{root}{base}/out")),
-        expected
-    );
+    assert_eq!(counts_read_by_java(h, &format!("{root}{output}")), expected);
     // `spindle status` from a ticket cache (kinit) sees the finished application.
-    let app = err
-        .split_whitespace()
-        .find(|w| w.starts_with("application_"))
-        .expect("an application id")
-        .to_string();
     let cache = kinit(k, &dir.join("kinit-cache"));
-    let status = spindle(h, &cache).args(["status", &app]).output().unwrap();
+    let status = spindle_cli(h, &cache)
+        .args(["status", &app])
+        .output()
+        .unwrap();
     let shown = text(&status.stdout);
     assert!(status.status.success(), "{}", text(&status.stderr));
     assert!(
         shown.contains("state FINISHED, final status Succeeded"),
         "{shown}"
     );
-}
-
-/// Random words in `/user/<short name>/<name>/<pid>/in/input.txt`: the file system's URI (no
-/// trailing slash), that base directory, and the counts a wordcount must find.
-fn put_words(
-    h: &MiniHadoop,
-    name: &str,
-    words: usize,
-    seed: u64,
-) -> (String, String, BTreeMap<String, u64>) {
-    let k = h.kerberos().unwrap();
-    let (input, expected) = random_words(words, seed);
-    let base = format!("/user/{}/{name}/{}", k.short_name(), std::process::id());
-    block_on(spindle_tests::hdfs_put(
-        &hdfs(h),
-        &format!("{base}/in/input.txt"),
-        input.as_bytes(),
-    ));
-    let root = h.fs_uri().trim_end_matches('/').to_string();
-    (root, base, expected)
-}
-
-/// A ticket cache at `cache`, filled by MIT's `kinit` from the user's keytab.
-fn kinit(k: &KerberosUser, cache: &Path) -> PathBuf {
-    let out = k
-        .mit_command("kinit", cache)
-        .arg("-kt")
-        .arg(&k.keytab)
-        .arg(&k.principal)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    cache.to_path_buf()
-}
-
-/// A wordcount's output as Hadoop's own Java client, logged in from the keytab, reads it
-/// (and finds it committed).
-fn counts_read_by_java(h: &MiniHadoop, out: &str) -> BTreeMap<String, u64> {
-    let listing = java_peer_with_keytab_ok(h, "dev.spindle.peers.FsCatDir", &[out]);
-    assert!(listing.contains("file _SUCCESS"), "{listing}");
-    parse_counts(listing.lines().filter_map(|l| l.strip_prefix("line ")))
 }
 
 /// Runs `spindle status` of a made-up application with `cmd`'s setup; its stderr, which must be
@@ -327,7 +240,7 @@ fn login_failures_are_one_line_with_the_fix() {
     let dir = scratch_dir("secure-errors");
     let app = "application_1_0001";
     // No ticket at all.
-    let mut c = spindle(h, &dir.join("empty-cache"));
+    let mut c = spindle_cli(h, &dir.join("empty-cache"));
     c.args(["status", app]);
     let err = one_line_failure(c);
     assert!(
@@ -336,7 +249,7 @@ fn login_failures_are_one_line_with_the_fix() {
     );
     // A missing keytab, and a keytab without the principal.
     let submit = |principal: &str, keytab: &Path| {
-        let mut c = spindle(h, &dir.join("empty-cache"));
+        let mut c = spindle_cli(h, &dir.join("empty-cache"));
         c.args([
             "submit",
             "--master",
@@ -360,6 +273,51 @@ fn login_failures_are_one_line_with_the_fix() {
         err.contains("keytab") && err.contains("--principal"),
         "{err}"
     );
+    // A principal of a realm this client's krb5.conf does not know (a keytab for it made with
+    // MIT's ktutil): one line naming the realm and krb5.conf.
+    let other = dir.join("other-realm.keytab");
+    let mut ktutil = k
+        .mit_command("ktutil", &dir.join("empty-cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    write!(
+        ktutil.stdin.take().unwrap(),
+        "addent -password -p root@OTHER.REALM -k 1 -e aes256-cts-hmac-sha1-96\nsecret\nwkt {}\nquit\n",
+        other.display()
+    )
+    .unwrap();
+    assert!(ktutil.wait().unwrap().success() && other.exists(), "ktutil");
+    let err = one_line_failure(submit("root@OTHER.REALM", &other));
+    assert!(
+        err.contains("OTHER.REALM") && err.contains("krb5.conf"),
+        "{err}"
+    );
+    // A clock two hours ahead of the KDC's (libfaketime), with MIT's correction for a skewed
+    // clock off (kdc_timesync = 0; with it on, MIT Kerberos adjusts and the login works).
+    let skewed = dir.join("krb5-no-timesync.conf");
+    let krb5 = std::fs::read_to_string(&k.krb5_conf).unwrap();
+    std::fs::write(
+        &skewed,
+        krb5.replacen("[libdefaults]", "[libdefaults]\n  kdc_timesync = 0", 1),
+    )
+    .unwrap();
+    let plain = submit(&k.principal, &k.keytab);
+    let mut c = Command::new("faketime");
+    c.args(["-f", "+2h"])
+        .arg(plain.get_program())
+        .args(plain.get_args());
+    for (key, value) in plain.get_envs() {
+        match value {
+            Some(v) => c.env(key, v),
+            None => c.env_remove(key),
+        };
+    }
+    c.env("KRB5_CONFIG", &skewed)
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    let err = one_line_failure(c);
+    assert!(err.contains("clock") && err.contains("NTP"), "{err}");
     // An expired ticket.
     let cache = dir.join("short-cache");
     let kinit = k
@@ -371,7 +329,7 @@ fn login_failures_are_one_line_with_the_fix() {
         .unwrap();
     assert!(kinit.status.success(), "{}", text(&kinit.stderr));
     std::thread::sleep(Duration::from_secs(7));
-    let mut c = spindle(h, &cache);
+    let mut c = spindle_cli(h, &cache);
     c.args(["status", app]);
     let err = one_line_failure(c);
     assert!(err.contains("expired") && err.contains("kinit"), "{err}");
@@ -387,11 +345,11 @@ fn login_failures_are_one_line_with_the_fix() {
         core.replace(">kerberos<", ">simple<"),
     )
     .unwrap();
-    let mut c = spindle(h, &cache);
+    let mut c = spindle_cli(h, &cache);
     c.env("HADOOP_CONF_DIR", &simple_conf).args(["status", app]);
     let err = one_line_failure(c);
     assert!(err.contains("requires Kerberos"), "{err}");
-    let mut c = spindle(h, &cache);
+    let mut c = spindle_cli(h, &cache);
     c.env("HADOOP_CONF_DIR", &simple_conf)
         .args([
             "submit",
@@ -412,7 +370,7 @@ fn login_failures_are_one_line_with_the_fix() {
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn nodemanager_web_endpoints_take_our_spnego_tickets() {
     let h = cluster();
-    let conf = conf(h);
+    let conf = secure_conf(h);
     let login = keytab_login(h);
     block_on(async {
         let rest = RmRestClient::from_config(&conf, None)
@@ -443,7 +401,7 @@ fn nodemanager_web_endpoints_take_our_spnego_tickets() {
 #[ignore = "needs the secure mini-Hadoop; scripts/test's secure stage runs it"]
 fn a_kerberos_user_acts_for_another_where_proxyuser_allows_it() {
     let h = cluster();
-    let conf = conf(h);
+    let conf = secure_conf(h);
     let login = keytab_login(h);
     // The secure mini-Hadoop lets its user impersonate anyone (hadoop.proxyuser.<user>.*=*).
     let auth = Auth::Kerberos(
@@ -483,7 +441,7 @@ fn wordcount_in_client_mode_on_the_secure_cluster() {
     let (root, base, expected) = put_words(h, "secure-client", 500, 0x5EC_0002);
     // From the ticket cache this time: the driver runs here and logs in the same way.
     let cache = kinit(k, &dir.join("kinit-cache"));
-    let out = spindle(h, &cache)
+    let out = spindle_cli(h, &cache)
         .args([
             "submit",
             "--master",
@@ -515,23 +473,8 @@ fn wordcount_in_client_mode_on_the_secure_cluster() {
     );
 }
 
-/// Spindle's RM REST client on the secure cluster, logged in from the keytab (SPNEGO).
-fn rest(h: &MiniHadoop) -> RmRestClient {
-    RmRestClient::from_config(&conf(h), None)
-        .unwrap()
-        .with_kerberos(&keytab_login(h))
-}
-
 fn app_state(h: &MiniHadoop, app: &str) -> AppState {
-    block_on(rest(h).app_state(app.parse().unwrap())).expect("app state over SPNEGO")
-}
-
-/// The application id `spindle submit` printed.
-fn app_id_in(stderr: &str) -> Option<String> {
-    stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("application_"))
-        .map(|w| w.trim_end_matches([',', ':', ')']).to_string())
+    block_on(spnego_rest(h).app_state(app.parse().unwrap())).expect("app state over SPNEGO")
 }
 
 /// Submits a job that runs until killed (pi over very many samples) in cluster mode from the
@@ -576,7 +519,7 @@ fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
         container_processes(&app).len() >= 2
     });
     // Logs of running containers come from the NodeManagers' web services (SPNEGO).
-    let running = spindle(h, &cache)
+    let running = spindle_cli(h, &cache)
         .args(["logs", &app, "--log-files", "stderr"])
         .output()
         .unwrap();
@@ -601,14 +544,17 @@ fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
     let apps = wait_for(
         "the AM's API through the proxy",
         Duration::from_secs(60),
-        || am_api(&spnego, &proxied),
+        || spnego_json(&spnego, &proxied),
     );
     assert!(
         apps.as_array()
             .is_some_and(|a| a.iter().any(|x| x["id"] == app.as_str())),
         "{apps}"
     );
-    let kill = spindle(h, &cache).args(["kill", &app]).output().unwrap();
+    let kill = spindle_cli(h, &cache)
+        .args(["kill", &app])
+        .output()
+        .unwrap();
     assert!(
         kill.status.success(),
         "spindle kill: {}",
@@ -631,7 +577,10 @@ fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
     let am_container = format!("{}_01_000001 on ", app.trim_start_matches("application_"));
     let mut last = String::new();
     wait_until("aggregated logs", Duration::from_secs(90), || {
-        let logs = spindle(h, &cache).args(["logs", &app]).output().unwrap();
+        let logs = spindle_cli(h, &cache)
+            .args(["logs", &app])
+            .output()
+            .unwrap();
         last = format!("{}\n{}", text(&logs.stdout), text(&logs.stderr));
         logs.status.success()
             && last.contains("(stderr, aggregated)")
@@ -640,25 +589,6 @@ fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
                 .any(|l| l.starts_with("==> container_") && l.contains(&am_container))
     });
     assert!(last.contains("exec /bin/bash -c"), "{last}");
-}
-
-/// A JSON answer of `url` (on the RM, such as its proxy to the AM) fetched with Spindle's SPNEGO
-/// client; `None` unless it answers 200 with JSON.
-fn am_api(spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
-    block_on(async {
-        let resp = reqwest::Client::new()
-            .get(url)
-            .header("Accept", "application/json")
-            .header("Authorization", spnego.authorization(url).ok()?)
-            .send()
-            .await
-            .ok()?;
-        if resp.status() != 200 {
-            eprintln!("{url}: {}", resp.status());
-            return None;
-        }
-        resp.json().await.ok()
-    })
 }
 
 #[test]
@@ -670,37 +600,19 @@ fn a_lost_executor_is_replaced_and_the_job_succeeds_on_the_secure_cluster() {
     let log = dir.join("submit.log");
     // One executor: its replacement must do the rest of the work, reading HDFS with the
     // delegation tokens the AM hands it.
-    let mut child = submit_with_keytab(h, &dir, 1)
+    let mut submit = submit_with_keytab(h, &dir, 1);
+    submit
         .arg(binary("wordcount"))
-        .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
+        .args([format!("{root}{base}/in"), format!("{root}{base}/out")]);
+    let (mut child, app) = submit_until_tasks_run(h, submit, &log);
     let spnego = Spnego::new(keytab_login(h).credential);
-    let app = wait_for("the application id", Duration::from_secs(180), || {
-        app_id_in(&std::fs::read_to_string(&log).unwrap_or_default())
-    });
     let api = |what: &str| {
         let url = format!(
             "{}/proxy/{app}/api/v1/applications/{app}/{what}",
             h.rm_url().trim_end_matches('/')
         );
-        am_api(&spnego, &url)
+        spnego_json(&spnego, &url)
     };
-    wait_until("a running task", Duration::from_secs(120), || {
-        if let Ok(Some(status)) = child.try_wait() {
-            let err = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("the job ended before an executor was lost ({status}):\n{err}");
-        }
-        api("stages").is_some_and(|stages| {
-            stages
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|s| s["status"] == "ACTIVE" && s["numActiveTasks"].as_u64().unwrap_or(0) > 0)
-        })
-    });
     let executors: Vec<_> = container_processes(&app)
         .into_iter()
         .filter(|p| {

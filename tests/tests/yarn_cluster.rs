@@ -22,7 +22,7 @@ use spindle_tests::{
     MiniHadoop, OwnCluster, am_api, app_json, binary, container_processes, count_words, environ,
     find_files, hadoop, hdfs_client, hdfs_put, hdfs_read, hex, java_peer_ok, java_peer_on_ok,
     listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb,
-    scratch_dir, signal, wait_until,
+    scratch_dir, signal,
 };
 
 fn user() -> String {
@@ -947,20 +947,6 @@ async fn executor_over_its_memory_fails_the_app_naming_the_setting() {
     assert!(staging_removed(h, &app).await, "staging left behind");
 }
 
-/// Restarts the ResourceManager of a cluster started with `--rm-recovery` in place (the
-/// launcher's control file) and waits until the NodeManagers have registered with the new one.
-fn restart_resource_manager(h: &MiniHadoop) {
-    let control = h.work_dir().expect("a cluster of our own").join("control");
-    let done = control.join("rm-restarts");
-    let before = std::fs::read_to_string(&done).unwrap_or_default();
-    std::fs::write(control.join("restart-rm"), b"").unwrap();
-    wait_until(
-        "the ResourceManager to restart",
-        Duration::from_secs(120),
-        || std::fs::read_to_string(&done).unwrap_or_default() != before,
-    );
-}
-
 /// The ResourceManager restarted in place while a job runs (work-preserving recovery, state in a
 /// FileSystemRMStateStore): the real RM answers the AM's next heartbeat with "not registered",
 /// the AM registers again and asks again; its executors keep running; an executor killed after
@@ -981,7 +967,7 @@ async fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
     let executors_before = spindle_processes(app.id, "executor");
     assert!(!executors_before.is_empty());
     let started = Instant::now();
-    restart_resource_manager(h);
+    h.restart_resource_manager();
     eprintln!("ResourceManager restarted in {:?}", started.elapsed());
 
     // Work-preserving: the executors did not stop.
@@ -1035,7 +1021,7 @@ async fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
     // real RM refuses finishApplicationMaster as "not registered", and the AM's unregister
     // routine registers again and gets the final status recorded.
     let (id, _token, am) = registered_am(h, "yarn-am-unmanaged-rm-restart").await;
-    restart_resource_manager(h);
+    h.restart_resource_manager();
     let err = am
         .finish(FinalStatus::Succeeded, "", "")
         .await

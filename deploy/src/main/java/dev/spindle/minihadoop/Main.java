@@ -675,10 +675,13 @@ public final class Main {
         case "--nm-vcores" -> o.nmVcores = positive(flag, v);
         case "--app-classpath" -> o.appClasspath = v;
         case "--rpc-protection" -> {
-          if (!List.of("authentication", "integrity", "privacy").contains(v)) {
-            throw new IllegalArgumentException(
-                "mini-hadoop: --rpc-protection takes authentication, integrity or privacy, got '"
-                    + v + "'");
+          // One level, or several in the server's order of preference (Hadoop's own syntax).
+          for (String level : v.split(",")) {
+            if (!List.of("authentication", "integrity", "privacy").contains(level.trim())) {
+              throw new IllegalArgumentException(
+                  "mini-hadoop: --rpc-protection takes authentication, integrity or privacy"
+                      + " (or a comma-separated list of them), got '" + v + "'");
+            }
           }
           o.rpcProtection = v;
         }
