@@ -169,6 +169,30 @@ impl BlockCache {
         }
     }
 
+    /// Drops every partition of a node, in memory and on disk (unpersist).
+    pub fn remove_node(&self, node: u32) {
+        {
+            let mut inner = self.inner.lock().expect("cache lock");
+            let keys: Vec<BlockKey> = inner
+                .memory
+                .keys()
+                .filter(|k| k.0 == node)
+                .copied()
+                .collect();
+            for k in keys {
+                if let Some(e) = inner.memory.remove(&k) {
+                    inner.used -= e.size;
+                }
+            }
+        }
+        let prefix = format!("cache_{node}_");
+        for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
     /// Bytes held in memory now.
     pub fn memory_used(&self) -> usize {
         self.inner.lock().expect("cache lock").used

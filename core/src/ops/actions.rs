@@ -141,3 +141,77 @@ pub(crate) fn sink_sample_keys<K: Data, V: Data>(
     }
     Ok(SinkOutput::Value(codec::encode(&(seen, sample))))
 }
+
+/// Folds a partition into a copy of the zero value (the parameters) with `S`.
+pub(crate) fn sink_aggregate<T: Data, C: Data, S: Fn(C, T) -> C + Copy + Send + Sync + 'static>(
+    _: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let seq: S = conjure();
+    let mut acc: C = codec::decode(params, "aggregate zero value")?;
+    for b in input::<T>(e)?.0 {
+        for x in b? {
+            acc = seq(acc, x);
+        }
+    }
+    Ok(SinkOutput::Value(codec::encode(&acc)))
+}
+
+/// Parameters of take_ordered: how many, and whether the largest.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct OrderedParams {
+    pub n: u64,
+    pub descending: bool,
+}
+
+/// Keeps the `n` first records of `v` in the order asked for, sorted.
+pub(crate) fn keep_first<T: Ord>(v: &mut Vec<T>, n: usize, descending: bool) {
+    if descending {
+        v.sort_unstable_by(|a, b| b.cmp(a));
+    } else {
+        v.sort_unstable();
+    }
+    v.truncate(n);
+}
+
+/// A partition's `n` smallest (or largest) records, sorted; memory stays
+/// within about 2n + one batch records.
+pub(crate) fn sink_take_ordered<T: Data + Ord>(
+    _: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let p: OrderedParams = codec::decode(params, "take_ordered parameters")?;
+    let n = usize::try_from(p.n).unwrap_or(usize::MAX);
+    let mut best: Vec<T> = Vec::new();
+    for b in input::<T>(e)?.0 {
+        best.extend(b?);
+        if best.len() > n.saturating_mul(2).max(super::BATCH) {
+            keep_first(&mut best, n, p.descending);
+        }
+    }
+    keep_first(&mut best, n, p.descending);
+    Ok(SinkOutput::Value(codec::encode(&best)))
+}
+
+/// Writes a partition's records as checked frames (a checkpoint's part file).
+pub(crate) fn sink_save_frames<T: Data>(
+    ctx: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let params: SaveParams = codec::decode(params, "checkpoint parameters")?;
+    let records = input::<T>(e)?.collect_vec()?;
+    let bytes = crate::cache::encode_partition(&records);
+    crate::io::write_task_output(
+        &params.path,
+        ctx.partition,
+        ctx.attempt,
+        |w: &mut dyn Write| {
+            w.write_all(&bytes)
+                .map_err(|e| Error::io(format!("writing {}", params.path), e))
+        },
+    )?;
+    Ok(SinkOutput::Value(Vec::new()))
+}
