@@ -231,6 +231,22 @@ mod tests {
     }
 
     #[test]
+    fn removing_a_node_drops_its_partitions_in_memory_and_on_disk_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = BlockCache::new(100, dir.path().to_path_buf());
+        c.put_memory((4, 0), Arc::new(vec![1u64]), 30, None);
+        c.put_memory((14, 0), Arc::new(vec![2u64]), 30, None);
+        c.put_disk((4, 1), &encode_partition(&[3u64]));
+        c.put_disk((14, 1), &encode_partition(&[4u64]));
+        c.remove_node(4);
+        assert!(c.get_memory((4, 0)).is_none());
+        assert!(c.get_disk::<u64>((4, 1)).is_none());
+        assert_eq!(c.memory_used(), 30);
+        assert!(c.get_memory((14, 0)).is_some());
+        assert_eq!(c.get_disk::<u64>((14, 1)).unwrap().unwrap(), vec![4]);
+    }
+
+    #[test]
     fn memory_and_disk_spills_evicted_partitions() {
         let dir = tempfile::tempdir().unwrap();
         let c = BlockCache::new(50, dir.path().to_path_buf());

@@ -4,7 +4,8 @@
 //! registers, gets executor containers and runs the job. Output is read back by Hadoop's own
 //! Java FileSystem. Also: an executor killed mid-job, the AM process killed (second attempt),
 //! an executor over its memory limit, a killed application (staging directory removed), and the
-//! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again).
+//! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again),
+//! and every RDD operation of `spindle-testjobs rdd` in one application.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -291,7 +292,6 @@ async fn rdd_operations_on_yarn_match_local_computations() {
     let base = h.fs_uri().trim_end_matches('/').to_string();
     let mut s = Submit::new("yarn-rdd-ops", vec!["rdd".into(), format!("{base}{dir}")]);
     s.binary = "spindle-testjobs";
-    s.env.clear();
     let app = submit(h, s).await;
     let r = wait_final(&app, Duration::from_secs(300)).await;
     let log = am_log(h, app.id);
@@ -302,6 +302,11 @@ async fn rdd_operations_on_yarn_match_local_computations() {
     );
     if !log.is_empty() {
         assert!(log.contains("rdd: all 48 checks passed"), "{log}");
+        // The accumulators were checked across a retried task (verbose logs name the failure).
+        assert!(
+            log.contains("failing the first attempt of partition 3 on purpose"),
+            "{log}"
+        );
     }
     // What the job wrote to HDFS: the saved text files and one checkpoint directory.
     let text = listing(h, &format!("{base}{dir}/text")).await;

@@ -215,3 +215,21 @@ pub(crate) fn sink_save_frames<T: Data>(
     )?;
     Ok(SinkOutput::Value(Vec::new()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_first_keeps_the_smallest_or_largest_sorted() {
+        let mut v = vec![5, 1, 9, 3, 7, 3];
+        keep_first(&mut v, 3, false);
+        assert_eq!(v, vec![1, 3, 3]);
+        let mut v = vec![5, 1, 9, 3, 7, 3];
+        keep_first(&mut v, 2, true);
+        assert_eq!(v, vec![9, 7]);
+        let mut v = vec![2, 1];
+        keep_first(&mut v, 10, true);
+        assert_eq!(v, vec![2, 1]);
+    }
+}

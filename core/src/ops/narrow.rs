@@ -454,3 +454,43 @@ pub(crate) fn sample_partition<T: Clone + Send + 'static>(
         std::iter::repeat_n(x, copies)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesce_reads_every_parent_once_in_order() {
+        for (parents, n) in [(5, 2), (7, 3), (4, 4), (3, 1), (10, 7)] {
+            let c = CoalesceParams {
+                parent_partitions: parents,
+                partitions: n,
+            };
+            let all: Vec<u32> = (0..n).flat_map(|p| c.parents_of(p)).collect();
+            assert_eq!(all, (0..parents).collect::<Vec<_>>(), "{parents} into {n}");
+            assert!((0..n).all(|p| !c.parents_of(p).is_empty()));
+        }
+    }
+
+    #[test]
+    fn sampling_streams_are_reproducible_and_have_the_right_means() {
+        let draw = |seed, p| {
+            let mut r = SplitMix::for_partition(seed, p);
+            (0..4).map(|_| r.next_u64()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(1, 0), draw(1, 0));
+        assert_ne!(draw(1, 0), draw(1, 1));
+        assert_ne!(draw(1, 0), draw(2, 0));
+        let mut r = SplitMix::for_partition(9, 3);
+        let n = 200_000;
+        let mean_u = (0..n).map(|_| r.next_f64()).sum::<f64>() / n as f64;
+        assert!((mean_u - 0.5).abs() < 0.01, "{mean_u}");
+        for lambda in [0.1, 0.5, 2.0] {
+            let mean = (0..n).map(|_| r.poisson(lambda) as f64).sum::<f64>() / n as f64;
+            assert!(
+                (mean - lambda).abs() < 0.02 * lambda.max(1.0),
+                "{lambda}: {mean}"
+            );
+        }
+    }
+}
