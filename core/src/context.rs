@@ -454,31 +454,32 @@ impl Context {
     }
 
     /// Each file of `path` (a file or a directory, as `text_file` lists it)
-    /// as one record (file path, content), read whole; files are spread over
-    /// at most `min_partitions` partitions (default: the default parallelism).
-    /// A file that is not UTF-8 fails the job naming it.
+    /// as one record (file path, content), read whole: runs of files of
+    /// about equal bytes, in name order, make at most `partitions`
+    /// partitions (default: the default parallelism). A file that is not
+    /// UTF-8 fails the job naming it.
     pub fn whole_text_files(
         &self,
         path: &str,
-        min_partitions: Option<u32>,
+        partitions: Option<u32>,
     ) -> Result<Dataset<(String, String)>> {
-        self.whole_files::<String>("whole_text_files", path, min_partitions)
+        self.whole_files::<String>("whole_text_files", path, partitions)
     }
 
     /// Like [`Context::whole_text_files`], with each file's bytes.
     pub fn binary_files(
         &self,
         path: &str,
-        min_partitions: Option<u32>,
+        partitions: Option<u32>,
     ) -> Result<Dataset<(String, Vec<u8>)>> {
-        self.whole_files::<Vec<u8>>("binary_files", path, min_partitions)
+        self.whole_files::<Vec<u8>>("binary_files", path, partitions)
     }
 
     fn whole_files<C: source::WholeFile>(
         &self,
         name: &'static str,
         path: &str,
-        min_partitions: Option<u32>,
+        partitions: Option<u32>,
     ) -> Result<Dataset<(String, C)>> {
         let files = self.inner.rt.block_on(async {
             let path = path.to_string();
@@ -486,7 +487,7 @@ impl Context {
                 .await
                 .map_err(|e| Error::Task(e.to_string()))?
         })?;
-        let n = min_partitions
+        let n = partitions
             .unwrap_or(self.default_parallelism())
             .clamp(1, files.len().max(1) as u32) as usize;
         // Contiguous runs of files of about equal bytes, in name order.

@@ -83,8 +83,9 @@
 //! A task's additions count only if it succeeds, and once per partition:
 //! a retried task, or a map task rerun because its shuffle output was lost,
 //! does not count twice (Spark promises this for actions only; here it holds
-//! for shuffle map stages too). A partition read from the cache adds nothing,
-//! since nothing runs. Any [`Accumulable`] type works: numbers add, `Vec`s
+//! for shuffle map stages too). Each job that computes a partition again
+//! adds again, as in Spark (cache the dataset to compute it once); a
+//! partition read from the cache adds nothing, since nothing runs. Any [`Accumulable`] type works: numbers add, `Vec`s
 //! collect, `BTreeMap`s merge per key; implement it for your own.
 //!
 //! # Operations

@@ -155,3 +155,23 @@ pub(crate) fn compute_whole_files<C: WholeFile>(
     });
     Ok(erase(Stream::<(String, C)>(Box::new(iter))))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_text_refuses_a_file_that_is_not_utf8_naming_it() {
+        let e = String::from_bytes("hdfs://nn:8020/in/x.bin", vec![b'a', b'b', 0xff, b'c'])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "hdfs://nn:8020/in/x.bin: not UTF-8 text (byte 2); read it with binary_files"
+            ),
+            "{e}"
+        );
+        let bytes = vec![0u8, 0xff, 0xfe];
+        assert_eq!(Vec::<u8>::from_bytes("x", bytes.clone()).unwrap(), bytes);
+    }
+}
