@@ -651,6 +651,14 @@ fn rdd(ctx: &Context, dir: &str) -> Result<()> {
     cached.count()?;
     check("unpersisted recomputes", computed.value(), 15_000, &mut n);
 
+    // unpersist drops what executors keep on disk (seen in local mode).
+    let on_disk = ds.map(|x| x + 1).persist(StorageLevel::DiskOnly);
+    on_disk.count()?;
+    let before = executor_files("cache_").len();
+    on_disk.unpersist();
+    let after = executor_files("cache_").len();
+    println!("unpersist: {before} cached files before, {after} after");
+
     // Whole files: the part files a save wrote, read back whole.
     let lines: Vec<String> = (0..300)
         .map(|i| format!("line {i} {}", "x".repeat(i % 13)))
@@ -907,12 +915,18 @@ fn mix(mut z: u64) -> u64 {
 /// Spill files (`spill_*`) left in the local dirs of this driver's executors
 /// (local mode keeps them under the temporary directory, named by our pid).
 fn spill_files_left() -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    executor_files("spill_")
+}
+
+/// Files named `name*` in the local dirs of this driver's executors (local
+/// mode only: none are found under YARN).
+fn executor_files(name: &str) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {
-                walk(&p, out);
-            } else if e.file_name().to_string_lossy().starts_with("spill_") {
+                walk(&p, name, out);
+            } else if e.file_name().to_string_lossy().starts_with(name) {
                 out.push(p);
             }
         }
@@ -925,7 +939,7 @@ fn spill_files_left() -> Vec<std::path::PathBuf> {
         .flatten()
     {
         if e.file_name().to_string_lossy().starts_with(&prefix) {
-            walk(&e.path(), &mut out);
+            walk(&e.path(), name, &mut out);
         }
     }
     out

@@ -23,6 +23,11 @@ fn rdd_operations_match_a_local_computation() {
     let work = dir.path().join("rdd");
     let out = run_local_ok(JOBS, &["rdd", work.to_str().unwrap()]);
     assert!(out.contains("rdd: all 48 checks passed"), "{out}");
+    // The executors dropped the partitions they had persisted on disk.
+    assert!(
+        out.contains("unpersist: 5 cached files before, 0 after"),
+        "{out}"
+    );
     // The checkpoint is files on disk: one part per partition, and _SUCCESS.
     let cps: Vec<_> = std::fs::read_dir(work.join("checkpoints"))
         .unwrap()
