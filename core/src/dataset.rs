@@ -160,11 +160,7 @@ impl<T: Data> Dataset<T> {
         F: Fn(u32, narrow::Records<T>) -> I + Copy + Send + Sync + 'static,
     {
         const { assert_captures_nothing::<F>() };
-        self.derive(
-            "map_partitions",
-            narrow::compute_map_partitions::<T, U, I, F>,
-            Vec::new(),
-        )
+        self.map_partitions_with((), |_, p, records| crate::entry::conjure::<F>()(p, records))
     }
 
     /// Keeps computed partitions in executor memory for later jobs.
@@ -347,13 +343,7 @@ impl<T: Data> Dataset<T> {
     /// Runs `f` on every record, in the executors.
     pub fn foreach<F: Fn(T) + Copy + Send + Sync + 'static>(&self, _f: F) -> Result<()> {
         const { assert_captures_nothing::<F>() };
-        self.run(
-            "foreach",
-            actions::sink_foreach::<T, F>,
-            Vec::new(),
-            self.all_partitions(),
-        )?;
-        Ok(())
+        self.foreach_with((), |_, x| crate::entry::conjure::<F>()(x))
     }
 
     /// Writes one line per record into `path` (a local directory or

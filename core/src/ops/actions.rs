@@ -65,18 +65,6 @@ pub(crate) fn sink_take<T: Data>(_: &TaskContext, e: Erased, params: &[u8]) -> R
     Ok(SinkOutput::Value(codec::encode(&out)))
 }
 
-pub(crate) fn sink_foreach<T: Data, F: Fn(T) + Copy + Send + Sync + 'static>(
-    _: &TaskContext,
-    e: Erased,
-    _: &[u8],
-) -> Result<SinkOutput> {
-    let f: F = conjure();
-    for b in input::<T>(e)?.0 {
-        b?.into_iter().for_each(f);
-    }
-    Ok(SinkOutput::Value(Vec::new()))
-}
-
 /// Parameters of save_as_text_file.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SaveParams {

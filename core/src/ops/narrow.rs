@@ -126,25 +126,6 @@ impl<T> Iterator for Records<T> {
     }
 }
 
-pub(crate) fn compute_map_partitions<
-    T: Data,
-    U: Data,
-    I: IntoIterator<Item = U>,
-    F: Fn(u32, Records<T>) -> I + Copy + Send + Sync + 'static,
->(
-    ctx: &TaskContext,
-    spec: &NodeSpec,
-    p: u32,
-) -> Result<Erased>
-where
-    I::IntoIter: Send + 'static,
-{
-    let f: F = conjure();
-    let (records, error) = records_of(ctx.parent::<T>(spec, 0, p)?);
-    let out = f(p, records).into_iter();
-    Ok(erase(batched(out, error)))
-}
-
 /// Parameters of a union: how many partitions each parent has.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct UnionParams {
