@@ -169,6 +169,30 @@ impl BlockCache {
         }
     }
 
+    /// Drops every partition of a node, in memory and on disk (unpersist).
+    pub fn remove_node(&self, node: u32) {
+        {
+            let mut inner = self.inner.lock().expect("cache lock");
+            let keys: Vec<BlockKey> = inner
+                .memory
+                .keys()
+                .filter(|k| k.0 == node)
+                .copied()
+                .collect();
+            for k in keys {
+                if let Some(e) = inner.memory.remove(&k) {
+                    inner.used -= e.size;
+                }
+            }
+        }
+        let prefix = format!("cache_{node}_");
+        for e in std::fs::read_dir(&self.dir).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+
     /// Bytes held in memory now.
     pub fn memory_used(&self) -> usize {
         self.inner.lock().expect("cache lock").used
@@ -204,6 +228,22 @@ mod tests {
         assert!(c.get_memory((1, 0)).is_some());
         assert_eq!(c.memory_used(), 80);
         assert!(!c.put_memory((1, 3), Arc::new(vec![4u64]), 1000, None));
+    }
+
+    #[test]
+    fn removing_a_node_drops_its_partitions_in_memory_and_on_disk_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = BlockCache::new(100, dir.path().to_path_buf());
+        c.put_memory((4, 0), Arc::new(vec![1u64]), 30, None);
+        c.put_memory((14, 0), Arc::new(vec![2u64]), 30, None);
+        c.put_disk((4, 1), &encode_partition(&[3u64]));
+        c.put_disk((14, 1), &encode_partition(&[4u64]));
+        c.remove_node(4);
+        assert!(c.get_memory((4, 0)).is_none());
+        assert!(c.get_disk::<u64>((4, 1)).is_none());
+        assert_eq!(c.memory_used(), 30);
+        assert!(c.get_memory((14, 0)).is_some());
+        assert_eq!(c.get_disk::<u64>((14, 1)).unwrap().unwrap(), vec![4]);
     }
 
     #[test]

@@ -43,6 +43,8 @@ struct Inner {
     next_shuffle: AtomicU32,
     next_blob: AtomicU64,
     parallelism: u32,
+    /// Where checkpoints go: the directory given, then one of this context's own.
+    checkpoint_dir: Mutex<Option<String>>,
     shutdown: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
 }
 
@@ -252,6 +254,7 @@ impl Context {
                 next_shuffle: AtomicU32::new(0),
                 next_blob: AtomicU64::new(0),
                 parallelism,
+                checkpoint_dir: Mutex::new(None),
                 shutdown: Mutex::new(Some(tx)),
             }),
         })
@@ -420,6 +423,102 @@ impl Context {
     /// Ships `value` to the executors once; use it through `map_with`.
     pub fn broadcast<T: Data>(&self, value: &T) -> Broadcast<T> {
         Broadcast::new(self.put_blob(vec![codec::encode(value)]))
+    }
+
+    /// Sets where `Dataset::checkpoint` writes (a local directory or an
+    /// `hdfs://` URL): each context writes under a new subdirectory of it,
+    /// which it leaves behind (remove it when done, as with Spark's).
+    pub fn set_checkpoint_dir(&self, dir: &str) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let own = format!(
+            "{}/spindle-{:x}-{nanos:x}",
+            dir.trim_end_matches('/'),
+            std::process::id()
+        );
+        *self.inner.checkpoint_dir.lock().expect("checkpoint dir") = Some(own);
+    }
+
+    pub(crate) fn checkpoint_dir(&self) -> Option<String> {
+        self.inner
+            .checkpoint_dir
+            .lock()
+            .expect("checkpoint dir")
+            .clone()
+    }
+
+    pub(crate) fn unpersist_node(&self, node_id: u32) {
+        self.inner.rt.block_on(self.inner.sched.unpersist(node_id));
+    }
+
+    /// Each file of `path` (a file or a directory, as `text_file` lists it)
+    /// as one record (file path, content), read whole: runs of files of
+    /// about equal bytes, in name order, make at most `partitions`
+    /// partitions (default: the default parallelism). A file that is not
+    /// UTF-8 fails the job naming it.
+    pub fn whole_text_files(
+        &self,
+        path: &str,
+        partitions: Option<u32>,
+    ) -> Result<Dataset<(String, String)>> {
+        self.whole_files::<String>("whole_text_files", path, partitions)
+    }
+
+    /// Like [`Context::whole_text_files`], with each file's bytes.
+    pub fn binary_files(
+        &self,
+        path: &str,
+        partitions: Option<u32>,
+    ) -> Result<Dataset<(String, Vec<u8>)>> {
+        self.whole_files::<Vec<u8>>("binary_files", path, partitions)
+    }
+
+    fn whole_files<C: source::WholeFile>(
+        &self,
+        name: &'static str,
+        path: &str,
+        partitions: Option<u32>,
+    ) -> Result<Dataset<(String, C)>> {
+        let files = self.inner.rt.block_on(async {
+            let path = path.to_string();
+            tokio::task::spawn_blocking(move || crate::io::input_files(&path))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?
+        })?;
+        let n = partitions
+            .unwrap_or(self.default_parallelism())
+            .clamp(1, files.len().max(1) as u32) as usize;
+        // Contiguous runs of files of about equal bytes, in name order.
+        let total: u64 = files.iter().map(|f| f.1.max(1)).sum();
+        let mut parts: Vec<Vec<String>> = vec![Vec::new(); n];
+        let mut seen = 0u64;
+        for (f, len) in files {
+            let by_bytes = (seen * n as u64 / total.max(1)) as usize;
+            parts[by_bytes.min(n - 1)].push(f);
+            seen += len.max(1);
+        }
+        parts.retain(|p| !p.is_empty());
+        if parts.is_empty() {
+            parts.push(Vec::new());
+        }
+        let num_partitions = parts.len() as u32;
+        Ok(Dataset::new_node(
+            self,
+            name,
+            source::compute_whole_files::<C>,
+            codec::encode(&source::WholeFilesParams { files: parts }),
+            Vec::new(),
+            num_partitions,
+        ))
+    }
+
+    /// A new accumulator starting at `initial`: pass it to tasks as a
+    /// `map_with` parameter, add to it there, read it here after an action.
+    /// Each partition's updates count once, however often its task runs.
+    pub fn accumulator<T: crate::Accumulable>(&self, initial: T) -> crate::Accumulator<T> {
+        crate::Accumulator::register(initial)
     }
 
     /// Stops the executors now (they also stop when the context is dropped).

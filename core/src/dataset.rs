@@ -14,6 +14,11 @@ use crate::graph::{Dep, NodeDef, ShuffleDef};
 use crate::ops::{actions, narrow, shuffle};
 use crate::{Data, Result};
 
+mod keyed;
+mod reshape;
+mod storage;
+mod summaries;
+
 /// A distributed collection of records of type `T`.
 ///
 /// Closures given to its methods must capture nothing (see the crate docs).
@@ -155,11 +160,7 @@ impl<T: Data> Dataset<T> {
         F: Fn(u32, narrow::Records<T>) -> I + Copy + Send + Sync + 'static,
     {
         const { assert_captures_nothing::<F>() };
-        self.derive(
-            "map_partitions",
-            narrow::compute_map_partitions::<T, U, I, F>,
-            Vec::new(),
-        )
+        self.map_partitions_with((), |_, p, records| crate::entry::conjure::<F>()(p, records))
     }
 
     /// Keeps computed partitions in executor memory for later jobs.
@@ -170,7 +171,11 @@ impl<T: Data> Dataset<T> {
     /// Keeps computed partitions at `level` for later jobs; partitions that are
     /// evicted or lost with their executor are recomputed from the lineage.
     pub fn persist(&self, level: StorageLevel) -> Dataset<T> {
-        self.derive("cached", narrow::compute_cached::<T>, codec::encode(&level))
+        self.derive(
+            "cached",
+            narrow::compute_cached::<T>,
+            codec::encode(&Some(level)),
+        )
     }
 
     /// The records of both datasets (partitions of `self`, then of `other`).
@@ -338,13 +343,7 @@ impl<T: Data> Dataset<T> {
     /// Runs `f` on every record, in the executors.
     pub fn foreach<F: Fn(T) + Copy + Send + Sync + 'static>(&self, _f: F) -> Result<()> {
         const { assert_captures_nothing::<F>() };
-        self.run(
-            "foreach",
-            actions::sink_foreach::<T, F>,
-            Vec::new(),
-            self.all_partitions(),
-        )?;
-        Ok(())
+        self.foreach_with((), |_, x| crate::entry::conjure::<F>()(x))
     }
 
     /// Writes one line per record into `path` (a local directory or
@@ -354,22 +353,7 @@ impl<T: Data> Dataset<T> {
     where
         T: Display,
     {
-        crate::io::prepare_output(path)?;
-        let params = actions::SaveParams {
-            path: path.to_string(),
-        };
-        let result = self
-            .run(
-                "save_as_text_file",
-                actions::sink_save_text::<T>,
-                codec::encode(&params),
-                self.all_partitions(),
-            )
-            .and_then(|_| crate::io::commit_job(path, self.node.num_partitions));
-        if result.is_err() {
-            crate::io::abort_job(path);
-        }
-        result
+        self.save_with(path, actions::sink_save_text::<T>, "save_as_text_file")
     }
 }
 
@@ -544,10 +528,13 @@ impl<K: Data + Hash + Eq, V: Data> Dataset<(K, V)> {
     }
 
     /// Counts the pairs of each key, on the driver.
-    pub fn count_by_key(&self) -> Result<Vec<(K, u64)>> {
-        self.map(|(k, _)| (k, 1u64))
+    pub fn count_by_key(&self) -> Result<std::collections::HashMap<K, u64>> {
+        Ok(self
+            .map(|(k, _)| (k, 1u64))
             .reduce_by_key(|a, b| a + b)
-            .collect()
+            .collect()?
+            .into_iter()
+            .collect())
     }
 }
 

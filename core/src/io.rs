@@ -351,6 +351,34 @@ fn list_input(path: &str) -> Result<Vec<InputFile>> {
     }
 }
 
+/// The files of an input (as `text_file` lists them) with their sizes, for
+/// sources that read whole files.
+pub fn input_files(path: &str) -> Result<Vec<(String, u64)>> {
+    Ok(list_input(path)?
+        .into_iter()
+        .map(|f| (f.path, f.len))
+        .collect())
+}
+
+/// The whole content of one file, local or in HDFS.
+pub fn read_whole(path: &str) -> Result<Vec<u8>> {
+    match Location::parse(path)? {
+        Location::Local(p) => {
+            std::fs::read(&p).map_err(|e| Error::io(format!("reading {}", p.display()), e))
+        }
+        Location::Hdfs { base, path: p } => block_on(async {
+            let client = hdfs_client(&base)?;
+            let r = in_time(&base, "opening", &p, client.read(&p))
+                .await?
+                .map_err(|e| hdfs_err("opening", &p, e))?;
+            r.read_range(0, r.file_length())
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| hdfs_err("reading", &p, e))
+        }),
+    }
+}
+
 /// Splits an input into byte ranges: Hadoop's rule, split size =
 /// min(total / min_partitions, block size), never across files.
 pub fn plan_splits(path: &str, min_partitions: u32) -> Result<Vec<Split>> {

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accumulator;
 pub mod auth;
 pub mod backend;
 pub mod blocks;
@@ -32,6 +33,7 @@ mod scheduler;
 pub mod scratch;
 pub mod task;
 
+pub use accumulator::{Accumulable, Accumulator};
 pub use broadcast::Broadcast;
 pub use cache::StorageLevel;
 pub use context::{Context, ExecutorSettings};

@@ -100,6 +100,8 @@ pub enum TaskOutcome {
         value: TaskValue,
         /// Cached partitions this task added: (node id, partition).
         cached: Vec<(u32, u32)>,
+        /// The task's accumulator updates: (accumulator id, encoded value).
+        accumulators: Vec<(u64, Vec<u8>)>,
         /// Per-task measurements.
         metrics: TaskMetrics,
     },

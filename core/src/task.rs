@@ -278,12 +278,14 @@ pub fn run_task(
     };
     CANCEL.with(|c| *c.borrow_mut() = Some(cancel.clone()));
     PANIC_AT.with(|p| *p.borrow_mut() = Some(String::new()));
+    crate::accumulator::begin_task();
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let stream = ctx.compute_erased_root()?;
         let sink = ctx.plan.sink.resolve();
         sink(&ctx, stream, &ctx.plan.sink_params)
     }));
     let location = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
+    let accumulators = crate::accumulator::end_task();
     CANCEL.with(|c| c.borrow_mut().take());
     if cancel.load(Ordering::Relaxed) {
         // Whatever it produced is discarded.
@@ -307,6 +309,7 @@ pub fn run_task(
             TaskOutcome::Success {
                 value,
                 cached,
+                accumulators,
                 metrics,
             }
         }

@@ -8,7 +8,8 @@ use spindle_core::plan::{StagePlan, TaskInputs, TaskOutcome};
 use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
-    CancelReply, CancelRequest, FetchRequest, ShuffleChunk, TaskReply, TaskRequest,
+    CancelReply, CancelRequest, FetchRequest, RemoveCachedReply, RemoveCachedRequest, ShuffleChunk,
+    TaskReply, TaskRequest,
 };
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
@@ -65,6 +66,14 @@ impl Executor for ExecutorService {
     ) -> Result<Response<CancelReply>, Status> {
         self.jobs.cancel(req.into_inner().job_id);
         Ok(Response::new(CancelReply {}))
+    }
+
+    async fn remove_cached(
+        &self,
+        req: Request<RemoveCachedRequest>,
+    ) -> Result<Response<RemoveCachedReply>, Status> {
+        self.services.cache().remove_node(req.into_inner().node_id);
+        Ok(Response::new(RemoveCachedReply {}))
     }
 
     type FetchShuffleStream = tokio_stream::wrappers::ReceiverStream<Result<ShuffleChunk, Status>>;

@@ -61,13 +61,69 @@
 //!    let named = ctx.range(0, 2, 1).map_with(names, |n, i| n.value()[i as usize].clone());
 //!    # Ok(()) });
 //!    ```
+//!
+//! Values flow back from tasks through **accumulators**, passed the same way:
+//!
+//! ```no_run
+//! # spindle::main(|ctx| {
+//! let blank = ctx.accumulator(0u64);
+//! let lines = ctx.text_file("input.txt", None)?;
+//! let words = lines
+//!     .flat_map_with(blank, |b, l: String| {
+//!         if l.trim().is_empty() {
+//!             b.add(1);
+//!         }
+//!         l.split_whitespace().map(str::to_string).collect::<Vec<_>>()
+//!     })
+//!     .count()?;
+//! println!("{words} words, {} blank lines", blank.value());
+//! # Ok(()) });
+//! ```
+//!
+//! A task's additions count only if it succeeds, and once per partition:
+//! a retried task, or a map task rerun because its shuffle output was lost,
+//! does not count twice (Spark promises this for actions only; here it holds
+//! for shuffle map stages too). Each job that computes a partition again
+//! adds again, as in Spark (cache the dataset to compute it once); a
+//! partition read from the cache adds nothing, since nothing runs. Any [`Accumulable`] type works: numbers add, `Vec`s
+//! collect, `BTreeMap`s merge per key; implement it for your own.
+//!
+//! # Operations
+//!
+//! [`Dataset`] offers what Spark's RDDs do, each built on a few primitives
+//! (narrow `map_partitions`, the shuffle with map-side combine, `cogroup`,
+//! and actions that fold partitions on the executors):
+//!
+//! - **transformations**: `map`, `filter`, `flat_map`, `map_partitions` and
+//!   their `_with(params, ..)` forms; `union`, `distinct`, `coalesce` (no
+//!   shuffle), `repartition`, `sample`, `zip_with_index`, `sort_by`,
+//!   `cartesian`, `intersection`, `subtract`;
+//! - **pairs**: `reduce_by_key`, `fold_by_key`, `aggregate_by_key`,
+//!   `combine_by_key`, `group_by_key`, `partition_by_key`, `sort_by_key`,
+//!   `cogroup`, `join`, `left_outer_join`, `right_outer_join`,
+//!   `full_outer_join`, `keys`, `values`, `map_values`, `flat_map_values`;
+//! - **actions**: `collect`, `count`, `first`, `take`, `take_ordered`,
+//!   `top`, `reduce`, `fold`, `aggregate`, `count_by_key`,
+//!   `count_by_value`, `collect_as_map`, `lookup`, `foreach`,
+//!   `foreach_partition` (and `_with` forms), `save_as_text_file`;
+//! - **storage**: `cache`, `persist`, `unpersist`, and `checkpoint`, which
+//!   writes the partitions under `Context::set_checkpoint_dir` (local or
+//!   `hdfs://`) and returns a dataset read back from there, its lineage cut;
+//! - **sources** on [`Context`]: `parallelize`, `range`, `text_file`,
+//!   `whole_text_files` and `binary_files` (one record per file), `broadcast`,
+//!   `accumulator`.
+//!
+//! Actions that need a small job first say so: `sort_by_key` and `sort_by`
+//! sample the keys, `zip_with_index` counts the partitions.
 
 #![warn(missing_docs)]
 #![allow(clippy::needless_doctest_main)]
 
 pub use spindle_contract::Role;
 pub use spindle_core::cache::StorageLevel;
-pub use spindle_core::{Broadcast, Context, Data, Dataset, Error, Records, Result};
+pub use spindle_core::{
+    Accumulable, Accumulator, Broadcast, Context, Data, Dataset, Error, Records, Result,
+};
 
 /// Advanced: the backend trait and the executor environment contract.
 pub mod cluster {

@@ -4,7 +4,8 @@
 //! registers, gets executor containers and runs the job. Output is read back by Hadoop's own
 //! Java FileSystem. Also: an executor killed mid-job, the AM process killed (second attempt),
 //! an executor over its memory limit, a killed application (staging directory removed), and the
-//! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again).
+//! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again),
+//! and every RDD operation of `spindle-testjobs rdd` in one application.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -277,6 +278,44 @@ async fn wordcount_in_cluster_mode_output_read_by_java() {
         assert!(log.contains("registered"), "{log}");
     }
     remove_input(h, "wc").await;
+}
+
+/// Every RDD operation of `spindle-testjobs rdd` in one application, each checked in the driver
+/// against a plain computation (the driver exits non-zero on the first mismatch): accumulators
+/// from executor containers, whole files and checkpoints in HDFS.
+#[tokio::test(flavor = "multi_thread")]
+async fn rdd_operations_on_yarn_match_local_computations() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let dir = input_dir("rdd");
+    let _ = hdfs_client(h).delete(&dir, true).await;
+    let base = h.fs_uri().trim_end_matches('/').to_string();
+    let mut s = Submit::new("yarn-rdd-ops", vec!["rdd".into(), format!("{base}{dir}")]);
+    s.binary = "spindle-testjobs";
+    let app = submit(h, s).await;
+    let r = wait_final(&app, Duration::from_secs(300)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    if !log.is_empty() {
+        assert!(log.contains("rdd: all 48 checks passed"), "{log}");
+        // The accumulators were checked across a retried task (verbose logs name the failure).
+        assert!(
+            log.contains("failing the first attempt of partition 3 on purpose"),
+            "{log}"
+        );
+    }
+    // What the job wrote to HDFS: the saved text files and one checkpoint directory.
+    let text = listing(h, &format!("{base}{dir}/text")).await;
+    assert!(text.contains(&"_SUCCESS".to_string()), "{text:?}");
+    assert_eq!(
+        listing(h, &format!("{base}{dir}/checkpoints")).await.len(),
+        1
+    );
+    remove_input(h, "rdd").await;
 }
 
 /// Processes of this application's containers in `role` (`am` or `executor`), by the

@@ -65,18 +65,6 @@ pub(crate) fn sink_take<T: Data>(_: &TaskContext, e: Erased, params: &[u8]) -> R
     Ok(SinkOutput::Value(codec::encode(&out)))
 }
 
-pub(crate) fn sink_foreach<T: Data, F: Fn(T) + Copy + Send + Sync + 'static>(
-    _: &TaskContext,
-    e: Erased,
-    _: &[u8],
-) -> Result<SinkOutput> {
-    let f: F = conjure();
-    for b in input::<T>(e)?.0 {
-        b?.into_iter().for_each(f);
-    }
-    Ok(SinkOutput::Value(Vec::new()))
-}
-
 /// Parameters of save_as_text_file.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SaveParams {
@@ -140,4 +128,96 @@ pub(crate) fn sink_sample_keys<K: Data, V: Data>(
         }
     }
     Ok(SinkOutput::Value(codec::encode(&(seen, sample))))
+}
+
+/// Folds a partition into a copy of the zero value (the parameters) with `S`.
+pub(crate) fn sink_aggregate<T: Data, C: Data, S: Fn(C, T) -> C + Copy + Send + Sync + 'static>(
+    _: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let seq: S = conjure();
+    let mut acc: C = codec::decode(params, "aggregate zero value")?;
+    for b in input::<T>(e)?.0 {
+        for x in b? {
+            acc = seq(acc, x);
+        }
+    }
+    Ok(SinkOutput::Value(codec::encode(&acc)))
+}
+
+/// Parameters of take_ordered: how many, and whether the largest.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct OrderedParams {
+    pub n: u64,
+    pub descending: bool,
+}
+
+/// Keeps the `n` first records of `v` in the order asked for, sorted.
+pub(crate) fn keep_first<T: Ord>(v: &mut Vec<T>, n: usize, descending: bool) {
+    if descending {
+        v.sort_unstable_by(|a, b| b.cmp(a));
+    } else {
+        v.sort_unstable();
+    }
+    v.truncate(n);
+}
+
+/// A partition's `n` smallest (or largest) records, sorted; memory stays
+/// within about 2n + one batch records.
+pub(crate) fn sink_take_ordered<T: Data + Ord>(
+    _: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let p: OrderedParams = codec::decode(params, "take_ordered parameters")?;
+    let n = usize::try_from(p.n).unwrap_or(usize::MAX);
+    let mut best: Vec<T> = Vec::new();
+    for b in input::<T>(e)?.0 {
+        best.extend(b?);
+        if best.len() > n.saturating_mul(2).max(super::BATCH) {
+            keep_first(&mut best, n, p.descending);
+        }
+    }
+    keep_first(&mut best, n, p.descending);
+    Ok(SinkOutput::Value(codec::encode(&best)))
+}
+
+/// Writes a partition's records as checked frames (a checkpoint's part file).
+pub(crate) fn sink_save_frames<T: Data>(
+    ctx: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    let params: SaveParams = codec::decode(params, "checkpoint parameters")?;
+    let records = input::<T>(e)?.collect_vec()?;
+    let bytes = crate::cache::encode_partition(&records);
+    crate::io::write_task_output(
+        &params.path,
+        ctx.partition,
+        ctx.attempt,
+        |w: &mut dyn Write| {
+            w.write_all(&bytes)
+                .map_err(|e| Error::io(format!("writing {}", params.path), e))
+        },
+    )?;
+    Ok(SinkOutput::Value(Vec::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keep_first_keeps_the_smallest_or_largest_sorted() {
+        let mut v = vec![5, 1, 9, 3, 7, 3];
+        keep_first(&mut v, 3, false);
+        assert_eq!(v, vec![1, 3, 3]);
+        let mut v = vec![5, 1, 9, 3, 7, 3];
+        keep_first(&mut v, 2, true);
+        assert_eq!(v, vec![9, 7]);
+        let mut v = vec![2, 1];
+        keep_first(&mut v, 10, true);
+        assert_eq!(v, vec![2, 1]);
+    }
 }

@@ -126,47 +126,6 @@ impl<T> Iterator for Records<T> {
     }
 }
 
-pub(crate) fn compute_map_partitions<
-    T: Data,
-    U: Data,
-    I: IntoIterator<Item = U>,
-    F: Fn(u32, Records<T>) -> I + Copy + Send + Sync + 'static,
->(
-    ctx: &TaskContext,
-    spec: &NodeSpec,
-    p: u32,
-) -> Result<Erased>
-where
-    I::IntoIter: Send + 'static,
-{
-    let f: F = conjure();
-    let input = ctx.parent::<T>(spec, 0, p)?;
-    let error = Arc::new(Mutex::new(None));
-    let records = Records {
-        batches: input.0,
-        current: Vec::new().into_iter(),
-        error: error.clone(),
-    };
-    let mut out = f(p, records).into_iter();
-    let mut done = false;
-    let iter = std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        let batch: Vec<U> = out.by_ref().take(BATCH).collect();
-        if let Some(e) = error.lock().expect("error slot").take() {
-            done = true;
-            return Some(Err(e));
-        }
-        if batch.is_empty() {
-            done = true;
-            return None;
-        }
-        Some(Ok(batch))
-    });
-    Ok(erase(Stream::<U>(Box::new(iter))))
-}
-
 /// Parameters of a union: how many partitions each parent has.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct UnionParams {
@@ -226,7 +185,10 @@ pub(crate) fn compute_cached<T: Data>(
     spec: &NodeSpec,
     p: u32,
 ) -> Result<Erased> {
-    let level: StorageLevel = codec::decode(&spec.params, "storage level")?;
+    // None once the dataset was unpersisted: computed, never kept.
+    let Some(level) = codec::decode::<Option<StorageLevel>>(&spec.params, "storage level")? else {
+        return Ok(erase(ctx.parent::<T>(spec, 0, p)?));
+    };
     let key = (spec.id, p);
     let cache = ctx.services.cache();
     if level != StorageLevel::DiskOnly
@@ -260,4 +222,256 @@ pub(crate) fn compute_cached<T: Data>(
     }
     ctx.note_cached(spec.id, p);
     Ok(erase(stream_of(data)))
+}
+
+/// Wraps a partition's input as [`Records`]; the slot receives an upstream failure.
+fn records_of<T: Send + 'static>(input: Stream<T>) -> (Records<T>, Arc<Mutex<Option<Error>>>) {
+    let error = Arc::new(Mutex::new(None));
+    let records = Records {
+        batches: input.0,
+        current: Vec::new().into_iter(),
+        error: error.clone(),
+    };
+    (records, error)
+}
+
+/// Batches what a user's partition function returned, ending with the
+/// upstream failure if the records stopped because of one.
+fn batched<U: Send + 'static>(
+    mut out: impl Iterator<Item = U> + Send + 'static,
+    error: Arc<Mutex<Option<Error>>>,
+) -> Stream<U> {
+    let mut done = false;
+    Stream(Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let batch: Vec<U> = out.by_ref().take(BATCH).collect();
+        if let Some(e) = error.lock().expect("error slot").take() {
+            done = true;
+            return Some(Err(e));
+        }
+        if batch.is_empty() {
+            done = true;
+            return None;
+        }
+        Some(Ok(batch))
+    })))
+}
+
+pub(crate) fn compute_map_partitions_with<
+    P: Data,
+    T: Data,
+    U: Data,
+    I: IntoIterator<Item = U>,
+    F: Fn(&P, u32, Records<T>) -> I + Copy + Send + Sync + 'static,
+>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased>
+where
+    I::IntoIter: Send + 'static,
+{
+    let f: F = conjure();
+    let params: P = codec::decode(&spec.params, "map_partitions_with parameters")?;
+    let (records, error) = records_of(ctx.parent::<T>(spec, 0, p)?);
+    let out = f(&params, p, records).into_iter();
+    Ok(erase(batched(out, error)))
+}
+
+/// Parameters of a coalesce: the parent's partition count.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CoalesceParams {
+    pub parent_partitions: u32,
+    pub partitions: u32,
+}
+
+impl CoalesceParams {
+    /// The parent partitions that output partition `p` reads: a contiguous,
+    /// even share, so order is kept.
+    pub(crate) fn parents_of(&self, p: u32) -> std::ops::Range<u32> {
+        let n = self.parent_partitions as u64;
+        let m = self.partitions.max(1) as u64;
+        let at = |i: u64| (n * i / m) as u32;
+        at(p as u64)..at(p as u64 + 1)
+    }
+}
+
+pub(crate) fn compute_coalesce<T: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let params: CoalesceParams = codec::decode(&spec.params, "coalesce parameters")?;
+    let mut streams = Vec::new();
+    for q in params.parents_of(p) {
+        streams.push(ctx.parent::<T>(spec, 0, q)?.0);
+    }
+    Ok(erase(Stream::<T>(Box::new(streams.into_iter().flatten()))))
+}
+
+/// Parameters of a cartesian product: the second parent's partition count.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CartesianParams {
+    pub right_partitions: u32,
+}
+
+/// Partition p pairs every record of left partition p / n with every
+/// record of right partition p % n (the right one is held in memory).
+pub(crate) fn compute_cartesian<T: Data, U: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let params: CartesianParams = codec::decode(&spec.params, "cartesian parameters")?;
+    let n = params.right_partitions.max(1);
+    let right = Arc::new(ctx.parent::<U>(spec, 1, p % n)?.collect_vec()?);
+    let mut left = ctx.parent::<T>(spec, 0, p / n)?.0.fuse();
+    let mut current: std::vec::IntoIter<T> = Vec::new().into_iter();
+    let mut x: Option<T> = None;
+    let mut at = 0usize;
+    let iter = std::iter::from_fn(move || {
+        if right.is_empty() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(BATCH);
+        while out.len() < BATCH {
+            if x.is_none() || at == right.len() {
+                let next = loop {
+                    if let Some(v) = current.next() {
+                        break Some(v);
+                    }
+                    match left.next() {
+                        None => break None,
+                        Some(Err(e)) => return Some(Err(e)),
+                        Some(Ok(b)) => current = b.into_iter(),
+                    }
+                };
+                match next {
+                    None => break,
+                    Some(v) => {
+                        x = Some(v);
+                        at = 0;
+                    }
+                }
+            }
+            let l = x.as_ref().expect("a left record");
+            let take = (BATCH - out.len()).min(right.len() - at);
+            for y in &right[at..at + take] {
+                out.push((l.clone(), y.clone()));
+            }
+            at += take;
+        }
+        (!out.is_empty()).then_some(Ok(out))
+    });
+    Ok(erase(Stream::<(T, U)>(Box::new(iter))))
+}
+
+/// A reproducible random stream (SplitMix64) for sampling.
+pub(crate) struct SplitMix(u64);
+
+impl SplitMix {
+    /// The stream of partition `p` under `seed`.
+    pub(crate) fn for_partition(seed: u64, p: u32) -> Self {
+        let mut s = SplitMix(seed ^ (p as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        s.next_u64();
+        s
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    pub(crate) fn next_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Poisson with mean `lambda` (Knuth's method; sampling fractions are small).
+    pub(crate) fn poisson(&mut self, lambda: f64) -> usize {
+        let limit = (-lambda).exp();
+        let mut k = 0;
+        let mut p = self.next_f64();
+        while p > limit {
+            k += 1;
+            p *= self.next_f64();
+        }
+        k
+    }
+}
+
+/// Parameters of `sample`.
+#[derive(Clone, Copy, Serialize, Deserialize)]
+pub(crate) struct SampleParams {
+    pub with_replacement: bool,
+    pub fraction: f64,
+    pub seed: u64,
+}
+
+/// One partition's sample: each record kept with probability `fraction`
+/// (Bernoulli), or a Poisson(`fraction`) number of times with replacement.
+pub(crate) fn sample_partition<T: Clone + Send + 'static>(
+    params: &SampleParams,
+    p: u32,
+    records: Records<T>,
+) -> impl Iterator<Item = T> + Send + use<T> {
+    let SampleParams {
+        with_replacement,
+        fraction,
+        seed,
+    } = *params;
+    let mut rng = SplitMix::for_partition(seed, p);
+    records.flat_map(move |x| {
+        let copies = if with_replacement {
+            rng.poisson(fraction)
+        } else {
+            usize::from(rng.next_f64() < fraction)
+        };
+        std::iter::repeat_n(x, copies)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesce_reads_every_parent_once_in_order() {
+        for (parents, n) in [(5, 2), (7, 3), (4, 4), (3, 1), (10, 7)] {
+            let c = CoalesceParams {
+                parent_partitions: parents,
+                partitions: n,
+            };
+            let all: Vec<u32> = (0..n).flat_map(|p| c.parents_of(p)).collect();
+            assert_eq!(all, (0..parents).collect::<Vec<_>>(), "{parents} into {n}");
+            assert!((0..n).all(|p| !c.parents_of(p).is_empty()));
+        }
+    }
+
+    #[test]
+    fn sampling_streams_are_reproducible_and_have_the_right_means() {
+        let draw = |seed, p| {
+            let mut r = SplitMix::for_partition(seed, p);
+            (0..4).map(|_| r.next_u64()).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(1, 0), draw(1, 0));
+        assert_ne!(draw(1, 0), draw(1, 1));
+        assert_ne!(draw(1, 0), draw(2, 0));
+        let mut r = SplitMix::for_partition(9, 3);
+        let n = 200_000;
+        let mean_u = (0..n).map(|_| r.next_f64()).sum::<f64>() / n as f64;
+        assert!((mean_u - 0.5).abs() < 0.01, "{mean_u}");
+        for lambda in [0.1, 0.5, 2.0] {
+            let mean = (0..n).map(|_| r.poisson(lambda) as f64).sum::<f64>() / n as f64;
+            assert!(
+                (mean - lambda).abs() < 0.02 * lambda.max(1.0),
+                "{lambda}: {mean}"
+            );
+        }
+    }
 }

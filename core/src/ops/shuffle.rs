@@ -573,3 +573,29 @@ pub(crate) fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     report(p, "cogroup", stats);
     Ok(erase(Stream::<(K, (Vec<V>, Vec<W>))>(out)))
 }
+
+/// combine_by_key: a combiner made from a key's first value, values added
+/// to it, combiners merged.
+#[allow(clippy::type_complexity)]
+pub(crate) struct CombineAgg<V, C, Cr, Mv, Mc>(PhantomData<fn() -> (V, C, Cr, Mv, Mc)>);
+
+impl<
+    V: Data,
+    C: Data,
+    Cr: Fn(V) -> C + Copy + Send + Sync + 'static,
+    Mv: Fn(C, V) -> C + Copy + Send + Sync + 'static,
+    Mc: Fn(C, C) -> C + Copy + Send + Sync + 'static,
+> Aggregator<V> for CombineAgg<V, C, Cr, Mv, Mc>
+{
+    type C = C;
+    type P = ();
+    fn create(_: &(), v: V) -> C {
+        crate::entry::conjure::<Cr>()(v)
+    }
+    fn merge_value(_: &(), c: C, v: V) -> C {
+        crate::entry::conjure::<Mv>()(c, v)
+    }
+    fn merge(_: &(), c: C, o: C) -> C {
+        crate::entry::conjure::<Mc>()(c, o)
+    }
+}

@@ -82,3 +82,96 @@ pub(crate) fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> R
     let iter = std::iter::from_fn(move || lines.next_batch(BATCH).transpose());
     Ok(erase(Stream::<String>(Box::new(iter))))
 }
+
+/// Parameters of a checkpointed dataset: its directory and partition count.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct CheckpointParams {
+    pub path: String,
+    pub partitions: u32,
+}
+
+pub(crate) fn compute_checkpoint<T: Data>(
+    _ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let params: CheckpointParams = codec::decode(&spec.params, "checkpoint parameters")?;
+    let file = format!("{}/part-{p:05}", params.path);
+    let bytes = io::read_whole(&file)?;
+    let mut frames = codec::FrameReader::new(bytes);
+    let mut batches = Vec::new();
+    while let Some(b) = frames
+        .next_batch::<T>()
+        .map_err(|e| crate::Error::Task(format!("checkpoint {file}: {e}")))?
+    {
+        batches.push(b);
+    }
+    Ok(erase(Stream::from_batches(batches)))
+}
+
+/// Parameters of `whole_text_files` and `binary_files`: each partition's files.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct WholeFilesParams {
+    pub files: Vec<Vec<String>>,
+}
+
+/// A whole file's content as a record: text (UTF-8) or bytes.
+pub(crate) trait WholeFile: Data + Sized {
+    fn from_bytes(path: &str, bytes: Vec<u8>) -> Result<Self>;
+}
+
+impl WholeFile for String {
+    fn from_bytes(path: &str, bytes: Vec<u8>) -> Result<Self> {
+        String::from_utf8(bytes).map_err(|e| {
+            crate::Error::Task(format!(
+                "{path}: not UTF-8 text (byte {}); read it with binary_files",
+                e.utf8_error().valid_up_to()
+            ))
+        })
+    }
+}
+
+impl WholeFile for Vec<u8> {
+    fn from_bytes(_: &str, bytes: Vec<u8>) -> Result<Self> {
+        Ok(bytes)
+    }
+}
+
+/// Each file of the partition as (path, content), read whole, one at a time.
+pub(crate) fn compute_whole_files<C: WholeFile>(
+    _ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let params: WholeFilesParams = codec::decode(&spec.params, "whole file parameters")?;
+    let files = params
+        .files
+        .into_iter()
+        .nth(p as usize)
+        .ok_or_else(|| crate::Error::Task(format!("whole file source has no partition {p}")))?;
+    let iter = files.into_iter().map(|f| {
+        let content = C::from_bytes(&f, io::read_whole(&f)?)?;
+        Ok(vec![(f, content)])
+    });
+    Ok(erase(Stream::<(String, C)>(Box::new(iter))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whole_text_refuses_a_file_that_is_not_utf8_naming_it() {
+        let e = String::from_bytes("hdfs://nn:8020/in/x.bin", vec![b'a', b'b', 0xff, b'c'])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "hdfs://nn:8020/in/x.bin: not UTF-8 text (byte 2); read it with binary_files"
+            ),
+            "{e}"
+        );
+        let bytes = vec![0u8, 0xff, 0xfe];
+        assert_eq!(Vec::<u8>::from_bytes("x", bytes.clone()).unwrap(), bytes);
+    }
+}

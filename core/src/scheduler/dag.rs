@@ -112,11 +112,17 @@ impl Scheduler {
                     }
                 }
             }
+            // An unpersisted cached node passes its parent's records through.
+            let params = if n.name == "cached" && self.is_unpersisted(n.id) {
+                crate::codec::encode(&None::<crate::cache::StorageLevel>)
+            } else {
+                n.params.clone()
+            };
             nodes.push(NodeSpec {
                 id: n.id,
                 name: n.name.to_string(),
                 compute: n.compute,
-                params: n.params.clone(),
+                params,
                 parents,
                 num_partitions: n.num_partitions,
             });
@@ -180,12 +186,20 @@ impl Scheduler {
         let statuses = outputs
             .entry(s.id)
             .or_insert_with(|| vec![None; s.parent.num_partitions as usize]);
-        for (p, executor_id, address, _) in done {
+        let mut counted = self.counted_maps.lock().expect("counted maps");
+        for f in done {
             // Output of an executor lost in the meantime is not usable.
-            if self.registry.alive(&executor_id) {
-                statuses[p as usize] = Some(MapStatus {
-                    executor_id,
-                    address,
+            if self.registry.alive(&f.executor_id) {
+                // A map partition's accumulator updates count once, however
+                // often its output is recomputed.
+                if counted.insert((s.id, f.partition))
+                    && let Err(e) = crate::accumulator::apply(&f.accumulators)
+                {
+                    eprintln!("spindle: {e}");
+                }
+                statuses[f.partition as usize] = Some(MapStatus {
+                    executor_id: f.executor_id,
+                    address: f.address,
                 });
             }
         }
@@ -271,9 +285,13 @@ impl Scheduler {
                 break;
             }
             let end = self.run_stage(&plan, &parents, missing).await?;
-            for (p, _, _, v) in end.done {
-                if let TaskValue::Result(b) = v {
-                    results.insert(p, b);
+            for f in end.done {
+                if let TaskValue::Result(b) = f.value
+                    && !results.contains_key(&f.partition)
+                {
+                    // Counted with the result it came with: once per partition.
+                    crate::accumulator::apply(&f.accumulators)?;
+                    results.insert(f.partition, b);
                 }
             }
             if let Some((shuffle_id, executor_id)) = end.fetch_failed {

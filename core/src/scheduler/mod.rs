@@ -12,7 +12,7 @@ mod dag;
 mod locality;
 mod stage;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -31,8 +31,12 @@ pub(crate) struct Scheduler {
     backend: Mutex<Option<Arc<dyn ClusterBackend>>>,
     /// Each shuffle's map outputs by map partition (None: missing).
     map_outputs: Mutex<HashMap<u32, Vec<Option<MapStatus>>>>,
+    /// (shuffle, map partition) whose accumulator updates were counted.
+    counted_maps: Mutex<HashSet<(u32, u32)>>,
     /// The executor caching each (node, partition).
     cache_locations: Mutex<HashMap<(u32, u32), String>>,
+    /// Cached nodes that were unpersisted: computed, never kept again.
+    unpersisted: Mutex<HashSet<u32>>,
     /// Hosts holding each partition's input, for source nodes that know them.
     node_hosts: Mutex<HashMap<u32, Arc<Vec<Vec<String>>>>>,
     locality_wait: Mutex<Duration>,
@@ -88,8 +92,10 @@ impl Scheduler {
             registry,
             backend: Mutex::new(None),
             map_outputs: Mutex::new(HashMap::new()),
+            counted_maps: Mutex::new(HashSet::new()),
             cache_locations: Mutex::new(HashMap::new()),
             node_hosts: Mutex::new(HashMap::new()),
+            unpersisted: Mutex::new(HashSet::new()),
             locality_wait: Mutex::new(Duration::ZERO),
             jobs: Mutex::new(HashMap::new()),
             cancels: tokio::sync::watch::Sender::new(0),
@@ -190,6 +196,46 @@ impl Scheduler {
                 }
             });
         }
+    }
+
+    /// Stops keeping a cached node's partitions: later stages compute it
+    /// without caching, and every executor drops what it holds of it (waits
+    /// up to 5 s for each).
+    pub(crate) async fn unpersist(&self, node_id: u32) {
+        self.unpersisted
+            .lock()
+            .expect("unpersisted")
+            .insert(node_id);
+        self.cache_locations
+            .lock()
+            .expect("cache locations")
+            .retain(|(n, _), _| *n != node_id);
+        let calls = self
+            .registry
+            .clients()
+            .into_iter()
+            .map(|(id, mut client)| async move {
+                let r = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    client.remove_cached(spindle_proto::spindle::RemoveCachedRequest { node_id }),
+                )
+                .await;
+                if let Ok(Err(s)) = r {
+                    eprintln!(
+                        "spindle: telling executor {id} to drop cached node {node_id}: {}",
+                        s.message()
+                    );
+                }
+            });
+        futures::future::join_all(calls).await;
+    }
+
+    /// Whether a cached node was unpersisted.
+    pub(crate) fn is_unpersisted(&self, node_id: u32) -> bool {
+        self.unpersisted
+            .lock()
+            .expect("unpersisted")
+            .contains(&node_id)
     }
 
     /// Forgets an executor and everything it held, and tells the backend.

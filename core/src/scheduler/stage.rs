@@ -26,8 +26,16 @@ const NO_EXECUTOR_TIMEOUT: Duration = Duration::from_secs(60);
 /// abandons them.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
-/// A task that succeeded: partition, executor id, executor address, value.
-pub(super) type Finished = (u32, String, String, TaskValue);
+/// A task that succeeded.
+pub(super) struct Finished {
+    pub partition: u32,
+    pub executor_id: String,
+    /// Where the executor serves its shuffle output.
+    pub address: String,
+    pub value: TaskValue,
+    /// Accumulator updates, merged by the caller if this partition counts.
+    pub accumulators: Vec<(u64, Vec<u8>)>,
+}
 
 /// How a stage ended: the tasks that finished and, when it was cut short
 /// because a shuffle input could not be fetched, (shuffle id, executor id):
@@ -289,14 +297,20 @@ impl Scheduler {
                         matches!(outcome, Ok(TaskOutcome::Success { .. })),
                     );
                     match outcome {
-                        Ok(TaskOutcome::Success { value, cached, .. }) => {
+                        Ok(TaskOutcome::Success { value, cached, accumulators, .. }) => {
                             if !cached.is_empty() {
                                 let mut locs = self.cache_locations.lock().expect("cache locations");
                                 for key in cached {
                                     locs.insert(key, executor_id.clone());
                                 }
                             }
-                            done.push((p, executor_id, address, value));
+                            done.push(Finished {
+                                partition: p,
+                                executor_id,
+                                address,
+                                value,
+                                accumulators,
+                            });
                         }
                         Ok(TaskOutcome::Cancelled) => {
                             // The job was cancelled (the check below ends the

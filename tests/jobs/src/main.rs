@@ -1,5 +1,5 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort
+//! ops | rdd DIR | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort
 //! | idle SECONDS | overheads N | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
 //! yarn_cluster runs `count-then-save`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
@@ -270,6 +270,473 @@ fn ops(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// Fails the first attempt of partition `fail` (after it added to its
+/// accumulator): a marker file in `dir` says the failure happened.
+fn fail_first_attempt(dir: &str, p: u32, fail: u32) {
+    if p == fail {
+        let _ = std::fs::create_dir_all(dir);
+        let marker = format!("{dir}/failed-{p}");
+        if std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+            .is_ok()
+        {
+            panic!("failing the first attempt of partition {p} on purpose");
+        }
+    }
+}
+
+/// The RDD operations of Spark's API, each against the same computation on
+/// plain vectors. DIR (local or hdfs://, must not exist) receives the text
+/// files read back whole and the checkpoints.
+fn rdd(ctx: &Context, dir: &str) -> Result<()> {
+    let mut n = 0;
+    let data: Vec<u64> = (0..5000).map(|i| (i * 7919) % 1013).collect();
+    let ds = ctx.parallelize(data.clone(), 5);
+    let sum: u64 = data.iter().sum();
+
+    // Accumulators: added in tasks, read on the driver, each partition once.
+    let acc = ctx.accumulator(0u64);
+    ds.map_with(acc, |a, x| {
+        a.add(x);
+        x
+    })
+    .count()?;
+    check("accumulator", acc.value(), sum, &mut n);
+    let seen = ctx.accumulator(Vec::<u64>::new());
+    ctx.range(0, 100, 4)
+        .foreach_partition_with(seen, |s, recs| s.add(recs.collect()))?;
+    check(
+        "accumulator of a Vec",
+        sorted(seen.value()),
+        (0..100).collect(),
+        &mut n,
+    );
+    let hist = ctx.accumulator(BTreeMap::<u64, u64>::new());
+    ds.map_with(hist, |h, x| {
+        h.add(BTreeMap::from([(x % 3, 1)]));
+        x
+    })
+    .count()?;
+    let mut want_hist = BTreeMap::new();
+    for x in &data {
+        *want_hist.entry(x % 3).or_insert(0u64) += 1;
+    }
+    check("accumulator of a map", hist.value(), want_hist, &mut n);
+    // A task that added, then failed: its retry's updates count, its own do not.
+    let markers = std::env::temp_dir().join(format!(
+        "spindle-testjobs-markers-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&markers).expect("a directory for failure markers");
+    let markers = markers.display().to_string();
+    let retried = ctx.accumulator(0u64);
+    ds.map_partitions_with((retried, markers.clone()), |(a, dir), p, recs| {
+        let mut k = 0;
+        for x in recs {
+            a.add(x);
+            k += 1;
+        }
+        fail_first_attempt(dir, p, 3);
+        vec![k]
+    })
+    .count()?;
+    check(
+        "accumulator, result task retried",
+        retried.value(),
+        sum,
+        &mut n,
+    );
+    // The same in a shuffle's map stage, whose output a second job reuses.
+    let in_map = ctx.accumulator(0u64);
+    let shuffled = ds
+        .map_partitions_with((in_map, markers.clone()), |(a, dir), p, recs| {
+            let v: Vec<(u64, u64)> = recs.map(|x| (x % 7, x)).collect();
+            a.add(v.iter().map(|kv| kv.1).sum());
+            fail_first_attempt(dir, p, 1);
+            v
+        })
+        .reduce_by_key(|a, b| a + b);
+    check("shuffle after a retried map", shuffled.count()?, 7, &mut n);
+    check("same shuffle again", shuffled.count()?, 7, &mut n);
+    check("accumulator, map task retried", in_map.value(), sum, &mut n);
+    let _ = std::fs::remove_dir_all(&markers);
+
+    // Folds.
+    check("fold", ds.fold(0, |a, b| a + b)?, sum, &mut n);
+    check(
+        "aggregate",
+        ds.aggregate(
+            (0u64, 0u64),
+            |(s, c), x| (s + x, c + 1),
+            |a, b| (a.0 + b.0, a.1 + b.1),
+        )?,
+        (sum, 5000),
+        &mut n,
+    );
+    check(
+        "fold empty",
+        ctx.parallelize(Vec::<u64>::new(), 3)
+            .fold(0, |a, b| a + b)?,
+        0,
+        &mut n,
+    );
+
+    // Key-value operations.
+    let pairs = ds.map(|x| (x % 17, x));
+    let mut want_groups: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for x in &data {
+        want_groups.entry(x % 17).or_default().push(*x);
+    }
+    check(
+        "combine_by_key",
+        pairs
+            .combine_by_key(
+                |v| (v, v, 1u64),
+                |(lo, hi, c), v| (lo.min(v), hi.max(v), c + 1),
+                |a, b| (a.0.min(b.0), a.1.max(b.1), a.2 + b.2),
+            )
+            .collect()?
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+        want_groups
+            .iter()
+            .map(|(k, v)| {
+                let lo = *v.iter().min().unwrap();
+                let hi = *v.iter().max().unwrap();
+                (*k, (lo, hi, v.len() as u64))
+            })
+            .collect(),
+        &mut n,
+    );
+    check(
+        "fold_by_key",
+        pairs
+            .fold_by_key(0, |a, b| a + b)
+            .collect()?
+            .into_iter()
+            .collect::<BTreeMap<_, _>>(),
+        want_groups
+            .iter()
+            .map(|(k, v)| (*k, v.iter().sum()))
+            .collect(),
+        &mut n,
+    );
+    check(
+        "flat_map_values",
+        sorted(
+            pairs
+                .flat_map_values(|v| vec![v; (v % 3) as usize])
+                .collect()?,
+        ),
+        sorted(
+            data.iter()
+                .flat_map(|x| vec![(x % 17, *x); (x % 3) as usize])
+                .collect(),
+        ),
+        &mut n,
+    );
+    // Keys 0..17 on the left; 5..25 but those = 3 mod 4 on the right.
+    let names = ctx.parallelize(
+        (5..25u64)
+            .filter(|k| k % 4 != 3)
+            .map(|k| (k, format!("n{k}")))
+            .collect(),
+        3,
+    );
+    let right_keys: BTreeSet<u64> = (5..25).filter(|k| k % 4 != 3).collect();
+    let mut want_right = Vec::new();
+    let mut want_full = Vec::new();
+    for x in &data {
+        let k = x % 17;
+        if right_keys.contains(&k) {
+            want_right.push((k, (Some(*x), format!("n{k}"))));
+            want_full.push((k, (Some(*x), Some(format!("n{k}")))));
+        } else {
+            want_full.push((k, (Some(*x), None)));
+        }
+    }
+    for k in right_keys.iter().filter(|k| **k >= 17) {
+        want_right.push((*k, (None, format!("n{k}"))));
+        want_full.push((*k, (None, Some(format!("n{k}")))));
+    }
+    check(
+        "right_outer_join",
+        sorted(pairs.right_outer_join(&names).collect()?),
+        sorted(want_right),
+        &mut n,
+    );
+    check(
+        "full_outer_join",
+        sorted(pairs.full_outer_join(&names).collect()?),
+        sorted(want_full),
+        &mut n,
+    );
+    let mut want_counts: HashMap<u64, u64> = HashMap::new();
+    for x in &data {
+        *want_counts.entry(*x).or_default() += 1;
+    }
+    check("count_by_value", ds.count_by_value()?, want_counts, &mut n);
+    let mut want_map: HashMap<u64, String> = HashMap::new();
+    for k in &right_keys {
+        want_map.insert(*k, format!("n{k}"));
+    }
+    check("collect_as_map", names.collect_as_map()?, want_map, &mut n);
+    check(
+        "lookup",
+        sorted(pairs.lookup(5)?),
+        sorted(data.iter().copied().filter(|x| x % 17 == 5).collect()),
+        &mut n,
+    );
+    check("lookup missing", pairs.lookup(99)?, vec![], &mut n);
+
+    // Ordering.
+    let mut asc = data.clone();
+    asc.sort();
+    let mut desc = asc.clone();
+    desc.reverse();
+    check(
+        "take_ordered",
+        ds.take_ordered(25)?,
+        asc[..25].to_vec(),
+        &mut n,
+    );
+    check("top", ds.top(25)?, desc[..25].to_vec(), &mut n);
+    check("top of more than all", ds.top(6000)?, desc.clone(), &mut n);
+    let mut by_last_digit = data.clone();
+    by_last_digit.sort_by_key(|x| (x % 10, *x));
+    check(
+        "sort_by",
+        ds.sort_by(|x| (x % 10, *x), true, 4)?.collect()?,
+        by_last_digit.clone(),
+        &mut n,
+    );
+    by_last_digit.reverse();
+    check(
+        "sort_by descending",
+        ds.sort_by(|x| (x % 10, *x), false, 3)?.collect()?,
+        by_last_digit,
+        &mut n,
+    );
+
+    // Layout.
+    let co = ds.coalesce(2);
+    check("coalesce partitions", co.num_partitions(), 2, &mut n);
+    check("coalesce keeps order", co.collect()?, data.clone(), &mut n);
+    check(
+        "coalesce sizes",
+        co.map_partitions(|_, r| vec![r.count()]).collect()?,
+        vec![2000, 3000],
+        &mut n,
+    );
+    check(
+        "coalesce to more is a no-op",
+        ds.coalesce(9).num_partitions(),
+        5,
+        &mut n,
+    );
+    check(
+        "zip_with_index",
+        ds.zip_with_index()?.collect()?,
+        data.iter().copied().zip(0u64..).collect(),
+        &mut n,
+    );
+
+    // Sampling: a sub-multiset of the input, reproducible by seed, near its
+    // expected size (within 6 standard deviations).
+    let big = ctx.range(0, 100_000, 4);
+    let s1 = big.sample(false, 0.1, 42)?.collect()?;
+    let s2 = big.sample(false, 0.1, 42)?.collect()?;
+    let s3 = big.sample(false, 0.1, 43)?.collect()?;
+    let ok = s1 == s2
+        && s1 != s3
+        && s1.windows(2).all(|w| w[0] < w[1])
+        && s1.iter().all(|x| *x < 100_000)
+        && (s1.len() as f64 - 10_000.0).abs() < 6.0 * 90_000f64.sqrt();
+    check("sample without replacement", ok, true, &mut n);
+    let r = big.sample(true, 0.5, 7)?.collect()?;
+    let ok = r.windows(2).all(|w| w[0] <= w[1])
+        && r.windows(2).any(|w| w[0] == w[1])
+        && (r.len() as f64 - 50_000.0).abs() < 6.0 * 50_000f64.sqrt();
+    check("sample with replacement", ok, true, &mut n);
+    check(
+        "sample all",
+        big.sample(false, 1.0, 1)?.count()?,
+        100_000,
+        &mut n,
+    );
+    check(
+        "sample refuses a fraction over 1",
+        big.sample(false, 1.5, 1).err().map(|e| e.to_string()),
+        Some(
+            "configuration: sample: fraction 1.5 is out of range (0 to 1 without replacement)"
+                .into(),
+        ),
+        &mut n,
+    );
+
+    // Two datasets.
+    let small = ctx.parallelize((0..7u64).collect(), 2);
+    let letters = ctx.parallelize(vec!['a', 'b', 'c'], 2);
+    let mut want_cart = Vec::new();
+    for x in 0..7u64 {
+        for c in ['a', 'b', 'c'] {
+            want_cart.push((x, c));
+        }
+    }
+    let cart = small.cartesian(&letters);
+    check("cartesian partitions", cart.num_partitions(), 4, &mut n);
+    check("cartesian", sorted(cart.collect()?), want_cart, &mut n);
+    check(
+        "cartesian large",
+        ds.cartesian(&ctx.range(0, 3, 1)).count()?,
+        15_000,
+        &mut n,
+    );
+    let evens = ctx.range(0, 600, 3).map(|x| x * 2);
+    let want_inter: BTreeSet<u64> = data
+        .iter()
+        .copied()
+        .filter(|x| x % 2 == 0 && *x < 1200)
+        .collect();
+    check(
+        "intersection",
+        sorted(ds.intersection(&evens).collect()?),
+        want_inter.into_iter().collect(),
+        &mut n,
+    );
+    check(
+        "subtract",
+        sorted(ds.subtract(&evens).collect()?),
+        sorted(
+            data.iter()
+                .copied()
+                .filter(|x| !(x % 2 == 0 && *x < 1200))
+                .collect(),
+        ),
+        &mut n,
+    );
+
+    // foreach_partition runs in the executors: seen through an accumulator.
+    let sizes = ctx.accumulator(Vec::<u64>::new());
+    ds.foreach_partition_with(sizes, |s, recs| s.add(vec![recs.count() as u64]))?;
+    check("foreach_partition", sizes.value(), vec![1000; 5], &mut n);
+    let total = ctx.accumulator(0u64);
+    ds.foreach_with(total, |t, x| t.add(x))?;
+    check("foreach_with", total.value(), sum, &mut n);
+
+    // unpersist: cached, computed once; unpersisted, computed every time.
+    let computed = ctx.accumulator(0u64);
+    let cached = ds
+        .map_with(computed, |c, x| {
+            c.add(1);
+            x
+        })
+        .cache();
+    cached.count()?;
+    cached.count()?;
+    check("cached computes once", computed.value(), 5000, &mut n);
+    cached.unpersist();
+    check(
+        "unpersisted still right",
+        cached.collect()?,
+        data.clone(),
+        &mut n,
+    );
+    cached.count()?;
+    check("unpersisted recomputes", computed.value(), 15_000, &mut n);
+
+    // unpersist drops what executors keep on disk (seen in local mode).
+    let on_disk = ds.map(|x| x + 1).persist(StorageLevel::DiskOnly);
+    on_disk.count()?;
+    let before = executor_files("cache_").len();
+    on_disk.unpersist();
+    let after = executor_files("cache_").len();
+    println!("unpersist: {before} cached files before, {after} after");
+
+    // Whole files: the part files a save wrote, read back whole.
+    let lines: Vec<String> = (0..300)
+        .map(|i| format!("line {i} {}", "x".repeat(i % 13)))
+        .collect();
+    let text_dir = format!("{dir}/text");
+    ctx.parallelize(lines.clone(), 3)
+        .save_as_text_file(&text_dir)?;
+    let mut want_files = BTreeMap::new();
+    for (i, chunk) in lines.chunks(100).enumerate() {
+        let body: String = chunk.iter().map(|l| format!("{l}\n")).collect();
+        want_files.insert(format!("part-{i:05}"), body);
+    }
+    let base = |p: String| p.rsplit('/').next().unwrap().to_string();
+    let whole = ctx.whole_text_files(&text_dir, Some(2))?;
+    check(
+        "whole_text_files partitions",
+        whole.num_partitions(),
+        2,
+        &mut n,
+    );
+    check(
+        "whole_text_files",
+        whole
+            .collect()?
+            .into_iter()
+            .map(|(p, c)| (base(p), c))
+            .collect::<BTreeMap<_, _>>(),
+        want_files.clone(),
+        &mut n,
+    );
+    check(
+        "binary_files",
+        ctx.binary_files(&text_dir, None)?
+            .collect()?
+            .into_iter()
+            .map(|(p, c)| (base(p), c))
+            .collect::<BTreeMap<_, _>>(),
+        want_files
+            .into_iter()
+            .map(|(p, c)| (p, c.into_bytes()))
+            .collect(),
+        &mut n,
+    );
+
+    // checkpoint: written once, then read from the files, never recomputed.
+    ctx.set_checkpoint_dir(&format!("{dir}/checkpoints"));
+    let computed = ctx.accumulator(0u64);
+    let pairs_done = ds
+        .map_with(computed, |c, x| {
+            c.add(1);
+            (x % 17, x)
+        })
+        .reduce_by_key(|a, b| a + b);
+    let saved = pairs_done.checkpoint()?;
+    let after_checkpoint = computed.value();
+    let want_sums: BTreeMap<u64, u64> = want_groups
+        .iter()
+        .map(|(k, v)| (*k, v.iter().sum()))
+        .collect();
+    check(
+        "checkpoint",
+        saved.collect()?.into_iter().collect::<BTreeMap<_, _>>(),
+        want_sums,
+        &mut n,
+    );
+    saved.count()?;
+    check(
+        "checkpoint computed once",
+        (after_checkpoint, computed.value()),
+        (5000, 5000),
+        &mut n,
+    );
+
+    println!("rdd: all {n} checks passed");
+    eprintln!("rdd: all {n} checks passed");
+    Ok(())
+}
+
 /// A closure panics on one record while writing output.
 fn panic_job(ctx: &Context, out: &str) -> Result<()> {
     ctx.range(0, 1000, 4)
@@ -286,9 +753,14 @@ fn panic_job(ctx: &Context, out: &str) -> Result<()> {
 /// A shuffle-heavy job the test kills an executor in: prints READY once the
 /// map outputs exist, waits for a line on stdin, then reduces slowly.
 fn kill_shuffle(ctx: &Context) -> Result<()> {
+    // Map tasks rerun after the loss: their records still count once.
+    let records = ctx.accumulator(0u64);
     let sums = ctx
         .range(0, 200_000, 8)
-        .map(|x| (x % 1000, x))
+        .map_with(records, |r, x| {
+            r.add(1);
+            (x % 1000, x)
+        })
         .reduce_by_key_into(|a, b| a + b, 8)
         .map_partitions(|_, recs| {
             let v: Vec<(u64, u64)> = recs.collect();
@@ -309,6 +781,13 @@ fn kill_shuffle(ctx: &Context) -> Result<()> {
         eprintln!("wrong answer after the executor was killed");
         std::process::exit(3);
     }
+    if records.value() != 200_000 {
+        eprintln!(
+            "accumulator counted {} records, not 200000",
+            records.value()
+        );
+        std::process::exit(3);
+    }
     println!("RESULT OK {}", got.len());
     Ok(())
 }
@@ -317,9 +796,14 @@ fn kill_shuffle(ctx: &Context) -> Result<()> {
 /// find the damage by its checksum, the map outputs are recomputed from
 /// lineage, and the answer is still right.
 fn corrupt_shuffle(ctx: &Context) -> Result<()> {
+    // The damaged map outputs are recomputed: their records still count once.
+    let records = ctx.accumulator(0u64);
     let sums = ctx
         .range(0, 200_000, 4)
-        .map(|x| (x % 1000, x))
+        .map_with(records, |r, x| {
+            r.add(1);
+            (x % 1000, x)
+        })
         .reduce_by_key_into(|a, b| a + b, 4);
     // Runs the map stage (and a first reduce).
     let first = sums.count()?;
@@ -333,6 +817,13 @@ fn corrupt_shuffle(ctx: &Context) -> Result<()> {
     }
     if got != want {
         eprintln!("wrong answer after the shuffle files were damaged");
+        std::process::exit(3);
+    }
+    if records.value() != 200_000 {
+        eprintln!(
+            "accumulator counted {} records, not 200000",
+            records.value()
+        );
         std::process::exit(3);
     }
     println!("RESULT OK {}", got.len());
@@ -424,12 +915,18 @@ fn mix(mut z: u64) -> u64 {
 /// Spill files (`spill_*`) left in the local dirs of this driver's executors
 /// (local mode keeps them under the temporary directory, named by our pid).
 fn spill_files_left() -> Vec<std::path::PathBuf> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    executor_files("spill_")
+}
+
+/// Files named `name*` in the local dirs of this driver's executors (local
+/// mode only: none are found under YARN).
+fn executor_files(name: &str) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, name: &str, out: &mut Vec<std::path::PathBuf>) {
         for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let p = e.path();
             if p.is_dir() {
-                walk(&p, out);
-            } else if e.file_name().to_string_lossy().starts_with("spill_") {
+                walk(&p, name, out);
+            } else if e.file_name().to_string_lossy().starts_with(name) {
                 out.push(p);
             }
         }
@@ -442,7 +939,7 @@ fn spill_files_left() -> Vec<std::path::PathBuf> {
         .flatten()
     {
         if e.file_name().to_string_lossy().starts_with(&prefix) {
-            walk(&e.path(), &mut out);
+            walk(&e.path(), name, &mut out);
         }
     }
     out
@@ -568,6 +1065,7 @@ fn main() {
         let args: Vec<String> = std::env::args().skip(1).collect();
         match args.first().map(String::as_str) {
             Some("ops") => ops(ctx),
+            Some("rdd") if args.len() == 2 => rdd(ctx, &args[1]),
             Some("panic") => panic_job(ctx, args.get(1).map(String::as_str).unwrap_or("out")),
             Some("kill-shuffle") => kill_shuffle(ctx),
             Some("corrupt-shuffle") => corrupt_shuffle(ctx),
@@ -583,7 +1081,7 @@ fn main() {
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                    "usage: spindle-testjobs ops | rdd DIR | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
                 );
                 std::process::exit(2)
             }

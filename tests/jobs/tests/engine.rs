@@ -18,6 +18,32 @@ fn every_operation_matches_a_local_computation() {
 }
 
 #[test]
+fn rdd_operations_match_a_local_computation() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("rdd");
+    let out = run_local_ok(JOBS, &["rdd", work.to_str().unwrap()]);
+    assert!(out.contains("rdd: all 48 checks passed"), "{out}");
+    // The executors dropped the partitions they had persisted on disk.
+    assert!(
+        out.contains("unpersist: 5 cached files before, 0 after"),
+        "{out}"
+    );
+    // The checkpoint is files on disk: one part per partition, and _SUCCESS.
+    let cps: Vec<_> = std::fs::read_dir(work.join("checkpoints"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(cps.len(), 1, "one directory per context");
+    let nodes: Vec<_> = std::fs::read_dir(cps[0].path())
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(nodes.len(), 1, "{nodes:?}");
+    assert!(nodes[0].path().join("_SUCCESS").exists());
+    assert!(nodes[0].path().join("part-00000").exists());
+}
+
+#[test]
 fn a_panicking_closure_fails_the_job_with_stage_and_partition_and_leaves_no_output() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");

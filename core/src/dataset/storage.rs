@@ -1,0 +1,60 @@
+//! Where a dataset's partitions are kept beyond one job: dropping cached
+//! partitions, and checkpoints to reliable storage that cut the lineage.
+
+use crate::codec;
+use crate::entry::SinkFn;
+use crate::ops::{actions, source};
+use crate::{Data, Dataset, Error, Result};
+
+impl<T: Data> Dataset<T> {
+    /// Drops the partitions `persist` or `cache` kept, in every executor
+    /// (waiting for them); later jobs compute this dataset again and no
+    /// longer keep it. Unpersisting a dataset that is not cached does nothing.
+    pub fn unpersist(&self) {
+        if self.node.name == "cached" {
+            self.ctx.unpersist_node(self.node.id);
+        }
+    }
+
+    /// Writes every partition under the context's checkpoint directory (see
+    /// `Context::set_checkpoint_dir`, local or `hdfs://`) and returns a
+    /// dataset read from there: its lineage starts at the files, so a lost
+    /// partition is read again, not recomputed. Runs a job now.
+    pub fn checkpoint(&self) -> Result<Dataset<T>> {
+        let dir = self.ctx.checkpoint_dir().ok_or_else(|| {
+            Error::Config(
+                "checkpoint: no checkpoint directory (call Context::set_checkpoint_dir)".into(),
+            )
+        })?;
+        let path = format!("{dir}/node-{}", self.node.id);
+        self.save_with(&path, actions::sink_save_frames::<T>, "checkpoint")?;
+        let params = source::CheckpointParams {
+            path,
+            partitions: self.node.num_partitions,
+        };
+        Ok(Dataset::new_node(
+            &self.ctx,
+            "checkpoint",
+            source::compute_checkpoint::<T>,
+            codec::encode(&params),
+            Vec::new(),
+            self.node.num_partitions,
+        ))
+    }
+
+    /// Runs `sink` (which writes each partition with `io::write_task_output`)
+    /// into `path` under the output commit protocol.
+    pub(crate) fn save_with(&self, path: &str, sink: SinkFn, name: &'static str) -> Result<()> {
+        crate::io::prepare_output(path)?;
+        let params = actions::SaveParams {
+            path: path.to_string(),
+        };
+        let result = self
+            .run(name, sink, codec::encode(&params), self.all_partitions())
+            .and_then(|_| crate::io::commit_job(path, self.node.num_partitions));
+        if result.is_err() {
+            crate::io::abort_job(path);
+        }
+        result
+    }
+}
