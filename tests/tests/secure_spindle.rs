@@ -26,8 +26,8 @@ use spindle_tests::secure::{
     secure_conf, spindle_cli, spnego_json, spnego_rest, submit_until_tasks_run, submit_with_keytab,
 };
 use spindle_tests::{
-    MiniHadoop, binary, block_on, container_processes, scratch_dir, secure_hadoop, signal, text,
-    wait_exit, wait_for, wait_until,
+    MiniHadoop, binary, block_on, container_processes, java_peer_with_keytab_ok, kv_lines,
+    scratch_dir, secure_hadoop, signal, text, wait_exit, wait_for, wait_until,
 };
 
 /// The secure cluster, with this process's Kerberos library pointed at its KDC.
@@ -194,8 +194,14 @@ fn wordcount_in_cluster_mode_for_a_proxy_user_on_the_secure_cluster() {
     assert!(out.status.success(), "secure wordcount failed:\n{err}");
     assert!(err.contains("as proxied"), "{err}");
     let app = app_id_in(&err).expect("an application id");
-    let report = block_on(spnego_rest(h).app(app.parse().unwrap())).unwrap();
-    assert_eq!(report.user, "proxied", "{report:?}");
+    // Hadoop's own YarnClient, logged in from the keytab, sees it run as the proxied user.
+    let report = kv_lines(&java_peer_with_keytab_ok(
+        h,
+        "dev.spindle.peers.YarnReport",
+        &["app", &app],
+    ));
+    assert_eq!(report["user"], "proxied", "{report:?}");
+    assert_eq!(report["finalStatus"], "SUCCEEDED", "{report:?}");
     let owner = block_on(keytab_hdfs(h).get_file_info(&output))
         .unwrap()
         .owner;
