@@ -31,7 +31,10 @@ pub(crate) struct AppJson {
     pub finished_time: Option<String>,
     pub elapsed_seconds: f64,
     pub running_containers: i32,
-    pub allocated_memory_mb: i64,
+    /// YARN's own names for what it holds now.
+    #[serde(rename = "allocatedMB")]
+    pub allocated_mb: i64,
+    #[serde(rename = "allocatedVCores")]
     pub allocated_vcores: i32,
     pub priority: i32,
 }
@@ -55,7 +58,7 @@ impl AppJson {
             finished_time: iso8601(r.finish_time),
             elapsed_seconds: r.elapsed_time.max(0) as f64 / 1000.0,
             running_containers: r.running_containers.max(0),
-            allocated_memory_mb: r.allocated.memory_mb.max(0),
+            allocated_mb: r.allocated.memory_mb.max(0),
             allocated_vcores: r.allocated.vcores.max(0),
             priority: r.priority,
         }
@@ -246,6 +249,93 @@ mod tests {
             let ours = iso8601(ms).unwrap();
             assert_eq!(&ours[..19], expected, "{ms}");
         }
+    }
+
+    fn report() -> AppReport {
+        AppReport {
+            id: "application_1700000000000_0042".parse().unwrap(),
+            current_attempt: None,
+            user: "alice".into(),
+            queue: "root.default".into(),
+            name: "wc".into(),
+            application_type: "SPINDLE".into(),
+            application_tags: vec!["nightly".into()],
+            priority: 0,
+            state: AppState::Running,
+            final_status: FinalStatus::Undefined,
+            progress: 0.5,
+            diagnostics: " \n".into(),
+            am_rpc_address: None,
+            tracking_url: Some("http://rm:0/proxy/application_1700000000000_0042/".into()),
+            original_tracking_url: None,
+            start_time: 1_700_000_000_123,
+            launch_time: 1_700_000_001_000,
+            finish_time: 0,
+            elapsed_time: 4_500,
+            running_containers: 3,
+            allocated: spindle_hadoop::yarn::Resource {
+                memory_mb: 1536,
+                vcores: 3,
+            },
+            memory_seconds: 0,
+            vcore_seconds: 0,
+            unmanaged: false,
+            am_rm_token: None,
+        }
+    }
+
+    /// The JSON field names are an interface: this is the whole list.
+    #[test]
+    fn json_has_the_documented_fields() {
+        let v = serde_json::to_value(AppJson::new(&report(), "http://rm:8088")).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected = vec![
+            "id",
+            "name",
+            "user",
+            "queue",
+            "applicationType",
+            "applicationTags",
+            "state",
+            "finalStatus",
+            "progressPercent",
+            "trackingUrl",
+            "diagnostics",
+            "startedTime",
+            "launchedTime",
+            "finishedTime",
+            "elapsedSeconds",
+            "runningContainers",
+            "allocatedMB",
+            "allocatedVCores",
+            "priority",
+        ];
+        expected.sort();
+        let mut keys = keys;
+        keys.sort();
+        assert_eq!(keys, expected);
+        assert_eq!(v["state"], "RUNNING");
+        assert_eq!(v["finalStatus"], "UNDEFINED");
+        assert_eq!(v["progressPercent"], 50.0);
+        assert_eq!(v["startedTime"], "2023-11-14T22:13:20.123Z");
+        assert_eq!(v["finishedTime"], serde_json::Value::Null);
+        assert_eq!(v["diagnostics"], "");
+        assert_eq!(
+            v["trackingUrl"],
+            "http://rm:8088/proxy/application_1700000000000_0042/"
+        );
+        let text = describe(&report(), "http://rm:8088");
+        assert!(
+            text.contains("started 2023-11-14T22:13:20.123Z, elapsed 4.5 s"),
+            "{text}"
+        );
+        assert!(!text.contains("finished"), "{text}");
+        let t = table(&[report()]);
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(
+            t.lines().nth(1).unwrap().contains("RUNNING  UNDEFINED     50%"),
+            "{t}"
+        );
     }
 
     #[test]
