@@ -6,7 +6,7 @@
 //! a text file) are refused in one line before anything is submitted, and the summary
 //! `spindle submit` prints of a real driver (glibc version, shared libraries) agrees with
 //! binutils' `readelf`; `spindle new` scaffolds a crate that builds against this checkout and
-//! runs in local mode and on YARN.
+//! runs in local mode and (the detached application above) on YARN.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -133,12 +133,84 @@ fn readelf(bin: &Path) -> (Vec<String>, String) {
     (needed, glibc)
 }
 
-/// One application submitted detached is followed by `list` and `status` to its end; an
+/// `spindle new` of a crate in `dir`, built against this checkout with the workspace's target
+/// directory and Cargo.lock (the registry crates are shared; the checkout's own crates compile
+/// once more for a crate outside the workspace, whose package ids Cargo hashes by absolute
+/// path); returns the driver binary.
+fn scaffolded_driver(dir: &Path) -> PathBuf {
+    let name = "scaffoldjob";
+    let krate = dir.join(name);
+    run(
+        "spindle new",
+        spindle().args(["new", name, "--dir"]).arg(&krate),
+    );
+    for f in [
+        "Cargo.toml",
+        "src/main.rs",
+        "scripts/build-portable",
+        ".gitignore",
+    ] {
+        assert!(krate.join(f).is_file(), "{f} missing");
+    }
+    // A second time into the same directory is refused.
+    let again = spindle()
+        .args(["new", name, "--dir"])
+        .arg(&krate)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("not empty"));
+
+    std::fs::copy(repo_root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
+    // target/<profile>/deps/<this test> -> target
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
+    let target_dir = profile_dir.parent().unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let build = Instant::now();
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&krate)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .args(["build", "--quiet", "--offline"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        cmd.arg("--release");
+    }
+    run("cargo build of the scaffolded crate", &mut cmd);
+    eprintln!("the scaffolded crate built in {:?}", build.elapsed());
+    profile_dir.join(name)
+}
+
+/// A crate made by `spindle new` runs in local mode; submitted detached to YARN (one
+/// application serves every check), it is followed by `list` and `status` to its end; an
 /// application of another type with the same tag shows only with `--all`.
 #[test]
-fn a_detached_app_is_followed_by_list_and_status_json_to_its_end() {
+fn a_scaffolded_driver_runs_locally_and_detached_on_yarn_followed_by_list_and_status() {
     let h = hadoop();
     let _logs = h.log_guard();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = scaffolded_driver(dir.path());
+
+    // Local mode: the top words of a local file.
+    let (input, expected) = random_words(500, 0x5CAF_F01D);
+    let local_in = dir.path().join("input.txt");
+    std::fs::write(&local_in, &input).unwrap();
+    let out = run(
+        "the scaffolded driver in local mode",
+        spindle()
+            .args(["submit", "--master", "local[2]"])
+            .arg(&bin)
+            .arg(&local_in),
+    );
+    let top = parse_counts(text(&out.stdout).lines());
+    let mut best: Vec<(&String, &u64)> = expected.iter().collect();
+    best.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let best: BTreeMap<String, u64> = best
+        .into_iter()
+        .take(10)
+        .map(|(w, c)| (w.clone(), *c))
+        .collect();
+    assert_eq!(top, best, "{}", text(&out.stdout));
+
     let tag = format!("ops-{}", std::process::id());
     // Another type of application with the same tag: an unmanaged AM (no container), killed
     // at the end.
@@ -161,7 +233,7 @@ fn a_detached_app_is_followed_by_list_and_status_json_to_its_end() {
     })
     .to_string();
     let (input, output, expected) = wordcount_input("detach", 2000, 0x0DE7_AC11);
-    let wc = binary("wordcount");
+    let wc = bin;
     let started = Instant::now();
     let out = run(
         "spindle submit --detach",
@@ -322,89 +394,4 @@ fn binaries_that_are_not_spindle_drivers_are_refused_before_submitting() {
             "{err}"
         );
     }
-}
-
-/// `spindle new` writes a crate that builds against this checkout (sharing the workspace's
-/// target directory and Cargo.lock, so only the new crate compiles... when the workspace's
-/// crates are already built) and runs in local mode and on YARN.
-#[test]
-fn a_scaffolded_crate_runs_locally_and_on_yarn() {
-    let h = hadoop();
-    let _logs = h.log_guard();
-    let dir = tempfile::tempdir().unwrap();
-    let name = "scaffoldjob".to_string();
-    let krate = dir.path().join(&name);
-    run(
-        "spindle new",
-        spindle().args(["new", &name, "--dir"]).arg(&krate),
-    );
-    for f in [
-        "Cargo.toml",
-        "src/main.rs",
-        "scripts/build-portable",
-        ".gitignore",
-    ] {
-        assert!(krate.join(f).is_file(), "{f} missing");
-    }
-    // A second time into the same directory is refused.
-    let again = spindle()
-        .args(["new", &name, "--dir"])
-        .arg(&krate)
-        .output()
-        .unwrap();
-    assert!(!again.status.success());
-    assert!(text(&again.stderr).contains("not empty"));
-
-    std::fs::copy(repo_root().join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
-    // target/<profile>/deps/<this test> -> target
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).unwrap();
-    let target_dir = profile_dir.parent().unwrap();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let build = Instant::now();
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&krate)
-        .env("CARGO_TARGET_DIR", target_dir)
-        .args(["build", "--quiet", "--offline"]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cmd.arg("--release");
-    }
-    run("cargo build of the scaffolded crate", &mut cmd);
-    eprintln!("the scaffolded crate built in {:?}", build.elapsed());
-    let bin = profile_dir.join(&name);
-
-    // Local mode: the top words of a local file.
-    let (input, expected) = random_words(500, 0x5CAF_F01D);
-    let local_in = dir.path().join("input.txt");
-    std::fs::write(&local_in, &input).unwrap();
-    let out = run(
-        "the scaffolded driver in local mode",
-        spindle()
-            .args(["submit", "--master", "local[2]"])
-            .arg(&bin)
-            .arg(&local_in),
-    );
-    let top = parse_counts(text(&out.stdout).lines());
-    assert_eq!(top.len(), 10, "{}", text(&out.stdout));
-    let mut best: Vec<(&String, &u64)> = expected.iter().collect();
-    best.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let best: BTreeMap<String, u64> = best
-        .into_iter()
-        .take(10)
-        .map(|(w, c)| (w.clone(), *c))
-        .collect();
-    assert_eq!(top, best);
-
-    // On YARN: the whole count, read back by Hadoop's FileSystem.
-    let (input, output, expected) = wordcount_input("scaffold", 1000, 0x5CAF_F02D);
-    run(
-        "the scaffolded driver on YARN",
-        spindle()
-            .args(["submit", "--master", "yarn"])
-            .args(SMALL)
-            .arg(&bin)
-            .args([&input, &output]),
-    );
-    let cat = java_peer_ok("dev.spindle.peers.FsCat", &[&output]);
-    assert_eq!(parse_counts(cat.lines()), expected);
 }

@@ -333,7 +333,10 @@ mod tests {
         let t = table(&[report()]);
         assert_eq!(t.lines().count(), 2, "{t}");
         assert!(
-            t.lines().nth(1).unwrap().contains("RUNNING  UNDEFINED     50%"),
+            t.lines()
+                .nth(1)
+                .unwrap()
+                .contains("RUNNING  UNDEFINED     50%"),
             "{t}"
         );
     }
