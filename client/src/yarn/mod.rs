@@ -203,6 +203,8 @@ pub(crate) struct YarnSubmit {
     pub verbose: bool,
     /// Return once ACCEPTED (cluster mode only).
     pub detach: bool,
+    /// What the driver binary needs ([`check_driver`]), said when it is staged.
+    pub driver_summary: String,
     pub driver: PathBuf,
     pub args: Vec<String>,
 }
@@ -292,6 +294,7 @@ impl YarnSubmit {
             priority: s.priority,
             verbose: s.verbose,
             detach: s.detach,
+            driver_summary: String::new(),
             driver,
             args: s.args.clone(),
         })
@@ -368,8 +371,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// `spindle submit --master yarn …`: returns the exit code (0 only for SUCCEEDED).
 pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
-    let opts = YarnSubmit::from_cli(s)?;
-    check_driver(&opts.driver)?;
+    let mut opts = YarnSubmit::from_cli(s)?;
+    opts.driver_summary = check_driver(&opts.driver)?;
     let cluster = Cluster::connect(&security::LoginRequest {
         principal: s.principal.clone(),
         keytab: s.keytab.as_ref().map(PathBuf::from),
@@ -382,8 +385,9 @@ pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
 }
 
 /// Refuses, in one line and before anything is sent, a driver that cannot run on a Linux
-/// NodeManager or is not a Spindle driver; says what it needs (glibc, shared libraries).
-fn check_driver(path: &std::path::Path) -> Result<(), Error> {
+/// NodeManager or is not a Spindle driver; returns what it needs (glibc, shared libraries), for
+/// [`stage`] to say (so that an error before staging stays one line).
+fn check_driver(path: &std::path::Path) -> Result<String, Error> {
     let err = |message| Error::Driver {
         path: path.display().to_string(),
         message,
@@ -393,12 +397,11 @@ fn check_driver(path: &std::path::Path) -> Result<(), Error> {
     if let Some(w) = info.arch_warning() {
         eprintln!("spindle: warning: driver program {}: {w}", path.display());
     }
-    eprintln!(
+    Ok(format!(
         "spindle: driver program {}: {}",
         path.display(),
         info.summary()
-    );
-    Ok(())
+    ))
 }
 
 async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
@@ -445,6 +448,9 @@ async fn stage(
     opts: &YarnSubmit,
     app: ApplicationId,
 ) -> Result<StagedApp, Error> {
+    if !opts.driver_summary.is_empty() {
+        eprintln!("{}", opts.driver_summary);
+    }
     let staged = staging.stage_app(app, &opts.driver, &opts.files).await?;
     let bin = &staged.binary;
     if bin.uploaded {
