@@ -16,12 +16,17 @@ pub enum Command {
     /// or on YARN: `spindle submit --master yarn ./driver ARGS…`.
     Submit(Box<Submit>),
     /// Shows a YARN application's state, final status and tracking URL.
-    Status(AppArg),
+    Status(Status),
+    /// Lists YARN applications: Spindle's (application type SPINDLE) unless --all.
+    List(List),
     /// Kills a YARN application and removes its staging directory.
     Kill(AppArg),
     /// Prints a YARN application's container logs (running containers from
     /// the NodeManagers, finished ones from the logs aggregated into HDFS).
     Logs(Logs),
+    /// Creates a driver crate: `spindle new NAME` writes NAME/Cargo.toml (depending on the
+    /// spindle crate), NAME/src/main.rs (a wordcount) and NAME/build-portable.
+    New(New),
 }
 
 const SUBMIT_EXAMPLES: &str = "\
@@ -100,6 +105,10 @@ pub struct Submit {
     /// settings must allow the submitting user to).
     #[arg(long, value_name = "USER")]
     pub proxy_user: Option<String>,
+    /// YARN cluster mode: return once the application is ACCEPTED, printing its id and
+    /// tracking URL, instead of waiting for it to end (the AM removes the staging directory).
+    #[arg(long)]
+    pub detach: bool,
     /// Print what is submitted (resources, environment without secrets, command).
     #[arg(long, short = 'v')]
     pub verbose: bool,
@@ -114,6 +123,60 @@ pub struct Submit {
 pub struct AppArg {
     /// The YARN application id, e.g. application_1700000000000_0001.
     pub app_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct Status {
+    /// The YARN application id, e.g. application_1700000000000_0001.
+    pub app_id: String,
+    /// One JSON object (stable field names, times in ISO 8601 UTC) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct List {
+    /// Only applications in these YARN states (comma-separated: NEW, NEW_SAVING, SUBMITTED,
+    /// ACCEPTED, RUNNING, FINISHED, FAILED, KILLED).
+    #[arg(long, value_name = "STATES", value_delimiter = ',')]
+    pub state: Vec<String>,
+    /// Only applications in this queue.
+    #[arg(long)]
+    pub queue: Option<String>,
+    /// Only applications of this user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Only applications with one of these tags (comma-separated; YARN keeps tags in lower case).
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Applications of every type, not only Spindle's.
+    #[arg(long)]
+    pub all: bool,
+    /// At most N applications (the most recently started first).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub limit: Option<u32>,
+    /// A JSON array (the objects of `spindle status --json`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct New {
+    /// The crate's name (and its directory, unless --dir).
+    pub name: String,
+    /// Where to create the crate (default: ./NAME).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<String>,
+    /// Depend on the spindle crate in this checkout of Spindle (the directory holding
+    /// spindle/Cargo.toml; default: the checkout this CLI was built from).
+    #[arg(long, value_name = "DIR", conflicts_with = "git")]
+    pub spindle_path: Option<String>,
+    /// Depend on the spindle crate from this git repository instead of a local path.
+    #[arg(long, value_name = "URL")]
+    pub git: Option<String>,
+    /// With --git: the branch, tag or commit (default: the repository's default branch).
+    #[arg(long, value_name = "REV", requires = "git")]
+    pub rev: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -10,11 +10,23 @@ pub fn tfile(data: &[u8]) {
     }
 }
 
+/// A driver binary as `spindle submit` inspects it: reads or fails with a message.
+pub fn elf(data: &[u8]) {
+    if let Ok(info) = crate::elf::inspect(data) {
+        assert!(
+            info.needed.len() <= data.len() / 16,
+            "{} libraries",
+            info.needed.len()
+        );
+        let _ = info.summary();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// CI's share of the fuzzing: every committed input of the targets.
     #[test]
     fn committed_fuzz_corpora_replay() {
-        spindle_test_support::replay_corpora(&[("tfile", super::tfile)]);
+        spindle_test_support::replay_corpora(&[("tfile", super::tfile), ("elf", super::elf)]);
     }
 }

@@ -1,15 +1,17 @@
 //! The spindle CLI: `spindle submit --master local[N] | yarn ./driver args…`,
-//! `spindle status|kill|logs <appId>`.
+//! `spindle status|kill|logs <appId>`, `spindle list`, `spindle new NAME`.
 //!
 //! The CLI never links user code: locally it runs the driver binary with the
 //! master in its environment (`local`); on YARN it uploads the binary to HDFS
 //! and submits it through the ResourceManager's REST API (`yarn`).
 
 pub mod cli;
+mod elf;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod local;
+mod scaffold;
 mod yarn;
 
 pub use error::Error;
@@ -20,11 +22,16 @@ pub fn run(cli: cli::Cli) -> Result<i32, Error> {
         cli::Command::Submit(s) => {
             let master = Master::parse(&s.master)?;
             match master {
+                Master::Local(_) if s.detach => Err(Error::Usage(
+                    "--detach works with --master yarn (cluster mode) only".into(),
+                )),
                 Master::Local(n) => local::submit(n, &s.driver, &s.args, &parse_conf(&s.conf)?),
                 Master::Yarn => yarn::submit(&s),
             }
         }
-        cli::Command::Status(a) => yarn::status(&a.app_id),
+        cli::Command::Status(a) => yarn::status(&a),
+        cli::Command::List(l) => yarn::list(&l),
+        cli::Command::New(n) => scaffold::create(&n),
         cli::Command::Kill(a) => yarn::kill(&a.app_id),
         cli::Command::Logs(l) => yarn::logs(&l),
     }

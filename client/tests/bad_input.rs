@@ -103,6 +103,74 @@ fn hostile_site_files_are_refused_naming_the_file() {
     one_line(&out, 1, &["core-site.xml", "malformed XML"]);
 }
 
+/// A small ELF file that passes `spindle submit`'s driver check (x86_64, the Spindle note; a
+/// fuzz seed of the `elf` target, written by the client's unit tests).
+fn stand_in_driver() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/elf/driver-x86_64")
+}
+
+/// Binaries that are not Spindle drivers for Linux are refused in one line before the
+/// ResourceManager is asked anything (here none answers).
+#[test]
+fn binaries_that_are_not_linux_spindle_drivers_are_refused_in_one_line() {
+    let conf = conf_dir("<configuration/>");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("job.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello world").unwrap();
+    let arm = dir.path().join("arm");
+    let mut bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/elf/not-a-driver"),
+    )
+    .unwrap();
+    bytes[18] = 40; // e_machine: 32-bit ARM
+    std::fs::write(&arm, bytes).unwrap();
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "/bin/true",
+            &["/bin/true", "not a Spindle driver", "spindle crate"],
+        ),
+        (script.to_str().unwrap(), &["job.sh", "a script"]),
+        (
+            text.to_str().unwrap(),
+            &["notes.txt", "not an ELF binary", "68 65 6c 6c"],
+        ),
+        (
+            arm.to_str().unwrap(),
+            &["ARM (32-bit)", "x86_64 or aarch64"],
+        ),
+    ];
+    for (driver, needles) in cases {
+        let out = spindle(conf.path(), &["submit", "--master", "yarn", driver]);
+        one_line(&out, 1, needles);
+    }
+}
+
+/// `--detach` needs a driver that runs in the cluster: client mode and local mode refuse it.
+#[test]
+fn detach_is_refused_where_the_driver_runs_here() {
+    let conf = conf_dir(PLAIN);
+    let out = spindle(
+        conf.path(),
+        &[
+            "submit",
+            "--master",
+            "yarn",
+            "--deploy-mode",
+            "client",
+            "--detach",
+            "./driver",
+        ],
+    );
+    one_line(&out, 1, &["--detach", "cluster mode only"]);
+    let out = spindle(
+        conf.path(),
+        &["submit", "--master", "local[2]", "--detach", "./driver"],
+    );
+    one_line(&out, 1, &["--detach", "--master yarn"]);
+}
+
 /// A one-thread HTTP server on loopback: `answer(request line)` is written back as is.
 fn fake_rm(answer: impl Fn(&str) -> String + Send + 'static) -> String {
     use std::io::{BufRead, BufReader, Write};
@@ -162,7 +230,7 @@ fn a_silent_namenode_is_one_line_within_30_seconds() {
     )
     .unwrap();
     let driver = dir.path().join("driver");
-    std::fs::write(&driver, b"not really a driver").unwrap();
+    std::fs::copy(stand_in_driver(), &driver).unwrap();
     let started = std::time::Instant::now();
     let out = spindle(
         dir.path(),

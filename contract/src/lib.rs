@@ -4,7 +4,8 @@
 //! one binary plays, the launch contract between `spindle submit` and the
 //! ApplicationMaster, the staging area and the submission path both deploy
 //! modes use (`spindle submit` in cluster mode, the driver in client mode),
-//! and the `/api/v1` types the AM serves and the CLI reads.
+//! the `/api/v1` types the AM serves and the CLI reads, and the note that marks a driver
+//! binary (written by the `spindle` crate, checked by `spindle submit`).
 //!
 //! It sits just above `spindle-hadoop` (whose size and duration parsers,
 //! records and REST client it uses) and below everything else, so the
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod driver_note;
 mod env_value;
 pub mod launch;
 mod role;

@@ -132,11 +132,20 @@ pub mod cluster {
     pub use spindle_core::env;
 }
 
+/// The mark of a driver binary (`spindle_contract::driver_note`): an ELF note that `spindle
+/// submit` looks for before uploading a binary. Kept by `#[used]` and by the reference in
+/// [`main`] and [`context`], so neither the compiler nor the linker's section GC drops it.
+#[used]
+#[unsafe(link_section = ".note.spindle")]
+static DRIVER_NOTE: spindle_contract::driver_note::DriverNote =
+    spindle_contract::driver_note::DRIVER_NOTE;
+
 /// Runs a driver program: in an executor process this never returns (the
 /// executor serves tasks until the driver stops); in the driver it creates
 /// the [`Context`] from the environment, runs `job`, stops the executors and
 /// exits, printing an error as one line with a non-zero status.
 pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
+    std::hint::black_box(&DRIVER_NOTE);
     let result = match Role::from_env() {
         Role::Executor => run_executor(),
         // Under YARN in cluster mode: this process is the application master
@@ -167,6 +176,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
 /// Creates the driver's context, or, in an executor process, runs the
 /// executor and never returns. Prefer [`main`].
 pub fn context() -> Result<Context> {
+    std::hint::black_box(&DRIVER_NOTE);
     if Role::from_env() == Role::Executor {
         run_executor();
     }

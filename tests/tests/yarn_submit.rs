@@ -436,18 +436,10 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
 #[test]
 fn a_client_mode_drivers_stderr_passes_as_bytes() {
     let h = hadoop();
-    let dir = tempfile::tempdir().unwrap();
-    let driver = dir.path().join("driver.sh");
-    std::fs::write(
-        &driver,
-        "#!/bin/sh\nprintf 'before \\377\\376 after\\n' >&2\n\
-         head -c 300000 /dev/zero | tr '\\0' x >&2\nprintf '\\ndone\\n' >&2\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&driver, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let mut child = spindle(h.conf_dir())
         .args(submit_args(&["--deploy-mode", "client"]))
-        .arg(&driver)
+        .arg(binary("spindle-testjobs"))
+        .arg("stderr-bytes")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -459,7 +451,8 @@ fn a_client_mode_drivers_stderr_passes_as_bytes() {
     });
     let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(120));
     let err = reader.join().unwrap();
-    // The script never submits an application: a failure, with everything it wrote relayed.
+    // The driver exits before it submits an application: a failure, with everything it wrote
+    // relayed.
     assert!(!status.success());
     let needle: &[u8] = b"before \xff\xfe after\n";
     let head = text(&err[..err.len().min(2000)]);

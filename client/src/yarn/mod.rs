@@ -13,6 +13,7 @@ pub(crate) mod client_mode;
 pub(crate) mod logs;
 pub(crate) mod memory;
 pub(crate) mod progress;
+pub(crate) mod report;
 pub(crate) mod security;
 pub(crate) mod tfile;
 
@@ -25,7 +26,7 @@ use spindle_contract::staging::{StagedApp, Staging};
 use spindle_contract::submit::{self as submission, Scheduling, Submission};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::ApplicationId;
-use spindle_hadoop::yarn::{AppReport, NodeState, Resource, RmRestClient, SubmissionContext};
+use spindle_hadoop::yarn::{AppsFilter, NodeState, Resource, RmRestClient, SubmissionContext};
 
 use crate::Error;
 use crate::cli;
@@ -200,6 +201,10 @@ pub(crate) struct YarnSubmit {
     pub tags: Vec<String>,
     pub priority: Option<i32>,
     pub verbose: bool,
+    /// Return once ACCEPTED (cluster mode only).
+    pub detach: bool,
+    /// What the driver binary needs ([`check_driver`]), said when it is staged.
+    pub driver_summary: String,
     pub driver: PathBuf,
     pub args: Vec<String>,
 }
@@ -216,6 +221,13 @@ impl YarnSubmit {
                 )));
             }
         };
+        if s.detach && deploy_mode == DeployMode::Client {
+            return Err(Error::Usage(
+                "--detach works in cluster mode only: in client mode the driver runs inside \
+                 spindle submit, which must stay until it ends (use --deploy-mode cluster)"
+                    .into(),
+            ));
+        }
         let driver = PathBuf::from(&s.driver);
         if !driver.is_file() {
             return Err(Error::Driver {
@@ -281,6 +293,8 @@ impl YarnSubmit {
             tags: s.tags.iter().filter(|t| !t.is_empty()).cloned().collect(),
             priority: s.priority,
             verbose: s.verbose,
+            detach: s.detach,
+            driver_summary: String::new(),
             driver,
             args: s.args.clone(),
         })
@@ -357,7 +371,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// `spindle submit --master yarn …`: returns the exit code (0 only for SUCCEEDED).
 pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
-    let opts = YarnSubmit::from_cli(s)?;
+    let mut opts = YarnSubmit::from_cli(s)?;
+    opts.driver_summary = check_driver(&opts.driver)?;
     let cluster = Cluster::connect(&security::LoginRequest {
         principal: s.principal.clone(),
         keytab: s.keytab.as_ref().map(PathBuf::from),
@@ -367,6 +382,26 @@ pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
         DeployMode::Cluster => runtime()?.block_on(submit_cluster(&cluster, &opts)),
         DeployMode::Client => runtime()?.block_on(client_mode::run(&cluster, &opts)),
     }
+}
+
+/// Refuses, in one line and before anything is sent, a driver that cannot run on a Linux
+/// NodeManager or is not a Spindle driver; returns what it needs (glibc, shared libraries), for
+/// [`stage`] to say (so that an error before staging stays one line).
+fn check_driver(path: &std::path::Path) -> Result<String, Error> {
+    let err = |message| Error::Driver {
+        path: path.display().to_string(),
+        message,
+    };
+    let info = crate::elf::inspect_file(path).map_err(err)?;
+    info.require_driver().map_err(err)?;
+    if let Some(w) = info.arch_warning() {
+        eprintln!("spindle: warning: driver program {}: {w}", path.display());
+    }
+    Ok(format!(
+        "spindle: driver program {}: {}",
+        path.display(),
+        info.summary()
+    ))
 }
 
 async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Error> {
@@ -398,6 +433,11 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
         cluster.user,
         cluster.app_page(app)
     );
+    if opts.detach {
+        // The AM removes the staging directory when the application ends; only an application
+        // that ends before it could start is cleaned up here.
+        return progress::wait_accepted(cluster, &staging, app).await;
+    }
     progress::wait(cluster, Some(&staging), app).await
 }
 
@@ -408,6 +448,9 @@ async fn stage(
     opts: &YarnSubmit,
     app: ApplicationId,
 ) -> Result<StagedApp, Error> {
+    if !opts.driver_summary.is_empty() {
+        eprintln!("{}", opts.driver_summary);
+    }
     let staged = staging.stage_app(app, &opts.driver, &opts.files).await?;
     let bin = &staged.binary;
     if bin.uploaded {
@@ -495,42 +538,72 @@ fn parse_app(id: &str) -> Result<ApplicationId, Error> {
         .map_err(|e| Error::Usage(format!("{id:?} is not a YARN application id ({e})")))
 }
 
-/// `spindle status <appId>`.
-pub(crate) fn status(id: &str) -> Result<i32, Error> {
-    let app = parse_app(id)?;
+/// `spindle status <appId> [--json]`.
+pub(crate) fn status(a: &cli::Status) -> Result<i32, Error> {
+    let app = parse_app(&a.app_id)?;
     let cluster = Cluster::from_env()?;
     let r = runtime()?.block_on(cluster.rest.app(app))?;
-    print!("{}", describe(&r, cluster.rest.active_base()));
+    let base = cluster.rest.active_base();
+    if a.json {
+        println!("{}", to_json(&report::AppJson::new(&r, base))?);
+    } else {
+        print!("{}", report::describe(&r, base));
+    }
     Ok(0)
 }
 
-/// The report as `spindle status` prints it.
-pub(crate) fn describe(r: &AppReport, rm_base: &str) -> String {
-    let mut s = format!(
-        "{} {:?} (user {}, queue {}, type {})\nstate {}, final status {:?}, progress {:.0}%\n",
-        r.id,
-        r.name,
-        r.user,
-        r.queue,
-        r.application_type,
-        r.state.as_str(),
-        r.final_status,
-        r.progress * 100.0
-    );
-    if let Some(url) = r.tracking_url.as_deref().filter(|u| !u.is_empty()) {
-        let url = progress::usable_tracking_url(url, rm_base);
-        s.push_str(&format!("tracking URL: {url}\n"));
+fn to_json(v: &impl serde::Serialize) -> Result<String, Error> {
+    serde_json::to_string_pretty(v).map_err(|e| Error::Usage(format!("writing JSON: {e}")))
+}
+
+/// `spindle list`: the RM's applications, filtered by the RM (states, queue, user, tags,
+/// type) and again here (type and tags, whatever the RM's version does with them), the most
+/// recent first.
+pub(crate) fn list(l: &cli::List) -> Result<i32, Error> {
+    let states = report::parse_states(&l.state)?;
+    let tags: Vec<String> = l
+        .tags
+        .iter()
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let cluster = Cluster::from_env()?;
+    let filter = AppsFilter {
+        states,
+        user: l.user.clone(),
+        queue: l.queue.clone(),
+        application_types: if l.all {
+            Vec::new()
+        } else {
+            vec![launch::APPLICATION_TYPE.to_string()]
+        },
+        application_tags: tags.clone(),
+        ..AppsFilter::default()
+    };
+    let mut apps = runtime()?.block_on(cluster.rest.apps(&filter))?;
+    apps.retain(|a| {
+        (l.all
+            || a.application_type
+                .eq_ignore_ascii_case(launch::APPLICATION_TYPE))
+            && (tags.is_empty()
+                || a.application_tags
+                    .iter()
+                    .any(|t| tags.contains(&t.to_lowercase())))
+            && (filter.states.is_empty() || filter.states.contains(&a.state))
+    });
+    apps.sort_by(|a, b| b.start_time.cmp(&a.start_time).then(b.id.cmp(&a.id)));
+    if let Some(n) = l.limit {
+        apps.truncate(n as usize);
     }
-    s.push_str(&format!(
-        "started {} ms, elapsed {:.1} s, running containers {}\n",
-        r.start_time,
-        r.elapsed_time as f64 / 1000.0,
-        r.running_containers.max(0)
-    ));
-    if !r.diagnostics.trim().is_empty() {
-        s.push_str(&format!("diagnostics: {}\n", r.diagnostics.trim()));
+    let base = cluster.rest.active_base();
+    if l.json {
+        let all: Vec<report::AppJson> =
+            apps.iter().map(|a| report::AppJson::new(a, base)).collect();
+        println!("{}", to_json(&all)?);
+    } else {
+        print!("{}", report::table(&apps));
     }
-    s
+    Ok(0)
 }
 
 /// `spindle kill <appId>`: kills it, waits for KILLED, removes its staging directory.

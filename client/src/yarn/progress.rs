@@ -227,6 +227,52 @@ pub(crate) async fn wait(
     }
 }
 
+/// `spindle submit --detach`: waits until YARN has ACCEPTED `app` (or it runs already), prints
+/// `<appId> <tracking URL>` on standard output and returns 0 without touching the staging
+/// directory, which the AM removes when the application ends. An application that ends before
+/// it was accepted (a queue that refuses it) is reported, its staging directory removed, 1.
+pub(crate) async fn wait_accepted(
+    cluster: &Cluster,
+    staging: &Staging,
+    app: ApplicationId,
+) -> Result<i32, Error> {
+    let started = Instant::now();
+    let mut failing_since: Option<Instant> = None;
+    loop {
+        match cluster.rest.app(app).await {
+            Ok(report) if report.state.is_final() => {
+                let mut display = Display {
+                    tty: false,
+                    last: String::new(),
+                    drawn: false,
+                };
+                return Ok(finished(cluster, Some(staging), &report, started, &mut display).await);
+            }
+            Ok(report) if matches!(report.state, AppState::Accepted | AppState::Running) => {
+                let url = tracking(&report)
+                    .map(|u| usable_tracking_url(u, cluster.rest.active_base()))
+                    .unwrap_or_else(|| cluster.app_page(app));
+                eprintln!(
+                    "spindle: {app} {} ({:.1} s); detached: follow it with `spindle status {app}`, \
+                     stop it with `spindle kill {app}`",
+                    report.state.as_str(),
+                    started.elapsed().as_secs_f64()
+                );
+                println!("{app} {url}");
+                return Ok(0);
+            }
+            Ok(_) => failing_since = None,
+            Err(e) => {
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() > RM_OUTAGE {
+                    return Err(e.into());
+                }
+            }
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 fn tracking(r: &AppReport) -> Option<&str> {
     r.tracking_url.as_deref().filter(|u| u.starts_with("http"))
 }

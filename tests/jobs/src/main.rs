@@ -1060,7 +1060,23 @@ fn count_then_save(ctx: &Context, input: &str, out: &str) -> Result<()> {
     lines.save_as_text_file(out)
 }
 
+/// `stderr-bytes`: writes non-UTF-8 bytes and 300,000 more to stderr and exits 1 before
+/// `spindle::main` (so a client-mode submission never submits an application): what
+/// `spindle submit` relays from a client-mode driver.
+fn stderr_bytes() -> ! {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(b"before \xff\xfe after\n");
+    let _ = err.write_all(&[b'x'; 300_000]);
+    let _ = err.write_all(b"\ndone\n");
+    let _ = err.flush();
+    std::process::exit(1)
+}
+
 fn main() {
+    if std::env::args().nth(1).as_deref() == Some("stderr-bytes") {
+        stderr_bytes();
+    }
     spindle::main(|ctx| {
         let args: Vec<String> = std::env::args().skip(1).collect();
         match args.first().map(String::as_str) {
@@ -1081,7 +1097,7 @@ fn main() {
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
                 );
                 std::process::exit(2)
             }
