@@ -391,10 +391,15 @@ impl Context {
         )
     }
 
-    /// The lines of a text file, or of the files of a directory (names
-    /// starting with `_` or `.` skipped): a local path or an `hdfs://` URL,
-    /// split by block size into at least `min_partitions` partitions
-    /// (default: the default parallelism, at least 2).
+    /// The lines of text files, as Hadoop's `TextInputFormat` reads them:
+    /// `path` is a file, a directory (its files; names starting with `_` or
+    /// `.` skipped), a pattern (`*`, `?`, `[a-z]`, `{a,b}`), or a
+    /// comma-separated list of these; `hdfs://`, `file://`, or without a
+    /// scheme in `fs.defaultFS`. Files are split by block size into at least
+    /// `min_partitions` partitions (default: the default parallelism, at
+    /// least 2); compressed files (`.gz`, `.bz2`, `.snappy`, `.lz4`,
+    /// `.deflate`, `.zst`; see [`Codec`](crate::io::Codec)) are decompressed
+    /// as they are read, one partition each.
     pub fn text_file(&self, path: &str, min_partitions: Option<u32>) -> Result<Dataset<String>> {
         let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
         let splits = self.inner.rt.block_on(async {

@@ -11,6 +11,7 @@ use crate::codec;
 use crate::context::Context;
 use crate::entry::{ComputeFn, ComputeRef, SinkFn, SinkRef, assert_captures_nothing};
 use crate::graph::{Dep, NodeDef, ShuffleDef};
+use crate::io::Codec;
 use crate::ops::{actions, narrow, shuffle};
 use crate::{Data, Result};
 
@@ -347,16 +348,51 @@ impl<T: Data> Dataset<T> {
         Ok(())
     }
 
-    /// Writes one line per record into `path` (a local directory or
-    /// `hdfs://` URL that must not exist): part files appear only when the
-    /// whole job succeeded; a failed job leaves nothing behind.
+    /// Writes one line per record into `path` (a directory that must not
+    /// exist: `hdfs://`, `file://`, or a path in `fs.defaultFS`): part files
+    /// appear only when the whole job succeeded; a failed job leaves nothing
+    /// behind.
     pub fn save_as_text_file(&self, path: &str) -> Result<()>
     where
         T: Display,
     {
+        self.save_text(path, None)
+    }
+
+    /// [`save_as_text_file`](Self::save_as_text_file), each part file
+    /// compressed with `codec` and named with its extension
+    /// (`part-00000.gz`), as Spark's `saveAsTextFile(path, codec)`; Hadoop's
+    /// `TextInputFormat`, and [`Context::text_file`](crate::Context::text_file),
+    /// read it back.
+    ///
+    /// ```no_run
+    /// # fn f(words: spindle_core::Dataset<String>) -> spindle_core::Result<()> {
+    /// use spindle_core::io::Codec;
+    /// words.save_as_text_file_with_codec("hdfs:///out/words", Codec::Gzip)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn save_as_text_file_with_codec(&self, path: &str, codec: Codec) -> Result<()>
+    where
+        T: Display,
+    {
+        self.save_text(path, Some(codec))
+    }
+
+    fn save_text(&self, path: &str, codec: Option<Codec>) -> Result<()>
+    where
+        T: Display,
+    {
+        // A path in fs.defaultFS is resolved once here, so that every
+        // executor writes to the same place; local ones stay as written.
+        let path = match crate::io::Location::parse(path)? {
+            loc @ crate::io::Location::Hdfs { .. } => loc.qualified(),
+            crate::io::Location::Local(_) => path.to_string(),
+        };
+        let path = path.as_str();
         crate::io::prepare_output(path)?;
         let params = actions::SaveParams {
             path: path.to_string(),
+            codec,
         };
         let result = self
             .run(
@@ -365,7 +401,7 @@ impl<T: Data> Dataset<T> {
                 codec::encode(&params),
                 self.all_partitions(),
             )
-            .and_then(|_| crate::io::commit_job(path, self.node.num_partitions));
+            .and_then(|_| crate::io::commit_job_with(path, self.node.num_partitions, codec));
         if result.is_err() {
             crate::io::abort_job(path);
         }

@@ -67,6 +67,7 @@
 
 pub use spindle_contract::Role;
 pub use spindle_core::cache::StorageLevel;
+pub use spindle_core::io::Codec;
 pub use spindle_core::{Broadcast, Context, Data, Dataset, Error, Records, Result};
 
 /// Advanced: the backend trait and the executor environment contract.

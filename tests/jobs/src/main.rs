@@ -1,7 +1,7 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort
-//! | idle SECONDS | overheads N | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
-//! yarn_cluster runs `count-then-save`, the benchmarks run `overheads` (bench/local) and `idle`
+//! | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
+//! yarn_cluster runs `count-then-save`, yarn_codecs runs `codecs`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -563,6 +563,18 @@ fn count_then_save(ctx: &Context, input: &str, out: &str) -> Result<()> {
     lines.save_as_text_file(out)
 }
 
+/// Inputs and outputs in one application: reads IN (any path, pattern or
+/// list `text_file` takes; compressed files too), writes its lines to
+/// OUT/plain, then to OUT/<codec> compressed by each codec.
+fn codecs(ctx: &Context, input: &str, out: &str) -> Result<()> {
+    let lines = ctx.text_file(input, Some(3))?;
+    lines.save_as_text_file(&format!("{out}/plain"))?;
+    for codec in spindle::Codec::ALL {
+        lines.save_as_text_file_with_codec(&format!("{out}/{codec}"), codec)?;
+    }
+    Ok(())
+}
+
 fn main() {
     spindle::main(|ctx| {
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -581,9 +593,10 @@ fn main() {
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
+            Some("codecs") if args.len() == 3 => codecs(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT"
                 );
                 std::process::exit(2)
             }
