@@ -113,7 +113,11 @@ impl Location {
                 let rest = &s["file:".len()..];
                 // `file:///p` and `file:/p`; `file://localhost/p` too.
                 let rest = rest.strip_prefix("//localhost").unwrap_or(rest);
-                let rest = if rest.starts_with("///") { &rest[2..] } else { rest };
+                let rest = if rest.starts_with("///") {
+                    &rest[2..]
+                } else {
+                    rest
+                };
                 Ok(Location::Local(PathBuf::from(rest)))
             }
             Some(other) => Err(unsupported(other, s)),
@@ -498,7 +502,9 @@ fn list_input(input: &str) -> Result<Vec<InputFile>> {
             found.extend(block_on(list_pattern(&pattern, is_pattern))?);
         }
         if found.is_empty() && is_pattern {
-            return Err(Error::InputMissing(format!("{item} (the pattern matches no files)")));
+            return Err(Error::InputMissing(format!(
+                "{item} (the pattern matches no files)"
+            )));
         }
         found.sort_by(|a: &InputFile, b| a.path.cmp(&b.path));
         found.dedup_by(|a, b| a.path == b.path);
@@ -557,7 +563,10 @@ async fn list_pattern(pattern: &str, is_pattern: bool) -> Result<Vec<InputFile>>
                     base: base.clone(),
                     path: "/".into(),
                 }],
-                path.split('/').filter(|c| !c.is_empty()).map(String::from).collect(),
+                path.split('/')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect(),
             ),
         };
         let last = comps.len().saturating_sub(1);
@@ -758,7 +767,8 @@ impl LineReader {
         let (src, end) = match Codec::for_path(&split.path) {
             None => (LineInput::Plain(src), split.start + split.len),
             Some(codec) => {
-                let file = std::io::BufReader::with_capacity(READ_CHUNK, SourceReader { src, pos: 0 });
+                let file =
+                    std::io::BufReader::with_capacity(READ_CHUNK, SourceReader { src, pos: 0 });
                 let stream = compress::decoder(codec, file)
                     .map_err(|e| Error::Task(format!("{} ({codec}): {e}", split.path)))?;
                 // Every line of the decompressed stream is this split's.
@@ -806,9 +816,8 @@ impl LineReader {
                     .map_err(|e| Error::Task(format!("{}: {e}", self.path)))?,
                 LineInput::Decoded { codec, stream } => {
                     let mut more = vec![0u8; READ_CHUNK];
-                    let n = read_full(stream, &mut more).map_err(|e| {
-                        Error::Task(format!("{} ({codec}): {e}", self.path))
-                    })?;
+                    let n = read_full(stream, &mut more)
+                        .map_err(|e| Error::Task(format!("{} ({codec}): {e}", self.path)))?;
                     more.truncate(n);
                     more
                 }
@@ -1356,24 +1365,36 @@ mod tests {
         assert_eq!(read(format!("{d}/logs/2024-01")), ["a1", "a2"]);
         // As in Hadoop's Globber, only a match of the last component is
         // filtered: `*` in the middle matches `_tmp` too.
-        assert_eq!(read(format!("{d}/logs/*/*.txt")), ["a1", "a2", "b1", "hidden"]);
+        assert_eq!(
+            read(format!("{d}/logs/*/*.txt")),
+            ["a1", "a2", "b1", "hidden"]
+        );
         assert_eq!(read(format!("{d}/logs/2*/*.txt")), ["a1", "a2", "b1"]);
         assert_eq!(read(format!("{d}/logs/2024-0?")), ["a1", "a2", "b1"]);
         assert_eq!(read(format!("{d}/logs/202[45]-01/*")), ["a1", "a2", "c1"]);
         assert_eq!(read(format!("{d}/logs/{{2024-02,2025-01}}")), ["b1", "c1"]);
         assert_eq!(read(format!("{d}/logs/*")), ["a1", "a2", "b1", "c1"]);
         assert_eq!(
-            read(format!("file://{d}/logs/2024-02,{d}/other/d.txt,{d}/logs/{{2025,2026}}-01")),
+            read(format!(
+                "file://{d}/logs/2024-02,{d}/other/d.txt,{d}/logs/{{2025,2026}}-01"
+            )),
             ["b1", "c1", "d1"]
         );
-        let e = plan_splits(&format!("{d}/logs/*.gz"), 1).unwrap_err().to_string();
+        let e = plan_splits(&format!("{d}/logs/*.gz"), 1)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             format!("input path does not exist: {d}/logs/*.gz (the pattern matches no files)")
         );
         let e = plan_splits(&format!("{d}/other/d.txt,{d}/nope"), 1).unwrap_err();
-        assert_eq!(e.to_string(), format!("input path does not exist: {d}/nope"));
-        let e = plan_splits(&format!("{d}/logs/[a"), 1).unwrap_err().to_string();
+        assert_eq!(
+            e.to_string(),
+            format!("input path does not exist: {d}/nope")
+        );
+        let e = plan_splits(&format!("{d}/logs/[a"), 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("without its ']'"), "{e}");
     }
 
@@ -1446,9 +1467,13 @@ mod tests {
             ("hdfs://nn".into(), "/a".into())
         );
         for (url, local) in [("file:///tmp/a", "/tmp/a"), ("file:/tmp/a", "/tmp/a")] {
-            assert!(matches!(Location::parse(url).unwrap(), Location::Local(p) if p == Path::new(local)));
+            assert!(
+                matches!(Location::parse(url).unwrap(), Location::Local(p) if p == Path::new(local))
+            );
         }
-        let e = Location::parse("viewfs://cluster/data").unwrap_err().to_string();
+        let e = Location::parse("viewfs://cluster/data")
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "configuration: viewfs://cluster/data: viewfs:// mount tables are not supported; use the hdfs:// URL the mount points to"
@@ -1458,11 +1483,22 @@ mod tests {
         let mut conf = spindle_hadoop::config::Configuration::new();
         assert_eq!(default_fs_of(&conf).unwrap(), None);
         conf.set("fs.defaultFS", "hdfs://nn:9000/");
-        assert_eq!(default_fs_of(&conf).unwrap().as_deref(), Some("hdfs://nn:9000"));
+        assert_eq!(
+            default_fs_of(&conf).unwrap().as_deref(),
+            Some("hdfs://nn:9000")
+        );
         conf.set("fs.defaultFS", "viewfs://cluster");
         let e = default_fs_of(&conf).unwrap_err().to_string();
-        assert!(e.contains("fs.defaultFS viewfs://cluster: viewfs://"), "{e}");
-        assert!(Location::parse("/tmp/x").unwrap().qualified().starts_with("file:///tmp/x"));
+        assert!(
+            e.contains("fs.defaultFS viewfs://cluster: viewfs://"),
+            "{e}"
+        );
+        assert!(
+            Location::parse("/tmp/x")
+                .unwrap()
+                .qualified()
+                .starts_with("file:///tmp/x")
+        );
     }
 
     #[test]

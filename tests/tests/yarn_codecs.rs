@@ -50,11 +50,21 @@ fn names(dir: &str) -> Vec<String> {
 /// the five codecs Hadoop has in pure Java through TextInputFormat, zstd through the CLI.
 fn check_outputs(out: &str, want: &[String]) {
     let fs = hadoop().fs_uri().trim_end_matches('/');
-    let plain = java_peer_ok("dev.spindle.peers.CodecRead", &[&format!("{fs}{out}/plain")]);
-    assert_eq!(sorted(plain.lines().map(String::from).collect()), want, "{out}/plain");
+    let plain = java_peer_ok(
+        "dev.spindle.peers.CodecRead",
+        &[&format!("{fs}{out}/plain")],
+    );
+    assert_eq!(
+        sorted(plain.lines().map(String::from).collect()),
+        want,
+        "{out}/plain"
+    );
 
     let hadoop_codecs = ["gzip", "bzip2", "snappy", "lz4", "deflate"];
-    let list: Vec<String> = hadoop_codecs.iter().map(|c| format!("{fs}{out}/{c}")).collect();
+    let list: Vec<String> = hadoop_codecs
+        .iter()
+        .map(|c| format!("{fs}{out}/{c}"))
+        .collect();
     let read = java_peer("dev.spindle.peers.CodecRead", &[&list.join(",")]);
     let err = text(&read.stderr);
     assert!(read.status.success(), "CodecRead: {err}");
@@ -75,13 +85,17 @@ fn check_outputs(out: &str, want: &[String]) {
             .find(|l| l.contains(&format!("{out}/{codec}/part-")))
             .unwrap_or_else(|| panic!("no split of {codec}: {err}"));
         assert!(
-            split.contains(ext) && split.ends_with(&format!("codec=org.apache.hadoop.io.compress.{class}")),
+            split.contains(ext)
+                && split.ends_with(&format!("codec=org.apache.hadoop.io.compress.{class}")),
             "{split}"
         );
         let parts = names(&format!("{out}/{codec}"));
         assert!(parts.contains(&"_SUCCESS".to_string()), "{parts:?}");
         assert!(
-            parts.iter().filter(|n| n.starts_with("part-")).all(|n| n.ends_with(ext)),
+            parts
+                .iter()
+                .filter(|n| n.starts_with("part-"))
+                .all(|n| n.ends_with(ext)),
             "{parts:?}"
         );
     }
@@ -159,7 +173,11 @@ fn hadoops_codecs_and_paths_both_ways() {
         .args(["--conf", "spindle.executor.memoryOverhead=64m"])
         .args(["--conf", "spindle.driver.memoryOverhead=64m"])
         .arg(binary("spindle-testjobs"))
-        .args(["codecs", &input, &format!("{}{out}", h.fs_uri().trim_end_matches('/'))])
+        .args([
+            "codecs",
+            &input,
+            &format!("{}{out}", h.fs_uri().trim_end_matches('/')),
+        ])
         .output()
         .unwrap();
     let err = text(&run.stderr);

@@ -237,7 +237,8 @@ impl<R: Read> BlockDecoder<R> {
         })?;
         let n = match self.codec {
             Codec::Snappy => {
-                let n = snap::raw::decompress_len(&self.comp).map_err(|e| corrupt(e.to_string()))?;
+                let n =
+                    snap::raw::decompress_len(&self.comp).map_err(|e| corrupt(e.to_string()))?;
                 if n > self.block_left {
                     return Err(corrupt(format!(
                         "snappy chunk of {n} bytes in a block with {} left",
@@ -251,7 +252,9 @@ impl<R: Read> BlockDecoder<R> {
             }
             _ => {
                 // lz4 expands at most 255-fold: no larger buffer than that.
-                let cap = self.block_left.min(len.saturating_mul(255).saturating_add(16));
+                let cap = self
+                    .block_left
+                    .min(len.saturating_mul(255).saturating_add(16));
                 self.out.resize(cap, 0);
                 lz4_flex::block::decompress_into(&self.comp, &mut self.out)
                     .map_err(|e| corrupt(format!("lz4: {e}")))?
@@ -297,11 +300,17 @@ impl<W: Write> Encoder<W> {
     /// blocks, zstd 3).
     pub(crate) fn new(codec: Codec, w: W) -> io::Result<Encoder<W>> {
         Ok(match codec {
-            Codec::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(w, flate2::Compression::new(6))),
-            Codec::Bzip2 => Encoder::Bzip2(bzip2::write::BzEncoder::new(w, bzip2::Compression::best())),
-            Codec::Deflate => {
-                Encoder::Deflate(flate2::write::ZlibEncoder::new(w, flate2::Compression::new(6)))
+            Codec::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                w,
+                flate2::Compression::new(6),
+            )),
+            Codec::Bzip2 => {
+                Encoder::Bzip2(bzip2::write::BzEncoder::new(w, bzip2::Compression::best()))
             }
+            Codec::Deflate => Encoder::Deflate(flate2::write::ZlibEncoder::new(
+                w,
+                flate2::Compression::new(6),
+            )),
             Codec::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(w, 3)?),
             Codec::Snappy | Codec::Lz4 => Encoder::Block(BlockEncoder {
                 codec,
@@ -432,7 +441,11 @@ mod tests {
             for data in [&b""[..], b"one line\n", &big] {
                 for piece in [7, 1 << 20] {
                     let c = compress(codec, data, piece);
-                    assert_eq!(decompress(codec, &c).unwrap(), data, "{codec} piece {piece}");
+                    assert_eq!(
+                        decompress(codec, &c).unwrap(),
+                        data,
+                        "{codec} piece {piece}"
+                    );
                 }
             }
         }
@@ -440,10 +453,20 @@ mod tests {
 
     #[test]
     fn concatenated_streams_read_as_one() {
-        for codec in [Codec::Gzip, Codec::Bzip2, Codec::Deflate, Codec::Zstd, Codec::Lz4] {
+        for codec in [
+            Codec::Gzip,
+            Codec::Bzip2,
+            Codec::Deflate,
+            Codec::Zstd,
+            Codec::Lz4,
+        ] {
             let mut both = compress(codec, b"first\n", 64);
             both.extend(compress(codec, b"second\n", 64));
-            assert_eq!(decompress(codec, &both).unwrap(), b"first\nsecond\n", "{codec}");
+            assert_eq!(
+                decompress(codec, &both).unwrap(),
+                b"first\nsecond\n",
+                "{codec}"
+            );
         }
     }
 
@@ -454,7 +477,10 @@ mod tests {
         assert_eq!(&c[..4], &6u32.to_be_bytes());
         let len = u32::from_be_bytes(c[4..8].try_into().unwrap()) as usize;
         assert_eq!(c.len(), 8 + len);
-        assert_eq!(snap::raw::Decoder::new().decompress_vec(&c[8..]).unwrap(), b"hello\n");
+        assert_eq!(
+            snap::raw::Decoder::new().decompress_vec(&c[8..]).unwrap(),
+            b"hello\n"
+        );
         // A block whose raw bytes span two chunks (Hadoop writes these for one
         // write larger than its buffer): the block length covers both.
         let (a, b) = (b"abcabcabc".as_slice(), b"xyz\n".as_slice());
@@ -497,7 +523,10 @@ mod tests {
 
     #[test]
     fn codecs_by_extension_and_name() {
-        assert_eq!(Codec::for_path("hdfs://nn/d/part-00000.gz"), Some(Codec::Gzip));
+        assert_eq!(
+            Codec::for_path("hdfs://nn/d/part-00000.gz"),
+            Some(Codec::Gzip)
+        );
         assert_eq!(Codec::for_path("/d/x.txt.bz2"), Some(Codec::Bzip2));
         assert_eq!(Codec::for_path("/d/x.zst"), Some(Codec::Zstd));
         assert_eq!(Codec::for_path("/d/x.deflate"), Some(Codec::Deflate));

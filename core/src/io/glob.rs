@@ -102,7 +102,10 @@ enum Tok {
     /// `*`: any run of characters.
     Any,
     /// `[...]`: a set of ranges, or its complement (`[^...]`, `[!...]`).
-    Class { negated: bool, ranges: Vec<(char, char)> },
+    Class {
+        negated: bool,
+        ranges: Vec<(char, char)>,
+    },
 }
 
 /// A compiled pattern for one path component (no `/`, no braces).
@@ -133,7 +136,11 @@ impl Matcher {
                             break;
                         }
                         first = false;
-                        let lo = if c == '\\' { it.next().unwrap_or('\\') } else { c };
+                        let lo = if c == '\\' {
+                            it.next().unwrap_or('\\')
+                        } else {
+                            c
+                        };
                         let mut hi = lo;
                         if it.peek() == Some(&'-') {
                             it.next();
@@ -150,7 +157,10 @@ impl Matcher {
                             }
                         }
                         if hi < lo {
-                            return Err(bad(component, &format!("the range {lo}-{hi} is reversed")));
+                            return Err(bad(
+                                component,
+                                &format!("the range {lo}-{hi} is reversed"),
+                            ));
                         }
                         ranges.push((lo, hi));
                     }
@@ -218,23 +228,35 @@ mod tests {
     #[test]
     fn lists_split_at_commas_outside_groups() {
         assert_eq!(split_list("/a,/b"), ["/a", "/b"]);
-        assert_eq!(split_list("/d/{x,y}/*,hdfs://nn/e"), ["/d/{x,y}/*", "hdfs://nn/e"]);
+        assert_eq!(
+            split_list("/d/{x,y}/*,hdfs://nn/e"),
+            ["/d/{x,y}/*", "hdfs://nn/e"]
+        );
         assert_eq!(split_list(r"/a\,b"), [r"/a\,b"]);
         assert_eq!(split_list("/a,,/b,"), ["/a", "/b"]);
     }
 
     #[test]
     fn braces_expand_in_order_and_nest() {
-        assert_eq!(expand_braces("/d/{a,b}.txt").unwrap(), ["/d/a.txt", "/d/b.txt"]);
+        assert_eq!(
+            expand_braces("/d/{a,b}.txt").unwrap(),
+            ["/d/a.txt", "/d/b.txt"]
+        );
         assert_eq!(
             expand_braces("/{x,y{1,2}}/{p,q}").unwrap(),
             ["/x/p", "/x/q", "/y1/p", "/y1/q", "/y2/p", "/y2/q"]
         );
-        assert_eq!(expand_braces("/d/{2024/01,2025/*}").unwrap(), ["/d/2024/01", "/d/2025/*"]);
+        assert_eq!(
+            expand_braces("/d/{2024/01,2025/*}").unwrap(),
+            ["/d/2024/01", "/d/2025/*"]
+        );
         assert_eq!(expand_braces("/plain").unwrap(), ["/plain"]);
         assert_eq!(expand_braces(r"/a\{b").unwrap(), [r"/a\{b"]);
         let e = expand_braces("/d/{a,b").unwrap_err().to_string();
-        assert_eq!(e, "configuration: input pattern /d/{a,b: a '{' without its '}'");
+        assert_eq!(
+            e,
+            "configuration: input pattern /d/{a,b: a '{' without its '}'"
+        );
         assert!(expand_braces("/d/a}").is_err());
     }
 
