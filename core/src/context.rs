@@ -422,6 +422,36 @@ impl Context {
         Ok(ds)
     }
 
+    /// The records of Hadoop SequenceFiles (what `SequenceFile.Writer`
+    /// writes: uncompressed, record- or block-compressed with any codec of
+    /// [`Codec`](crate::io::Codec)), keys and values as `Text` (`String`) or
+    /// `BytesWritable` (`Vec<u8>`); `path` as for [`text_file`](Self::text_file).
+    /// A file is one partition (Hadoop would split at sync markers); a file
+    /// whose classes are not `K`'s and `V`'s fails its task naming both.
+    pub fn sequence_file<K: crate::io::Writable, V: crate::io::Writable>(
+        &self,
+        path: &str,
+    ) -> Result<Dataset<(K, V)>> {
+        let splits = self.inner.rt.block_on(async {
+            let path = path.to_string();
+            tokio::task::spawn_blocking(move || crate::io::plan_file_splits(&path))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?
+        })?;
+        let num_partitions = splits.len() as u32;
+        let hosts: Vec<Vec<String>> = splits.iter().map(|s| s.hosts.clone()).collect();
+        let ds = Dataset::new_node(
+            self,
+            "sequence_file",
+            source::compute_sequence_file::<K, V>,
+            codec::encode(&source::SeqParams { splits }),
+            Vec::new(),
+            num_partitions,
+        );
+        self.inner.sched.set_node_hosts(ds.node.id, hosts);
+        Ok(ds)
+    }
+
     /// Ships `value` to the executors once; use it through `map_with`.
     pub fn broadcast<T: Data>(&self, value: &T) -> Broadcast<T> {
         Broadcast::new(self.put_blob(vec![codec::encode(value)]))

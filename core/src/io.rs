@@ -15,8 +15,10 @@
 
 mod compress;
 mod glob;
+mod seqfile;
 
 pub use compress::Codec;
+pub use seqfile::Writable;
 
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -672,6 +674,22 @@ enum Source {
 }
 
 impl Source {
+    fn open(path: &str) -> Result<Source> {
+        Ok(match Location::parse(path)? {
+            Location::Local(p) => Source::Local(
+                std::fs::File::open(&p)
+                    .map_err(|e| Error::io(format!("opening {}", p.display()), e))?,
+            ),
+            Location::Hdfs { base, path } => {
+                let client = hdfs_client(&base)?;
+                Source::Hdfs(Box::new(
+                    block_on(in_time(&base, "opening", &path, client.read(&path)))?
+                        .map_err(|e| hdfs_err("opening", &path, e))?,
+                ))
+            }
+        })
+    }
+
     fn read_at(&mut self, offset: u64, max: usize) -> Result<Vec<u8>> {
         match self {
             Source::Local(f) => {
@@ -702,6 +720,73 @@ impl Source {
             }
         }
     }
+}
+
+/// One split per file of an input (the files [`plan_splits`] lists), for
+/// formats read whole: SequenceFiles.
+pub fn plan_file_splits(path: &str) -> Result<Vec<Split>> {
+    Ok(list_input(path)?
+        .into_iter()
+        .filter(|f| f.len > 0)
+        .map(|f| Split {
+            hosts: split_hosts(&f.blocks, 0, f.len),
+            path: f.path,
+            start: 0,
+            len: f.len,
+        })
+        .collect())
+}
+
+/// The records of a SequenceFile split, decoded as `K` and `V`, in batches of
+/// up to `batch`; the file's classes must be `K`'s and `V`'s.
+pub fn sequence_file_records<K: Writable, V: Writable>(
+    split: &Split,
+    batch: usize,
+) -> Result<impl Iterator<Item = Result<Vec<(K, V)>>> + Send + use<K, V>> {
+    let path = split.path.clone();
+    let file = std::io::BufReader::with_capacity(
+        READ_CHUNK,
+        SourceReader {
+            src: Source::open(&path)?,
+            pos: 0,
+        },
+    );
+    let err = |e: std::io::Error| Error::Task(format!("{path} (SequenceFile): {e}"));
+    let mut r = seqfile::SeqReader::new(file).map_err(err)?;
+    for (what, class, want) in [
+        ("keys", &r.key_class, K::CLASS),
+        ("values", &r.value_class, V::CLASS),
+    ] {
+        if class != want {
+            return Err(Error::Task(format!(
+                "{path} (SequenceFile): its {what} are {class}, not {want}"
+            )));
+        }
+    }
+    let mut done = false;
+    Ok(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut out = Vec::new();
+        while out.len() < batch {
+            match r.next() {
+                Ok(Some(rec)) => match seqfile::decode::<K, V>(&path, rec) {
+                    Ok(kv) => out.push(kv),
+                    Err(e) => return Some(Err(e)),
+                },
+                Ok(None) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Err(Error::Task(format!("{path} (SequenceFile): {e}"))));
+                }
+            }
+        }
+        (!out.is_empty()).then_some(Ok(out))
+    }))
 }
 
 /// A file read front to back through [`Source::read_at`] (what a decoder reads).
@@ -751,19 +836,7 @@ pub struct LineReader {
 impl LineReader {
     /// Opens the file of a split.
     pub fn open(split: &Split) -> Result<LineReader> {
-        let src = match Location::parse(&split.path)? {
-            Location::Local(p) => Source::Local(
-                std::fs::File::open(&p)
-                    .map_err(|e| Error::io(format!("opening {}", p.display()), e))?,
-            ),
-            Location::Hdfs { base, path } => {
-                let client = hdfs_client(&base)?;
-                Source::Hdfs(Box::new(
-                    block_on(in_time(&base, "opening", &path, client.read(&path)))?
-                        .map_err(|e| hdfs_err("opening", &path, e))?,
-                ))
-            }
-        };
+        let src = Source::open(&split.path)?;
         let (src, end) = match Codec::for_path(&split.path) {
             None => (LineInput::Plain(src), split.start + split.len),
             Some(codec) => {

@@ -6,6 +6,8 @@
 //! `_SUCCESS` and `.hidden.gz` skipped) into a relative output (the user's HDFS home); every file
 //! Spindle writes with each codec is read back by Hadoop's TextInputFormat and LineRecordReader
 //! (gzip, bzip2, snappy, lz4, deflate) or by Debian's `zstd` CLI (zstd). One YARN application.
+//! SequenceFiles written by Hadoop's `SequenceFile.Writer` (Text and BytesWritable; uncompressed,
+//! record- and block-compressed with each pure-Java codec) are read by a job in local mode.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -189,4 +191,47 @@ fn hadoops_codecs_and_paths_both_ways() {
     for dir in [base, format!("/user/{user}/codec-tests-{pid}")] {
         let _ = block_on(client.delete(&dir, true));
     }
+}
+
+#[test]
+fn hadoops_sequence_files_are_read() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let pid = std::process::id();
+    let base = format!("/seqfile-tests/{pid}");
+    let n = 3000;
+    let wrote = java_peer_ok(
+        "dev.spindle.peers.SeqWrite",
+        &[&format!("{base}/in"), &n.to_string()],
+    );
+    // Per kind: uncompressed, and record and block with 4 codecs each.
+    assert_eq!(wrote.matches("file=").count(), 18, "{wrote}");
+    let records: Vec<String> = (0..n)
+        .map(|i| format!("key-{i}\tvalue {i} {}", "x".repeat(i % 50)))
+        .collect();
+    let want = times(&records, 9);
+    let fs = h.fs_uri().trim_end_matches('/');
+    run_ok(
+        "spindle-testjobs seqfiles",
+        local_command(binary("spindle-testjobs"))
+            .args([
+                "seqfiles",
+                &format!("{fs}{base}/in"),
+                &format!("{fs}{base}/out"),
+            ])
+            .env_remove("HADOOP_CONF_DIR")
+            .env_remove("YARN_CONF_DIR"),
+    );
+    for kind in ["text", "bytes"] {
+        let got = java_peer_ok(
+            "dev.spindle.peers.FsCat",
+            &[&format!("{fs}{base}/out/{kind}")],
+        );
+        assert_eq!(
+            sorted(got.lines().map(String::from).collect()),
+            want,
+            "{kind}"
+        );
+    }
+    let _ = block_on(hdfs_client(h).delete(&base, true));
 }

@@ -1,7 +1,7 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort
-//! | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
-//! yarn_cluster runs `count-then-save`, yarn_codecs runs `codecs`, the benchmarks run `overheads` (bench/local) and `idle`
+//! | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
+//! yarn_cluster runs `count-then-save`, yarn_codecs runs `codecs` and `seqfiles`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -575,6 +575,21 @@ fn codecs(ctx: &Context, input: &str, out: &str) -> Result<()> {
     Ok(())
 }
 
+/// SequenceFiles: the `Text` ones of DIR (`text-*`) and the
+/// `BytesWritable` ones (`bytes-*`), each record as a `key<TAB>value` line
+/// in OUT/text and OUT/bytes.
+fn seqfiles(ctx: &Context, dir: &str, out: &str) -> Result<()> {
+    ctx.sequence_file::<String, String>(&format!("{dir}/text-*"))?
+        .map(|(k, v)| format!("{k}\t{v}"))
+        .save_as_text_file(&format!("{out}/text"))?;
+    ctx.sequence_file::<Vec<u8>, Vec<u8>>(&format!("{dir}/bytes-*"))?
+        .map(|(k, v)| {
+            let s = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| format!("{e}"));
+            format!("{}\t{}", s(k), s(v))
+        })
+        .save_as_text_file(&format!("{out}/bytes"))
+}
+
 fn main() {
     spindle::main(|ctx| {
         let args: Vec<String> = std::env::args().skip(1).collect();
@@ -594,9 +609,10 @@ fn main() {
             ),
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             Some("codecs") if args.len() == 3 => codecs(ctx, &args[1], &args[2]),
+            Some("seqfiles") if args.len() == 3 => seqfiles(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT"
+                    "usage: spindle-testjobs ops | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT"
                 );
                 std::process::exit(2)
             }
