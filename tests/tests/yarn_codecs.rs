@@ -204,12 +204,12 @@ fn hadoops_sequence_files_are_read() {
         "dev.spindle.peers.SeqWrite",
         &[&format!("{base}/in"), &n.to_string()],
     );
-    // Per kind: uncompressed, and record and block with 4 codecs each.
-    assert_eq!(wrote.matches("file=").count(), 18, "{wrote}");
+    // Per kind: uncompressed, and record and block with 5 codecs each.
+    assert_eq!(wrote.matches("file=").count(), 22, "{wrote}");
     let records: Vec<String> = (0..n)
         .map(|i| format!("key-{i}\tvalue {i} {}", "x".repeat(i % 50)))
         .collect();
-    let want = times(&records, 9);
+    let want = times(&records, 11);
     let fs = h.fs_uri().trim_end_matches('/');
     run_ok(
         "spindle-testjobs seqfiles",

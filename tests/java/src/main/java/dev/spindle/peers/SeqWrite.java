@@ -13,8 +13,8 @@ import org.apache.hadoop.io.compress.CompressionCodecFactory;
 /**
  * Writes SequenceFiles with Hadoop's own SequenceFile.Writer into DIR: for Text keys and values
  * (text-*.seq) and BytesWritable ones (bytes-*.seq), uncompressed, and record- and
- * block-compressed with each codec Hadoop has in pure Java for SequenceFiles (DefaultCodec,
- * BZip2Codec, SnappyCodec, Lz4Codec; GzipCodec and ZStandardCodec need libhadoop there). Blocks
+ * block-compressed with each codec Hadoop has in pure Java (DefaultCodec, GzipCodec, BZip2Codec,
+ * SnappyCodec, Lz4Codec; ZStandardCodec needs libhadoop). Blocks
  * of 20 kB, so a file holds several. N records each: key "key-I", value "value I" and I % 50
  * x's (as UTF-8 bytes for BytesWritable). Usage: SeqWrite DIR N. Prints file=PATH per file.
  */
@@ -25,7 +25,7 @@ public final class SeqWrite {
     Path dir = new Path(args[0]);
     int n = Integer.parseInt(args[1]);
     CompressionCodecFactory factory = new CompressionCodecFactory(conf);
-    String[] codecs = {"DefaultCodec", "BZip2Codec", "SnappyCodec", "Lz4Codec"};
+    String[] codecs = {"DefaultCodec", "GzipCodec", "BZip2Codec", "SnappyCodec", "Lz4Codec"};
     for (String kind : new String[] {"text", "bytes"}) {
       Class<? extends Writable> type = kind.equals("text") ? Text.class : BytesWritable.class;
       write(conf, new Path(dir, kind + "-none.seq"), type, CompressionType.NONE, null, n);
