@@ -394,10 +394,15 @@ impl Context {
         )
     }
 
-    /// The lines of a text file, or of the files of a directory (names
-    /// starting with `_` or `.` skipped): a local path or an `hdfs://` URL,
-    /// split by block size into at least `min_partitions` partitions
-    /// (default: the default parallelism, at least 2).
+    /// The lines of text files, as Hadoop's `TextInputFormat` reads them:
+    /// `path` is a file, a directory (its files; names starting with `_` or
+    /// `.` skipped), a pattern (`*`, `?`, `[a-z]`, `{a,b}`), or a
+    /// comma-separated list of these; `hdfs://`, `file://`, or without a
+    /// scheme in `fs.defaultFS`. Files are split by block size into at least
+    /// `min_partitions` partitions (default: the default parallelism, at
+    /// least 2); compressed files (`.gz`, `.bz2`, `.snappy`, `.lz4`,
+    /// `.deflate`, `.zst`; see [`Codec`](crate::io::Codec)) are decompressed
+    /// as they are read, one partition each.
     pub fn text_file(&self, path: &str, min_partitions: Option<u32>) -> Result<Dataset<String>> {
         let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
         let splits = self.inner.rt.block_on(async {
@@ -413,6 +418,36 @@ impl Context {
             "text_file",
             source::compute_text_file,
             codec::encode(&source::TextParams { splits }),
+            Vec::new(),
+            num_partitions,
+        );
+        self.inner.sched.set_node_hosts(ds.node.id, hosts);
+        Ok(ds)
+    }
+
+    /// The records of Hadoop SequenceFiles (what `SequenceFile.Writer`
+    /// writes: uncompressed, record- or block-compressed with any codec of
+    /// [`Codec`](crate::io::Codec)), keys and values as `Text` (`String`) or
+    /// `BytesWritable` (`Vec<u8>`); `path` as for [`text_file`](Self::text_file).
+    /// A file is one partition (Hadoop would split at sync markers); a file
+    /// whose classes are not `K`'s and `V`'s fails its task naming both.
+    pub fn sequence_file<K: crate::io::Writable, V: crate::io::Writable>(
+        &self,
+        path: &str,
+    ) -> Result<Dataset<(K, V)>> {
+        let splits = self.inner.rt.block_on(async {
+            let path = path.to_string();
+            tokio::task::spawn_blocking(move || crate::io::plan_file_splits(&path))
+                .await
+                .map_err(|e| Error::Task(e.to_string()))?
+        })?;
+        let num_partitions = splits.len() as u32;
+        let hosts: Vec<Vec<String>> = splits.iter().map(|s| s.hosts.clone()).collect();
+        let ds = Dataset::new_node(
+            self,
+            "sequence_file",
+            source::compute_sequence_file::<K, V>,
+            codec::encode(&source::SeqParams { splits }),
             Vec::new(),
             num_partitions,
         );

@@ -11,6 +11,7 @@ use crate::codec;
 use crate::context::Context;
 use crate::entry::{ComputeFn, ComputeRef, SinkFn, SinkRef, assert_captures_nothing};
 use crate::graph::{Dep, NodeDef, ShuffleDef};
+use crate::io::Codec;
 use crate::ops::{actions, narrow, shuffle};
 use crate::{Data, Result};
 
@@ -346,14 +347,44 @@ impl<T: Data> Dataset<T> {
         self.foreach_with((), |_, x| crate::entry::conjure::<F>()(x))
     }
 
-    /// Writes one line per record into `path` (a local directory or
-    /// `hdfs://` URL that must not exist): part files appear only when the
-    /// whole job succeeded; a failed job leaves nothing behind.
+    /// Writes one line per record into `path` (a directory that must not
+    /// exist: `hdfs://`, `file://`, or a path in `fs.defaultFS`): part files
+    /// appear only when the whole job succeeded; a failed job leaves nothing
+    /// behind.
     pub fn save_as_text_file(&self, path: &str) -> Result<()>
     where
         T: Display,
     {
-        self.save_with(path, actions::sink_save_text::<T>, "save_as_text_file")
+        self.save_with(
+            path,
+            actions::sink_save_text::<T>,
+            "save_as_text_file",
+            None,
+        )
+    }
+
+    /// [`save_as_text_file`](Self::save_as_text_file), each part file
+    /// compressed with `codec` and named with its extension
+    /// (`part-00000.gz`), as Spark's `saveAsTextFile(path, codec)`; Hadoop's
+    /// `TextInputFormat`, and [`Context::text_file`](crate::Context::text_file),
+    /// read it back.
+    ///
+    /// ```no_run
+    /// # fn f(words: spindle_core::Dataset<String>) -> spindle_core::Result<()> {
+    /// use spindle_core::io::Codec;
+    /// words.save_as_text_file_with_codec("hdfs:///out/words", Codec::Gzip)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn save_as_text_file_with_codec(&self, path: &str, codec: Codec) -> Result<()>
+    where
+        T: Display,
+    {
+        self.save_with(
+            path,
+            actions::sink_save_text::<T>,
+            "save_as_text_file",
+            Some(codec),
+        )
     }
 }
 

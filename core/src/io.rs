@@ -1,12 +1,26 @@
 //! Files: input listing and splitting, line reading, and the output commit
 //! protocol; local paths and `hdfs://` URLs (through hdfs-native).
 //!
+//! Paths resolve as Hadoop resolves them: `hdfs://` and `file:` name their
+//! file system; a path without a scheme is in `fs.defaultFS` of
+//! `HADOOP_CONF_DIR` (relative ones under `/user/<user>`), and local only when
+//! that is `file:///` or no configuration is set. An input is a
+//! comma-separated list of paths and patterns ([`glob`]); compressed files
+//! are read and written by extension ([`compress`]).
+//!
 //! Output commit: a task writes `OUT/_temporary/attempt-P-A`, and commits by
 //! renaming it to `OUT/_temporary/part-P`; the driver commits the job by
 //! renaming every `part-P` into `OUT` and writing `_SUCCESS`, or aborts it by
 //! deleting `OUT`, so a failed job leaves no partial output.
 
-use std::io::{BufWriter, Write};
+mod compress;
+mod glob;
+mod seqfile;
+
+pub use compress::Codec;
+pub use seqfile::Writable;
+
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -33,26 +47,113 @@ pub enum Location {
     },
 }
 
+/// The scheme of a URL-like path (`hdfs` of `hdfs://nn/x`, `file` of
+/// `file:/x`): letters before a `:` that comes before any `/`.
+fn scheme_of(s: &str) -> Option<&str> {
+    let (scheme, _) = s.split_once(':')?;
+    let mut chars = scheme.chars();
+    (chars.next()?.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+    .then_some(scheme)
+}
+
+/// `hdfs://authority` of `fs.defaultFS` in `HADOOP_CONF_DIR`, or `None` when
+/// the default file system is the local one (or nothing is configured).
+fn default_fs() -> Result<Option<String>> {
+    let conf = spindle_hadoop::config::Configuration::from_env()
+        .map_err(|e| Error::Config(e.to_string()))?;
+    default_fs_of(&conf)
+}
+
+fn default_fs_of(conf: &spindle_hadoop::config::Configuration) -> Result<Option<String>> {
+    let fs = conf
+        .get_trimmed("fs.defaultFS")
+        .map_err(|e| Error::Config(e.to_string()))?
+        .unwrap_or_default();
+    match scheme_of(&fs) {
+        None | Some("file") => Ok(None),
+        Some("hdfs") => {
+            let rest = &fs["hdfs://".len().min(fs.len())..];
+            let auth = rest.split('/').next().unwrap_or("");
+            Ok(Some(format!("hdfs://{auth}")))
+        }
+        Some(other) => Err(unsupported(other, &format!("fs.defaultFS {fs}"))),
+    }
+}
+
+fn unsupported(scheme: &str, what: &str) -> Error {
+    if scheme == "viewfs" {
+        Error::Config(format!(
+            "{what}: viewfs:// mount tables are not supported; use the hdfs:// URL the mount points to"
+        ))
+    } else {
+        Error::Config(format!(
+            "{what}: unsupported file system {scheme}:// (use a local path, file:// or hdfs://)"
+        ))
+    }
+}
+
 impl Location {
-    /// Parses `hdfs://host:port/path`, `file:///path` or a plain local path.
+    /// Parses `hdfs://host:port/path`, `file:///path`, or a path without a
+    /// scheme, which is in `fs.defaultFS` (see the module's doc).
     pub fn parse(s: &str) -> Result<Location> {
-        if let Some(rest) = s.strip_prefix("hdfs://") {
-            let (auth, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let path = if path.is_empty() { "/" } else { path };
-            return Ok(Location::Hdfs {
-                base: format!("hdfs://{auth}"),
-                path: path.to_string(),
-            });
+        match scheme_of(s) {
+            Some("hdfs") => {
+                // `hdfs:/path` and `hdfs:///path` name the default HDFS.
+                let after = &s["hdfs:".len()..];
+                let (auth, path) = match after.strip_prefix("//") {
+                    Some(r) => r.split_at(r.find('/').unwrap_or(r.len())),
+                    None => ("", after),
+                };
+                let path = if path.is_empty() { "/" } else { path };
+                Ok(Location::Hdfs {
+                    base: format!("hdfs://{auth}"),
+                    path: path.to_string(),
+                })
+            }
+            Some("file") => {
+                let rest = &s["file:".len()..];
+                // `file:///p` and `file:/p`; `file://localhost/p` too.
+                let rest = rest.strip_prefix("//localhost").unwrap_or(rest);
+                let rest = if rest.starts_with("///") {
+                    &rest[2..]
+                } else {
+                    rest
+                };
+                Ok(Location::Local(PathBuf::from(rest)))
+            }
+            Some(other) => Err(unsupported(other, s)),
+            None => Ok(Self::in_default_fs(s, default_fs()?)),
         }
-        if let Some(rest) = s.strip_prefix("file://") {
-            return Ok(Location::Local(PathBuf::from(rest)));
+    }
+
+    /// A path without a scheme in the default file system `fs` (`None`: local).
+    fn in_default_fs(s: &str, fs: Option<String>) -> Location {
+        match fs {
+            Some(base) => {
+                let path = if s.starts_with('/') {
+                    s.to_string()
+                } else {
+                    // Hadoop's working directory is the user's home.
+                    let user = spindle_hadoop::user::current_user();
+                    format!("/user/{user}/{}", s.trim_start_matches("./"))
+                };
+                Location::Hdfs { base, path }
+            }
+            None => Location::Local(PathBuf::from(s)),
         }
-        if s.contains("://") {
-            return Err(Error::Config(format!(
-                "unsupported file system in {s} (use a local path or hdfs://)"
-            )));
+    }
+
+    /// The path with its file system, the same wherever it is parsed again
+    /// (`file:///abs` for local paths, `hdfs://authority/path`).
+    pub fn qualified(&self) -> String {
+        match self {
+            Location::Local(p) => {
+                let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                format!("file://{}", abs.display())
+            }
+            Location::Hdfs { base, path } => format!("{base}{path}"),
         }
-        Ok(Location::Local(PathBuf::from(s)))
     }
 
     /// The parent directory and the last name (`None` for a root).
@@ -285,69 +386,101 @@ fn is_hidden(name: &str) -> bool {
     name.starts_with('_') || name.starts_with('.')
 }
 
-fn list_input(path: &str) -> Result<Vec<InputFile>> {
-    match Location::parse(path)? {
-        Location::Local(p) => {
-            let meta = std::fs::metadata(&p).map_err(|_| Error::InputMissing(path.to_string()))?;
-            if meta.is_file() {
-                return Ok(vec![InputFile {
-                    path: path.to_string(),
-                    len: meta.len(),
-                    block: LOCAL_BLOCK,
-                    blocks: Vec::new(),
-                }]);
-            }
-            let mut files = Vec::new();
-            for entry in
-                std::fs::read_dir(&p).map_err(|e| Error::io(format!("listing {path}"), e))?
-            {
-                let entry = entry.map_err(|e| Error::io(format!("listing {path}"), e))?;
-                let name = entry.file_name().to_string_lossy().to_string();
-                let meta = entry
-                    .metadata()
-                    .map_err(|e| Error::io(format!("reading {name}"), e))?;
-                if meta.is_file() && !is_hidden(&name) {
-                    files.push(InputFile {
-                        path: entry.path().display().to_string(),
-                        len: meta.len(),
-                        block: LOCAL_BLOCK,
-                        blocks: Vec::new(),
-                    });
-                }
-            }
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            Ok(files)
+/// A file or directory found while listing an input.
+struct Entry {
+    loc: Location,
+    is_dir: bool,
+    len: u64,
+    block: u64,
+}
+
+/// Looks up and lists paths of one file system for [`list_input`].
+enum Lister {
+    Local,
+    Hdfs(hdfs_native::Client),
+}
+
+impl Lister {
+    fn of(loc: &Location) -> Result<Lister> {
+        Ok(match loc {
+            Location::Local(_) => Lister::Local,
+            Location::Hdfs { base, .. } => Lister::Hdfs(hdfs_client(base)?),
+        })
+    }
+
+    fn local_entry(p: PathBuf, meta: &std::fs::Metadata) -> Entry {
+        Entry {
+            loc: Location::Local(p),
+            is_dir: meta.is_dir(),
+            len: meta.len(),
+            block: LOCAL_BLOCK,
         }
-        Location::Hdfs { base, path: p } => block_on(async {
-            let client = hdfs_client(&base)?;
-            let st = match in_time(&base, "looking up", &p, client.get_file_info(&p)).await? {
-                Ok(st) => st,
-                Err(hdfs_native::HdfsError::FileNotFound(_)) => {
-                    return Err(Error::InputMissing(path.to_string()));
+    }
+
+    fn hdfs_entry(base: &str, s: hdfs_native::client::FileStatus) -> Entry {
+        Entry {
+            loc: Location::Hdfs {
+                base: base.to_string(),
+                path: s.path,
+            },
+            is_dir: s.isdir,
+            len: s.length as u64,
+            block: s.blocksize.unwrap_or(128 << 20).max(1),
+        }
+    }
+
+    /// The entry at `loc`, `None` when nothing is there.
+    async fn stat(&self, loc: &Location) -> Result<Option<Entry>> {
+        match (self, loc) {
+            (Lister::Hdfs(c), Location::Hdfs { base, path }) => {
+                match in_time(base, "looking up", path, c.get_file_info(path)).await? {
+                    Ok(mut st) => {
+                        st.path = path.clone();
+                        Ok(Some(Self::hdfs_entry(base, st)))
+                    }
+                    Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(None),
+                    Err(e) => Err(hdfs_err("looking up", path, e)),
                 }
-                Err(e) => return Err(hdfs_err("looking up", &p, e)),
-            };
-            let list = if st.isdir {
-                in_time(&base, "listing", &p, client.list_status(&p, false))
+            }
+            (_, Location::Local(p)) => Ok(std::fs::metadata(p)
+                .ok()
+                .map(|m| Self::local_entry(p.clone(), &m))),
+            _ => unreachable!("one file system per pattern"),
+        }
+    }
+
+    /// The entries of directory `loc`, sorted by name.
+    async fn list(&self, loc: &Location) -> Result<Vec<Entry>> {
+        let mut out = match (self, loc) {
+            (Lister::Hdfs(c), Location::Hdfs { base, path }) => {
+                in_time(base, "listing", path, c.list_status(path, false))
                     .await?
-                    .map_err(|e| hdfs_err("listing", &p, e))?
-            } else {
-                vec![st]
-            };
-            let mut files: Vec<InputFile> = list
-                .into_iter()
-                .filter(|s| !s.isdir && !is_hidden(s.path.rsplit('/').next().unwrap_or("")))
-                .map(|s| InputFile {
-                    path: format!("{base}{}", s.path),
-                    len: s.length as u64,
-                    block: s.blocksize.unwrap_or(128 << 20).max(1),
-                    blocks: Vec::new(),
-                })
-                .collect();
-            files.sort_by(|a, b| a.path.cmp(&b.path));
-            hdfs_block_hosts(&base, &mut files).await;
-            Ok(files)
-        }),
+                    .map_err(|e| hdfs_err("listing", path, e))?
+                    .into_iter()
+                    .map(|mut s| {
+                        // hdfs-native gives names relative to the directory.
+                        if !s.path.starts_with('/') {
+                            s.path = format!("{}/{}", path.trim_end_matches('/'), s.path);
+                        }
+                        Self::hdfs_entry(base, s)
+                    })
+                    .collect()
+            }
+            (_, Location::Local(p)) => {
+                let what = || format!("listing {}", p.display());
+                let mut out = Vec::new();
+                for entry in std::fs::read_dir(p).map_err(|e| Error::io(what(), e))? {
+                    let entry = entry.map_err(|e| Error::io(what(), e))?;
+                    let meta = std::fs::metadata(entry.path())
+                        .map_err(|e| Error::io(format!("reading {}", entry.path().display()), e))?;
+                    out.push(Self::local_entry(entry.path(), &meta));
+                }
+                out
+            }
+            _ => unreachable!("one file system per pattern"),
+        };
+        out.sort_by_key(|e| e.loc.qualified());
+        Ok(out)
     }
 }
 
@@ -379,14 +512,169 @@ pub fn read_whole(path: &str) -> Result<Vec<u8>> {
     }
 }
 
+impl Location {
+    /// The last component of the path.
+    fn name(&self) -> String {
+        self.split_last().map(|(_, n)| n).unwrap_or_default()
+    }
+}
+
+/// The files of an input: a comma-separated list of paths, directories
+/// (their files, names starting with `_` or `.` skipped) and patterns, as
+/// Hadoop's `FileInputFormat` lists them. A path that is not there, or a
+/// pattern that matches nothing, is an error naming it.
+fn list_input(input: &str) -> Result<Vec<InputFile>> {
+    let mut files: Vec<InputFile> = Vec::new();
+    for item in glob::split_list(input) {
+        let mut found = Vec::new();
+        let is_pattern = item.contains(['*', '?', '[', '{', '\\']);
+        for pattern in glob::expand_braces(&item)? {
+            found.extend(block_on(list_pattern(&pattern, is_pattern))?);
+        }
+        if found.is_empty() && is_pattern {
+            return Err(Error::InputMissing(format!(
+                "{item} (the pattern matches no files)"
+            )));
+        }
+        found.sort_by(|a: &InputFile, b| a.path.cmp(&b.path));
+        found.dedup_by(|a, b| a.path == b.path);
+        files.extend(found);
+    }
+    if files.is_empty() && glob::split_list(input).is_empty() {
+        return Err(Error::Config("no input path given".into()));
+    }
+    // Block locations, one NameNode conversation per file system.
+    let mut bases: Vec<String> = Vec::new();
+    for f in &files {
+        if let Ok(Location::Hdfs { base, .. }) = Location::parse(&f.path)
+            && !bases.contains(&base)
+        {
+            bases.push(base);
+        }
+    }
+    for base in bases {
+        let mut of_base: Vec<InputFile> = Vec::new();
+        let mut rest = Vec::new();
+        for f in files.drain(..) {
+            if f.path.starts_with(&base) && f.path[base.len()..].starts_with('/') {
+                of_base.push(f);
+            } else {
+                rest.push(f);
+            }
+        }
+        block_on(hdfs_block_hosts(&base, &mut of_base));
+        // Keep the input's order: files of other file systems after.
+        files = of_base.into_iter().chain(rest).collect();
+    }
+    Ok(files)
+}
+
+/// The files one brace-free pattern (or plain path) names.
+async fn list_pattern(pattern: &str, is_pattern: bool) -> Result<Vec<InputFile>> {
+    let loc = Location::parse(pattern)?;
+    let lister = Lister::of(&loc)?;
+    let matched: Vec<Entry> = if glob::has_wildcard(pattern) {
+        // Component by component from the root, listing where a component has wildcards.
+        let (mut cands, comps): (Vec<Location>, Vec<String>) = match &loc {
+            Location::Local(p) => {
+                let abs = std::path::absolute(p)
+                    .map_err(|e| Error::io(format!("resolving {}", p.display()), e))?;
+                let comps = abs
+                    .to_str()
+                    .unwrap_or_default()
+                    .split('/')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect();
+                (vec![Location::Local(PathBuf::from("/"))], comps)
+            }
+            Location::Hdfs { base, path } => (
+                vec![Location::Hdfs {
+                    base: base.clone(),
+                    path: "/".into(),
+                }],
+                path.split('/')
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .collect(),
+            ),
+        };
+        let last = comps.len().saturating_sub(1);
+        for (i, comp) in comps.iter().enumerate() {
+            let mut next = Vec::new();
+            if glob::has_wildcard(comp) {
+                let m = glob::Matcher::new(comp)?;
+                for dir in &cands {
+                    if !lister.stat(dir).await?.is_some_and(|e| e.is_dir) {
+                        continue;
+                    }
+                    for e in lister.list(dir).await? {
+                        let name = e.loc.name();
+                        // Like Hadoop's input filter, matches of the last
+                        // component skip hidden names.
+                        if m.matches(&name) && !(i == last && is_hidden(&name)) {
+                            next.push(e.loc);
+                        }
+                    }
+                }
+            } else {
+                let name = glob::unescape(comp);
+                next = cands.iter().map(|d| d.join(&name)).collect();
+            }
+            cands = next;
+        }
+        let mut out = Vec::new();
+        for c in &cands {
+            out.extend(lister.stat(c).await?);
+        }
+        out
+    } else {
+        match lister.stat(&loc).await? {
+            Some(e) => vec![e],
+            None if is_pattern => vec![],
+            None => return Err(Error::InputMissing(pattern.to_string())),
+        }
+    };
+    let mut files = Vec::new();
+    for e in matched {
+        let children = if e.is_dir {
+            lister.list(&e.loc).await?
+        } else {
+            vec![e]
+        };
+        for c in children {
+            if c.is_dir || (is_hidden(&c.loc.name()) && c.loc.qualified() != loc.qualified()) {
+                continue;
+            }
+            files.push(InputFile {
+                path: c.loc.qualified(),
+                len: c.len,
+                block: c.block,
+                blocks: Vec::new(),
+            });
+        }
+    }
+    Ok(files)
+}
+
 /// Splits an input into byte ranges: Hadoop's rule, split size =
-/// min(total / min_partitions, block size), never across files.
+/// min(total / min_partitions, block size), never across files; a compressed
+/// file is one split.
 pub fn plan_splits(path: &str, min_partitions: u32) -> Result<Vec<Split>> {
     let files = list_input(path)?;
     let total: u64 = files.iter().map(|f| f.len).sum();
     let goal = (total / min_partitions.max(1) as u64).max(1);
     let mut splits = Vec::new();
     for f in files {
+        if Codec::for_path(&f.path).is_some() && f.len > 0 {
+            splits.push(Split {
+                hosts: split_hosts(&f.blocks, 0, f.len),
+                path: f.path,
+                start: 0,
+                len: f.len,
+            });
+            continue;
+        }
         let size = goal.min(f.block).max(1);
         let mut start = 0;
         while start < f.len {
@@ -414,6 +702,22 @@ enum Source {
 }
 
 impl Source {
+    fn open(path: &str) -> Result<Source> {
+        Ok(match Location::parse(path)? {
+            Location::Local(p) => Source::Local(
+                std::fs::File::open(&p)
+                    .map_err(|e| Error::io(format!("opening {}", p.display()), e))?,
+            ),
+            Location::Hdfs { base, path } => {
+                let client = hdfs_client(&base)?;
+                Source::Hdfs(Box::new(
+                    block_on(in_time(&base, "opening", &path, client.read(&path)))?
+                        .map_err(|e| hdfs_err("opening", &path, e))?,
+                ))
+            }
+        })
+    }
+
     fn read_at(&mut self, offset: u64, max: usize) -> Result<Vec<u8>> {
         match self {
             Source::Local(f) => {
@@ -446,10 +750,105 @@ impl Source {
     }
 }
 
+/// One split per file of an input (the files [`plan_splits`] lists), for
+/// formats read whole: SequenceFiles.
+pub fn plan_file_splits(path: &str) -> Result<Vec<Split>> {
+    Ok(list_input(path)?
+        .into_iter()
+        .filter(|f| f.len > 0)
+        .map(|f| Split {
+            hosts: split_hosts(&f.blocks, 0, f.len),
+            path: f.path,
+            start: 0,
+            len: f.len,
+        })
+        .collect())
+}
+
+/// The records of a SequenceFile split, decoded as `K` and `V`, in batches of
+/// up to `batch`; the file's classes must be `K`'s and `V`'s.
+pub fn sequence_file_records<K: Writable, V: Writable>(
+    split: &Split,
+    batch: usize,
+) -> Result<impl Iterator<Item = Result<Vec<(K, V)>>> + Send + use<K, V>> {
+    let path = split.path.clone();
+    let file = std::io::BufReader::with_capacity(
+        READ_CHUNK,
+        SourceReader {
+            src: Source::open(&path)?,
+            pos: 0,
+        },
+    );
+    let err = |e: std::io::Error| Error::Task(format!("{path} (SequenceFile): {e}"));
+    let mut r = seqfile::SeqReader::new(file).map_err(err)?;
+    for (what, class, want) in [
+        ("keys", &r.key_class, K::CLASS),
+        ("values", &r.value_class, V::CLASS),
+    ] {
+        if class != want {
+            return Err(Error::Task(format!(
+                "{path} (SequenceFile): its {what} are {class}, not {want}"
+            )));
+        }
+    }
+    let mut done = false;
+    Ok(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut out = Vec::new();
+        while out.len() < batch {
+            match r.next() {
+                Ok(Some(rec)) => match seqfile::decode::<K, V>(&path, rec) {
+                    Ok(kv) => out.push(kv),
+                    Err(e) => return Some(Err(e)),
+                },
+                Ok(None) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    done = true;
+                    return Some(Err(Error::Task(format!("{path} (SequenceFile): {e}"))));
+                }
+            }
+        }
+        (!out.is_empty()).then_some(Ok(out))
+    }))
+}
+
+/// A file read front to back through [`Source::read_at`] (what a decoder reads).
+struct SourceReader {
+    src: Source,
+    pos: u64,
+}
+
+impl Read for SourceReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let bytes = self
+            .src
+            .read_at(self.pos, buf.len())
+            .map_err(std::io::Error::other)?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+}
+
+/// Where a [`LineReader`] takes its bytes: the file, or its decompressed stream.
+enum LineInput {
+    Plain(Source),
+    Decoded {
+        codec: Codec,
+        stream: Box<dyn Read + Send>,
+    },
+}
+
 /// Reads the lines of a split: skips a partial first line (the previous split
 /// owns it) and reads past the end to finish the last line, as Hadoop does.
+/// A compressed file is one split, decompressed as it is read.
 pub struct LineReader {
-    src: Source,
+    src: LineInput,
     path: String,
     /// File offset of `buf[at]`.
     pos: u64,
@@ -465,24 +864,23 @@ pub struct LineReader {
 impl LineReader {
     /// Opens the file of a split.
     pub fn open(split: &Split) -> Result<LineReader> {
-        let src = match Location::parse(&split.path)? {
-            Location::Local(p) => Source::Local(
-                std::fs::File::open(&p)
-                    .map_err(|e| Error::io(format!("opening {}", p.display()), e))?,
-            ),
-            Location::Hdfs { base, path } => {
-                let client = hdfs_client(&base)?;
-                Source::Hdfs(Box::new(
-                    block_on(in_time(&base, "opening", &path, client.read(&path)))?
-                        .map_err(|e| hdfs_err("opening", &path, e))?,
-                ))
+        let src = Source::open(&split.path)?;
+        let (src, end) = match Codec::for_path(&split.path) {
+            None => (LineInput::Plain(src), split.start + split.len),
+            Some(codec) => {
+                let file =
+                    std::io::BufReader::with_capacity(READ_CHUNK, SourceReader { src, pos: 0 });
+                let stream = compress::decoder(codec, file)
+                    .map_err(|e| Error::Task(format!("{} ({codec}): {e}", split.path)))?;
+                // Every line of the decompressed stream is this split's.
+                (LineInput::Decoded { codec, stream }, u64::MAX)
             }
         };
         Ok(LineReader {
             src,
             path: split.path.clone(),
             pos: split.start,
-            end: split.start + split.len,
+            end,
             buf: Vec::new(),
             at: 0,
             eof: false,
@@ -513,10 +911,18 @@ impl LineReader {
                 return Ok(None);
             }
             let file_off = self.pos + (self.buf.len() - self.at) as u64;
-            let more = self
-                .src
-                .read_at(file_off, READ_CHUNK)
-                .map_err(|e| Error::Task(format!("{}: {e}", self.path)))?;
+            let more = match &mut self.src {
+                LineInput::Plain(src) => src
+                    .read_at(file_off, READ_CHUNK)
+                    .map_err(|e| Error::Task(format!("{}: {e}", self.path)))?,
+                LineInput::Decoded { codec, stream } => {
+                    let mut more = vec![0u8; READ_CHUNK];
+                    let n = read_full(stream, &mut more)
+                        .map_err(|e| Error::Task(format!("{} ({codec}): {e}", self.path)))?;
+                    more.truncate(n);
+                    more
+                }
+            };
             if more.is_empty() {
                 self.eof = true;
             }
@@ -542,7 +948,10 @@ impl LineReader {
         if !self.started {
             self.started = true;
             // A line that began before this split belongs to the previous one.
-            if self.start != 0 && self.src.read_at(self.start - 1, 1)?.first() != Some(&b'\n') {
+            if let LineInput::Plain(src) = &mut self.src
+                && self.start != 0
+                && src.read_at(self.start - 1, 1)?.first() != Some(&b'\n')
+            {
                 self.next_line()?;
             }
         }
@@ -566,6 +975,20 @@ impl LineReader {
         }
         Ok(if out.is_empty() { None } else { Some(out) })
     }
+}
+
+/// Reads until `buf` is full or the stream ends; the bytes read.
+fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 /// The file that proves an output directory was made by this application:
@@ -820,6 +1243,36 @@ pub fn write_task_output(
     attempt: u32,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
+    write_task_output_with(out, partition, attempt, None, write)
+}
+
+/// Runs `write` on `w`, through `codec`'s encoder when there is one.
+fn write_encoded(
+    w: &mut dyn Write,
+    codec: Option<Codec>,
+    out: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let Some(codec) = codec else {
+        return write(w);
+    };
+    let io_err = |e| Error::io(format!("writing {out} ({codec})"), e);
+    let mut enc = compress::Encoder::new(codec, w).map_err(io_err)?;
+    write(&mut enc)?;
+    enc.finish().map_err(io_err)?;
+    Ok(())
+}
+
+/// [`write_task_output`], compressed with `codec` into `part-P` plus the
+/// codec's extension (`part-00000.gz`), as Hadoop's output formats name them.
+pub fn write_task_output_with(
+    out: &str,
+    partition: u32,
+    attempt: u32,
+    codec: Option<Codec>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let part_name = |p| part_name(p) + codec.map_or("", Codec::extension);
     let tmp = Location::parse(out)?.join("_temporary");
     let attempt_loc = tmp.join(&format!("attempt-{partition:05}-{attempt}"));
     let cancelled = || {
@@ -833,7 +1286,7 @@ pub fn write_task_output(
             let file = std::fs::File::create(a)
                 .map_err(|e| Error::io(format!("creating {}", a.display()), e))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
-            write(&mut w)?;
+            write_encoded(&mut w, codec, out, write)?;
             w.flush()
                 .map_err(|e| Error::io(format!("writing {}", a.display()), e))?;
             drop(w);
@@ -850,7 +1303,7 @@ pub fn write_task_output(
         }
         (Location::Hdfs { base, path: a }, Location::Hdfs { path: f, .. }) => {
             let mut bytes = Vec::new();
-            write(&mut bytes)?;
+            write_encoded(&mut bytes, codec, out, write)?;
             if crate::task::current_task_cancelled() {
                 return Err(cancelled());
             }
@@ -890,13 +1343,18 @@ pub fn write_task_output(
 /// Moves every committed part into the output directory, marks success and
 /// drops the owner marker (a complete output is never replaced).
 pub fn commit_job(out: &str, partitions: u32) -> Result<()> {
+    commit_job_with(out, partitions, None)
+}
+
+/// [`commit_job`] of parts written by [`write_task_output_with`] with `codec`.
+pub fn commit_job_with(out: &str, partitions: u32, codec: Option<Codec>) -> Result<()> {
     let loc = Location::parse(out)?;
     let tmp = loc.join("_temporary");
     let (_, file_mode) = output_permissions()?;
     block_on(async {
         let fs = OutputFs::of(&loc)?;
         for p in 0..partitions {
-            let name = part_name(p);
+            let name = part_name(p) + codec.map_or("", Codec::extension);
             fs.rename(&tmp.join(&name), &loc.join(&name)).await?;
         }
         fs.remove(&tmp).await?;
@@ -970,6 +1428,178 @@ mod tests {
                 "with {parts} partitions"
             );
         }
+    }
+
+    fn lines_of(input: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for s in plan_splits(input, 3)? {
+            let mut r = LineReader::open(&s)?;
+            while let Some(b) = r.next_batch(5)? {
+                out.extend(b);
+            }
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn inputs_are_lists_patterns_and_directories_as_hadoop_lists_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        for (rel, text) in [
+            ("logs/2024-01/a.txt", "a1\na2\n"),
+            ("logs/2024-01/_SUCCESS", "hidden\n"),
+            ("logs/2024-01/.a.txt.crc", "hidden\n"),
+            ("logs/2024-02/b.txt", "b1\n"),
+            ("logs/2025-01/c.log", "c1\n"),
+            ("logs/_tmp/x.txt", "hidden\n"),
+            ("other/d.txt", "d1\n"),
+        ] {
+            let p = dir.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let read = |input: String| sorted(lines_of(&input).unwrap());
+        assert_eq!(read(format!("{d}/logs/2024-01")), ["a1", "a2"]);
+        // As in Hadoop's Globber, only a match of the last component is
+        // filtered: `*` in the middle matches `_tmp` too.
+        assert_eq!(
+            read(format!("{d}/logs/*/*.txt")),
+            ["a1", "a2", "b1", "hidden"]
+        );
+        assert_eq!(read(format!("{d}/logs/2*/*.txt")), ["a1", "a2", "b1"]);
+        assert_eq!(read(format!("{d}/logs/2024-0?")), ["a1", "a2", "b1"]);
+        assert_eq!(read(format!("{d}/logs/202[45]-01/*")), ["a1", "a2", "c1"]);
+        assert_eq!(read(format!("{d}/logs/{{2024-02,2025-01}}")), ["b1", "c1"]);
+        assert_eq!(read(format!("{d}/logs/*")), ["a1", "a2", "b1", "c1"]);
+        assert_eq!(
+            read(format!(
+                "file://{d}/logs/2024-02,{d}/other/d.txt,{d}/logs/{{2025,2026}}-01"
+            )),
+            ["b1", "c1", "d1"]
+        );
+        let e = plan_splits(&format!("{d}/logs/*.gz"), 1)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!("input path does not exist: {d}/logs/*.gz (the pattern matches no files)")
+        );
+        let e = plan_splits(&format!("{d}/other/d.txt,{d}/nope"), 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("input path does not exist: {d}/nope")
+        );
+        let e = plan_splits(&format!("{d}/logs/[a"), 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("without its ']'"), "{e}");
+    }
+
+    #[test]
+    fn compressed_files_are_one_split_each_and_read_as_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: Vec<String> = (0..20_000).map(|i| format!("line {i}")).collect();
+        let text = lines.join("\n") + "\n";
+        for codec in Codec::ALL {
+            let p = dir.path().join(format!("in{}", codec.extension()));
+            let mut e = compress::Encoder::new(codec, Vec::new()).unwrap();
+            e.write_all(text.as_bytes()).unwrap();
+            std::fs::write(&p, e.finish().unwrap()).unwrap();
+            let path = p.display().to_string();
+            let splits = plan_splits(&path, 4).unwrap();
+            assert_eq!(splits.len(), 1, "{codec}");
+            assert_eq!(lines_of(&path).unwrap(), lines, "{codec}");
+        }
+        // Damage is one line naming the file and the codec.
+        let p = dir.path().join("bad.gz");
+        std::fs::write(&p, b"\x1f\x8b\x08\x00garbage").unwrap();
+        let e = lines_of(&p.display().to_string()).unwrap_err().to_string();
+        assert!(e.contains("bad.gz (gzip): "), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn compressed_output_is_named_by_its_codec() {
+        let dir = tempfile::tempdir().unwrap();
+        for codec in Codec::ALL {
+            let out = dir.path().join(codec.name()).display().to_string();
+            prepare_output(&out).unwrap();
+            write_task_output_with(&out, 0, 0, Some(codec), |w| {
+                w.write_all(b"x\ny\n").map_err(|e| Error::io("w", e))
+            })
+            .unwrap();
+            commit_job_with(&out, 1, Some(codec)).unwrap();
+            let part = format!("{out}/part-00000{}", codec.extension());
+            assert!(Path::new(&part).is_file(), "{part}");
+            assert_eq!(lines_of(&out).unwrap(), ["x", "y"], "{codec}");
+        }
+    }
+
+    #[test]
+    fn paths_resolve_as_hadoop_resolves_them() {
+        let hdfs = |l: Location| match l {
+            Location::Hdfs { base, path } => (base, path),
+            Location::Local(p) => panic!("local {}", p.display()),
+        };
+        let fs = Some("hdfs://nn:8020".to_string());
+        assert_eq!(
+            hdfs(Location::in_default_fs("/data/x", fs.clone())),
+            ("hdfs://nn:8020".into(), "/data/x".into())
+        );
+        let user = spindle_hadoop::user::current_user();
+        assert_eq!(
+            hdfs(Location::in_default_fs("data/x", fs)).1,
+            format!("/user/{user}/data/x")
+        );
+        assert!(matches!(
+            Location::in_default_fs("data/x", None),
+            Location::Local(p) if p == Path::new("data/x")
+        ));
+        assert_eq!(
+            hdfs(Location::parse("hdfs:///a/b").unwrap()),
+            ("hdfs://".into(), "/a/b".into())
+        );
+        assert_eq!(
+            hdfs(Location::parse("hdfs://nn/a").unwrap()),
+            ("hdfs://nn".into(), "/a".into())
+        );
+        for (url, local) in [("file:///tmp/a", "/tmp/a"), ("file:/tmp/a", "/tmp/a")] {
+            assert!(
+                matches!(Location::parse(url).unwrap(), Location::Local(p) if p == Path::new(local))
+            );
+        }
+        let e = Location::parse("viewfs://cluster/data")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "configuration: viewfs://cluster/data: viewfs:// mount tables are not supported; use the hdfs:// URL the mount points to"
+        );
+        let e = Location::parse("s3a://bucket/x").unwrap_err().to_string();
+        assert!(e.contains("unsupported file system s3a://"), "{e}");
+        let mut conf = spindle_hadoop::config::Configuration::new();
+        assert_eq!(default_fs_of(&conf).unwrap(), None);
+        conf.set("fs.defaultFS", "hdfs://nn:9000/");
+        assert_eq!(
+            default_fs_of(&conf).unwrap().as_deref(),
+            Some("hdfs://nn:9000")
+        );
+        conf.set("fs.defaultFS", "viewfs://cluster");
+        let e = default_fs_of(&conf).unwrap_err().to_string();
+        assert!(
+            e.contains("fs.defaultFS viewfs://cluster: viewfs://"),
+            "{e}"
+        );
+        assert!(
+            Location::parse("/tmp/x")
+                .unwrap()
+                .qualified()
+                .starts_with("file:///tmp/x")
+        );
     }
 
     #[test]

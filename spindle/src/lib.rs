@@ -121,6 +121,7 @@
 
 pub use spindle_contract::Role;
 pub use spindle_core::cache::StorageLevel;
+pub use spindle_core::io::Codec;
 pub use spindle_core::{
     Accumulable, Accumulator, Broadcast, Context, Data, Dataset, Error, Records, Result,
 };

@@ -3,6 +3,7 @@
 
 use crate::codec;
 use crate::entry::SinkFn;
+use crate::io::Codec;
 use crate::ops::{actions, source};
 use crate::{Data, Dataset, Error, Result};
 
@@ -27,7 +28,7 @@ impl<T: Data> Dataset<T> {
             )
         })?;
         let path = format!("{dir}/node-{}", self.node.id);
-        self.save_with(&path, actions::sink_save_frames::<T>, "checkpoint")?;
+        self.save_with(&path, actions::sink_save_frames::<T>, "checkpoint", None)?;
         let params = source::CheckpointParams {
             path,
             partitions: self.node.num_partitions,
@@ -43,15 +44,30 @@ impl<T: Data> Dataset<T> {
     }
 
     /// Runs `sink` (which writes each partition with `io::write_task_output`)
-    /// into `path` under the output commit protocol.
-    pub(crate) fn save_with(&self, path: &str, sink: SinkFn, name: &'static str) -> Result<()> {
+    /// into `path` under the output commit protocol, part files compressed
+    /// with `codec` if any.
+    pub(crate) fn save_with(
+        &self,
+        path: &str,
+        sink: SinkFn,
+        name: &'static str,
+        codec: Option<Codec>,
+    ) -> Result<()> {
+        // A path in fs.defaultFS is resolved once here, so that every
+        // executor writes to the same place; local ones stay as written.
+        let path = match crate::io::Location::parse(path)? {
+            loc @ crate::io::Location::Hdfs { .. } => loc.qualified(),
+            crate::io::Location::Local(_) => path.to_string(),
+        };
+        let path = path.as_str();
         crate::io::prepare_output(path)?;
         let params = actions::SaveParams {
             path: path.to_string(),
+            codec,
         };
         let result = self
             .run(name, sink, codec::encode(&params), self.all_partitions())
-            .and_then(|_| crate::io::commit_job(path, self.node.num_partitions));
+            .and_then(|_| crate::io::commit_job_with(path, self.node.num_partitions, codec));
         if result.is_err() {
             crate::io::abort_job(path);
         }

@@ -69,6 +69,8 @@ pub(crate) fn sink_take<T: Data>(_: &TaskContext, e: Erased, params: &[u8]) -> R
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SaveParams {
     pub path: String,
+    /// Compresses each part file (named with the codec's extension).
+    pub codec: Option<crate::io::Codec>,
 }
 
 pub(crate) fn sink_save_text<T: Data + Display>(
@@ -78,10 +80,11 @@ pub(crate) fn sink_save_text<T: Data + Display>(
 ) -> Result<SinkOutput> {
     let params: SaveParams = codec::decode(params, "save parameters")?;
     let stream = input::<T>(e)?;
-    crate::io::write_task_output(
+    crate::io::write_task_output_with(
         &params.path,
         ctx.partition,
         ctx.attempt,
+        params.codec,
         |w: &mut dyn Write| {
             // Lines are formatted into a buffer of our own (no dynamic call
             // per record) and written a batch at a time.

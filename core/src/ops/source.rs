@@ -1,4 +1,4 @@
-//! Sources: data from the driver, number ranges, text files.
+//! Sources: data from the driver, number ranges, text files, SequenceFiles.
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +81,24 @@ pub(crate) fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> R
     let mut lines = io::LineReader::open(&split)?;
     let iter = std::iter::from_fn(move || lines.next_batch(BATCH).transpose());
     Ok(erase(Stream::<String>(Box::new(iter))))
+}
+
+/// Parameters of `sequence_file`: one whole file per partition.
+pub(crate) type SeqParams = TextParams;
+
+pub(crate) fn compute_sequence_file<K: io::Writable, V: io::Writable>(
+    _ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let params: SeqParams = codec::decode(&spec.params, "sequence_file parameters")?;
+    let split = params
+        .splits
+        .into_iter()
+        .nth(p as usize)
+        .ok_or_else(|| crate::Error::Task(format!("sequence_file has no split {p}")))?;
+    let records = io::sequence_file_records::<K, V>(&split, BATCH)?;
+    Ok(erase(Stream::<(K, V)>(Box::new(records))))
 }
 
 /// Parameters of a checkpointed dataset: its directory and partition count.

@@ -1,7 +1,8 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
-//! ops | rdd DIR | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort
-//! | idle SECONDS | overheads N | count-then-save IN OUT`. The engine's tests (`tests/engine.rs`) run them in local mode,
-//! yarn_cluster runs `count-then-save`, the benchmarks run `overheads` (bench/local) and `idle`
+//! ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill
+//! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT`. The engine's
+//! tests (`tests/engine.rs`) run them in local mode, yarn_cluster runs `count-then-save` and `rdd`, yarn_codecs runs
+//! `codecs` and `seqfiles`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1073,6 +1074,33 @@ fn stderr_bytes() -> ! {
     std::process::exit(1)
 }
 
+/// Inputs and outputs in one application: reads IN (any path, pattern or
+/// list `text_file` takes; compressed files too), writes its lines to
+/// OUT/plain, then to OUT/<codec> compressed by each codec.
+fn codecs(ctx: &Context, input: &str, out: &str) -> Result<()> {
+    let lines = ctx.text_file(input, Some(3))?;
+    lines.save_as_text_file(&format!("{out}/plain"))?;
+    for codec in spindle::Codec::ALL {
+        lines.save_as_text_file_with_codec(&format!("{out}/{codec}"), codec)?;
+    }
+    Ok(())
+}
+
+/// SequenceFiles: the `Text` ones of DIR (`text-*`) and the
+/// `BytesWritable` ones (`bytes-*`), each record as a `key<TAB>value` line
+/// in OUT/text and OUT/bytes.
+fn seqfiles(ctx: &Context, dir: &str, out: &str) -> Result<()> {
+    ctx.sequence_file::<String, String>(&format!("{dir}/text-*"))?
+        .map(|(k, v)| format!("{k}\t{v}"))
+        .save_as_text_file(&format!("{out}/text"))?;
+    ctx.sequence_file::<Vec<u8>, Vec<u8>>(&format!("{dir}/bytes-*"))?
+        .map(|(k, v)| {
+            let s = |b: Vec<u8>| String::from_utf8(b).unwrap_or_else(|e| format!("{e}"));
+            format!("{}\t{}", s(k), s(v))
+        })
+        .save_as_text_file(&format!("{out}/bytes"))
+}
+
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("stderr-bytes") {
         stderr_bytes();
@@ -1095,9 +1123,11 @@ fn main() {
                 args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10_000),
             ),
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
+            Some("codecs") if args.len() == 3 => codecs(ctx, &args[1], &args[2]),
+            Some("seqfiles") if args.len() == 3 => seqfiles(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT"
                 );
                 std::process::exit(2)
             }
