@@ -90,16 +90,7 @@ if $smoke; then mb=8; else mb=$((gb * 1024)); fi
 input="$fs/bench-yarn/in-${mb}m"
 if ! fs_shell -test -e "$input/data.txt"; then
   echo "bench: writing $mb MiB of text to $input" >&2
-  python3 - "$work/block.txt" <<'PY'
-import random, sys
-r = random.Random(42)
-words = [''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(2, 9))) for _ in range(5000)]
-out, size = [], 0
-while size < (1 << 20):
-    line = ' '.join(r.choice(words) for _ in range(r.randint(5, 15)))
-    out.append(line); size += len(line) + 1
-open(sys.argv[1], 'w').write('\n'.join(out)[:(1 << 20) - 1] + '\n')
-PY
+  python3 bench/yarn/text_block.py "$work/block.txt"
   fs_shell -mkdir -p "$input"
   for _ in $(seq 1 "$mb"); do cat "$work/block.txt"; done | fs_shell -put -f - "$input/data.txt"
 fi

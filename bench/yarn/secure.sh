@@ -77,16 +77,7 @@ fs_shell() {
 }
 
 # The same text for both: a 1 MiB block of words (fixed seed) repeated to the size asked for.
-python3 - "$work/block.txt" <<'PY'
-import random, sys
-r = random.Random(42)
-words = [''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(2, 9))) for _ in range(5000)]
-out, size = [], 0
-while size < (1 << 20):
-    line = ' '.join(r.choice(words) for _ in range(r.randint(5, 15)))
-    out.append(line); size += len(line) + 1
-open(sys.argv[1], 'w').write('\n'.join(out)[:(1 << 20) - 1] + '\n')
-PY
+python3 bench/yarn/text_block.py "$work/block.txt"
 user=$(id -un)
 for c in open secure; do
   echo "bench: writing $mb MiB of text to the $c cluster" >&2

@@ -405,24 +405,10 @@ impl Context {
     /// as they are read, one partition each.
     pub fn text_file(&self, path: &str, min_partitions: Option<u32>) -> Result<Dataset<String>> {
         let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
-        let splits = self.inner.rt.block_on(async {
-            let path = path.to_string();
-            tokio::task::spawn_blocking(move || crate::io::plan_splits(&path, min))
-                .await
-                .map_err(|e| Error::Task(e.to_string()))?
-        })?;
-        let num_partitions = splits.len() as u32;
-        let hosts: Vec<Vec<String>> = splits.iter().map(|s| s.hosts.clone()).collect();
-        let ds = Dataset::new_node(
-            self,
-            "text_file",
-            source::compute_text_file,
-            codec::encode(&source::TextParams { splits }),
-            Vec::new(),
-            num_partitions,
-        );
-        self.inner.sched.set_node_hosts(ds.node.id, hosts);
-        Ok(ds)
+        let path = path.to_string();
+        self.split_source("text_file", source::compute_text_file, move || {
+            crate::io::plan_splits(&path, min)
+        })
     }
 
     /// The records of Hadoop SequenceFiles (what `SequenceFile.Writer`
@@ -435,9 +421,25 @@ impl Context {
         &self,
         path: &str,
     ) -> Result<Dataset<(K, V)>> {
+        let path = path.to_string();
+        self.split_source(
+            "sequence_file",
+            source::compute_sequence_file::<K, V>,
+            move || crate::io::plan_file_splits(&path),
+        )
+    }
+
+    /// A source of one partition per split that `plan` makes (off the
+    /// runtime's threads: listing files and block locations blocks), each
+    /// partition preferring its split's hosts.
+    fn split_source<T: Data>(
+        &self,
+        name: &'static str,
+        compute: crate::entry::ComputeFn,
+        plan: impl FnOnce() -> Result<Vec<crate::io::Split>> + Send + 'static,
+    ) -> Result<Dataset<T>> {
         let splits = self.inner.rt.block_on(async {
-            let path = path.to_string();
-            tokio::task::spawn_blocking(move || crate::io::plan_file_splits(&path))
+            tokio::task::spawn_blocking(plan)
                 .await
                 .map_err(|e| Error::Task(e.to_string()))?
         })?;
@@ -445,9 +447,9 @@ impl Context {
         let hosts: Vec<Vec<String>> = splits.iter().map(|s| s.hosts.clone()).collect();
         let ds = Dataset::new_node(
             self,
-            "sequence_file",
-            source::compute_sequence_file::<K, V>,
-            codec::encode(&source::SeqParams { splits }),
+            name,
+            compute,
+            codec::encode(&source::TextParams { splits }),
             Vec::new(),
             num_partitions,
         );

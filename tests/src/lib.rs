@@ -70,8 +70,8 @@ pub use procs::{
     listening_ports, pids, rss_kb,
 };
 pub use run::{
-    assert_success, local_command, read_parts, run_local, run_local_ok, run_ok, signal, text,
-    wait_exit,
+    assert_success, local_command, read_parts, run_local, run_local_ok, run_ok, signal,
+    spindle_command, text, wait_exit,
 };
 pub use wait::{block_on, poll, runtime, wait_for, wait_until};
 pub use yarn::{

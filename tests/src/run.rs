@@ -34,6 +34,17 @@ pub fn run_ok(what: &str, cmd: &mut Command) -> String {
     assert_success(what, &out)
 }
 
+/// The `spindle` CLI with `conf_dir` as its Hadoop configuration and no role or master inherited
+/// from the test's environment.
+pub fn spindle_command(conf_dir: &Path) -> Command {
+    let mut c = Command::new(crate::binary("spindle"));
+    c.env("HADOOP_CONF_DIR", conf_dir)
+        .env_remove("YARN_CONF_DIR")
+        .env_remove("SPINDLE_ROLE")
+        .env_remove("SPINDLE_MASTER");
+    c
+}
+
 /// A driver program (`bin`) set up to run in local mode with two executors: `SPINDLE_MASTER` is
 /// `local[2]`, and no role is inherited from the test's environment.
 pub fn local_command(bin: impl AsRef<OsStr>) -> Command {

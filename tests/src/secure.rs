@@ -15,8 +15,7 @@ use spindle_hadoop::spnego::Spnego;
 use spindle_hadoop::yarn::RmRestClient;
 
 use crate::{
-    KerberosUser, MiniHadoop, binary, block_on, java_peer_with_keytab_ok, parse_counts,
-    random_words, text,
+    KerberosUser, MiniHadoop, block_on, java_peer_with_keytab_ok, parse_counts, random_words, text,
 };
 
 /// Points this process's Kerberos library at `h`'s KDC, unless `KRB5_CONFIG` is set already.
@@ -52,13 +51,9 @@ pub fn spnego_rest(h: &MiniHadoop) -> RmRestClient {
 /// by [`kinit`]).
 pub fn spindle_cli(h: &MiniHadoop, cache: &Path) -> Command {
     let k = h.kerberos().expect("secure");
-    let mut c = Command::new(binary("spindle"));
-    c.env("HADOOP_CONF_DIR", h.conf_dir())
-        .env("KRB5_CONFIG", &k.krb5_conf)
-        .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
-        .env_remove("YARN_CONF_DIR")
-        .env_remove("SPINDLE_ROLE")
-        .env_remove("SPINDLE_MASTER");
+    let mut c = crate::spindle_command(h.conf_dir());
+    c.env("KRB5_CONFIG", &k.krb5_conf)
+        .env("KRB5CCNAME", format!("FILE:{}", cache.display()));
     c
 }
 

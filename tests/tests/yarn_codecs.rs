@@ -14,18 +14,8 @@ use std::process::{Command, Stdio};
 
 use spindle_tests::{
     binary, block_on, hadoop, hdfs_client, hdfs_read, java_peer, java_peer_ok, local_command,
-    random_words, run_ok, text,
+    random_words, run_ok, spindle_command, text,
 };
-
-/// The `spindle` CLI on the test cluster, with no inherited role.
-fn spindle() -> Command {
-    let mut c = Command::new(binary("spindle"));
-    c.env("HADOOP_CONF_DIR", hadoop().conf_dir())
-        .env_remove("YARN_CONF_DIR")
-        .env_remove("SPINDLE_ROLE")
-        .env_remove("SPINDLE_MASTER");
-    c
-}
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort_unstable();
@@ -169,7 +159,7 @@ fn hadoops_codecs_and_paths_both_ways() {
         "{j}/lines.{{gz,bz2,snappy}},{j}/*.lz4,{j}/l?nes.deflate,{j}/conc[a-z]t.{{gz,zst}}"
     );
     let out = format!("{base}/yarn");
-    let run = spindle()
+    let run = spindle_command(hadoop().conf_dir())
         .args(["submit", "--master", "yarn", "--num-executors", "2"])
         .args(["--driver-memory", "128m", "--executor-memory", "128m"])
         .args(["--conf", "spindle.executor.memoryOverhead=64m"])

@@ -15,19 +15,9 @@ use std::time::{Duration, Instant};
 
 use spindle_hadoop::yarn::{Resource, SubmissionContext};
 use spindle_tests::{
-    app_json, binary, block_on, hadoop, hdfs_client, hdfs_put, java_peer_ok, parse_counts,
-    random_words, repo_root, rest_client, text, wait_until,
+    app_json, block_on, hadoop, hdfs_client, hdfs_put, java_peer_ok, parse_counts, random_words,
+    repo_root, rest_client, spindle_command, text, wait_until,
 };
-
-/// The `spindle` CLI with the mini-Hadoop's configuration and no inherited role.
-fn spindle() -> Command {
-    let mut c = Command::new(binary("spindle"));
-    c.env("HADOOP_CONF_DIR", hadoop().conf_dir())
-        .env_remove("YARN_CONF_DIR")
-        .env_remove("SPINDLE_ROLE")
-        .env_remove("SPINDLE_MASTER");
-    c
-}
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
 const SMALL: [&str; 10] = [
@@ -57,7 +47,10 @@ fn run(what: &str, cmd: &mut Command) -> Output {
 
 /// `spindle ARGS --json`'s standard output, parsed.
 fn json(args: &[&str]) -> serde_json::Value {
-    let out = run(&format!("spindle {args:?}"), spindle().args(args));
+    let out = run(
+        &format!("spindle {args:?}"),
+        spindle_command(hadoop().conf_dir()).args(args),
+    );
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("spindle {args:?}: not JSON ({e}):\n{}", text(&out.stdout)))
 }
@@ -142,7 +135,9 @@ fn scaffolded_driver(dir: &Path) -> PathBuf {
     let krate = dir.join(name);
     run(
         "spindle new",
-        spindle().args(["new", name, "--dir"]).arg(&krate),
+        spindle_command(hadoop().conf_dir())
+            .args(["new", name, "--dir"])
+            .arg(&krate),
     );
     for f in [
         "Cargo.toml",
@@ -153,7 +148,7 @@ fn scaffolded_driver(dir: &Path) -> PathBuf {
         assert!(krate.join(f).is_file(), "{f} missing");
     }
     // A second time into the same directory is refused.
-    let again = spindle()
+    let again = spindle_command(hadoop().conf_dir())
         .args(["new", name, "--dir"])
         .arg(&krate)
         .output()
@@ -196,7 +191,7 @@ fn a_scaffolded_driver_runs_locally_and_detached_on_yarn_followed_by_list_and_st
     std::fs::write(&local_in, &input).unwrap();
     let out = run(
         "the scaffolded driver in local mode",
-        spindle()
+        spindle_command(hadoop().conf_dir())
             .args(["submit", "--master", "local[2]"])
             .arg(&bin)
             .arg(&local_in),
@@ -237,7 +232,7 @@ fn a_scaffolded_driver_runs_locally_and_detached_on_yarn_followed_by_list_and_st
     let started = Instant::now();
     let out = run(
         "spindle submit --detach",
-        spindle()
+        spindle_command(hadoop().conf_dir())
             .args(["submit", "--master", "yarn", "--detach", "--tags", &tag])
             .args(SMALL)
             .arg(&wc)
@@ -292,7 +287,13 @@ fn a_scaffolded_driver_runs_locally_and_detached_on_yarn_followed_by_list_and_st
     assert_eq!(all_ids, both, "{all}");
     let table = run(
         "spindle list",
-        spindle().args(["list", "--state", "accepted,running", "--tags", &tag]),
+        spindle_command(hadoop().conf_dir()).args([
+            "list",
+            "--state",
+            "accepted,running",
+            "--tags",
+            &tag,
+        ]),
     );
     let table = text(&table.stdout);
     assert!(
@@ -349,7 +350,13 @@ fn a_scaffolded_driver_runs_locally_and_detached_on_yarn_followed_by_list_and_st
         "{st}"
     );
     // The text form names the same start time, not milliseconds.
-    let text_status = text(&run("spindle status", spindle().args(["status", &app])).stdout);
+    let text_status = text(
+        &run(
+            "spindle status",
+            spindle_command(hadoop().conf_dir()).args(["status", &app]),
+        )
+        .stdout,
+    );
     let start_iso = st["startedTime"].as_str().unwrap().to_string();
     assert!(
         text_status.contains(&format!("started {start_iso}")),
@@ -377,7 +384,7 @@ fn binaries_that_are_not_spindle_drivers_are_refused_before_submitting() {
         (PathBuf::from("/bin/true"), "not a Spindle driver"),
         (notes, "not an ELF binary"),
     ] {
-        let out = spindle()
+        let out = spindle_command(hadoop().conf_dir())
             .args(["submit", "--master", "yarn"])
             .args(SMALL)
             .arg(&driver)

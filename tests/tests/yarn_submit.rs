@@ -14,19 +14,9 @@ use std::time::{Duration, Instant};
 
 use spindle_tests::{
     app_json, binary, block_on, container_processes, find_files, hadoop, hdfs_client, hdfs_put,
-    java_peer_ok, parse_counts, random_words, rm_conf, signal, site_xml, text, unused_port,
-    wait_exit, wait_until,
+    java_peer_ok, parse_counts, random_words, rm_conf, signal, site_xml, spindle_command, text,
+    unused_port, wait_exit, wait_until,
 };
-
-/// The `spindle` CLI with `conf_dir` as its Hadoop configuration and no inherited role.
-fn spindle(conf_dir: &Path) -> Command {
-    let mut c = Command::new(binary("spindle"));
-    c.env("HADOOP_CONF_DIR", conf_dir)
-        .env_remove("YARN_CONF_DIR")
-        .env_remove("SPINDLE_ROLE")
-        .env_remove("SPINDLE_MASTER");
-    c
-}
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
 const SMALL: [&str; 8] = [
@@ -51,7 +41,7 @@ fn submit_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 /// `spindle submit` ([`submit_args`] with `extra`) of `program`; panics naming `what` unless it
 /// succeeds. Returns the application id and what it printed (stderr).
 fn submit_ok(what: &str, extra: &[&str], program: &[&str]) -> (String, String) {
-    let out = spindle(hadoop().conf_dir())
+    let out = spindle_command(hadoop().conf_dir())
         .args(submit_args(extra))
         .args(program)
         .output()
@@ -165,7 +155,7 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
         "staging dir of {app} left behind"
     );
     // spindle status
-    let st = spindle(h.conf_dir())
+    let st = spindle_command(h.conf_dir())
         .args(["status", &app])
         .output()
         .unwrap();
@@ -183,7 +173,10 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
         assert!(s != "FAILED" && s != "TIME_OUT", "log aggregation {s}");
         s == "SUCCEEDED"
     });
-    let logs = spindle(h.conf_dir()).args(["logs", &app]).output().unwrap();
+    let logs = spindle_command(h.conf_dir())
+        .args(["logs", &app])
+        .output()
+        .unwrap();
     let logs_out = text(&logs.stdout);
     // The AM's container: container_[e<epoch>_]<app>_01_000001 (an RM that recovered its
     // state after restarts adds the epoch).
@@ -221,7 +214,7 @@ fn wordcount_in_cluster_mode_is_read_back_by_java_and_logs_and_status_work() {
     {
         return;
     }
-    let other = spindle(h.conf_dir())
+    let other = spindle_command(h.conf_dir())
         .args(["logs", &app])
         .env("HADOOP_USER_NAME", "spindle-other-user")
         .output()
@@ -290,7 +283,7 @@ fn a_second_submission_reuses_the_staged_binary_by_sha256() {
 fn an_engine_conf_with_a_bad_value_is_refused_before_submitting() {
     let h = hadoop();
     let wc = binary("wordcount").display().to_string();
-    let out = spindle(h.conf_dir())
+    let out = spindle_command(h.conf_dir())
         .args(submit_args(&["--conf", "spindle.locality.wait=soon"]))
         .args([wc.as_str(), "/in", "/out"])
         .output()
@@ -309,7 +302,7 @@ fn an_engine_conf_with_a_bad_value_is_refused_before_submitting() {
 fn start_long_job(tag: &str) -> (Child, PathBuf, String) {
     let h = hadoop();
     let log = std::env::temp_dir().join(format!("spindle-{tag}-{}.log", std::process::id()));
-    let child = spindle(h.conf_dir())
+    let child = spindle_command(h.conf_dir())
         .args(submit_args(&["--num-executors", "1", "--tags", tag]))
         .args([
             binary("pi").display().to_string().as_str(),
@@ -342,7 +335,7 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
         !container_processes(&app).is_empty()
     });
     // Logs of running containers come from the NodeManagers.
-    let logs = spindle(h.conf_dir())
+    let logs = spindle_command(h.conf_dir())
         .args(["logs", &app, "--log-files", "stderr"])
         .output()
         .unwrap();
@@ -357,7 +350,10 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
         text(&logs.stdout)
     );
     let started = Instant::now();
-    let kill = spindle(h.conf_dir()).args(["kill", &app]).output().unwrap();
+    let kill = spindle_command(h.conf_dir())
+        .args(["kill", &app])
+        .output()
+        .unwrap();
     assert!(
         kill.status.success(),
         "spindle kill: {}",
@@ -406,7 +402,7 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
         arg_file.display()
     );
     let wc = binary("wordcount").display().to_string();
-    let out = spindle(h.conf_dir())
+    let out = spindle_command(h.conf_dir())
         .args(submit_args(&["--num-executors", "1", "--name", &name]))
         .args([
             wc.as_str(),
@@ -436,7 +432,7 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
 #[test]
 fn a_client_mode_drivers_stderr_passes_as_bytes() {
     let h = hadoop();
-    let mut child = spindle(h.conf_dir())
+    let mut child = spindle_command(h.conf_dir())
         .args(submit_args(&["--deploy-mode", "client"]))
         .arg(binary("spindle-testjobs"))
         .arg("stderr-bytes")
@@ -501,7 +497,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
     let args = ["submit", "--master", "yarn", wc.as_str(), "in"];
     // A directory that is not there.
     let t = Instant::now();
-    let out = spindle(Path::new("/nonexistent/hadoop-conf"))
+    let out = spindle_command(Path::new("/nonexistent/hadoop-conf"))
         .args(args)
         .output()
         .unwrap();
@@ -547,7 +543,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
         &["kill", "application_1_0001"],
     ] {
         let t = Instant::now();
-        let out = spindle(dir.path()).args(cmd).output().unwrap();
+        let out = spindle_command(dir.path()).args(cmd).output().unwrap();
         one_line_error_within(
             &out,
             t.elapsed(),
