@@ -194,7 +194,8 @@ fn a_scaffolded_driver_runs_locally_and_detached_on_yarn_followed_by_list_and_st
         spindle_command(hadoop().conf_dir())
             .args(["submit", "--master", "local[2]"])
             .arg(&bin)
-            .arg(&local_in),
+            // file://: with HADOOP_CONF_DIR naming a cluster, a path without a scheme is in HDFS.
+            .arg(format!("file://{}", local_in.display())),
     );
     let top = parse_counts(text(&out.stdout).lines());
     let mut best: Vec<(&String, &u64)> = expected.iter().collect();
