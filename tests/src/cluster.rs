@@ -268,7 +268,8 @@ impl MiniHadoop {
     /// Fails over the ResourceManager ([`Failover::ResourceManager`]: its active JVM is killed) or
     /// the NameNode (the active one stopped) of a `--ha` cluster started here, and waits until the
     /// other one is active (for the RM: once the NodeManagers count again). Returns the cluster's
-    /// report, e.g. `1 active=rm2 ms=1164` (ms: from the kill to the other being active); the
+    /// report, e.g. `1 active=rm2 ms=1164 killed-at=<epoch ms>` (ms: from the kill to the other
+    /// being active); the
     /// stopped daemon then comes back as standby in the background.
     pub fn failover(&self, which: Failover) -> Result<String, String> {
         use std::io::Write;

@@ -3,23 +3,28 @@
 //! real HA cluster that works across each failover; then Spindle's RM clients (RPC and REST)
 //! follow the standby's exception or redirect to the active RM, and hdfs-native and Spindle's
 //! NameNode client follow a NameNode failover. How long a client holding the old active takes to
-//! reach the new one is printed (`cargo test -- --nocapture`).
+//! reach the new one is printed (`cargo test -- --nocapture`). Last, a wordcount submitted with
+//! `spindle submit` goes on across an RM failover mid-job.
 //!
 //! One HA cluster of this binary's own (about a minute to start on a loaded 2-core machine).
 
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use spindle_hadoop::config::Configuration;
+use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::ipc::{Auth, IpcConfig};
 use spindle_hadoop::namenode::NameNodeClient;
 use spindle_hadoop::yarn::{ApplicationClient, RmRestClient};
 use spindle_tests::{
-    Failover, MiniHadoop, OwnCluster, StarRng, block_on, hdfs_client, hdfs_put, hdfs_read, hex,
-    java_peer_on_ok, kv_words,
+    Failover, MiniHadoop, OwnCluster, StarRng, binary, block_on, hdfs_client, hdfs_put, hdfs_read,
+    hex, java_peer_on_ok, kv_words, parse_counts, random_words,
 };
 
-/// Retries `f` until it succeeds (at most 60 s); returns its value and how long it took.
+/// Retries `f` until it succeeds (at most 120 s); returns its value and how long it took.
 async fn until_ok<T, E: std::fmt::Display, F: AsyncFnMut() -> Result<T, E>>(
     what: &str,
     mut f: F,
@@ -28,8 +33,8 @@ async fn until_ok<T, E: std::fmt::Display, F: AsyncFnMut() -> Result<T, E>>(
     loop {
         match f().await {
             Ok(v) => return (v, t0.elapsed()),
-            Err(e) if t0.elapsed() > Duration::from_secs(60) => {
-                panic!("{what}: still failing after 60 s: {e}")
+            Err(e) if t0.elapsed() > Duration::from_secs(120) => {
+                panic!("{what}: still failing after 120 s: {e}")
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
@@ -214,5 +219,103 @@ fn clients_follow_resourcemanager_and_namenode_failover() {
     );
     let out = java_peer_on_ok(h, "dev.spindle.peers.FsRoundTrip", &["/ha/java-after"]);
     assert!(out.contains("roundtrip ok"), "{out}");
+
+    // --- A wordcount while the RM fails over again (rm2 killed, rm1 active) ---
+    wordcount_across_rm_failover(h, &conf);
     eprintln!("ha: whole test {:.1} s", t_start.elapsed().as_secs_f64());
+}
+
+/// `spindle submit` of a wordcount; once it runs, the RM fails over. The AM registers again with
+/// the new active RM (the same attempt goes on), the CLI follows it to the end, and the output is
+/// right.
+fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
+    // rm1, killed by the first failover, must be back as standby before the job starts (the
+    // standby serves /ws/v1/cluster/info itself).
+    let rm1 = RmRestClient::new(vec![conf.rm_addresses().unwrap()[0].web.clone()], None).unwrap();
+    block_on(until_ok("rm1 back as standby", async || {
+        match rm1.cluster_info().await {
+            Ok(i) if i.ha_state == "STANDBY" => Ok(()),
+            Ok(i) => Err(format!("ha state {}", i.ha_state)),
+            Err(e) => Err(e.to_string()),
+        }
+    }));
+    let (input, expected) = random_words(200_000, 0x4A_0003);
+    let fs = hdfs_client(h);
+    block_on(hdfs_put(&fs, "/ha/wc/in/input.txt", input.as_bytes()));
+    let wc = binary("wordcount").display().to_string();
+    let mut child = Command::new(binary("spindle"))
+        .env("HADOOP_CONF_DIR", h.conf_dir())
+        .env_remove("YARN_CONF_DIR")
+        .env_remove("SPINDLE_ROLE")
+        .env_remove("SPINDLE_MASTER")
+        .args(["submit", "--master", "yarn", "--name", "wc-ha"])
+        .args(["--driver-memory", "128m", "--executor-memory", "128m"])
+        .args(["--num-executors", "1"])
+        .args(["--conf", "spindle.executor.memoryOverhead=64m"])
+        .args(["--conf", "spindle.driver.memoryOverhead=64m"])
+        .args([&wc, "hdfs://ns1/ha/wc/in", "hdfs://ns1/ha/wc/out"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = mpsc::channel();
+    let reader = {
+        let seen = seen.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let running = line.contains("RUNNING");
+                {
+                    let mut s = seen.lock().unwrap();
+                    s.push_str(&line);
+                    s.push('\n');
+                }
+                if running {
+                    let _ = tx.send(());
+                }
+            }
+        })
+    };
+    if rx.recv_timeout(Duration::from_secs(300)).is_err() {
+        let status = child.try_wait();
+        panic!("the job never ran ({status:?}):\n{}", seen.lock().unwrap());
+    }
+    let app: ApplicationId = seen
+        .lock()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.starts_with("application_"))
+        .map(|w| w.trim_end_matches([',', ':', ')']).to_string())
+        .expect("an application id")
+        .parse()
+        .unwrap();
+    let report = h.failover(Failover::ResourceManager).unwrap();
+    assert!(report.contains("active=rm1"), "{report}");
+    let killed_at: i64 = kv_words(&report)["killed-at"].parse().unwrap();
+    let rest = RmRestClient::from_config(conf, None).unwrap();
+    let t0 = Instant::now();
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let err = seen.lock().unwrap().clone();
+    assert!(
+        status.success(),
+        "spindle submit across the RM failover:\n{err}"
+    );
+    assert!(err.contains("FINISHED, final status Succeeded"), "{err}");
+    eprintln!(
+        "ha: {app} ran on after the RM failover ({report}) and ended {} ms later",
+        t0.elapsed().as_millis()
+    );
+    // It was running when rm2 was killed, and the same attempt went on: the AM registered with
+    // the new active RM and unregistered there.
+    let r = block_on(rest.app(app)).unwrap();
+    assert!(
+        r.finish_time > killed_at,
+        "{app} ended before the RM was killed (at {killed_at}); grow the input: {r:?}"
+    );
+    let attempts = block_on(rest.attempts(app)).unwrap();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    let cat = java_peer_on_ok(h, "dev.spindle.peers.FsCat", &["hdfs://ns1/ha/wc/out"]);
+    assert_eq!(parse_counts(cat.lines()), expected);
 }

@@ -129,8 +129,19 @@ final class HaCluster {
     try (OutputStream os = new FileOutputStream(daemonConf)) {
       conf.writeXml(os);
     }
+    // The NodeManagers' container localizers (JVMs of their own) resolve hdfs://ns1 with the
+    // settings found on their class path.
+    File siteDir = new File(yarnDir, "nm-site");
+    Files.createDirectories(siteDir.toPath());
+    for (String name : List.of("core-site.xml", "hdfs-site.xml")) {
+      Files.copy(
+          daemonConf.toPath(),
+          new File(siteDir, name).toPath(),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
     for (int i = 0; i < o.nodeManagers; i++) {
-      nodeManagers.add(NodeManagerMain.spawn(daemonConf, yarnDir, i, log, o.workDir, null));
+      nodeManagers.add(
+          NodeManagerMain.spawn(daemonConf, yarnDir, i, log, o.workDir, null, siteDir));
     }
     for (int i = 0; i < 2; i++) {
       rms[i] = ResourceManagerMain.spawn(daemonConf, RM_IDS[i], log, o.workDir);
@@ -293,7 +304,8 @@ final class HaCluster {
    * Serves {@code <work-dir>/control/failover-rm} and {@code failover-nn} (deploy/mini-hadoop
    * turns the stdin lines of those names into them). failover-rm kills the active RM's JVM
    * (SIGKILL), makes the other active and, once the NodeManagers count again, writes {@code
-   * control/rm-failovers} ({@code <count> active=<id> ms=<kill to active>}); then starts the killed
+   * control/rm-failovers} ({@code <count> active=<id> ms=<kill to active> killed-at=<epoch ms>});
+   * then starts the killed
    * one again as standby, ready for the next failover. failover-nn stops the active NameNode,
    * makes the other active, writes {@code control/nn-failovers} alike, and restarts the stopped
    * one as standby.
@@ -340,6 +352,7 @@ final class HaCluster {
     // The standby must be up (it may still be starting after the previous failover).
     waitForState(next, "STANDBY", 180);
     long t0 = System.nanoTime();
+    long killedAt = System.currentTimeMillis();
     System.err.println("mini-hadoop: killing the active ResourceManager " + RM_IDS[old]);
     rms[old].destroyForcibly().waitFor();
     transitionRm(next, 60);
@@ -348,7 +361,8 @@ final class HaCluster {
     System.err.printf(
         "mini-hadoop: RM failover %d: %s active %d ms after the kill%n", count, RM_IDS[next], ms);
     Main.writeAtomically(
-        new File(dir, "rm-failovers"), count + " active=" + RM_IDS[next] + " ms=" + ms + "\n");
+        new File(dir, "rm-failovers"),
+        count + " active=" + RM_IDS[next] + " ms=" + ms + " killed-at=" + killedAt + "\n");
     rms[old] = ResourceManagerMain.spawn(daemonConf, RM_IDS[old], log, o.workDir);
   }
 
@@ -367,6 +381,7 @@ final class HaCluster {
     int old = activeNn;
     int next = 1 - old;
     long t0 = System.nanoTime();
+    long stoppedAt = System.currentTimeMillis();
     System.err.println("mini-hadoop: stopping the active NameNode " + NN_IDS[old]);
     dfs.shutdownNameNode(old);
     dfs.transitionToActive(next);
@@ -375,7 +390,8 @@ final class HaCluster {
     System.err.printf(
         "mini-hadoop: NameNode failover %d: %s active %d ms after the stop%n", count, NN_IDS[next], ms);
     Main.writeAtomically(
-        new File(dir, "nn-failovers"), count + " active=" + NN_IDS[next] + " ms=" + ms + "\n");
+        new File(dir, "nn-failovers"),
+        count + " active=" + NN_IDS[next] + " ms=" + ms + " killed-at=" + stoppedAt + "\n");
     // Back as standby (HA NameNodes start in standby), tailing the shared edits.
     dfs.restartNameNode(old, false);
   }
