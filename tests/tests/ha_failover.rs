@@ -232,13 +232,18 @@ fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
     // rm1, killed by the first failover, must be back as standby before the job starts (the
     // standby serves /ws/v1/cluster/info itself).
     let rm1 = RmRestClient::new(vec![conf.rm_addresses().unwrap()[0].web.clone()], None).unwrap();
-    block_on(until_ok("rm1 back as standby", async || {
+    let (_, standby_took) = block_on(until_ok("rm1 back as standby", async || {
         match rm1.cluster_info().await {
             Ok(i) if i.ha_state == "STANDBY" => Ok(()),
             Ok(i) => Err(format!("ha state {}", i.ha_state)),
             Err(e) => Err(e.to_string()),
         }
     }));
+    eprintln!(
+        "ha: rm1 standby again (waited {:.1} s)",
+        standby_took.as_secs_f64()
+    );
+    let t_wc = Instant::now();
     let (input, expected) = random_words(200_000, 0x4A_0003);
     let fs = hdfs_client(h);
     block_on(hdfs_put(&fs, "/ha/wc/in/input.txt", input.as_bytes()));
@@ -290,6 +295,10 @@ fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
         .expect("an application id")
         .parse()
         .unwrap();
+    eprintln!(
+        "ha: wordcount running {:.1} s after rm1 was standby again",
+        t_wc.elapsed().as_secs_f64()
+    );
     let report = h.failover(Failover::ResourceManager).unwrap();
     assert!(report.contains("active=rm1"), "{report}");
     let killed_at: i64 = kv_words(&report)["killed-at"].parse().unwrap();
