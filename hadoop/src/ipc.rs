@@ -331,9 +331,24 @@ impl RpcClient {
                 reason: "credentials lock poisoned".into(),
             })?;
         let mut errors = Vec::new();
-        for k in 0..self.addresses.len() {
-            let i = (start + k) % self.addresses.len();
-            match Connection::open(&self.addresses[i], &self.protocol, &auth, &self.config).await {
+        // With several addresses (HA) a first pass tries each once, without connect retries, as
+        // Java's failover proxy providers do (yarn.client.failover-retries and
+        // dfs.client.failover.connection.retries default to 0): a killed active RM or NameNode
+        // must not cost its full retry budget before the new active is tried. A second pass
+        // retries each address as configured (all of them may be restarting).
+        let quick = IpcConfig {
+            connect_retries: 0,
+            ..self.config.clone()
+        };
+        let passes: &[&IpcConfig] = if self.addresses.len() > 1 {
+            &[&quick, &self.config]
+        } else {
+            &[&self.config]
+        };
+        let n = self.addresses.len();
+        for (k, config) in (0..n * passes.len()).map(|k| (k, passes[k / n])) {
+            let i = (start + k) % n;
+            match Connection::open(&self.addresses[i], &self.protocol, &auth, config).await {
                 Ok(c) => {
                     self.preferred
                         .store(i, std::sync::atomic::Ordering::Relaxed);

@@ -282,6 +282,55 @@ impl MiniHadoop {
         LogGuard { cluster: self }
     }
 
+    /// Fails over the ResourceManager ([`Failover::ResourceManager`]: its active JVM is killed) or
+    /// the NameNode (the active one stopped) of a `--ha` cluster started here, and waits until the
+    /// other one is active (for the RM: once the NodeManagers count again). Returns the cluster's
+    /// report, e.g. `1 active=rm2 ms=1164 killed-at=<epoch ms>` (ms: from the kill to the other
+    /// being active); the
+    /// stopped daemon then comes back as standby in the background.
+    pub fn failover(&self, which: Failover) -> Result<String, String> {
+        use std::io::Write;
+        let (command, done) = match which {
+            Failover::ResourceManager => ("failover-rm", "rm-failovers"),
+            Failover::NameNode => ("failover-nn", "nn-failovers"),
+        };
+        let work_dir = self
+            .work_dir
+            .as_ref()
+            .ok_or("failover needs a cluster started here (deploy/mini-hadoop --ha)")?;
+        let done = work_dir.join("control").join(done);
+        let count = |text: &str| {
+            text.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let before = fs::read_to_string(&done).map(|t| count(&t)).unwrap_or(0);
+        {
+            let mut guard = self.process.lock().unwrap_or_else(|e| e.into_inner());
+            let (_, stdin) = guard.as_mut().ok_or("the cluster is stopped")?;
+            writeln!(stdin, "{command}")
+                .and_then(|()| stdin.flush())
+                .map_err(|e| format!("cannot send {command} to mini-hadoop: {e}"))?;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(300);
+        loop {
+            if let Ok(text) = fs::read_to_string(&done)
+                && count(&text) > before
+            {
+                return Ok(text.trim().to_string());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "{command}: no new report in {} within 300 s; daemon log tail:\n{}",
+                    done.display(),
+                    self.log_tail(40)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Stops a cluster started here: SIGTERM to `deploy/mini-hadoop`, which stops every daemon
     /// and container, then waits for it. Returns its exit status. No-op for external clusters.
     pub fn stop(&self) -> Option<std::process::ExitStatus> {
@@ -301,6 +350,13 @@ impl Drop for MiniHadoop {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Which daemon [`MiniHadoop::failover`] fails over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failover {
+    ResourceManager,
+    NameNode,
 }
 
 /// Prints the daemon log tail when dropped during a panic; see [`MiniHadoop::log_guard`].

@@ -329,6 +329,41 @@ async fn answering_server(status: i32, class: &'static str) -> String {
     address
 }
 
+/// A dead HA address costs one refused connect, not its connect-retry budget: the other
+/// address is tried first, as Java's failover proxy providers do.
+#[test]
+fn dead_address_fails_over_without_its_connect_retries() {
+    let rt = rt();
+    rt.block_on(async {
+        // A port that was just free: connecting is refused.
+        let dead = {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            l.local_addr().unwrap().to_string()
+        };
+        let active = answering_server(0, "").await;
+        let client = super::RpcClient::new(
+            vec![dead, active],
+            "p",
+            Auth::Simple { user: "t".into() },
+            IpcConfig {
+                connect_retries: 10,
+                connect_backoff: Duration::from_millis(500),
+                ..short_timeouts()
+            },
+        );
+        let t0 = std::time::Instant::now();
+        let _: spindle_proto::yarn::GetClusterMetricsResponseProto = client
+            .call(
+                "getClusterMetrics",
+                &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+            )
+            .await
+            .unwrap();
+        // Ten retries of the dead address would take over 10 s.
+        assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    });
+}
+
 #[test]
 fn standby_answer_fails_over_to_the_next_address() {
     let rt = rt();

@@ -39,6 +39,8 @@ public final class Main {
     boolean fixedPorts = false;
     boolean pmemCheck = false;
     boolean rmRecovery = false;
+    /** Two ResourceManagers and two NameNodes with manual failover; see {@link HaCluster}. */
+    boolean ha = false;
     /** Kerberos everywhere (a KDC in this JVM); see {@link Kerberos}. */
     boolean secure = false;
     /** hadoop.rpc.protection and dfs.data.transfer.protection of a secure cluster. */
@@ -70,6 +72,10 @@ public final class Main {
     System.setProperty("test.build.data", new File(o.workDir, "test-data").getAbsolutePath());
     System.setProperty("hdfs.minidfs.basedir", dfsBase.getAbsolutePath());
 
+    if (o.ha) {
+      new HaCluster(o).run(t0);
+      return;
+    }
     Configuration conf = new Configuration();
     applySettings(conf, o);
     Kerberos krb = o.secure ? Kerberos.start(o.workDir, o.confDir, o.rpcProtection) : null;
@@ -545,6 +551,11 @@ public final class Main {
         || key.equals("yarn.timeline-service.address")
         || key.equals("yarn.timeline-service.webapp.address")
         || key.equals("dfs.namenode.startup")
+        // One HA daemon's own identity and the NameNodes' shared edits (--ha).
+        || key.startsWith("dfs.namenode.shared.edits.dir")
+        || key.startsWith("dfs.ha.namenode.id")
+        || key.equals("dfs.nameservice.id")
+        || key.equals("yarn.resourcemanager.ha.id")
         // A secure cluster's service keytabs belong to its daemons, never to clients.
         || key.contains("keytab");
   }
@@ -656,6 +667,10 @@ public final class Main {
       }
       if (flag.equals("--rm-recovery")) {
         o.rmRecovery = true;
+        continue;
+      }
+      if (flag.equals("--ha")) {
+        o.ha = true;
         continue;
       }
       if (flag.equals("--secure")) {

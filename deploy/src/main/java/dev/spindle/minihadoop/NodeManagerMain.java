@@ -27,6 +27,23 @@ public final class NodeManagerMain {
   static Process spawn(
       File daemonConf, File yarnDir, int index, File log, File workDir, String krb5Option)
       throws IOException {
+    return spawn(daemonConf, yarnDir, index, log, workDir, krb5Option, null);
+  }
+
+  /**
+   * {@link #spawn} with {@code siteDir} (core-site.xml, hdfs-site.xml) first on the class path: the
+   * container localizer, a JVM the NodeManager starts with its own class path, reads its HDFS
+   * settings from there (an HA nameservice is only a name without them).
+   */
+  static Process spawn(
+      File daemonConf,
+      File yarnDir,
+      int index,
+      File log,
+      File workDir,
+      String krb5Option,
+      File siteDir)
+      throws IOException {
     String java = new File(new File(System.getProperty("java.home"), "bin"), "java").getPath();
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
@@ -45,7 +62,10 @@ public final class NodeManagerMain {
     cmd.add("-cp");
     // A secure NodeManager also reads the daemon configuration as a class-path resource (main).
     cmd.add(
-        (krb5Option == null ? "" : daemonConf.getParentFile().getAbsolutePath() + File.pathSeparator)
+        (siteDir == null ? "" : siteDir.getAbsolutePath() + File.pathSeparator)
+            + (krb5Option == null
+                ? ""
+                : daemonConf.getParentFile().getAbsolutePath() + File.pathSeparator)
             + System.getProperty("java.class.path"));
     cmd.add(NodeManagerMain.class.getName());
     cmd.add(daemonConf.getAbsolutePath());
