@@ -176,10 +176,15 @@ final class Kerberos {
     c.set("yarn.resourcemanager.webapp.spnego-keytab-file", keytab(SPNEGO));
     c.set("yarn.nodemanager.webapp.spnego-principal", principal(SPNEGO));
     c.set("yarn.nodemanager.webapp.spnego-keytab-file", keytab(SPNEGO));
-    // Containers find the KDC as MIT Kerberos clients do on a host without /etc/krb5.conf.
+    // Containers find the KDC on a host without /etc/krb5.conf: MIT Kerberos clients through
+    // KRB5_CONFIG, Java ones (which ignore it) through java.security.krb5.conf in
+    // JAVA_TOOL_OPTIONS, which every JVM reads (a container JVM's own options are its app's).
     c.set(
         "yarn.nodemanager.admin-env",
-        "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX,KRB5_CONFIG=" + krb5Conf.getAbsolutePath());
+        "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX,KRB5_CONFIG="
+            + krb5Conf.getAbsolutePath()
+            + ",JAVA_TOOL_OPTIONS=-Djava.security.krb5.conf="
+            + krb5Conf.getAbsolutePath());
 
     // --- SPNEGO on every web endpoint (RM, NodeManagers, NameNode, DataNodes) ---
     c.set(
