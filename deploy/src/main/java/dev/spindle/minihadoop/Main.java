@@ -628,6 +628,22 @@ public final class Main {
     Files.move(tmp.toPath(), file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * Starts a daemon JVM of its own (a NodeManager, an HA ResourceManager): {@code cmd} with the
+   * cluster's work dir appended as {@code --work-dir} (so tools can tell whose JVM this is),
+   * stdin from /dev/null, stdout and stderr appended to {@code log}.
+   */
+  static Process startDaemon(List<String> cmd, File workDir, File log) throws IOException {
+    List<String> args = new ArrayList<>(cmd);
+    args.add("--work-dir");
+    args.add(workDir.getAbsolutePath());
+    ProcessBuilder pb = new ProcessBuilder(args);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log));
+    pb.redirectError(ProcessBuilder.Redirect.appendTo(log));
+    return pb.start();
+  }
+
   /** Exits (running the shutdown hook) when the launching script dies, so no cluster outlives it. */
   static void watchParent() {
     ProcessHandle parent = ProcessHandle.current().parent().orElse(null);

@@ -51,14 +51,7 @@ public final class ResourceManagerMain {
     cmd.add(ResourceManagerMain.class.getName());
     cmd.add(daemonConf.getAbsolutePath());
     cmd.add(rmId);
-    // Names the cluster's work dir on the command line, so tools can tell whose JVM this is.
-    cmd.add("--work-dir");
-    cmd.add(workDir.getAbsolutePath());
-    ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log));
-    pb.redirectError(ProcessBuilder.Redirect.appendTo(log));
-    return pb.start();
+    return Main.startDaemon(cmd, workDir, log);
   }
 
   /** Usage: ResourceManagerMain DAEMON_CONF RM_ID --work-dir DIR. */
