@@ -17,7 +17,8 @@ public final class FsRoundTrip {
     Path path = new Path(args[0]);
     Configuration conf = new Configuration();
     byte[] data =
-        ("written by Hadoop's FileSystem at " + System.nanoTime() + "\n").repeat(1000)
+        // A fixed-width stamp: the size (55000 bytes) does not depend on the clock's digits.
+        String.format("written by Hadoop's FileSystem at %020d%n", System.nanoTime()).repeat(1000)
             .getBytes(StandardCharsets.UTF_8);
     try (FileSystem fs = FileSystem.get(conf)) {
       try (FSDataOutputStream out = fs.create(path, true)) {
