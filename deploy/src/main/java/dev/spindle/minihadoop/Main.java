@@ -43,6 +43,8 @@ public final class Main {
     boolean ha = false;
     /** Kerberos everywhere (a KDC in this JVM); see {@link Kerberos}. */
     boolean secure = false;
+    /** With secure: every web endpoint on HTTPS only, with a CA of this run; see {@link Https}. */
+    boolean https = false;
     /** hadoop.rpc.protection and dfs.data.transfer.protection of a secure cluster. */
     String rpcProtection = "privacy";
     String appClasspath = "";
@@ -83,12 +85,18 @@ public final class Main {
       krb.apply(conf);
       Kerberos.enableSecurity(conf);
     }
+    File yarnDir = new File(o.workDir, "yarn");
+    Files.createDirectories(yarnDir.toPath());
+    // The ssl-*.xml files go next to the daemon configuration: a class-path directory of the
+    // NodeManagers (NodeManagerMain) and of this JVM (deploy/mini-hadoop).
+    Https https = o.https ? Https.setUp(o.workDir, o.confDir, yarnDir) : null;
+    if (https != null) {
+      Https.apply(conf, MiniYARNCluster.getHostname(), port(o, 8090));
+    }
     // The NameNode's ports are chosen up front too, so the NodeManagers' configuration is complete
     // before anything starts: their JVMs start alongside HDFS and the RM, not after them.
     int nnPort = port(o, 8020);
     conf.set("fs.defaultFS", "hdfs://localhost:" + nnPort);
-    File yarnDir = new File(o.workDir, "yarn");
-    Files.createDirectories(yarnDir.toPath());
     File daemonConf = new File(yarnDir, "daemon-site.xml");
     try (OutputStream os = new FileOutputStream(daemonConf)) {
       conf.writeXml(os);
@@ -209,7 +217,7 @@ public final class Main {
     Configuration live = yarn.getConfig();
 
     waitForNodeManagers(yarn, nodeManagers, o.nodeManagers);
-    String rmWeb = "http://" + WebAppUtils.getRMWebAppURLWithoutScheme(live);
+    String rmWeb = WebAppUtils.getHttpSchemePrefix(live) + WebAppUtils.getRMWebAppURLWithoutScheme(live);
 
     writeClientConfig(live, dfs.getConfiguration(0), fsUri, o);
     watchControlDir(yarn, o, krb);
@@ -222,6 +230,9 @@ public final class Main {
           " principal=" + krb.userPrincipal
               + " keytab=" + krb.userKeytab.getAbsolutePath()
               + " krb5=" + krb.krb5Conf.getAbsolutePath();
+    }
+    if (https != null) {
+      ready += " ca=" + https.caPem.getAbsolutePath();
     }
     System.out.println(ready);
     System.out.flush();
@@ -530,6 +541,7 @@ public final class Main {
         || key.equals("yarn.nodemanager.address")
         || key.equals("yarn.nodemanager.localizer.address")
         || key.equals("yarn.nodemanager.webapp.address")
+        || key.equals("yarn.nodemanager.webapp.https.address")
         || key.equals("yarn.nodemanager.collector-service.address")
         || key.startsWith("yarn.minicluster.")
         || key.equals("yarn.is.minicluster")
@@ -539,6 +551,7 @@ public final class Main {
         || key.startsWith("dfs.datanode.data.dir")
         || key.startsWith("dfs.datanode.address")
         || key.startsWith("dfs.datanode.http.address")
+        || key.startsWith("dfs.datanode.https.address")
         || key.startsWith("dfs.datanode.ipc.address")
         || key.startsWith("dfs.datanode.hostname")
         || key.startsWith("hadoop.tmp.dir")
@@ -693,6 +706,10 @@ public final class Main {
         o.secure = true;
         continue;
       }
+      if (flag.equals("--https")) {
+        o.https = true;
+        continue;
+      }
       if (i + 1 >= a.size()) {
         throw new IllegalArgumentException("mini-hadoop: flag " + flag + " needs a value");
       }
@@ -718,6 +735,9 @@ public final class Main {
         }
         default -> throw new IllegalArgumentException("mini-hadoop: unknown flag " + flag);
       }
+    }
+    if (o.https && !o.secure) {
+      throw new IllegalArgumentException("mini-hadoop: --https needs --secure");
     }
     if (o.confDir == null || o.workDir == null) {
       throw new IllegalArgumentException("mini-hadoop: --conf-dir and --work-dir are required");

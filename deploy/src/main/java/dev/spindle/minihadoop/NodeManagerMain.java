@@ -91,6 +91,7 @@ public final class NodeManagerMain {
     conf.set("yarn.nodemanager.address", host + ":0");
     conf.set("yarn.nodemanager.localizer.address", host + ":0");
     conf.set("yarn.nodemanager.webapp.address", host + ":0");
+    conf.set("yarn.nodemanager.webapp.https.address", host + ":0");
     // Resources come from the flags, not from this machine's hardware.
     conf.setBoolean("yarn.nodemanager.resource.detect-hardware-capabilities", false);
     // Physical-memory kills off as well: JVM containers (distributed shell, Spark) run with heaps
