@@ -153,6 +153,7 @@ pub(crate) struct Shared {
     launcher: Launcher,
     /// The user the executors run as (their log links name it).
     user: String,
+    node_web_scheme: &'static str,
     num_executors: u32,
     executor_cores: u32,
     resource: Resource,
@@ -179,6 +180,8 @@ pub(crate) struct AllocatorConfig {
     pub rm_max_wait: Duration,
     /// Tokens every executor gets (HDFS delegation tokens on a Kerberized cluster).
     pub tokens: spindle_hadoop::credentials::Credentials,
+    /// `http` or `https` (`yarn.http.policy`): the NodeManagers' log links.
+    pub node_web_scheme: &'static str,
 }
 
 impl YarnBackend {
@@ -205,6 +208,7 @@ impl YarnBackend {
             wake: tokio::sync::Notify::new(),
             rm,
             user: launch.user.clone(),
+            node_web_scheme: config.node_web_scheme,
             num_executors: launch.num_executors,
             executor_cores: launch.executor_cores,
             launcher: Launcher::new(launch, exec, config.ipc, config.tokens),
@@ -530,8 +534,8 @@ fn granted(shared: &Arc<Shared>, c: Container) {
         let user = &shared.user;
         let logs = |f: &str| {
             format!(
-                "http://{}/node/containerlogs/{}/{user}/{f}?start=-4096",
-                c.node_http_address, c.id
+                "{}://{}/node/containerlogs/{}/{user}/{f}?start=-4096",
+                shared.node_web_scheme, c.node_http_address, c.id
             )
         };
         st.executors.push(ExecutorInfo {

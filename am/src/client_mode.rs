@@ -138,6 +138,14 @@ impl ClientBackend {
         let conf = Configuration::from_env()?;
         let user = spindle_hadoop::user::current_user();
         let mut rest = RmRestClient::from_config(&conf, Some(user.clone()))?;
+        // The CA `spindle submit` was given for an HTTPS RM (`spindle.ssl.ca`).
+        let ca = spindle_contract::Conf::from_env()
+            .map_err(|e| Error::Config(e.to_string()))?
+            .text(&spindle_contract::settings::SSL_CA);
+        if let Some(ca) = ca {
+            let trust = spindle_hadoop::tls::HttpsTrust::load(&conf, Some(ca.as_ref()))?;
+            rest = rest.with_trust(trust)?;
+        }
         // Kerberos: SPNEGO to the RM as `spindle submit` logged in; the HDFS delegation tokens
         // it fetched (our HADOOP_TOKEN_FILE_LOCATION) go to the AM and on to the executors.
         let mut tokens = spindle_hadoop::credentials::Credentials::new();

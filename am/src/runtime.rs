@@ -355,6 +355,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
                 rm_max_wait,
                 // Executors get the file system tokens, never the AMRMToken.
                 tokens: executor_tokens(&creds),
+                node_web_scheme: conf.yarn_web_scheme()?,
             },
         },
         finisher,

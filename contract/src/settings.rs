@@ -220,6 +220,20 @@ pub const KERBEROS_FILE_SYSTEMS: Setting = conf(
      (Spark 3's `spark.kerberos.access.hadoopFileSystems`)",
 );
 
+/// The CAs of the cluster's HTTPS endpoints (`yarn.http.policy=HTTPS_ONLY`).
+pub const SSL_CA: Setting = Setting {
+    var: Some("SPINDLE_SSL_CA"),
+    ..conf(
+        "spindle.ssl.ca",
+        Kind::Text,
+        None,
+        "a PEM file of the CA certificates that the cluster's HTTPS web endpoints (RM, proxy, \
+         NodeManagers) are checked against; unset: the trust store of the `ssl-client.xml` \
+         beside the site files when it is PEM, else the system's CA bundle. The variable serves \
+         `status`, `kill`, `logs` and `list`, which take no `--conf`",
+    )
+};
+
 // ------------------------------------------------- a driver's environment
 
 /// Where the executors run.
@@ -393,6 +407,7 @@ pub const ALL: &[&Setting] = &[
     &LOCALITY_WAIT,
     &NETWORK_CRYPTO_ENABLED,
     &KERBEROS_FILE_SYSTEMS,
+    &SSL_CA,
     &MASTER,
     &EXECUTOR_CORES,
     &CACHE_MEMORY_MB,

@@ -491,10 +491,7 @@ impl Configuration {
     /// with Hadoop's default port, as Hadoop's `HAUtil` resolves them. The web
     /// address follows `yarn.http.policy` (HTTPS_ONLY uses the https address).
     pub fn rm_addresses(&self) -> Result<Vec<RmAddresses>> {
-        let https = self
-            .get_trimmed("yarn.http.policy")?
-            .is_some_and(|p| p.eq_ignore_ascii_case("HTTPS_ONLY"));
-        let (web_key, web_port, scheme) = if https {
+        let (web_key, web_port, scheme) = if self.yarn_web_scheme()? == "https" {
             (
                 "yarn.resourcemanager.webapp.https.address",
                 RM_WEBAPP_HTTPS_PORT,
@@ -541,6 +538,15 @@ impl Configuration {
                 })
             })
             .collect()
+    }
+
+    /// The scheme of YARN's web endpoints (RM, NodeManagers, proxy): `https` when
+    /// `yarn.http.policy` is HTTPS_ONLY, else `http`.
+    pub fn yarn_web_scheme(&self) -> Result<&'static str> {
+        let https = self
+            .get_trimmed("yarn.http.policy")?
+            .is_some_and(|p| p.eq_ignore_ascii_case("HTTPS_ONLY"));
+        Ok(if https { "https" } else { "http" })
     }
 
     /// The REST base URLs of the RMs, in failover order (`http://host:port`).

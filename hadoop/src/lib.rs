@@ -15,6 +15,7 @@ pub mod kerberos;
 pub mod namenode;
 pub mod sasl;
 pub mod spnego;
+pub mod tls;
 pub mod token;
 pub mod user;
 pub mod yarn;

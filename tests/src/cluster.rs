@@ -24,6 +24,8 @@ pub struct MiniHadoop {
     work_dir: Option<PathBuf>,
     /// The user's Kerberos identity on a secure cluster.
     kerberos: Option<KerberosUser>,
+    /// The CA of the web endpoints' certificates (PEM) on an HTTPS cluster (`--https`).
+    https_ca: Option<PathBuf>,
     /// The launcher and the write end of its stdin; `None` for an external cluster.
     process: Mutex<Option<(Child, ChildStdin)>>,
 }
@@ -185,6 +187,7 @@ impl MiniHadoop {
             log_dir: Some(log_dir),
             work_dir: Some(opts.work_dir.clone()),
             kerberos,
+            https_ca: field("ca=").map(PathBuf::from),
             process: Mutex::new(Some((child, stdin))),
         })
     }
@@ -210,6 +213,7 @@ impl MiniHadoop {
             log_dir,
             work_dir: None,
             kerberos: KerberosUser::from_conf_dir(conf_dir)?,
+            https_ca: Some(conf_dir.join("ca.pem")).filter(|p| p.is_file()),
             process: Mutex::new(None),
         })
     }
@@ -238,6 +242,12 @@ impl MiniHadoop {
     /// an open one.
     pub fn kerberos(&self) -> Option<&KerberosUser> {
         self.kerberos.as_ref()
+    }
+
+    /// The CA certificate (PEM) of an HTTPS cluster's web endpoints (`--https`; `ca.pem` in the
+    /// conf dir of an external one).
+    pub fn https_ca(&self) -> Option<&Path> {
+        self.https_ca.as_deref()
     }
 
     /// The work directory of a cluster started here (data, container dirs, logs).

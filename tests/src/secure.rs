@@ -12,6 +12,7 @@ use std::time::Duration;
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::kerberos::Login;
 use spindle_hadoop::spnego::Spnego;
+use spindle_hadoop::tls::HttpsTrust;
 use spindle_hadoop::yarn::RmRestClient;
 
 use crate::{
@@ -44,7 +45,14 @@ pub fn keytab_login(h: &MiniHadoop) -> Login {
 pub fn spnego_rest(h: &MiniHadoop) -> RmRestClient {
     RmRestClient::from_config(&secure_conf(h), None)
         .unwrap()
+        .with_trust(trust(h))
+        .unwrap()
         .with_kerberos(&keytab_login(h))
+}
+
+/// The CAs Spindle's HTTPS clients trust on this cluster: its CA on an HTTPS one.
+pub fn trust(h: &MiniHadoop) -> HttpsTrust {
+    HttpsTrust::load(&secure_conf(h), h.https_ca()).expect("the cluster's CA")
 }
 
 /// The `spindle` CLI on the secure cluster, with the ticket cache `cache` (empty unless filled
@@ -54,6 +62,9 @@ pub fn spindle_cli(h: &MiniHadoop, cache: &Path) -> Command {
     let mut c = crate::spindle_command(h.conf_dir());
     c.env("KRB5_CONFIG", &k.krb5_conf)
         .env("KRB5CCNAME", format!("FILE:{}", cache.display()));
+    if let Some(ca) = h.https_ca() {
+        c.env("SPINDLE_SSL_CA", ca);
+    }
     c
 }
 
@@ -141,9 +152,10 @@ pub fn app_id_in(stderr: &str) -> Option<String> {
 
 /// A JSON answer of `url` (on the RM, such as its proxy to the AM) fetched with Spindle's SPNEGO
 /// client; `None` unless it answers 200 with JSON.
-pub fn spnego_json(spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
+pub fn spnego_json(h: &MiniHadoop, spnego: &Spnego, url: &str) -> Option<serde_json::Value> {
+    let http = trust(h).client_builder().build().expect("an HTTP client");
     block_on(async {
-        let resp = reqwest::Client::new()
+        let resp = http
             .get(url)
             .header("Accept", "application/json")
             .header("Authorization", spnego.authorization(url).ok()?)
@@ -164,7 +176,7 @@ pub fn am_runs_tasks(h: &MiniHadoop, spnego: &Spnego, app: &str) -> bool {
         "{}/proxy/{app}/api/v1/applications/{app}/stages",
         h.rm_url().trim_end_matches('/')
     );
-    spnego_json(spnego, &url).is_some_and(|stages| {
+    spnego_json(h, spnego, &url).is_some_and(|stages| {
         stages
             .as_array()
             .into_iter()

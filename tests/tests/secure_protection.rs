@@ -1,8 +1,10 @@
 //! A secure cluster of this file's own, started with `--rpc-protection integrity,authentication`
-//! (the server accepts either, preferring integrity) and `--rm-recovery`: Kerberos IPC at each of
-//! the levels below privacy (`secure_spindle.rs` covers the secure mini-Hadoop's default,
-//! privacy), where SASL wraps frames with integrity only or not at all; a client that insists on
-//! privacy refused in one line; and a job at integrity that outlives a ResourceManager restart.
+//! (the server accepts either, preferring integrity), `--rm-recovery` and `--https`: Kerberos IPC
+//! at each of the levels below privacy (`secure_spindle.rs` covers the secure mini-Hadoop's
+//! default, privacy), where SASL wraps frames with integrity only or not at all; a client that
+//! insists on privacy refused in one line; a job at integrity that outlives a ResourceManager
+//! restart; and every web endpoint (RM, proxy, NodeManagers) on HTTPS only, with the cluster's
+//! CA given to Spindle as `spindle.ssl.ca` (or `SPINDLE_SSL_CA`), and refused without it.
 //!
 //! `#[ignore]`d like the other secure tests; it starts its own cluster (about a minute) and is
 //! its own test binary because this process's Kerberos library must point at that cluster's KDC.
@@ -16,8 +18,8 @@ use spindle_hadoop::ipc::{Auth, KerberosAuth};
 use spindle_hadoop::namenode::NameNodeClient;
 use spindle_hadoop::yarn::{ApplicationClient, FinalStatus};
 use spindle_tests::secure::{
-    bind_kerberos, counts_read_by_java, keytab_login, put_words, secure_conf, spnego_rest,
-    submit_until_tasks_run, submit_with_keytab,
+    bind_kerberos, counts_read_by_java, keytab_login, kinit, put_words, secure_conf, spindle_cli,
+    spnego_rest, submit_until_tasks_run, submit_with_keytab,
 };
 use spindle_tests::{
     MiniHadoop, OwnCluster, binary, block_on, container_processes, scratch_dir, signal, wait_for,
@@ -35,6 +37,7 @@ fn cluster() -> &'static MiniHadoop {
                 "--rpc-protection",
                 "integrity,authentication",
                 "--rm-recovery",
+                "--https",
             ],
         );
         bind_kerberos(own.get());
@@ -189,6 +192,68 @@ fn a_job_at_integrity_outlives_an_rm_restart() {
         counts_read_by_java(h, &format!("{root}{base}/out")),
         expected
     );
+}
+
+#[test]
+#[ignore = "needs a secure mini-Hadoop of its own; scripts/test's secure stage runs it"]
+fn https_endpoints_with_the_clusters_ca_and_a_clear_refusal_without_it() {
+    let _one = serial();
+    let h = cluster();
+    let ca = h.https_ca().expect("--https names its CA").to_path_buf();
+    assert!(h.rm_url().starts_with("https://"), "{}", h.rm_url());
+    let conf = secure_conf(h);
+    assert_eq!(conf.yarn_web_scheme().unwrap(), "https");
+    let dir = scratch_dir("secure-https");
+    let (root, base, expected) = put_words(h, "secure-https", 2_000, 0x5EC_0005);
+    let cache = kinit(h.kerberos().unwrap(), &dir.join("kinit-cache"));
+    // Client mode: the CA by --conf only; the driver, on this machine, submits the AM over HTTPS
+    // with it and shows progress from the AM through the RM's HTTPS proxy.
+    let out = spindle_cli(h, &cache)
+        .env_remove("SPINDLE_SSL_CA")
+        .args(["submit", "--master", "yarn", "--deploy-mode", "client"])
+        .args(["--executor-memory", "256m", "--num-executors", "1"])
+        .args(["--conf", "spindle.executor.memoryOverhead=128m"])
+        .arg("--conf")
+        .arg(format!("spindle.ssl.ca={}", ca.display()))
+        .arg(binary("wordcount"))
+        .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        out.status.success(),
+        "client mode over HTTPS failed:\n{err}"
+    );
+    assert_eq!(
+        counts_read_by_java(h, &format!("{root}{base}/out")),
+        expected
+    );
+    let app = spindle_tests::secure::app_id_in(&err).expect("an application id");
+    // status and list over HTTPS with the CA from SPINDLE_SSL_CA (spindle_cli sets it).
+    let status = spindle_cli(h, &cache)
+        .args(["status", &app])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(
+        status.status.success() && shown.contains("FINISHED"),
+        "spindle status over HTTPS: {shown}{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    // Without the CA (none in ssl-client.xml as PEM, none in the system's bundle): one line
+    // that says the certificate is not trusted and how to fix it.
+    let refused = spindle_cli(h, &cache)
+        .env_remove("SPINDLE_SSL_CA")
+        .args(["status", &app])
+        .output()
+        .unwrap();
+    let why = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(!refused.status.success(), "status without the CA succeeded");
+    assert!(
+        why.contains("not trusted") && why.contains("spindle.ssl.ca"),
+        "{why}"
+    );
+    assert_eq!(why.trim_end().lines().count(), 1, "{why}");
 }
 
 /// Words of input for the restart test: enough for its one executor to outlast the restart.

@@ -550,7 +550,7 @@ fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
     let apps = wait_for(
         "the AM's API through the proxy",
         Duration::from_secs(60),
-        || spnego_json(&spnego, &proxied),
+        || spnego_json(h, &spnego, &proxied),
     );
     assert!(
         apps.as_array()
@@ -617,7 +617,7 @@ fn a_lost_executor_is_replaced_and_the_job_succeeds_on_the_secure_cluster() {
             "{}/proxy/{app}/api/v1/applications/{app}/{what}",
             h.rm_url().trim_end_matches('/')
         );
-        spnego_json(&spnego, &url)
+        spnego_json(h, &spnego, &url)
     };
     let executors: Vec<_> = container_processes(&app)
         .into_iter()

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::spnego::{AUTH_COOKIE, Spnego};
+use spindle_hadoop::tls::HttpsTrust;
 
 use super::Cluster;
 use super::tfile;
@@ -105,6 +106,7 @@ fn local_log_names(v: &Value) -> Vec<String> {
 /// set one, else (or when it is refused) a fresh `Negotiate` ticket.
 async fn get(
     http: &reqwest::Client,
+    trust: &HttpsTrust,
     url: &str,
     spnego: Option<&Spnego>,
 ) -> Result<Option<String>, Error> {
@@ -127,7 +129,7 @@ async fn get(
                 None => req.header("Authorization", s.authorization(url)?),
             };
         }
-        let resp = req.send().await.map_err(|e| err(e.to_string()))?;
+        let resp = req.send().await.map_err(|e| err(trust.explain(&e)))?;
         if let Some(s) = spnego {
             s.remember(
                 resp.headers()
@@ -157,26 +159,30 @@ async fn print_from_nodemanagers(
     app: ApplicationId,
     wanted: &dyn Fn(&str, &str) -> bool,
 ) -> Result<usize, Error> {
-    let http = reqwest::Client::builder()
+    let http = cluster
+        .trust
+        .client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| Error::Http {
             url: "(client)".into(),
             reason: e.to_string(),
         })?;
+    let scheme = cluster.conf.yarn_web_scheme()?;
     let mut printed = 0;
     for node in cluster.rest.nodes().await? {
         if node.http_address.is_empty() {
             continue;
         }
-        let base = format!("http://{}/ws/v1/node", node.http_address);
+        let base = format!("{scheme}://{}/ws/v1/node", node.http_address);
         // Each NodeManager signs its own cookie.
         let spnego = cluster
             .kerberos
             .as_ref()
             .map(|k| Spnego::new(k.login.credential.clone()));
         let spnego = spnego.as_ref();
-        let Some(text) = get(&http, &format!("{base}/apps/{app}"), spnego).await? else {
+        let Some(text) = get(&http, &cluster.trust, &format!("{base}/apps/{app}"), spnego).await?
+        else {
             continue;
         };
         let Ok(w) = serde_json::from_str::<NmAppWrapper>(&text) else {
@@ -185,7 +191,14 @@ async fn print_from_nodemanagers(
         for cid in strings(&w.app.containerids) {
             // A container still localizing has no logs yet (the NodeManager
             // answers 500/503): say so and go on with the others.
-            let listed = match get(&http, &format!("{base}/containers/{cid}/logs"), spnego).await {
+            let listed = match get(
+                &http,
+                &cluster.trust,
+                &format!("{base}/containers/{cid}/logs"),
+                spnego,
+            )
+            .await
+            {
                 Ok(t) => t
                     .and_then(|t| serde_json::from_str::<Value>(&t).ok())
                     .map(|v| local_log_names(&v))
@@ -201,8 +214,13 @@ async fn print_from_nodemanagers(
                 listed
             };
             for name in names.iter().filter(|n| wanted(&cid, n)) {
-                if let Some(body) =
-                    get(&http, &format!("{base}/containerlogs/{cid}/{name}"), spnego).await?
+                if let Some(body) = get(
+                    &http,
+                    &cluster.trust,
+                    &format!("{base}/containerlogs/{cid}/{name}"),
+                    spnego,
+                )
+                .await?
                 {
                     println!("==> {cid} on {} ({name}, running) <==", node.node_id);
                     print!("{body}");

@@ -18,14 +18,16 @@ pub(crate) mod security;
 pub(crate) mod tfile;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use spindle_contract::launch::{self, AmLaunch, DeployMode};
+use spindle_contract::settings::{Conf, SSL_CA};
 use spindle_contract::staging::{StagedApp, Staging};
 use spindle_contract::submit::{self as submission, Scheduling, Submission};
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::ids::ApplicationId;
+use spindle_hadoop::tls::HttpsTrust;
 use spindle_hadoop::yarn::{AppsFilter, NodeState, Resource, RmRestClient, SubmissionContext};
 
 use crate::Error;
@@ -43,20 +45,28 @@ pub(crate) struct Cluster {
     /// proxied user), else the simple-auth user.
     pub user: String,
     pub rest: RmRestClient,
+    /// The CAs trusted on the cluster's HTTPS endpoints (RM, proxy, NodeManagers).
+    pub trust: HttpsTrust,
     /// The Kerberos login, on a Kerberized cluster.
     pub kerberos: Option<security::KerberosUser>,
 }
 
 impl Cluster {
     /// [`Cluster::connect`] with the ticket cache, as `status`, `kill` and `logs` use.
+    /// The CA comes from `SPINDLE_SSL_CA` (these commands take no `--conf`).
     pub(crate) fn from_env() -> Result<Cluster, Error> {
-        Self::connect(&security::LoginRequest::default())
+        let ca = Conf::default().text(&SSL_CA).map(PathBuf::from);
+        Self::connect(&security::LoginRequest::default(), ca.as_deref())
     }
 
     /// Reads HADOOP_CONF_DIR (or YARN_CONF_DIR); fails in one line when it
     /// is unset, not a directory, or holds no yarn-site.xml. On a Kerberized
-    /// cluster, logs in as `login` asks (keytab, else the ticket cache).
-    pub(crate) fn connect(login: &security::LoginRequest) -> Result<Cluster, Error> {
+    /// cluster, logs in as `login` asks (keytab, else the ticket cache). HTTPS endpoints are
+    /// checked against the CAs of `ca` (a PEM file; see [`HttpsTrust::load`]).
+    pub(crate) fn connect(
+        login: &security::LoginRequest,
+        ca: Option<&Path>,
+    ) -> Result<Cluster, Error> {
         let var = ["HADOOP_CONF_DIR", "YARN_CONF_DIR"]
             .into_iter()
             .find_map(|v| {
@@ -82,6 +92,7 @@ impl Cluster {
             )));
         }
         let conf = Configuration::load_dir(&dir)?;
+        let trust = HttpsTrust::load(&conf, ca)?;
         let kerberos = security::login(&conf, &dir, login)?;
         let user = match &kerberos {
             Some(k) => k.user().to_string(),
@@ -95,7 +106,8 @@ impl Cluster {
             Some(user.clone()),
             CONNECT_TIMEOUT,
             REQUEST_TIMEOUT,
-        )?;
+        )?
+        .with_trust(trust.clone())?;
         if let Some(k) = &kerberos {
             rest = rest.with_kerberos(&k.login);
             if let Some(p) = &k.proxy_user {
@@ -107,6 +119,7 @@ impl Cluster {
             conf_dir: Some(dir),
             user,
             rest,
+            trust,
             kerberos,
         })
     }
@@ -373,11 +386,17 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 pub(crate) fn submit(s: &cli::Submit) -> Result<i32, Error> {
     let mut opts = YarnSubmit::from_cli(s)?;
     opts.driver_summary = check_driver(&opts.driver)?;
-    let cluster = Cluster::connect(&security::LoginRequest {
-        principal: s.principal.clone(),
-        keytab: s.keytab.as_ref().map(PathBuf::from),
-        proxy_user: s.proxy_user.clone(),
-    })?;
+    let ca = Conf::new(opts.conf.clone())?
+        .text(&SSL_CA)
+        .map(PathBuf::from);
+    let cluster = Cluster::connect(
+        &security::LoginRequest {
+            principal: s.principal.clone(),
+            keytab: s.keytab.as_ref().map(PathBuf::from),
+            proxy_user: s.proxy_user.clone(),
+        },
+        ca.as_deref(),
+    )?;
     match opts.deploy_mode {
         DeployMode::Cluster => runtime()?.block_on(submit_cluster(&cluster, &opts)),
         DeployMode::Client => runtime()?.block_on(client_mode::run(&cluster, &opts)),

@@ -152,7 +152,9 @@ pub(crate) async fn wait(
     staging: Option<&Staging>,
     app: ApplicationId,
 ) -> Result<i32, Error> {
-    let http = reqwest::Client::builder()
+    let http = cluster
+        .trust
+        .client_builder()
         .timeout(Duration::from_secs(3))
         .build()
         .map_err(|e| Error::Http {

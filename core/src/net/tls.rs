@@ -47,12 +47,9 @@ pub(crate) struct Tls {
     pub server: Arc<ServerConfig>,
 }
 
-/// The workspace's one crypto provider: ring (the configurations below admit
-/// TLS 1.3 only).
+/// The workspace's one crypto provider (the configurations below admit TLS 1.3 only).
 pub(super) fn provider() -> Arc<CryptoProvider> {
-    // Deprecated only for lacking post-quantum key exchange (X25519 here).
-    #[allow(deprecated)]
-    Arc::new(rustls::crypto::ring::default_provider())
+    spindle_hadoop::tls::crypto_provider()
 }
 
 impl Tls {

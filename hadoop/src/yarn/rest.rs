@@ -25,6 +25,7 @@ use super::records::{
 use crate::config::Configuration;
 use crate::error::{Error, Result};
 use crate::ids::{ApplicationAttemptId, ApplicationId, ContainerId, NodeId};
+use crate::tls::{HttpsTrust, error_chain};
 use crate::token::encode_base64;
 
 /// Filters of `/ws/v1/cluster/apps`; empty fields are not sent.
@@ -679,6 +680,9 @@ pub struct RmRestClient {
     spnego: Option<Arc<crate::spnego::Spnego>>,
     /// Kerberos: the user to act for (`doAs`, checked against `hadoop.proxyuser.*`).
     do_as: Option<String>,
+    /// The CAs trusted on HTTPS RMs, and the timeouts: what rebuilds `http` ([`Self::with_trust`]).
+    trust: HttpsTrust,
+    timeouts: (Duration, Duration),
 }
 
 impl RmRestClient {
@@ -712,27 +716,24 @@ impl RmRestClient {
                 }
             })
             .collect();
-        // Hadoop's web servers close idle connections after hadoop.http.idle_timeout.ms (60 s);
-        // hyper keeps them 90 s, and a request sent on one the server is closing fails with
-        // "connection closed before message completed". Reconnecting is cheap: keep them 5 s.
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect)
-            .timeout(request)
-            .redirect(redirect_policy(&bases))
-            .pool_idle_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| Error::Rest {
-                url: "(client)".into(),
-                reason: format!("cannot build the HTTP client: {e}"),
-            })?;
+        let trust = HttpsTrust::system()?;
         Ok(Self {
-            http,
+            http: http_client(&bases, &trust, (connect, request))?,
             bases,
             active: Arc::new(AtomicUsize::new(0)),
             user,
             spnego: None,
             do_as: None,
+            trust,
+            timeouts: (connect, request),
         })
+    }
+
+    /// Trusts the CAs of `trust` on HTTPS RMs (instead of the system's).
+    pub fn with_trust(mut self, trust: HttpsTrust) -> Result<Self> {
+        self.http = http_client(&self.bases, &trust, self.timeouts)?;
+        self.trust = trust;
+        Ok(self)
     }
 
     /// Whether SPNEGO got a `hadoop.auth` cookie that later calls reuse.
@@ -756,9 +757,10 @@ impl RmRestClient {
         self
     }
 
-    /// A client for the RM (or RMs, with HA) named by a Hadoop configuration.
+    /// A client for the RM (or RMs, with HA) named by a Hadoop configuration, trusting the
+    /// CAs its `ssl-client.xml` names in PEM, else the system's (see [`HttpsTrust::load`]).
     pub fn from_config(conf: &Configuration, user: Option<String>) -> Result<Self> {
-        Self::new(conf.rm_web_urls()?, user)
+        Self::new(conf.rm_web_urls()?, user)?.with_trust(HttpsTrust::load(conf, None)?)
     }
 
     /// The RM web addresses, in failover order.
@@ -880,12 +882,15 @@ impl RmRestClient {
             let resp = match req.send().await {
                 Ok(r) => r,
                 Err(e) if e.is_connect() || (e.is_timeout() && !e.is_body()) => {
-                    return Err(Sent::Unreachable(format!("{url}: {}", error_chain(&e))));
+                    return Err(Sent::Unreachable(format!(
+                        "{url}: {}",
+                        self.trust.explain(&e)
+                    )));
                 }
                 Err(e) => {
                     return Err(Sent::Failed(Error::Rest {
                         url: url.to_string(),
-                        reason: error_chain(&e),
+                        reason: self.trust.explain(&e),
                     }));
                 }
             };
@@ -1207,19 +1212,26 @@ fn snippet(text: &str) -> String {
     }
 }
 
-/// reqwest's error with its causes (the cause says "connection refused").
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let cs = c.to_string();
-        if !s.contains(&cs) {
-            s.push_str(": ");
-            s.push_str(&cs);
-        }
-        cur = c.source();
-    }
-    s
+/// The RM client's HTTP client: `trust`'s CAs, the timeouts, redirects only between the RMs.
+fn http_client(
+    bases: &[String],
+    trust: &HttpsTrust,
+    (connect, request): (Duration, Duration),
+) -> Result<reqwest::Client> {
+    // Hadoop's web servers close idle connections after hadoop.http.idle_timeout.ms (60 s);
+    // hyper keeps them 90 s, and a request sent on one the server is closing fails with
+    // "connection closed before message completed". Reconnecting is cheap: keep them 5 s.
+    trust
+        .client_builder()
+        .connect_timeout(connect)
+        .timeout(request)
+        .redirect(redirect_policy(bases))
+        .pool_idle_timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| Error::Rest {
+            url: "(client)".into(),
+            reason: format!("cannot build the HTTP client: {e}"),
+        })
 }
 
 #[cfg(test)]
