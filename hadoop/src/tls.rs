@@ -250,6 +250,7 @@ mod tests {
             }
         }
         let _ = server.kill();
+        let _ = server.wait();
         assert!(why.contains("not trusted"), "{why}");
         assert!(
             why.contains("spindle.ssl.ca") && why.contains("system"),
