@@ -225,6 +225,24 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
     }
 }
 
+/// Runs `f`, whose HDFS calls are separate [`block_on`]s, inside one
+/// runtime: a client's connections are tasks of the runtime that made them,
+/// so they must outlive each call (a task or a driver's planning thread has
+/// the engine's runtime already; a direct call from a plain thread gets one).
+#[cfg(feature = "columnar")]
+fn in_runtime<R>(f: impl FnOnce() -> R) -> Result<R> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Ok(f());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting a runtime for HDFS", e))?;
+    let _entered = rt.enter();
+    Ok(f())
+}
+
 fn hdfs_client(base: &str) -> Result<hdfs_native::Client> {
     hdfs_native::ClientBuilder::new()
         .with_url(base)

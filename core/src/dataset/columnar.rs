@@ -1,5 +1,6 @@
 //! Saving records as Parquet, CSV or JSON lines (the `columnar` feature).
 
+use crate::io::delimited::TextFormat;
 use crate::ops::actions;
 use crate::{Data, Dataset, Result};
 
@@ -38,7 +39,7 @@ impl<T: Data> Dataset<T> {
             path,
             actions::sink_save_columnar::<T>,
             "save_as_csv",
-            ".csv",
+            TextFormat::Csv.extension(),
             None,
         )
     }
@@ -50,7 +51,7 @@ impl<T: Data> Dataset<T> {
             path,
             actions::sink_save_columnar::<T>,
             "save_as_json",
-            ".json",
+            TextFormat::JsonLines.extension(),
             None,
         )
     }

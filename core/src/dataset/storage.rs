@@ -28,7 +28,13 @@ impl<T: Data> Dataset<T> {
             )
         })?;
         let path = format!("{dir}/node-{}", self.node.id);
-        self.save_with(&path, actions::sink_save_frames::<T>, "checkpoint", "", None)?;
+        self.save_with(
+            &path,
+            actions::sink_save_frames::<T>,
+            "checkpoint",
+            "",
+            None,
+        )?;
         let params = source::CheckpointParams {
             path,
             partitions: self.node.num_partitions,

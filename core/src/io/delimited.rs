@@ -46,7 +46,11 @@ impl TextFormat {
     }
 
     /// Decodes lines (without their ends) into one batch.
-    fn decode(self, schema: &SchemaRef, lines: &[&str]) -> std::result::Result<RecordBatch, ArrowError> {
+    fn decode(
+        self,
+        schema: &SchemaRef,
+        lines: &[&str],
+    ) -> std::result::Result<RecordBatch, ArrowError> {
         let mut buf = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
         for l in lines {
             buf.extend_from_slice(l.as_bytes());
@@ -166,7 +170,12 @@ impl Records {
 
     fn check_header(&self, line: &str) -> Result<()> {
         let names = header_names(line);
-        let fields: Vec<&str> = self.schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let fields: Vec<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
         if names != fields {
             return Err(Error::Task(format!(
                 "{}: the header names the columns {}; the record type's fields are {} (in this order)",
@@ -190,7 +199,10 @@ impl Records {
 
     fn at(&self, at: u64, no: Option<u64>, message: &str) -> Error {
         let no = no.map(|n| format!(" (line {n})")).unwrap_or_default();
-        Error::Task(format!("{}: the line at byte {at}{no}: {message}", self.what))
+        Error::Task(format!(
+            "{}: the line at byte {at}{no}: {message}",
+            self.what
+        ))
     }
 }
 
@@ -301,8 +313,13 @@ mod tests {
         for format in [TextFormat::Csv, TextFormat::JsonLines] {
             let f = dir.path().join(format!("x{}", format.extension()));
             let mut bytes = Vec::new();
-            write::<Row>("x", format, vec![Ok(rows(40)), Ok(rows(3))].into_iter(), &mut bytes)
-                .unwrap();
+            write::<Row>(
+                "x",
+                format,
+                vec![Ok(rows(40)), Ok(rows(3))].into_iter(),
+                &mut bytes,
+            )
+            .unwrap();
             std::fs::write(&f, &bytes).unwrap();
             assert_eq!(read(&f, format, 4).unwrap(), [rows(40), rows(3)].concat());
         }
@@ -344,7 +361,11 @@ mod tests {
             "{e}"
         );
         // A value of the wrong type.
-        std::fs::write(&f, "{\"id\":1,\"name\":\"a\"}\n{\"id\":\"two\",\"name\":\"b\"}\n").unwrap();
+        std::fs::write(
+            &f,
+            "{\"id\":1,\"name\":\"a\"}\n{\"id\":\"two\",\"name\":\"b\"}\n",
+        )
+        .unwrap();
         let e = read(&f, TextFormat::JsonLines, 1).unwrap_err().to_string();
         assert!(
             e.contains("b.json (JSON lines): the line at byte 20 (line 2): "),

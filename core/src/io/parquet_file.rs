@@ -25,7 +25,9 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::reader::{ChunkReader, Length};
 
 use super::columnar;
-use super::{Location, Split, block_on, hdfs_client, hdfs_err, in_time, list_input, split_hosts};
+use super::{
+    Location, Split, block_on, hdfs_client, hdfs_err, in_runtime, in_time, list_input, split_hosts,
+};
 use crate::{Data, Error, Result};
 
 /// Bytes read at once outside the column chunks a task expects (the footer).
@@ -64,9 +66,8 @@ impl HdfsFile {
     }
 
     fn fetch(&self, start: u64, len: u64) -> parquet::errors::Result<Bytes> {
-        block_on(self.reader.read_range(start as usize, len as usize)).map_err(|e| {
-            ParquetError::External(Box::new(hdfs_err("reading", &self.path, e)))
-        })
+        block_on(self.reader.read_range(start as usize, len as usize))
+            .map_err(|e| ParquetError::External(Box::new(hdfs_err("reading", &self.path, e))))
     }
 
     /// The bytes from `start` to the end of the chunk holding it (fetching
@@ -150,6 +151,10 @@ fn footer(path: &str) -> Result<ParquetMetaData> {
 /// of its bytes. Reads every file's footer: a file that is not Parquet
 /// fails here, naming it; so does one that lacks a column `T` needs.
 pub fn plan_splits<T: Data>(path: &str, min_partitions: u32) -> Result<Vec<Split>> {
+    in_runtime(|| plan::<T>(path, min_partitions))?
+}
+
+fn plan<T: Data>(path: &str, min_partitions: u32) -> Result<Vec<Split>> {
     let wanted = columnar::fields_of::<T>()?;
     let files = list_input(path)?;
     let total: u64 = files.iter().map(|f| f.len).sum();
@@ -206,6 +211,8 @@ pub(crate) fn records<T: Data>(
     split: &Split,
     batch: usize,
 ) -> Result<Box<dyn Iterator<Item = Result<Vec<T>>> + Send>> {
+    // Tasks run inside the executor's runtime, which the HDFS reads of the
+    // iterator need (see `in_runtime`).
     match Location::parse(&split.path)? {
         Location::Local(p) => {
             let f = std::fs::File::open(&p)
@@ -232,8 +239,8 @@ fn read_split<T: Data, R: ChunkReader + 'static>(
 ) -> Result<Box<dyn Iterator<Item = Result<Vec<T>>> + Send>> {
     let path = split.path.clone();
     let wanted = columnar::fields_of::<T>()?;
-    let meta = ArrowReaderMetadata::load(&reader, ArrowReaderOptions::new())
-        .map_err(|e| bad(&path, e))?;
+    let meta =
+        ArrowReaderMetadata::load(&reader, ArrowReaderOptions::new()).map_err(|e| bad(&path, e))?;
     let schema = meta.schema().clone();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let what = format!("{path} (Parquet)");
@@ -395,8 +402,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("w.parquet");
         let mut bytes = Vec::new();
-        write::<Row>("w", vec![Ok(rows(10)), Ok(vec![]), Ok(rows(3))].into_iter(), &mut bytes)
-            .unwrap();
+        write::<Row>(
+            "w",
+            vec![Ok(rows(10)), Ok(vec![]), Ok(rows(3))].into_iter(),
+            &mut bytes,
+        )
+        .unwrap();
         std::fs::write(&f, bytes).unwrap();
         let got = read_all::<Row>(&plan_splits::<Row>(f.to_str().unwrap(), 2).unwrap());
         assert_eq!(got, [rows(10), rows(3)].concat());
@@ -431,7 +442,8 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains(r#"bad.parquet (Parquet): no column "zip""#) && e.contains("id, name, weight"),
+            e.contains(r#"bad.parquet (Parquet): no column "zip""#)
+                && e.contains("id, name, weight"),
             "{e}"
         );
     }

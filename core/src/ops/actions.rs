@@ -125,11 +125,14 @@ pub(crate) fn sink_save_columnar<T: Data>(
         ctx.attempt,
         &params.suffix,
         params.codec,
-        |w: &mut dyn Write| match params.suffix.as_str() {
-            ".parquet" => crate::io::parquet_file::write::<T>(out, stream.0, w),
-            ".csv" => delimited::write::<T>(out, TextFormat::Csv, stream.0, w),
-            ".json" => delimited::write::<T>(out, TextFormat::JsonLines, stream.0, w),
-            other => Err(Error::Task(format!("{out}: no writer for part files named *{other}"))),
+        |w: &mut dyn Write| {
+            let text = [TextFormat::Csv, TextFormat::JsonLines]
+                .into_iter()
+                .find(|f| f.extension() == params.suffix);
+            match text {
+                Some(format) => delimited::write::<T>(out, format, stream.0, w),
+                None => crate::io::parquet_file::write::<T>(out, stream.0, w),
+            }
         },
     )?;
     Ok(SinkOutput::Value(Vec::new()))
