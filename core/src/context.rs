@@ -429,6 +429,73 @@ impl Context {
         )
     }
 
+    /// The rows of Parquet files as records of `T`, a struct whose fields
+    /// name the columns to read (the others are never decoded; an `Option`
+    /// field may be missing from a file and reads as `None`); `path` as for
+    /// [`text_file`](Self::text_file). A partition is a row group, or a run
+    /// of consecutive small row groups of one file up to the split size
+    /// `text_file` uses (the block size, smaller to reach `min_partitions`),
+    /// and prefers the DataNodes holding its bytes. Reads every file's footer
+    /// now: a file that is not Parquet, or lacks a column `T` needs, is an
+    /// error naming it.
+    ///
+    /// ```no_run
+    /// # fn f(ctx: &spindle_core::Context) -> spindle_core::Result<()> {
+    /// #[derive(Clone, serde::Serialize, serde::Deserialize)]
+    /// struct Visit {
+    ///     url: String,
+    ///     ms: u64,
+    ///     referrer: Option<String>,
+    /// }
+    /// let visits = ctx.parquet_file::<Visit>("hdfs:///warehouse/visits", None)?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "columnar")]
+    pub fn parquet_file<T: Data>(
+        &self,
+        path: &str,
+        min_partitions: Option<u32>,
+    ) -> Result<Dataset<T>> {
+        let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
+        let path = path.to_string();
+        self.split_source("parquet_file", source::compute_parquet::<T>, move || {
+            crate::io::parquet_file::plan_splits::<T>(&path, min)
+        })
+    }
+
+    /// The records of CSV files with a header line, as `T` (a struct whose
+    /// fields are the columns, in the header's order: checked); split,
+    /// decompressed and placed as [`text_file`](Self::text_file) does. A
+    /// record may not span lines; blank lines are skipped. A row that does not
+    /// fit (wrong number of columns, a value of the wrong type) fails the job
+    /// naming the file, the byte offset of its line and, where known, its
+    /// line number.
+    #[cfg(feature = "columnar")]
+    pub fn csv_file<T: Data>(&self, path: &str, min_partitions: Option<u32>) -> Result<Dataset<T>> {
+        let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
+        let path = path.to_string();
+        self.split_source("csv_file", source::compute_csv::<T>, move || {
+            crate::io::plan_splits(&path, min)
+        })
+    }
+
+    /// The records of JSON-lines files (one object per line, as Spark's
+    /// `read.json` reads by default) as `T`, fields matched by name (other
+    /// keys ignored, a missing `Option` field `None`); otherwise as
+    /// [`csv_file`](Self::csv_file).
+    #[cfg(feature = "columnar")]
+    pub fn json_file<T: Data>(
+        &self,
+        path: &str,
+        min_partitions: Option<u32>,
+    ) -> Result<Dataset<T>> {
+        let min = min_partitions.unwrap_or(self.default_parallelism().max(2));
+        let path = path.to_string();
+        self.split_source("json_file", source::compute_json::<T>, move || {
+            crate::io::plan_splits(&path, min)
+        })
+    }
+
     /// A source of one partition per split that `plan` makes (off the
     /// runtime's threads: listing files and block locations blocks), each
     /// partition preferring its split's hosts.

@@ -15,6 +15,8 @@ use crate::io::Codec;
 use crate::ops::{actions, narrow, shuffle};
 use crate::{Data, Result};
 
+#[cfg(feature = "columnar")]
+mod columnar;
 mod keyed;
 mod reshape;
 mod storage;
@@ -359,6 +361,7 @@ impl<T: Data> Dataset<T> {
             path,
             actions::sink_save_text::<T>,
             "save_as_text_file",
+            "",
             None,
         )
     }
@@ -383,6 +386,7 @@ impl<T: Data> Dataset<T> {
             path,
             actions::sink_save_text::<T>,
             "save_as_text_file",
+            "",
             Some(codec),
         )
     }

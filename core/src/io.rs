@@ -6,18 +6,29 @@
 //! `HADOOP_CONF_DIR` (relative ones under `/user/<user>`), and local only when
 //! that is `file:///` or no configuration is set. An input is a
 //! comma-separated list of paths and patterns ([`glob`]); compressed files
-//! are read and written by extension ([`compress`]).
+//! are read and written by extension ([`compress`]). With the `columnar`
+//! feature, Parquet, CSV and JSON lines are read into and written from
+//! serde records through the arrow-rs crates (`columnar`, `parquet_file`,
+//! `delimited`).
 //!
 //! Output commit: a task writes `OUT/_temporary/attempt-P-A`, and commits by
 //! renaming it to `OUT/_temporary/part-P`; the driver commits the job by
 //! renaming every `part-P` into `OUT` and writing `_SUCCESS`, or aborts it by
 //! deleting `OUT`, so a failed job leaves no partial output.
 
+#[cfg(feature = "columnar")]
+mod columnar;
 mod compress;
+#[cfg(feature = "columnar")]
+pub(crate) mod delimited;
 mod glob;
+#[cfg(feature = "columnar")]
+pub(crate) mod parquet_file;
 mod seqfile;
 
 pub use compress::Codec;
+#[cfg(feature = "columnar")]
+pub use parquet_file::plan_splits as plan_parquet_splits;
 pub use seqfile::Writable;
 
 use std::io::{BufWriter, Read, Write};
@@ -212,6 +223,24 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
             .expect("a tokio runtime for HDFS")
             .block_on(f),
     }
+}
+
+/// Runs `f`, whose HDFS calls are separate [`block_on`]s, inside one
+/// runtime: a client's connections are tasks of the runtime that made them,
+/// so they must outlive each call (a task or a driver's planning thread has
+/// the engine's runtime already; a direct call from a plain thread gets one).
+#[cfg(feature = "columnar")]
+fn in_runtime<R>(f: impl FnOnce() -> R) -> Result<R> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Ok(f());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("starting a runtime for HDFS", e))?;
+    let _entered = rt.enter();
+    Ok(f())
 }
 
 fn hdfs_client(base: &str) -> Result<hdfs_native::Client> {
@@ -935,8 +964,29 @@ impl LineReader {
     /// Up to `n` lines of the split, or None once it is exhausted. A split
     /// owns the lines that start inside it.
     pub fn next_batch(&mut self, n: usize) -> Result<Option<Vec<String>>> {
+        let mut out = Vec::with_capacity(n);
+        self.fill(n, |_, line| out.push(line))?;
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+
+    /// Like [`next_batch`](Self::next_batch), each line with its offset in
+    /// the file (in the decompressed stream of a compressed file), for
+    /// errors that name where a bad record is.
+    pub fn next_batch_at(&mut self, n: usize) -> Result<Option<Vec<(u64, String)>>> {
+        let mut out = Vec::with_capacity(n);
+        self.fill(n, |at, line| out.push((at, line)))?;
+        Ok(if out.is_empty() { None } else { Some(out) })
+    }
+
+    /// The path of the split's file.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Hands up to `n` lines to `take`.
+    fn fill(&mut self, n: usize, mut take: impl FnMut(u64, String)) -> Result<()> {
         if self.done {
-            return Ok(None);
+            return Ok(());
         }
         // The task's job was cancelled (the task runner reports it as such).
         if crate::task::current_task_cancelled() {
@@ -955,17 +1005,19 @@ impl LineReader {
                 self.next_line()?;
             }
         }
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
+        let mut taken = 0;
+        while taken < n {
             match self.next_line()? {
                 Some((line_start, mut line)) if line_start < self.end => {
                     if line.last() == Some(&b'\r') {
                         line.pop();
                     }
-                    out.push(
+                    take(
+                        line_start,
                         String::from_utf8(line)
                             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
                     );
+                    taken += 1;
                 }
                 _ => {
                     self.done = true;
@@ -973,7 +1025,7 @@ impl LineReader {
                 }
             }
         }
-        Ok(if out.is_empty() { None } else { Some(out) })
+        Ok(())
     }
 }
 
@@ -1272,7 +1324,20 @@ pub fn write_task_output_with(
     codec: Option<Codec>,
     write: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<()> {
-    let part_name = |p| part_name(p) + codec.map_or("", Codec::extension);
+    let suffix = codec.map_or("", Codec::extension);
+    write_task_part(out, partition, attempt, suffix, codec, write)
+}
+
+/// [`write_task_output_with`] into `part-P` + `suffix` (`part-00000.parquet`).
+pub fn write_task_part(
+    out: &str,
+    partition: u32,
+    attempt: u32,
+    suffix: &str,
+    codec: Option<Codec>,
+    write: impl FnOnce(&mut dyn Write) -> Result<()>,
+) -> Result<()> {
+    let part_name = |p| part_name(p) + suffix;
     let tmp = Location::parse(out)?.join("_temporary");
     let attempt_loc = tmp.join(&format!("attempt-{partition:05}-{attempt}"));
     let cancelled = || {
@@ -1348,13 +1413,18 @@ pub fn commit_job(out: &str, partitions: u32) -> Result<()> {
 
 /// [`commit_job`] of parts written by [`write_task_output_with`] with `codec`.
 pub fn commit_job_with(out: &str, partitions: u32, codec: Option<Codec>) -> Result<()> {
+    commit_job_parts(out, partitions, codec.map_or("", Codec::extension))
+}
+
+/// [`commit_job`] of parts written by [`write_task_part`] with `suffix`.
+pub fn commit_job_parts(out: &str, partitions: u32, suffix: &str) -> Result<()> {
     let loc = Location::parse(out)?;
     let tmp = loc.join("_temporary");
     let (_, file_mode) = output_permissions()?;
     block_on(async {
         let fs = OutputFs::of(&loc)?;
         for p in 0..partitions {
-            let name = part_name(p) + codec.map_or("", Codec::extension);
+            let name = part_name(p) + suffix;
             fs.rename(&tmp.join(&name), &loc.join(&name)).await?;
         }
         fs.remove(&tmp).await?;

@@ -113,6 +113,31 @@
 //!   `whole_text_files` and `binary_files` (one record per file), `broadcast`,
 //!   `accumulator`.
 //!
+//! # Parquet, CSV and JSON lines
+//!
+//! With the `columnar` feature (on by default), records are your own serde
+//! structs, a column per field (`Option` fields nullable):
+//! `ctx.parquet_file::<T>(path, None)` reads only the columns `T` names, a
+//! partition per row group (or run of small ones) placed by HDFS block
+//! locality; `ctx.csv_file::<T>` (with a header line) and `ctx.json_file::<T>`
+//! (one object per line) read text as `text_file` does; `save_as_parquet`,
+//! `save_as_csv` and `save_as_json` write part files as `save_as_text_file`
+//! does.
+//!
+//! ```no_run
+//! #[derive(Clone, serde::Serialize, serde::Deserialize)]
+//! struct Visit {
+//!     url: String,
+//!     ms: u64,
+//! }
+//! # #[cfg(feature = "columnar")]
+//! spindle::main(|ctx| {
+//!     let visits = ctx.parquet_file::<Visit>("hdfs:///warehouse/visits", None)?;
+//!     visits.filter(|v| v.ms > 1000).save_as_json("hdfs:///reports/slow")?;
+//!     Ok(())
+//! });
+//! ```
+//!
 //! Actions that need a small job first say so: `sort_by_key` and `sort_by`
 //! sample the keys, `zip_with_index` counts the partitions.
 

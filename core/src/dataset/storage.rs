@@ -28,7 +28,13 @@ impl<T: Data> Dataset<T> {
             )
         })?;
         let path = format!("{dir}/node-{}", self.node.id);
-        self.save_with(&path, actions::sink_save_frames::<T>, "checkpoint", None)?;
+        self.save_with(
+            &path,
+            actions::sink_save_frames::<T>,
+            "checkpoint",
+            "",
+            None,
+        )?;
         let params = source::CheckpointParams {
             path,
             partitions: self.node.num_partitions,
@@ -43,16 +49,19 @@ impl<T: Data> Dataset<T> {
         ))
     }
 
-    /// Runs `sink` (which writes each partition with `io::write_task_output`)
-    /// into `path` under the output commit protocol, part files compressed
-    /// with `codec` if any.
+    /// Runs `sink` (which writes each partition with `io::write_task_part`)
+    /// into `path` under the output commit protocol: part files named
+    /// `part-P` + `ext` (a format's extension, or nothing), compressed with
+    /// `codec` if any (its extension after `ext`).
     pub(crate) fn save_with(
         &self,
         path: &str,
         sink: SinkFn,
         name: &'static str,
+        ext: &str,
         codec: Option<Codec>,
     ) -> Result<()> {
+        let suffix = format!("{ext}{}", codec.map_or("", Codec::extension));
         // A path in fs.defaultFS is resolved once here, so that every
         // executor writes to the same place; local ones stay as written.
         let path = match crate::io::Location::parse(path)? {
@@ -64,10 +73,11 @@ impl<T: Data> Dataset<T> {
         let params = actions::SaveParams {
             path: path.to_string(),
             codec,
+            suffix: suffix.clone(),
         };
         let result = self
             .run(name, sink, codec::encode(&params), self.all_partitions())
-            .and_then(|_| crate::io::commit_job_with(path, self.node.num_partitions, codec));
+            .and_then(|_| crate::io::commit_job_parts(path, self.node.num_partitions, &suffix));
         if result.is_err() {
             crate::io::abort_job(path);
         }

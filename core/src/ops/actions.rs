@@ -71,6 +71,9 @@ pub(crate) struct SaveParams {
     pub path: String,
     /// Compresses each part file (named with the codec's extension).
     pub codec: Option<crate::io::Codec>,
+    /// What follows `part-P` in a part file's name: the format's and the
+    /// codec's extensions (`.parquet`, `.gz`).
+    pub suffix: String,
 }
 
 pub(crate) fn sink_save_text<T: Data + Display>(
@@ -80,10 +83,11 @@ pub(crate) fn sink_save_text<T: Data + Display>(
 ) -> Result<SinkOutput> {
     let params: SaveParams = codec::decode(params, "save parameters")?;
     let stream = input::<T>(e)?;
-    crate::io::write_task_output_with(
+    crate::io::write_task_part(
         &params.path,
         ctx.partition,
         ctx.attempt,
+        &params.suffix,
         params.codec,
         |w: &mut dyn Write| {
             // Lines are formatted into a buffer of our own (no dynamic call
@@ -98,6 +102,37 @@ pub(crate) fn sink_save_text<T: Data + Display>(
                     .map_err(|e| Error::io(format!("writing {}", params.path), e))?;
             }
             Ok(())
+        },
+    )?;
+    Ok(SinkOutput::Value(Vec::new()))
+}
+
+/// Writes a partition as one Parquet, CSV or JSON-lines part file
+/// (`SaveParams::suffix` says which: `.parquet`, `.csv`, `.json`).
+#[cfg(feature = "columnar")]
+pub(crate) fn sink_save_columnar<T: Data>(
+    ctx: &TaskContext,
+    e: Erased,
+    params: &[u8],
+) -> Result<SinkOutput> {
+    use crate::io::delimited::{self, TextFormat};
+    let params: SaveParams = codec::decode(params, "save parameters")?;
+    let stream = input::<T>(e)?;
+    let out = params.path.as_str();
+    crate::io::write_task_part(
+        out,
+        ctx.partition,
+        ctx.attempt,
+        &params.suffix,
+        params.codec,
+        |w: &mut dyn Write| {
+            let text = [TextFormat::Csv, TextFormat::JsonLines]
+                .into_iter()
+                .find(|f| f.extension() == params.suffix);
+            match text {
+                Some(format) => delimited::write::<T>(out, format, stream.0, w),
+                None => crate::io::parquet_file::write::<T>(out, stream.0, w),
+            }
         },
     )?;
     Ok(SinkOutput::Value(Vec::new()))

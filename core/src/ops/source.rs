@@ -1,4 +1,5 @@
-//! Sources: data from the driver, number ranges, text files, SequenceFiles.
+//! Sources: data from the driver, number ranges, text files, SequenceFiles,
+//! Parquet, CSV and JSON lines.
 
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +100,42 @@ pub(crate) fn compute_sequence_file<K: io::Writable, V: io::Writable>(
         .ok_or_else(|| crate::Error::Task(format!("sequence_file has no split {p}")))?;
     let records = io::sequence_file_records::<K, V>(&split, BATCH)?;
     Ok(erase(Stream::<(K, V)>(Box::new(records))))
+}
+
+/// The split of partition `p` of a split source.
+#[cfg(feature = "columnar")]
+fn split_of(spec: &NodeSpec, p: u32, what: &'static str) -> Result<Split> {
+    let params: TextParams = codec::decode(&spec.params, what)?;
+    params
+        .splits
+        .into_iter()
+        .nth(p as usize)
+        .ok_or_else(|| crate::Error::Task(format!("{what}: no split {p}")))
+}
+
+#[cfg(feature = "columnar")]
+pub(crate) fn compute_parquet<T: Data>(
+    _ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let split = split_of(spec, p, "parquet_file parameters")?;
+    let records = io::parquet_file::records::<T>(&split, BATCH)?;
+    Ok(erase(Stream::<T>(records)))
+}
+
+#[cfg(feature = "columnar")]
+pub(crate) fn compute_csv<T: Data>(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+    let split = split_of(spec, p, "csv_file parameters")?;
+    let records = io::delimited::records::<T>(&split, io::delimited::TextFormat::Csv, BATCH)?;
+    Ok(erase(Stream::<T>(Box::new(records))))
+}
+
+#[cfg(feature = "columnar")]
+pub(crate) fn compute_json<T: Data>(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+    let split = split_of(spec, p, "json_file parameters")?;
+    let records = io::delimited::records::<T>(&split, io::delimited::TextFormat::JsonLines, BATCH)?;
+    Ok(erase(Stream::<T>(Box::new(records))))
 }
 
 /// Parameters of a checkpointed dataset: its directory and partition count.

@@ -1,8 +1,9 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill
-//! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT`. The engine's
+//! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT
+//! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH`. The engine's
 //! tests (`tests/engine.rs`) run them in local mode, yarn_cluster runs `count-then-save` and `rdd`, yarn_codecs runs
-//! `codecs` and `seqfiles`, the benchmarks run `overheads` (bench/local) and `idle`
+//! `codecs` and `seqfiles`, yarn_columnar `columnar` and `columnar-count`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -1101,6 +1102,83 @@ fn seqfiles(ctx: &Context, dir: &str, out: &str) -> Result<()> {
         .save_as_text_file(&format!("{out}/bytes"))
 }
 
+/// A record of the columnar tests: record `i` of their inputs is [`event`]`(i)`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Event {
+    id: i64,
+    name: String,
+    score: Option<f64>,
+}
+
+/// Record `i` as the tests' Python writes it (pyarrow, Spark): a comma and
+/// quotes in some names (CSV quoting), no score for every third.
+fn event(i: i64) -> Event {
+    Event {
+        id: i,
+        name: if i % 7 == 0 {
+            format!("n,\"{i}\"")
+        } else {
+            format!("name {i}")
+        },
+        score: (i % 3 != 0).then_some(i as f64 * 0.5),
+    }
+}
+
+/// Parquet, CSV and JSON lines written by others: IN/parquet (several row
+/// groups, an extra column), IN/csv, IN/json and, if given, SPARK (a
+/// directory Spark wrote) are read and checked record by record against
+/// [`event`]; then written to OUT/parquet, OUT/csv and OUT/json for others
+/// to read.
+fn columnar(ctx: &Context, input: &str, out: &str, spark: Option<&str>) -> Result<()> {
+    let mut n = 0;
+    let by_id = |v: Vec<Event>| {
+        let mut v = v;
+        v.sort_by_key(|e| e.id);
+        v
+    };
+    let pq = ctx.parquet_file::<Event>(&format!("{input}/parquet"), Some(64))?;
+    eprintln!("columnar: parquet partitions {}", pq.num_partitions());
+    let rows = by_id(pq.collect()?);
+    let count = rows.len() as i64;
+    check(
+        "parquet rows",
+        rows,
+        (0..count).map(event).collect(),
+        &mut n,
+    );
+    check("parquet not empty", count > 0, true, &mut n);
+    let want: Vec<Event> = (0..count).map(event).collect();
+    let csv = ctx.csv_file::<Event>(&format!("{input}/csv"), Some(3))?;
+    check("csv rows", by_id(csv.collect()?), want.clone(), &mut n);
+    let json = ctx.json_file::<Event>(&format!("{input}/json"), Some(3))?;
+    check("json rows", by_id(json.collect()?), want.clone(), &mut n);
+    if let Some(spark) = spark {
+        let s = ctx.parquet_file::<Event>(spark, None)?;
+        check(
+            "spark's parquet rows",
+            by_id(s.collect()?),
+            want.clone(),
+            &mut n,
+        );
+    }
+    pq.save_as_parquet(&format!("{out}/parquet"))?;
+    csv.save_as_csv(&format!("{out}/csv"))?;
+    json.save_as_json(&format!("{out}/json"))?;
+    eprintln!("columnar: {n} checks passed, {count} rows");
+    Ok(())
+}
+
+/// Counts the records of one input (`parquet`, `csv` or `json`): the bad-input tests.
+fn columnar_count(ctx: &Context, format: &str, path: &str) -> Result<()> {
+    let n = match format {
+        "parquet" => ctx.parquet_file::<Event>(path, None)?.count()?,
+        "csv" => ctx.csv_file::<Event>(path, None)?.count()?,
+        _ => ctx.json_file::<Event>(path, None)?.count()?,
+    };
+    eprintln!("columnar-count: {n}");
+    Ok(())
+}
+
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("stderr-bytes") {
         stderr_bytes();
@@ -1125,9 +1203,13 @@ fn main() {
             Some("count-then-save") if args.len() == 3 => count_then_save(ctx, &args[1], &args[2]),
             Some("codecs") if args.len() == 3 => codecs(ctx, &args[1], &args[2]),
             Some("seqfiles") if args.len() == 3 => seqfiles(ctx, &args[1], &args[2]),
+            Some("columnar") if args.len() >= 3 => {
+                columnar(ctx, &args[1], &args[2], args.get(3).map(String::as_str))
+            }
+            Some("columnar-count") if args.len() == 3 => columnar_count(ctx, &args[1], &args[2]),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH"
                 );
                 std::process::exit(2)
             }
