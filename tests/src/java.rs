@@ -129,7 +129,10 @@ pub fn java_peers_classpath() -> &'static str {
             .arg(version)
             .status()
             .unwrap_or_else(|e| panic!("cannot run tests/java/build: {e}"));
-        assert!(status.success(), "tests/java/build {version} failed ({status})");
+        assert!(
+            status.success(),
+            "tests/java/build {version} failed ({status})"
+        );
         // The default release builds into target/, the others into target/hadoop-VERSION/.
         let (classes, jars) = if version == HADOOP_VERSIONS[0] {
             (dir.join("target/classes"), dir.join("target/classpath.txt"))
@@ -139,8 +142,7 @@ pub fn java_peers_classpath() -> &'static str {
                 dir.join(format!("target/classpath-{version}.txt")),
             )
         };
-        let jars = fs::read_to_string(&jars)
-            .unwrap_or_else(|e| panic!("{}: {e}", jars.display()));
+        let jars = fs::read_to_string(&jars).unwrap_or_else(|e| panic!("{}: {e}", jars.display()));
         format!("{}:{}", classes.display(), jars.trim())
     })
 }

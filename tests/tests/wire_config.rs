@@ -213,7 +213,11 @@ fn addresses_from_the_conf_dir_reach_the_resourcemanager() {
     let info = block_on(client.cluster_info()).unwrap();
     assert_eq!(info.state, "STARTED");
     // The release under test (SPINDLE_HADOOP_VERSION; the version matrix runs this on each).
-    assert_eq!(info.hadoop_version, spindle_tests::hadoop_version(), "{info:?}");
+    assert_eq!(
+        info.hadoop_version,
+        spindle_tests::hadoop_version(),
+        "{info:?}"
+    );
 }
 
 #[test]
