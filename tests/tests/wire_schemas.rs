@@ -19,7 +19,7 @@ use spindle_tests::{hadoop_version, java_ok, repo_root};
 const LACKING: &[(&str, &str, &str)] = &[(
     "3.3.6",
     ".hadoop.hdfs.StorageTypeProto.NVDIMM = 6: not in Hadoop's enum",
-    // HDFS-15714 (3.4.0) added the NVDIMM storage type. Spindle only decodes storage types from
+    // The NVDIMM storage type came in 3.4.0 (HDFS-15025). Spindle only decodes storage types from
     // the NameNode's answers (a 3.3 NameNode never sends 6) and never asks for one.
     "a storage type Spindle only receives",
 )];
