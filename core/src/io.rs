@@ -1221,7 +1221,7 @@ async fn rename_applied_once(
         if !from && to {
             return Ok(());
         }
-        if !(from && !to) || tries >= RENAME_TRIES {
+        if !from || to || tries >= RENAME_TRIES {
             return Err(e);
         }
         tokio::time::sleep(RENAME_RETRY_WAIT).await;
