@@ -1207,6 +1207,18 @@ impl OutputFs {
         }
     }
 
+    /// [`OutputFs::rename`] for the commit, safe across a NameNode failover ([`rename_applied_once`]).
+    async fn commit_rename(&self, from: &Location, to: &Location) -> Result<()> {
+        rename_applied_once(
+            async || self.rename(from, to).await,
+            async |which| match which {
+                Side::From => self.exists(from).await,
+                Side::To => self.exists(to).await,
+            },
+        )
+        .await
+    }
+
     async fn remove(&self, loc: &Location) -> Result<()> {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
@@ -1225,6 +1237,46 @@ impl OutputFs {
             }
             _ => unreachable!("one file system per output"),
         }
+    }
+}
+
+/// A rename's two ends, for [`rename_applied_once`]'s look after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Side {
+    From,
+    To,
+}
+
+/// Attempts of one commit rename (the wait between two: [`RENAME_RETRY_WAIT`]).
+const RENAME_TRIES: u32 = 3;
+const RENAME_RETRY_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Runs `rename` (without overwrite) until it is applied exactly once. When the active NameNode
+/// dies with a rename in flight, hdfs-native returns the error rather than resend a write whose
+/// request went out, and a new call carries a new client id and call id, so the NameNode's retry
+/// cache cannot recognise it (docs/hadoop-notes.md). So after a failed attempt both ends are
+/// looked at: the source gone and the target there means the rename was applied before its answer
+/// was lost (done); the source there and the target not means it was not (try again). Without
+/// overwrite, a repeated rename fails on the existing target rather than moving into it, so it
+/// can never apply twice.
+async fn rename_applied_once(
+    mut rename: impl AsyncFnMut() -> Result<()>,
+    mut exists: impl AsyncFnMut(Side) -> Result<bool>,
+) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let Err(e) = rename().await else {
+            return Ok(());
+        };
+        let (from, to) = (exists(Side::From).await?, exists(Side::To).await?);
+        if !from && to {
+            return Ok(());
+        }
+        if !from || to || tries >= RENAME_TRIES {
+            return Err(e);
+        }
+        tokio::time::sleep(RENAME_RETRY_WAIT).await;
     }
 }
 
@@ -1272,7 +1324,7 @@ pub fn prepare_output(out: &str) -> Result<()> {
         fs.mkdirs(&prep.join("_temporary"), dir_mode).await?;
         fs.write(&prep.join(OWNER_MARKER), marker.as_bytes(), file_mode)
             .await?;
-        if let Err(e) = fs.rename(&prep, &loc).await {
+        if let Err(e) = fs.commit_rename(&prep, &loc).await {
             let _ = fs.remove(&prep).await;
             // Someone made the output meanwhile: theirs stays.
             return Err(match fs.exists(&loc).await {
@@ -1425,10 +1477,21 @@ pub fn commit_job_parts(out: &str, partitions: u32, suffix: &str) -> Result<()> 
         let fs = OutputFs::of(&loc)?;
         for p in 0..partitions {
             let name = part_name(p) + suffix;
-            fs.rename(&tmp.join(&name), &loc.join(&name)).await?;
+            fs.commit_rename(&tmp.join(&name), &loc.join(&name)).await?;
         }
-        fs.remove(&tmp).await?;
-        fs.write(&loc.join("_SUCCESS"), b"", file_mode).await?;
+        if let Err(e) = fs.remove(&tmp).await {
+            // Deleted before the answer was lost (a NameNode failover), or not at all.
+            if fs.exists(&tmp).await? {
+                return Err(e);
+            }
+        }
+        let success = loc.join("_SUCCESS");
+        if let Err(e) = fs.write(&success, b"", file_mode).await {
+            // Written before the answer was lost (a NameNode failover), or not at all.
+            if !fs.exists(&success).await? {
+                return Err(e);
+            }
+        }
         if let Err(e) = fs.remove(&loc.join(OWNER_MARKER)).await {
             eprintln!("spindle: {out} is complete, but its owner marker stays: {e}");
         }
@@ -1464,6 +1527,91 @@ pub fn local_exists(p: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::{RENAME_TRIES, Side, rename_applied_once};
+
+    /// A commit rename whose first answer is lost after the rename was applied (the active
+    /// NameNode died with the reply in flight), and one whose first attempt never arrived: both
+    /// end with the part in place exactly once; a part never written fails.
+    #[test]
+    fn a_retried_rename_neither_fails_nor_applies_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let (from, to) = (dir.path().join("from"), dir.path().join("to"));
+        let exists = |f: &std::path::Path, t: &std::path::Path| {
+            let (f, t) = (f.to_path_buf(), t.to_path_buf());
+            async move |side| {
+                Ok(match side {
+                    Side::From => f.exists(),
+                    Side::To => t.exists(),
+                })
+            }
+        };
+        let lost = || crate::Error::Config("connection reset".into());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+
+        // Applied, answer lost: no second rename is made, and no error.
+        std::fs::create_dir(&from).unwrap();
+        std::fs::write(from.join("part-00000"), b"a 1\n").unwrap();
+        let mut calls = 0;
+        let r = rt.block_on(rename_applied_once(
+            async || {
+                calls += 1;
+                std::fs::rename(&from, &to).unwrap();
+                Err(lost())
+            },
+            exists(&from, &to),
+        ));
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(calls, 1);
+        assert_eq!(std::fs::read(to.join("part-00000")).unwrap(), b"a 1\n");
+        assert!(!to.join("from").exists() && !from.exists());
+
+        // Not applied the first time: tried again, applied once.
+        std::fs::rename(&to, &from).unwrap();
+        let mut calls = 0;
+        let r = rt.block_on(rename_applied_once(
+            async || {
+                calls += 1;
+                if calls == 1 {
+                    return Err(lost());
+                }
+                std::fs::rename(&from, &to).map_err(|e| crate::Error::io("renaming", e))
+            },
+            exists(&from, &to),
+        ));
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(calls, 2);
+        assert!(to.join("part-00000").exists() && !from.exists());
+
+        // Neither end there (nothing to commit): the error, after one attempt.
+        std::fs::remove_dir_all(&to).unwrap();
+        let mut calls = 0;
+        let r = rt.block_on(rename_applied_once(
+            async || {
+                calls += 1;
+                Err(lost())
+            },
+            exists(&from, &to),
+        ));
+        assert!(r.is_err());
+        assert_eq!(calls, 1);
+
+        // Never applied: gives up after RENAME_TRIES attempts.
+        std::fs::create_dir(&from).unwrap();
+        let mut calls = 0;
+        let r = rt.block_on(rename_applied_once(
+            async || {
+                calls += 1;
+                Err(lost())
+            },
+            exists(&from, &to),
+        ));
+        assert!(r.is_err());
+        assert_eq!(calls, RENAME_TRIES);
+    }
+
     use super::*;
 
     fn read_all(path: &str, parts: u32) -> Vec<String> {

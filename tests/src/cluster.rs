@@ -54,6 +54,25 @@ impl StartOptions {
     }
 }
 
+/// The Hadoop releases the tests run against (`deploy/mini-hadoop --hadoop-version`).
+pub const HADOOP_VERSIONS: [&str; 3] = ["3.5.0", "3.4.2", "3.3.6"];
+
+/// The Hadoop release under test: `SPINDLE_HADOOP_VERSION` (one of [`HADOOP_VERSIONS`]; default
+/// 3.5.0). It picks the Java peers' client jars and the version of a cluster started here; an
+/// external cluster (`SPINDLE_HADOOP_CONF_DIR`) must be of that version. Panics on another value.
+pub fn hadoop_version() -> &'static str {
+    static VERSION: OnceLock<&'static str> = OnceLock::new();
+    VERSION.get_or_init(|| match std::env::var("SPINDLE_HADOOP_VERSION") {
+        Err(_) => HADOOP_VERSIONS[0],
+        Ok(v) => HADOOP_VERSIONS
+            .into_iter()
+            .find(|known| *known == v.trim())
+            .unwrap_or_else(|| {
+                panic!("SPINDLE_HADOOP_VERSION={v}: not one of {HADOOP_VERSIONS:?}")
+            }),
+    })
+}
+
 /// The cluster shared by all tests of this process: `SPINDLE_HADOOP_CONF_DIR`'s, or one started on
 /// first use under `target/test-hadoop/<pid>`. Panics (with the daemon log's tail) if it cannot start.
 pub fn hadoop() -> &'static MiniHadoop {
@@ -121,6 +140,12 @@ impl MiniHadoop {
             .args(["--nodemanagers", &opts.nodemanagers.to_string()])
             .args(["--datanodes", &opts.datanodes.to_string()])
             .args(&opts.extra_args)
+            .args(
+                (!opts.extra_args.iter().any(|a| a == "--hadoop-version"))
+                    .then_some(["--hadoop-version", hadoop_version()])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)

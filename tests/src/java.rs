@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use crate::cluster::{MiniHadoop, hadoop, repo_root};
+use crate::cluster::{HADOOP_VERSIONS, MiniHadoop, hadoop, hadoop_version, repo_root};
 use crate::run::{assert_success, run_ok};
 
 /// The `java` command that runs `class` from the Java peers' classpath, on no cluster: small heap,
@@ -116,24 +116,34 @@ pub fn java_peer_on_ok(cluster: &MiniHadoop, class: &str, args: &[&str]) -> Stri
     assert_success(&format!("java peer {class} {args:?}"), &out)
 }
 
-/// The Java peers' classpath: compiled classes, then the Maven-resolved jars. Built once per
-/// process (`tests/java/build`, a no-op when nothing changed).
+/// The Java peers' classpath: compiled classes, then the Maven-resolved jars, of the Hadoop
+/// release under test ([`hadoop_version`]). Built once per process (`tests/java/build VERSION`, a
+/// no-op when nothing changed).
 pub fn java_peers_classpath() -> &'static str {
     static CP: OnceLock<String> = OnceLock::new();
     CP.get_or_init(|| {
+        let version = hadoop_version();
         let dir = repo_root().join("tests").join("java");
         let status = Command::new("bash")
             .arg(dir.join("build"))
+            .arg(version)
             .status()
             .unwrap_or_else(|e| panic!("cannot run tests/java/build: {e}"));
-        assert!(status.success(), "tests/java/build failed ({status})");
-        let jars = fs::read_to_string(dir.join("target").join("classpath.txt"))
-            .unwrap_or_else(|e| panic!("tests/java/target/classpath.txt: {e}"));
-        format!(
-            "{}:{}",
-            dir.join("target").join("classes").display(),
-            jars.trim()
-        )
+        assert!(
+            status.success(),
+            "tests/java/build {version} failed ({status})"
+        );
+        // The default release builds into target/, the others into target/hadoop-VERSION/.
+        let (classes, jars) = if version == HADOOP_VERSIONS[0] {
+            (dir.join("target/classes"), dir.join("target/classpath.txt"))
+        } else {
+            (
+                dir.join(format!("target/hadoop-{version}/classes")),
+                dir.join(format!("target/classpath-{version}.txt")),
+            )
+        };
+        let jars = fs::read_to_string(&jars).unwrap_or_else(|e| panic!("{}: {e}", jars.display()));
+        format!("{}:{}", classes.display(), jars.trim())
     })
 }
 

@@ -52,8 +52,8 @@ mod yarn;
 
 pub use binaries::binary;
 pub use cluster::{
-    Failover, LogGuard, MiniHadoop, OwnCluster, StartOptions, hadoop, repo_root, scratch_dir,
-    secure_hadoop, tail,
+    Failover, HADOOP_VERSIONS, LogGuard, MiniHadoop, OwnCluster, StartOptions, hadoop,
+    hadoop_version, repo_root, scratch_dir, secure_hadoop, tail,
 };
 pub use data::{
     Rng, StarRng, count_words, hex, kv_lines, kv_words, parse_counts, random_words, site_xml,

@@ -21,7 +21,7 @@ use spindle_hadoop::namenode::NameNodeClient;
 use spindle_hadoop::yarn::{ApplicationClient, RmRestClient};
 use spindle_tests::{
     Failover, MiniHadoop, OwnCluster, StarRng, binary, block_on, hdfs_client, hdfs_put, hdfs_read,
-    hex, java_peer_on_ok, kv_words, parse_counts, random_words,
+    hex, java_peer_on_ok, kv_words, parse_counts, random_words, spindle_command, text, wait_for,
 };
 
 /// Retries `f` until it succeeds (at most 120 s); returns its value and how long it took.
@@ -221,14 +221,18 @@ fn clients_follow_resourcemanager_and_namenode_failover() {
     assert!(out.contains("roundtrip ok"), "{out}");
 
     // --- A wordcount while the RM fails over again (rm2 killed, rm1 active) ---
-    wordcount_across_rm_failover(h, &conf);
+    let app_of_rm_wordcount = wordcount_across_rm_failover(h, &conf);
+    // --- spindle status / logs / kill through either RM first ---
+    cli_against_either_rm(h, &conf, &app_of_rm_wordcount);
+    // --- A wordcount while the NameNode fails over twice: during reads, during the commit ---
+    wordcount_across_namenode_failovers(h, &conf);
     eprintln!("ha: whole test {:.1} s", t_start.elapsed().as_secs_f64());
 }
 
 /// `spindle submit` of a wordcount; once it runs, the RM fails over. The AM registers again with
 /// the new active RM (the same attempt goes on), the CLI follows it to the end, and the output is
 /// right.
-fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
+fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) -> ApplicationId {
     // rm1, killed by the first failover, must be back as standby before the job starts (the
     // standby serves /ws/v1/cluster/info itself).
     let rm1 = RmRestClient::new(vec![conf.rm_addresses().unwrap()[0].web.clone()], None).unwrap();
@@ -247,54 +251,8 @@ fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
     let (input, expected) = random_words(400_000, 0x4A_0003);
     let fs = hdfs_client(h);
     block_on(hdfs_put(&fs, "/ha/wc/in/input.txt", input.as_bytes()));
-    let wc = binary("wordcount").display().to_string();
-    let mut child = Command::new(binary("spindle"))
-        .env("HADOOP_CONF_DIR", h.conf_dir())
-        .env_remove("YARN_CONF_DIR")
-        .env_remove("SPINDLE_ROLE")
-        .env_remove("SPINDLE_MASTER")
-        .args(["submit", "--master", "yarn", "--name", "wc-ha"])
-        .args(["--driver-memory", "128m", "--executor-memory", "128m"])
-        .args(["--num-executors", "1"])
-        .args(["--conf", "spindle.executor.memoryOverhead=64m"])
-        .args(["--conf", "spindle.driver.memoryOverhead=64m"])
-        .args([&wc, "hdfs://ns1/ha/wc/in", "hdfs://ns1/ha/wc/out"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let seen = Arc::new(Mutex::new(String::new()));
-    let (tx, rx) = mpsc::channel();
-    let reader = {
-        let seen = seen.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let running = line.contains("RUNNING");
-                {
-                    let mut s = seen.lock().unwrap();
-                    s.push_str(&line);
-                    s.push('\n');
-                }
-                if running {
-                    let _ = tx.send(());
-                }
-            }
-        })
-    };
-    if rx.recv_timeout(Duration::from_secs(300)).is_err() {
-        let status = child.try_wait();
-        panic!("the job never ran ({status:?}):\n{}", seen.lock().unwrap());
-    }
-    let app: ApplicationId = seen
-        .lock()
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.starts_with("application_"))
-        .map(|w| w.trim_end_matches([',', ':', ')']).to_string())
-        .expect("an application id")
-        .parse()
-        .unwrap();
+    let mut job = Wordcount::start(h, "wc-ha", "/ha/wc");
+    let app = job.app;
     eprintln!(
         "ha: wordcount running {:.1} s after rm1 was standby again",
         t_wc.elapsed().as_secs_f64()
@@ -303,14 +261,7 @@ fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
     assert!(report.contains("active=rm1"), "{report}");
     let killed_at: i64 = kv_words(&report)["killed-at"].parse().unwrap();
     let rest = RmRestClient::from_config(conf, None).unwrap();
-    let status = child.wait().unwrap();
-    reader.join().unwrap();
-    let err = seen.lock().unwrap().clone();
-    assert!(
-        status.success(),
-        "spindle submit across the RM failover:\n{err}"
-    );
-    assert!(err.contains("FINISHED, final status Succeeded"), "{err}");
+    job.succeeded("across the RM failover");
     // It was running when rm2 was killed, and the same attempt went on: the AM registered with
     // the new active RM and unregistered there.
     let r = block_on(rest.app(app)).unwrap();
@@ -326,4 +277,267 @@ fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) {
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     let cat = java_peer_on_ok(h, "dev.spindle.peers.FsCat", &["hdfs://ns1/ha/wc/out"]);
     assert_eq!(parse_counts(cat.lines()), expected);
+    app
+}
+
+/// `spindle status`, `logs` and `kill` with the client configuration as published (rm1 first,
+/// the active one) and with the RM ids in the other order (the standby rm2 first, which refuses
+/// RPC and redirects REST): each reaches the active RM. `finished` is an application that ended.
+fn cli_against_either_rm(h: &MiniHadoop, conf: &Configuration, finished: &ApplicationId) {
+    let rms = conf.rm_addresses().unwrap();
+    let rm2 = RmRestClient::new(vec![rms[1].web.clone()], None).unwrap();
+    block_on(until_ok("rm2 back as standby", async || {
+        match rm2.cluster_info().await {
+            Ok(i) if i.ha_state == "STANDBY" => Ok(()),
+            Ok(i) => Err(format!("ha state {}", i.ha_state)),
+            Err(e) => Err(e.to_string()),
+        }
+    }));
+    let standby_first = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(h.conf_dir()).unwrap() {
+        let f = f.unwrap().path();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let text = text.replace(
+            "<name>yarn.resourcemanager.ha.rm-ids</name><value>rm1,rm2</value>",
+            "<name>yarn.resourcemanager.ha.rm-ids</name><value>rm2,rm1</value>",
+        );
+        std::fs::write(standby_first.path().join(f.file_name().unwrap()), text).unwrap();
+    }
+    let swapped = Configuration::load_dir(standby_first.path()).unwrap();
+    assert_eq!(
+        swapped.rm_addresses().unwrap()[0].id.as_deref(),
+        Some("rm2")
+    );
+    let app = finished.to_string();
+    for dir in [h.conf_dir(), standby_first.path()] {
+        let t0 = Instant::now();
+        let st = spindle_command(dir)
+            .args(["status", &app])
+            .output()
+            .unwrap();
+        let out = text(&st.stdout);
+        assert!(
+            st.status.success() && out.contains("state FINISHED") && out.contains("Succeeded"),
+            "spindle status via {}: {out}{}",
+            dir.display(),
+            text(&st.stderr)
+        );
+        let status_took = t0.elapsed();
+        // Aggregated logs (the RM names the user, HDFS holds the files).
+        let logs = wait_for("spindle logs", Duration::from_secs(90), || {
+            let l = spindle_command(dir).args(["logs", &app]).output().unwrap();
+            let out = text(&l.stdout);
+            (l.status.success() && out.contains("==> container_")).then_some(out)
+        });
+        assert!(logs.contains("(stderr, aggregated)"), "{logs}");
+        eprintln!(
+            "ha: spindle status via {} in {} ms; logs too",
+            dir.display(),
+            status_took.as_millis()
+        );
+    }
+    // A running application killed through the standby-first configuration: the kill (a REST
+    // PUT) reaches the active RM.
+    let pi = binary("pi").display().to_string();
+    let mut child = spindle_command(standby_first.path())
+        .args(["submit", "--master", "yarn", "--name", "pi-ha-kill"])
+        .args(["--driver-memory", "128m", "--executor-memory", "128m"])
+        .args(["--num-executors", "1"])
+        .args(["--conf", "spindle.executor.memoryOverhead=64m"])
+        .args(["--conf", "spindle.driver.memoryOverhead=64m"])
+        .args([&pi, "100000000000000", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let id = loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "submit ended early");
+        if let Some(w) = line
+            .split_whitespace()
+            .find(|w| w.starts_with("application_"))
+        {
+            break w.trim_end_matches([',', ':', ')']).to_string();
+        }
+    };
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let kill = spindle_command(standby_first.path())
+        .args(["kill", &id])
+        .output()
+        .unwrap();
+    assert!(
+        kill.status.success() && text(&kill.stderr).contains(&format!("killed {id}: KILLED")),
+        "spindle kill via rm2 first: {}",
+        text(&kill.stderr)
+    );
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "the killed job's submit");
+}
+
+/// A wordcount across two NameNode failovers: the first as soon as its application runs (the
+/// driver lists the input, tasks fetch block locations and read), the second once a task has
+/// committed (a part under `out/_temporary`), so the remaining commits meet it when they are
+/// slow enough (the test says whether they were). The job succeeds with the right counts and
+/// exactly one complete output: its parts and `_SUCCESS`, nothing left over.
+fn wordcount_across_namenode_failovers(h: &MiniHadoop, conf: &Configuration) {
+    let (input, expected) = random_words(2_000_000, 0x4A_0004);
+    let fs = hdfs_client(h);
+    // Four files, so four tasks read the input.
+    let lines: Vec<&str> = input.lines().collect();
+    for (i, chunk) in lines.chunks(500_000).enumerate() {
+        let text = chunk.join("\n") + "\n";
+        block_on(hdfs_put(
+            &fs,
+            &format!("/ha/wc2/in/input-{i}.txt"),
+            text.as_bytes(),
+        ));
+    }
+    let mut job = Wordcount::start(h, "wc-ha-nn", "/ha/wc2");
+    let app = job.app.to_string();
+    let during_read = h.failover(Failover::NameNode).unwrap();
+    let read_killed_at: i64 = kv_words(&during_read)["killed-at"].parse().unwrap();
+    let committed = wait_for(
+        "a task's commit or the job's end",
+        Duration::from_secs(300),
+        || {
+            if job.child.try_wait().unwrap().is_some() {
+                return Some(false);
+            }
+            let parts = block_on(fs.list_status("/ha/wc2/out/_temporary", false)).ok()?;
+            parts
+                .iter()
+                .any(|f| f.path.rsplit('/').next().unwrap_or("").starts_with("part-"))
+                .then_some(true)
+        },
+    );
+    let during_commit = committed.then(|| h.failover(Failover::NameNode).unwrap());
+    job.succeeded("across two NameNode failovers");
+    let r = block_on(RmRestClient::from_config(conf, None).unwrap().app(job.app)).unwrap();
+    assert!(
+        r.finish_time > read_killed_at,
+        "{app} ended before the first NameNode stop; grow the input: {r:?}"
+    );
+    let commit_killed_at: Option<i64> = during_commit
+        .as_deref()
+        .map(|c| kv_words(c)["killed-at"].parse().unwrap());
+    eprintln!(
+        "ha: {app} ran on across a NameNode failover during its reads ({during_read}), ended {} ms \
+         after that stop; the failover at its commit ({during_commit:?}) {}",
+        r.finish_time - read_killed_at,
+        match commit_killed_at {
+            Some(t) if t < r.finish_time => format!("came {} ms before its end", r.finish_time - t),
+            Some(_) => "came after its end".to_string(),
+            None => "came too late: the job had ended".to_string(),
+        }
+    );
+    // Exactly one complete output: the parts and _SUCCESS; no _temporary, no owner marker, no
+    // half-made output beside it; and the counts once each.
+    let mut names: Vec<String> = block_on(fs.list_status("/ha/wc2/out", false))
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path.rsplit('/').next().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert!(names.contains(&"_SUCCESS".to_string()), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n == "_SUCCESS" || n.starts_with("part-")),
+        "{names:?}"
+    );
+    let beside: Vec<String> = block_on(fs.list_status("/ha/wc2", false))
+        .unwrap()
+        .into_iter()
+        .map(|f| f.path.rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(beside.len(), 2, "only in/ and out/ in /ha/wc2: {beside:?}");
+    let cat = java_peer_on_ok(h, "dev.spindle.peers.FsCat", &["hdfs://ns1/ha/wc2/out"]);
+    assert_eq!(parse_counts(cat.lines()), expected);
+}
+
+/// A wordcount submitted with `spindle submit` (cluster mode, one executor) from `DIR/in` to
+/// `DIR/out` in `hdfs://ns1`, once its application runs.
+struct Wordcount {
+    child: std::process::Child,
+    /// What `spindle submit` printed so far.
+    seen: Arc<Mutex<String>>,
+    /// The thread that reads it (ends with the pipe).
+    reader: Option<std::thread::JoinHandle<()>>,
+    app: ApplicationId,
+}
+
+impl Wordcount {
+    fn start(h: &MiniHadoop, name: &str, dir: &str) -> Wordcount {
+        let wc = binary("wordcount").display().to_string();
+        let mut child = Command::new(binary("spindle"))
+            .env("HADOOP_CONF_DIR", h.conf_dir())
+            .env_remove("YARN_CONF_DIR")
+            .env_remove("SPINDLE_ROLE")
+            .env_remove("SPINDLE_MASTER")
+            .args(["submit", "--master", "yarn", "--name", name])
+            .args(["--driver-memory", "128m", "--executor-memory", "128m"])
+            .args(["--num-executors", "1"])
+            .args(["--conf", "spindle.executor.memoryOverhead=64m"])
+            .args(["--conf", "spindle.driver.memoryOverhead=64m"])
+            .args([
+                &wc,
+                &format!("hdfs://ns1{dir}/in"),
+                &format!("hdfs://ns1{dir}/out"),
+            ])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let seen = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = mpsc::channel();
+        let reader = {
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let running = line.contains("RUNNING");
+                    {
+                        let mut s = seen.lock().unwrap();
+                        s.push_str(&line);
+                        s.push('\n');
+                    }
+                    if running {
+                        let _ = tx.send(());
+                    }
+                }
+            })
+        };
+        if rx.recv_timeout(Duration::from_secs(300)).is_err() {
+            let status = child.try_wait();
+            panic!("the job never ran ({status:?}):\n{}", seen.lock().unwrap());
+        }
+        let app: ApplicationId = seen
+            .lock()
+            .unwrap()
+            .split_whitespace()
+            .find(|w| w.starts_with("application_"))
+            .map(|w| w.trim_end_matches([',', ':', ')']).to_string())
+            .expect("an application id")
+            .parse()
+            .unwrap();
+        Wordcount {
+            child,
+            seen,
+            reader: Some(reader),
+            app,
+        }
+    }
+
+    /// Waits for `spindle submit` to end; panics unless the job succeeded.
+    fn succeeded(&mut self, what: &str) {
+        let status = self.child.wait().unwrap();
+        if let Some(r) = self.reader.take() {
+            r.join().unwrap();
+        }
+        let err = self.seen.lock().unwrap().clone();
+        assert!(status.success(), "spindle submit {what}:\n{err}");
+        assert!(err.contains("FINISHED, final status Succeeded"), "{err}");
+    }
 }

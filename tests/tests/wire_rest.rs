@@ -37,7 +37,11 @@ fn cluster_info_metrics_and_nodes_match_yarn_client() {
     });
     assert_eq!(info.state, "STARTED");
     assert_eq!(info.ha_state, "ACTIVE");
-    assert!(info.resource_manager_version.starts_with("3.5"), "{info:?}");
+    assert_eq!(
+        info.resource_manager_version,
+        spindle_tests::hadoop_version(),
+        "{info:?}"
+    );
 
     // Nodes: the same NodeManagers, addresses and capacities as YarnClient.getNodeReports(RUNNING).
     let java = java_peer_ok("dev.spindle.peers.YarnNodes", &[]);

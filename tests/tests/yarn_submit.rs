@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use spindle_tests::{
     app_json, binary, block_on, container_processes, find_files, hadoop, hdfs_client, hdfs_put,
-    java_peer_ok, parse_counts, random_words, rm_conf, signal, site_xml, spindle_command, text,
-    unused_port, wait_exit, wait_until,
+    java_peer_ok, parse_counts, proxy_url, random_words, rest_get, rm_conf, signal, site_xml,
+    spindle_command, text, unused_port, wait_exit, wait_for, wait_until,
 };
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
@@ -348,6 +348,23 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
         text(&logs.stdout).contains("(stderr, running)"),
         "{}",
         text(&logs.stdout)
+    );
+    // The running AM's web UI through the RM's web proxy (the version matrix runs this test on
+    // each Hadoop release: the proxy is Jersey 1 before 3.5); its jobs page links relatively.
+    let jobs = wait_for(
+        "the AM's UI through the RM proxy",
+        Duration::from_secs(30),
+        || {
+            let url = proxy_url(h, &app);
+            rest_get(&url)
+                .ok()
+                .filter(|r| r.status == 200 && r.body.contains("href=\"stages\""))
+        },
+    );
+    assert!(
+        !jobs.body.contains("href=\"/"),
+        "absolute link: {}",
+        jobs.body
     );
     let started = Instant::now();
     let kill = spindle_command(h.conf_dir())
