@@ -169,7 +169,9 @@ async fn open_store(dir: Option<String>) -> Result<EventStore, Error> {
         let (fs, _) = split_hdfs_uri(&fs).unwrap_or((fs, String::new()));
         (fs, dir.clone())
     } else if !dir.contains("://") {
-        return Ok(EventStore::Local(std::path::absolute(&dir).unwrap_or(dir.into())));
+        return Ok(EventStore::Local(
+            std::path::absolute(&dir).unwrap_or_else(|_| dir.clone().into()),
+        ));
     } else {
         return Err(Error::Usage(format!(
             "event log directory {dir}: expected hdfs://, file:// or a path"

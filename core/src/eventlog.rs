@@ -370,7 +370,7 @@ impl Writer {
 /// The store of a resolved event log directory.
 fn open(location: &Location) -> Result<EventStore> {
     Ok(match location {
-        Location::Local(p) => EventStore::Local(std::path::absolute(p).unwrap_or(p.clone())),
+        Location::Local(p) => EventStore::Local(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
         Location::Hdfs { base, path } => EventStore::Hdfs {
             client: crate::io::hdfs_client(base)?,
             fs: base.clone(),
