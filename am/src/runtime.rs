@@ -502,7 +502,11 @@ fn run_job(
             attempt: ui.attempt.max(1) as u32,
             name: ui.app_name.clone(),
             user: ui.user.clone(),
-            properties: ui.properties.iter().map(|(k, v)| [k.clone(), v.clone()]).collect(),
+            properties: ui
+                .properties
+                .iter()
+                .map(|(k, v)| [k.clone(), v.clone()])
+                .collect(),
         };
         match ctx.start_event_log(info) {
             Ok(Some(log)) => {

@@ -120,7 +120,11 @@ impl History {
     }
 
     async fn app(&self, id: &str) -> Result<Option<App>, Error> {
-        Ok(self.apps().await?.into_iter().find(|a| a.latest().app_id == id))
+        Ok(self
+            .apps()
+            .await?
+            .into_iter()
+            .find(|a| a.latest().app_id == id))
     }
 
     /// Removes attempts whose logs are unchanged for longer than `max_age`;
@@ -165,7 +169,11 @@ async fn open_store(dir: Option<String>) -> Result<EventStore, Error> {
     let (fs, path) = if let Some(split) = split_hdfs_uri(&dir) {
         split
     } else if dir.starts_with('/') && is_hdfs {
-        let fs = cluster.as_ref().expect("hdfs has a cluster").conf.default_fs()?;
+        let fs = cluster
+            .as_ref()
+            .expect("hdfs has a cluster")
+            .conf
+            .default_fs()?;
         let (fs, _) = split_hdfs_uri(&fs).unwrap_or((fs, String::new()));
         (fs, dir.clone())
     } else if !dir.contains("://") {
@@ -204,7 +212,10 @@ pub(crate) fn run(h: &cli::History) -> Result<i32, Error> {
     let max_age = conf
         .duration(&settings::HISTORY_MAX_AGE)?
         .unwrap_or(Duration::from_secs(7 * 86400));
-    let dir = h.dir.clone().or_else(|| conf.text(&settings::EVENT_LOG_DIR));
+    let dir = h
+        .dir
+        .clone()
+        .or_else(|| conf.text(&settings::EVENT_LOG_DIR));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -260,8 +271,14 @@ pub(crate) fn router(history: Arc<History>) -> Router {
         .route("/api/v1/applications/{app}/jobs", get(api_jobs))
         .route("/api/v1/applications/{app}/stages", get(api_stages))
         .route("/api/v1/applications/{app}/executors", get(api_executors))
-        .route("/api/v1/applications/{app}/allexecutors", get(api_executors))
-        .route("/api/v1/applications/{app}/environment", get(api_environment))
+        .route(
+            "/api/v1/applications/{app}/allexecutors",
+            get(api_executors),
+        )
+        .route(
+            "/api/v1/applications/{app}/environment",
+            get(api_environment),
+        )
         .with_state(history)
 }
 
@@ -275,7 +292,11 @@ async fn to_jobs(Path(app): Path<String>) -> Response {
 
 fn failure(e: Error) -> Response {
     let message = e.to_string();
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(api::ErrorMessage { message })).into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(api::ErrorMessage { message }),
+    )
+        .into_response()
 }
 
 fn not_found(app: &str) -> Response {
@@ -358,17 +379,35 @@ mod tests {
             },
         );
         for j in 0..jobs {
-            text.extend(line(2, Event::JobStart { job_id: j, name: "count".into() }));
-            text.extend(line(3, Event::JobEnd { job_id: j, status: "SUCCEEDED".into() }));
+            text.extend(line(
+                2,
+                Event::JobStart {
+                    job_id: j,
+                    name: "count".into(),
+                },
+            ));
+            text.extend(line(
+                3,
+                Event::JobEnd {
+                    job_id: j,
+                    status: "SUCCEEDED".into(),
+                },
+            ));
         }
         if ended {
             text.extend(line(
                 4,
-                Event::ApplicationEnd { status: "SUCCEEDED".into(), diagnostics: String::new() },
+                Event::ApplicationEnd {
+                    status: "SUCCEEDED".into(),
+                    diagnostics: String::new(),
+                },
             ));
         }
         let rel = format!("{}/{}", attempt_dir_name(app, 1), part_name(1, Codec::Gzip));
-        store.append(&rel, &Codec::Gzip.compress(&text), true).await.unwrap();
+        store
+            .append(&rel, &Codec::Gzip.compress(&text), true)
+            .await
+            .unwrap();
     }
 
     async fn serve(h: Arc<History>) -> String {
@@ -387,7 +426,12 @@ mod tests {
         let h = Arc::new(History::new(store.clone()));
         let base = serve(h.clone()).await;
         let get = |p: &str| reqwest::get(format!("{base}{p}"));
-        let apps: Vec<api::Application> = get("/api/v1/applications").await.unwrap().json().await.unwrap();
+        let apps: Vec<api::Application> = get("/api/v1/applications")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(apps.len(), 2);
         let done = apps.iter().find(|a| a.id == "application_9_0001").unwrap();
         assert!(done.attempts[0].completed);
@@ -401,9 +445,23 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(jobs.len(), 2);
-        assert_eq!(get("/api/v1/applications/application_9_0003/jobs").await.unwrap().status(), 404);
-        let page = get("/history/application_9_0001/jobs").await.unwrap().text().await.unwrap();
-        assert!(page.contains("name of application_9_0001") && page.contains("SUCCEEDED"), "{page}");
+        assert_eq!(
+            get("/api/v1/applications/application_9_0003/jobs")
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        let page = get("/history/application_9_0001/jobs")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("name of application_9_0001") && page.contains("SUCCEEDED"),
+            "{page}"
+        );
         let list = get("/").await.unwrap().text().await.unwrap();
         assert!(list.contains("/history/application_9_0002/"), "{list}");
         // Everything is older than a zero max age; a foreign directory stays.
@@ -412,7 +470,12 @@ mod tests {
         let removed = h.clean(Duration::ZERO).await.unwrap();
         assert_eq!(removed.len(), 2);
         assert!(tmp.path().join("keep-me").is_dir());
-        let apps: Vec<api::Application> = get("/api/v1/applications").await.unwrap().json().await.unwrap();
+        let apps: Vec<api::Application> = get("/api/v1/applications")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(apps.is_empty());
         // A long max age removes nothing.
         write_app(&store, "application_9_0004", 1, true).await;

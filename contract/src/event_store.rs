@@ -56,7 +56,11 @@ pub fn default_dir(user: &str, cluster: bool) -> String {
 pub fn split_hdfs_uri(uri: &str) -> Option<(String, String)> {
     let rest = uri.strip_prefix("hdfs://")?;
     let i = rest.find('/').unwrap_or(rest.len());
-    let path = if rest[i..].is_empty() { "/" } else { &rest[i..] };
+    let path = if rest[i..].is_empty() {
+        "/"
+    } else {
+        &rest[i..]
+    };
     Some((format!("hdfs://{}", &rest[..i]), path.to_string()))
 }
 
@@ -223,7 +227,8 @@ impl EventStore {
         match self {
             EventStore::Local(root) => {
                 let path = root.join(rel);
-                std::fs::read(&path).map_err(|e| Error::io(format!("reading {}", path.display()), e))
+                std::fs::read(&path)
+                    .map_err(|e| Error::io(format!("reading {}", path.display()), e))
             }
             EventStore::Hdfs { client, fs, dir } => {
                 let path = Self::hdfs_path(dir, rel);

@@ -210,12 +210,11 @@ pub fn attempt_dir_name(app_id: &str, attempt: u32) -> String {
 pub fn parse_attempt_dir(name: &str) -> Option<(String, u32)> {
     let (app, attempt) = name.rsplit_once('_')?;
     let attempt: u32 = attempt.parse().ok()?;
-    let ours = app
-        .strip_prefix("application_")
-        .is_some_and(|r| r.split('_').count() == 2 && r.chars().all(|c| c.is_ascii_digit() || c == '_'))
-        || app
-            .strip_prefix("local-")
-            .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()));
+    let ours = app.strip_prefix("application_").is_some_and(|r| {
+        r.split('_').count() == 2 && r.chars().all(|c| c.is_ascii_digit() || c == '_')
+    }) || app
+        .strip_prefix("local-")
+        .is_some_and(|r| !r.is_empty() && r.chars().all(|c| c.is_ascii_digit()));
     ours.then(|| (app.to_string(), attempt))
 }
 
@@ -360,7 +359,11 @@ impl Replay {
                 if let Some(j) = self.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
                     j.stage_ids.push(stage_id);
                 }
-                let attempt_id = self.stages.iter().filter(|s| s.stage_id == stage_id).count();
+                let attempt_id = self
+                    .stages
+                    .iter()
+                    .filter(|s| s.stage_id == stage_id)
+                    .count();
                 self.stages.push(api::Stage {
                     stage_id,
                     attempt_id: attempt_id as u32,
@@ -430,7 +433,10 @@ impl Replay {
 
     /// The latest attempt of a stage.
     fn stage(&mut self, stage_id: u32) -> Option<&mut api::Stage> {
-        self.stages.iter_mut().rev().find(|s| s.stage_id == stage_id)
+        self.stages
+            .iter_mut()
+            .rev()
+            .find(|s| s.stage_id == stage_id)
     }
 
     /// Whether the log holds the application's end.
@@ -653,13 +659,20 @@ mod tests {
         let r = replay(&[text(&sample())]);
         assert!(r.completed());
         let a = r.attempt_info(0);
-        assert_eq!((a.start_time, a.end_time, a.duration), (1, Some(12), Some(11)));
+        assert_eq!(
+            (a.start_time, a.end_time, a.duration),
+            (1, Some(12), Some(11))
+        );
         assert_eq!(a.status, "SUCCEEDED");
         let jobs = r.jobs();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].stage_ids, vec![0]);
         assert_eq!(
-            (jobs[0].num_tasks, jobs[0].num_completed_tasks, jobs[0].num_failed_tasks),
+            (
+                jobs[0].num_tasks,
+                jobs[0].num_completed_tasks,
+                jobs[0].num_failed_tasks
+            ),
             (2, 1, 1)
         );
         assert_eq!(jobs[0].num_completed_stages, 1);
@@ -699,11 +712,17 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_foreign_directories_are_not_ours() {
-        assert_eq!(parse_part(&part_name(7, Codec::Zstd)), Some((7, Codec::Zstd)));
+        assert_eq!(
+            parse_part(&part_name(7, Codec::Zstd)),
+            Some((7, Codec::Zstd))
+        );
         assert_eq!(part_name(1, Codec::Gzip), "events_00001.jsonl.gz");
         assert_eq!(parse_part("events_1.json"), None);
         let d = attempt_dir_name("application_17_0003", 2);
-        assert_eq!(parse_attempt_dir(&d), Some(("application_17_0003".into(), 2)));
+        assert_eq!(
+            parse_attempt_dir(&d),
+            Some(("application_17_0003".into(), 2))
+        );
         assert_eq!(
             parse_attempt_dir("local-123_1"),
             Some(("local-123".into(), 1))
@@ -711,7 +730,12 @@ mod tests {
         for other in ["my-data", "application_x_1_1", "important_1", "local-_1"] {
             assert_eq!(parse_attempt_dir(other), None, "{other}");
         }
-        assert!(Codec::parse("lz4").unwrap_err().to_string().contains("gzip or zstd"));
+        assert!(
+            Codec::parse("lz4")
+                .unwrap_err()
+                .to_string()
+                .contains("gzip or zstd")
+        );
     }
 
     #[test]

@@ -330,11 +330,9 @@ impl Writer {
         let store = self.store.as_ref().expect("opened above");
         let bytes = self.codec.compress(&self.buf);
         let rel = format!("{}/{}", self.dir, part_name(self.part, self.codec));
-        let r = spindle_hadoop::namenode::answer(
-            &self.uri,
-            store.append(&rel, &bytes, !self.created),
-        )
-        .await;
+        let r =
+            spindle_hadoop::namenode::answer(&self.uri, store.append(&rel, &bytes, !self.created))
+                .await;
         match r {
             Ok(Ok(())) => {
                 self.buf.clear();
@@ -370,7 +368,9 @@ impl Writer {
 /// The store of a resolved event log directory.
 fn open(location: &Location) -> Result<EventStore> {
     Ok(match location {
-        Location::Local(p) => EventStore::Local(std::path::absolute(p).unwrap_or_else(|_| p.clone())),
+        Location::Local(p) => {
+            EventStore::Local(std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        }
         Location::Hdfs { base, path } => EventStore::Hdfs {
             client: crate::io::hdfs_client(base)?,
             fs: base.clone(),
@@ -459,7 +459,11 @@ mod tests {
             if recs.len() == 5 {
                 break;
             }
-            assert!(Instant::now() < deadline, "not flushed: {} records", recs.len());
+            assert!(
+                Instant::now() < deadline,
+                "not flushed: {} records",
+                recs.len()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         log.end("SUCCEEDED", "");
@@ -484,10 +488,7 @@ mod tests {
     #[test]
     fn zstd_and_off() {
         let tmp = tempfile::tempdir().unwrap();
-        let c = conf(
-            tmp.path(),
-            &[(settings::EVENT_LOG_CODEC.name(), "zstd")],
-        );
+        let c = conf(tmp.path(), &[(settings::EVENT_LOG_CODEC.name(), "zstd")]);
         let sink = Sink::default();
         let log = start(&sink, info(), &c).unwrap().unwrap();
         log.end("FAILED", "boom");

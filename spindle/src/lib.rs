@@ -163,7 +163,8 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
                 r
             }),
         Role::LocalDriver => Context::from_env().and_then(|ctx| {
-            let conf = spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
+            let conf =
+                spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
             // The history is not the job: a log that cannot start costs a warning.
             let log = ctx
                 .start_event_log(spindle_core::eventlog::AppInfo::local(&conf))

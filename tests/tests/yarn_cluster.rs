@@ -22,8 +22,7 @@ use spindle_hadoop::yarn::{self, AppReport, FinalStatus, LocalResource, Resource
 use spindle_tests::{
     MiniHadoop, OwnCluster, am_api, app_json, binary, container_processes, count_words, environ,
     find_files, hadoop, hdfs_client, hdfs_put, hdfs_read, hex, java_peer_ok, java_peer_on_ok,
-    listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb,
-    signal,
+    listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb, signal,
 };
 
 fn user() -> String {

@@ -11,8 +11,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use spindle_tests::{
-    app_json, block_on, hadoop, hdfs_client, hdfs_put, java_peer_ok, parse_counts, proxy_url, random_words,
-    rest_get, spindle_command, text, wait_for, wait_until,
+    app_json, block_on, hadoop, hdfs_client, hdfs_put, java_peer_ok, parse_counts, proxy_url,
+    random_words, rest_get, spindle_command, text, wait_for, wait_until,
 };
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
@@ -85,7 +85,10 @@ fn submit(args: &[&str]) -> (String, std::process::Output) {
     let app = err
         .split_whitespace()
         .find(|w| w.starts_with("application_"))
-        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_').to_string())
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                .to_string()
+        })
         .unwrap_or_else(|| panic!("no application id in:\n{err}"));
     (app, out)
 }
@@ -245,10 +248,17 @@ fn history_serves_finished_and_killed_applications_and_the_rm_links_to_it() {
         "300",
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    wait_until("the idle job's count in the history", Duration::from_secs(120), || {
-        let r = rest_get(&format!("{}/api/v1/applications/{killed}/jobs", server.base));
-        r.is_ok_and(|r| r.status == 200 && r.json[0]["status"] == "SUCCEEDED")
-    });
+    wait_until(
+        "the idle job's count in the history",
+        Duration::from_secs(120),
+        || {
+            let r = rest_get(&format!(
+                "{}/api/v1/applications/{killed}/jobs",
+                server.base
+            ));
+            r.is_ok_and(|r| r.status == 200 && r.json[0]["status"] == "SUCCEEDED")
+        },
+    );
     let kill = spindle_command(h.conf_dir())
         .args(["kill", &killed])
         .output()

@@ -95,7 +95,10 @@ pub(super) async fn jobs_page(State(h): State<Arc<History>>, Path(app): Path<Str
     page("Jobs", &app_head(&r), &b).into_response()
 }
 
-pub(super) async fn stages_page(State(h): State<Arc<History>>, Path(app): Path<String>) -> Response {
+pub(super) async fn stages_page(
+    State(h): State<Arc<History>>,
+    Path(app): Path<String>,
+) -> Response {
     let r = match latest(&h, &app).await {
         Ok(r) => r,
         Err(resp) => return resp,
@@ -104,7 +107,11 @@ pub(super) async fn stages_page(State(h): State<Arc<History>>, Path(app): Path<S
         "<table><tr><th>Stage</th><th>Attempt</th><th>Job</th><th>Status</th><th>Tasks: succeeded/total</th><th>Failed</th><th>Locality</th></tr>",
     );
     for s in r.stages() {
-        let locality: Vec<String> = s.locality.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+        let locality: Vec<String> = s
+            .locality
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td></tr>",
