@@ -26,11 +26,14 @@ use crate::{Error, cli};
 /// How often the cleaner looks for expired logs.
 const CLEAN_EVERY: Duration = Duration::from_secs(3600);
 
+/// An attempt's part files by name and length: a replay is redone when they change.
+type Parts = Vec<(String, u64)>;
+
 /// What the server reads, and what it has replayed.
 pub(crate) struct History {
     store: EventStore,
-    /// Replays by attempt directory, with the part sizes they were made from.
-    cache: Mutex<HashMap<String, (Vec<(String, u64)>, Arc<Replay>)>>,
+    /// Replays by attempt directory, with the parts they were made from.
+    cache: Mutex<HashMap<String, (Parts, Arc<Replay>)>>,
 }
 
 /// One application: its attempts' replays, oldest attempt first, and when each last changed.
@@ -69,7 +72,7 @@ impl History {
     /// An attempt's replay, read again only when its parts changed.
     async fn replay(&self, dir: &AttemptDir) -> Result<Arc<Replay>, Error> {
         let parts = self.store.parts(&dir.name).await?;
-        let signature: Vec<(String, u64)> = parts.iter().map(|(n, l, _)| (n.clone(), *l)).collect();
+        let signature: Parts = parts.iter().map(|(n, l, _)| (n.clone(), *l)).collect();
         if let Some((sig, r)) = self.cache.lock().expect("cache").get(&dir.name)
             && *sig == signature
         {

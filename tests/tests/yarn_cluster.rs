@@ -1035,6 +1035,7 @@ async fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
             &am,
             FinalStatus::Succeeded,
             "done after an RM restart",
+            "",
             Duration::from_secs(60)
         )
         .await
