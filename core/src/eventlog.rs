@@ -7,6 +7,7 @@
 //! [`crate::Context`], so the application's end is written after the
 //! executors stop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,6 +25,9 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(10);
 const PENDING_MAX: usize = 1000;
 /// How long ending the log waits for the last write.
 const END_WAIT: Duration = Duration::from_secs(15);
+/// The same while nothing was ever written (an unreachable file system
+/// should not hold a finished driver for long).
+const END_WAIT_NEVER_WRITTEN: Duration = Duration::from_secs(3);
 /// Failed writes in a row after which the log gives up.
 const MAX_FAILURES: u32 = 5;
 
@@ -126,6 +130,8 @@ impl AppInfo {
 pub struct EventLog {
     tx: Mutex<Option<Sender<Msg>>>,
     sink: Sink,
+    /// Whether a write ever succeeded.
+    written: Arc<AtomicBool>,
     /// Where it is written, for messages.
     pub uri: String,
 }
@@ -146,11 +152,16 @@ impl EventLog {
                 diagnostics: diagnostics.into(),
             },
         };
-        if tx.send(Msg::End(record, done_tx)).is_ok() && done_rx.recv_timeout(END_WAIT).is_err() {
+        let wait = if self.written.load(Ordering::Relaxed) {
+            END_WAIT
+        } else {
+            END_WAIT_NEVER_WRITTEN
+        };
+        if tx.send(Msg::End(record, done_tx)).is_ok() && done_rx.recv_timeout(wait).is_err() {
             eprintln!(
                 "spindle: event log {}: the last records were not written within {} s",
                 self.uri,
-                END_WAIT.as_secs()
+                wait.as_secs()
             );
         }
     }
@@ -210,7 +221,9 @@ fn start_writer(
         },
     };
     let (tx, rx) = std::sync::mpsc::channel();
+    let written = Arc::new(AtomicBool::new(false));
     let writer = Writer {
+        written: written.clone(),
         store: None,
         location,
         dir: attempt_dir_name(&info.app_id, info.attempt),
@@ -231,6 +244,7 @@ fn start_writer(
     Ok(Arc::new(EventLog {
         tx: Mutex::new(Some(tx)),
         sink: sink.clone(),
+        written,
         uri,
     }))
 }
@@ -251,6 +265,7 @@ struct Writer {
     buf: Vec<u8>,
     failures: u32,
     uri: String,
+    written: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -335,6 +350,7 @@ impl Writer {
                 .await;
         match r {
             Ok(Ok(())) => {
+                self.written.store(true, Ordering::Relaxed);
                 self.buf.clear();
                 self.failures = 0;
                 self.created = true;
