@@ -51,6 +51,8 @@ pub struct ClientBackend {
 }
 
 static CURRENT: OnceLock<Arc<ClientBackend>> = OnceLock::new();
+/// This driver's event log, ended by [`finish`].
+static EVENT_LOG: OnceLock<Arc<spindle_core::eventlog::EventLog>> = OnceLock::new();
 
 fn env_num(k: &str, default: u64) -> Result<u64> {
     match std::env::var(k) {
@@ -115,12 +117,37 @@ pub fn context_from_env() -> Result<Context> {
         let _ = CURRENT.set(b.clone());
         Ok(b as Arc<dyn ClusterBackend>)
     })?;
+    if let Some(b) = CURRENT.get() {
+        let conf = spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
+        let mut properties = spindle_contract::events::redacted_properties(conf.pairs());
+        properties.push(["spindle.submit.deployMode".into(), "client".into()]);
+        let info = spindle_core::eventlog::AppInfo {
+            app_id: b.application_id().to_string(),
+            attempt: 1,
+            name: std::env::var(launch::APP_NAME).unwrap_or_else(|_| "spindle".into()),
+            user: spindle_hadoop::user::current_user(),
+            properties,
+        };
+        match ctx.start_event_log(info) {
+            Ok(Some(log)) => {
+                let _ = EVENT_LOG.set(log);
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!("spindle: warning: no event log: {e}"),
+        }
+    }
     Ok(ctx)
 }
 
 /// Tells the AM how the driver's job ended (call before `Context::stop`);
 /// the AM unregisters with that status.
 pub fn finish(result: std::result::Result<(), String>) {
+    if let Some(log) = EVENT_LOG.get() {
+        match &result {
+            Ok(()) => log.end("SUCCEEDED", ""),
+            Err(e) => log.end("FAILED", e.lines().next().unwrap_or_default()),
+        }
+    }
     if let Some(b) = CURRENT.get() {
         b.finish_with(result);
     }

@@ -73,6 +73,10 @@ struct Finisher {
     app: ApplicationId,
     /// How long to keep trying to unregister while the RM does not answer.
     rm_max_wait: Duration,
+    /// Left with the RM: the history server's page of the application, or none.
+    final_tracking_url: String,
+    /// The driver's event log (cluster mode), ended with the application.
+    event_log: OnceLock<Arc<spindle_core::eventlog::EventLog>>,
     done: Mutex<bool>,
 }
 
@@ -96,6 +100,14 @@ impl Finisher {
         } else {
             1
         };
+        if let Some(log) = self.event_log.get() {
+            let status = match outcome.status {
+                FinalStatus::Succeeded => "SUCCEEDED",
+                FinalStatus::Killed => "KILLED",
+                _ => "FAILED",
+            };
+            log.end(status, &outcome.diagnostics);
+        }
         if code != 0 {
             eprintln!("spindle am: application failed: {}", outcome.diagnostics);
         }
@@ -103,8 +115,9 @@ impl Finisher {
         let staging = self.staging.clone();
         let app = self.app;
         let max_wait = self.rm_max_wait;
+        let url = self.final_tracking_url.clone();
         let work = async move {
-            if !unregister(&rm, outcome.status, &outcome.diagnostics, max_wait).await {
+            if !unregister(&rm, outcome.status, &outcome.diagnostics, &url, max_wait).await {
                 // YARN will count the attempt as failed and may start another.
                 eprintln!(
                     "spindle am: the ResourceManager did not confirm the unregistration within {} s",
@@ -128,10 +141,25 @@ async fn remove_staging(staging: &Staging, app: ApplicationId) {
     }
 }
 
-/// The tracking URL left with the RM when the application ends: none. The AM's UI ends with
-/// the AM, and without one the RM's proxy sends users to the RM's own page of the application
-/// (as for Spark without a history server) instead of to a dead address.
-const FINAL_TRACKING_URL: &str = "";
+/// The tracking URL left with the RM when the application ends: with
+/// `spindle.yarn.historyServer.address`, `http://<address>/history/<appId>` (the RM's
+/// proxy then leads there); else none: the AM's UI ends with the AM, and without one the
+/// RM's proxy sends users to the RM's own page of the application (as for Spark without a
+/// history server) instead of to a dead address.
+pub fn final_tracking_url(conf: &BTreeMap<String, String>, app: ApplicationId) -> String {
+    let Some(address) = conf
+        .get(settings::YARN_HISTORY_SERVER_ADDRESS.name())
+        .map(|a| a.trim().trim_end_matches('/'))
+        .filter(|a| !a.is_empty())
+    else {
+        return String::new();
+    };
+    if address.contains("://") {
+        format!("{address}/history/{app}")
+    } else {
+        format!("http://{address}/history/{app}")
+    }
+}
 
 /// `finishApplicationMaster` until the RM confirms it (true) or `max_wait`
 /// passes. A restarted RM that answers "not registered" gets a new
@@ -141,6 +169,7 @@ pub async fn unregister(
     rm: &AmRmClient,
     status: FinalStatus,
     diagnostics: &str,
+    final_tracking_url: &str,
     max_wait: Duration,
 ) -> bool {
     let deadline = Instant::now() + max_wait;
@@ -148,7 +177,7 @@ pub async fn unregister(
     let mut errors = 0u32;
     let mut refusals = 0u32;
     loop {
-        match rm.finish(status, diagnostics, FINAL_TRACKING_URL).await {
+        match rm.finish(status, diagnostics, final_tracking_url).await {
             Ok(true) => return true,
             // The RM is still storing the final state: ask again shortly.
             Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -324,6 +353,8 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         staging: staging.clone(),
         app: app_id,
         rm_max_wait,
+        final_tracking_url: final_tracking_url(&launch.conf, app_id),
+        event_log: OnceLock::new(),
         done: Mutex::new(false),
     });
     {
@@ -465,6 +496,28 @@ fn run_job(
             };
         }
     };
+    {
+        // The driver's event log, for `spindle history`; ended by the finisher.
+        let info = spindle_core::eventlog::AppInfo {
+            app_id: ui.app_id.clone(),
+            attempt: ui.attempt.max(1) as u32,
+            name: ui.app_name.clone(),
+            user: ui.user.clone(),
+            properties: ui
+                .properties
+                .iter()
+                .map(|(k, v)| [k.clone(), v.clone()])
+                .collect(),
+        };
+        match ctx.start_event_log(info) {
+            Ok(Some(log)) => {
+                eprintln!("spindle am: event log {}", log.uri);
+                let _ = finisher.event_log.set(log);
+            }
+            Ok(None) => {}
+            Err(e) => eprintln!("spindle am: no event log: {e}"),
+        }
+    }
     if let Some(b) = backend_slot.get() {
         b.set_lost_hook(ctx.executor_lost_reporter());
         let _ = ui.executors.set(b.shared());

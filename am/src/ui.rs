@@ -186,23 +186,23 @@ async fn resolve_proxy_hosts(addresses: &[String]) -> HashSet<IpAddr> {
 
 /// A job as the API shows it: its stages' task counts summed.
 fn job(s: &Snapshot, j: &JobProgress) -> api::Job {
-    let stages: Vec<&StageProgress> = s.stages.iter().filter(|st| st.job_id == j.job_id).collect();
-    let sum = |f: fn(&StageProgress) -> u32| -> u32 { stages.iter().map(|st| f(st)).sum() };
-    let count = |status: &str| stages.iter().filter(|s| s.status == status).count() as u32;
-    api::Job {
+    let stages: Vec<api::Stage> = s
+        .stages
+        .iter()
+        .filter(|st| st.job_id == j.job_id)
+        .map(|st| stage(st, 0))
+        .collect();
+    let mut job = api::Job {
         job_id: j.job_id,
         name: j.name.clone(),
         status: j.status.clone(),
         submission_time: j.submitted_ms,
         completion_time: j.completed_ms,
         stage_ids: j.stage_ids.clone(),
-        num_tasks: sum(|s| s.num_tasks),
-        num_active_tasks: sum(|s| s.active_tasks),
-        num_completed_tasks: sum(|s| s.completed_tasks),
-        num_failed_tasks: sum(|s| s.failed_tasks),
-        num_active_stages: count("ACTIVE"),
-        num_completed_stages: count("COMPLETE"),
-    }
+        ..Default::default()
+    };
+    job.count_from(&stages);
+    job
 }
 
 fn stage(st: &StageProgress, attempt: u32) -> api::Stage {
@@ -210,7 +210,7 @@ fn stage(st: &StageProgress, attempt: u32) -> api::Stage {
         stage_id: st.stage_id,
         attempt_id: attempt,
         job_id: st.job_id,
-        name: format!("stage {} of job {}", st.stage_id, st.job_id),
+        name: api::stage_name(st.stage_id, st.job_id),
         status: st.status.clone(),
         num_tasks: st.num_tasks,
         num_active_tasks: st.active_tasks,
@@ -266,6 +266,10 @@ fn executor(e: &ExecutorInfo) -> api::Executor {
     }
 }
 
+fn now_ms() -> u64 {
+    spindle_contract::event_store::now_ms()
+}
+
 fn check_app(state: &UiState, app: &str) -> Result<(), Box<Response>> {
     if app == state.app_id {
         Ok(())
@@ -285,6 +289,9 @@ async fn api_applications(State(state): State<Arc<UiState>>) -> Json<Vec<api::Ap
             attempt_id: state.attempt.to_string(),
             start_time: state.started_ms,
             spark_user: state.user.clone(),
+            last_updated: now_ms(),
+            status: "RUNNING".into(),
+            ..Default::default()
         }],
     }])
 }

@@ -27,6 +27,9 @@ pub enum Command {
     /// Creates a driver crate: `spindle new NAME` writes NAME/Cargo.toml (depending on the
     /// spindle crate), NAME/src/main.rs (a wordcount) and NAME/build-portable.
     New(New),
+    /// Serves finished and running applications from their event logs
+    /// (spindle.eventLog.dir): the /api/v1 JSON of the AM and HTML pages.
+    History(History),
 }
 
 const SUBMIT_EXAMPLES: &str = "\
@@ -158,6 +161,23 @@ pub struct List {
     /// A JSON array (the objects of `spindle status --json`) instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct History {
+    /// The port to listen on (0: any free one, printed at start).
+    #[arg(long, default_value_t = 18080)]
+    pub port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+    /// The event log directory (default: spindle.eventLog.dir of --conf, else
+    /// /user/<you>/.spindle/events in HDFS, or ~/.spindle/events without a cluster).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<String>,
+    /// KEY=VALUE, e.g. spindle.history.maxAge=3d.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub conf: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! The spindle CLI: `spindle submit --master local[N] | yarn ./driver args…`,
-//! `spindle status|kill|logs <appId>`, `spindle list`, `spindle new NAME`.
+//! `spindle status|kill|logs <appId>`, `spindle list`, `spindle new NAME`,
+//! `spindle history`.
 //!
 //! The CLI never links user code: locally it runs the driver binary with the
 //! master in its environment (`local`); on YARN it uploads the binary to HDFS
@@ -10,6 +11,7 @@ mod elf;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+mod history;
 mod local;
 mod scaffold;
 mod yarn;
@@ -34,6 +36,7 @@ pub fn run(cli: cli::Cli) -> Result<i32, Error> {
         cli::Command::New(n) => scaffold::create(&n),
         cli::Command::Kill(a) => yarn::kill(&a.app_id),
         cli::Command::Logs(l) => yarn::logs(&l),
+        cli::Command::History(h) => history::run(&h),
     }
 }
 

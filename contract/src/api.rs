@@ -1,6 +1,6 @@
 //! The `/api/v1` JSON shapes, defined once: the AM serves them (its web UI,
 //! behind the YARN tracking URL), `spindle submit` reads them for its progress
-//! line, and a history server will serve them too. Field names are Spark's
+//! line, and `spindle history` serves them from event logs ([`crate::events`]). Field names are Spark's
 //! (`jobId`, `numCompleteTasks`, …), so tools written for Spark's REST API read
 //! them. Every field has a default, so a reader accepts answers that leave
 //! some out (an older AM) or carry more.
@@ -31,6 +31,28 @@ pub struct ApplicationAttempt {
     pub start_time: u64,
     /// The user the application runs as.
     pub spark_user: String,
+    /// Milliseconds since the epoch, once it ended.
+    pub end_time: Option<u64>,
+    /// Milliseconds, once it ended.
+    pub duration: Option<u64>,
+    /// When its event log last changed (the history server), else now.
+    pub last_updated: u64,
+    /// Whether it ended (its log holds the application's end).
+    pub completed: bool,
+    /// `SUCCEEDED`, `FAILED` or `KILLED` once it ended, else `RUNNING` (also
+    /// for a log that stopped without an end: a killed or crashed driver).
+    pub status: String,
+    /// Why it failed, one line ("" otherwise).
+    pub diagnostics: String,
+}
+
+/// Task attempts listed per stage (the counts cover all of them), so a
+/// long-running driver's answers stay small, as Spark's UI bounds them too.
+pub const TASKS_KEPT_PER_STAGE: usize = 1000;
+
+/// A stage's name in the API and pages.
+pub fn stage_name(stage_id: u32, job_id: u64) -> String {
+    format!("stage {stage_id} of job {job_id}")
 }
 
 /// One job (one action), as `/api/v1/applications/<id>/jobs` lists it.
@@ -61,6 +83,21 @@ pub struct Job {
     pub num_active_stages: u32,
     /// Stage attempts complete.
     pub num_completed_stages: u32,
+}
+
+impl Job {
+    /// Fills in the task and stage counts from the job's stage attempts in `stages`.
+    pub fn count_from(&mut self, stages: &[Stage]) {
+        let mine: Vec<&Stage> = stages.iter().filter(|s| s.job_id == self.job_id).collect();
+        let sum = |f: fn(&Stage) -> u32| mine.iter().map(|s| f(s)).sum();
+        let count = |status: &str| mine.iter().filter(|s| s.status == status).count() as u32;
+        self.num_tasks = sum(|s| s.num_tasks);
+        self.num_active_tasks = sum(|s| s.num_active_tasks);
+        self.num_completed_tasks = sum(|s| s.num_complete_tasks);
+        self.num_failed_tasks = sum(|s| s.num_failed_tasks);
+        self.num_active_stages = count("ACTIVE");
+        self.num_completed_stages = count("COMPLETE");
+    }
 }
 
 /// One stage attempt, as `/api/v1/applications/<id>/stages` lists it.

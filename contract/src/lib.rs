@@ -16,6 +16,8 @@
 pub mod api;
 pub mod driver_note;
 mod env_value;
+pub mod event_store;
+pub mod events;
 pub mod launch;
 mod role;
 pub mod settings;

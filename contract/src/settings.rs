@@ -233,6 +233,57 @@ pub const SSL_CA: Setting = Setting {
          `status`, `kill`, `logs` and `list`, which take no `--conf`",
     )
 };
+/// Whether the driver writes an event log for `spindle history`.
+pub const EVENT_LOG_ENABLED: Setting = conf(
+    "spindle.eventLog.enabled",
+    Kind::Bool,
+    Some("true"),
+    "write the application's event log (jobs, stages, tasks, executors; secrets redacted) for \
+     `spindle history`",
+);
+/// Where event logs go.
+pub const EVENT_LOG_DIR: Setting = Setting {
+    default_doc: "`/user/<user>/.spindle/events` in `fs.defaultFS` when `HADOOP_CONF_DIR` names a \
+                  cluster, else `$HOME/.spindle/events`",
+    ..conf(
+        "spindle.eventLog.dir",
+        Kind::Text,
+        None,
+        "the directory of event logs (`hdfs://`, `file://` or a path in the default file \
+         system): one subdirectory `<appId>_<attempt>` per application attempt",
+    )
+};
+/// The event log's compression.
+pub const EVENT_LOG_CODEC: Setting = conf(
+    "spindle.eventLog.compression.codec",
+    Kind::Text,
+    Some("gzip"),
+    "`gzip` or `zstd`: each flush is one complete compressed stream, so a crashed driver's log \
+     stays readable",
+);
+/// When the event log starts a new part file.
+pub const EVENT_LOG_ROLLING_MAX_SIZE: Setting = conf(
+    "spindle.eventLog.rolling.maxFileSize",
+    Kind::SizeMb,
+    Some("128m"),
+    "an event log part file this large (compressed) is closed and the next one begun",
+);
+/// How long `spindle history` keeps event logs.
+pub const HISTORY_MAX_AGE: Setting = conf(
+    "spindle.history.maxAge",
+    Kind::Duration,
+    Some("7d"),
+    "`spindle history` removes event logs unchanged for longer (at start and every hour)",
+);
+/// The history server the YARN UI links to after the application ends.
+pub const YARN_HISTORY_SERVER_ADDRESS: Setting = conf(
+    "spindle.yarn.historyServer.address",
+    Kind::Text,
+    None,
+    "`host:port` (or a URL) of `spindle history`: the AM leaves \
+     `http://<address>/history/<appId>` as the final tracking URL, so the YARN UI's History \
+     link works after the application ends",
+);
 
 // ------------------------------------------------- a driver's environment
 
@@ -408,6 +459,12 @@ pub const ALL: &[&Setting] = &[
     &NETWORK_CRYPTO_ENABLED,
     &KERBEROS_FILE_SYSTEMS,
     &SSL_CA,
+    &EVENT_LOG_ENABLED,
+    &EVENT_LOG_DIR,
+    &EVENT_LOG_CODEC,
+    &EVENT_LOG_ROLLING_MAX_SIZE,
+    &HISTORY_MAX_AGE,
+    &YARN_HISTORY_SERVER_ADDRESS,
     &MASTER,
     &EXECUTOR_CORES,
     &CACHE_MEMORY_MB,

@@ -189,6 +189,7 @@ impl Context {
             own_sha,
             security: security.clone(),
             end: end.clone(),
+            progress: sched.progress.clone(),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = DriverServer::new(service)
@@ -293,6 +294,18 @@ impl Context {
                 s.executor_lost(id, why);
             }
         })
+    }
+
+    /// Starts writing this application's event log (`spindle.eventLog.*` of
+    /// the `--conf` pairs in `SPINDLE_CONF`; on by default), for `spindle
+    /// history`. `None` when turned off. The driver's entry points call this;
+    /// a context made in code (tests) writes no log unless asked.
+    pub fn start_event_log(
+        &self,
+        info: crate::eventlog::AppInfo,
+    ) -> Result<Option<Arc<crate::eventlog::EventLog>>> {
+        let conf = spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
+        crate::eventlog::start(&self.inner.sched.progress.events, info, &conf)
     }
 
     /// Jobs and stages so far, with task counts (for dashboards).

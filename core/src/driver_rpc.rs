@@ -264,6 +264,8 @@ pub(crate) struct DriverService {
     pub security: Security,
     /// Client deploy mode: what the AM's `AwaitEnd` waits for.
     pub end: crate::backend::EndNotice,
+    /// Where registrations are recorded (the event log).
+    pub progress: Arc<crate::progress::Progress>,
 }
 
 impl DriverService {
@@ -311,6 +313,8 @@ impl Driver for DriverService {
                 hosts.push(h.to_string());
             }
         }
+        self.progress
+            .executor_added(&r.executor_id, &r.address, cores);
         self.registry.add(
             r.executor_id,
             ExecutorInfo {
@@ -365,6 +369,7 @@ mod tests {
             own_sha: Default::default(),
             security: Security::new(&crate::auth::Secret::generate(), true).unwrap(),
             end: Default::default(),
+            progress: Default::default(),
         };
         let req = RegisterRequest {
             executor_id: "7".into(),

@@ -76,6 +76,11 @@ fn default_fs() -> Result<Option<String>> {
     default_fs_of(&conf)
 }
 
+/// Whether `fs.defaultFS` of `HADOOP_CONF_DIR` is an HDFS (a cluster is configured).
+pub(crate) fn default_fs_is_hdfs() -> Result<bool> {
+    Ok(default_fs()?.is_some())
+}
+
 fn default_fs_of(conf: &spindle_hadoop::config::Configuration) -> Result<Option<String>> {
     let fs = conf
         .get_trimmed("fs.defaultFS")
@@ -243,7 +248,7 @@ fn in_runtime<R>(f: impl FnOnce() -> R) -> Result<R> {
     Ok(f())
 }
 
-fn hdfs_client(base: &str) -> Result<hdfs_native::Client> {
+pub(crate) fn hdfs_client(base: &str) -> Result<hdfs_native::Client> {
     hdfs_native::ClientBuilder::new()
         .with_url(base)
         .build()

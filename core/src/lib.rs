@@ -21,6 +21,7 @@ mod driver_rpc;
 mod entry;
 pub mod env;
 mod error;
+pub mod eventlog;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod graph;

@@ -1,12 +1,14 @@
 //! A snapshot of what the scheduler is doing (jobs, stages, task counts), for
 //! dashboards such as the YARN application master's web UI. Updated by the
-//! scheduler; read with [`crate::Context::progress`].
+//! scheduler; read with [`crate::Context::progress`]. Each hook also hands a
+//! record to the event log ([`crate::eventlog`]).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
+use spindle_contract::events::Event;
 
 /// One action's job.
 #[derive(Clone, Debug, Serialize)]
@@ -54,9 +56,7 @@ pub struct StageProgress {
     pub tasks: Vec<TaskProgress>,
 }
 
-/// Task attempts listed per stage, so a long-running driver's snapshot
-/// stays small (Spark's UI keeps a bounded number as well).
-pub const TASKS_KEPT_PER_STAGE: usize = 1000;
+pub use spindle_contract::api::TASKS_KEPT_PER_STAGE;
 
 /// One task attempt.
 #[derive(Clone, Debug, Serialize)]
@@ -100,7 +100,11 @@ pub struct Snapshot {
 }
 
 #[derive(Default)]
-pub(crate) struct Progress(Mutex<Snapshot>);
+pub(crate) struct Progress {
+    snapshot: Mutex<Snapshot>,
+    /// The event log's inlet.
+    pub(crate) events: crate::eventlog::Sink,
+}
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -111,14 +115,33 @@ fn now_ms() -> u64 {
 
 impl Progress {
     fn with<R>(&self, f: impl FnOnce(&mut Snapshot) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+        f(&mut self.snapshot.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
         self.with(|s| s.clone())
     }
 
+    pub(crate) fn executor_added(&self, id: &str, host_port: &str, cores: u32) {
+        self.events.emit(Event::ExecutorAdded {
+            id: id.into(),
+            host_port: host_port.into(),
+            cores,
+        });
+    }
+
+    pub(crate) fn executor_removed(&self, id: &str, reason: &str) {
+        self.events.emit(Event::ExecutorRemoved {
+            id: id.into(),
+            reason: reason.into(),
+        });
+    }
+
     pub(crate) fn job_started(&self, job_id: u64, name: &str) {
+        self.events.emit(Event::JobStart {
+            job_id,
+            name: name.into(),
+        });
         self.with(|s| {
             s.jobs.push(JobProgress {
                 job_id,
@@ -132,6 +155,10 @@ impl Progress {
     }
 
     pub(crate) fn job_ended(&self, job_id: u64, ok: bool) {
+        self.events.emit(Event::JobEnd {
+            job_id,
+            status: if ok { "SUCCEEDED" } else { "FAILED" }.into(),
+        });
         self.with(|s| {
             if let Some(j) = s.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
                 j.status = if ok { "SUCCEEDED" } else { "FAILED" }.into();
@@ -148,6 +175,11 @@ impl Progress {
     }
 
     pub(crate) fn stage_started(&self, job_id: u64, stage_id: u32, num_tasks: u32) {
+        self.events.emit(Event::StageSubmitted {
+            job_id,
+            stage_id,
+            num_tasks,
+        });
         self.with(|s| {
             if let Some(j) = s.jobs.iter_mut().rev().find(|j| j.job_id == job_id) {
                 j.stage_ids.push(stage_id);
@@ -177,6 +209,14 @@ impl Progress {
     }
 
     pub(crate) fn task_started(&self, stage_id: u32, t: TaskStart) {
+        self.events.emit(Event::TaskStart {
+            stage_id,
+            index: t.partition,
+            attempt: t.attempt,
+            executor_id: t.executor_id.clone(),
+            host: t.host.clone(),
+            locality: t.locality.into(),
+        });
         self.stage(stage_id, |st| {
             st.active_tasks += 1;
             *st.locality.entry(t.locality.to_string()).or_insert(0) += 1;
@@ -195,6 +235,12 @@ impl Progress {
     }
 
     pub(crate) fn task_ended(&self, stage_id: u32, partition: u32, attempt: u32, ok: bool) {
+        self.events.emit(Event::TaskEnd {
+            stage_id,
+            index: partition,
+            attempt,
+            status: if ok { "SUCCESS" } else { "FAILED" }.into(),
+        });
         self.stage(stage_id, |st| {
             st.active_tasks = st.active_tasks.saturating_sub(1);
             if ok {
@@ -214,6 +260,10 @@ impl Progress {
     }
 
     pub(crate) fn stage_ended(&self, stage_id: u32, ok: bool) {
+        self.events.emit(Event::StageCompleted {
+            stage_id,
+            status: if ok { "COMPLETE" } else { "FAILED" }.into(),
+        });
         self.stage(stage_id, |st| {
             st.status = if ok { "COMPLETE" } else { "FAILED" }.into();
             st.active_tasks = 0;

@@ -188,8 +188,23 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
                 r
             }),
         Role::LocalDriver => Context::from_env().and_then(|ctx| {
+            let conf =
+                spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
+            // The history is not the job: a log that cannot start costs a warning.
+            let log = ctx
+                .start_event_log(spindle_core::eventlog::AppInfo::local(&conf))
+                .unwrap_or_else(|e| {
+                    eprintln!("spindle: warning: no event log: {e}");
+                    None
+                });
             let r = job(&ctx);
             ctx.stop();
+            if let Some(log) = log {
+                match &r {
+                    Ok(()) => log.end("SUCCEEDED", ""),
+                    Err(e) => log.end("FAILED", e.to_string().lines().next().unwrap_or_default()),
+                }
+            }
             r
         }),
     };

@@ -37,6 +37,7 @@
 //! `tests/java/README.md` for adding one.
 
 mod binaries;
+mod browser;
 mod cluster;
 pub mod compose;
 mod data;
@@ -51,6 +52,7 @@ mod wait;
 mod yarn;
 
 pub use binaries::binary;
+pub use browser::chromium;
 pub use cluster::{
     Failover, HADOOP_VERSIONS, LogGuard, MiniHadoop, OwnCluster, StartOptions, hadoop,
     hadoop_version, repo_root, scratch_dir, secure_hadoop, tail,

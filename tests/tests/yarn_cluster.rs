@@ -22,8 +22,7 @@ use spindle_hadoop::yarn::{self, AppReport, FinalStatus, LocalResource, Resource
 use spindle_tests::{
     MiniHadoop, OwnCluster, am_api, app_json, binary, container_processes, count_words, environ,
     find_files, hadoop, hdfs_client, hdfs_put, hdfs_read, hex, java_peer_ok, java_peer_on_ok,
-    listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb,
-    scratch_dir, signal,
+    listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb, signal,
 };
 
 fn user() -> String {
@@ -576,41 +575,6 @@ async fn get_from(local: Option<&str>, url: &str) -> (u16, Option<String>, Strin
     (status, location, r.text().await.unwrap_or_default())
 }
 
-/// Headless Chromium (PEERS.md flags) on `url`: the rendered DOM, and a screenshot kept
-/// under target/yarn-ui/.
-fn chromium(url: &str, screenshot: &std::path::Path) -> String {
-    let profile = scratch_dir("chromium-profile");
-    let flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1200,700",
-    ];
-    let run = |extra: &[String]| {
-        let out = Command::new("chromium")
-            .args(flags)
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .args(extra)
-            .arg(url)
-            .output()
-            .expect("chromium (scripts/setup installs it)");
-        assert!(
-            out.status.success(),
-            "chromium failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    run(&[format!("--screenshot={}", screenshot.display())]);
-    let dom = run(&["--dump-dom".to_string()]);
-    let _ = std::fs::remove_dir_all(&profile);
-    dom
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
     let h = hadoop();
@@ -629,7 +593,7 @@ async fn web_ui_through_the_rm_proxy_and_direct_requests_redirected() {
     let shots = spindle_tests::repo_root().join("target").join("yarn-ui");
     std::fs::create_dir_all(&shots).unwrap();
     let shot = shots.join("stages.png");
-    let dom = chromium(&format!("{proxy}stages"), &shot);
+    let dom = spindle_tests::chromium(&format!("{proxy}stages"), &shot);
     let state = app.rest.app(app.id).await.unwrap().state;
     assert!(
         dom.contains("<table>") && dom.contains("Stages"),
@@ -1071,6 +1035,7 @@ async fn rm_restarted_mid_job_am_registers_again_and_the_job_succeeds() {
             &am,
             FinalStatus::Succeeded,
             "done after an RM restart",
+            "",
             Duration::from_secs(60)
         )
         .await

@@ -243,6 +243,7 @@ async fn driver_service(security: &Security) -> std::net::SocketAddr {
         own_sha: Default::default(),
         security: security.clone(),
         end: Default::default(),
+        progress: Default::default(),
     };
     let incoming = incoming(listener, security.clone());
     tokio::spawn(

@@ -243,6 +243,7 @@ impl Scheduler {
         if !self.registry.remove(id) {
             return;
         }
+        self.progress.executor_removed(id, why);
         eprintln!(
             "spindle: executor {id} lost ({why}); its shuffle output and cached partitions will be recomputed"
         );
