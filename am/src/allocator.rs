@@ -737,8 +737,9 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
             Shared::set_executor_state(&mut st, &r.executor_id, "removed", &why);
             if verbose() {
                 eprintln!(
-                    "spindle am: executor {} ({id}) given back ({why})",
-                    r.executor_id
+                    "spindle am: executor {} ({id}) given back ({why}; exit status {status}: {})",
+                    r.executor_id,
+                    diagnostics.trim()
                 );
             }
             if st.target.is_some() {

@@ -5,7 +5,9 @@
 //! Java FileSystem. Also: an executor killed mid-job, the AM process killed (second attempt),
 //! an executor over its memory limit, a killed application (staging directory removed), and the
 //! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again),
-//! and every RDD operation of `spindle-testjobs rdd` in one application.
+//! every RDD operation of `spindle-testjobs rdd` in one application, dynamic allocation (scale up
+//! for a backlog, down when idle, shuffle output moved first) and YARN preemption (two queues on a
+//! cluster of its own).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -174,12 +176,18 @@ fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
 
 /// The AM's stderr, wherever the NodeManagers keep container logs.
 fn am_log(h: &MiniHadoop, app: ApplicationId) -> String {
+    container_files(h, app, "stderr")
+}
+
+/// The application's containers' `file` (`stdout`, `stderr`), each after a `==` line naming it;
+/// empty when the cluster's work dir is not known.
+fn container_files(h: &MiniHadoop, app: ApplicationId, file: &str) -> String {
     let Some(root) = h.work_dir() else {
         return String::new();
     };
     let needle = app.to_string();
     let mut out = String::new();
-    for p in find_files(root, "stderr") {
+    for p in find_files(root, file) {
         if p.to_string_lossy().contains(&needle) {
             out.push_str(&format!("== {}\n", p.display()));
             out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
@@ -1207,8 +1215,9 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         ("FINISHED", "SUCCEEDED"),
         "{r:?}\n{log}"
     );
-    if !log.is_empty() {
-        assert!(log.contains("elastic: all 7 checks passed"), "{log}");
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(out.contains("elastic: all 7 checks passed"), "{out}\n{log}");
     }
     let e = elastic.expect("the AM's elastic JSON answered");
     assert!(e.dynamic_allocation, "{e:?}");
@@ -1307,8 +1316,12 @@ async fn preempted_executors_are_given_back_without_failures_and_the_job_finishe
         ("FINISHED", "SUCCEEDED"),
         "{r:?}\n{log}"
     );
-    if !log.is_empty() {
-        assert!(log.contains("preemptible: all 1 checks passed"), "{log}");
+    let out = container_files(h, first.id, "stdout");
+    if !out.is_empty() {
+        assert!(
+            out.contains("preemptible: all 1 checks passed"),
+            "{out}\n{log}"
+        );
     }
     let second = second.expect("the cluster filled up: queue b's application was submitted");
     let r2 = wait_final(&second, Duration::from_secs(240)).await;
