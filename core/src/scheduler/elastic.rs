@@ -168,7 +168,7 @@ impl Scheduler {
                     limit.is_some_and(|l| *idle >= l)
                 })
                 .collect();
-            idle.sort_by(|a, b| b.1.cmp(&a.1));
+            idle.sort_by_key(|e| std::cmp::Reverse(e.1));
             let floor = ramp.target.max(conf.min_executors);
             let mut remaining = active.len() as u32;
             let mut removing = Vec::new();
