@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
+use spindle_core::backend::{ClusterBackend, DynamicAllocation, ExecutorLaunch};
 use spindle_hadoop::ids::{ContainerId, NodeId};
 use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn::{
@@ -53,18 +53,30 @@ pub(crate) struct ExecutorInfo {
 pub(crate) type FatalHook = Arc<dyn Fn(String) + Send + Sync>;
 /// Tells the engine an executor is gone.
 pub(crate) type LostHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
+/// Tells the engine the cluster wants an executor back (preemption).
+pub(crate) type PreemptHook = Arc<dyn Fn(&str) + Send + Sync>;
 
 struct Running {
     executor_id: String,
     container: Container,
     /// Stopped on purpose (the engine gave up on it, or the app ends).
     stopping: bool,
+    /// Given back on purpose by the driver (idle, preempted): not replaced.
+    removed: Option<String>,
+    /// Named by a preemption message already (the driver was told once).
+    preempting: bool,
 }
 
 #[derive(Default)]
 struct State {
     /// Containers asked for and not yet granted.
     pending: u32,
+    /// Dynamic allocation: the executors the driver wants (running, starting
+    /// and asked for); `pending` follows it. None: a fixed count, each lost
+    /// executor replaced.
+    target: Option<u32>,
+    /// Containers preempted by YARN (exit -102), never counted as failures.
+    preempted: u32,
     /// The ask changed since the last heartbeat.
     ask_dirty: bool,
     running: HashMap<ContainerId, Running>,
@@ -135,6 +147,24 @@ impl State {
         (asks, cleared)
     }
 
+    /// Executors running or starting that are not on their way out.
+    fn live(&self) -> u32 {
+        self.running.values().filter(|r| !r.stopping).count() as u32
+    }
+
+    /// Dynamic allocation: asks follow the target (withdrawn above it).
+    fn follow_target(&mut self) {
+        if let Some(target) = self.target
+            && !self.stopped
+        {
+            let pending = target.saturating_sub(self.live());
+            if pending != self.pending {
+                self.pending = pending;
+                self.ask_dirty = true;
+            }
+        }
+    }
+
     /// After registering again with a restarted RM, which knows none of our
     /// asks or excluded nodes: send them all with the next heartbeat.
     /// Returns the number of containers asked for.
@@ -161,6 +191,8 @@ pub(crate) struct Shared {
     port_in_node_name: bool,
     rm_max_wait: Duration,
     lost: OnceLock<LostHook>,
+    preempt: OnceLock<PreemptHook>,
+    dynamic: Option<DynamicAllocation>,
     fatal: FatalHook,
     progress: Mutex<f32>,
 }
@@ -182,6 +214,8 @@ pub(crate) struct AllocatorConfig {
     pub tokens: spindle_hadoop::credentials::Credentials,
     /// `http` or `https` (`yarn.http.policy`): the NodeManagers' log links.
     pub node_web_scheme: &'static str,
+    /// Dynamic allocation, when on.
+    pub dynamic: Option<DynamicAllocation>,
 }
 
 impl YarnBackend {
@@ -216,6 +250,8 @@ impl YarnBackend {
             port_in_node_name: config.port_in_node_name,
             rm_max_wait: config.rm_max_wait,
             lost: OnceLock::new(),
+            preempt: OnceLock::new(),
+            dynamic: config.dynamic,
             fatal,
             progress: Mutex::new(0.1),
         });
@@ -226,6 +262,11 @@ impl YarnBackend {
     /// Where the engine hears about executors whose containers ended.
     pub(crate) fn set_lost_hook(&self, hook: LostHook) {
         let _ = self.shared.lost.set(hook);
+    }
+
+    /// Where the engine hears about executors YARN is about to preempt.
+    pub(crate) fn set_preempt_hook(&self, hook: PreemptHook) {
+        let _ = self.shared.preempt.set(hook);
     }
 
     /// A handle on the shared state (the web UI reads executors from it).
@@ -251,6 +292,21 @@ impl Shared {
 
     pub(crate) fn executors(&self) -> Vec<ExecutorInfo> {
         self.lock().executors.clone()
+    }
+
+    /// Whether dynamic allocation is on.
+    pub(crate) fn dynamic(&self) -> bool {
+        self.dynamic.is_some()
+    }
+
+    /// Containers YARN preempted (exit -102) so far.
+    pub(crate) fn preempted(&self) -> u32 {
+        self.lock().preempted
+    }
+
+    /// Counted executor failures so far.
+    pub(crate) fn failures(&self) -> u32 {
+        self.lock().health.failures().0
     }
 
     /// Reported to the RM with each heartbeat (0.0 to 1.0).
@@ -330,6 +386,49 @@ impl ClusterBackend for YarnBackend {
 
     fn default_parallelism(&self) -> u32 {
         (self.shared.num_executors * self.shared.executor_cores).max(2)
+    }
+
+    fn dynamic_allocation(&self) -> Option<DynamicAllocation> {
+        self.shared.dynamic.clone()
+    }
+
+    fn request_total_executors(&self, total: u32) {
+        let mut st = self.shared.lock();
+        if st.target != Some(total) && verbose() {
+            eprintln!(
+                "spindle am: the driver wants {total} executors ({} running or starting)",
+                st.live()
+            );
+        }
+        st.target = Some(total);
+        st.follow_target();
+        let dirty = st.ask_dirty;
+        drop(st);
+        if dirty {
+            self.shared.wake.notify_one();
+        }
+    }
+
+    fn release_executor(&self, executor_id: &str, reason: &str) {
+        // Given back through the allocate call's release list: the RM stops
+        // the container, and its completion is not counted or replaced.
+        let mut st = self.shared.lock();
+        let found = st
+            .running
+            .iter_mut()
+            .find(|(_, r)| r.executor_id == executor_id && r.removed.is_none())
+            .map(|(id, r)| {
+                r.stopping = true;
+                r.removed = Some(reason.to_string());
+                *id
+            });
+        if let Some(id) = found {
+            st.release.push(id);
+            Shared::set_executor_state(&mut st, executor_id, "removed", reason);
+            st.follow_target();
+            drop(st);
+            self.shared.wake.notify_one();
+        }
     }
 
     fn prefer_hosts(&self, pending: &HashMap<String, u32>) {
@@ -412,6 +511,9 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 }
                 for s in a.completed {
                     completed(&shared, s.id, s.exit_status, &s.diagnostics);
+                }
+                if let Some(p) = a.preemption {
+                    preemption_asked(&shared, &p);
                 }
                 if a.command == Some(AmCommand::Shutdown) {
                     (shared.fatal)(
@@ -553,6 +655,8 @@ fn granted(shared: &Arc<Shared>, c: Container) {
                 executor_id: id.clone(),
                 container: c.clone(),
                 stopping: false,
+                removed: None,
+                preempting: false,
             },
         );
         id
@@ -586,6 +690,40 @@ fn granted(shared: &Arc<Shared>, c: Container) {
     });
 }
 
+/// The RM named containers it is about to preempt: the driver moves their
+/// executors' shuffle output and gives them back (each executor once).
+fn preemption_asked(shared: &Arc<Shared>, p: &spindle_hadoop::yarn::Preemption) {
+    let named: Vec<String> = {
+        let mut st = shared.lock();
+        let mut named = Vec::new();
+        for c in p.containers() {
+            if let Some(r) = st.running.get_mut(&c)
+                && !r.preempting
+                && !r.stopping
+            {
+                r.preempting = true;
+                named.push(r.executor_id.clone());
+            }
+        }
+        named
+    };
+    if named.is_empty() {
+        return;
+    }
+    eprintln!(
+        "spindle am: the ResourceManager will preempt executors {} ({} strict, {} negotiable containers named)",
+        named.join(", "),
+        p.strict.len(),
+        p.negotiable.len()
+    );
+    match shared.preempt.get() {
+        Some(hook) => named.iter().for_each(|id| hook(id)),
+        None => {
+            // No driver to move the output (client mode): let YARN take them.
+        }
+    }
+}
+
 /// A container ended: tell the engine, count it, replace it.
 fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &str) {
     let fatal_msg;
@@ -594,6 +732,31 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         let Some(r) = st.running.remove(&id) else {
             return;
         };
+        if status == exit::PREEMPTED {
+            st.preempted += 1;
+        }
+        if let Some(why) = &r.removed {
+            // Given back on purpose: neither a failure nor replaced.
+            let why = why.clone();
+            Shared::set_executor_state(&mut st, &r.executor_id, "removed", &why);
+            if verbose() {
+                eprintln!(
+                    "spindle am: executor {} ({id}) given back ({why}; exit status {status}: {})",
+                    r.executor_id,
+                    diagnostics.trim()
+                );
+            }
+            if st.target.is_some() {
+                st.follow_target();
+            } else if why == "preempted" && !st.stopped {
+                // A fixed count: asked for again, granted when the cluster has room.
+                st.pending += 1;
+                st.ask_dirty = true;
+            }
+            drop(st);
+            shared.wake.notify_one();
+            return;
+        }
         let class = exit::classify(status, diagnostics);
         let on_purpose = r.stopping || st.stopped;
         let reason = if on_purpose && !class.counts {
@@ -624,6 +787,8 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         fatal_msg = st.health.verdict(st.cluster_nodes);
         if fatal_msg.is_some() {
             st.fatal = true;
+        } else if st.target.is_some() {
+            st.follow_target();
         } else {
             st.pending += 1;
             st.ask_dirty = true;

@@ -7,6 +7,7 @@
 
 mod allocator;
 pub mod client_mode;
+mod elastic;
 mod error;
 mod exit;
 mod health;

@@ -276,6 +276,13 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         )?,
     };
     let port_in_node_name = conf.get_bool("yarn.scheduler.include-port-in-node-name", false)?;
+    let dynamic = match launch.deploy_mode {
+        DeployMode::Cluster => {
+            crate::elastic::dynamic_allocation(&launch.conf, launch.num_executors)?
+        }
+        // The driver runs elsewhere; its scheduler would have to drive the AM.
+        DeployMode::Client => None,
+    };
     // The proxy: a separate web proxy if configured, else the RM's web app.
     let proxy_hosts: Vec<String> = match conf.get_trimmed("yarn.web-proxy.address")? {
         Some(a) => vec![a],
@@ -327,6 +334,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         properties: properties(&launch, &container),
         progress: OnceLock::new(),
         executors: OnceLock::new(),
+        elastic: OnceLock::new(),
     });
     let listener = rt
         .block_on(tokio::net::TcpListener::bind((
@@ -387,6 +395,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
                 // Executors get the file system tokens, never the AMRMToken.
                 tokens: executor_tokens(&creds),
                 node_web_scheme: conf.yarn_web_scheme()?,
+                dynamic: dynamic.clone(),
             },
         },
         finisher,
@@ -479,7 +488,10 @@ fn run_job(
             });
         })
     };
-    let n = launch.num_executors;
+    let n = config
+        .dynamic
+        .as_ref()
+        .map_or(launch.num_executors, |d| d.initial_executors);
     let slot = backend_slot.clone();
     let ctx = Context::with_backend(&container.nm_host, settings, move |exec| {
         let b = Arc::new(YarnBackend::start(handle, rm, launch, exec, config, fatal));
@@ -520,11 +532,14 @@ fn run_job(
     }
     if let Some(b) = backend_slot.get() {
         b.set_lost_hook(ctx.executor_lost_reporter());
+        b.set_preempt_hook(ctx.executor_preemption_reporter());
         let _ = ui.executors.set(b.shared());
     }
     {
         let c = ctx.clone();
         let _ = ui.progress.set(Arc::new(move || c.progress()));
+        let c = ctx.clone();
+        let _ = ui.elastic.set(Arc::new(move || c.elastic_stats()));
     }
     if let Some(b) = backend_slot.get() {
         // Report job progress with the heartbeats (the RM shows it).
@@ -544,6 +559,11 @@ fn run_job(
         });
     }
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&ctx)));
+    // What dynamic allocation and preemption did, for the log (the JSON API
+    // ends with the AM).
+    if let Ok(line) = serde_json::to_string(&ui::elastic(&ui)) {
+        eprintln!("spindle am: elastic summary: {line}");
+    }
     ctx.stop();
     // Keep the runtime (UI, heartbeats) alive until the finisher exits.
     std::mem::forget(rt);

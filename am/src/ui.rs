@@ -41,7 +41,12 @@ pub(crate) struct UiState {
     pub properties: Vec<(String, String)>,
     pub progress: OnceLock<ProgressFn>,
     pub executors: OnceLock<Arc<Shared>>,
+    /// What dynamic allocation and preemption did (the driver's side).
+    pub elastic: OnceLock<ElasticFn>,
 }
+
+/// Reads the driver's elastic counters.
+pub(crate) type ElasticFn = Arc<dyn Fn() -> spindle_core::backend::ElasticStats + Send + Sync>;
 
 impl UiState {
     fn snapshot(&self) -> Snapshot {
@@ -68,6 +73,7 @@ pub(crate) fn router(state: Arc<UiState>) -> Router {
         .route("/api/v1/applications/{app}/jobs", get(api_jobs))
         .route("/api/v1/applications/{app}/stages", get(api_stages))
         .route("/api/v1/applications/{app}/executors", get(api_executors))
+        .route("/api/v1/applications/{app}/elastic", get(api_elastic))
         .route(
             "/api/v1/applications/{app}/allexecutors",
             get(api_executors),
@@ -320,6 +326,37 @@ async fn api_executors(State(state): State<Arc<UiState>>, Path(app): Path<String
     Json(list).into_response()
 }
 
+async fn api_elastic(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    Json(elastic(&state)).into_response()
+}
+
+/// The elastic counters of the driver and the allocator together.
+pub(crate) fn elastic(state: &UiState) -> api::Elastic {
+    let s = state.elastic.get().map(|f| f()).unwrap_or_default();
+    let (preempted, failures) = state
+        .executors
+        .get()
+        .map(|e| (e.preempted(), e.failures()))
+        .unwrap_or_default();
+    api::Elastic {
+        dynamic_allocation: state.executors.get().is_some_and(|e| e.dynamic()),
+        target_executors: s.target,
+        executors_added: s.registered,
+        requested_for_backlog: s.requested_for_backlog,
+        removed_idle: s.removed_idle,
+        removed_preempted: s.removed_preempted,
+        containers_preempted: preempted,
+        blocks_migrated: s.blocks_migrated,
+        bytes_migrated: s.bytes_migrated,
+        outputs_lost: s.outputs_lost,
+        maps_recomputed: s.maps_recomputed,
+        executor_failures: failures,
+    }
+}
+
 async fn api_environment(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
     if let Err(r) = check_app(&state, &app) {
         return *r;
@@ -479,6 +516,7 @@ mod server_tests {
             properties: vec![],
             progress: OnceLock::new(),
             executors: OnceLock::new(),
+            elastic: OnceLock::new(),
         })
     }
 

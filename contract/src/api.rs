@@ -161,7 +161,7 @@ pub struct Executor {
     pub host_port: String,
     /// Starting or running.
     pub is_active: bool,
-    /// `starting`, `running`, `lost` or `stopped`.
+    /// `starting`, `running`, `lost`, `stopped`, or `removed` (given back on purpose: idle, preempted).
     pub state: String,
     /// Why it ended ("" while it runs).
     pub remove_reason: String,
@@ -179,6 +179,37 @@ pub struct ExecutorLogs {
     pub stdout: String,
     /// Its stderr.
     pub stderr: String,
+}
+
+/// `/api/v1/applications/<id>/elastic`: what dynamic allocation and YARN
+/// preemption did (Spindle's own; Spark has no such endpoint).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Elastic {
+    /// Whether dynamic allocation is on.
+    pub dynamic_allocation: bool,
+    /// The executors the driver wants now.
+    pub target_executors: u32,
+    /// Executors that registered with the driver so far.
+    pub executors_added: u32,
+    /// Executors asked for because tasks waited.
+    pub requested_for_backlog: u32,
+    /// Executors given back because they were idle.
+    pub removed_idle: u32,
+    /// Executors given back because YARN asked for them (preemption).
+    pub removed_preempted: u32,
+    /// Containers YARN preempted before they were given back (exit -102).
+    pub containers_preempted: u32,
+    /// Shuffle blocks moved off executors being removed.
+    pub blocks_migrated: u64,
+    /// Their bytes.
+    pub bytes_migrated: u64,
+    /// Map outputs that could not move (recomputed if needed).
+    pub outputs_lost: u64,
+    /// Map tasks run again for output computed before (any cause).
+    pub maps_recomputed: u64,
+    /// Executor failures counted against `spindle.executor.maxFailures`.
+    pub executor_failures: u32,
 }
 
 /// `/api/v1/applications/<id>/environment`.

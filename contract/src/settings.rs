@@ -284,6 +284,78 @@ pub const YARN_HISTORY_SERVER_ADDRESS: Setting = conf(
      `http://<address>/history/<appId>` as the final tracking URL, so the YARN UI's History \
      link works after the application ends",
 );
+/// Dynamic allocation: executors follow the work (after Spark's).
+pub const DYN_ENABLED: Setting = conf(
+    "spindle.dynamicAllocation.enabled",
+    Kind::Bool,
+    Some("false"),
+    "ask for executors as tasks wait and give idle ones back (their shuffle output moves to \
+     executors that stay first, so nothing is recomputed); `--num-executors` is then the initial \
+     count",
+);
+/// Dynamic allocation: executors kept however idle.
+pub const DYN_MIN: Setting = conf(
+    "spindle.dynamicAllocation.minExecutors",
+    Kind::Count,
+    Some("0"),
+    "dynamic allocation: executors kept however idle",
+);
+/// Dynamic allocation: the most executors asked for.
+pub const DYN_MAX: Setting = Setting {
+    default_doc: "unlimited",
+    ..conf(
+        "spindle.dynamicAllocation.maxExecutors",
+        Kind::Count,
+        None,
+        "dynamic allocation: the most executors asked for",
+    )
+};
+/// Dynamic allocation: executors asked for at the start.
+pub const DYN_INITIAL: Setting = Setting {
+    default_doc: "max(`minExecutors`, `--num-executors`)",
+    ..conf(
+        "spindle.dynamicAllocation.initialExecutors",
+        Kind::Count,
+        None,
+        "dynamic allocation: executors asked for at the start",
+    )
+};
+/// Dynamic allocation: how long an executor may idle before it is given back.
+pub const DYN_IDLE_TIMEOUT: Setting = conf(
+    "spindle.dynamicAllocation.executorIdleTimeout",
+    Kind::Duration,
+    Some("60s"),
+    "dynamic allocation: an executor without a task this long is given back",
+);
+/// Dynamic allocation: the same for executors caching partitions.
+pub const DYN_CACHED_IDLE_TIMEOUT: Setting = Setting {
+    default_doc: "never",
+    ..conf(
+        "spindle.dynamicAllocation.cachedExecutorIdleTimeout",
+        Kind::Duration,
+        None,
+        "dynamic allocation: the same for an executor caching partitions (they are recomputed \
+         when needed again)",
+    )
+};
+/// Dynamic allocation: how long tasks wait before more executors are asked for.
+pub const DYN_BACKLOG_TIMEOUT: Setting = conf(
+    "spindle.dynamicAllocation.schedulerBacklogTimeout",
+    Kind::Duration,
+    Some("1s"),
+    "dynamic allocation: tasks waiting this long make the driver ask for more executors",
+);
+/// Dynamic allocation: the interval of further asks while tasks keep waiting.
+pub const DYN_SUSTAINED_BACKLOG_TIMEOUT: Setting = Setting {
+    default_doc: "`schedulerBacklogTimeout`",
+    ..conf(
+        "spindle.dynamicAllocation.sustainedSchedulerBacklogTimeout",
+        Kind::Duration,
+        None,
+        "dynamic allocation: while tasks keep waiting, more executors are asked for after each \
+         such interval, twice as many each time (1, 2, 4, ...)",
+    )
+};
 
 // ------------------------------------------------- a driver's environment
 
@@ -465,6 +537,14 @@ pub const ALL: &[&Setting] = &[
     &EVENT_LOG_ROLLING_MAX_SIZE,
     &HISTORY_MAX_AGE,
     &YARN_HISTORY_SERVER_ADDRESS,
+    &DYN_ENABLED,
+    &DYN_MIN,
+    &DYN_MAX,
+    &DYN_INITIAL,
+    &DYN_IDLE_TIMEOUT,
+    &DYN_CACHED_IDLE_TIMEOUT,
+    &DYN_BACKLOG_TIMEOUT,
+    &DYN_SUSTAINED_BACKLOG_TIMEOUT,
     &MASTER,
     &EXECUTOR_CORES,
     &CACHE_MEMORY_MB,

@@ -135,6 +135,68 @@ pub trait ClusterBackend: Send + Sync {
     fn prefer_hosts(&self, pending: &HashMap<String, u32>) {
         let _ = pending;
     }
+    /// Dynamic allocation, when the backend can grow and shrink (YARN with
+    /// `spindle.dynamicAllocation.enabled`): its bounds and timeouts. Default: none.
+    fn dynamic_allocation(&self) -> Option<DynamicAllocation> {
+        None
+    }
+    /// Dynamic allocation: how many executors the application wants now
+    /// (running, starting and asked for together); a backend asks for more, or
+    /// withdraws asks above it. Default: ignored.
+    fn request_total_executors(&self, total: u32) {
+        let _ = total;
+    }
+    /// The driver removed this executor on purpose (`reason`: idle,
+    /// preempted) after moving its shuffle output: give its resources back,
+    /// without counting a failure or starting a replacement. Default: as lost.
+    fn release_executor(&self, executor_id: &str, reason: &str) {
+        let _ = reason;
+        self.executor_lost(executor_id);
+    }
+}
+
+/// Dynamic allocation's settings (after Spark's `spark.dynamicAllocation.*`),
+/// as the backend read them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DynamicAllocation {
+    /// Executors kept however idle.
+    pub min_executors: u32,
+    /// Executors never exceeded.
+    pub max_executors: u32,
+    /// Executors asked for at the start (kept until the first job or an idle timeout).
+    pub initial_executors: u32,
+    /// An executor idle this long is removed (its shuffle output moved first).
+    pub idle_timeout: std::time::Duration,
+    /// The same for executors caching partitions; None: never removed.
+    pub cached_idle_timeout: Option<std::time::Duration>,
+    /// Tasks waiting this long make the driver ask for more executors.
+    pub backlog_timeout: std::time::Duration,
+    /// While the backlog lasts, more are asked for after each such interval
+    /// (1, 2, 4, ... at a time).
+    pub sustained_backlog_timeout: std::time::Duration,
+}
+
+/// What dynamic allocation and preemption did so far (the AM's `/api/v1` shows it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ElasticStats {
+    /// Executors the driver wants now (dynamic allocation's target).
+    pub target: u32,
+    /// Executors that ever registered.
+    pub registered: u32,
+    /// Executors asked for because tasks waited.
+    pub requested_for_backlog: u32,
+    /// Executors removed because they were idle.
+    pub removed_idle: u32,
+    /// Executors removed because the cluster asked for their resources back.
+    pub removed_preempted: u32,
+    /// Shuffle blocks (map x reducer) moved off executors being removed.
+    pub blocks_migrated: u64,
+    /// Their bytes.
+    pub bytes_migrated: u64,
+    /// Map outputs that had to be moved but could not (recomputed if needed).
+    pub outputs_lost: u64,
+    /// Map tasks run again for output computed before (any cause).
+    pub maps_recomputed: u64,
 }
 
 /// `local[N]`: N executor processes of this binary on this machine.

@@ -232,6 +232,9 @@ impl Context {
             make_backend(launch)?
         };
         sched.set_backend(backend.clone());
+        if let Some(dynamic) = backend.dynamic_allocation() {
+            rt.spawn(sched.clone().run_allocation(dynamic, settings.cores));
+        }
         {
             // Executors that stop heartbeating are lost.
             let sched = sched.clone();
@@ -306,6 +309,25 @@ impl Context {
     ) -> Result<Option<Arc<crate::eventlog::EventLog>>> {
         let conf = spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
         crate::eventlog::start(&self.inner.sched.progress.events, info, &conf)
+    }
+
+    /// How a cluster backend tells the scheduler that the cluster wants an
+    /// executor's resources back (YARN preemption): no new tasks go there,
+    /// its shuffle output moves to executors that stay, then it is released
+    /// through [`ClusterBackend::release_executor`].
+    pub fn executor_preemption_reporter(&self) -> Arc<dyn Fn(&str) + Send + Sync> {
+        let sched = Arc::downgrade(&self.inner.sched);
+        let rt = self.inner.rt.handle().clone();
+        Arc::new(move |id| {
+            if let Some(s) = sched.upgrade() {
+                rt.spawn(s.preempt_executor(id.to_string()));
+            }
+        })
+    }
+
+    /// What dynamic allocation and preemption did so far (for dashboards).
+    pub fn elastic_stats(&self) -> crate::backend::ElasticStats {
+        self.inner.sched.elastic_stats()
     }
 
     /// Jobs and stages so far, with task counts (for dashboards).

@@ -30,12 +30,18 @@ pub(crate) struct ExecutorInfo {
     pub free: u32,
     pub client: ExecClient,
     pub last_seen: Instant,
+    /// Being removed on purpose (idle, preempted): no new tasks go there.
+    pub draining: bool,
+    /// Since when no task runs there (None while one does).
+    pub idle_since: Option<Instant>,
 }
 
 /// The executors the driver can use.
 pub(crate) struct Registry {
     executors: Mutex<BTreeMap<String, ExecutorInfo>>,
     changed: watch::Sender<u64>,
+    /// Executors that ever registered.
+    registered: std::sync::atomic::AtomicU32,
 }
 
 /// A task slot taken on an executor; given back when dropped.
@@ -71,6 +77,7 @@ impl Registry {
         Arc::new(Registry {
             executors: Mutex::new(BTreeMap::new()),
             changed: watch::Sender::new(0),
+            registered: Default::default(),
         })
     }
 
@@ -84,7 +91,55 @@ impl Registry {
 
     fn add(&self, id: String, info: ExecutorInfo) {
         self.executors.lock().expect("registry").insert(id, info);
+        self.registered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.bump();
+    }
+
+    /// Executors that ever registered.
+    pub(crate) fn registered_total(&self) -> u32 {
+        self.registered.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Stops giving `id` new tasks; false if it is unknown or already draining.
+    pub(crate) fn start_draining(&self, id: &str) -> bool {
+        let mut ex = self.executors.lock().expect("registry");
+        match ex.get_mut(id) {
+            Some(e) if !e.draining => {
+                e.draining = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a task runs on `id` now.
+    pub(crate) fn busy(&self, id: &str) -> bool {
+        self.executors
+            .lock()
+            .expect("registry")
+            .get(id)
+            .is_some_and(|e| e.free < e.cores)
+    }
+
+    /// The executors that take tasks (not draining): (id, idle since).
+    pub(crate) fn active(&self) -> Vec<(String, Option<Instant>)> {
+        self.executors
+            .lock()
+            .expect("registry")
+            .iter()
+            .filter(|(_, e)| !e.draining)
+            .map(|(id, e)| (id.clone(), e.idle_since))
+            .collect()
+    }
+
+    /// The service address and client of a live executor.
+    pub(crate) fn endpoint(&self, id: &str) -> Option<(String, ExecClient)> {
+        self.executors
+            .lock()
+            .expect("registry")
+            .get(id)
+            .map(|e| (e.address.clone(), e.client.clone()))
     }
 
     /// Forgets an executor; true if it was known.
@@ -122,7 +177,7 @@ impl Registry {
             .lock()
             .expect("registry")
             .iter()
-            .filter(|(_, e)| e.free > 0)
+            .filter(|(_, e)| e.free > 0 && !e.draining)
             .map(|(id, e)| crate::scheduler::FreeExecutor {
                 id: id.clone(),
                 hosts: e.hosts.clone(),
@@ -167,18 +222,19 @@ impl Registry {
         let (id, info) = match on {
             Some(id) => ex
                 .get_mut(id)
-                .filter(|e| e.free > 0)
+                .filter(|e| e.free > 0 && !e.draining)
                 .map(|e| (id.to_string(), e))?,
             None => {
                 // The executor with the most free slots spreads work evenly.
                 let (id, e) = ex
                     .iter_mut()
-                    .filter(|(_, e)| e.free > 0)
+                    .filter(|(_, e)| e.free > 0 && !e.draining)
                     .max_by_key(|(_, e)| e.free)?;
                 (id.clone(), e)
             }
         };
         info.free -= 1;
+        info.idle_since = None;
         Some(Slot {
             registry: self.clone(),
             executor_id: id,
@@ -190,6 +246,9 @@ impl Registry {
     fn release(&self, id: &str) {
         if let Some(e) = self.executors.lock().expect("registry").get_mut(id) {
             e.free = (e.free + 1).min(e.cores);
+            if e.free == e.cores {
+                e.idle_since = Some(Instant::now());
+            }
         }
         self.bump();
     }
@@ -324,6 +383,8 @@ impl Driver for DriverService {
                 free: cores,
                 client,
                 last_seen: Instant::now(),
+                draining: false,
+                idle_since: Some(Instant::now()),
             },
         );
         Ok(Response::new(RegisterReply {}))

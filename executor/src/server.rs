@@ -8,8 +8,8 @@ use spindle_core::plan::{StagePlan, TaskInputs, TaskOutcome};
 use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
-    CancelReply, CancelRequest, FetchRequest, RemoveCachedReply, RemoveCachedRequest, ShuffleChunk,
-    TaskReply, TaskRequest,
+    CancelReply, CancelRequest, FetchRequest, PullShuffleReply, PullShuffleRequest,
+    RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest,
 };
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
@@ -74,6 +74,19 @@ impl Executor for ExecutorService {
     ) -> Result<Response<RemoveCachedReply>, Status> {
         self.services.cache().remove_node(req.into_inner().node_id);
         Ok(Response::new(RemoveCachedReply {}))
+    }
+
+    async fn pull_shuffle(
+        &self,
+        req: Request<PullShuffleRequest>,
+    ) -> Result<Response<PullShuffleReply>, Status> {
+        let r = req.into_inner();
+        let services = self.services.clone();
+        let (blocks, bytes) = tokio::task::spawn_blocking(move || pull_blocks(&services, &r))
+            .await
+            .map_err(|e| Status::internal(format!("pulling shuffle blocks: {e}")))?
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(PullShuffleReply { blocks, bytes }))
     }
 
     type FetchShuffleStream = tokio_stream::wrappers::ReceiverStream<Result<ShuffleChunk, Status>>;
@@ -142,4 +155,28 @@ impl Executor for ExecutorService {
             rx,
         )))
     }
+}
+
+/// Copies every reducer's block of `r.map_ids` from the peer into this
+/// executor's shuffle directories, each written aside and renamed into place
+/// so a reader never sees half a block. Returns (blocks, bytes).
+fn pull_blocks(services: &Services, r: &PullShuffleRequest) -> spindle_core::Result<(u64, u64)> {
+    let (mut blocks, mut bytes) = (0u64, 0u64);
+    for reduce_id in 0..r.reducers {
+        let fetched =
+            services.fetch_blocks(&r.from_address, r.shuffle_id, r.map_ids.clone(), reduce_id)?;
+        for block in fetched {
+            let (map_id, data) = block?;
+            let path = services.shuffle_path(r.shuffle_id, map_id, reduce_id);
+            let tmp = path.with_extension("pulled");
+            let io = |e: std::io::Error| {
+                spindle_core::Error::io(format!("writing {}", tmp.display()), e)
+            };
+            std::fs::write(&tmp, &data).map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            blocks += 1;
+            bytes += data.len() as u64;
+        }
+    }
+    Ok((blocks, bytes))
 }

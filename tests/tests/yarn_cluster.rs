@@ -5,7 +5,9 @@
 //! Java FileSystem. Also: an executor killed mid-job, the AM process killed (second attempt),
 //! an executor over its memory limit, a killed application (staging directory removed), and the
 //! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again),
-//! and every RDD operation of `spindle-testjobs rdd` in one application.
+//! every RDD operation of `spindle-testjobs rdd` in one application, dynamic allocation (scale up
+//! for a backlog, down when idle, shuffle output moved first) and YARN preemption (two queues on a
+//! cluster of its own).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -50,6 +52,7 @@ struct Submit<'a> {
     conf: BTreeMap<String, String>,
     env: Vec<(String, String)>,
     max_attempts: Option<i32>,
+    queue: Option<String>,
 }
 
 impl<'a> Submit<'a> {
@@ -64,6 +67,7 @@ impl<'a> Submit<'a> {
             conf: BTreeMap::new(),
             env: vec![("SPINDLE_VERBOSE".into(), "1".into())],
             max_attempts: Some(1),
+            queue: None,
         }
     }
 }
@@ -111,6 +115,7 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
         launch: am,
         scheduling: Scheduling {
             max_app_attempts: s.max_attempts,
+            queue: s.queue,
             ..Default::default()
         },
         am_resource: Resource {
@@ -170,12 +175,18 @@ fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
 
 /// The AM's stderr, wherever the NodeManagers keep container logs.
 fn am_log(h: &MiniHadoop, app: ApplicationId) -> String {
+    container_files(h, app, "stderr")
+}
+
+/// The application's containers' `file` (`stdout`, `stderr`), each after a `==` line naming it;
+/// empty when the cluster's work dir is not known.
+fn container_files(h: &MiniHadoop, app: ApplicationId, file: &str) -> String {
     let Some(root) = h.work_dir() else {
         return String::new();
     };
     let needle = app.to_string();
     let mut out = String::new();
-    for p in find_files(root, "stderr") {
+    for p in find_files(root, file) {
         if p.to_string_lossy().contains(&needle) {
             out.push_str(&format!("== {}\n", p.display()));
             out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
@@ -1121,4 +1132,176 @@ async fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
     assert_eq!(seen.get("nowhere-a.invalid"), Some(&2), "{seen:?}");
     assert_eq!(seen.get("*"), Some(&2), "{seen:?}");
     assert!(am.finish(FinalStatus::Succeeded, "", "").await.is_ok());
+}
+
+/// Dynamic allocation (items 1, 2 and 5 of issue 20): one executor at the start, a slow map stage
+/// backs tasks up (more executors asked for, 1, 2, 4 at a time up to the maximum), then the
+/// executors idle and all but the minimum are given back through the allocate call's release
+/// list; their shuffle output moves to the executor that stays first, so the second action
+/// reads every map output where it now is and no map task runs again. The job checks its own
+/// counters (`spindle-testjobs elastic`); here the AM's `/api/v1/.../elastic` JSON and the
+/// executors list say the same from outside.
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_output() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let mut s = Submit::new("yarn-elastic", vec!["elastic".into()]);
+    s.binary = "spindle-testjobs";
+    s.executors = 1;
+    for (k, v) in [
+        ("spindle.dynamicAllocation.enabled", "true"),
+        ("spindle.dynamicAllocation.minExecutors", "1"),
+        ("spindle.dynamicAllocation.maxExecutors", "4"),
+        ("spindle.dynamicAllocation.executorIdleTimeout", "2s"),
+        ("spindle.dynamicAllocation.schedulerBacklogTimeout", "300ms"),
+    ] {
+        s.conf.insert(k.into(), v.into());
+    }
+    let app = submit(h, s).await;
+    // The AM's view while it runs: the last elastic JSON and executor list it served.
+    let (mut elastic, mut executors) = (None, Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !ended(&app).await {
+        if let Some((e, list)) = elastic_now(h, &app) {
+            elastic = Some(e);
+            executors = list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not finish in time",
+            app.id
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let r = wait_final(&app, Duration::from_secs(30)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(out.contains("elastic: all 7 checks passed"), "{out}\n{log}");
+    }
+    let e = elastic.expect("the AM's elastic JSON answered");
+    assert!(e.dynamic_allocation, "{e:?}");
+    assert!(
+        e.requested_for_backlog >= 1 && e.executors_added >= 2,
+        "{e:?}"
+    );
+    assert!(e.removed_idle >= 1 && e.blocks_migrated > 0, "{e:?}");
+    assert_eq!(
+        (e.maps_recomputed, e.outputs_lost, e.executor_failures),
+        (0, 0, 0),
+        "{e:?}"
+    );
+    // The executors given back are shown as removed for being idle, not lost.
+    let list = executors;
+    let removed: Vec<_> = list.iter().filter(|x| x.state == "removed").collect();
+    assert!(
+        !removed.is_empty() && removed.iter().all(|x| x.remove_reason == "idle"),
+        "{list:?}"
+    );
+    assert!(list.iter().all(|x| x.state != "lost"), "{list:?}");
+}
+
+/// The AM's elastic JSON and executor list now, if it answers.
+fn elastic_now(
+    h: &MiniHadoop,
+    app: &App,
+) -> Option<(
+    spindle_contract::api::Elastic,
+    Vec<spindle_contract::api::Executor>,
+)> {
+    let id = app.id.to_string();
+    let e = serde_json::from_value(am_api(h, &id, "elastic")?).ok()?;
+    let list = serde_json::from_value(am_api(h, &id, "allexecutors")?).ok()?;
+    Some((e, list))
+}
+
+/// Whether the application reached a final state.
+async fn ended(app: &App) -> bool {
+    let r = app.rest.app(app.id).await.unwrap();
+    matches!(r.state.as_str(), "FINISHED" | "FAILED" | "KILLED")
+}
+
+/// Preemption (item 3 of issue 20), on a cluster of its own with two queues and the capacity
+/// scheduler's preemption monitor (`--capacity-scheduler deploy/conf/capacity-preemption.xml`): a
+/// Spindle job fills the one NodeManager from queue `a`; a second one in queue `b` makes the RM
+/// take half the cluster back. The first job's AM reads the PreemptionMessage, moves the named
+/// executors' shuffle output and gives them back (or YARN kills them, exit -102); either way no
+/// executor failure is counted, and both jobs finish with the right answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn preempted_executors_are_given_back_without_failures_and_the_job_finishes() {
+    let file = spindle_tests::repo_root().join("deploy/conf/capacity-preemption.xml");
+    let file = file.to_string_lossy().to_string();
+    let own = OwnCluster::start(
+        "preempt",
+        1,
+        &["--capacity-scheduler", &file, "--nm-memory", "2048"],
+    );
+    let h = own.get();
+    let _logs = h.log_guard();
+    // Queue a: the AM (256 MB) and 9 executors of 192 MB fill the 2048 MB NodeManager.
+    let mut s = Submit::new("yarn-preempted", vec!["preemptible".into()]);
+    s.binary = "spindle-testjobs";
+    s.executors = 9;
+    s.queue = Some("a".into());
+    let first = submit(h, s).await;
+    let mut second = None;
+    let (mut elastic, mut executors) = (None, Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !ended(&first).await {
+        if let Some((e, list)) = elastic_now(h, &first) {
+            let running = list.iter().filter(|x| x.state == "running").count();
+            if running >= 9 && second.is_none() {
+                // The cluster is full: queue b's application needs what queue a holds beyond
+                // its half.
+                let mut b = Submit::new("yarn-preempting", vec!["idle".into(), "2".into()]);
+                b.binary = "spindle-testjobs";
+                b.executors = 2;
+                b.queue = Some("b".into());
+                second = Some(submit(h, b).await);
+            }
+            elastic = Some(e);
+            executors = list;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not finish in time",
+            first.id
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let r = wait_final(&first, Duration::from_secs(30)).await;
+    let log = am_log(h, first.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let out = container_files(h, first.id, "stdout");
+    if !out.is_empty() {
+        assert!(
+            out.contains("preemptible: all 1 checks passed"),
+            "{out}\n{log}"
+        );
+    }
+    let second = second.expect("the cluster filled up: queue b's application was submitted");
+    let r2 = wait_final(&second, Duration::from_secs(240)).await;
+    assert_eq!(status(&r2), "SUCCEEDED", "{r2:?}");
+    let e = elastic.expect("the AM's elastic JSON answered");
+    eprintln!("elastic: {e:?}");
+    assert!(
+        e.removed_preempted + e.containers_preempted >= 1,
+        "nothing was preempted: {e:?}\n{executors:?}"
+    );
+    assert_eq!(e.executor_failures, 0, "{e:?}\n{log}");
+    assert!(
+        executors
+            .iter()
+            .all(|x| x.state != "lost" || x.remove_reason.contains("preempted")),
+        "{executors:?}"
+    );
 }

@@ -181,7 +181,73 @@ impl Scheduler {
         }
     }
 
-    fn record_map_outputs(&self, s: &ShuffleDef, done: Vec<Finished>) {
+    /// Counts the map tasks about to run again for output computed before.
+    fn count_recomputed(&self, s: &ShuffleDef, missing: &[u32]) {
+        let counted = self.counted_maps.lock().expect("counted maps");
+        let again = missing
+            .iter()
+            .filter(|m| counted.contains(&(s.id, **m)))
+            .count() as u64;
+        drop(counted);
+        if again > 0 {
+            self.elastic.lock().expect("elastic").maps_recomputed += again;
+        }
+    }
+
+    /// Where `executor_id` is named, from now on `to` (at `address`) holds
+    /// the map outputs `map_ids` of shuffle `shuffle_id`; returns how many moved.
+    pub(super) fn move_outputs(
+        &self,
+        shuffle_id: u32,
+        map_ids: &[u32],
+        executor_id: &str,
+        to: &str,
+        address: &str,
+    ) -> u64 {
+        let mut outputs = self.map_outputs.lock().expect("map outputs");
+        let Some(statuses) = outputs.get_mut(&shuffle_id) else {
+            return 0;
+        };
+        let mut moved = 0;
+        for m in map_ids {
+            if let Some(Some(st)) = statuses.get_mut(*m as usize)
+                && st.executor_id == executor_id
+            {
+                *st = MapStatus {
+                    executor_id: to.to_string(),
+                    address: address.to_string(),
+                };
+                moved += 1;
+            }
+        }
+        moved
+    }
+
+    /// The map outputs `executor_id` holds: (shuffle, reducers, map ids).
+    pub(super) fn outputs_on(&self, executor_id: &str) -> Vec<(u32, u32, Vec<u32>)> {
+        let outputs = self.map_outputs.lock().expect("map outputs");
+        let reducers = self.reducers.lock().expect("reducers");
+        let mut held = Vec::new();
+        for (shuffle, statuses) in outputs.iter() {
+            let maps: Vec<u32> = statuses
+                .iter()
+                .enumerate()
+                .filter(|(_, st)| st.as_ref().is_some_and(|m| m.executor_id == executor_id))
+                .map(|(i, _)| i as u32)
+                .collect();
+            if !maps.is_empty() {
+                held.push((*shuffle, reducers.get(shuffle).copied().unwrap_or(0), maps));
+            }
+        }
+        held.sort_unstable_by_key(|h| h.0);
+        held
+    }
+
+    pub(super) fn record_map_outputs(&self, s: &ShuffleDef, done: Vec<Finished>) {
+        self.reducers
+            .lock()
+            .expect("reducers")
+            .insert(s.id, s.reducers);
         let mut outputs = self.map_outputs.lock().expect("map outputs");
         let statuses = outputs
             .entry(s.id)
@@ -224,7 +290,12 @@ impl Scheduler {
                 if missing.is_empty() {
                     return Ok(());
                 }
-                let end = self.run_stage(&plan, &parents, missing).await?;
+                self.count_recomputed(s, &missing);
+                // Map outputs are recorded as each task ends, so an executor
+                // removed mid-stage has its finished outputs moved with it.
+                let end = self
+                    .run_stage(&plan, &parents, missing, Some(s.as_ref()))
+                    .await?;
                 self.record_map_outputs(s, end.done);
                 if let Some((shuffle_id, executor_id)) = end.fetch_failed {
                     self.resubmit_after_fetch_failure(
@@ -284,7 +355,7 @@ impl Scheduler {
             if missing.is_empty() {
                 break;
             }
-            let end = self.run_stage(&plan, &parents, missing).await?;
+            let end = self.run_stage(&plan, &parents, missing, None).await?;
             for f in end.done {
                 if let TaskValue::Result(b) = f.value
                     && !results.contains_key(&f.partition)

@@ -9,6 +9,7 @@
 //! cancellation, and what is forgotten when an executor is lost.
 
 mod dag;
+mod elastic;
 mod locality;
 mod stage;
 
@@ -31,6 +32,12 @@ pub(crate) struct Scheduler {
     backend: Mutex<Option<Arc<dyn ClusterBackend>>>,
     /// Each shuffle's map outputs by map partition (None: missing).
     map_outputs: Mutex<HashMap<u32, Vec<Option<MapStatus>>>>,
+    /// Each shuffle's number of reducers (blocks per map output).
+    reducers: Mutex<HashMap<u32, u32>>,
+    /// Running stages' tasks: stage id -> (waiting, running).
+    backlog: Mutex<HashMap<u32, (u32, u32)>>,
+    /// What dynamic allocation and preemption did.
+    elastic: Mutex<crate::backend::ElasticStats>,
     /// (shuffle, map partition) whose accumulator updates were counted.
     counted_maps: Mutex<HashSet<(u32, u32)>>,
     /// The executor caching each (node, partition).
@@ -92,6 +99,9 @@ impl Scheduler {
             registry,
             backend: Mutex::new(None),
             map_outputs: Mutex::new(HashMap::new()),
+            reducers: Mutex::new(HashMap::new()),
+            backlog: Mutex::new(HashMap::new()),
+            elastic: Mutex::new(Default::default()),
             counted_maps: Mutex::new(HashSet::new()),
             cache_locations: Mutex::new(HashMap::new()),
             node_hosts: Mutex::new(HashMap::new()),

@@ -92,12 +92,14 @@ impl Scheduler {
         prefs
     }
 
-    /// Runs one task per partition on the executors, with retries.
+    /// Runs one task per partition on the executors, with retries. The map
+    /// outputs of a shuffle's stage (`map_of`) are recorded as tasks end.
     pub(super) async fn run_stage(
         self: &Arc<Self>,
         plan: &StagePlan,
         shuffles: &[Arc<ShuffleDef>],
         partitions: Vec<u32>,
+        map_of: Option<&ShuffleDef>,
     ) -> Result<StageEnd> {
         let encoded = Arc::new(codec::encode(plan));
         // Task inputs add a few bytes per map output; the plan must leave room for them.
@@ -122,6 +124,10 @@ impl Scheduler {
             job: None,
             stage: Some(plan.stage_id),
             ok: false,
+        };
+        let _backlog = Backlog {
+            sched: self,
+            stage: plan.stage_id,
         };
         // Tasks with preferences wait in `local`, the others in `plain`.
         let mut local: Vec<Pending> = Vec::new();
@@ -253,6 +259,10 @@ impl Scheduler {
                 }
             }
             let pending_empty = local.is_empty() && plain.is_empty();
+            self.backlog.lock().expect("backlog").insert(
+                plan.stage_id,
+                ((local.len() + plain.len()) as u32, running.len() as u32),
+            );
             if running.is_empty() && (pending_empty || fetch_failed.is_some()) {
                 break;
             }
@@ -304,13 +314,17 @@ impl Scheduler {
                                     locs.insert(key, executor_id.clone());
                                 }
                             }
-                            done.push(Finished {
+                            let f = Finished {
                                 partition: p,
                                 executor_id,
                                 address,
                                 value,
                                 accumulators,
-                            });
+                            };
+                            match map_of {
+                                Some(s) => self.record_map_outputs(s, vec![f]),
+                                None => done.push(f),
+                            }
                         }
                         Ok(TaskOutcome::Cancelled) => {
                             // The job was cancelled (the check below ends the
@@ -381,6 +395,22 @@ impl Scheduler {
         }
         ends.ok = fetch_failed.is_none();
         Ok(StageEnd { done, fetch_failed })
+    }
+}
+
+/// Takes a stage's tasks out of the backlog however the stage ends.
+struct Backlog<'a> {
+    sched: &'a Scheduler,
+    stage: u32,
+}
+
+impl Drop for Backlog<'_> {
+    fn drop(&mut self) {
+        self.sched
+            .backlog
+            .lock()
+            .expect("backlog")
+            .remove(&self.stage);
     }
 }
 

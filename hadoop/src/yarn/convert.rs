@@ -611,8 +611,34 @@ impl TryFrom<&pb::AllocateResponseProto> for Allocation {
                     pb::AmCommandProto::AmShutdown => Some(AmCommand::Shutdown),
                 }),
             new_am_rm_token: r.am_rm_token.clone().map(Token::from),
+            preemption: r.preempt.as_ref().map(preemption).transpose()?,
         })
     }
+}
+
+fn preemption(p: &pb::PreemptionMessageProto) -> Result<Preemption> {
+    let ids = |cs: &[pb::PreemptionContainerProto]| -> Result<Vec<ContainerId>> {
+        cs.iter()
+            .map(|c| container_id("PreemptionContainerProto", c.id.as_ref()))
+            .collect()
+    };
+    Ok(Preemption {
+        strict: match &p.strict_contract {
+            Some(s) => ids(&s.container)?,
+            None => Vec::new(),
+        },
+        negotiable: match &p.contract {
+            Some(c) => ids(&c.container)?,
+            None => Vec::new(),
+        },
+        resources: p
+            .contract
+            .iter()
+            .flat_map(|c| &c.resource)
+            .filter_map(|r| r.resource.as_ref())
+            .map(|r| (resource(r.capability.as_ref()), r.num_containers()))
+            .collect(),
+    })
 }
 
 // ------------------------------------------------------------ the AM and an NM
@@ -651,6 +677,48 @@ mod tests {
     use prost::Message;
 
     use super::*;
+
+    #[test]
+    fn a_preemption_message_reads_both_contracts() {
+        let c1: ContainerId = "container_1_0001_01_000002".parse().unwrap();
+        let c2: ContainerId = "container_1_0001_01_000003".parse().unwrap();
+        let named = |c: ContainerId| pb::PreemptionContainerProto {
+            id: Some(pb::ContainerIdProto::from(c)),
+        };
+        let size = Resource {
+            memory_mb: 512,
+            vcores: 1,
+        };
+        let r = pb::AllocateResponseProto {
+            preempt: Some(pb::PreemptionMessageProto {
+                strict_contract: Some(pb::StrictPreemptionContractProto {
+                    container: vec![named(c1)],
+                }),
+                contract: Some(pb::PreemptionContractProto {
+                    resource: vec![pb::PreemptionResourceRequestProto {
+                        resource: Some(pb::ResourceRequestProto {
+                            capability: Some(size.into()),
+                            num_containers: Some(2),
+                            ..Default::default()
+                        }),
+                    }],
+                    container: vec![named(c2), named(c1)],
+                }),
+            }),
+            ..Default::default()
+        };
+        // Through the bytes, as the RM sends them: preempt is field 8 of the response.
+        let bytes = r.encode_to_vec();
+        assert_eq!(bytes[0], (8 << 3) | 2);
+        let back = pb::AllocateResponseProto::decode(bytes.as_slice()).unwrap();
+        let p = Allocation::try_from(&back).unwrap().preemption.unwrap();
+        assert_eq!(p.strict, [c1]);
+        assert_eq!(p.negotiable, [c2, c1]);
+        assert_eq!(p.containers(), [c1, c2]);
+        assert_eq!(p.resources, [(size, 2)]);
+        let none = Allocation::try_from(&pb::AllocateResponseProto::default()).unwrap();
+        assert_eq!(none.preemption, None);
+    }
 
     #[test]
     fn ids_round_trip_as_hadoop_3_writes_them() {

@@ -518,6 +518,34 @@ pub struct Allocation {
     pub command: Option<AmCommand>,
     /// A rolled-over AMRM token; the client switches to it by itself.
     pub new_am_rm_token: Option<Token>,
+    /// What the ResourceManager is about to take back (None: nothing).
+    pub preemption: Option<Preemption>,
+}
+
+/// A `PreemptionMessage`: containers the ResourceManager will kill unless the
+/// AM gives resources back first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Preemption {
+    /// The strict contract: these containers go, whatever the AM does.
+    pub strict: Vec<ContainerId>,
+    /// The negotiable contract: these containers go unless the AM frees
+    /// `resources` some other way (the capacity scheduler names both).
+    pub negotiable: Vec<ContainerId>,
+    /// The negotiable contract's resources: (size, how many).
+    pub resources: Vec<(Resource, i32)>,
+}
+
+impl Preemption {
+    /// Every container named, strict ones first, each once.
+    pub fn containers(&self) -> Vec<ContainerId> {
+        let mut out: Vec<ContainerId> = Vec::new();
+        for c in self.strict.iter().chain(&self.negotiable) {
+            if !out.contains(c) {
+                out.push(*c);
+            }
+        }
+        out
+    }
 }
 
 /// `registerApplicationMaster`'s answer.

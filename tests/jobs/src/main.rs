@@ -1,7 +1,8 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill
 //! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT
-//! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH`. The engine's
+//! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible` (the last two:
+//! yarn_cluster's dynamic allocation and preemption tests). The engine's
 //! tests (`tests/engine.rs`) run them in local mode, yarn_cluster runs `count-then-save` and `rdd`, yarn_codecs runs
 //! `codecs` and `seqfiles`, yarn_columnar `columnar` and `columnar-count`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
@@ -1065,6 +1066,95 @@ fn count_then_save(ctx: &Context, input: &str, out: &str) -> Result<()> {
 /// `stderr-bytes`: writes non-UTF-8 bytes and 300,000 more to stderr and exits 1 before
 /// `spindle::main` (so a client-mode submission never submits an application): what
 /// `spindle submit` relays from a client-mode driver.
+/// Dynamic allocation on YARN: a slow map stage backs tasks up (executors are
+/// asked for), the executors then idle and are given back, their shuffle
+/// output moved first; a second action reads that shuffle again and must
+/// find every map output (nothing recomputed).
+fn elastic(ctx: &Context) -> Result<()> {
+    let mut n = 0;
+    let data: Vec<u64> = (0..16_000).collect();
+    let reduced = ctx
+        .parallelize(data.clone(), 16)
+        .map_partitions(|_, records| {
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            records.map(|x| (x % 97, x)).collect::<Vec<_>>()
+        })
+        .reduce_by_key_into(|a, b| a + b, 4);
+    let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+    for x in &data {
+        *want.entry(x % 97).or_insert(0) += x;
+    }
+    check("phase 1 keys", reduced.count()?, 97, &mut n);
+    let after_phase_1 = ctx.elastic_stats();
+    println!("elastic: after phase 1: {after_phase_1:?}");
+    // Idle now: executors beyond the minimum are given back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ctx.elastic_stats().removed_idle == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let scaled_down = ctx.elastic_stats();
+    println!("elastic: scaled down: {scaled_down:?}");
+    check(
+        "phase 2 sums",
+        reduced.collect()?.into_iter().collect::<BTreeMap<_, _>>(),
+        want,
+        &mut n,
+    );
+    let end = ctx.elastic_stats();
+    println!("elastic: at the end: {end:?}");
+    check(
+        "executors asked for the backlog",
+        end.requested_for_backlog > 0,
+        true,
+        &mut n,
+    );
+    check("executors removed idle", end.removed_idle > 0, true, &mut n);
+    check(
+        "shuffle blocks migrated",
+        end.blocks_migrated > 0,
+        true,
+        &mut n,
+    );
+    check("map outputs lost", end.outputs_lost, 0, &mut n);
+    check("map tasks recomputed", end.maps_recomputed, 0, &mut n);
+    println!("elastic: all {n} checks passed");
+    // Time for the test to read the AM's JSON while it still answers.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    Ok(())
+}
+
+/// Two slow shuffle stages that fill a queue, for yarn_cluster's preemption
+/// test: whatever YARN takes back meanwhile, the sums must come out right.
+fn preemptible(ctx: &Context) -> Result<()> {
+    let mut n = 0;
+    let data: Vec<u64> = (0..36_000).collect();
+    let sums = ctx
+        .parallelize(data.clone(), 36)
+        .map_partitions(|_, records| {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            records.map(|x| (x % 101, x)).collect::<Vec<_>>()
+        })
+        .reduce_by_key_into(|a, b| a + b, 36)
+        .map_partitions(|_, records| {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            records.collect::<Vec<_>>()
+        });
+    let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+    for x in &data {
+        *want.entry(x % 101).or_insert(0) += x;
+    }
+    check(
+        "sums",
+        sums.collect()?.into_iter().collect::<BTreeMap<_, _>>(),
+        want,
+        &mut n,
+    );
+    println!("preemptible: {:?}", ctx.elastic_stats());
+    println!("preemptible: all {n} checks passed");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    Ok(())
+}
+
 fn stderr_bytes() -> ! {
     use std::io::Write;
     let mut err = std::io::stderr().lock();
@@ -1207,9 +1297,11 @@ fn main() {
                 columnar(ctx, &args[1], &args[2], args.get(3).map(String::as_str))
             }
             Some("columnar-count") if args.len() == 3 => columnar_count(ctx, &args[1], &args[2]),
+            Some("elastic") => elastic(ctx),
+            Some("preemptible") => preemptible(ctx),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible"
                 );
                 std::process::exit(2)
             }

@@ -48,6 +48,11 @@ public final class Main {
     /** hadoop.rpc.protection and dfs.data.transfer.protection of a secure cluster. */
     String rpcProtection = "privacy";
     String appClasspath = "";
+    /**
+     * A Hadoop configuration file (capacity-scheduler.xml's format) whose properties replace the
+     * one-queue defaults: queues, and the preemption monitor's yarn-site keys alike.
+     */
+    File capacityScheduler;
   }
 
   public static void main(String[] args) {
@@ -405,6 +410,18 @@ public final class Main {
     // Tests run several applications at once; the default 10 % AM share would admit only one
     // 512 MB AM at a time on a small cluster.
     c.set("yarn.scheduler.capacity.maximum-am-resource-percent", "0.5");
+    if (o.capacityScheduler != null) {
+      // --capacity-scheduler FILE: its properties win (queues, preemption monitor settings).
+      if (!o.capacityScheduler.isFile()) {
+        throw new IllegalArgumentException(
+            "mini-hadoop: --capacity-scheduler " + o.capacityScheduler + ": no such file");
+      }
+      Configuration extra = new Configuration(false);
+      extra.addResource(new org.apache.hadoop.fs.Path(o.capacityScheduler.toURI()));
+      for (java.util.Map.Entry<String, String> e : extra) {
+        c.set(e.getKey(), e.getValue());
+      }
+    }
     // Lost AMs and NodeManagers are noticed in seconds, not the default 10 minutes, so failure
     // tests end quickly.
     // A secure cluster gets longer: its encrypted data transfer (privacy) makes localizing a
@@ -722,6 +739,7 @@ public final class Main {
         case "--nm-memory" -> o.nmMemoryMb = positive(flag, v);
         case "--nm-vcores" -> o.nmVcores = positive(flag, v);
         case "--app-classpath" -> o.appClasspath = v;
+        case "--capacity-scheduler" -> o.capacityScheduler = new File(v).getAbsoluteFile();
         case "--rpc-protection" -> {
           // One level, or several in the server's order of preference (Hadoop's own syntax).
           for (String level : v.split(",")) {
