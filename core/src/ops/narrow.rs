@@ -542,7 +542,7 @@ mod tests {
                 flat_map_fn(|x: u64| (0..x % 4).map(move |i| x * 10 + i)),
                 Vec::new(),
             ),
-            node(2, filter_fn(|x: &u64| x % 3 != 0), Vec::new()),
+            node(2, filter_fn(|x: &u64| !x.is_multiple_of(3)), Vec::new()),
             node(
                 3,
                 map_partitions_fn(|_: &(), _, r: Records<u64>| r.map(|x| x + 1).collect()),
@@ -581,7 +581,7 @@ mod tests {
     fn fused_narrow_operations_give_what_batches_and_plain_iterators_give() {
         let want: Vec<(u64, u64)> = (0..20_000u64)
             .flat_map(|x| (0..x % 4).map(move |i| x * 10 + i))
-            .filter(|x| x % 3 != 0)
+            .filter(|x| !x.is_multiple_of(3))
             .map(|x| x + 1)
             .map(|x| (x % 7, x))
             .map(|(k, x)| (k, x * 5))
