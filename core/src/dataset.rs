@@ -512,16 +512,23 @@ impl<K: Data + Hash + Eq, V: Data> Dataset<(K, V)> {
     }
 
     /// Inner join: a pair for every matching (v, w).
+    ///
+    /// Each reducer holds its share of `other` in a hash table and streams
+    /// its share of `self` past it, so put the smaller dataset on the right;
+    /// a share of `other` beyond the shuffle memory limit is co-grouped
+    /// (and spilled) instead.
     pub fn join<W: Data>(&self, other: &Dataset<(K, W)>) -> Dataset<(K, (V, W))> {
-        self.cogroup(other).flat_map(|(k, (vs, ws))| {
-            let mut out = Vec::with_capacity(vs.len() * ws.len());
-            for v in &vs {
-                for w in &ws {
-                    out.push((k.clone(), (v.clone(), w.clone())));
-                }
-            }
-            out
-        })
+        let n = self.ctx.default_parallelism();
+        let left = self.plain_shuffle(n);
+        let right = other.plain_shuffle(n);
+        Dataset::new_node(
+            &self.ctx,
+            "join",
+            shuffle::compute_hash_join::<K, V, W>,
+            Vec::new(),
+            vec![Dep::Shuffle(Arc::new(left)), Dep::Shuffle(Arc::new(right))],
+            n,
+        )
     }
 
     /// Left outer join: every pair of `self`, with None where `other` has no match.

@@ -753,32 +753,45 @@ impl Source {
     }
 
     fn read_at(&mut self, offset: u64, max: usize) -> Result<Vec<u8>> {
+        let mut buf = Vec::new();
+        self.read_into(offset, max, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Appends up to `max` bytes from `offset` to `buf` (fewer only at the
+    /// end of the file), reading straight into its spare room: a line reader
+    /// reuses one buffer for the whole split.
+    fn read_into(&mut self, offset: u64, max: usize, buf: &mut Vec<u8>) -> Result<usize> {
         match self {
             Source::Local(f) => {
                 use std::os::unix::fs::FileExt;
-                let mut buf = vec![0u8; max];
+                let base = buf.len();
+                buf.resize(base + max, 0);
                 let mut filled = 0;
                 while filled < max {
-                    let n = f
-                        .read_at(&mut buf[filled..], offset + filled as u64)
-                        .map_err(|e| Error::io("reading input", e))?;
-                    if n == 0 {
-                        break;
+                    match f.read_at(&mut buf[base + filled..], offset + filled as u64) {
+                        Ok(0) => break,
+                        Ok(n) => filled += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => {
+                            buf.truncate(base);
+                            return Err(Error::io("reading input", e));
+                        }
                     }
-                    filled += n;
                 }
-                buf.truncate(filled);
-                Ok(buf)
+                buf.truncate(base + filled);
+                Ok(filled)
             }
             Source::Hdfs(r) => {
                 let len = r.file_length() as u64;
                 if offset >= len {
-                    return Ok(Vec::new());
+                    return Ok(0);
                 }
                 let n = (max as u64).min(len - offset) as usize;
-                block_on(r.read_range(offset as usize, n))
-                    .map(|b| b.to_vec())
-                    .map_err(|e| Error::Hdfs(format!("reading: {e}")))
+                let bytes = block_on(r.read_range(offset as usize, n))
+                    .map_err(|e| Error::Hdfs(format!("reading: {e}")))?;
+                buf.extend_from_slice(&bytes);
+                Ok(bytes.len())
             }
         }
     }
@@ -881,6 +894,10 @@ enum LineInput {
 /// Reads the lines of a split: skips a partial first line (the previous split
 /// owns it) and reads past the end to finish the last line, as Hadoop does.
 /// A compressed file is one split, decompressed as it is read.
+///
+/// The split is streamed through one buffer of about [`READ_CHUNK`] bytes
+/// (more only while a single line is longer), so a task's memory does not
+/// grow with its split.
 pub struct LineReader {
     src: LineInput,
     path: String,
@@ -889,6 +906,8 @@ pub struct LineReader {
     end: u64,
     buf: Vec<u8>,
     at: usize,
+    /// Bytes read from the source at a time.
+    chunk: usize,
     eof: bool,
     started: bool,
     done: bool,
@@ -898,6 +917,11 @@ pub struct LineReader {
 impl LineReader {
     /// Opens the file of a split.
     pub fn open(split: &Split) -> Result<LineReader> {
+        Self::with_chunk(split, READ_CHUNK)
+    }
+
+    /// Opens the file of a split, reading `chunk` bytes at a time.
+    fn with_chunk(split: &Split, chunk: usize) -> Result<LineReader> {
         let src = Source::open(&split.path)?;
         let (src, end) = match Codec::for_path(&split.path) {
             None => (LineInput::Plain(src), split.start + split.len),
@@ -910,13 +934,15 @@ impl LineReader {
                 (LineInput::Decoded { codec, stream }, u64::MAX)
             }
         };
+        let chunk = chunk.max(1);
         Ok(LineReader {
             src,
             path: split.path.clone(),
             pos: split.start,
             end,
-            buf: Vec::new(),
+            buf: Vec::with_capacity(chunk),
             at: 0,
+            chunk,
             eof: false,
             started: false,
             done: false,
@@ -924,45 +950,62 @@ impl LineReader {
         })
     }
 
-    /// The next line as bytes (without its end of line), or None.
-    fn next_line(&mut self) -> Result<Option<(u64, Vec<u8>)>> {
+    /// Moves the unread bytes to the front of the buffer and appends the
+    /// next chunk of the input; at the end of the input sets `eof`.
+    fn fill(&mut self) -> Result<()> {
+        if self.at > 0 {
+            self.buf.copy_within(self.at.., 0);
+            self.buf.truncate(self.buf.len() - self.at);
+            self.at = 0;
+        }
+        let n = match &mut self.src {
+            LineInput::Plain(src) => {
+                let file_off = self.pos + self.buf.len() as u64;
+                src.read_into(file_off, self.chunk, &mut self.buf)
+                    .map_err(|e| Error::Task(format!("{}: {e}", self.path)))?
+            }
+            LineInput::Decoded { codec, stream } => {
+                let base = self.buf.len();
+                self.buf.resize(base + self.chunk, 0);
+                let n = read_full(stream, &mut self.buf[base..]);
+                self.buf.truncate(base + *n.as_ref().unwrap_or(&0));
+                n.map_err(|e| Error::Task(format!("{} ({codec}): {e}", self.path)))?
+            }
+        };
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(())
+    }
+
+    /// The next line's file offset and its bytes' range in `buf` (without
+    /// its end of line), or None at the end of the input.
+    fn next_line(&mut self) -> Result<Option<(u64, std::ops::Range<usize>)>> {
+        let mut searched = 0;
         loop {
-            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.at..]) {
+            let from = self.at + searched;
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[from..]) {
                 let line_start = self.pos;
-                let line = self.buf[self.at..self.at + i].to_vec();
-                self.at += i + 1;
-                self.pos += i as u64 + 1;
-                return Ok(Some((line_start, line)));
+                let range = self.at..from + i;
+                let taken = from + i + 1 - self.at;
+                self.at += taken;
+                self.pos += taken as u64;
+                return Ok(Some((line_start, range)));
             }
             if self.eof {
                 if self.at < self.buf.len() {
                     let line_start = self.pos;
-                    let line = self.buf[self.at..].to_vec();
-                    self.pos += line.len() as u64;
+                    let range = self.at..self.buf.len();
+                    self.pos += range.len() as u64;
                     self.at = self.buf.len();
-                    return Ok(Some((line_start, line)));
+                    return Ok(Some((line_start, range)));
                 }
                 return Ok(None);
             }
-            let file_off = self.pos + (self.buf.len() - self.at) as u64;
-            let more = match &mut self.src {
-                LineInput::Plain(src) => src
-                    .read_at(file_off, READ_CHUNK)
-                    .map_err(|e| Error::Task(format!("{}: {e}", self.path)))?,
-                LineInput::Decoded { codec, stream } => {
-                    let mut more = vec![0u8; READ_CHUNK];
-                    let n = read_full(stream, &mut more)
-                        .map_err(|e| Error::Task(format!("{} ({codec}): {e}", self.path)))?;
-                    more.truncate(n);
-                    more
-                }
-            };
-            if more.is_empty() {
-                self.eof = true;
-            }
-            self.buf.drain(..self.at);
-            self.at = 0;
-            self.buf.extend_from_slice(&more);
+            // No end of line in what is buffered: keep it, read more, and
+            // search only the new bytes.
+            searched = self.buf.len() - self.at;
+            self.fill()?;
         }
     }
 
@@ -970,7 +1013,7 @@ impl LineReader {
     /// owns the lines that start inside it.
     pub fn next_batch(&mut self, n: usize) -> Result<Option<Vec<String>>> {
         let mut out = Vec::with_capacity(n);
-        self.fill(n, |_, line| out.push(line))?;
+        self.fill(n, &mut |_, line| out.push(line))?;
         Ok(if out.is_empty() { None } else { Some(out) })
     }
 
@@ -979,7 +1022,7 @@ impl LineReader {
     /// errors that name where a bad record is.
     pub fn next_batch_at(&mut self, n: usize) -> Result<Option<Vec<(u64, String)>>> {
         let mut out = Vec::with_capacity(n);
-        self.fill(n, |at, line| out.push((at, line)))?;
+        self.fill(n, &mut |at, line| out.push((at, line)))?;
         Ok(if out.is_empty() { None } else { Some(out) })
     }
 
@@ -988,10 +1031,17 @@ impl LineReader {
         &self.path
     }
 
-    /// Hands up to `n` lines to `take`.
-    fn fill(&mut self, n: usize, mut take: impl FnMut(u64, String)) -> Result<()> {
+    /// Gives up to `n` lines of the split to `sink`, each as it is read;
+    /// false, having given none, once the split is exhausted.
+    pub fn push_lines(&mut self, n: usize, sink: &mut dyn FnMut(String)) -> Result<bool> {
+        self.fill(n, &mut |_, line| sink(line))
+    }
+
+    /// Hands up to `n` lines, each with its offset, to `take`; false, having
+    /// given none, once the split is exhausted.
+    fn fill(&mut self, n: usize, take: &mut dyn FnMut(u64, String)) -> Result<bool> {
         if self.done {
-            return Ok(());
+            return Ok(false);
         }
         // The task's job was cancelled (the task runner reports it as such).
         if crate::task::current_task_cancelled() {
@@ -1010,19 +1060,22 @@ impl LineReader {
                 self.next_line()?;
             }
         }
-        let mut taken = 0;
-        while taken < n {
+        let mut given = 0;
+        while given < n {
             match self.next_line()? {
-                Some((line_start, mut line)) if line_start < self.end => {
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
+                Some((line_start, mut range)) if line_start < self.end => {
+                    if range.end > range.start && self.buf[range.end - 1] == b'\r' {
+                        range.end -= 1;
                     }
+                    let line = &self.buf[range];
                     take(
                         line_start,
-                        String::from_utf8(line)
-                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+                        match std::str::from_utf8(line) {
+                            Ok(s) => s.to_owned(),
+                            Err(_) => String::from_utf8_lossy(line).into_owned(),
+                        },
                     );
-                    taken += 1;
+                    given += 1;
                 }
                 _ => {
                     self.done = true;
@@ -1030,7 +1083,7 @@ impl LineReader {
                 }
             }
         }
-        Ok(())
+        Ok(given > 0)
     }
 }
 
@@ -1650,6 +1703,49 @@ mod tests {
                 vec!["a", "bb", "ccc"],
                 "with {parts} partitions"
             );
+        }
+    }
+
+    #[test]
+    fn lines_longer_than_the_read_buffer_and_splits_between_chunks_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("in.txt");
+        // Lines from empty to 5000 bytes (far above the small buffers used
+        // here), some CRLF, some non-UTF-8 (replaced as before), no final newline.
+        let mut bytes = Vec::new();
+        let mut want = Vec::new();
+        for i in 0..300usize {
+            let line = format!("{i}:{}", "abcdefghij".repeat((i * 7919) % 500));
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.extend_from_slice(if i % 5 == 0 { b"\r\n" } else { b"\n" });
+            want.push(line);
+            if i % 50 == 0 {
+                bytes.extend_from_slice(b"\n");
+                want.push(String::new());
+            }
+        }
+        bytes.extend_from_slice(b"tail\xffend");
+        want.push("tail\u{fffd}end".into());
+        std::fs::write(&f, &bytes).unwrap();
+        let path = f.display().to_string();
+        for parts in [1, 3, 17, 101] {
+            for chunk in [1, 2, 7, 64, 4096, READ_CHUNK] {
+                let mut got = Vec::new();
+                for s in plan_splits(&path, parts).unwrap() {
+                    let mut r = LineReader::with_chunk(&s, chunk).unwrap();
+                    while let Some(b) = r.next_batch(13).unwrap() {
+                        got.extend(b);
+                    }
+                    // The buffer holds at most a chunk beyond the longest line.
+                    assert!(
+                        r.buf.capacity() <= 2 * (5100 + chunk),
+                        "{}",
+                        r.buf.capacity()
+                    );
+                }
+                assert_eq!(got.len(), want.len(), "{parts} splits, chunk {chunk}");
+                assert!(got == want, "{parts} splits, chunk {chunk}");
+            }
         }
     }
 

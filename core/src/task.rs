@@ -50,12 +50,119 @@ impl<T: Send + 'static> Stream<T> {
     }
 }
 
-/// A stream with its type erased, as passed through fn pointers.
+/// A partition's records pushed into a consumer a chunk at a time: how
+/// narrow operations (map, filter, flat_map and their `_with` forms) run
+/// fused, each record passed from the source through every operation to
+/// the sink in one pass, with no collection between operations.
+pub struct Push<T>(PushFn<T>);
+
+/// Pushes the next chunk of records into the consumer; false once nothing is left.
+type PushFn<T> = Box<dyn FnMut(&mut dyn FnMut(T)) -> Result<bool> + Send>;
+
+impl<T: Send + 'static> Push<T> {
+    /// A push source from a function that pushes one chunk per call and
+    /// answers false (having pushed nothing) at the end.
+    pub fn new(f: impl FnMut(&mut dyn FnMut(T)) -> Result<bool> + Send + 'static) -> Self {
+        Push(Box::new(f))
+    }
+
+    /// Pushes the next chunk into `sink`; false at the end.
+    pub fn next_chunk(&mut self, sink: &mut dyn FnMut(T)) -> Result<bool> {
+        (self.0)(sink)
+    }
+
+    /// Pushes every record into `sink`, which may fail: its first failure
+    /// ends the pass (checked after each chunk) and is returned.
+    pub fn try_for_each(mut self, mut sink: impl FnMut(T) -> Result<()>) -> Result<()> {
+        let mut failed: Option<Error> = None;
+        loop {
+            let more = self.next_chunk(&mut |x| {
+                if failed.is_none()
+                    && let Err(e) = sink(x)
+                {
+                    failed = Some(e);
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The records as batches, one per chunk (empty chunks skipped).
+    pub fn into_stream(mut self) -> Stream<T> {
+        let mut done = false;
+        Stream(Box::new(std::iter::from_fn(move || {
+            while !done {
+                let mut batch = Vec::new();
+                match self.next_chunk(&mut |x| batch.push(x)) {
+                    Err(e) => {
+                        done = true;
+                        return Some(Err(e));
+                    }
+                    Ok(more) => {
+                        done = !more;
+                        if !batch.is_empty() {
+                            return Some(Ok(batch));
+                        }
+                    }
+                }
+            }
+            None
+        })))
+    }
+}
+
+impl<T: Send + 'static> Stream<T> {
+    /// The batches as chunks of a push source.
+    pub fn into_push(self) -> Push<T> {
+        let mut batches = self.0;
+        Push::new(move |sink| match batches.next() {
+            None => Ok(false),
+            Some(Err(e)) => Err(e),
+            Some(Ok(b)) => {
+                for x in b {
+                    sink(x);
+                }
+                Ok(true)
+            }
+        })
+    }
+}
+
+/// A stream with its type erased, as passed through fn pointers: a
+/// [`Stream`] or a [`Push`] of the node's record type.
 pub type Erased = Box<dyn Any + Send>;
 
 /// Erases a stream's type.
 pub fn erase<T: Send + 'static>(s: Stream<T>) -> Erased {
     Box::new(s)
+}
+
+/// Erases a push source's type.
+pub fn erase_push<T: Send + 'static>(p: Push<T>) -> Erased {
+    Box::new(p)
+}
+
+/// The records of an erased stream or push source as batches, or None when
+/// they are not of type `T`.
+pub(crate) fn unerase_stream<T: Send + 'static>(e: Erased) -> Option<Stream<T>> {
+    match e.downcast::<Stream<T>>() {
+        Ok(s) => Some(*s),
+        Err(e) => e.downcast::<Push<T>>().ok().map(|p| p.into_stream()),
+    }
+}
+
+/// The records of an erased stream or push source as a push source, or None
+/// when they are not of type `T`.
+pub(crate) fn unerase_push<T: Send + 'static>(e: Erased) -> Option<Push<T>> {
+    match e.downcast::<Push<T>>() {
+        Ok(p) => Some(*p),
+        Err(e) => e.downcast::<Stream<T>>().ok().map(|s| s.into_push()),
+    }
 }
 
 /// What a sink produced.
@@ -144,6 +251,40 @@ impl TaskContext {
         }
     }
 
+    /// Computes a partition of a node of this stage as a push source, so
+    /// that the caller runs fused with it.
+    pub fn compute_push<T: Send + 'static>(&self, node_id: u32, partition: u32) -> Result<Push<T>> {
+        let spec = self.plan.node(node_id)?;
+        let f = spec.compute.resolve();
+        let erased = f(self, spec, partition)?;
+        let mut input = unerase_push::<T>(erased).ok_or_else(|| unexpected(spec))?;
+        // Every chunk passing between two operations checks for cancellation.
+        let cancel = self.cancel.clone();
+        let job = self.plan.job_id;
+        Ok(Push::new(move |sink| {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(cancelled(job));
+            }
+            input.next_chunk(sink)
+        }))
+    }
+
+    /// The `i`-th parent of `spec` (a narrow dependency) as a push source.
+    pub fn parent_push<T: Send + 'static>(
+        &self,
+        spec: &NodeSpec,
+        i: usize,
+        partition: u32,
+    ) -> Result<Push<T>> {
+        match spec.parents.get(i) {
+            Some(Parent::Node(id)) => self.compute_push(*id, partition),
+            _ => Err(Error::Task(format!(
+                "node {} has no narrow parent {i}",
+                spec.name
+            ))),
+        }
+    }
+
     /// Computes a partition of the `i`-th parent of `spec` (a narrow dependency).
     pub fn parent<T: Send + 'static>(
         &self,
@@ -192,13 +333,15 @@ impl TaskContext {
     }
 }
 
-fn downcast<T: 'static>(e: Erased, spec: &NodeSpec) -> Result<Stream<T>> {
-    e.downcast::<Stream<T>>().map(|b| *b).map_err(|_| {
-        Error::Task(format!(
-            "node {} produced records of an unexpected type",
-            spec.name
-        ))
-    })
+fn downcast<T: Send + 'static>(e: Erased, spec: &NodeSpec) -> Result<Stream<T>> {
+    unerase_stream::<T>(e).ok_or_else(|| unexpected(spec))
+}
+
+fn unexpected(spec: &NodeSpec) -> Error {
+    Error::Task(format!(
+        "node {} produced records of an unexpected type",
+        spec.name
+    ))
 }
 
 fn cancelled(job: u64) -> Error {

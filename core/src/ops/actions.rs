@@ -10,10 +10,14 @@ use crate::entry::conjure;
 use crate::task::{Erased, SinkOutput, Stream, TaskContext};
 use crate::{Data, Error, Result};
 
-fn input<T: 'static>(e: Erased) -> Result<Stream<T>> {
-    e.downcast::<Stream<T>>()
-        .map(|b| *b)
-        .map_err(|_| Error::Task("action input of an unexpected type".into()))
+fn input<T: Send + 'static>(e: Erased) -> Result<Stream<T>> {
+    crate::task::unerase_stream::<T>(e)
+        .ok_or_else(|| Error::Task("action input of an unexpected type".into()))
+}
+
+fn input_push<T: Send + 'static>(e: Erased) -> Result<crate::task::Push<T>> {
+    crate::task::unerase_push::<T>(e)
+        .ok_or_else(|| Error::Task("action input of an unexpected type".into()))
 }
 
 pub(crate) fn sink_collect<T: Data>(_: &TaskContext, e: Erased, _: &[u8]) -> Result<SinkOutput> {
@@ -82,7 +86,7 @@ pub(crate) fn sink_save_text<T: Data + Display>(
     params: &[u8],
 ) -> Result<SinkOutput> {
     let params: SaveParams = codec::decode(params, "save parameters")?;
-    let stream = input::<T>(e)?;
+    let mut records = input_push::<T>(e)?;
     crate::io::write_task_part(
         &params.path,
         ctx.partition,
@@ -91,17 +95,19 @@ pub(crate) fn sink_save_text<T: Data + Display>(
         params.codec,
         |w: &mut dyn Write| {
             // Lines are formatted into a buffer of our own (no dynamic call
-            // per record) and written a batch at a time.
+            // per record) and written a chunk at a time.
             let mut buf: Vec<u8> = Vec::with_capacity(256 * 1024);
-            for b in stream.0 {
-                buf.clear();
-                for x in b? {
-                    writeln!(buf, "{x}").expect("writing to a Vec cannot fail");
+            while records.next_chunk(&mut |x| {
+                writeln!(buf, "{x}").expect("writing to a Vec cannot fail");
+            })? {
+                if buf.len() >= 128 * 1024 {
+                    w.write_all(&buf)
+                        .map_err(|e| Error::io(format!("writing {}", params.path), e))?;
+                    buf.clear();
                 }
-                w.write_all(&buf)
-                    .map_err(|e| Error::io(format!("writing {}", params.path), e))?;
             }
-            Ok(())
+            w.write_all(&buf)
+                .map_err(|e| Error::io(format!("writing {}", params.path), e))
         },
     )?;
     Ok(SinkOutput::Value(Vec::new()))

@@ -8,7 +8,7 @@ use crate::cache::{StorageLevel, encode_partition};
 use crate::codec;
 use crate::entry::conjure;
 use crate::plan::NodeSpec;
-use crate::task::{Erased, Stream, TaskContext, erase};
+use crate::task::{Erased, Push, Stream, TaskContext, erase, erase_push};
 use crate::{Data, Error, Result};
 
 use super::{BATCH, log_line};
@@ -19,10 +19,10 @@ pub(crate) fn compute_map<T: Data, U: Data, F: Fn(T) -> U + Copy + Send + Sync +
     p: u32,
 ) -> Result<Erased> {
     let f: F = conjure();
-    let input = ctx.parent::<T>(spec, 0, p)?;
-    Ok(erase(
-        input.map_batches(move |b| b.into_iter().map(f).collect()),
-    ))
+    let mut input = ctx.parent_push::<T>(spec, 0, p)?;
+    Ok(erase_push(Push::new(move |sink| {
+        input.next_chunk(&mut |x| sink(f(x)))
+    })))
 }
 
 pub(crate) fn compute_filter<T: Data, F: Fn(&T) -> bool + Copy + Send + Sync + 'static>(
@@ -31,10 +31,13 @@ pub(crate) fn compute_filter<T: Data, F: Fn(&T) -> bool + Copy + Send + Sync + '
     p: u32,
 ) -> Result<Erased> {
     let f: F = conjure();
-    let input = ctx.parent::<T>(spec, 0, p)?;
-    Ok(erase(input.map_batches(move |mut b| {
-        b.retain(f);
-        b
+    let mut input = ctx.parent_push::<T>(spec, 0, p)?;
+    Ok(erase_push(Push::new(move |sink| {
+        input.next_chunk(&mut |x| {
+            if f(&x) {
+                sink(x)
+            }
+        })
     })))
 }
 
@@ -49,13 +52,13 @@ pub(crate) fn compute_flat_map<
     p: u32,
 ) -> Result<Erased> {
     let f: F = conjure();
-    let input = ctx.parent::<T>(spec, 0, p)?;
-    Ok(erase(input.map_batches(move |b| {
-        let mut out = Vec::with_capacity(b.len() * 2);
-        for x in b {
-            out.extend(f(x));
-        }
-        out
+    let mut input = ctx.parent_push::<T>(spec, 0, p)?;
+    Ok(erase_push(Push::new(move |sink| {
+        input.next_chunk(&mut |x| {
+            for y in f(x) {
+                sink(y)
+            }
+        })
     })))
 }
 
@@ -71,9 +74,9 @@ pub(crate) fn compute_map_with<
 ) -> Result<Erased> {
     let f: F = conjure();
     let params: P = codec::decode(&spec.params, "map_with parameters")?;
-    let input = ctx.parent::<T>(spec, 0, p)?;
-    Ok(erase(input.map_batches(move |b| {
-        b.into_iter().map(|x| f(&params, x)).collect()
+    let mut input = ctx.parent_push::<T>(spec, 0, p)?;
+    Ok(erase_push(Push::new(move |sink| {
+        input.next_chunk(&mut |x| sink(f(&params, x)))
     })))
 }
 
@@ -90,13 +93,13 @@ pub(crate) fn compute_flat_map_with<
 ) -> Result<Erased> {
     let f: F = conjure();
     let params: P = codec::decode(&spec.params, "flat_map_with parameters")?;
-    let input = ctx.parent::<T>(spec, 0, p)?;
-    Ok(erase(input.map_batches(move |b| {
-        let mut out = Vec::with_capacity(b.len());
-        for x in b {
-            out.extend(f(&params, x));
-        }
-        out
+    let mut input = ctx.parent_push::<T>(spec, 0, p)?;
+    Ok(erase_push(Push::new(move |sink| {
+        input.next_chunk(&mut |x| {
+            for y in f(&params, x) {
+                sink(y)
+            }
+        })
     })))
 }
 
@@ -439,6 +442,187 @@ pub(crate) fn sample_partition<T: Clone + Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Executor services for nodes that use none (sources computed in place).
+    struct NoServices;
+
+    impl crate::task::ExecutorServices for NoServices {
+        fn executor_id(&self) -> &str {
+            "test"
+        }
+        fn scratch_dir(&self) -> &std::path::Path {
+            std::path::Path::new("/nonexistent")
+        }
+        fn shuffle_path(&self, _: u32, _: u32, _: u32) -> std::path::PathBuf {
+            unreachable!("no shuffle in these plans")
+        }
+        fn fetch_blocks(
+            &self,
+            _: &str,
+            _: u32,
+            _: Vec<u32>,
+            _: u32,
+        ) -> Result<crate::task::BlockIter> {
+            unreachable!("no shuffle in these plans")
+        }
+        fn blob(&self, _: u64, _: u32) -> Result<Vec<u8>> {
+            unreachable!("no blobs in these plans")
+        }
+        fn cache(&self) -> &crate::cache::BlockCache {
+            unreachable!("no cache in these plans")
+        }
+        fn shuffle_memory(&self) -> usize {
+            1 << 20
+        }
+    }
+
+    fn node(id: u32, compute: crate::entry::ComputeFn, params: Vec<u8>) -> NodeSpec {
+        NodeSpec {
+            id,
+            name: format!("node {id}"),
+            compute: crate::entry::ComputeRef::new(compute),
+            params,
+            parents: if id == 0 {
+                Vec::new()
+            } else {
+                vec![crate::plan::Parent::Node(id - 1)]
+            },
+            num_partitions: 1,
+        }
+    }
+
+    fn flat_map_fn<T: Data, U: Data, I: IntoIterator<Item = U>, F>(_: F) -> crate::entry::ComputeFn
+    where
+        F: Fn(T) -> I + Copy + Send + Sync + 'static,
+    {
+        compute_flat_map::<T, U, I, F>
+    }
+
+    fn filter_fn<T: Data, F: Fn(&T) -> bool + Copy + Send + Sync + 'static>(
+        _: F,
+    ) -> crate::entry::ComputeFn {
+        compute_filter::<T, F>
+    }
+
+    fn map_fn<T: Data, U: Data, F: Fn(T) -> U + Copy + Send + Sync + 'static>(
+        _: F,
+    ) -> crate::entry::ComputeFn {
+        compute_map::<T, U, F>
+    }
+
+    fn map_with_fn<P: Data, T: Data, U: Data, F: Fn(&P, T) -> U + Copy + Send + Sync + 'static>(
+        _: F,
+    ) -> crate::entry::ComputeFn {
+        compute_map_with::<P, T, U, F>
+    }
+
+    fn map_partitions_fn<T: Data, U: Data, F>(_: F) -> crate::entry::ComputeFn
+    where
+        F: Fn(&(), u32, Records<T>) -> Vec<U> + Copy + Send + Sync + 'static,
+    {
+        compute_map_partitions_with::<(), T, U, Vec<U>, F>
+    }
+
+    /// range → flat_map → filter → map_partitions (batches) → map → map_with:
+    /// fused operations on both sides of one that takes batches.
+    fn pipeline() -> (TaskContext, u32) {
+        let range = super::super::source::RangeParams {
+            start: 0,
+            end: 20_000,
+            partitions: 1,
+        };
+        let nodes = vec![
+            node(
+                0,
+                super::super::source::compute_range,
+                codec::encode(&range),
+            ),
+            node(
+                1,
+                flat_map_fn(|x: u64| (0..x % 4).map(move |i| x * 10 + i)),
+                Vec::new(),
+            ),
+            node(2, filter_fn(|x: &u64| !x.is_multiple_of(3)), Vec::new()),
+            node(
+                3,
+                map_partitions_fn(|_: &(), _, r: Records<u64>| r.map(|x| x + 1).collect()),
+                codec::encode(&()),
+            ),
+            node(4, map_fn(|x: u64| (x % 7, x)), Vec::new()),
+            node(
+                5,
+                map_with_fn(|p: &u64, (k, x): (u64, u64)| (k, x * p)),
+                codec::encode(&5u64),
+            ),
+        ];
+        let plan = crate::plan::StagePlan {
+            job_id: 1,
+            stage_id: 0,
+            probe: crate::entry::probe(),
+            nodes,
+            root: 5,
+            sink: crate::entry::SinkRef::new(super::super::actions::sink_collect::<(u64, u64)>),
+            sink_params: Vec::new(),
+        };
+        let ctx = TaskContext {
+            plan: Arc::new(plan),
+            inputs: Default::default(),
+            services: Arc::new(NoServices),
+            partition: 0,
+            attempt: 0,
+            cached: Mutex::new(Vec::new()),
+            shuffle_read: Default::default(),
+            cancel: Default::default(),
+        };
+        (ctx, 5)
+    }
+
+    #[test]
+    fn fused_narrow_operations_give_what_batches_and_plain_iterators_give() {
+        let want: Vec<(u64, u64)> = (0..20_000u64)
+            .flat_map(|x| (0..x % 4).map(move |i| x * 10 + i))
+            .filter(|x| !x.is_multiple_of(3))
+            .map(|x| x + 1)
+            .map(|x| (x % 7, x))
+            .map(|(k, x)| (k, x * 5))
+            .collect();
+        assert!(want.len() > 10_000);
+        let (ctx, root) = pipeline();
+        // As batches (what a sink that takes batches gets)...
+        let batches = ctx.compute::<(u64, u64)>(root, 0).unwrap();
+        assert_eq!(batches.collect_vec().unwrap(), want);
+        // ...and pushed record by record through every operation.
+        let mut pushed = Vec::new();
+        ctx.compute_push::<(u64, u64)>(root, 0)
+            .unwrap()
+            .try_for_each(|r| {
+                pushed.push(r);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(pushed, want);
+        // A failing consumer ends the pass with its error.
+        let mut seen = 0;
+        let e = ctx
+            .compute_push::<(u64, u64)>(root, 0)
+            .unwrap()
+            .try_for_each(|_| {
+                seen += 1;
+                if seen == 100 {
+                    Err(Error::Task("enough".into()))
+                } else {
+                    Ok(())
+                }
+            })
+            .unwrap_err();
+        assert_eq!(e.to_string(), Error::Task("enough".into()).to_string());
+        // A cancelled job stops between chunks.
+        let mut push = ctx.compute_push::<(u64, u64)>(root, 0).unwrap();
+        assert!(push.next_chunk(&mut |_| {}).unwrap());
+        ctx.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        let e = push.next_chunk(&mut |_| {}).unwrap_err();
+        assert!(matches!(e, Error::Cancelled { .. }), "{e}");
+    }
 
     #[test]
     fn coalesce_reads_every_parent_once_in_order() {

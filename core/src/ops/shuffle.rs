@@ -264,14 +264,12 @@ pub(crate) fn sink_shuffle_plain<R: Data, P: RecordPartitioner<R>>(
 ) -> Result<SinkOutput> {
     let params: WriteParams = codec::decode(params, "shuffle parameters")?;
     let mut part = P::new(&params.partitioner, params.reducers)?;
-    let input = downcast::<R>(input)?;
+    let input = downcast_push::<R>(input)?;
     let mut out = writers_for(ctx, &params);
-    for batch in input.0 {
-        for r in batch? {
-            let to = part.partition(&r) as usize;
-            out.push(to, &r)?;
-        }
-    }
+    input.try_for_each(|r| {
+        let to = part.partition(&r) as usize;
+        out.push(to, &r)
+    })?;
     let (sizes, bytes) = out.finish()?;
     Ok(SinkOutput::MapOutput { sizes, bytes })
 }
@@ -285,7 +283,7 @@ pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V
 ) -> Result<SinkOutput> {
     let params: WriteParams = codec::decode(params, "shuffle parameters")?;
     let aggp: A::P = codec::decode(&params.agg, "aggregator parameters")?;
-    let input = downcast::<(K, V)>(input)?;
+    let input = downcast_push::<(K, V)>(input)?;
     let limit = ctx.services.shuffle_memory();
     let n = params.reducers.max(1) as u64;
     let mut out = writers_for(ctx, &params);
@@ -311,30 +309,34 @@ pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V
         }
         Ok(())
     };
-    for batch in input.0 {
-        for (k, v) in batch? {
-            let size = sizer.observe(&(&k, &v)) + value_slot;
-            map.update_within(
-                k,
-                size,
-                limit,
-                |c| match c {
-                    None => A::create(&aggp, v),
-                    Some(c) => A::merge_value(&aggp, c, v),
-                },
-                |map| flush(map, &mut out, true),
-            )?;
-        }
-    }
+    // Fused with the narrow operations before it: each record goes
+    // straight from them into the map.
+    input.try_for_each(|(k, v)| {
+        let size = sizer.observe(&(&k, &v)) + value_slot;
+        map.update_within(
+            k,
+            size,
+            limit,
+            |c| match c {
+                None => A::create(&aggp, v),
+                Some(c) => A::merge_value(&aggp, c, v),
+            },
+            |map| flush(map, &mut out, true),
+        )
+    })?;
     flush(&mut map, &mut out, false)?;
     let (sizes, bytes) = out.finish()?;
     Ok(SinkOutput::MapOutput { sizes, bytes })
 }
 
-fn downcast<T: 'static>(e: Erased) -> Result<Stream<T>> {
-    e.downcast::<Stream<T>>()
-        .map(|b| *b)
-        .map_err(|_| Error::Task("shuffle input of an unexpected type".into()))
+fn downcast<T: Send + 'static>(e: Erased) -> Result<Stream<T>> {
+    crate::task::unerase_stream::<T>(e)
+        .ok_or_else(|| Error::Task("shuffle input of an unexpected type".into()))
+}
+
+fn downcast_push<T: Send + 'static>(e: Erased) -> Result<crate::task::Push<T>> {
+    crate::task::unerase_push::<T>(e)
+        .ok_or_else(|| Error::Task("shuffle input of an unexpected type".into()))
 }
 
 /// The blocks of one shuffle for this task's reducer, as batches of records.
@@ -572,6 +574,115 @@ pub(crate) fn compute_cogroup<K: Data + Hash + Eq, V: Data, W: Data>(
     })?;
     report(p, "cogroup", stats);
     Ok(erase(Stream::<(K, (Vec<V>, Vec<W>))>(out)))
+}
+
+/// The values of one key on a join's build side: one without a Vec of its
+/// own (the common case of unique keys), more in a Vec.
+enum BuildValues<W> {
+    One(W),
+    Many(Vec<W>),
+}
+
+impl<W> BuildValues<W> {
+    fn push(&mut self, w: W) {
+        match self {
+            BuildValues::Many(ws) => ws.push(w),
+            BuildValues::One(_) => {
+                let BuildValues::One(first) =
+                    std::mem::replace(self, BuildValues::Many(Vec::with_capacity(2)))
+                else {
+                    unreachable!("matched One above")
+                };
+                if let BuildValues::Many(ws) = self {
+                    ws.push(first);
+                    ws.push(w);
+                }
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[W] {
+        match self {
+            BuildValues::One(w) => std::slice::from_ref(w),
+            BuildValues::Many(ws) => ws,
+        }
+    }
+}
+
+/// Reads a join's build side (the right one) into a hash table by key, or
+/// None when it would hold more than `limit` bytes.
+#[allow(clippy::type_complexity)]
+fn build_side<K: Data + Hash + Eq, W: Data>(
+    input: Stream<(K, W)>,
+    limit: usize,
+) -> Result<Option<rustc_hash::FxHashMap<K, BuildValues<W>>>> {
+    let mut table: rustc_hash::FxHashMap<K, BuildValues<W>> = Default::default();
+    let mut sizer = RecordSizer::new();
+    let mut heap = 0usize;
+    let slot = std::mem::size_of::<(K, BuildValues<W>)>() + 1;
+    for b in input.0 {
+        for (k, w) in b? {
+            heap += sizer.observe(&(&k, &w)) + std::mem::size_of::<W>();
+            match table.entry(k) {
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().push(w),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(BuildValues::One(w));
+                }
+            }
+            if heap + table.capacity() * slot * 8 / 7 > limit {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(table))
+}
+
+/// Reduce side of an inner join: the right side's records of this
+/// partition in a hash table, the left side's streamed past it (a shuffled
+/// hash join: only the build side is held). When the build side does not
+/// fit in the memory limit, both sides are co-grouped instead, spilling as
+/// `cogroup` does.
+pub(crate) fn compute_hash_join<K: Data + Hash + Eq, V: Data, W: Data>(
+    ctx: &TaskContext,
+    spec: &NodeSpec,
+    p: u32,
+) -> Result<Erased> {
+    let limit = ctx.services.shuffle_memory();
+    let right = read_shuffle::<(K, W)>(ctx, ctx.shuffle_parent(spec, 1)?, p)?;
+    let Some(table) = build_side::<K, W>(right, limit)? else {
+        if verbose() {
+            log_line(format!(
+                "spindle: task {p}: join's build side exceeds the memory limit; co-grouping instead"
+            ));
+        }
+        let grouped = compute_cogroup::<K, V, W>(ctx, spec, p)?;
+        let grouped = downcast::<(K, (Vec<V>, Vec<W>))>(grouped)?;
+        return Ok(erase(grouped.map_batches(|b| {
+            let mut out = Vec::with_capacity(b.len());
+            for (k, (vs, ws)) in b {
+                for v in &vs {
+                    for w in &ws {
+                        out.push((k.clone(), (v.clone(), w.clone())));
+                    }
+                }
+            }
+            out
+        })));
+    };
+    let left = read_shuffle::<(K, V)>(ctx, ctx.shuffle_parent(spec, 0)?, p)?;
+    Ok(erase(left.map_batches(move |b| {
+        let mut out = Vec::with_capacity(b.len());
+        for (k, v) in b {
+            if let Some(ws) = table.get(&k) {
+                let ws = ws.as_slice();
+                for w in &ws[..ws.len() - 1] {
+                    out.push((k.clone(), (v.clone(), w.clone())));
+                }
+                out.push((k, (v, ws[ws.len() - 1].clone())));
+            }
+        }
+        out
+    })))
 }
 
 /// combine_by_key: a combiner made from a key's first value, values added

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::codec;
 use crate::io::{self, Split};
 use crate::plan::NodeSpec;
-use crate::task::{Erased, Stream, TaskContext, erase};
+use crate::task::{Erased, Push, Stream, TaskContext, erase, erase_push};
 use crate::{Data, Result};
 
 use super::BATCH;
@@ -80,8 +80,9 @@ pub(crate) fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> R
         .ok_or_else(|| crate::Error::Task(format!("text_file has no split {p}")))?;
     let _ = ctx;
     let mut lines = io::LineReader::open(&split)?;
-    let iter = std::iter::from_fn(move || lines.next_batch(BATCH).transpose());
-    Ok(erase(Stream::<String>(Box::new(iter))))
+    Ok(erase_push(Push::<String>::new(move |sink| {
+        lines.push_lines(BATCH, sink)
+    })))
 }
 
 /// Parameters of `sequence_file`: one whole file per partition.

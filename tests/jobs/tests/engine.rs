@@ -264,6 +264,11 @@ fn sort_group_and_join_larger_than_memory_spill_sorted_runs_and_merge_them() {
         "{stdout}"
     );
     let stderr = text(&out.stderr);
+    // The join's build side did not fit: it fell back to co-grouping, which spilled.
+    assert!(
+        stderr.contains("join's build side exceeds the memory limit; co-grouping instead"),
+        "{stderr}"
+    );
     for op in ["sort_by_key", "group_by_key", "cogroup"] {
         assert!(
             stderr.contains(&format!("{op} spilled")),
