@@ -1013,7 +1013,7 @@ impl LineReader {
     /// owns the lines that start inside it.
     pub fn next_batch(&mut self, n: usize) -> Result<Option<Vec<String>>> {
         let mut out = Vec::with_capacity(n);
-        self.fill(n, &mut |_, line| out.push(line))?;
+        self.take_lines(n, &mut |_, line| out.push(line))?;
         Ok(if out.is_empty() { None } else { Some(out) })
     }
 
@@ -1022,7 +1022,7 @@ impl LineReader {
     /// errors that name where a bad record is.
     pub fn next_batch_at(&mut self, n: usize) -> Result<Option<Vec<(u64, String)>>> {
         let mut out = Vec::with_capacity(n);
-        self.fill(n, &mut |at, line| out.push((at, line)))?;
+        self.take_lines(n, &mut |at, line| out.push((at, line)))?;
         Ok(if out.is_empty() { None } else { Some(out) })
     }
 
@@ -1034,12 +1034,12 @@ impl LineReader {
     /// Gives up to `n` lines of the split to `sink`, each as it is read;
     /// false, having given none, once the split is exhausted.
     pub fn push_lines(&mut self, n: usize, sink: &mut dyn FnMut(String)) -> Result<bool> {
-        self.fill(n, &mut |_, line| sink(line))
+        self.take_lines(n, &mut |_, line| sink(line))
     }
 
     /// Hands up to `n` lines, each with its offset, to `take`; false, having
     /// given none, once the split is exhausted.
-    fn fill(&mut self, n: usize, take: &mut dyn FnMut(u64, String)) -> Result<bool> {
+    fn take_lines(&mut self, n: usize, take: &mut dyn FnMut(u64, String)) -> Result<bool> {
         if self.done {
             return Ok(false);
         }
