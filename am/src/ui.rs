@@ -6,6 +6,7 @@
 //! from a proxy host get the redirect Hadoop's `AmIpFilter` gives: 302 to
 //! `<proxy>/proxy/redirect/<appId>/<path>`.
 
+use spindle_contract::api::html_escape as esc;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
@@ -370,13 +371,6 @@ async fn api_environment(State(state): State<Arc<UiState>>, Path(app): Path<Stri
 }
 
 // ------------------------------------------------------------------ pages
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 fn page(state: &UiState, title: &str, body: &str) -> Html<String> {
     let mut h = String::new();

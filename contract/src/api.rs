@@ -228,6 +228,15 @@ pub struct ErrorMessage {
     pub message: String,
 }
 
+/// Text made safe inside HTML elements and quoted attributes, for the pages
+/// that show these shapes (the AM's web UI and `spindle history`).
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! application's jobs, stages and executors (relative links, so they work
 //! under `/history/<appId>/` and behind the RM's proxy).
 
+use spindle_contract::api::html_escape as esc;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -10,13 +11,6 @@ use axum::response::{Html, IntoResponse, Response};
 use spindle_contract::events::Replay;
 
 use super::{History, latest};
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 fn page(title: &str, head: &str, body: &str) -> Html<String> {
     Html(format!(
