@@ -815,7 +815,7 @@ pub(crate) mod tests {
     /// bad-input tests) are this builder's output; `SPINDLE_WRITE_ELF_SEEDS=1` rewrites them.
     #[test]
     fn committed_seeds_are_the_builders() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/elf");
+        let dir = spindle_test_support::repo_root().join("fuzz/corpus/elf");
         let seeds = [
             ("driver-x86_64", synthetic(&Spec::default())),
             (

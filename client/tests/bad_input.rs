@@ -106,7 +106,7 @@ fn hostile_site_files_are_refused_naming_the_file() {
 /// A small ELF file that passes `spindle submit`'s driver check (x86_64, the Spindle note; a
 /// fuzz seed of the `elf` target, written by the client's unit tests).
 fn stand_in_driver() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/elf/driver-x86_64")
+    spindle_test_support::repo_root().join("fuzz/corpus/elf/driver-x86_64")
 }
 
 /// Binaries that are not Spindle drivers for Linux are refused in one line before the
@@ -120,10 +120,9 @@ fn binaries_that_are_not_linux_spindle_drivers_are_refused_in_one_line() {
     let text = dir.path().join("notes.txt");
     std::fs::write(&text, "hello world").unwrap();
     let arm = dir.path().join("arm");
-    let mut bytes = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/elf/not-a-driver"),
-    )
-    .unwrap();
+    let mut bytes =
+        std::fs::read(spindle_test_support::repo_root().join("fuzz/corpus/elf/not-a-driver"))
+            .unwrap();
     bytes[18] = 40; // e_machine: 32-bit ARM
     std::fs::write(&arm, bytes).unwrap();
     let cases: [(&str, &[&str]); 4] = [

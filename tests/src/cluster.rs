@@ -416,13 +416,8 @@ impl Drop for LogGuard<'_> {
     }
 }
 
-/// The repository root (this crate's parent directory).
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
+/// The repository root.
+pub use spindle_test_support::repo_root;
 
 /// A mini-Hadoop of one test's own, under `target/test-hadoop/<tag>-<pid>` (one DataNode): stopped
 /// when dropped, and its directory removed too unless the test failed (kept for the post-mortem).

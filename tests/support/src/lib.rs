@@ -1,7 +1,7 @@
 //! What the unit tests of several crates share and the `spindle-tests`
 //! harness cannot give them (the harness depends on those crates, so it
 //! cannot be their dev-dependency): an allocation probe for decoders' tests,
-//! and the replay of the fuzz targets' committed corpora. It depends on
+//! the replay of the fuzz targets' committed corpora, and where the checkout is. It depends on
 //! nothing, so any crate of the workspace can take it as a dev-dependency.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -77,11 +77,23 @@ pub fn replay_corpora(targets: &[(&str, FuzzEntry)]) {
     }
 }
 
+/// The checkout's root (the directory holding `Cargo.lock`), found from the package directory
+/// `cargo test` names when it runs the test: a target dir shared between checkouts keeps the
+/// compile-time path of whichever checkout built a crate, which may be gone.
+pub fn repo_root() -> PathBuf {
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    start
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .unwrap_or_else(|| panic!("no Cargo.lock above {}", start.display()))
+        .to_path_buf()
+}
+
 /// The files of `fuzz/corpus/<target>/`, sorted.
 fn corpus(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz/corpus")
-        .join(target);
+    let dir = repo_root().join("fuzz/corpus").join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
