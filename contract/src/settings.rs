@@ -356,6 +356,15 @@ pub const DYN_SUSTAINED_BACKLOG_TIMEOUT: Setting = Setting {
          such interval, twice as many each time (1, 2, 4, ...)",
     )
 };
+/// Tests only: a pause inside the job's output commit, so a test can fail a NameNode over there.
+pub const TEST_COMMIT_PAUSE: Setting = conf(
+    "spindle.test.commitPause",
+    Kind::Text,
+    None,
+    "tests only: a local directory; after the first rename of each output commit the driver \
+     writes `<dir>/paused` (the output path) and waits for `<dir>/resume` (at most 10 minutes), \
+     so a test can fail the NameNode over in the middle of the commit",
+);
 
 // ------------------------------------------------- a driver's environment
 
@@ -545,6 +554,7 @@ pub const ALL: &[&Setting] = &[
     &DYN_CACHED_IDLE_TIMEOUT,
     &DYN_BACKLOG_TIMEOUT,
     &DYN_SUSTAINED_BACKLOG_TIMEOUT,
+    &TEST_COMMIT_PAUSE,
     &MASTER,
     &EXECUTOR_CORES,
     &CACHE_MEMORY_MB,

@@ -1536,6 +1536,9 @@ pub fn commit_job_parts(out: &str, partitions: u32, suffix: &str) -> Result<()> 
         for p in 0..partitions {
             let name = part_name(p) + suffix;
             fs.commit_rename(&tmp.join(&name), &loc.join(&name)).await?;
+            if p == 0 {
+                commit_pause(out).await?;
+            }
         }
         if let Err(e) = fs.remove(&tmp).await {
             // Deleted before the answer was lost (a NameNode failover), or not at all.
@@ -1555,6 +1558,38 @@ pub fn commit_job_parts(out: &str, partitions: u32, suffix: &str) -> Result<()> 
         }
         Ok(())
     })
+}
+
+/// Tests only (`spindle.test.commitPause`): between a commit's first rename and the rest, tells
+/// the test it is there (`<dir>/paused`, holding the output path) and waits for `<dir>/resume`, so
+/// that a NameNode failover lands inside the commit however fast the commit is.
+async fn commit_pause(out: &str) -> Result<()> {
+    let conf = spindle_contract::Conf::from_env().map_err(|e| Error::Config(e.to_string()))?;
+    let Some(dir) = conf.text(&spindle_contract::settings::TEST_COMMIT_PAUSE) else {
+        return Ok(());
+    };
+    let dir = Path::new(&dir);
+    let io = |what: &str, e| Error::io(format!("{what} (spindle.test.commitPause)"), e);
+    let paused = dir.join("paused");
+    let new = dir.join(".paused.new");
+    std::fs::write(&new, out).map_err(|e| io(&format!("writing {}", new.display()), e))?;
+    std::fs::rename(&new, &paused).map_err(|e| io(&format!("writing {}", paused.display()), e))?;
+    eprintln!(
+        "spindle: commit of {out} paused until {} exists",
+        dir.join("resume").display()
+    );
+    let t0 = std::time::Instant::now();
+    while !dir.join("resume").exists() {
+        if t0.elapsed() > std::time::Duration::from_secs(600) {
+            eprintln!(
+                "spindle: no {} after 10 minutes: committing",
+                dir.join("resume").display()
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
 
 /// Deletes everything a failed job wrote: the output directory, only if this

@@ -331,33 +331,44 @@ impl RpcClient {
                 reason: "credentials lock poisoned".into(),
             })?;
         let mut errors = Vec::new();
-        // With several addresses (HA) a first pass tries each once, without connect retries, as
-        // Java's failover proxy providers do (yarn.client.failover-retries and
-        // dfs.client.failover.connection.retries default to 0): a killed active RM or NameNode
-        // must not cost its full retry budget before the new active is tried. A second pass
-        // retries each address as configured (all of them may be restarting).
-        let quick = IpcConfig {
-            connect_retries: 0,
-            ..self.config.clone()
-        };
-        let passes: &[&IpcConfig] = if self.addresses.len() > 1 {
-            &[&quick, &self.config]
-        } else {
-            &[&self.config]
-        };
+        // With several addresses (HA) each round tries every address once, without connect
+        // retries, as Java's failover proxy providers do (yarn.client.failover-retries and
+        // dfs.client.failover.connection.retries default to 0, and each failover moves on to the
+        // next address): a killed active RM or NameNode must not cost its retry budget before
+        // the new active is tried, and a standby that becomes active while we wait is found
+        // within one pause. Rounds are paused as connect retries are and there are as many, so
+        // the budget per address stays `connect_retries`.
         let n = self.addresses.len();
-        for (k, config) in (0..n * passes.len()).map(|k| (k, passes[k / n])) {
-            let i = (start + k) % n;
-            match Connection::open(&self.addresses[i], &self.protocol, &auth, config).await {
-                Ok(c) => {
-                    self.preferred
-                        .store(i, std::sync::atomic::Ordering::Relaxed);
-                    *current = Some((i, c.clone()));
-                    return Ok((i, c));
+        let (rounds, config) = if n > 1 {
+            let once = IpcConfig {
+                connect_retries: 0,
+                ..self.config.clone()
+            };
+            (self.config.connect_retries + 1, once)
+        } else {
+            (1, self.config.clone())
+        };
+        let mut pause = self.config.connect_backoff;
+        for round in 0..rounds {
+            if round > 0 {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+            for k in 0..n {
+                let i = (start + k) % n;
+                match Connection::open(&self.addresses[i], &self.protocol, &auth, &config).await {
+                    Ok(c) => {
+                        self.preferred
+                            .store(i, std::sync::atomic::Ordering::Relaxed);
+                        *current = Some((i, c.clone()));
+                        return Ok((i, c));
+                    }
+                    // Authentication problems are not fixed by another address.
+                    Err(e @ Error::Auth { .. }) => return Err(e),
+                    // The last round's errors say why each address failed.
+                    Err(e) if round + 1 == rounds => errors.push(e),
+                    Err(_) => {}
                 }
-                // Authentication problems are not fixed by another address.
-                Err(e @ Error::Auth { .. }) => return Err(e),
-                Err(e) => errors.push(e),
             }
         }
         if errors.len() == 1 {

@@ -4,7 +4,8 @@
 //! follow the standby's exception or redirect to the active RM, and hdfs-native and Spindle's
 //! NameNode client follow a NameNode failover. How long a client holding the old active takes to
 //! reach the new one is printed (`cargo test -- --nocapture`). Last, a wordcount submitted with
-//! `spindle submit` goes on across an RM failover mid-job.
+//! `spindle submit` goes on across an RM failover mid-job, and another across NameNode failovers
+//! during its reads and inside its output commit.
 //!
 //! One HA cluster of this binary's own (about a minute to start on a loaded 2-core machine).
 
@@ -251,7 +252,7 @@ fn wordcount_across_rm_failover(h: &MiniHadoop, conf: &Configuration) -> Applica
     let (input, expected) = random_words(400_000, 0x4A_0003);
     let fs = hdfs_client(h);
     block_on(hdfs_put(&fs, "/ha/wc/in/input.txt", input.as_bytes()));
-    let mut job = Wordcount::start(h, "wc-ha", "/ha/wc");
+    let mut job = Wordcount::start(h, "wc-ha", "/ha/wc", &[]);
     let app = job.app;
     eprintln!(
         "ha: wordcount running {:.1} s after rm1 was standby again",
@@ -377,10 +378,12 @@ fn cli_against_either_rm(h: &MiniHadoop, conf: &Configuration, finished: &Applic
 }
 
 /// A wordcount across two NameNode failovers: the first as soon as its application runs (the
-/// driver lists the input, tasks fetch block locations and read), the second once a task has
-/// committed (a part under `out/_temporary`), so the remaining commits meet it when they are
-/// slow enough (the test says whether they were). The job succeeds with the right counts and
-/// exactly one complete output: its parts and `_SUCCESS`, nothing left over.
+/// driver lists the input, tasks fetch block locations and read), the second inside the job's
+/// output commit. For that one the driver pauses after the commit's first rename
+/// (`spindle.test.commitPause`), the test sees the half-committed output, fails the NameNode over
+/// and lets the commit go on, so the commit began on one NameNode and ends on the other however
+/// fast it is. The job succeeds with the right counts and exactly one complete output: its parts
+/// and `_SUCCESS`, nothing left over.
 fn wordcount_across_namenode_failovers(h: &MiniHadoop, conf: &Configuration) {
     let (input, expected) = random_words(2_000_000, 0x4A_0004);
     let fs = hdfs_client(h);
@@ -394,65 +397,85 @@ fn wordcount_across_namenode_failovers(h: &MiniHadoop, conf: &Configuration) {
             text.as_bytes(),
         ));
     }
-    let mut job = Wordcount::start(h, "wc-ha-nn", "/ha/wc2");
+    // The AM container runs on this machine (loopback cluster): it sees this directory.
+    let pause = tempfile::tempdir().unwrap();
+    let pause_conf = format!("spindle.test.commitPause={}", pause.path().display());
+    let mut job = Wordcount::start(h, "wc-ha-nn", "/ha/wc2", &["--conf", &pause_conf]);
     let app = job.app.to_string();
     let during_read = h.failover(Failover::NameNode).unwrap();
     let read_killed_at: i64 = kv_words(&during_read)["killed-at"].parse().unwrap();
-    let committed = wait_for(
-        "a task's commit or the job's end",
-        Duration::from_secs(300),
-        || {
-            if job.child.try_wait().unwrap().is_some() {
-                return Some(false);
-            }
-            let parts = block_on(fs.list_status("/ha/wc2/out/_temporary", false)).ok()?;
-            parts
-                .iter()
-                .any(|f| f.path.rsplit('/').next().unwrap_or("").starts_with("part-"))
-                .then_some(true)
-        },
+    let paused = pause.path().join("paused");
+    wait_for("the commit's pause", Duration::from_secs(300), || {
+        if let Some(status) = job.child.try_wait().unwrap() {
+            panic!(
+                "the job ended ({status}) before its commit paused:\n{}",
+                job.seen.lock().unwrap()
+            );
+        }
+        paused.exists().then_some(())
+    });
+    assert_eq!(
+        std::fs::read_to_string(&paused).unwrap(),
+        "hdfs://ns1/ha/wc2/out"
     );
-    let during_commit = committed.then(|| h.failover(Failover::NameNode).unwrap());
+    // Half committed: the first part in place, the rest still under _temporary, no _SUCCESS.
+    let names = |dir: &str| -> Vec<String> {
+        let mut n: Vec<String> = block_on(fs.list_status(dir, false))
+            .unwrap()
+            .into_iter()
+            .map(|f| f.path.rsplit('/').next().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    let mid = names("/ha/wc2/out");
+    assert!(
+        mid.contains(&"part-00000".to_string()) && mid.contains(&"_temporary".to_string()),
+        "{mid:?}"
+    );
+    assert!(!mid.contains(&"_SUCCESS".to_string()), "{mid:?}");
+    let waiting: Vec<String> = names("/ha/wc2/out/_temporary")
+        .into_iter()
+        .filter(|n| n.starts_with("part-"))
+        .collect();
+    let during_commit = h.failover(Failover::NameNode).unwrap();
+    let commit_killed_at: i64 = kv_words(&during_commit)["killed-at"].parse().unwrap();
+    std::fs::write(pause.path().join("resume"), b"").unwrap();
     job.succeeded("across two NameNode failovers");
     let r = block_on(RmRestClient::from_config(conf, None).unwrap().app(job.app)).unwrap();
     assert!(
         r.finish_time > read_killed_at,
         "{app} ended before the first NameNode stop; grow the input: {r:?}"
     );
-    let commit_killed_at: Option<i64> = during_commit
-        .as_deref()
-        .map(|c| kv_words(c)["killed-at"].parse().unwrap());
+    assert!(r.finish_time > commit_killed_at, "{r:?}");
     eprintln!(
         "ha: {app} ran on across a NameNode failover during its reads ({during_read}), ended {} ms \
-         after that stop; the failover at its commit ({during_commit:?}) {}",
+         after that stop; a second failover inside its commit ({during_commit}; {} parts still \
+         to move then: {waiting:?}), ended {} ms after that stop",
         r.finish_time - read_killed_at,
-        match commit_killed_at {
-            Some(t) if t < r.finish_time => format!("came {} ms before its end", r.finish_time - t),
-            Some(_) => "came after its end".to_string(),
-            None => "came too late: the job had ended".to_string(),
-        }
+        waiting.len(),
+        r.finish_time - commit_killed_at,
     );
     // Exactly one complete output: the parts and _SUCCESS; no _temporary, no owner marker, no
     // half-made output beside it; and the counts once each.
-    let mut names: Vec<String> = block_on(fs.list_status("/ha/wc2/out", false))
-        .unwrap()
-        .into_iter()
-        .map(|f| f.path.rsplit('/').next().unwrap().to_string())
-        .collect();
-    names.sort();
-    assert!(names.contains(&"_SUCCESS".to_string()), "{names:?}");
-    assert!(
-        names
-            .iter()
-            .all(|n| n == "_SUCCESS" || n.starts_with("part-")),
-        "{names:?}"
+    let done = names("/ha/wc2/out");
+    assert!(done.contains(&"_SUCCESS".to_string()), "{done:?}");
+    let parts: Vec<&String> = done.iter().filter(|n| n.starts_with("part-")).collect();
+    assert_eq!(
+        parts.len() + 1,
+        done.len(),
+        "only parts and _SUCCESS: {done:?}"
     );
-    let beside: Vec<String> = block_on(fs.list_status("/ha/wc2", false))
-        .unwrap()
-        .into_iter()
-        .map(|f| f.path.rsplit('/').next().unwrap().to_string())
-        .collect();
-    assert_eq!(beside.len(), 2, "only in/ and out/ in /ha/wc2: {beside:?}");
+    for (i, p) in parts.iter().enumerate() {
+        assert_eq!(**p, format!("part-{i:05}"), "{done:?}");
+    }
+    assert_eq!(
+        parts.len(),
+        waiting.len() + 1,
+        "the parts waiting at the pause and the first: {done:?} {waiting:?}"
+    );
+    let beside = names("/ha/wc2");
+    assert_eq!(beside, ["in", "out"], "only in/ and out/ in /ha/wc2");
     let cat = java_peer_on_ok(h, "dev.spindle.peers.FsCat", &["hdfs://ns1/ha/wc2/out"]);
     assert_eq!(parse_counts(cat.lines()), expected);
 }
@@ -469,7 +492,7 @@ struct Wordcount {
 }
 
 impl Wordcount {
-    fn start(h: &MiniHadoop, name: &str, dir: &str) -> Wordcount {
+    fn start(h: &MiniHadoop, name: &str, dir: &str, extra: &[&str]) -> Wordcount {
         let wc = binary("wordcount").display().to_string();
         let mut child = Command::new(binary("spindle"))
             .env("HADOOP_CONF_DIR", h.conf_dir())
@@ -481,6 +504,7 @@ impl Wordcount {
             .args(["--num-executors", "1"])
             .args(["--conf", "spindle.executor.memoryOverhead=64m"])
             .args(["--conf", "spindle.driver.memoryOverhead=64m"])
+            .args(extra)
             .args([
                 &wc,
                 &format!("hdfs://ns1{dir}/in"),

@@ -286,9 +286,17 @@ fn concurrent_calls_are_matched_by_call_id() {
 /// A server that completes the simple handshake and answers every call with `status` (and, on
 /// error, Java's `class`), echoing a default `GetClusterMetricsResponseProto` on success.
 async fn answering_server(status: i32, class: &'static str) -> String {
+    answering_server_on(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        status,
+        class,
+    )
+}
+
+/// [`answering_server`] on `listener`.
+fn answering_server_on(listener: TcpListener, status: i32, class: &'static str) -> String {
     use prost::Message;
     use spindle_proto::common::{RpcRequestHeaderProto, RpcResponseHeaderProto};
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap().to_string();
     tokio::spawn(async move {
         loop {
@@ -361,6 +369,52 @@ fn dead_address_fails_over_without_its_connect_retries() {
             .unwrap();
         // Ten retries of the dead address would take over 10 s.
         assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    });
+}
+
+/// While neither HA address answers (the active RM killed, the standby not yet active), the
+/// client keeps trying both in turn: the new active is found within one pause of its start, not
+/// after the dead address's whole retry budget (seen: an AM heartbeat stuck 15 s in an RM
+/// failover).
+#[test]
+fn an_address_that_comes_up_during_the_retries_is_found_at_once() {
+    let rt = rt();
+    rt.block_on(async {
+        let free = || async {
+            let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            l.local_addr().unwrap().to_string()
+        };
+        let (dead, later) = (free().await, free().await);
+        let client = super::RpcClient::new(
+            vec![dead, later.clone()],
+            "p",
+            Auth::Simple { user: "t".into() },
+            IpcConfig {
+                connect_retries: 10,
+                connect_backoff: Duration::from_millis(200),
+                ..short_timeouts()
+            },
+        );
+        let t0 = std::time::Instant::now();
+        let up = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            answering_server_on(TcpListener::bind(&later).await.unwrap(), 0, "");
+        });
+        let _: spindle_proto::yarn::GetClusterMetricsResponseProto = client
+            .call(
+                "getClusterMetrics",
+                &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+            )
+            .await
+            .unwrap();
+        up.await.unwrap();
+        // Up at 1.5 s; pauses of 0.2, 0.4, 0.8, then 2 s: found by 3.4 s. Retrying the dead
+        // address ten times first would take over 15 s.
+        assert!(
+            t0.elapsed() < Duration::from_millis(3800),
+            "{:?}",
+            t0.elapsed()
+        );
     });
 }
 
