@@ -79,9 +79,6 @@ impl Launcher {
             settings::CONTAINER_MEMORY_MB.var_name().into(),
             memory_mb.to_string(),
         );
-        // Fewer glibc arenas: memory freed by one task thread is reused by
-        // the next instead of growing another arena.
-        environment.insert("MALLOC_ARENA_MAX".into(), "2".into());
         environment.insert(launch::USER.into(), self.launch.user.clone());
         for passthrough in [settings::VERBOSE.var_name(), "RUST_BACKTRACE", "RUST_LOG"] {
             if let Ok(v) = std::env::var(passthrough) {

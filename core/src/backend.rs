@@ -114,6 +114,10 @@ impl ExecutorLaunch {
 /// Called by a backend with an executor id and why it is gone.
 pub type LostReporter = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
 
+/// Called by a backend with an executor the cluster wants back, and whether
+/// that is because its node is decommissioning (else preemption).
+pub type PreemptionReporter = std::sync::Arc<dyn Fn(&str, bool) + Send + Sync>;
+
 /// A source of executors.
 pub trait ClusterBackend: Send + Sync {
     /// Starts `count` more executors; each registers with the driver when ready.

@@ -316,7 +316,7 @@ impl Context {
     /// decommissioning: `decommissioning`): no new tasks go there, its
     /// shuffle output moves to executors that stay, then it is released
     /// through [`ClusterBackend::release_executor`].
-    pub fn executor_preemption_reporter(&self) -> Arc<dyn Fn(&str, bool) + Send + Sync> {
+    pub fn executor_preemption_reporter(&self) -> crate::backend::PreemptionReporter {
         let sched = Arc::downgrade(&self.inner.sched);
         let rt = self.inner.rt.handle().clone();
         Arc::new(move |id, decommissioning| {

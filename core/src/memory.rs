@@ -191,7 +191,10 @@ mod tests {
         assert!(!p.raised_at(7));
         assert!(p.raised_at(8));
         assert!(!p.raised_at(8));
-        assert!(p.raised_at(10), "several raises between two looks count once");
+        assert!(
+            p.raised_at(10),
+            "several raises between two looks count once"
+        );
         assert!(!p.raised_at(10));
     }
 }

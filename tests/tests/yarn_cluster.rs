@@ -932,7 +932,7 @@ async fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
 ///    the settings to raise. One NodeManager, so after two kills every node is excluded and the
 ///    application fails at once.
 #[tokio::test(flavor = "multi_thread")]
-async fn executors_stay_below_an_enforced_memory_limit_and_one_over_it_names_the_setting() {
+async fn executor_over_its_memory_fails_naming_the_setting_and_a_spill_soak_stays_below_it() {
     let m = OwnCluster::start("pmem", 1, &["--pmem-check"]);
     let h = m.get();
     let _logs = h.log_guard();
