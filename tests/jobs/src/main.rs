@@ -1160,7 +1160,7 @@ fn two_phase(ctx: &Context, seconds: u64) -> Result<()> {
 /// 100 hot keys, the rest spread over 40 000.
 fn soak_key(i: u64) -> u64 {
     let h = mix(i);
-    if h % 4 != 0 {
+    if !h.is_multiple_of(4) {
         h % 100
     } else {
         100 + (h >> 8) % 40_000
