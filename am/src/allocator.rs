@@ -40,9 +40,17 @@ pub(crate) struct ExecutorInfo {
     pub id: String,
     pub container_id: String,
     pub node: String,
-    /// `running`, `lost`, `stopped`.
+    /// `starting`, `running`, `removed`, `lost`, `stopped`.
     pub state: String,
+    /// Why it ended (see `api::Executor::remove_reason`).
     pub reason: String,
+    /// Why it was asked for: `initial`, `backlog` or `replacement`.
+    pub add_reason: &'static str,
+    /// When its container was granted and when it ended, ms since the epoch.
+    pub added_ms: u64,
+    pub removed_ms: Option<u64>,
+    /// Shuffle blocks moved off it before it was given back.
+    pub blocks_migrated: u64,
     /// NodeManager web links to the container's stdout and stderr.
     pub stdout: String,
     pub stderr: String,
@@ -53,8 +61,9 @@ pub(crate) struct ExecutorInfo {
 pub(crate) type FatalHook = Arc<dyn Fn(String) + Send + Sync>;
 /// Tells the engine an executor is gone.
 pub(crate) type LostHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
-/// Tells the engine the cluster wants an executor back (preemption).
-pub(crate) type PreemptHook = Arc<dyn Fn(&str) + Send + Sync>;
+/// Tells the engine the cluster wants an executor back (preemption; `true`:
+/// its node is decommissioning).
+pub(crate) type PreemptHook = Arc<dyn Fn(&str, bool) + Send + Sync>;
 
 struct Running {
     executor_id: String,
@@ -77,6 +86,11 @@ struct State {
     target: Option<u32>,
     /// Containers preempted by YARN (exit -102), never counted as failures.
     preempted: u32,
+    /// Lost or preempted executors asked for again and not yet granted: the
+    /// next grants are their replacements.
+    owed_replacements: u32,
+    /// Containers granted after the need had gone, given back unused.
+    released_unneeded: u32,
     /// The ask changed since the last heartbeat.
     ask_dirty: bool,
     running: HashMap<ContainerId, Running>,
@@ -145,6 +159,28 @@ impl State {
             asks.push(zero);
         }
         (asks, cleared)
+    }
+
+    /// The executors on nodes these reports show DECOMMISSIONING, each
+    /// named once (marked as on its way out like a preempted one).
+    fn on_decommissioning_nodes(
+        &mut self,
+        nodes: &[spindle_hadoop::yarn::NodeReport],
+    ) -> Vec<String> {
+        let leaving: Vec<&NodeId> = nodes
+            .iter()
+            .filter(|n| n.state == spindle_hadoop::yarn::NodeState::Decommissioning)
+            .map(|n| &n.node_id)
+            .collect();
+        let mut named = Vec::new();
+        for r in self.running.values_mut() {
+            if leaving.contains(&&r.container.node_id) && !r.preempting && !r.stopping {
+                r.preempting = true;
+                named.push(r.executor_id.clone());
+            }
+        }
+        named.sort();
+        named
     }
 
     /// Executors running or starting that are not on their way out.
@@ -294,6 +330,13 @@ impl Shared {
         self.lock().executors.clone()
     }
 
+    /// The executors asked for at the start.
+    fn initial_executors(&self) -> u32 {
+        self.dynamic
+            .as_ref()
+            .map_or(self.num_executors, |d| d.initial_executors)
+    }
+
     /// Whether dynamic allocation is on.
     pub(crate) fn dynamic(&self) -> bool {
         self.dynamic.is_some()
@@ -302,6 +345,11 @@ impl Shared {
     /// Containers YARN preempted (exit -102) so far.
     pub(crate) fn preempted(&self) -> u32 {
         self.lock().preempted
+    }
+
+    /// Containers granted after the need had gone, given back unused.
+    pub(crate) fn released_unneeded(&self) -> u32 {
+        self.lock().released_unneeded
     }
 
     /// Counted executor failures so far.
@@ -326,6 +374,9 @@ impl Shared {
         if let Some(e) = st.executors.iter_mut().find(|e| e.id == id) {
             e.state = state.into();
             e.reason = reason.into();
+            if !matches!(state, "starting" | "running") && e.removed_ms.is_none() {
+                e.removed_ms = Some(spindle_contract::event_store::now_ms());
+            }
         }
     }
 }
@@ -409,7 +460,7 @@ impl ClusterBackend for YarnBackend {
         }
     }
 
-    fn release_executor(&self, executor_id: &str, reason: &str) {
+    fn release_executor(&self, executor_id: &str, reason: &str, blocks_migrated: u64) {
         // Given back through the allocate call's release list: the RM stops
         // the container, and its completion is not counted or replaced.
         let mut st = self.shared.lock();
@@ -425,6 +476,9 @@ impl ClusterBackend for YarnBackend {
         if let Some(id) = found {
             st.release.push(id);
             Shared::set_executor_state(&mut st, executor_id, "removed", reason);
+            if let Some(e) = st.executors.iter_mut().find(|e| e.id == executor_id) {
+                e.blocks_migrated = blocks_migrated;
+            }
             st.follow_target();
             drop(st);
             self.shared.wake.notify_one();
@@ -515,6 +569,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 if let Some(p) = a.preemption {
                     preemption_asked(&shared, &p);
                 }
+                nodes_updated(&shared, &a.updated_nodes);
                 if a.command == Some(AmCommand::Shutdown) {
                     (shared.fatal)(
                         "the ResourceManager told the application master to shut down".into(),
@@ -625,12 +680,23 @@ fn granted(shared: &Arc<Shared>, c: Container) {
         let excluded = st.health.is_excluded(&key);
         if st.stopped || st.pending == 0 || excluded {
             st.release.push(c.id);
+            if !st.stopped && !excluded {
+                st.released_unneeded += 1;
+            }
             if !st.stopped && excluded && st.pending > 0 {
                 st.ask_dirty = true;
             }
             return;
         }
         st.pending -= 1;
+        let add_reason = if st.owed_replacements > 0 {
+            st.owed_replacements -= 1;
+            "replacement"
+        } else if (st.executors.len() as u32) < shared.initial_executors() {
+            "initial"
+        } else {
+            "backlog"
+        };
         let id = st.next_id.to_string();
         st.next_id += 1;
         let user = &shared.user;
@@ -646,6 +712,10 @@ fn granted(shared: &Arc<Shared>, c: Container) {
             node: c.node_id.to_string(),
             state: "starting".into(),
             reason: String::new(),
+            add_reason,
+            added_ms: spindle_contract::event_store::now_ms(),
+            removed_ms: None,
+            blocks_migrated: 0,
             stdout: logs("stdout"),
             stderr: logs("stderr"),
         });
@@ -717,10 +787,27 @@ fn preemption_asked(shared: &Arc<Shared>, p: &spindle_hadoop::yarn::Preemption) 
         p.negotiable.len()
     );
     match shared.preempt.get() {
-        Some(hook) => named.iter().for_each(|id| hook(id)),
+        Some(hook) => named.iter().for_each(|id| hook(id, false)),
         None => {
             // No driver to move the output (client mode): let YARN take them.
         }
+    }
+}
+
+/// Nodes whose state changed (the allocate answer's `updated_nodes`): the
+/// executors on a DECOMMISSIONING node are drained, their shuffle output
+/// moved, and given back, as for preemption.
+fn nodes_updated(shared: &Arc<Shared>, nodes: &[spindle_hadoop::yarn::NodeReport]) {
+    let named = shared.lock().on_decommissioning_nodes(nodes);
+    if named.is_empty() {
+        return;
+    }
+    eprintln!(
+        "spindle am: giving back executors {} on decommissioning nodes",
+        named.join(", ")
+    );
+    if let Some(hook) = shared.preempt.get() {
+        named.iter().for_each(|id| hook(id, true));
     }
 }
 
@@ -748,9 +835,10 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
             }
             if st.target.is_some() {
                 st.follow_target();
-            } else if why == "preempted" && !st.stopped {
+            } else if (why == "preempted" || why == "decommissioning") && !st.stopped {
                 // A fixed count: asked for again, granted when the cluster has room.
                 st.pending += 1;
+                st.owed_replacements += 1;
                 st.ask_dirty = true;
             }
             drop(st);
@@ -788,8 +876,10 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         if fatal_msg.is_some() {
             st.fatal = true;
         } else if st.target.is_some() {
+            st.owed_replacements += 1;
             st.follow_target();
         } else {
+            st.owed_replacements += 1;
             st.pending += 1;
             st.ask_dirty = true;
         }
@@ -810,6 +900,53 @@ mod tests {
 
     fn cid(n: u64) -> ContainerId {
         format!("container_1_0001_01_{n:06}").parse().unwrap()
+    }
+
+    #[test]
+    fn executors_on_a_decommissioning_node_are_named_once() {
+        use spindle_hadoop::yarn::{NodeReport, NodeState};
+        let node = |n: &str| -> NodeId { n.parse().unwrap() };
+        let mut st = State::default();
+        for (i, n) in [(1, "a:1"), (2, "b:1"), (3, "a:1")] {
+            st.running.insert(
+                cid(i),
+                Running {
+                    executor_id: i.to_string(),
+                    container: Container {
+                        id: cid(i),
+                        node_id: node(n),
+                        node_http_address: String::new(),
+                        resource: Resource::default(),
+                        priority: 1,
+                        token: None,
+                    },
+                    stopping: false,
+                    removed: None,
+                    preempting: false,
+                },
+            );
+        }
+        let report = |n: &str, state| NodeReport {
+            node_id: node(n),
+            http_address: String::new(),
+            rack: String::new(),
+            state,
+            health_report: String::new(),
+            last_health_report_time: 0,
+            num_containers: 0,
+            used: Resource::default(),
+            capability: Resource::default(),
+        };
+        let reports = [
+            report("a:1", NodeState::Decommissioning),
+            report("b:1", NodeState::Running),
+        ];
+        assert_eq!(st.on_decommissioning_nodes(&reports), ["1", "3"]);
+        assert!(st.on_decommissioning_nodes(&reports).is_empty(), "once");
+        assert!(
+            st.on_decommissioning_nodes(&[report("b:1", NodeState::Unhealthy)])
+                .is_empty()
+        );
     }
 
     #[test]

@@ -70,10 +70,15 @@ impl Launcher {
         Some(NmClient::new(node, token, self.ipc.clone()))
     }
 
-    /// The executor container's launch context.
-    pub(crate) fn context(&self, executor_id: &str) -> ContainerLaunchContext {
+    /// The launch context of executor `executor_id` in a container of
+    /// `memory_mb` (the executor keeps its resident memory below it).
+    pub(crate) fn context(&self, executor_id: &str, memory_mb: i64) -> ContainerLaunchContext {
         let mut environment: BTreeMap<String, String> =
             self.exec.common_env(executor_id).into_iter().collect();
+        environment.insert(
+            settings::CONTAINER_MEMORY_MB.var_name().into(),
+            memory_mb.to_string(),
+        );
         environment.insert(launch::USER.into(), self.launch.user.clone());
         for passthrough in [settings::VERBOSE.var_name(), "RUST_BACKTRACE", "RUST_LOG"] {
             if let Ok(v) = std::env::var(passthrough) {
@@ -97,7 +102,7 @@ impl Launcher {
         let nm = self
             .client(&c.node_id)
             .ok_or_else(|| format!("no NMToken for node {}", c.node_id))?;
-        let ctx = self.context(executor_id);
+        let ctx = self.context(executor_id, c.resource.memory_mb);
         let r = nm
             .start_containers(&[(c, &ctx)])
             .await

@@ -265,6 +265,10 @@ fn executor(e: &ExecutorInfo) -> api::Executor {
         is_active: e.state == "running" || e.state == "starting",
         state: e.state.clone(),
         remove_reason: e.reason.clone(),
+        add_reason: e.add_reason.into(),
+        add_time: e.added_ms,
+        remove_time: e.removed_ms,
+        blocks_migrated: e.blocks_migrated,
         container_id: e.container_id.clone(),
         executor_logs: api::ExecutorLogs {
             stdout: e.stdout.clone(),
@@ -337,11 +341,16 @@ async fn api_elastic(State(state): State<Arc<UiState>>, Path(app): Path<String>)
 /// The elastic counters of the driver and the allocator together.
 pub(crate) fn elastic(state: &UiState) -> api::Elastic {
     let s = state.elastic.get().map(|f| f()).unwrap_or_default();
-    let (preempted, failures) = state
+    let (preempted, failures, released) = state
         .executors
         .get()
-        .map(|e| (e.preempted(), e.failures()))
+        .map(|e| (e.preempted(), e.failures(), e.released_unneeded()))
         .unwrap_or_default();
+    let removed_lost = state
+        .executor_list()
+        .iter()
+        .filter(|e| e.state == "lost")
+        .count() as u32;
     api::Elastic {
         dynamic_allocation: state.executors.get().is_some_and(|e| e.dynamic()),
         target_executors: s.target,
@@ -349,7 +358,10 @@ pub(crate) fn elastic(state: &UiState) -> api::Elastic {
         requested_for_backlog: s.requested_for_backlog,
         removed_idle: s.removed_idle,
         removed_preempted: s.removed_preempted,
+        removed_decommissioning: s.removed_decommissioning,
         containers_preempted: preempted,
+        removed_lost,
+        containers_released: released,
         blocks_migrated: s.blocks_migrated,
         bytes_migrated: s.bytes_migrated,
         outputs_lost: s.outputs_lost,
@@ -444,19 +456,44 @@ async fn stages_page(State(state): State<Arc<UiState>>) -> Html<String> {
 }
 
 async fn executors_page(State(state): State<Arc<UiState>>) -> Html<String> {
-    let mut b = String::from(
-        "<table><tr><th>Executor</th><th>Container</th><th>Node</th><th>State</th><th>Reason</th><th>Logs</th></tr>",
+    let mut b = String::new();
+    if state.elastic.get().is_some() {
+        let e = elastic(&state);
+        let _ = write!(
+            b,
+            "<p>Executors added: {} ({} asked for waiting tasks); removed: {} idle, {} preempted \
+             ({} more preempted by YARN), {} from decommissioning nodes, {} lost; shuffle blocks \
+             moved before removal: {} \
+             ({} bytes); map outputs lost: {}; containers given back unused: {}.</p>",
+            e.executors_added,
+            e.requested_for_backlog,
+            e.removed_idle,
+            e.removed_preempted,
+            e.containers_preempted,
+            e.removed_decommissioning,
+            e.removed_lost,
+            e.blocks_migrated,
+            e.bytes_migrated,
+            e.outputs_lost,
+            e.containers_released
+        );
+    }
+    b.push_str(
+        "<table><tr><th>Executor</th><th>Container</th><th>Node</th><th>Added for</th>\
+         <th>State</th><th>Reason</th><th>Blocks moved</th><th>Logs</th></tr>",
     );
     for e in state.executor_list() {
         let _ = write!(
             b,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
              <td><a href=\"{}\">stdout</a> <a href=\"{}\">stderr</a></td></tr>",
             esc(&e.id),
             esc(&e.container_id),
             esc(&e.node),
+            e.add_reason,
             esc(&e.state),
             esc(&e.reason),
+            e.blocks_migrated,
             esc(&e.stdout),
             esc(&e.stderr)
         );

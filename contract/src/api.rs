@@ -163,8 +163,19 @@ pub struct Executor {
     pub is_active: bool,
     /// `starting`, `running`, `lost`, `stopped`, or `removed` (given back on purpose: idle, preempted).
     pub state: String,
-    /// Why it ended ("" while it runs).
+    /// Why it ended ("" while it runs): `idle`, `preempted` or
+    /// `decommissioning` (given back after moving its blocks), `stopped` (the application ended), or why it
+    /// was lost (state `lost`).
     pub remove_reason: String,
+    /// Why it was asked for: `initial`, `backlog` (tasks waited: dynamic
+    /// allocation) or `replacement` (of a lost or preempted one).
+    pub add_reason: String,
+    /// When its container was granted, milliseconds since the epoch.
+    pub add_time: u64,
+    /// When it ended, milliseconds since the epoch.
+    pub remove_time: Option<u64>,
+    /// Shuffle blocks moved off it to executors that stay before it was given back.
+    pub blocks_migrated: u64,
     /// Its YARN container.
     pub container_id: String,
     /// Links to its logs on the NodeManager.
@@ -198,8 +209,14 @@ pub struct Elastic {
     pub removed_idle: u32,
     /// Executors given back because YARN asked for them (preemption).
     pub removed_preempted: u32,
+    /// Executors given back because their node was being decommissioned.
+    pub removed_decommissioning: u32,
     /// Containers YARN preempted before they were given back (exit -102).
     pub containers_preempted: u32,
+    /// Executors lost (their container ended unexpectedly).
+    pub removed_lost: u32,
+    /// Containers granted after the need for them had gone, given back unused.
+    pub containers_released: u32,
     /// Shuffle blocks moved off executors being removed.
     pub blocks_migrated: u64,
     /// Their bytes.

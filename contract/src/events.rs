@@ -321,6 +321,7 @@ impl Replay {
                 host_port,
                 is_active: true,
                 state: "running".into(),
+                add_time: time,
                 ..Default::default()
             }),
             Event::ExecutorRemoved { id, reason } => {
@@ -328,6 +329,7 @@ impl Replay {
                     e.is_active = false;
                     e.state = "lost".into();
                     e.remove_reason = reason;
+                    e.remove_time = Some(time);
                 }
             }
             Event::JobStart { job_id, name } => self.jobs.push(api::Job {

@@ -456,6 +456,12 @@ pub const EXECUTOR_ID: Setting = launch(
     "SPINDLE_EXECUTOR_ID",
     "an executor's id, unique in the application",
 );
+/// An executor's container memory, MiB, as YARN granted it: the executor
+/// keeps its own resident memory below it (spilling, dropping cached blocks).
+pub const CONTAINER_MEMORY_MB: Setting = launch(
+    "SPINDLE_CONTAINER_MEMORY_MB",
+    "an executor: its container's memory, MiB (YARN kills the container above it)",
+);
 /// Local mode: the application secret.
 pub const APP_SECRET: Setting = launch("SPINDLE_APP_SECRET", "local mode: the application secret");
 /// A file holding the application secret.
@@ -566,6 +572,7 @@ pub const ALL: &[&Setting] = &[
     &ROLE,
     &DRIVER_URL,
     &EXECUTOR_ID,
+    &CONTAINER_MEMORY_MB,
     &APP_SECRET,
     &APP_SECRET_FILE,
     &DEPLOY_MODE,

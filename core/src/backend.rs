@@ -114,6 +114,10 @@ impl ExecutorLaunch {
 /// Called by a backend with an executor id and why it is gone.
 pub type LostReporter = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
 
+/// Called by a backend with an executor the cluster wants back, and whether
+/// that is because its node is decommissioning (else preemption).
+pub type PreemptionReporter = std::sync::Arc<dyn Fn(&str, bool) + Send + Sync>;
+
 /// A source of executors.
 pub trait ClusterBackend: Send + Sync {
     /// Starts `count` more executors; each registers with the driver when ready.
@@ -147,10 +151,11 @@ pub trait ClusterBackend: Send + Sync {
         let _ = total;
     }
     /// The driver removed this executor on purpose (`reason`: idle,
-    /// preempted) after moving its shuffle output: give its resources back,
-    /// without counting a failure or starting a replacement. Default: as lost.
-    fn release_executor(&self, executor_id: &str, reason: &str) {
-        let _ = reason;
+    /// preempted) after moving its shuffle output (`blocks_migrated` blocks):
+    /// give its resources back, without counting a failure or starting a
+    /// replacement. Default: as lost.
+    fn release_executor(&self, executor_id: &str, reason: &str, blocks_migrated: u64) {
+        let _ = (reason, blocks_migrated);
         self.executor_lost(executor_id);
     }
 }
@@ -189,6 +194,8 @@ pub struct ElasticStats {
     pub removed_idle: u32,
     /// Executors removed because the cluster asked for their resources back.
     pub removed_preempted: u32,
+    /// Executors removed because their node was being decommissioned.
+    pub removed_decommissioning: u32,
     /// Shuffle blocks (map x reducer) moved off executors being removed.
     pub blocks_migrated: u64,
     /// Their bytes.

@@ -193,6 +193,25 @@ impl BlockCache {
         }
     }
 
+    /// Empties memory (the executor is short of it): partitions persisted
+    /// with disk go to disk, the others are dropped and recomputed from
+    /// lineage when next needed. Returns the bytes let go.
+    pub fn shed(&self) -> usize {
+        let entries: Vec<(BlockKey, Entry)> = {
+            let mut inner = self.inner.lock().expect("cache lock");
+            inner.used = 0;
+            inner.memory.drain().collect()
+        };
+        let mut freed = 0;
+        for (k, e) in entries {
+            freed += e.size;
+            if let Some(spill) = e.spill {
+                self.put_disk(k, &spill(e.value.as_ref()));
+            }
+        }
+        freed
+    }
+
     /// Bytes held in memory now.
     pub fn memory_used(&self) -> usize {
         self.inner.lock().expect("cache lock").used
@@ -214,6 +233,19 @@ mod tests {
 
     fn spill_u64s(v: &(dyn Any + Send + Sync)) -> Vec<u8> {
         encode_partition(v.downcast_ref::<Vec<u64>>().unwrap())
+    }
+
+    #[test]
+    fn shedding_empties_memory_and_keeps_disk_levels_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = BlockCache::new(1 << 20, dir.path().to_path_buf());
+        c.put_memory((1, 0), Arc::new(vec![1u64, 2]), 16, None);
+        c.put_memory((2, 0), Arc::new(vec![3u64, 4]), 16, Some(spill_u64s));
+        assert_eq!(c.shed(), 32);
+        assert_eq!(c.memory_used(), 0);
+        assert!(c.get_memory((1, 0)).is_none() && c.get_memory((2, 0)).is_none());
+        assert!(c.get_disk::<u64>((1, 0)).is_none(), "memory-only: dropped");
+        assert_eq!(c.get_disk::<u64>((2, 0)).unwrap().unwrap(), vec![3, 4]);
     }
 
     #[test]

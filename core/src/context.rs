@@ -312,15 +312,21 @@ impl Context {
     }
 
     /// How a cluster backend tells the scheduler that the cluster wants an
-    /// executor's resources back (YARN preemption): no new tasks go there,
-    /// its shuffle output moves to executors that stay, then it is released
+    /// executor's resources back (YARN preemption, or its node is
+    /// decommissioning: `decommissioning`): no new tasks go there, its
+    /// shuffle output moves to executors that stay, then it is released
     /// through [`ClusterBackend::release_executor`].
-    pub fn executor_preemption_reporter(&self) -> Arc<dyn Fn(&str) + Send + Sync> {
+    pub fn executor_preemption_reporter(&self) -> crate::backend::PreemptionReporter {
         let sched = Arc::downgrade(&self.inner.sched);
         let rt = self.inner.rt.handle().clone();
-        Arc::new(move |id| {
+        Arc::new(move |id, decommissioning| {
             if let Some(s) = sched.upgrade() {
-                rt.spawn(s.preempt_executor(id.to_string()));
+                let why = if decommissioning {
+                    crate::scheduler::Removal::Decommissioning
+                } else {
+                    crate::scheduler::Removal::Preempted
+                };
+                rt.spawn(s.preempt_executor(id.to_string(), why));
             }
         })
     }

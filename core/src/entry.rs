@@ -1,4 +1,5 @@
-//! Naming code across processes of the same binary: the only `unsafe` in Spindle.
+//! Naming code across processes of the same binary: the `unsafe` of Spindle
+//! (besides one call to glibc's `malloc_trim` in [`crate::memory`]).
 //!
 //! A task names the function to run by its address minus the address of
 //! [`anchor`], both taken in the driver; the executor adds its own address of

@@ -31,6 +31,8 @@ pub const CORES: &str = settings::EXECUTOR_CORES.var_name();
 pub const CACHE_MB: &str = settings::CACHE_MEMORY_MB.var_name();
 /// Memory an aggregation holds before spilling, MiB.
 pub const SHUFFLE_MB: &str = settings::SHUFFLE_MEMORY_MB.var_name();
+/// The executor's container memory, MiB (YARN's grant; unset in local mode).
+pub const CONTAINER_MB: &str = settings::CONTAINER_MEMORY_MB.var_name();
 /// The host name other executors reach this one by; `NM_HOST` under YARN,
 /// 127.0.0.1 otherwise.
 pub const HOST: &str = settings::EXECUTOR_HOST.var_name();
@@ -56,6 +58,9 @@ pub struct ExecutorEnv {
     pub shuffle_bytes: usize,
     /// The host name peers reach this executor at.
     pub host: String,
+    /// The container's memory in bytes, which YARN may enforce: the
+    /// executor watches its resident memory against it ([`crate::memory`]).
+    pub container_bytes: Option<u64>,
 }
 
 fn var(name: &str) -> Result<String> {
@@ -113,6 +118,12 @@ impl ExecutorEnv {
             cores: count(&settings::EXECUTOR_CORES)?.max(1) as u32,
             cache_bytes: (count(&settings::CACHE_MEMORY_MB)? << 20) as usize,
             shuffle_bytes: (count(&settings::SHUFFLE_MEMORY_MB)? << 20) as usize,
+            container_bytes: match std::env::var(CONTAINER_MB) {
+                Ok(v) => Some(v.trim().parse::<u64>().map(|mb| mb << 20).map_err(|_| {
+                    Error::Config(format!("{CONTAINER_MB}={v:?} is not a number of MiB"))
+                })?),
+                Err(_) => None,
+            },
             host: std::env::var(HOST)
                 .or_else(|_| std::env::var("NM_HOST"))
                 .unwrap_or_else(|_| "127.0.0.1".into()),

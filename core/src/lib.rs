@@ -26,6 +26,7 @@ pub mod eventlog;
 pub mod fuzzing;
 mod graph;
 pub mod io;
+pub mod memory;
 pub mod net;
 mod ops;
 pub mod plan;

@@ -102,6 +102,14 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
         driver.clone(),
         tokio::runtime::Handle::current(),
     )?);
+    if let Some(limit) = env.container_bytes {
+        // Kept below the container's size: YARN kills it above (-104).
+        let s = services.clone();
+        spindle_core::memory::watch(limit, move |_| {
+            spindle_core::task::ExecutorServices::cache(&*s).shed();
+        })
+        .map_err(|e| Error::Start(format!("memory watch: {e}")))?;
+    }
     {
         let s = services.clone();
         spindle_core::broadcast::set_source(move |id| {
@@ -178,13 +186,24 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             .await
         {
             Ok(r) if r.get_ref().known => misses = 0,
-            Ok(_) => return Ok(()),
+            Ok(_) => break,
             Err(_) => {
                 misses += 1;
                 if misses >= 3 {
-                    return Ok(());
+                    break;
                 }
             }
         }
     }
+    if let Some(limit) = env.container_bytes {
+        let m = spindle_core::memory::stats();
+        eprintln!(
+            "spindle executor {}: peak resident memory {} MiB of the container's {} MiB; memory pressure {} times",
+            env.executor_id,
+            m.peak_bytes >> 20,
+            limit >> 20,
+            m.pressure_events
+        );
+    }
+    Ok(())
 }

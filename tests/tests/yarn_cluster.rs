@@ -47,6 +47,7 @@ struct Submit<'a> {
     binary: &'a str,
     args: Vec<String>,
     executors: u32,
+    cores: u32,
     executor_memory_mb: u64,
     overhead_mb: u64,
     conf: BTreeMap<String, String>,
@@ -62,6 +63,7 @@ impl<'a> Submit<'a> {
             binary: "wordcount",
             args,
             executors: 2,
+            cores: 1,
             executor_memory_mb: 128,
             overhead_mb: 64,
             conf: BTreeMap::new(),
@@ -104,7 +106,7 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
             ),
         )]),
         num_executors: s.executors,
-        executor_cores: 1,
+        executor_cores: s.cores,
         executor_memory_mb: s.executor_memory_mb,
         executor_memory_overhead_mb: s.overhead_mb,
         conf: s.conf,
@@ -915,20 +917,69 @@ async fn wordcount_in_client_mode_driver_here_executors_in_yarn() {
     remove_input(h, "client").await;
 }
 
-/// A mini-Hadoop whose NodeManager kills containers over their physical memory
-/// (`deploy/mini-hadoop --pmem-check`; the shared cluster keeps monitoring off).
-fn monitored_cluster() -> OwnCluster {
-    OwnCluster::start("pmem", 1, &["--pmem-check"])
-}
-
-/// An executor over its container's memory: the NodeManager kills it (-104, "... of ... physical
-/// memory used") and the AM's diagnostics name the settings to raise. One NodeManager, so after two
-/// kills every node is excluded and the application fails at once.
+/// Memory on a mini-Hadoop whose NodeManager kills containers over their physical memory
+/// (`deploy/mini-hadoop --pmem-check`; the shared cluster keeps monitoring off), two applications
+/// on one cluster:
+///
+/// 1. Item 4 of issue 20: a spill-heavy soak (`spindle-testjobs memory-soak`: group-by over skewed
+///    keys of a cached input larger than the executors' memory, three rounds) in containers of
+///    128 + 32 MB with two task slots each, whose budgets by estimate (half the memory for cached
+///    blocks, a quarter per task for aggregation) overshoot the container. The executors watch
+///    their resident memory, spill and drop cached blocks before the limit: no -104 kill, no
+///    executor failure, the right groups every round, and the watch did act.
+/// 2. An executor over its container's memory through one 150 MB line (nothing to spill): the
+///    NodeManager kills it (-104, "... of ... physical memory used") and the AM's diagnostics name
+///    the settings to raise. One NodeManager, so after two kills every node is excluded and the
+///    application fails at once.
 #[tokio::test(flavor = "multi_thread")]
-async fn executor_over_its_memory_fails_the_app_naming_the_setting() {
-    let m = monitored_cluster();
+async fn executor_over_its_memory_fails_naming_the_setting_and_a_spill_soak_stays_below_it() {
+    let m = OwnCluster::start("pmem", 1, &["--pmem-check"]);
     let h = m.get();
     let _logs = h.log_guard();
+
+    let started = Instant::now();
+    let mut s = Submit::new(
+        "yarn-memory-soak",
+        vec!["memory-soak".into(), "1000000".into(), "3".into()],
+    );
+    s.binary = "spindle-testjobs";
+    s.executors = 2;
+    s.cores = 2;
+    s.executor_memory_mb = 128;
+    s.overhead_mb = 32;
+    let app = submit(h, s).await;
+    let r = wait_final(&app, Duration::from_secs(240)).await;
+    let log = am_log(h, app.id);
+    let out = container_files(h, app.id, "stdout");
+    eprintln!("memory soak: {:?}", started.elapsed());
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    assert!(
+        out.contains("memory-soak: all 3 checks passed"),
+        "{out}\n{log}"
+    );
+    assert!(
+        !log.contains("physical memory") && !log.contains("-104"),
+        "an executor was killed for its memory:\n{log}"
+    );
+    assert!(
+        !log.contains(") ended: "),
+        "an executor ended early:\n{log}"
+    );
+    // The soak is sized so that the budgets alone would pass the container: the watch acted.
+    assert!(log.contains("memory pressure: resident"), "{log}");
+    for line in log.lines().filter(|l| l.contains("peak resident memory")) {
+        eprintln!("{line}");
+        let mib: Vec<u64> = line
+            .split_whitespace()
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        assert!(mib.len() >= 2 && mib[0] < mib[1], "{line}");
+    }
+
     // One 150 MB line: the executor that reads it holds far more than its 96 MB container.
     let fs = hdfs_client(h);
     let line = vec![b'a'; 150 << 20];
@@ -1140,24 +1191,66 @@ async fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
 /// list; their shuffle output moves to the executor that stays first, so the second action
 /// reads every map output where it now is and no map task runs again. The job checks its own
 /// counters (`spindle-testjobs elastic`); here the AM's `/api/v1/.../elastic` JSON and the
-/// executors list say the same from outside.
+/// executors list say the same from outside (each executor added for the backlog or initially,
+/// each removed one idle with the blocks moved off it), and so does `spindle submit`, which
+/// prints each executor added or removed with the reason and a closing summary.
 #[tokio::test(flavor = "multi_thread")]
 async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_output() {
     let h = hadoop();
     let _logs = h.log_guard();
-    let mut s = Submit::new("yarn-elastic", vec!["elastic".into()]);
-    s.binary = "spindle-testjobs";
-    s.executors = 1;
-    for (k, v) in [
-        ("spindle.dynamicAllocation.enabled", "true"),
-        ("spindle.dynamicAllocation.minExecutors", "1"),
-        ("spindle.dynamicAllocation.maxExecutors", "4"),
-        ("spindle.dynamicAllocation.executorIdleTimeout", "2s"),
-        ("spindle.dynamicAllocation.schedulerBacklogTimeout", "300ms"),
+    let dir = tempfile::tempdir().unwrap();
+    let client_log = dir.path().join("submit.stderr");
+    let testjobs = binary("spindle-testjobs");
+    let mut args: Vec<String> = [
+        "submit",
+        "--master",
+        "yarn",
+        "--name",
+        "yarn-elastic",
+        "--num-executors",
+        "1",
+        "--executor-memory",
+        "128m",
+        "--driver-memory",
+        "192m",
+    ]
+    .map(String::from)
+    .to_vec();
+    for kv in [
+        "spindle.executor.memoryOverhead=64m",
+        "spindle.driver.memoryOverhead=64m",
+        "spindle.dynamicAllocation.enabled=true",
+        "spindle.dynamicAllocation.minExecutors=1",
+        "spindle.dynamicAllocation.maxExecutors=4",
+        "spindle.dynamicAllocation.executorIdleTimeout=2s",
+        "spindle.dynamicAllocation.schedulerBacklogTimeout=300ms",
     ] {
-        s.conf.insert(k.into(), v.into());
+        args.extend(["--conf".to_string(), kv.to_string()]);
     }
-    let app = submit(h, s).await;
+    args.extend([testjobs.to_string_lossy().to_string(), "elastic".into()]);
+    let mut client = spindle_tests::spindle_command(h.conf_dir())
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&client_log).unwrap())
+        .spawn()
+        .unwrap();
+    let id: ApplicationId = poll("the application id", Duration::from_secs(120), async || {
+        let err = std::fs::read_to_string(&client_log).unwrap_or_default();
+        match err
+            .split_whitespace()
+            .find(|w| w.starts_with("application_"))
+            .and_then(|w| w.trim_end_matches([',', ':', ')']).parse().ok())
+        {
+            Some(id) => Ok(id),
+            None => Err(err),
+        }
+    })
+    .await;
+    let app = App {
+        id,
+        rest: rest_client(h),
+        staging: String::new(),
+    };
     // The AM's view while it runs: the last elastic JSON and executor list it served.
     let (mut elastic, mut executors) = (None, Vec::new());
     let deadline = Instant::now() + Duration::from_secs(240);
@@ -1180,6 +1273,9 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         ("FINISHED", "SUCCEEDED"),
         "{r:?}\n{log}"
     );
+    let code = spindle_tests::wait_exit(&mut client, "spindle submit", Duration::from_secs(60));
+    let said = std::fs::read_to_string(&client_log).unwrap();
+    assert!(code.success(), "{said}");
     let out = container_files(h, app.id, "stdout");
     if !out.is_empty() {
         assert!(out.contains("elastic: all 7 checks passed"), "{out}\n{log}");
@@ -1196,7 +1292,8 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         (0, 0, 0),
         "{e:?}"
     );
-    // The executors given back are shown as removed for being idle, not lost.
+    // The executors given back are shown as removed for being idle, not lost, with the blocks
+    // moved off each; the first was asked for at the start, the others for the backlog.
     let list = executors;
     let removed: Vec<_> = list.iter().filter(|x| x.state == "removed").collect();
     assert!(
@@ -1204,6 +1301,46 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         "{list:?}"
     );
     assert!(list.iter().all(|x| x.state != "lost"), "{list:?}");
+    assert_eq!(
+        removed.iter().map(|x| x.blocks_migrated).sum::<u64>(),
+        e.blocks_migrated,
+        "{list:?}\n{e:?}"
+    );
+    assert!(
+        removed
+            .iter()
+            .all(|x| x.remove_time.is_some_and(|t| t >= x.add_time) && x.add_time > 0),
+        "{list:?}"
+    );
+    assert_eq!(list[0].add_reason, "initial", "{list:?}");
+    assert!(
+        list[1..].iter().all(|x| x.add_reason == "backlog") && list.len() >= 2,
+        "{list:?}"
+    );
+    assert_eq!((e.removed_lost, e.containers_preempted), (0, 0), "{e:?}");
+    // The client said the same as it happened, and summed it up at the end.
+    for x in &list[1..] {
+        assert!(
+            said.contains(&format!("spindle: executor {} added (backlog)", x.id)),
+            "{said}"
+        );
+    }
+    for x in &removed {
+        assert!(
+            said.contains(&format!(
+                "spindle: executor {} removed (idle): {} shuffle blocks moved",
+                x.id, x.blocks_migrated
+            )),
+            "{said}"
+        );
+    }
+    assert!(
+        said.contains(&format!(
+            "blocks moved ({} bytes), 0 map outputs lost, 0 map tasks run again",
+            e.bytes_migrated
+        )),
+        "{said}"
+    );
 }
 
 /// The AM's elastic JSON and executor list now, if it answers.

@@ -6,7 +6,9 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use spindle_contract::api::{Application, Job, Stage};
+use std::collections::HashMap;
+
+use spindle_contract::api::{Application, Elastic, Executor, Job, Stage};
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{AppReport, AppState, FinalStatus};
 
@@ -80,8 +82,80 @@ fn bar(done: u32, total: u32) -> String {
     )
 }
 
-/// Asks the AM (through the proxy tracking URL) how its jobs are doing.
-async fn am_progress(http: &reqwest::Client, tracking: &str, app: ApplicationId) -> Option<String> {
+/// What the client saw of the executors: each one's arrival (for waiting
+/// tasks, or to replace one) and departure (idle, preempted, lost) is
+/// printed once, and the AM's elastic counters make the closing summary.
+#[derive(Default)]
+pub(crate) struct ExecutorWatch {
+    states: HashMap<String, String>,
+    elastic: Option<Elastic>,
+}
+
+impl ExecutorWatch {
+    /// Lines for the executors that arrived or left since the last list.
+    pub(crate) fn changes(&mut self, list: &[Executor]) -> Vec<String> {
+        let mut lines = Vec::new();
+        for e in list {
+            let before = self.states.insert(e.id.clone(), e.state.clone());
+            if before.as_deref() == Some(e.state.as_str()) {
+                continue;
+            }
+            let added = before.is_none() && !e.add_reason.is_empty() && e.add_reason != "initial";
+            if added {
+                lines.push(format!("executor {} added ({})", e.id, e.add_reason));
+            }
+            match e.state.as_str() {
+                "removed" => lines.push(format!(
+                    "executor {} removed ({}): {} shuffle blocks moved to executors that stay",
+                    e.id, e.remove_reason, e.blocks_migrated
+                )),
+                "lost" => lines.push(format!("executor {} lost: {}", e.id, e.remove_reason)),
+                _ => {}
+            }
+        }
+        lines
+    }
+
+    /// One line on what dynamic allocation and preemption did, once the
+    /// application has ended; None when they did nothing.
+    pub(crate) fn summary(&self) -> Option<String> {
+        let e = self.elastic.as_ref()?;
+        let moved = e.removed_idle
+            + e.removed_preempted
+            + e.removed_decommissioning
+            + e.containers_preempted
+            + e.removed_lost;
+        if !e.dynamic_allocation && moved == 0 {
+            return None;
+        }
+        let decommissioning = match e.removed_decommissioning {
+            0 => String::new(),
+            n => format!(", {n} from decommissioning nodes"),
+        };
+        Some(format!(
+            "executors: {} added ({} asked for waiting tasks); removed {} idle, {} preempted{decommissioning}, {} lost; \
+             {} shuffle blocks moved ({} bytes), {} map outputs lost, {} map tasks run again",
+            e.executors_added,
+            e.requested_for_backlog,
+            e.removed_idle,
+            e.removed_preempted + e.containers_preempted,
+            e.removed_lost,
+            e.blocks_migrated,
+            e.bytes_migrated,
+            e.outputs_lost,
+            e.maps_recomputed
+        ))
+    }
+}
+
+/// Asks the AM (through the proxy tracking URL) how its jobs are doing;
+/// executors that came or went since the last call go to `watch`'s lines.
+async fn am_progress(
+    http: &reqwest::Client,
+    tracking: &str,
+    app: ApplicationId,
+    watch: &mut ExecutorWatch,
+) -> Option<(String, Vec<String>)> {
     let base = format!("{}/api/v1/applications", tracking.trim_end_matches('/'));
     let id = match get_json::<Vec<Application>>(http, &base).await {
         Some(list) => list
@@ -96,7 +170,13 @@ async fn am_progress(http: &reqwest::Client, tracking: &str, app: ApplicationId)
     let stages: Vec<Stage> = get_json(http, &format!("{base}/{id}/stages"))
         .await
         .unwrap_or_default();
-    Some(summarize(&jobs, &stages))
+    let executors: Vec<Executor> = get_json(http, &format!("{base}/{id}/allexecutors"))
+        .await
+        .unwrap_or_default();
+    if let Some(e) = get_json::<Elastic>(http, &format!("{base}/{id}/elastic")).await {
+        watch.elastic = Some(e);
+    }
+    Some((summarize(&jobs, &stages), watch.changes(&executors)))
 }
 
 async fn get_json<T: for<'de> Deserialize<'de>>(http: &reqwest::Client, url: &str) -> Option<T> {
@@ -171,6 +251,7 @@ pub(crate) async fn wait(
     tokio::pin!(ctrl_c);
     let mut last_state = None;
     let mut failing_since: Option<Instant> = None;
+    let mut watch = ExecutorWatch::default();
     loop {
         let report = tokio::select! {
             _ = &mut ctrl_c => return interrupted(cluster, staging, app, &mut display).await,
@@ -209,17 +290,24 @@ pub(crate) async fn wait(
             }
         }
         if report.state.is_final() {
+            if let Some(line) = watch.summary() {
+                display.say(&format!("spindle: {line}"));
+            }
             return Ok(finished(cluster, staging, &report, started, &mut display).await);
         }
         if report.state == AppState::Running
             && let Some(url) = tracking(&report)
-            && let Some(line) = am_progress(
+            && let Some((line, changes)) = am_progress(
                 &http,
                 &usable_tracking_url(url, cluster.rest.active_base()),
                 app,
+                &mut watch,
             )
             .await
         {
+            for change in changes {
+                display.say(&format!("spindle: {change}"));
+            }
             display.line(&format!("spindle: {line}"));
         }
         tokio::select! {
@@ -363,6 +451,40 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn executors_coming_and_going_are_printed_once_with_their_reason() {
+        let list = |json: &str| -> Vec<Executor> { serde_json::from_str(json).unwrap() };
+        let mut w = ExecutorWatch::default();
+        let first = list(
+            r#"[{"id":"1","state":"running","addReason":"initial"},
+                {"id":"2","state":"starting","addReason":"backlog"}]"#,
+        );
+        assert_eq!(w.changes(&first), ["executor 2 added (backlog)"]);
+        assert!(w.changes(&first).is_empty(), "nothing new");
+        let later = list(
+            r#"[{"id":"1","state":"running","addReason":"initial"},
+                {"id":"2","state":"removed","addReason":"backlog","removeReason":"idle","blocksMigrated":12},
+                {"id":"3","state":"lost","addReason":"replacement","removeReason":"killed by YARN"}]"#,
+        );
+        assert_eq!(
+            w.changes(&later),
+            [
+                "executor 2 removed (idle): 12 shuffle blocks moved to executors that stay",
+                "executor 3 added (replacement)",
+                "executor 3 lost: killed by YARN",
+            ]
+        );
+        assert_eq!(w.summary(), None, "no elastic counters seen");
+        w.elastic = Some(serde_json::from_str(
+            r#"{"dynamicAllocation":true,"executorsAdded":3,"requestedForBacklog":1,"removedIdle":1,"removedLost":1,"blocksMigrated":12,"bytesMigrated":300}"#,
+        ).unwrap());
+        assert_eq!(
+            w.summary().unwrap(),
+            "executors: 3 added (1 asked for waiting tasks); removed 1 idle, 0 preempted, 1 lost; \
+             12 shuffle blocks moved (300 bytes), 0 map outputs lost, 0 map tasks run again"
+        );
+    }
 
     #[test]
     fn summary_shows_running_stages_with_bars() {

@@ -17,6 +17,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::codec::{self, FrameStream, FrameWriter};
+use crate::memory::{MIN_SPILL, Pressure};
 use crate::task::Batches;
 use crate::{Data, Error, Result};
 
@@ -364,9 +365,16 @@ pub(crate) fn sort_pairs<K: Data + Ord, V: Data>(
     let mut buf: Vec<(K, V)> = Vec::new();
     let mut heap = 0usize;
     let mut sizer = RecordSizer::new();
+    let mut pressure = Pressure::new();
     for b in input {
         let b = b?;
         let Some(first) = b.first() else { continue };
+        if pressure.raised() && buf.capacity() * width + heap > MIN_SPILL && buf.len() > 1 {
+            sort(&mut buf);
+            spills.spill(buf.drain(..))?;
+            buf.shrink_to_fit();
+            heap = 0;
+        }
         // The encoded size stands for what a record holds beyond its own width.
         let per = sizer.observe(first);
         let more = b.len() * per;
@@ -403,6 +411,9 @@ pub(crate) struct CombineMap<K, C> {
     /// Whether merging a value into a combiner makes it larger (group_by_key,
     /// cogroup), so every record counts, not only new keys.
     grows: bool,
+    /// The executor's memory watch: spill early when the process nears its
+    /// container's limit, whatever the estimate says.
+    pressure: Pressure,
 }
 
 impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
@@ -411,6 +422,7 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
             map: FxHashMap::default(),
             heap: 0,
             grows,
+            pressure: Pressure::new(),
         }
     }
 
@@ -451,8 +463,9 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
     }
 
     /// [`Self::update`] within `limit` bytes: `spill` empties the map first
-    /// when the new key would grow its table past the limit, and again when
-    /// the map holds more than the limit afterwards.
+    /// when the new key would grow its table past the limit or the executor
+    /// is short of memory, and again when the map holds more than the limit
+    /// afterwards.
     pub(crate) fn update_within(
         &mut self,
         k: K,
@@ -461,7 +474,8 @@ impl<K: Data + Hash + Eq, C: Data> CombineMap<K, C> {
         f: impl FnOnce(Option<C>) -> C,
         mut spill: impl FnMut(&mut Self) -> Result<()>,
     ) -> Result<()> {
-        if self.would_outgrow(&k, limit) {
+        let pressed = self.pressure.raised() && self.bytes() > MIN_SPILL;
+        if pressed || self.would_outgrow(&k, limit) {
             spill(self)?;
         }
         self.update(k, size, f);

@@ -610,7 +610,8 @@ impl<W> BuildValues<W> {
 }
 
 /// Reads a join's build side (the right one) into a hash table by key, or
-/// None when it would hold more than `limit` bytes.
+/// None when it would hold more than `limit` bytes or the executor runs
+/// short of memory while it grows.
 #[allow(clippy::type_complexity)]
 fn build_side<K: Data + Hash + Eq, W: Data>(
     input: Stream<(K, W)>,
@@ -620,7 +621,11 @@ fn build_side<K: Data + Hash + Eq, W: Data>(
     let mut sizer = RecordSizer::new();
     let mut heap = 0usize;
     let slot = std::mem::size_of::<(K, BuildValues<W>)>() + 1;
+    let mut pressure = crate::memory::Pressure::new();
     for b in input.0 {
+        if pressure.raised() && heap > crate::memory::MIN_SPILL {
+            return Ok(None);
+        }
         for (k, w) in b? {
             heap += sizer.observe(&(&k, &w)) + std::mem::size_of::<W>();
             match table.entry(k) {

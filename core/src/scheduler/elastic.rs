@@ -32,6 +32,8 @@ pub(crate) enum Removal {
     Idle,
     /// The cluster asked for its resources back.
     Preempted,
+    /// Its node is being decommissioned (the RM's `updated_nodes`).
+    Decommissioning,
 }
 
 impl Removal {
@@ -39,6 +41,7 @@ impl Removal {
         match self {
             Removal::Idle => "idle",
             Removal::Preempted => "preempted",
+            Removal::Decommissioning => "decommissioning",
         }
     }
 }
@@ -212,10 +215,13 @@ impl Scheduler {
     /// The cluster wants `id`'s resources back (YARN preemption, a node
     /// decommissioning): no new tasks there, its shuffle output moved, then
     /// given back.
-    pub(crate) async fn preempt_executor(self: Arc<Self>, id: String) {
+    pub(crate) async fn preempt_executor(self: Arc<Self>, id: String, why: Removal) {
         if self.registry.start_draining(&id) {
-            eprintln!("spindle: executor {id} is to be preempted: moving its shuffle output");
-            self.remove_executor(&id, Removal::Preempted).await;
+            eprintln!(
+                "spindle: executor {id} is to be given back ({}): moving its shuffle output",
+                why.as_str()
+            );
+            self.remove_executor(&id, why).await;
         }
     }
 
@@ -224,7 +230,9 @@ impl Scheduler {
     /// it, and has the backend give it back.
     async fn remove_executor(&self, id: &str, why: Removal) {
         let deadline = Instant::now() + PREEMPTION_DRAIN;
-        while self.registry.busy(id) && (why == Removal::Idle || Instant::now() < deadline) {
+        // A decommissioning node waits for running work (graceful
+        // decommissioning's timeout is the operator's, minutes by default).
+        while self.registry.busy(id) && (why != Removal::Preempted || Instant::now() < deadline) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // A task that just ended has its output recorded a moment later.
@@ -242,6 +250,7 @@ impl Scheduler {
             match why {
                 Removal::Idle => st.removed_idle += 1,
                 Removal::Preempted => st.removed_preempted += 1,
+                Removal::Decommissioning => st.removed_decommissioning += 1,
             }
             st.blocks_migrated += blocks;
             st.bytes_migrated += bytes;
@@ -264,7 +273,7 @@ impl Scheduler {
         );
         let backend = self.backend.lock().expect("backend").clone();
         if let Some(b) = backend {
-            b.release_executor(id, why.as_str());
+            b.release_executor(id, why.as_str(), blocks);
         }
     }
 

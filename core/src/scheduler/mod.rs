@@ -23,6 +23,7 @@ use crate::driver_rpc::Registry;
 use crate::{Error, Result};
 
 use dag::MapStatus;
+pub(crate) use elastic::Removal;
 pub(crate) use locality::FreeExecutor;
 
 /// The scheduler of one driver: jobs, stages and tasks, and what it knows of

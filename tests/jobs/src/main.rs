@@ -1,8 +1,9 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill
 //! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT
-//! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible` (the last two:
-//! yarn_cluster's dynamic allocation and preemption tests). The engine's
+//! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak
+//! RECORDS ROUNDS | two-phase SECONDS` (elastic, preemptible, memory-soak: yarn_cluster's dynamic
+//! allocation, preemption and memory tests; two-phase: bench/yarn/elastic.sh). The engine's
 //! tests (`tests/engine.rs`) run them in local mode, yarn_cluster runs `count-then-save` and `rdd`, yarn_codecs runs
 //! `codecs` and `seqfiles`, yarn_columnar `columnar` and `columnar-count`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
@@ -1123,6 +1124,87 @@ fn elastic(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// A wide phase (16 tasks of 1.5 s) then a narrow one (one task of
+/// `seconds`), the shape where idle executors hold a cluster for nothing:
+/// bench/yarn/elastic.sh runs it with dynamic allocation on and off.
+fn two_phase(ctx: &Context, seconds: u64) -> Result<()> {
+    let mut n = 0;
+    let data: Vec<u64> = (0..16_000).collect();
+    let sums = ctx
+        .parallelize(data.clone(), 16)
+        .map_partitions(|_, records| {
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            records.map(|x| (x % 10, x)).collect::<Vec<_>>()
+        })
+        .reduce_by_key_into(|a, b| a + b, 1)
+        .map_partitions_with(seconds, |s, _, records| {
+            std::thread::sleep(std::time::Duration::from_secs(*s));
+            records.collect::<Vec<_>>()
+        });
+    let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+    for x in &data {
+        *want.entry(x % 10).or_insert(0) += x;
+    }
+    check(
+        "sums",
+        sums.collect()?.into_iter().collect::<BTreeMap<_, _>>(),
+        want,
+        &mut n,
+    );
+    println!("two-phase: {:?}", ctx.elastic_stats());
+    println!("two-phase: all {n} checks passed");
+    Ok(())
+}
+
+/// The key of record `i` in the memory soak: three records in four go to
+/// 100 hot keys, the rest spread over 40 000.
+fn soak_key(i: u64) -> u64 {
+    let h = mix(i);
+    if !h.is_multiple_of(4) {
+        h % 100
+    } else {
+        100 + (h >> 8) % 40_000
+    }
+}
+
+/// Group-by over skewed keys, more records than the executors' memory holds,
+/// from a cached input, `rounds` times (yarn_cluster's memory test, on a
+/// cluster that kills containers over their memory): every round's groups
+/// must match a plain computation here, key by key (count and checksum).
+fn memory_soak(ctx: &Context, records: u64, rounds: u32) -> Result<()> {
+    let mut n = 0;
+    let mut want: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for i in 0..records {
+        let e = want.entry(format!("key-{}", soak_key(i))).or_default();
+        e.0 += 1;
+        e.1 = e.1.wrapping_add(mix(i));
+    }
+    let input = ctx
+        .range(0, records, 8)
+        .map(|i| {
+            let payload = format!("{:016x}{:016x}{:08x}", mix(i), mix(i + 1), i as u32);
+            (format!("key-{}", soak_key(i)), payload)
+        })
+        .persist(StorageLevel::MemoryOnly);
+    for round in 0..rounds {
+        let got: BTreeMap<String, (u64, u64)> = input
+            .group_by_key()
+            .map(|(k, vs)| {
+                let sum = vs.iter().fold(0u64, |a, v| {
+                    a.wrapping_add(u64::from_str_radix(&v[..16], 16).expect("hex payload"))
+                });
+                (k, (vs.len() as u64, sum))
+            })
+            .collect()?
+            .into_iter()
+            .collect();
+        check(&format!("round {round} groups"), got == want, true, &mut n);
+        println!("memory-soak: round {round}: {} keys right", want.len());
+    }
+    println!("memory-soak: all {n} checks passed");
+    Ok(())
+}
+
 /// Two slow shuffle stages that fill a queue, for yarn_cluster's preemption
 /// test: whatever YARN takes back meanwhile, the sums must come out right.
 fn preemptible(ctx: &Context) -> Result<()> {
@@ -1299,9 +1381,17 @@ fn main() {
             Some("columnar-count") if args.len() == 3 => columnar_count(ctx, &args[1], &args[2]),
             Some("elastic") => elastic(ctx),
             Some("preemptible") => preemptible(ctx),
+            Some("two-phase") => {
+                two_phase(ctx, args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20))
+            }
+            Some("memory-soak") if args.len() == 3 => memory_soak(
+                ctx,
+                args[1].parse().unwrap_or(1_000_000),
+                args[2].parse().unwrap_or(3),
+            ),
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak RECORDS ROUNDS | two-phase SECONDS"
                 );
                 std::process::exit(2)
             }
