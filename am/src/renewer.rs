@@ -74,16 +74,18 @@ impl Renewer {
             .unwrap_or_default();
         let file_systems =
             delegation::file_systems(conf, launch.conf.get(key).map(String::as_str))?;
-        Ok(Some(Renewer {
-            conf: conf.clone(),
-            principal: principal.clone(),
-            keytab: local,
-            proxy_user: None,
-            file_systems,
-            renewer: delegation::renewer(conf)?,
-            login: None,
-        }
-        .acting_for(&launch.user)))
+        Ok(Some(
+            Renewer {
+                conf: conf.clone(),
+                principal: principal.clone(),
+                keytab: local,
+                proxy_user: None,
+                file_systems,
+                renewer: delegation::renewer(conf)?,
+                login: None,
+            }
+            .acting_for(&launch.user),
+        ))
     }
 
     /// Acts for `user` (`--proxy-user`) when the login is someone else.
@@ -151,7 +153,7 @@ impl Renewer {
             None => String::new(),
         };
         let until = delegation::lifetime(&f.tokens)
-            .map(|(_, max)| format!(", usable to {}", delegation::utc(max)))
+            .map(|(_, max)| format!(", max date {}", delegation::utc(max)))
             .unwrap_or_default();
         eprintln!(
             "spindle am: {} new HDFS delegation tokens (renewal interval {}{until}); next in {}{told}",
@@ -278,7 +280,38 @@ mod tests {
 
     #[test]
     fn retries_come_sooner_near_the_end() {
+        use spindle_hadoop::Token;
+        use spindle_hadoop::token::{DelegationTokenIdentifier, kinds};
         assert_eq!(retry_after(&Credentials::new()), RETRY);
+        let ending_in = |secs: i64| {
+            let now = delegation::now_ms();
+            let mut c = Credentials::new();
+            let id = DelegationTokenIdentifier {
+                owner: "alice".into(),
+                renewer: "yarn".into(),
+                real_user: String::new(),
+                issue_date: now - 100_000,
+                max_date: now + secs * 1000,
+                sequence_number: 1,
+                master_key_id: 1,
+            };
+            c.add_token(
+                "nn:8020",
+                Token {
+                    identifier: id.encode(),
+                    kind: kinds::HDFS_DELEGATION.into(),
+                    ..Default::default()
+                },
+            );
+            retry_after(&c)
+        };
+        assert_eq!(ending_in(3600), RETRY);
+        let soon = ending_in(40);
+        assert!(
+            soon <= Duration::from_secs(10) && soon >= Duration::from_secs(9),
+            "{soon:?}"
+        );
+        assert_eq!(ending_in(-5), Duration::from_secs(2));
     }
 
     #[test]

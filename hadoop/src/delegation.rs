@@ -127,9 +127,7 @@ pub async fn renewal_interval(
     let expiry = client.renew_delegation_token(&token).await;
     let _ = client.cancel_delegation_token(&token).await;
     let expiry = expiry? as i64;
-    Ok(Duration::from_millis(
-        (expiry - id.issue_date).max(0) as u64,
-    ))
+    Ok(Duration::from_millis((expiry - id.issue_date).max(0) as u64))
 }
 
 /// When the HDFS delegation tokens of `creds` stop being usable: the
@@ -306,7 +304,10 @@ mod tests {
         assert_eq!(expiry_reason_of(&c, issue + 119_000), None);
         let why = expiry_reason_of(&c, issue + 121_000).unwrap();
         assert!(why.starts_with(EXPIRED), "{why}");
-        assert!(why.contains("3m") && why.contains("--principal/--keytab"), "{why}");
+        assert!(
+            why.contains("3m") && why.contains("--principal/--keytab"),
+            "{why}"
+        );
         assert!(why.contains(&utc(issue + 180_000)), "{why}");
         assert!(!why.contains('\n'));
     }
@@ -330,7 +331,9 @@ mod tests {
             file_systems(&conf, Some(" hdfs://other:8020/x, hdfs://nn:9000")).unwrap(),
             ["hdfs://nn:9000", "hdfs://other:8020"]
         );
-        let e = file_systems(&conf, Some("s3a://b")).unwrap_err().to_string();
+        let e = file_systems(&conf, Some("s3a://b"))
+            .unwrap_err()
+            .to_string();
         assert!(
             e.contains("spindle.kerberos.access.hadoopFileSystems") && e.contains("s3a://b"),
             "{e}"

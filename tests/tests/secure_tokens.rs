@@ -62,7 +62,10 @@ fn wait_for_end(h: &MiniHadoop, app: &str, within: Duration) -> AppReport {
         {
             return r;
         }
-        assert!(Instant::now() < deadline, "{app} did not end within {within:?}");
+        assert!(
+            Instant::now() < deadline,
+            "{app} did not end within {within:?}"
+        );
         std::thread::sleep(Duration::from_secs(3));
     }
 }
@@ -71,13 +74,14 @@ fn wait_for_end(h: &MiniHadoop, app: &str, within: Duration) -> AppReport {
 /// application id and what `spindle submit` said.
 fn submit_rounds(
     mut submit: std::process::Command,
+    job: &std::path::Path,
     input: &str,
     out: &str,
     seconds: u64,
 ) -> (String, String) {
     let done = submit
         .args(["--detach", "--name", "hdfs-rounds"])
-        .arg(binary("spindle-testjobs"))
+        .arg(job)
         .args(["hdfs-rounds", input, out, &seconds.to_string()])
         .output()
         .unwrap();
@@ -114,9 +118,11 @@ fn a_job_with_a_keytab_outlives_its_first_tokens() {
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-tokens-keytab");
     let (root, base, _) = put_words(h, "secure-tokens-keytab", 2_000, 0x70C_0001);
+    let job = binary("spindle-testjobs");
     let submitted_at = delegation::now_ms();
     let (app, said) = submit_rounds(
         submit_with_keytab(h, &dir, 1),
+        &job,
         &format!("{root}{base}/in/input.txt"),
         &format!("{root}{base}/rounds"),
         MAX_LIFETIME + 20,
@@ -164,6 +170,8 @@ fn a_job_without_a_keytab_fails_naming_token_expiry() {
     let k = h.kerberos().unwrap();
     let dir = scratch_dir("secure-tokens-cache");
     let (root, base, _) = put_words(h, "secure-tokens-cache", 2_000, 0x70C_0002);
+    // Built first: the ticket lives two minutes.
+    let job = binary("spindle-testjobs");
     let cache = kinit(k, &dir.join("kinit-cache"));
     let mut submit = spindle_cli(h, &cache);
     submit
@@ -174,6 +182,7 @@ fn a_job_without_a_keytab_fails_naming_token_expiry() {
         .args(["--conf", "spindle.driver.memoryOverhead=128m"]);
     let (app, said) = submit_rounds(
         submit,
+        &job,
         &format!("{root}{base}/in/input.txt"),
         &format!("{root}{base}/rounds"),
         MAX_LIFETIME + 20,
@@ -192,5 +201,8 @@ fn a_job_without_a_keytab_fails_naming_token_expiry() {
         report.diagnostics
     );
     let (rounds, _) = committed_rounds(h, &format!("{base}/rounds"));
-    eprintln!("{app}: {rounds} rounds before the tokens expired: {}", report.diagnostics);
+    eprintln!(
+        "{app}: {rounds} rounds before the tokens expired: {}",
+        report.diagnostics
+    );
 }

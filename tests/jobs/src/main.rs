@@ -1077,7 +1077,10 @@ fn hdfs_rounds(ctx: &Context, input: &str, dir: &str, seconds: u64) -> Result<()
         round += 1;
         let out = format!("{dir}/round-{round}");
         ctx.text_file(&src, None)?.save_as_text_file(&out)?;
-        eprintln!("hdfs-rounds: round {round} done at {} s", start.elapsed().as_secs());
+        eprintln!(
+            "hdfs-rounds: round {round} done at {} s",
+            start.elapsed().as_secs()
+        );
         src = out;
         std::thread::sleep(std::time::Duration::from_secs(12));
     }
@@ -1087,7 +1090,10 @@ fn hdfs_rounds(ctx: &Context, input: &str, dir: &str, seconds: u64) -> Result<()
             "hdfs-rounds: {src} has {got} lines, {input} {want}"
         )));
     }
-    println!("hdfs-rounds: {round} rounds in {} s, {got} lines", start.elapsed().as_secs());
+    println!(
+        "hdfs-rounds: {round} rounds in {} s, {got} lines",
+        start.elapsed().as_secs()
+    );
     Ok(())
 }
 
