@@ -246,8 +246,9 @@ pub(crate) struct AllocatorConfig {
     /// How long the RM may stay unreachable before the AM gives up
     /// (`yarn.resourcemanager.connect.max-wait.ms`, as Hadoop's own AMs).
     pub rm_max_wait: Duration,
-    /// Tokens every executor gets (HDFS delegation tokens on a Kerberized cluster).
-    pub tokens: spindle_hadoop::credentials::Credentials,
+    /// Tokens every executor gets (HDFS delegation tokens on a Kerberized
+    /// cluster), replaced when the AM fetches new ones.
+    pub tokens: crate::renewer::SharedTokens,
     /// `http` or `https` (`yarn.http.policy`): the NodeManagers' log links.
     pub node_web_scheme: &'static str,
     /// Dynamic allocation, when on.

@@ -251,6 +251,7 @@ impl ClientBackend {
                     conf: conf_pairs,
                     driver_url: Some(exec.driver_url.clone()),
                     user: user.clone(),
+                    keytab: None,
                 },
                 scheduling,
                 am_resource: Resource {

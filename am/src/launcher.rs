@@ -30,8 +30,9 @@ pub(crate) struct Launcher {
     /// NMTokens by node (`host:port`), as the last allocations gave them.
     tokens: Mutex<BTreeMap<String, Token>>,
     /// What every executor's credentials carry besides the secret: the HDFS
-    /// delegation tokens on a Kerberized cluster (never the AMRMToken).
-    executor_tokens: Credentials,
+    /// delegation tokens on a Kerberized cluster (never the AMRMToken), the
+    /// newest the AM has.
+    executor_tokens: crate::renewer::SharedTokens,
 }
 
 impl Launcher {
@@ -41,7 +42,7 @@ impl Launcher {
         launch: AmLaunch,
         exec: ExecutorLaunch,
         ipc: IpcConfig,
-        executor_tokens: Credentials,
+        executor_tokens: crate::renewer::SharedTokens,
     ) -> Self {
         Launcher {
             launch,
@@ -85,7 +86,11 @@ impl Launcher {
                 environment.insert(passthrough.into(), v);
             }
         }
-        let mut creds = self.executor_tokens.clone();
+        let mut creds: Credentials = self
+            .executor_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         creds.add_secret(launch::SECRET_ALIAS, secret::to_bytes(&self.exec.secret));
         ContainerLaunchContext {
             commands: vec![launch::container_command(&[])],

@@ -13,6 +13,7 @@ mod exit;
 mod health;
 mod launcher;
 mod locality;
+mod renewer;
 pub mod runtime;
 pub mod secret;
 mod ui;

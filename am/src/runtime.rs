@@ -17,6 +17,7 @@ use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn::{AmRmClient, FinalStatus, is_not_registered};
 
 use crate::allocator::{AllocatorConfig, YarnBackend};
+use crate::renewer::{Renewer, SharedTokens};
 use crate::ui::{self, UiState};
 use crate::{Error, Result};
 use spindle_contract::launch::{AmLaunch, DeployMode};
@@ -242,6 +243,8 @@ struct Am {
     rm: Arc<AmRmClient>,
     ui: Arc<UiState>,
     config: AllocatorConfig,
+    /// Cluster mode with a keytab: the token renewer and its first wait.
+    renewer: Option<(Renewer, Duration)>,
 }
 
 fn now_ms() -> u64 {
@@ -312,6 +315,20 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
         ),
         Err(e) => eprintln!("spindle am: staging directory {}: {e}", launch.staging_dir),
     }
+
+    // With a staged keytab, every attempt starts from new tokens of its own
+    // (an attempt 2 too, whose submitted tokens may be near their end).
+    let shared_tokens: SharedTokens = Arc::new(Mutex::new(executor_tokens(&creds)));
+    let renewer = match launch.deploy_mode {
+        DeployMode::Cluster => rt.block_on(async {
+            let Some(mut r) = Renewer::from_launch(&launch, &staging, &conf).await? else {
+                return Ok::<_, Error>(None);
+            };
+            let next = r.renew(&shared_tokens, None).await?;
+            Ok(Some((r, next)))
+        })?,
+        DeployMode::Client => None,
+    };
 
     let ui = Arc::new(UiState {
         app_id: app_id.to_string(),
@@ -388,12 +405,13 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
             rt,
             rm,
             ui,
+            renewer,
             config: AllocatorConfig {
                 port_in_node_name,
                 ipc,
                 rm_max_wait,
                 // Executors get the file system tokens, never the AMRMToken.
-                tokens: executor_tokens(&creds),
+                tokens: shared_tokens.clone(),
                 node_web_scheme: conf.yarn_web_scheme()?,
                 dynamic: dynamic.clone(),
             },
@@ -460,6 +478,7 @@ fn run_job(
         rm,
         ui,
         config,
+        renewer,
     } = am;
     // The executors' memory budget: half for cached partitions, a quarter
     // for aggregation before spilling.
@@ -488,6 +507,7 @@ fn run_job(
             });
         })
     };
+    let shared_tokens = config.tokens.clone();
     let n = config
         .dynamic
         .as_ref()
@@ -529,6 +549,9 @@ fn run_job(
             Ok(None) => {}
             Err(e) => eprintln!("spindle am: no event log: {e}"),
         }
+    }
+    if let Some((r, first)) = renewer {
+        rt.spawn(r.run(first, shared_tokens, ctx.clone()));
     }
     if let Some(b) = backend_slot.get() {
         b.set_lost_hook(ctx.executor_lost_reporter());
@@ -613,6 +636,7 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
         rm,
         ui,
         config,
+        renewer: _,
     } = am;
     let secret = match Credentials::from_env()
         .map_err(Error::from)

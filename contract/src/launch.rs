@@ -23,6 +23,8 @@ pub const STAGING_DIR: &str = settings::STAGING_DIR.var_name();
 pub const KERBEROS_PRINCIPAL: &str = settings::KERBEROS_PRINCIPAL.var_name();
 /// Client deploy mode, Kerberos: the keytab the driver logs in from.
 pub const KERBEROS_KEYTAB: &str = settings::KERBEROS_KEYTAB.var_name();
+/// Cluster deploy mode: the keytab staged for the AM.
+pub const KERBEROS_STAGED_KEYTAB: &str = settings::KERBEROS_STAGED_KEYTAB.var_name();
 /// JSON: link name -> [`LocalResource`]; the driver binary is [`APP_BINARY`].
 pub const LOCAL_RESOURCES: &str = settings::LOCAL_RESOURCES.var_name();
 /// Executors to start.
@@ -124,6 +126,17 @@ pub struct AmLaunch {
     pub driver_url: Option<String>,
     /// The submitting user.
     pub user: String,
+    /// `--principal/--keytab` in cluster mode: the AM renews tokens from it.
+    pub keytab: Option<StagedKeytab>,
+}
+
+/// A keytab `spindle submit` staged privately for the AM.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StagedKeytab {
+    /// `--principal`.
+    pub principal: String,
+    /// `hdfs://…/.spindleStaging/<appId>/<name>`, mode 600.
+    pub path: String,
 }
 
 /// Spark's rule: max(384 MiB, 10 % of the heap).
@@ -160,6 +173,10 @@ impl AmLaunch {
         ];
         if let Some(url) = &self.driver_url {
             env.push((DRIVER_URL.into(), url.clone()));
+        }
+        if let Some(k) = &self.keytab {
+            env.push((KERBEROS_PRINCIPAL.into(), k.principal.clone()));
+            env.push((KERBEROS_STAGED_KEYTAB.into(), k.path.clone()));
         }
         env
     }
@@ -243,6 +260,12 @@ impl AmLaunch {
             conf,
             driver_url: get(DRIVER_URL).filter(|s| !s.is_empty()),
             user: need(USER)?,
+            keytab: match (get(KERBEROS_PRINCIPAL), get(KERBEROS_STAGED_KEYTAB)) {
+                (Some(principal), Some(path)) if !path.is_empty() => {
+                    Some(StagedKeytab { principal, path })
+                }
+                _ => None,
+            },
         };
         if launch.deploy_mode == DeployMode::Client && launch.driver_url.is_none() {
             return Err(Error::Launch(format!(
@@ -343,6 +366,10 @@ mod tests {
             conf: BTreeMap::from([("spindle.executor.maxFailures".into(), "5".into())]),
             driver_url: None,
             user: "alice".into(),
+            keytab: Some(StagedKeytab {
+                principal: "alice@EXAMPLE.COM".into(),
+                path: "hdfs://nn:8020/user/u/.spindleStaging/application_1_0001/keytab".into(),
+            }),
         }
     }
 

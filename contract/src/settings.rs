@@ -520,15 +520,23 @@ pub const YARN_MAX_APP_ATTEMPTS: Setting = launch(
     "SPINDLE_YARN_MAX_APP_ATTEMPTS",
     "client deploy mode: `--max-app-attempts`",
 );
-/// Client deploy mode on a Kerberized cluster: the principal of `--principal`.
+/// A Kerberized cluster: the principal of `--principal`.
 pub const KERBEROS_PRINCIPAL: Setting = launch(
     "SPINDLE_KERBEROS_PRINCIPAL",
-    "client deploy mode: the driver logs in as `--principal` (Kerberos)",
+    "Kerberos with `--principal/--keytab`: who the driver (client deploy mode) or the AM \
+     (cluster deploy mode, to renew tokens) logs in as",
 );
 /// Client deploy mode on a Kerberized cluster: the keytab of `--keytab`.
 pub const KERBEROS_KEYTAB: Setting = launch(
     "SPINDLE_KERBEROS_KEYTAB",
     "client deploy mode: the driver logs in from `--keytab` (Kerberos)",
+);
+/// Cluster deploy mode with `--keytab`: the keytab's copy in the staging directory.
+pub const KERBEROS_STAGED_KEYTAB: Setting = launch(
+    "SPINDLE_KERBEROS_STAGED_KEYTAB",
+    "cluster deploy mode with `--keytab`: the `hdfs://` path of the keytab's private copy \
+     (mode 600) in the application's staging directory, from which the AM logs in to fetch \
+     new HDFS delegation tokens; removed with the directory",
 );
 /// Client deploy mode: an application already staged by `spindle submit`.
 pub const YARN_APP_ID: Setting = launch(
@@ -590,6 +598,7 @@ pub const ALL: &[&Setting] = &[
     &YARN_MAX_APP_ATTEMPTS,
     &KERBEROS_PRINCIPAL,
     &KERBEROS_KEYTAB,
+    &KERBEROS_STAGED_KEYTAB,
     &YARN_APP_ID,
 ];
 

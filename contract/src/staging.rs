@@ -304,6 +304,36 @@ impl Staging {
         Ok((name, self.resource(&path).await?))
     }
 
+    /// Uploads `--keytab` privately (mode 600) into the application's
+    /// directory, for the AM alone (no executor localizes it); removed with
+    /// the directory. Returns its `hdfs://` URI.
+    pub async fn stage_keytab(&self, local: &Path, app: ApplicationId) -> Result<String> {
+        let path = format!("{}/{KEYTAB_NAME}", self.app_dir(app));
+        self.upload(local, &path, 0o600).await?;
+        Ok(self.uri(&path))
+    }
+
+    /// A small file of the staging directory, whole (the AM's keytab).
+    pub async fn read_small(&self, uri: &str) -> Result<Vec<u8>> {
+        let (_, path) = split_uri(uri)?;
+        let r = self
+            .client
+            .read(&path)
+            .await
+            .map_err(|e| hdfs("opening", &path, e))?;
+        if r.file_length() > 1024 * 1024 {
+            return Err(Error::Launch(format!(
+                "{uri}: {} bytes, too large for a keytab",
+                r.file_length()
+            )));
+        }
+        let bytes = r
+            .read_range(0, r.file_length())
+            .await
+            .map_err(|e| hdfs("reading", &path, e))?;
+        Ok(bytes.to_vec())
+    }
+
     /// Removes the application's staging directory; true if it existed.
     pub async fn remove_app_dir(&self, app: ApplicationId) -> Result<bool> {
         let dir = self.app_dir(app);
@@ -376,6 +406,9 @@ impl Staging {
         w.close().await.map_err(|e| hdfs("closing", path, e))
     }
 }
+
+/// The staged keytab's name in the application's directory.
+pub const KEYTAB_NAME: &str = "spindle-keytab";
 
 /// `scheme://authority` and the path of an HDFS URI.
 fn split_uri(uri: &str) -> Result<(String, String)> {

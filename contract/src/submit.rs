@@ -150,6 +150,7 @@ mod tests {
                 conf: BTreeMap::new(),
                 driver_url: (mode == DeployMode::Client).then(|| "https://gw:7077".into()),
                 user: "u".into(),
+                keytab: None,
             },
             scheduling: Scheduling {
                 queue: Some("q1".into()),

@@ -341,6 +341,35 @@ impl Context {
         self.inner.sched.progress.snapshot()
     }
 
+    /// Hands every executor new delegation tokens (a Hadoop token storage
+    /// file) over the application's own authenticated channel, and keeps them
+    /// for executors that register later. Resolves to how many executors
+    /// took them and the failures, each one line.
+    pub fn update_tokens(&self, tokens: Vec<u8>) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
+        let registry = self.inner.sched.registry.clone();
+        self.inner.rt.spawn(async move {
+            registry.set_tokens(tokens.clone());
+            let calls = registry.clients().into_iter().map(|(id, mut client)| {
+                let tokens = tokens.clone();
+                async move {
+                    let r = tokio::time::timeout(
+                        Duration::from_secs(10),
+                        client.update_tokens(spindle_proto::spindle::TokensUpdate { tokens }),
+                    )
+                    .await;
+                    match r {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(s)) => Err(format!("executor {id}: {}", s.message())),
+                        Err(_) => Err(format!("executor {id}: no answer within 10 s")),
+                    }
+                }
+            });
+            let results = futures::future::join_all(calls).await;
+            let ok = results.iter().filter(|r| r.is_ok()).count();
+            (ok, results.into_iter().filter_map(|r| r.err()).collect())
+        })
+    }
+
     /// Number of executors registered right now.
     pub fn executor_count(&self) -> u32 {
         self.inner.sched.registry.total_cores()

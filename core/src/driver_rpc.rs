@@ -42,6 +42,10 @@ pub(crate) struct Registry {
     changed: watch::Sender<u64>,
     /// Executors that ever registered.
     registered: std::sync::atomic::AtomicU32,
+    /// The newest delegation tokens fetched while the application runs (a
+    /// token storage file; empty until the first), for executors that
+    /// register after they were pushed.
+    tokens: Mutex<Vec<u8>>,
 }
 
 /// A task slot taken on an executor; given back when dropped.
@@ -78,7 +82,18 @@ impl Registry {
             executors: Mutex::new(BTreeMap::new()),
             changed: watch::Sender::new(0),
             registered: Default::default(),
+            tokens: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Keeps `tokens` as the newest delegation tokens.
+    pub(crate) fn set_tokens(&self, tokens: Vec<u8>) {
+        *self.tokens.lock().expect("tokens") = tokens;
+    }
+
+    /// The newest delegation tokens (empty: none fetched since the start).
+    pub(crate) fn tokens(&self) -> Vec<u8> {
+        self.tokens.lock().expect("tokens").clone()
     }
 
     fn bump(&self) {
@@ -387,7 +402,9 @@ impl Driver for DriverService {
                 idle_since: Some(Instant::now()),
             },
         );
-        Ok(Response::new(RegisterReply {}))
+        Ok(Response::new(RegisterReply {
+            tokens: self.registry.tokens(),
+        }))
     }
 
     async fn heartbeat(

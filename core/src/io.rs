@@ -252,11 +252,16 @@ pub(crate) fn hdfs_client(base: &str) -> Result<hdfs_native::Client> {
     hdfs_native::ClientBuilder::new()
         .with_url(base)
         .build()
-        .map_err(|e| Error::Hdfs(format!("{base}: {e}")))
+        .map_err(|e| hdfs_failure(format!("{base}: {e}")))
+}
+
+/// An HDFS failure, led by the token-expiry reason when that is the cause.
+fn hdfs_failure(message: String) -> Error {
+    Error::Hdfs(crate::tokens::explain_hdfs_failure(message))
 }
 
 fn hdfs_err(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
-    Error::Hdfs(format!("{what} {path}: {e}"))
+    hdfs_failure(format!("{what} {path}: {e}"))
 }
 
 /// A NameNode call of the file system `base` that must answer in time
@@ -269,7 +274,7 @@ async fn in_time<F: std::future::Future>(
 ) -> Result<F::Output> {
     spindle_hadoop::namenode::answer(base, call)
         .await
-        .map_err(|e| Error::Hdfs(format!("{what} {path}: {e}")))
+        .map_err(|e| hdfs_failure(format!("{what} {path}: {e}")))
 }
 
 /// One partition of a text input: a byte range of a file.
@@ -789,7 +794,7 @@ impl Source {
                 }
                 let n = (max as u64).min(len - offset) as usize;
                 let bytes = block_on(r.read_range(offset as usize, n))
-                    .map_err(|e| Error::Hdfs(format!("reading: {e}")))?;
+                    .map_err(|e| hdfs_failure(format!("reading: {e}")))?;
                 buf.extend_from_slice(&bytes);
                 Ok(bytes.len())
             }

@@ -34,6 +34,7 @@ pub mod progress;
 mod scheduler;
 pub mod scratch;
 pub mod task;
+pub mod tokens;
 
 pub use accumulator::{Accumulable, Accumulator};
 pub use broadcast::Broadcast;

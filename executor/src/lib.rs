@@ -148,7 +148,16 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
     let mut tries = 0;
     loop {
         match driver.register(req.clone()).await {
-            Ok(_) => break,
+            Ok(reply) => {
+                // Tokens newer than the container's, fetched while it started.
+                let tokens = reply.into_inner().tokens;
+                if !tokens.is_empty()
+                    && let Err(e) = spindle_core::tokens::install(&tokens)
+                {
+                    eprintln!("spindle executor {}: {e}", env.executor_id);
+                }
+                break;
+            }
             Err(s)
                 if s.code() == tonic::Code::FailedPrecondition
                     || s.code() == tonic::Code::Unauthenticated =>

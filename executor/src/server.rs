@@ -9,7 +9,8 @@ use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
     CancelReply, CancelRequest, FetchRequest, PullShuffleReply, PullShuffleRequest,
-    RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest,
+    RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest, TokensReply,
+    TokensUpdate,
 };
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
@@ -74,6 +75,22 @@ impl Executor for ExecutorService {
     ) -> Result<Response<RemoveCachedReply>, Status> {
         self.services.cache().remove_node(req.into_inner().node_id);
         Ok(Response::new(RemoveCachedReply {}))
+    }
+
+    async fn update_tokens(
+        &self,
+        req: Request<TokensUpdate>,
+    ) -> Result<Response<TokensReply>, Status> {
+        let tokens = req.into_inner().tokens;
+        let n = tokio::task::spawn_blocking(move || spindle_core::tokens::install(&tokens))
+            .await
+            .map_err(|e| Status::internal(format!("installing tokens: {e}")))?
+            .map_err(|e| Status::internal(e.to_string()))?;
+        eprintln!(
+            "spindle executor {}: {n} new delegation tokens from the driver",
+            self.services.executor_id()
+        );
+        Ok(Response::new(TokensReply {}))
     }
 
     async fn pull_shuffle(

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod credentials;
+pub mod delegation;
 mod error;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;

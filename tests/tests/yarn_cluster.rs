@@ -112,6 +112,7 @@ async fn submit(h: &MiniHadoop, s: Submit<'_>) -> App {
         conf: s.conf,
         driver_url: None,
         user: user(),
+        keytab: None,
     };
     let submission = Submission {
         launch: am,

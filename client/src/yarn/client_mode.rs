@@ -82,6 +82,10 @@ pub(crate) async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
                     return Err(e);
                 }
             };
+            // Client mode renews nothing: the executors' tokens live as long as these.
+            if let Some(note) = super::security::lifetime_note(&tokens, false) {
+                eprintln!("{note} (client deploy mode fetches no new tokens, keytab or not)");
+            }
             let file = super::security::TokenFile::write(&tokens, app)?;
             env.push(("HADOOP_TOKEN_FILE_LOCATION".into(), file.path_string()));
             env.push((launch::USER.into(), cluster.user.clone()));

@@ -430,12 +430,33 @@ async fn submit_cluster(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
     opts.check_fits(new_app.max_resource)?;
     let staging = cluster.staging(None)?;
     let staged = stage(&staging, opts, app).await?;
-    let mut ctx = opts
-        .submission(&staging, staged)
-        .context(app, submission::new_secret().to_vec());
+    let mut sub = opts.submission(&staging, staged);
+    if let Some(k) = &cluster.kerberos
+        && let Some(keytab) = &k.login.keytab
+    {
+        // The AM logs in from a private copy to fetch new tokens (Spark does the same).
+        match staging.stage_keytab(keytab, app).await {
+            Ok(path) => {
+                sub.launch.keytab = Some(spindle_contract::launch::StagedKeytab {
+                    principal: k.login.principal.clone(),
+                    path,
+                })
+            }
+            Err(e) => {
+                let _ = staging.remove_app_dir(app).await;
+                return Err(e.into());
+            }
+        }
+    }
+    let mut ctx = sub.context(app, submission::new_secret().to_vec());
     if let Some(k) = &cluster.kerberos {
         match security::delegation_tokens(cluster, k, &opts.conf).await {
-            Ok(tokens) => ctx.am_container.credentials.merge(&tokens),
+            Ok(tokens) => {
+                if let Some(note) = security::lifetime_note(&tokens, k.login.keytab.is_some()) {
+                    eprintln!("{note}");
+                }
+                ctx.am_container.credentials.merge(&tokens)
+            }
             Err(e) => {
                 let _ = staging.remove_app_dir(app).await;
                 return Err(e);
@@ -506,6 +527,7 @@ impl YarnSubmit {
                 conf: self.conf.clone(),
                 driver_url: None,
                 user: staging.user().to_string(),
+                keytab: None,
             },
             scheduling: self.scheduling(),
             am_resource: self.am_resource(),

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use spindle_hadoop::config::Configuration;
 use spindle_hadoop::credentials::Credentials;
-use spindle_hadoop::ipc::{Auth, IpcConfig, KerberosAuth};
+use spindle_hadoop::delegation;
+use spindle_hadoop::ipc::{Auth, KerberosAuth};
 use spindle_hadoop::kerberos::{self, Login};
-use spindle_hadoop::namenode::{self, NameNodeClient};
 
 use crate::Error;
 
@@ -94,26 +94,11 @@ pub fn login(
 
 /// `rm@<host>` for the RM's principal, the service Kerberos must reach first.
 fn rm_service(conf: &Configuration) -> Result<Option<String>, Error> {
-    let Some(principal) = rm_principal(conf)? else {
+    let Some(principal) = delegation::rm_principal(conf)? else {
         return Ok(None);
     };
     let name = kerberos::PrincipalName::parse(&principal)?;
     Ok(name.host.map(|h| format!("{}@{h}", name.service)))
-}
-
-/// `yarn.resourcemanager.principal` with `_HOST` resolved for the RM's
-/// address, as Hadoop's `Master.getMasterPrincipal` does.
-pub fn rm_principal(conf: &Configuration) -> Result<Option<String>, Error> {
-    let Some(p) = conf.get_trimmed("yarn.resourcemanager.principal")? else {
-        return Ok(None);
-    };
-    let address = conf
-        .get_trimmed("yarn.resourcemanager.address")?
-        .unwrap_or_else(|| "0.0.0.0:8032".into());
-    let host = address
-        .rsplit_once(':')
-        .map_or(address.as_str(), |(h, _)| h);
-    Ok(Some(kerberos::resolve_host_pattern(&p, host)))
 }
 
 /// HDFS delegation tokens for `fs.defaultFS` and every file system of
@@ -126,50 +111,40 @@ pub async fn delegation_tokens(
     app_conf: &std::collections::BTreeMap<String, String>,
 ) -> Result<Credentials, Error> {
     let conf = &cluster.conf;
-    let renewer = rm_principal(conf)?.ok_or_else(|| {
-        Error::HadoopConf(
-            "the cluster uses Kerberos but yarn.resourcemanager.principal is not set: the \
-             ResourceManager must renew the application's HDFS delegation tokens"
-                .into(),
-        )
-    })?;
-    let mut file_systems = vec![conf.default_fs()?];
+    let renewer = delegation::renewer(conf)?;
     let key = spindle_contract::settings::KERBEROS_FILE_SYSTEMS
         .key
         .unwrap_or_default();
-    if let Some(more) = app_conf.get(key) {
-        for fs in more.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-            if !fs.starts_with("hdfs://") {
-                return Err(Error::Usage(format!(
-                    "--conf {key}: {fs:?} is not an hdfs:// file system"
-                )));
-            }
-            let fs = namenode::file_system_root(fs);
-            if !file_systems.contains(&fs) {
-                file_systems.push(fs);
-            }
-        }
-    }
+    let file_systems = delegation::file_systems(conf, app_conf.get(key).map(String::as_str))
+        .map_err(|e| Error::Usage(e.to_string()))?;
     let auth = user.ipc_auth(conf, "dfs.namenode.kerberos.principal")?;
-    let ipc = IpcConfig::from_conf(conf)?;
-    let mut credentials = Credentials::new();
-    for fs in &file_systems {
-        let client = NameNodeClient::new(
-            namenode::namenode_addresses(conf, fs)?,
-            auth.clone(),
-            ipc.clone(),
-        );
-        let token = client
-            .get_delegation_token(&renewer)
-            .await
-            .map_err(|e| Error::HadoopConf(format!("HDFS delegation token for {fs}: {e}")))?;
-        for service in namenode::token_services(conf, fs)? {
-            let mut t = token.clone();
-            t.service = service.clone();
-            credentials.add_token(service, t);
-        }
-    }
-    Ok(credentials)
+    delegation::hdfs_tokens(conf, &auth, &file_systems, &renewer)
+        .await
+        .map_err(|e| Error::HadoopConf(e.to_string()))
+}
+
+/// What `spindle submit` says about the tokens' lifetime on a Kerberized
+/// cluster: without a keytab, when the application must have ended.
+pub fn lifetime_note(tokens: &Credentials, keytab: bool) -> Option<String> {
+    let (issue, max) = delegation::lifetime(tokens)?;
+    let life = delegation::human(std::time::Duration::from_millis((max - issue).max(0) as u64));
+    Some(if keytab {
+        format!(
+            "spindle: Kerberos: HDFS delegation tokens live at most {life}; the AM logs in \
+             again from the staged keytab and fetches new ones, so the application may run \
+             longer"
+        )
+    } else {
+        let usable = max - delegation::CLIENT_MARGIN.as_millis() as i64;
+        format!(
+            "spindle: Kerberos: without --keytab the application can live until {} (its HDFS \
+             delegation tokens' maximum lifetime is {life}, to {}; HDFS clients stop using a \
+             token {} s before); submit with --principal/--keytab in cluster deploy mode to run longer",
+            delegation::utc(usable),
+            delegation::utc(max),
+            delegation::CLIENT_MARGIN.as_secs()
+        )
+    })
 }
 
 /// The delegation tokens of a client-mode driver, in a private file (mode 600)

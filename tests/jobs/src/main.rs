@@ -2,8 +2,9 @@
 //! ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill
 //! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT
 //! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak
-//! RECORDS ROUNDS | two-phase SECONDS` (elastic, preemptible, memory-soak: yarn_cluster's dynamic
-//! allocation, preemption and memory tests; two-phase: bench/yarn/elastic.sh). The engine's
+//! RECORDS ROUNDS | two-phase SECONDS | hdfs-rounds IN DIR SECONDS` (elastic, preemptible,
+//! memory-soak: yarn_cluster's dynamic allocation, preemption and memory tests; two-phase:
+//! bench/yarn/elastic.sh; hdfs-rounds: secure_tokens's job that outlives its delegation tokens). The engine's
 //! tests (`tests/engine.rs`) run them in local mode, yarn_cluster runs `count-then-save` and `rdd`, yarn_codecs runs
 //! `codecs` and `seqfiles`, yarn_columnar `columnar` and `columnar-count`, the benchmarks run `overheads` (bench/local) and `idle`
 //! (bench/yarn).
@@ -1064,6 +1065,39 @@ fn count_then_save(ctx: &Context, input: &str, out: &str) -> Result<()> {
     lines.save_as_text_file(out)
 }
 
+/// `hdfs-rounds IN DIR SECONDS`: reads and writes HDFS from the executors for at least
+/// SECONDS: each round copies the previous round's output (at first IN) to `DIR/round-N`, then
+/// pauses; at the end the last copy must hold as many lines as IN. Long enough, it outlives the
+/// application's first delegation tokens.
+fn hdfs_rounds(ctx: &Context, input: &str, dir: &str, seconds: u64) -> Result<()> {
+    let start = std::time::Instant::now();
+    let want = ctx.text_file(input, None)?.count()?;
+    let mut src = input.to_string();
+    let mut round = 0;
+    while start.elapsed().as_secs() < seconds {
+        round += 1;
+        let out = format!("{dir}/round-{round}");
+        ctx.text_file(&src, None)?.save_as_text_file(&out)?;
+        eprintln!(
+            "hdfs-rounds: round {round} done at {} s",
+            start.elapsed().as_secs()
+        );
+        src = out;
+        std::thread::sleep(std::time::Duration::from_secs(12));
+    }
+    let got = ctx.text_file(&src, None)?.count()?;
+    if got != want {
+        return Err(spindle::Error::Task(format!(
+            "hdfs-rounds: {src} has {got} lines, {input} {want}"
+        )));
+    }
+    println!(
+        "hdfs-rounds: {round} rounds in {} s, {got} lines",
+        start.elapsed().as_secs()
+    );
+    Ok(())
+}
+
 /// `stderr-bytes`: writes non-UTF-8 bytes and 300,000 more to stderr and exits 1 before
 /// `spindle::main` (so a client-mode submission never submits an application): what
 /// `spindle submit` relays from a client-mode driver.
@@ -1389,9 +1423,16 @@ fn main() {
                 args[1].parse().unwrap_or(1_000_000),
                 args[2].parse().unwrap_or(3),
             ),
+            Some("hdfs-rounds") if args.len() == 4 => match args[3].parse() {
+                Ok(secs) => hdfs_rounds(ctx, &args[1], &args[2], secs),
+                Err(_) => Err(spindle::Error::Task(format!(
+                    "hdfs-rounds: SECONDS {:?} is not a number",
+                    args[3]
+                ))),
+            },
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak RECORDS ROUNDS | two-phase SECONDS"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak RECORDS ROUNDS | two-phase SECONDS | hdfs-rounds IN DIR SECONDS"
                 );
                 std::process::exit(2)
             }

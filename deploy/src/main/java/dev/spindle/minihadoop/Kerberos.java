@@ -57,12 +57,18 @@ final class Kerberos {
    * earlier run would not match it), creates the principals and keytabs, and writes the client's
    * {@code krb5.conf} and the user's keytab into the conf dir.
    */
-  static Kerberos start(File workDir, File confDir, String rpcProtection) throws Exception {
+  static Kerberos start(File workDir, File confDir, String rpcProtection, int ticketLifetimeSec)
+      throws Exception {
     File dir = new File(workDir, "kdc");
     Main.deleteTree(dir);
     Files.createDirectories(dir.toPath());
     Properties kdcConf = MiniKdc.createConf();
     kdcConf.setProperty(MiniKdc.KDC_BIND_ADDRESS, HOST);
+    if (ticketLifetimeSec > 0) {
+      // --ticket-lifetime: every ticket the KDC issues (daemons' and users') ends this soon.
+      kdcConf.setProperty(MiniKdc.MAX_TICKET_LIFETIME, Long.toString(ticketLifetimeSec * 1000L));
+      kdcConf.setProperty(MiniKdc.MAX_RENEWABLE_LIFETIME, Long.toString(ticketLifetimeSec * 1000L));
+    }
     MiniKdc kdc = new MiniKdc(kdcConf, dir);
     kdc.start();
     File keytabs = new File(dir, "keytabs");
@@ -75,7 +81,7 @@ final class Kerberos {
     Files.deleteIfExists(userKeytab.toPath());
     kdc.createPrincipal(userKeytab, user);
     File krb5 = new File(confDir, "krb5.conf");
-    Main.writeAtomically(krb5, krb5Conf(kdc));
+    Main.writeAtomically(krb5, krb5Conf(kdc, ticketLifetimeSec));
     return new Kerberos(kdc, keytabs, user, userKeytab, krb5, rpcProtection);
   }
 
@@ -84,7 +90,7 @@ final class Kerberos {
    * ({@code KRB5_CONFIG}) alike: TCP only (the KDC listens on TCP), no DNS, AES only (JDK 17 has
    * neither DES3 nor RC4).
    */
-  static String krb5Conf(MiniKdc kdc) {
+  static String krb5Conf(MiniKdc kdc, int ticketLifetimeSec) {
     String r = kdc.getRealm();
     String enctypes = "aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96";
     return String.join(
@@ -97,8 +103,8 @@ final class Kerberos {
         "    dns_canonicalize_hostname = false",
         "    rdns = false",
         "    forwardable = true",
-        "    ticket_lifetime = 24h",
-        "    renew_lifetime = 7d",
+        "    ticket_lifetime = " + (ticketLifetimeSec > 0 ? ticketLifetimeSec + "s" : "24h"),
+        "    renew_lifetime = " + (ticketLifetimeSec > 0 ? ticketLifetimeSec + "s" : "7d"),
         "    default_tkt_enctypes = " + enctypes,
         "    default_tgs_enctypes = " + enctypes,
         "    permitted_enctypes = " + enctypes,
@@ -127,6 +133,8 @@ final class Kerberos {
     c.set("hadoop.security.authentication", "kerberos");
     c.setBoolean("hadoop.security.authorization", true);
     c.set("hadoop.rpc.protection", rpcProtection);
+    // Daemons log in again from their keytabs before their tickets end (a short --ticket-lifetime).
+    c.setBoolean("hadoop.kerberos.keytab.login.autorenewal.enabled", true);
     // Service principals map to the accounts a real cluster runs them as (hdfs, yarn); any other
     // principal of the realm maps to its first component, so <user>@REALM is the OS user. That
     // is what DEFAULT does too, but DEFAULT needs the default realm, so a krb5.conf, which

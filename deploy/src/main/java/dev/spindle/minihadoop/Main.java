@@ -53,6 +53,11 @@ public final class Main {
      * one-queue defaults: queues, and the preemption monitor's yarn-site keys alike.
      */
     File capacityScheduler;
+    /** Seconds; 0 keeps Hadoop's defaults (renewal interval one day, max lifetime a week). */
+    int tokenRenewIntervalSec = 0;
+    int tokenMaxLifetimeSec = 0;
+    /** With secure: the KDC's ticket lifetime in seconds; 0 keeps a day. */
+    int ticketLifetimeSec = 0;
   }
 
   public static void main(String[] args) {
@@ -85,7 +90,10 @@ public final class Main {
     }
     Configuration conf = new Configuration();
     applySettings(conf, o);
-    Kerberos krb = o.secure ? Kerberos.start(o.workDir, o.confDir, o.rpcProtection) : null;
+    Kerberos krb =
+        o.secure
+            ? Kerberos.start(o.workDir, o.confDir, o.rpcProtection, o.ticketLifetimeSec)
+            : null;
     if (krb != null) {
       krb.apply(conf);
       Kerberos.enableSecurity(conf);
@@ -380,6 +388,14 @@ public final class Main {
     // The NameNode issues delegation tokens without Kerberos too, so clients (Spindle's submit,
     // its tests of delegation tokens) can fetch, renew and cancel them on this cluster.
     c.setBoolean("dfs.namenode.delegation.token.always-use", true);
+    // Short token lives (--token-renew-interval, --token-max-lifetime) let tests see tokens
+    // expire and be replaced within minutes.
+    if (o.tokenRenewIntervalSec > 0) {
+      c.setLong("dfs.namenode.delegation.token.renew-interval", o.tokenRenewIntervalSec * 1000L);
+    }
+    if (o.tokenMaxLifetimeSec > 0) {
+      c.setLong("dfs.namenode.delegation.token.max-lifetime", o.tokenMaxLifetimeSec * 1000L);
+    }
 
     // --- YARN scheduling ---
     // NodeManager resources (accounting only: YARN does not reserve real memory).
@@ -740,6 +756,9 @@ public final class Main {
         case "--nm-vcores" -> o.nmVcores = positive(flag, v);
         case "--app-classpath" -> o.appClasspath = v;
         case "--capacity-scheduler" -> o.capacityScheduler = new File(v).getAbsoluteFile();
+        case "--token-renew-interval" -> o.tokenRenewIntervalSec = positive(flag, v);
+        case "--token-max-lifetime" -> o.tokenMaxLifetimeSec = positive(flag, v);
+        case "--ticket-lifetime" -> o.ticketLifetimeSec = positive(flag, v);
         case "--rpc-protection" -> {
           // One level, or several in the server's order of preference (Hadoop's own syntax).
           for (String level : v.split(",")) {
@@ -753,6 +772,9 @@ public final class Main {
         }
         default -> throw new IllegalArgumentException("mini-hadoop: unknown flag " + flag);
       }
+    }
+    if (o.ticketLifetimeSec > 0 && !o.secure) {
+      throw new IllegalArgumentException("mini-hadoop: --ticket-lifetime needs --secure");
     }
     if (o.https && !o.secure) {
       throw new IllegalArgumentException("mini-hadoop: --https needs --secure");
