@@ -254,6 +254,7 @@ fn now_ms() -> u64 {
 fn start() -> Result<(Am, Arc<Finisher>)> {
     let launch = AmLaunch::from_env()?;
     let container = ContainerEnv::from_env()?;
+    spindle_core::container_logs::keep_own_output(container.container_id.to_string());
     let creds = Credentials::from_env()?.ok_or_else(|| {
         Error::Config("HADOOP_TOKEN_FILE_LOCATION is not set: no AMRMToken".into())
     })?;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use spindle_core::env::ExecutorEnv;
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_server::ExecutorServer;
-use spindle_proto::spindle::{HeartbeatRequest, RegisterRequest};
+use spindle_proto::spindle::{HeartbeatRequest, LogChunk, RegisterRequest};
 
 pub use error::Error;
 use services::Services;
@@ -167,10 +167,29 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             started.elapsed()
         );
     }
+    // Under YARN, this container's stdout and stderr go to the driver with
+    // the heartbeats, for `spindle logs --follow` (spindle_core::container_logs).
+    let mut own = std::env::var("CONTAINER_ID")
+        .ok()
+        .map(|c| (c, spindle_core::container_logs::OwnOutput::open()));
     // Heartbeats: the executor ends when the driver is gone or has dropped it.
     let mut misses = 0;
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some((container, output)) = &mut own {
+            for (file, offset, data) in output.read_new() {
+                let chunk = LogChunk {
+                    container_id: container.clone(),
+                    file: file.clone(),
+                    offset,
+                    data,
+                };
+                // Sent again with the next heartbeat if it did not arrive.
+                if driver.append_log(chunk).await.is_err() {
+                    output.rewind(&file, offset);
+                }
+            }
+        }
         match driver
             .heartbeat(HeartbeatRequest {
                 executor_id: env.executor_id.clone(),
