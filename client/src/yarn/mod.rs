@@ -10,6 +10,7 @@
 //! application's state and the AM's job progress.
 
 pub(crate) mod client_mode;
+pub(crate) mod follow;
 pub(crate) mod logs;
 pub(crate) mod memory;
 pub(crate) mod progress;
@@ -663,12 +664,17 @@ pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: Applicati
 pub(crate) fn logs(l: &cli::Logs) -> Result<i32, Error> {
     let app = parse_app(&l.app_id)?;
     let cluster = Cluster::from_env()?;
-    runtime()?.block_on(logs::print_logs(
-        &cluster,
-        app,
-        l.container.as_deref(),
-        &l.log_files,
-    ))
+    let selection = logs::Selection {
+        container: l.container.clone(),
+        am: l.am,
+        files: l.log_files.clone(),
+        tail: l.tail,
+    };
+    if l.follow {
+        runtime()?.block_on(follow::follow(&cluster, app, &selection))
+    } else {
+        runtime()?.block_on(logs::print_logs(&cluster, app, &selection))
+    }
 }
 
 #[cfg(test)]
