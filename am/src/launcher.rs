@@ -75,7 +75,12 @@ impl Launcher {
         let mut environment: BTreeMap<String, String> =
             self.exec.common_env(executor_id).into_iter().collect();
         environment.insert(launch::USER.into(), self.launch.user.clone());
-        for passthrough in [settings::VERBOSE.var_name(), "RUST_BACKTRACE", "RUST_LOG"] {
+        for passthrough in [
+            settings::VERBOSE.var_name(),
+            settings::LOG.var_name(),
+            "RUST_BACKTRACE",
+            "RUST_LOG",
+        ] {
             if let Ok(v) = std::env::var(passthrough) {
                 environment.insert(passthrough.into(), v);
             }

@@ -172,6 +172,7 @@ static DRIVER_NOTE: spindle_contract::driver_note::DriverNote =
 /// exits, printing an error as one line with a non-zero status.
 pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
     std::hint::black_box(&DRIVER_NOTE);
+    spindle_contract::logging::init();
     let result = match Role::from_env() {
         Role::Executor => run_executor(),
         // Under YARN in cluster mode: this process is the application master
@@ -218,6 +219,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
 /// executor and never returns. Prefer [`main`].
 pub fn context() -> Result<Context> {
     std::hint::black_box(&DRIVER_NOTE);
+    spindle_contract::logging::init();
     if Role::from_env() == Role::Executor {
         run_executor();
     }
