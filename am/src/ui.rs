@@ -366,7 +366,9 @@ async fn api_log_bytes(
         return (StatusCode::BAD_REQUEST, Json(api::ErrorMessage { message })).into_response();
     };
     match spindle_core::container_logs::store().read(&container, &file, offset, LOG_READ) {
-        Some(bytes) => ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+        Some(bytes) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response()
+        }
         None => {
             let message = format!("{container}/{file}: offset {offset} is not kept");
             (

@@ -50,7 +50,12 @@ mod tests {
     #[test]
     fn spindle_log_comes_before_rust_log_and_the_default() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(
             directives(env(&[("SPINDLE_LOG", "debug"), ("RUST_LOG", "trace")])),

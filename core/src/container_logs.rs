@@ -119,7 +119,10 @@ impl OwnOutput {
                 continue;
             };
             let regular = std::fs::metadata(&path).is_ok_and(|m| m.is_file());
-            let name = path.file_name().and_then(|n| n.to_str()).map(str::to_string);
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string);
             if let (true, Some(name)) = (regular, name)
                 && !files.iter().any(|(n, _, _)| *n == name)
             {
@@ -221,11 +224,20 @@ mod tests {
         let mut own = OwnOutput {
             files: vec![("stdout".into(), path.clone(), 0)],
         };
-        assert_eq!(own.read_new(), vec![("stdout".into(), 0, b"one\n".to_vec())]);
+        assert_eq!(
+            own.read_new(),
+            vec![("stdout".into(), 0, b"one\n".to_vec())]
+        );
         assert!(own.read_new().is_empty());
         std::fs::write(&path, b"one\ntwo\n").unwrap();
-        assert_eq!(own.read_new(), vec![("stdout".into(), 4, b"two\n".to_vec())]);
+        assert_eq!(
+            own.read_new(),
+            vec![("stdout".into(), 4, b"two\n".to_vec())]
+        );
         own.rewind("stdout", 4);
-        assert_eq!(own.read_new(), vec![("stdout".into(), 4, b"two\n".to_vec())]);
+        assert_eq!(
+            own.read_new(),
+            vec![("stdout".into(), 4, b"two\n".to_vec())]
+        );
     }
 }

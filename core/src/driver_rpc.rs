@@ -414,7 +414,8 @@ impl Driver for DriverService {
         let name_ok = |s: &str| {
             !s.is_empty()
                 && s.len() <= 128
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
                 && s != "."
                 && s != ".."
         };

@@ -447,8 +447,15 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
     let lines = reader.join().unwrap();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(status.success(), "spindle logs --follow: {status:?}\n{stderr}");
-    let all = lines.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join("\n");
+    assert!(
+        status.success(),
+        "spindle logs --follow: {status:?}\n{stderr}"
+    );
+    let all = lines
+        .iter()
+        .map(|(l, _)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
 
     // [container file] text, grouped by container and file in arrival order.
     let mut by_file: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
@@ -472,7 +479,11 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
     };
     let check = |prefix: &str, file: &str, am: bool| {
         let holders = numbered(prefix);
-        assert_eq!(holders.len(), 1, "{prefix:?} in {holders:?}\n{all}\n{stderr}");
+        assert_eq!(
+            holders.len(),
+            1,
+            "{prefix:?} in {holders:?}\n{all}\n{stderr}"
+        );
         let (c, f) = &holders[0];
         assert_eq!(f, file, "{prefix:?}");
         assert_eq!(c.ends_with("_000001"), am, "{prefix:?} in {c}");
@@ -523,19 +534,29 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
     );
     let err = text(&out.stderr);
     assert!(
-        err.lines().any(|l| l.contains("DEBUG") && l.contains("hdfs_native")),
+        err.lines()
+            .any(|l| l.contains("DEBUG") && l.contains("hdfs_native")),
         "no hdfs-native record with SPINDLE_LOG=hdfs_native=debug:\n{err}"
     );
     let shown = text(&out.stdout);
     let body: Vec<&str> = shown.lines().filter(|l| !l.starts_with("==> ")).collect();
     let am_lines = &by_file[&am];
-    assert_eq!(body, am_lines[am_lines.len() - 2..].iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        body,
+        am_lines[am_lines.len() - 2..]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
     let headers: Vec<&str> = shown.lines().filter(|l| l.starts_with("==> ")).collect();
     assert_eq!(headers.len(), 1, "{shown}");
     assert!(headers[0].contains(&am.0), "{shown}");
 
     // A node's file written by Hadoop's own LogWriter with gz compression, beside YARN's.
-    let container = format!("{}_01_000099", app.replacen("application_", "container_", 1));
+    let container = format!(
+        "{}_01_000099",
+        app.replacen("application_", "container_", 1)
+    );
     let peer = spindle_tests::java_peer_ok(
         "dev.spindle.peers.AggLogWrite",
         &[&app, &container, "500", "gz"],
@@ -545,13 +566,27 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
         .find_map(|l| l.strip_prefix("length="))
         .and_then(|l| l.parse().ok())
         .unwrap_or_else(|| panic!("AggLogWrite: {peer}"));
-    assert!(length < 3000, "500 lines of about 13 bytes compressed to {length} bytes?");
+    assert!(
+        length < 3000,
+        "500 lines of about 13 bytes compressed to {length} bytes?"
+    );
     let out = run(
         "spindle logs --container (gz)",
-        spindle_command(conf).args(["logs", "--container", &container, "--log-files", "stdout", &app]),
+        spindle_command(conf).args([
+            "logs",
+            "--container",
+            &container,
+            "--log-files",
+            "stdout",
+            &app,
+        ]),
     );
     let shown = text(&out.stdout);
     let body: Vec<&str> = shown.lines().filter(|l| !l.starts_with("==> ")).collect();
     let want: Vec<String> = (0..500).map(|i| format!("agg line {i}")).collect();
-    assert_eq!(body, want.iter().map(String::as_str).collect::<Vec<_>>(), "{shown}");
+    assert_eq!(
+        body,
+        want.iter().map(String::as_str).collect::<Vec<_>>(),
+        "{shown}"
+    );
 }

@@ -68,7 +68,10 @@ pub(crate) async fn follow(
         if report.state.is_final() {
             break report;
         }
-        let tracking = report.tracking_url.as_deref().filter(|u| u.starts_with("http"));
+        let tracking = report
+            .tracking_url
+            .as_deref()
+            .filter(|u| u.starts_with("http"));
         match (report.state, tracking) {
             (AppState::Running, Some(url)) => {
                 let base = format!(
@@ -83,11 +86,17 @@ pub(crate) async fn follow(
                 if let Ok(Some(body)) = get(base.clone()).await
                     && let Ok(index) = serde_json::from_slice::<Vec<LogSpan>>(&body)
                 {
-                    for span in index.iter().filter(|s| selection.wants(&s.container, &s.file)) {
+                    for span in index
+                        .iter()
+                        .filter(|s| selection.wants(&s.container, &s.file))
+                    {
                         let key = (span.container.clone(), span.file.clone());
                         if !out.offsets.contains_key(&key) {
                             let first = first_offset(span, selection.tail, |o| {
-                                get(format!("{base}/{}/{}?offset={o}", span.container, span.file))
+                                get(format!(
+                                    "{base}/{}/{}?offset={o}",
+                                    span.container, span.file
+                                ))
                             })
                             .await;
                             out.offsets.insert(key.clone(), first);
@@ -103,8 +112,11 @@ pub(crate) async fn follow(
                             out.offsets.insert(key.clone(), offset);
                         }
                         while offset < span.end {
-                            let url = format!("{base}/{}/{}?offset={offset}", span.container, span.file);
-                            let Ok(Some(bytes)) = get(url).await else { break };
+                            let url =
+                                format!("{base}/{}/{}?offset={offset}", span.container, span.file);
+                            let Ok(Some(bytes)) = get(url).await else {
+                                break;
+                            };
                             let used = out.lines(&key, &bytes, false);
                             if used == 0 {
                                 break;
@@ -115,7 +127,10 @@ pub(crate) async fn follow(
                 }
             }
             _ if !said_waiting => {
-                eprintln!("spindle: {app} is {}; following it once it runs", report.state.as_str());
+                eprintln!(
+                    "spindle: {app} is {}; following it once it runs",
+                    report.state.as_str()
+                );
                 said_waiting = true;
             }
             _ => {}
@@ -198,10 +213,16 @@ where
         }
     }
     // Drop a partial first line, and a partial last line (printed once whole).
-    let whole = window.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let whole = window
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let mut at = tail_start(&window[..whole], n);
     if at == 0 && from > span.start {
-        at = window.iter().position(|&b| b == b'\n').map_or(whole, |i| i + 1);
+        at = window
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(whole, |i| i + 1);
     }
     from + at as u64
 }

@@ -44,7 +44,8 @@ impl Selection {
 /// Whether a container id names an AM: YARN gives an attempt's AM the
 /// attempt's first container (`container_[e<epoch>_]<ts>_<app>_<attempt>_000001`).
 pub(crate) fn is_am_container(id: &str) -> bool {
-    id.starts_with("container_") && id.rsplit('_').next().and_then(|n| n.parse::<u64>().ok()) == Some(1)
+    id.starts_with("container_")
+        && id.rsplit('_').next().and_then(|n| n.parse::<u64>().ok()) == Some(1)
 }
 
 /// Where the last `n` lines of `bytes` start (a last line without its
@@ -395,7 +396,9 @@ mod tests {
     #[test]
     fn the_am_is_its_attempts_first_container() {
         assert!(is_am_container("container_1700000000000_0003_01_000001"));
-        assert!(is_am_container("container_e17_1700000000000_0003_02_000001"));
+        assert!(is_am_container(
+            "container_e17_1700000000000_0003_02_000001"
+        ));
         assert!(!is_am_container("container_1700000000000_0003_01_000002"));
         assert!(!is_am_container("stdout"));
         let s = Selection {

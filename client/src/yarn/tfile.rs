@@ -205,7 +205,12 @@ pub(crate) fn decode(file: &[u8]) -> R<AggregatedLog> {
         regions.push((r, raw));
     }
     for (r, raw) in &regions {
-        let data = block(slice(file, r, "data block")?, &default_algo, *raw, "data block")?;
+        let data = block(
+            slice(file, r, "data block")?,
+            &default_algo,
+            *raw,
+            "data block",
+        )?;
         let mut b = Cursor::new(&data);
         while !b.done() {
             let klen = b.vint("key length")?;
@@ -228,7 +233,9 @@ fn block<'a>(stored: &'a [u8], algo: &str, raw: i64, what: &str) -> R<std::borro
         "none" => Ok(stored.into()),
         "gz" => {
             if !(0..=MAX_BLOCK).contains(&raw) {
-                return Err(format!("{what}: raw size {raw} out of range (at most {MAX_BLOCK})"));
+                return Err(format!(
+                    "{what}: raw size {raw} out of range (at most {MAX_BLOCK})"
+                ));
             }
             let mut out = Vec::new();
             let mut rest = stored;
@@ -430,7 +437,11 @@ mod tests {
         write_vlong(&mut file, 1);
         string(&mut file, "data:BCFile.index");
         string(&mut file, algo);
-        for v in [index_at as i64, stored_index.len() as i64, index.len() as i64] {
+        for v in [
+            index_at as i64,
+            stored_index.len() as i64,
+            index.len() as i64,
+        ] {
             write_vlong(&mut file, v);
         }
         file.extend_from_slice(&meta_at.to_be_bytes());
@@ -468,7 +479,13 @@ mod tests {
 
     #[test]
     fn an_index_repeating_a_block_cannot_multiply_the_output() {
-        assert_eq!(decode(&sample_listing_the_block(1, false)).unwrap().files.len(), 2);
+        assert_eq!(
+            decode(&sample_listing_the_block(1, false))
+                .unwrap()
+                .files
+                .len(),
+            2
+        );
         // 10 000 entries of 3 bytes each point at one block: a small file
         // that would otherwise decode to 10 000 copies of its logs.
         let e = decode(&sample_listing_the_block(10_000, false)).unwrap_err();
@@ -486,10 +503,26 @@ mod tests {
         // A raw size that is not what the block inflates to, or absurd, is an error.
         let stored = zlib(b"abcdef", 1);
         assert_eq!(&*block(&stored, "gz", 6, "t").unwrap(), b"abcdef");
-        assert!(block(&stored, "gz", 5, "t").unwrap_err().contains("index says 5"));
-        assert!(block(&stored, "gz", 7, "t").unwrap_err().contains("index says 7"));
-        assert!(block(&stored, "gz", 1 << 40, "t").unwrap_err().contains("out of range"));
+        assert!(
+            block(&stored, "gz", 5, "t")
+                .unwrap_err()
+                .contains("index says 5")
+        );
+        assert!(
+            block(&stored, "gz", 7, "t")
+                .unwrap_err()
+                .contains("index says 7")
+        );
+        assert!(
+            block(&stored, "gz", 1 << 40, "t")
+                .unwrap_err()
+                .contains("out of range")
+        );
         assert!(block(b"garbage", "gz", 6, "t").is_err());
-        assert!(block(&stored, "lzo", 6, "t").unwrap_err().contains("\"lzo\""));
+        assert!(
+            block(&stored, "lzo", 6, "t")
+                .unwrap_err()
+                .contains("\"lzo\"")
+        );
     }
 }
