@@ -7,6 +7,10 @@
 //! syntax (`debug`, `spindle_am=debug,hdfs_native=info`); the default shows
 //! Spindle's own info lines and every other crate's warnings. Crates that log
 //! through the `log` facade (hdfs-native) go through the same subscriber.
+//!
+//! What the `spindle` CLI answers (what it submitted, its progress line, a
+//! command's result, its one-line final error) is the command's output, not a
+//! log line: it stays plain text on stderr, unfiltered.
 
 use tracing_subscriber::EnvFilter;
 

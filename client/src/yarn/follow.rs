@@ -78,12 +78,22 @@ pub(crate) async fn follow(
                     "{}/api/v1/applications/{app}/logs",
                     usable_tracking_url(url, cluster.rest.active_base()).trim_end_matches('/')
                 );
+                // Only the AM's own answers count: once it is gone, the RM's
+                // proxy answers with an HTML page of its own.
                 let get = |url: String| {
                     let (http, spnego) = (&http, spnego.as_ref());
-                    async move { get_bytes(http, &cluster.trust, &url, spnego).await }
+                    let expect = Some("application/octet-stream");
+                    async move { get_bytes(http, &cluster.trust, &url, spnego, expect).await }
                 };
+                let index = get_bytes(
+                    &http,
+                    &cluster.trust,
+                    &base,
+                    spnego.as_ref(),
+                    Some("application/json"),
+                );
                 // The AM may not serve yet (or be gone already): try again.
-                if let Ok(Some(body)) = get(base.clone()).await
+                if let Ok(Some(body)) = index.await
                     && let Ok(index) = serde_json::from_slice::<Vec<LogSpan>>(&body)
                 {
                     for span in index
@@ -114,9 +124,11 @@ pub(crate) async fn follow(
                         while offset < span.end {
                             let url =
                                 format!("{base}/{}/{}?offset={offset}", span.container, span.file);
-                            let Ok(Some(bytes)) = get(url).await else {
+                            let Ok(Some(mut bytes)) = get(url).await else {
                                 break;
                             };
+                            // Never past what the index announced.
+                            bytes.truncate((span.end - offset) as usize);
                             let used = out.lines(&key, &bytes, false);
                             if used == 0 {
                                 break;

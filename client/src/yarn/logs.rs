@@ -166,7 +166,7 @@ async fn get(
     url: &str,
     spnego: Option<&Spnego>,
 ) -> Result<Option<String>, Error> {
-    Ok(get_bytes(http, trust, url, spnego)
+    Ok(get_bytes(http, trust, url, spnego, None)
         .await?
         .map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
@@ -175,12 +175,15 @@ async fn get(
 /// 406 to `Accept: application/json` on its plain-text log endpoint. On a
 /// Kerberized cluster with SPNEGO: the server's `hadoop.auth` cookie once it
 /// set one, else (or when it is refused) a fresh `Negotiate` ticket. `None`
-/// for 404 and 416 (a range the server does not have).
+/// for 404 and 416 (a range the server does not have), and for an answer of
+/// another media type than `expect` (the RM's proxy answers with an HTML page
+/// of its own once the AM is gone).
 pub(crate) async fn get_bytes(
     http: &reqwest::Client,
     trust: &HttpsTrust,
     url: &str,
     spnego: Option<&Spnego>,
+    expect: Option<&str>,
 ) -> Result<Option<Vec<u8>>, Error> {
     let err = |reason: String| Error::Http {
         url: url.to_string(),
@@ -224,6 +227,16 @@ pub(crate) async fn get_bytes(
     }
     if !resp.status().is_success() {
         return Err(err(format!("HTTP {}", resp.status())));
+    }
+    if let Some(want) = expect {
+        let got = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !got.starts_with(want) {
+            return Ok(None);
+        }
     }
     resp.bytes()
         .await
