@@ -118,7 +118,7 @@ impl Launcher {
         if let Some(nm) = self.client(node)
             && let Err(e) = nm.stop_containers(&[id]).await
         {
-            eprintln!("spindle am: stopping {id} on {node}: {e}");
+            tracing::warn!("stopping {id} on {node}: {e}");
         }
     }
 

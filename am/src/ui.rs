@@ -99,7 +99,7 @@ pub(crate) fn router(state: Arc<UiState>) -> Router {
 pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<UiState>) {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
-        eprintln!("spindle am: web UI stopped: {e}");
+        tracing::warn!("web UI stopped: {e}");
     }
 }
 

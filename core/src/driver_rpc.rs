@@ -355,7 +355,7 @@ impl Driver for DriverService {
                 theirs: hex(&r.executable_sha256),
                 ours: hex(&ours),
             };
-            eprintln!("spindle: {e}");
+            tracing::warn!("{e}");
             return Err(Status::failed_precondition(e.to_string()));
         }
         let channel = crate::net::channel(&r.address, &self.security)

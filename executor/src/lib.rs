@@ -25,7 +25,7 @@ pub fn run_from_env() -> ! {
     let code = match ExecutorEnv::from_env().map_err(Error::from).and_then(run) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("spindle executor: {e}");
+            tracing::error!("{e}");
             1
         }
     };
@@ -122,7 +122,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             .serve_with_incoming(incoming)
             .await
         {
-            eprintln!("spindle executor: server stopped: {e}");
+            tracing::error!("server stopped: {e}");
             std::process::exit(1);
         }
     });
@@ -161,7 +161,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
         }
     }
     if spindle_contract::settings::verbose() {
-        eprintln!(
+        tracing::info!(
             "spindle executor {}: registered {:?} after start (executable hashed after {hashed_at:?}, register sent after {listening_at:?})",
             env.executor_id,
             started.elapsed()

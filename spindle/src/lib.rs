@@ -195,7 +195,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
             let log = ctx
                 .start_event_log(spindle_core::eventlog::AppInfo::local(&conf))
                 .unwrap_or_else(|e| {
-                    eprintln!("spindle: warning: no event log: {e}");
+                    tracing::warn!("no event log: {e}");
                     None
                 });
             let r = job(&ctx);
@@ -210,7 +210,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
         }),
     };
     if let Err(e) = result {
-        eprintln!("spindle: {e}");
+        tracing::error!("{e}");
         std::process::exit(1);
     }
 }
@@ -236,7 +236,7 @@ fn run_executor() -> ! {
                 .map_err(|e| e.to_string())
                 .and_then(|env| spindle_executor::run(env).map_err(|e| e.to_string()));
             if let Err(e) = r {
-                eprintln!("spindle executor: {e}");
+                tracing::error!("{e}");
                 std::process::exit(1);
             }
             std::process::exit(0)

@@ -113,10 +113,12 @@ pub(crate) async fn follow(
                         }
                         let mut offset = out.offsets[&key];
                         if offset < span.start {
-                            eprintln!(
-                                "spindle: {} {}: bytes {offset}..{} were dropped by the AM before \
+                            tracing::warn!(
+                                "{} {}: bytes {offset}..{} were dropped by the AM before \
                                  they were read (it keeps the last 4 MiB of each file)",
-                                span.container, span.file, span.start
+                                span.container,
+                                span.file,
+                                span.start
                             );
                             offset = span.start;
                             out.offsets.insert(key.clone(), offset);
@@ -139,8 +141,8 @@ pub(crate) async fn follow(
                 }
             }
             _ if !said_waiting => {
-                eprintln!(
-                    "spindle: {app} is {}; following it once it runs",
+                tracing::info!(
+                    "{app} is {}; following it once it runs",
                     report.state.as_str()
                 );
                 said_waiting = true;
@@ -149,8 +151,8 @@ pub(crate) async fn follow(
         }
         tokio::time::sleep(POLL).await;
     };
-    eprintln!(
-        "spindle: {app} ended ({:?}); reading its aggregated logs",
+    tracing::info!(
+        "{app} ended ({:?}); reading its aggregated logs",
         report.final_status
     );
     // Containers seen running must all be in the aggregated logs (each node
@@ -176,8 +178,8 @@ pub(crate) async fn follow(
             break logs;
         }
         if waited.elapsed() > AGGREGATION_WAIT {
-            eprintln!(
-                "spindle: {app}: YARN has not aggregated every container's logs after {} s \
+            tracing::warn!(
+                "{app}: YARN has not aggregated every container's logs after {} s \
                  (yarn.log-aggregation-enable must be true); showing what there is",
                 AGGREGATION_WAIT.as_secs()
             );

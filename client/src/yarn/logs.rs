@@ -299,7 +299,7 @@ async fn print_from_nodemanagers(
                     .map(|v| local_log_names(&v))
                     .unwrap_or_default(),
                 Err(e) => {
-                    eprintln!("spindle: {cid} on {}: no logs yet ({e})", node.node_id);
+                    tracing::warn!("{cid} on {}: no logs yet ({e})", node.node_id);
                     continue;
                 }
             };

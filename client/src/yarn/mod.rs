@@ -163,8 +163,8 @@ impl Cluster {
             .map(|n| n.node_id.host.as_str())
             .collect();
         if !remote.is_empty() {
-            eprintln!(
-                "spindle: warning: fs.defaultFS {fs} is on this machine, but NodeManagers run on \
+            tracing::warn!(
+                "fs.defaultFS {fs} is on this machine, but NodeManagers run on \
                  other hosts ({}): they cannot fetch the driver from it. Use the cluster's own \
                  configuration, with its host names resolvable here.",
                 remote.join(", ")
@@ -415,7 +415,7 @@ fn check_driver(path: &std::path::Path) -> Result<String, Error> {
     let info = crate::elf::inspect_file(path).map_err(err)?;
     info.require_driver().map_err(err)?;
     if let Some(w) = info.arch_warning() {
-        eprintln!("spindle: warning: driver program {}: {w}", path.display());
+        tracing::warn!("driver program {}: {w}", path.display());
     }
     Ok(format!(
         "spindle: driver program {}: {}",
@@ -656,7 +656,7 @@ pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: Applicati
         Err(e) => Err(e),
     };
     if let Err(e) = result {
-        eprintln!("spindle: warning: could not remove the staging directory of {app}: {e}");
+        tracing::warn!("could not remove the staging directory of {app}: {e}");
     }
 }
 

@@ -364,7 +364,7 @@ async fn cleanup(cluster: &Cluster, staging: Option<&Staging>, user: &str, app: 
     match staging {
         Some(s) => {
             if let Err(e) = s.remove_app_dir(app).await {
-                eprintln!("spindle: warning: could not remove the staging directory of {app}: {e}");
+                tracing::warn!("could not remove the staging directory of {app}: {e}");
             }
         }
         None => super::remove_staging(cluster, user, app).await,
