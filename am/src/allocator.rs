@@ -447,8 +447,8 @@ impl ClusterBackend for YarnBackend {
     fn request_total_executors(&self, total: u32) {
         let mut st = self.shared.lock();
         if st.target != Some(total) && verbose() {
-            eprintln!(
-                "spindle am: the driver wants {total} executors ({} running or starting)",
+            tracing::info!(
+                "the driver wants {total} executors ({} running or starting)",
                 st.live()
             );
         }
@@ -521,8 +521,8 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                         .filter(|a| a.count > 0 && !a.nodes.is_empty())
                         .map(|a| format!("{}x{}", a.nodes.join("+"), a.count))
                         .collect();
-                    eprintln!(
-                        "spindle am: asking for {} containers near their data: {}",
+                    tracing::info!(
+                        "asking for {} containers near their data: {}",
                         st.pending,
                         hosts.join(", ")
                     );
@@ -548,8 +548,8 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
             Ok(a) if !resync => {
                 auth_refusals = 0;
                 if let Some((since, n)) = failing.take() {
-                    eprintln!(
-                        "spindle am: the ResourceManager answers again (after {n} failed heartbeats in {:.1} s)",
+                    tracing::warn!(
+                        "the ResourceManager answers again (after {n} failed heartbeats in {:.1} s)",
                         since.elapsed().as_secs_f64()
                     );
                 }
@@ -586,14 +586,14 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                     .is_err_and(|e| matches!(e, spindle_hadoop::Error::Auth { .. }));
                 let mut error = other.err().map(|e| e.to_string());
                 if resync {
-                    eprintln!(
-                        "spindle am: the ResourceManager does not know this attempt as registered (it restarted?): registering again"
+                    tracing::warn!(
+                        "the ResourceManager does not know this attempt as registered (it restarted?): registering again"
                     );
                     match shared.rm.reregister().await {
                         Ok(()) => {
                             let n = shared.lock().resend_all();
-                            eprintln!(
-                                "spindle am: registered again; asking again for {n} containers (running executors carry on)"
+                            tracing::info!(
+                                "registered again; asking again for {n} containers (running executors carry on)"
                             );
                             failing = None;
                             auth_refusals = 0;
@@ -618,7 +618,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 let (since, n) = failing.get_or_insert((Instant::now(), 0));
                 *n += 1;
                 if *n == 1 || n.is_power_of_two() {
-                    eprintln!("spindle am: heartbeat to the ResourceManager failed ({n}): {e}");
+                    tracing::warn!("heartbeat to the ResourceManager failed ({n}): {e}");
                 }
                 if since.elapsed() > shared.rm_max_wait {
                     (shared.fatal)(format!(
@@ -740,8 +740,8 @@ fn granted(shared: &Arc<Shared>, c: Container) {
                 let mut st = shared.lock();
                 Shared::set_executor_state(&mut st, &executor_id, "running", "");
                 if verbose() {
-                    eprintln!(
-                        "spindle am: executor {executor_id} started in {} on {} ({:?})",
+                    tracing::info!(
+                        "executor {executor_id} started in {} on {} ({:?})",
                         c.id,
                         c.node_id,
                         started.elapsed()
@@ -749,10 +749,7 @@ fn granted(shared: &Arc<Shared>, c: Container) {
                 }
             }
             Err(why) => {
-                eprintln!(
-                    "spindle am: could not start executor {executor_id} in {}: {why}",
-                    c.id
-                );
+                tracing::warn!("could not start executor {executor_id} in {}: {why}", c.id);
                 // Counted as a failure; the container is given back.
                 shared.lock().release.push(c.id);
                 completed(&shared, c.id, -1, &format!("startContainers failed: {why}"));
@@ -781,8 +778,8 @@ fn preemption_asked(shared: &Arc<Shared>, p: &spindle_hadoop::yarn::Preemption) 
     if named.is_empty() {
         return;
     }
-    eprintln!(
-        "spindle am: the ResourceManager will preempt executors {} ({} strict, {} negotiable containers named)",
+    tracing::info!(
+        "the ResourceManager will preempt executors {} ({} strict, {} negotiable containers named)",
         named.join(", "),
         p.strict.len(),
         p.negotiable.len()
@@ -828,8 +825,8 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
             let why = why.clone();
             Shared::set_executor_state(&mut st, &r.executor_id, "removed", &why);
             if verbose() {
-                eprintln!(
-                    "spindle am: executor {} ({id}) given back ({why}; exit status {status}: {})",
+                tracing::warn!(
+                    "executor {} ({id}) given back ({why}; exit status {status}: {})",
                     r.executor_id,
                     diagnostics.trim()
                 );
@@ -862,15 +859,16 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         if st.stopped {
             return;
         }
-        eprintln!(
-            "spindle am: executor {} ({id} on {}) ended: {reason}",
-            r.executor_id, r.container.node_id
+        tracing::info!(
+            "executor {} ({id} on {}) ended: {reason}",
+            r.executor_id,
+            r.container.node_id
         );
         let counts = class.counts && !(r.stopping && status == exit::KILLED_BY_APPMASTER);
         if counts {
             let key = shared.node_key(&r.container.node_id);
             if let Some(n) = st.health.record_failure(&key, &reason) {
-                eprintln!("spindle am: not using node {key} any more ({n} executor failures)");
+                tracing::warn!("not using node {key} any more ({n} executor failures)");
             }
         }
         fatal_msg = st.health.verdict(st.cluster_nodes);

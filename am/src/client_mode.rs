@@ -133,7 +133,7 @@ pub fn context_from_env() -> Result<Context> {
                 let _ = EVENT_LOG.set(log);
             }
             Ok(None) => {}
-            Err(e) => eprintln!("spindle: warning: no event log: {e}"),
+            Err(e) => tracing::warn!("no event log: {e}"),
         }
     }
     Ok(ctx)
@@ -266,8 +266,8 @@ impl ClientBackend {
             Ok::<_, Error>(app)
         })?;
         spindle_core::io::set_output_owner(&app.to_string());
-        eprintln!(
-            "spindle: submitted {app} (client deploy mode); executors connect to {}",
+        tracing::info!(
+            "submitted {app} (client deploy mode); executors connect to {}",
             exec.driver_url
         );
         Ok(ClientBackend {
@@ -312,7 +312,7 @@ impl ClientBackend {
             }
         });
         if let Err(e) = r {
-            eprintln!("spindle: finishing {}: {e}", self.app);
+            tracing::warn!("finishing {}: {e}", self.app);
         }
     }
 }

@@ -81,7 +81,12 @@ impl Launcher {
             memory_mb.to_string(),
         );
         environment.insert(launch::USER.into(), self.launch.user.clone());
-        for passthrough in [settings::VERBOSE.var_name(), "RUST_BACKTRACE", "RUST_LOG"] {
+        for passthrough in [
+            settings::VERBOSE.var_name(),
+            settings::LOG.var_name(),
+            "RUST_BACKTRACE",
+            "RUST_LOG",
+        ] {
             if let Ok(v) = std::env::var(passthrough) {
                 environment.insert(passthrough.into(), v);
             }
@@ -123,7 +128,7 @@ impl Launcher {
         if let Some(nm) = self.client(node)
             && let Err(e) = nm.stop_containers(&[id]).await
         {
-            eprintln!("spindle am: stopping {id} on {node}: {e}");
+            tracing::warn!("stopping {id} on {node}: {e}");
         }
     }
 

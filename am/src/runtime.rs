@@ -110,7 +110,7 @@ impl Finisher {
             log.end(status, &outcome.diagnostics);
         }
         if code != 0 {
-            eprintln!("spindle am: application failed: {}", outcome.diagnostics);
+            tracing::warn!("application failed: {}", outcome.diagnostics);
         }
         let rm = self.rm.clone();
         let staging = self.staging.clone();
@@ -120,8 +120,8 @@ impl Finisher {
         let work = async move {
             if !unregister(&rm, outcome.status, &outcome.diagnostics, &url, max_wait).await {
                 // YARN will count the attempt as failed and may start another.
-                eprintln!(
-                    "spindle am: the ResourceManager did not confirm the unregistration within {} s",
+                tracing::warn!(
+                    "the ResourceManager did not confirm the unregistration within {} s",
                     max_wait.as_secs()
                 );
             }
@@ -137,8 +137,8 @@ impl Finisher {
 async fn remove_staging(staging: &Staging, app: ApplicationId) {
     let uri = staging.uri(&staging.app_dir(app));
     match staging.remove_app_dir(app).await {
-        Ok(_) => eprintln!("spindle am: removed staging directory {uri}"),
-        Err(e) => eprintln!("spindle am: could not remove staging directory {uri}: {e}"),
+        Ok(_) => tracing::info!("removed staging directory {uri}"),
+        Err(e) => tracing::warn!("could not remove staging directory {uri}: {e}"),
     }
 }
 
@@ -183,11 +183,11 @@ pub async fn unregister(
             // The RM is still storing the final state: ask again shortly.
             Ok(false) => tokio::time::sleep(Duration::from_millis(100)).await,
             Err(e) if is_not_registered(&e) => {
-                eprintln!(
-                    "spindle am: unregistering: the ResourceManager does not know this attempt as registered (it restarted?): registering again"
+                tracing::warn!(
+                    "unregistering: the ResourceManager does not know this attempt as registered (it restarted?): registering again"
                 );
                 if let Err(e) = rm.reregister().await {
-                    eprintln!("spindle am: registering again: {e}");
+                    tracing::warn!("registering again: {e}");
                     tokio::time::sleep(pause).await;
                 }
             }
@@ -198,13 +198,11 @@ pub async fn unregister(
                     _ => 0,
                 };
                 if errors == 1 || errors.is_power_of_two() {
-                    eprintln!("spindle am: unregistering ({errors}): {e}");
+                    tracing::warn!("unregistering ({errors}): {e}");
                 }
                 if refusals >= 10 {
                     // A ResourceManager restarted without recovery knows nothing of us.
-                    eprintln!(
-                        "spindle am: the ResourceManager keeps refusing this attempt's token"
-                    );
+                    tracing::warn!("the ResourceManager keeps refusing this attempt's token");
                     return false;
                 }
                 tokio::time::sleep(pause).await;
@@ -230,7 +228,7 @@ pub fn run(job: impl FnOnce(&Context) -> spindle_core::Result<()>) -> ! {
         }
         Err(e) => {
             // Not registered: the RM counts this attempt as failed (and may retry).
-            eprintln!("spindle am: {e}");
+            tracing::error!("{e}");
             std::process::exit(1)
         }
     }
@@ -257,6 +255,7 @@ fn now_ms() -> u64 {
 fn start() -> Result<(Am, Arc<Finisher>)> {
     let launch = AmLaunch::from_env()?;
     let container = ContainerEnv::from_env()?;
+    spindle_core::container_logs::keep_own_output(container.container_id.to_string());
     let creds = Credentials::from_env()?.ok_or_else(|| {
         Error::Config("HADOOP_TOKEN_FILE_LOCATION is not set: no AMRMToken".into())
     })?;
@@ -309,11 +308,8 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
     let dir = staging.app_dir(app_id);
     match rt.block_on(staging.exists(&dir)) {
         Ok(true) => {}
-        Ok(false) => eprintln!(
-            "spindle am: staging directory {} is not there",
-            launch.staging_dir
-        ),
-        Err(e) => eprintln!("spindle am: staging directory {}: {e}", launch.staging_dir),
+        Ok(false) => tracing::warn!("staging directory {} is not there", launch.staging_dir),
+        Err(e) => tracing::warn!("staging directory {}: {e}", launch.staging_dir),
     }
 
     // With a staged keytab, every attempt starts from new tokens of its own
@@ -368,8 +364,8 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
 
     let rm = Arc::new(AmRmClient::new(scheduler, token, ipc.clone()));
     let reg = rt.block_on(rm.register(&container.nm_host, ui_port as i32, &tracking_url))?;
-    eprintln!(
-        "spindle am: {app_id} attempt {attempt} registered (queue {}, tracking URL {tracking_url})",
+    tracing::info!(
+        "{app_id} attempt {attempt} registered (queue {}, tracking URL {tracking_url})",
         reg.queue
     );
     let finisher = Arc::new(Finisher {
@@ -393,7 +389,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
                 return;
             };
             term.recv().await;
-            eprintln!("spindle am: SIGTERM: the application is being stopped");
+            tracing::warn!("SIGTERM: the application is being stopped");
             remove_staging(&staging, app_id).await;
             std::process::exit(143);
         });
@@ -543,11 +539,11 @@ fn run_job(
         };
         match ctx.start_event_log(info) {
             Ok(Some(log)) => {
-                eprintln!("spindle am: event log {}", log.uri);
+                tracing::info!("event log {}", log.uri);
                 let _ = finisher.event_log.set(log);
             }
             Ok(None) => {}
-            Err(e) => eprintln!("spindle am: no event log: {e}"),
+            Err(e) => tracing::warn!("no event log: {e}"),
         }
     }
     if let Some((r, first)) = renewer {
@@ -585,7 +581,7 @@ fn run_job(
     // What dynamic allocation and preemption did, for the log (the JSON API
     // ends with the AM).
     if let Ok(line) = serde_json::to_string(&ui::elastic(&ui)) {
-        eprintln!("spindle am: elastic summary: {line}");
+        tracing::info!("elastic summary: {line}");
     }
     ctx.stop();
     // Keep the runtime (UI, heartbeats) alive until the finisher exits.

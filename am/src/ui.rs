@@ -75,6 +75,11 @@ pub(crate) fn router(state: Arc<UiState>) -> Router {
         .route("/api/v1/applications/{app}/stages", get(api_stages))
         .route("/api/v1/applications/{app}/executors", get(api_executors))
         .route("/api/v1/applications/{app}/elastic", get(api_elastic))
+        .route("/api/v1/applications/{app}/logs", get(api_logs))
+        .route(
+            "/api/v1/applications/{app}/logs/{container}/{file}",
+            get(api_log_bytes),
+        )
         .route(
             "/api/v1/applications/{app}/allexecutors",
             get(api_executors),
@@ -94,7 +99,7 @@ pub(crate) fn router(state: Arc<UiState>) -> Router {
 pub(crate) async fn serve(listener: tokio::net::TcpListener, state: Arc<UiState>) {
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
-        eprintln!("spindle am: web UI stopped: {e}");
+        tracing::warn!("web UI stopped: {e}");
     }
 }
 
@@ -336,6 +341,47 @@ async fn api_elastic(State(state): State<Arc<UiState>>, Path(app): Path<String>)
         return *r;
     }
     Json(elastic(&state)).into_response()
+}
+
+/// The container log files the AM keeps (its own output and its executors'):
+/// `spindle logs --follow` reads them here through the RM's proxy.
+async fn api_logs(Path(app): Path<String>, State(state): State<Arc<UiState>>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    Json(spindle_core::container_logs::store().index()).into_response()
+}
+
+/// The most bytes of a log file one answer carries.
+const LOG_READ: usize = 1 << 20;
+
+/// Raw bytes of one kept log file from `?offset=N` (416 when N is outside
+/// the kept range: the index says where it is).
+async fn api_log_bytes(
+    Path((app, container, file)): Path<(String, String, String)>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+    State(state): State<Arc<UiState>>,
+) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    let Some(offset) = q.get("offset").map_or(Some(0), |o| o.parse::<u64>().ok()) else {
+        let message = format!("offset {:?} is not a number", q.get("offset"));
+        return (StatusCode::BAD_REQUEST, Json(api::ErrorMessage { message })).into_response();
+    };
+    match spindle_core::container_logs::store().read(&container, &file, offset, LOG_READ) {
+        Some(bytes) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response()
+        }
+        None => {
+            let message = format!("{container}/{file}: offset {offset} is not kept");
+            (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                Json(api::ErrorMessage { message }),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The elastic counters of the driver and the allocator together.

@@ -209,4 +209,16 @@ pub struct Logs {
     /// Only these log files (stdout, stderr; comma-separated).
     #[arg(long, value_name = "FILES", value_delimiter = ',')]
     pub log_files: Vec<String>,
+    /// Only the ApplicationMaster's container (the driver's, in cluster mode).
+    #[arg(long)]
+    pub am: bool,
+    /// Only the last N lines of each file (with --follow: then what follows).
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Follows a running application: its containers' output as it grows,
+    /// read from the AM through the RM's web proxy (no access to the
+    /// NodeManagers needed), each line as `[CONTAINER FILE] line`; then the
+    /// rest from the aggregated logs once it ended.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
 }

@@ -245,10 +245,10 @@ pub(crate) fn run(h: &cli::History) -> Result<i32, Error> {
                     match history.clean(max_age).await {
                         Ok(removed) => {
                             for d in removed {
-                                eprintln!("spindle history: removed expired event log {d}");
+                                tracing::info!("removed expired event log {d}");
                             }
                         }
-                        Err(e) => eprintln!("spindle history: cleaning: {e}"),
+                        Err(e) => tracing::warn!("cleaning: {e}"),
                     }
                     tokio::time::sleep(CLEAN_EVERY).await;
                 }

@@ -3,6 +3,7 @@
 use clap::Parser;
 
 fn main() {
+    spindle_contract::logging::init();
     let cli = match spindle_client::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version

@@ -192,6 +192,23 @@ pub struct ExecutorLogs {
     pub stderr: String,
 }
 
+/// One entry of `/api/v1/applications/<id>/logs` (Spindle's own): a container
+/// log file whose bytes `start..end` the AM keeps; `logs/<container>/<file>?offset=N`
+/// serves them raw. Offsets are those of the file in the container's log
+/// directory, and of its aggregated copy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LogSpan {
+    /// The YARN container id.
+    pub container: String,
+    /// The file's name: stdout, stderr.
+    pub file: String,
+    /// The first byte kept.
+    pub start: u64,
+    /// The byte after the last one received.
+    pub end: u64,
+}
+
 /// `/api/v1/applications/<id>/elastic`: what dynamic allocation and YARN
 /// preemption did (Spindle's own; Spark has no such endpoint).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,8 @@
 //! ApplicationMaster, the staging area and the submission path both deploy
 //! modes use (`spindle submit` in cluster mode, the driver in client mode),
 //! the `/api/v1` types the AM serves and the CLI reads, and the note that marks a driver
-//! binary (written by the `spindle` crate, checked by `spindle submit`).
+//! binary (written by the `spindle` crate, checked by `spindle submit`), and
+//! the one log subscriber every Spindle process installs.
 //!
 //! It sits just above `spindle-hadoop` (whose size and duration parsers,
 //! records and REST client it uses) and below everything else, so the
@@ -19,6 +20,7 @@ mod env_value;
 pub mod event_store;
 pub mod events;
 pub mod launch;
+pub mod logging;
 mod role;
 pub mod settings;
 pub mod staging;

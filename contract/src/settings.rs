@@ -413,6 +413,18 @@ pub const VERBOSE: Setting = Setting {
          environment, as are `RUST_BACKTRACE` and `RUST_LOG`)",
     )
 };
+/// Which log lines each process writes (`spindle_contract::logging`).
+pub const LOG: Setting = Setting {
+    default_doc: "`warn,spindle=info`",
+    ..env(
+        "SPINDLE_LOG",
+        Kind::Text,
+        None,
+        "which log lines go to stderr, in `tracing`'s filter syntax (`debug`, \
+         `spindle_am=debug,hdfs_native=info`; else `RUST_LOG`); passed on to the AM and the \
+         executors",
+    )
+};
 /// Client deploy mode: the address executors reach the driver by.
 pub const DRIVER_HOST: Setting = Setting {
     default_doc: "the address on the route to the RM",
@@ -574,6 +586,7 @@ pub const ALL: &[&Setting] = &[
     &CACHE_MEMORY_MB,
     &SHUFFLE_MEMORY_MB,
     &VERBOSE,
+    &LOG,
     &DRIVER_HOST,
     &LOCAL_DIRS,
     &EXECUTOR_HOST,

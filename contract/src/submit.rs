@@ -98,9 +98,17 @@ impl Submission {
         ctx.max_app_attempts = self.scheduling.max_app_attempts;
         ctx.application_tags = self.scheduling.tags.clone();
         ctx.application_type = launch::APPLICATION_TYPE.into();
+        let mut environment: std::collections::BTreeMap<String, String> =
+            self.launch.to_env().into_iter().collect();
+        // The submitter's log filter reaches the AM (and from there the executors).
+        for var in [crate::settings::LOG.var_name(), "RUST_LOG"] {
+            if let Ok(v) = std::env::var(var) {
+                environment.insert(var.to_string(), v);
+            }
+        }
         ctx.am_container = ContainerLaunchContext {
             local_resources: self.launch.local_resources.clone(),
-            environment: self.launch.to_env().into_iter().collect(),
+            environment,
             commands: vec![launch::container_command(&self.args)],
             service_data: Default::default(),
             credentials: self.launch.credentials(app_secret),

@@ -301,7 +301,7 @@ impl ClusterBackend for LocalBackend {
         if !state.stopped && state.replacements < 4 * self.executors {
             state.replacements += 1;
             if let Err(e) = self.spawn(&mut state) {
-                eprintln!("spindle: could not replace executor {executor_id}: {e}");
+                tracing::warn!("could not replace executor {executor_id}: {e}");
             }
         }
     }

@@ -94,7 +94,7 @@ fn engine_conf() -> Result<EngineConf> {
     let config = |e: spindle_contract::Error| Error::Config(e.to_string());
     let conf = Conf::from_env().map_err(config)?;
     for w in conf.warnings() {
-        eprintln!("spindle: warning: {w}");
+        tracing::warn!("{w}");
     }
     Ok(EngineConf {
         locality_wait: conf
@@ -208,7 +208,7 @@ impl Context {
                 })
                 .await;
             if let Err(e) = r {
-                eprintln!("spindle: driver service stopped: {e}");
+                tracing::warn!("driver service stopped: {e}");
             }
         });
         {
@@ -771,7 +771,7 @@ mod signals {
         let live: Vec<Live> = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let scheds: Vec<_> = live.iter().filter_map(|(s, _)| s.upgrade()).collect();
         if !scheds.is_empty() {
-            eprintln!("spindle: {name}: cancelling the running jobs and stopping the executors");
+            tracing::info!("{name}: cancelling the running jobs and stopping the executors");
             for s in &scheds {
                 s.cancel_all(&format!("the driver received {name}"));
             }

@@ -8,8 +8,8 @@ use std::time::Instant;
 use spindle_proto::spindle::driver_server::Driver;
 use spindle_proto::spindle::executor_client::ExecutorClient;
 use spindle_proto::spindle::{
-    AppEnd, AwaitEndRequest, BlobReply, BlobRequest, HeartbeatReply, HeartbeatRequest,
-    RegisterReply, RegisterRequest,
+    AppEnd, AwaitEndRequest, BlobReply, BlobRequest, HeartbeatReply, HeartbeatRequest, LogAck,
+    LogChunk, RegisterReply, RegisterRequest,
 };
 use tokio::sync::watch;
 use tonic::transport::Channel;
@@ -370,7 +370,7 @@ impl Driver for DriverService {
                 theirs: hex(&r.executable_sha256),
                 ours: hex(&ours),
             };
-            eprintln!("spindle: {e}");
+            tracing::warn!("{e}");
             return Err(Status::failed_precondition(e.to_string()));
         }
         let channel = crate::net::channel(&r.address, &self.security)
@@ -424,6 +424,33 @@ impl Driver for DriverService {
                 r.blob_id, r.index
             ))),
         }
+    }
+
+    async fn append_log(&self, req: Request<LogChunk>) -> Result<Response<LogAck>, Status> {
+        let c = req.into_inner();
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 128
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+                && s != "."
+                && s != ".."
+        };
+        if !name_ok(&c.container_id) || !name_ok(&c.file) {
+            return Err(Status::invalid_argument(format!(
+                "log chunk: bad container {:?} or file {:?}",
+                c.container_id, c.file
+            )));
+        }
+        if c.data.len() > crate::container_logs::CHUNK {
+            return Err(Status::invalid_argument(format!(
+                "log chunk of {} bytes: at most {} at once",
+                c.data.len(),
+                crate::container_logs::CHUNK
+            )));
+        }
+        crate::container_logs::store().append(&c.container_id, &c.file, c.offset, &c.data);
+        Ok(Response::new(LogAck {}))
     }
 
     async fn await_end(&self, _req: Request<AwaitEndRequest>) -> Result<Response<AppEnd>, Status> {

@@ -158,8 +158,8 @@ impl EventLog {
             END_WAIT_NEVER_WRITTEN
         };
         if tx.send(Msg::End(record, done_tx)).is_ok() && done_rx.recv_timeout(wait).is_err() {
-            eprintln!(
-                "spindle: event log {}: the last records were not written within {} s",
+            tracing::warn!(
+                "event log {}: the last records were not written within {} s",
                 self.uri,
                 wait.as_secs()
             );
@@ -276,7 +276,7 @@ impl Writer {
         {
             Ok(rt) => rt,
             Err(e) => {
-                eprintln!("spindle: event log {}: {e}", self.uri);
+                tracing::warn!("event log {}: {e}", self.uri);
                 return;
             }
         };
@@ -313,8 +313,8 @@ impl Writer {
                 }
             }
             if self.failures >= MAX_FAILURES {
-                eprintln!(
-                    "spindle: event log {}: {MAX_FAILURES} writes failed in a row: no more events are recorded",
+                tracing::warn!(
+                    "event log {}: {MAX_FAILURES} writes failed in a row: no more events are recorded",
                     self.uri
                 );
                 return;
@@ -373,7 +373,7 @@ impl Writer {
     fn failed(&mut self, why: &str) {
         self.failures += 1;
         if self.failures == 1 {
-            eprintln!("spindle: event log {}: {why}", self.uri);
+            tracing::warn!("event log {}: {why}", self.uri);
         }
         if self.created {
             self.next_part();

@@ -399,8 +399,8 @@ async fn hdfs_block_hosts(base: &str, files: &mut [InputFile]) {
     let client = match namenode_client(base) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!(
-                "spindle: no block locations for {base} (tasks will not prefer DataNode hosts): {e}"
+            tracing::warn!(
+                "no block locations for {base} (tasks will not prefer DataNode hosts): {e}"
             );
             return;
         }
@@ -411,8 +411,8 @@ async fn hdfs_block_hosts(base: &str, files: &mut [InputFile]) {
         match locs.await.and_then(|r| r) {
             Ok(locs) => f.blocks = locs.blocks.iter().map(BlockHosts::from_location).collect(),
             Err(e) => {
-                eprintln!(
-                    "spindle: no block locations for {} (tasks will not prefer DataNode hosts): {e}",
+                tracing::warn!(
+                    "no block locations for {} (tasks will not prefer DataNode hosts): {e}",
                     f.path
                 );
                 return;
@@ -1362,8 +1362,8 @@ pub fn prepare_output(out: &str) -> Result<()> {
         if fs.exists(&loc).await? {
             match fs.marker(&loc).await? {
                 Some(m) if made_by_earlier_attempt(&m, &marker) => {
-                    eprintln!(
-                        "spindle: replacing {out}: an earlier attempt of this application began it"
+                    tracing::info!(
+                        "replacing {out}: an earlier attempt of this application began it"
                     );
                     fs.remove(&loc).await?;
                 }
@@ -1559,7 +1559,7 @@ pub fn commit_job_parts(out: &str, partitions: u32, suffix: &str) -> Result<()> 
             }
         }
         if let Err(e) = fs.remove(&loc.join(OWNER_MARKER)).await {
-            eprintln!("spindle: {out} is complete, but its owner marker stays: {e}");
+            tracing::warn!("{out} is complete, but its owner marker stays: {e}");
         }
         Ok(())
     })
@@ -1609,12 +1609,12 @@ pub fn abort_job(out: &str) {
         if fs.marker(&loc).await?.as_deref() == Some(mine.as_str()) {
             fs.remove(&loc).await?;
         } else {
-            eprintln!("spindle: not removing {out}: this process did not make it");
+            tracing::warn!("not removing {out}: this process did not make it");
         }
         Ok::<(), Error>(())
     });
     if let Err(e) = result {
-        eprintln!("spindle: removing the failed output {out}: {e}");
+        tracing::warn!("removing the failed output {out}: {e}");
     }
 }
 

@@ -15,6 +15,7 @@ pub mod blocks;
 pub mod broadcast;
 pub mod cache;
 pub mod codec;
+pub mod container_logs;
 mod context;
 mod dataset;
 mod driver_rpc;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use spindle_core::env::ExecutorEnv;
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_server::ExecutorServer;
-use spindle_proto::spindle::{HeartbeatRequest, RegisterRequest};
+use spindle_proto::spindle::{HeartbeatRequest, LogChunk, RegisterRequest};
 
 pub use error::Error;
 use services::Services;
@@ -25,7 +25,7 @@ pub fn run_from_env() -> ! {
     let code = match ExecutorEnv::from_env().map_err(Error::from).and_then(run) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("spindle executor: {e}");
+            tracing::error!("{e}");
             1
         }
     };
@@ -130,7 +130,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
             .serve_with_incoming(incoming)
             .await
         {
-            eprintln!("spindle executor: server stopped: {e}");
+            tracing::error!("server stopped: {e}");
             std::process::exit(1);
         }
     });
@@ -178,16 +178,35 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
         }
     }
     if spindle_contract::settings::verbose() {
-        eprintln!(
+        tracing::info!(
             "spindle executor {}: registered {:?} after start (executable hashed after {hashed_at:?}, register sent after {listening_at:?})",
             env.executor_id,
             started.elapsed()
         );
     }
+    // Under YARN, this container's stdout and stderr go to the driver with
+    // the heartbeats, for `spindle logs --follow` (spindle_core::container_logs).
+    let mut own = std::env::var("CONTAINER_ID")
+        .ok()
+        .map(|c| (c, spindle_core::container_logs::OwnOutput::open()));
     // Heartbeats: the executor ends when the driver is gone or has dropped it.
     let mut misses = 0;
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some((container, output)) = &mut own {
+            for (file, offset, data) in output.read_new() {
+                let chunk = LogChunk {
+                    container_id: container.clone(),
+                    file: file.clone(),
+                    offset,
+                    data,
+                };
+                // Sent again with the next heartbeat if it did not arrive.
+                if driver.append_log(chunk).await.is_err() {
+                    output.rewind(&file, offset);
+                }
+            }
+        }
         match driver
             .heartbeat(HeartbeatRequest {
                 executor_id: env.executor_id.clone(),

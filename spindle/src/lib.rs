@@ -172,6 +172,7 @@ static DRIVER_NOTE: spindle_contract::driver_note::DriverNote =
 /// exits, printing an error as one line with a non-zero status.
 pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
     std::hint::black_box(&DRIVER_NOTE);
+    spindle_contract::logging::init();
     let result = match Role::from_env() {
         Role::Executor => run_executor(),
         // Under YARN in cluster mode: this process is the application master
@@ -194,7 +195,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
             let log = ctx
                 .start_event_log(spindle_core::eventlog::AppInfo::local(&conf))
                 .unwrap_or_else(|e| {
-                    eprintln!("spindle: warning: no event log: {e}");
+                    tracing::warn!("no event log: {e}");
                     None
                 });
             let r = job(&ctx);
@@ -209,7 +210,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
         }),
     };
     if let Err(e) = result {
-        eprintln!("spindle: {e}");
+        tracing::error!("{e}");
         std::process::exit(1);
     }
 }
@@ -218,6 +219,7 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
 /// executor and never returns. Prefer [`main`].
 pub fn context() -> Result<Context> {
     std::hint::black_box(&DRIVER_NOTE);
+    spindle_contract::logging::init();
     if Role::from_env() == Role::Executor {
         run_executor();
     }
@@ -234,7 +236,7 @@ fn run_executor() -> ! {
                 .map_err(|e| e.to_string())
                 .and_then(|env| spindle_executor::run(env).map_err(|e| e.to_string()));
             if let Err(e) = r {
-                eprintln!("spindle executor: {e}");
+                tracing::error!("{e}");
                 std::process::exit(1);
             }
             std::process::exit(0)

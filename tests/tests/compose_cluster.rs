@@ -54,10 +54,8 @@ fn submitting_through_published_ports_is_warned_about() {
         .expect("target/gateway/spindle (deploy/compose-up stages it)");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains(&format!(
-            "warning: fs.defaultFS {} is on this machine",
-            h.fs_uri()
-        )) && NM_HOSTS.iter().all(|n| err.contains(n)),
+        err.contains(&format!("fs.defaultFS {} is on this machine", h.fs_uri()))
+            && NM_HOSTS.iter().all(|n| err.contains(n)),
         "{err}"
     );
     assert!(!out.status.success(), "{err}");

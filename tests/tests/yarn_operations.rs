@@ -8,7 +8,7 @@
 //! binutils' `readelf`; `spindle new` scaffolds a crate that builds against this checkout and
 //! runs in local mode and (the detached application above) on YARN.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -402,4 +402,191 @@ fn binaries_that_are_not_spindle_drivers_are_refused_before_submitting() {
             "{err}"
         );
     }
+}
+
+/// `spindle logs --follow` on a job printing numbered lines for 8 s (the driver in the AM's
+/// container, a task on each of two executors, stdout and stderr): every line exactly once and
+/// in order per container and file, the first ones seen while the application still ran (read
+/// from the AM through the RM's proxy), the rest from the aggregated logs; then `--am --tail`.
+#[test]
+fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let conf = h.conf_dir();
+    let out = run(
+        "spindle submit --detach chatty",
+        spindle_command(conf)
+            .args(["submit", "--master", "yarn", "--detach"])
+            .args(&SMALL[..4])
+            .args(["--num-executors", "2", "--executor-cores", "1"])
+            .args(&SMALL[6..])
+            .arg(spindle_tests::binary("spindle-testjobs"))
+            .args(["chatty", "8"]),
+    );
+    let app = text(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("an application id")
+        .to_string();
+    let mut child = spindle_command(conf)
+        .args(["logs", "--follow", &app])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Each line with the time it arrived.
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map(|l| (l.unwrap(), std::time::SystemTime::now()))
+            .collect::<Vec<_>>()
+    });
+    let status = child.wait().unwrap();
+    let lines = reader.join().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        status.success(),
+        "spindle logs --follow: {status:?}\n{stderr}"
+    );
+    let all = lines
+        .iter()
+        .map(|(l, _)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+
+    // [container file] text, grouped by container and file in arrival order.
+    let mut by_file: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (line, _) in &lines {
+        let (head, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .unwrap_or_else(|| panic!("not a [container file] line: {line:?}\n{stderr}"));
+        let (c, f) = head.split_once(' ').expect("container and file");
+        by_file
+            .entry((c.to_string(), f.to_string()))
+            .or_default()
+            .push(rest.to_string());
+    }
+    let numbered = |prefix: &str| -> Vec<(String, String)> {
+        by_file
+            .iter()
+            .filter(|(_, v)| v.iter().any(|l| l.starts_with(prefix)))
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let check = |prefix: &str, file: &str, am: bool| {
+        let holders = numbered(prefix);
+        assert_eq!(
+            holders.len(),
+            1,
+            "{prefix:?} in {holders:?}\n{all}\n{stderr}"
+        );
+        let (c, f) = &holders[0];
+        assert_eq!(f, file, "{prefix:?}");
+        assert_eq!(c.ends_with("_000001"), am, "{prefix:?} in {c}");
+        let got: Vec<&String> = by_file[&holders[0]]
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .collect();
+        let want: Vec<String> = (0..80).map(|i| format!("{prefix}{i}")).collect();
+        assert_eq!(
+            got,
+            want.iter().collect::<Vec<_>>(),
+            "{prefix:?}: every line once, in order\n{all}"
+        );
+        holders[0].clone()
+    };
+    let am = check("driver ", "stdout", true);
+    let mut executors = BTreeSet::new();
+    for p in 0..2 {
+        executors.insert(check(&format!("part {p} out "), "stdout", false).0);
+        executors.insert(check(&format!("part {p} err "), "stderr", false).0);
+    }
+    assert!(!executors.is_empty() && !executors.contains(&am.0));
+
+    // Live: the tasks' first lines arrived well before the application ended.
+    let finished_ms = app_json(h, &app)["finishedTime"].as_i64().unwrap();
+    let arrived = |want: &str| {
+        lines
+            .iter()
+            .find(|(l, _)| l.ends_with(want))
+            .map(|(_, t)| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64)
+            .unwrap()
+    };
+    for first in ["] driver 0", "] part 0 out 0", "] part 1 err 0"] {
+        let ahead = finished_ms - arrived(first);
+        assert!(
+            ahead > 3000,
+            "{first} arrived {ahead} ms before the end: not followed live\n{stderr}"
+        );
+    }
+
+    // After the end: only the AM's container, its last 2 stdout lines; hdfs-native's debug
+    // records through Spindle's log subscriber.
+    let out = run(
+        "spindle logs --am --tail 2",
+        spindle_command(conf)
+            .env("SPINDLE_LOG", "warn,hdfs_native=debug")
+            .args(["logs", "--am", "--tail", "2", "--log-files", "stdout", &app]),
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.contains("DEBUG") && l.contains("hdfs_native")),
+        "no hdfs-native record with SPINDLE_LOG=hdfs_native=debug:\n{err}"
+    );
+    let shown = text(&out.stdout);
+    let body: Vec<&str> = shown.lines().filter(|l| !l.starts_with("==> ")).collect();
+    let am_lines = &by_file[&am];
+    assert_eq!(
+        body,
+        am_lines[am_lines.len() - 2..]
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+    );
+    let headers: Vec<&str> = shown.lines().filter(|l| l.starts_with("==> ")).collect();
+    assert_eq!(headers.len(), 1, "{shown}");
+    assert!(headers[0].contains(&am.0), "{shown}");
+
+    // A node's file written by Hadoop's own LogWriter with gz compression, beside YARN's.
+    let container = format!(
+        "{}_01_000099",
+        app.replacen("application_", "container_", 1)
+    );
+    let peer = spindle_tests::java_peer_ok(
+        "dev.spindle.peers.AggLogWrite",
+        &[&app, &container, "500", "gz"],
+    );
+    let length: usize = peer
+        .lines()
+        .find_map(|l| l.strip_prefix("length="))
+        .and_then(|l| l.parse().ok())
+        .unwrap_or_else(|| panic!("AggLogWrite: {peer}"));
+    assert!(
+        length < 3000,
+        "500 lines of about 13 bytes compressed to {length} bytes?"
+    );
+    let out = run(
+        "spindle logs --container (gz)",
+        spindle_command(conf).args([
+            "logs",
+            "--container",
+            &container,
+            "--log-files",
+            "stdout",
+            &app,
+        ]),
+    );
+    let shown = text(&out.stdout);
+    let body: Vec<&str> = shown.lines().filter(|l| !l.starts_with("==> ")).collect();
+    let want: Vec<String> = (0..500).map(|i| format!("agg line {i}")).collect();
+    assert_eq!(
+        body,
+        want.iter().map(String::as_str).collect::<Vec<_>>(),
+        "{shown}"
+    );
 }

@@ -4,6 +4,8 @@
 //! `/ws/v1/node/containerlogs/<id>/<file>` serves one); once the
 //! application has ended and YARN aggregated its logs into HDFS
 //! (`yarn.nodemanager.remote-app-log-dir`), they are read from there (TFile).
+//! `--follow` reads a running application's logs from its AM instead
+//! ([`super::follow`]).
 
 use std::time::Duration;
 
@@ -14,27 +16,74 @@ use spindle_hadoop::spnego::{AUTH_COOKIE, Spnego};
 use spindle_hadoop::tls::HttpsTrust;
 
 use super::Cluster;
-use super::tfile;
+use super::tfile::{self, LogFile};
 use crate::Error;
 use spindle_contract::staging::hdfs;
+
+/// Which container log files to show.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Selection {
+    /// Only this container.
+    pub container: Option<String>,
+    /// Only the AM's containers (container number 1 of each attempt).
+    pub am: bool,
+    /// Only these files (stdout, stderr); all when empty.
+    pub files: Vec<String>,
+    /// Only the last lines of each file.
+    pub tail: Option<usize>,
+}
+
+impl Selection {
+    pub(crate) fn wants(&self, container: &str, file: &str) -> bool {
+        self.container.as_deref().is_none_or(|c| c == container)
+            && (!self.am || is_am_container(container))
+            && (self.files.is_empty() || self.files.iter().any(|f| f == file))
+    }
+}
+
+/// Whether a container id names an AM: YARN gives an attempt's AM the
+/// attempt's first container (`container_[e<epoch>_]<ts>_<app>_<attempt>_000001`).
+pub(crate) fn is_am_container(id: &str) -> bool {
+    id.starts_with("container_")
+        && id.rsplit('_').next().and_then(|n| n.parse::<u64>().ok()) == Some(1)
+}
+
+/// Where the last `n` lines of `bytes` start (a last line without its
+/// newline counts as a line).
+pub(crate) fn tail_start(bytes: &[u8], n: usize) -> usize {
+    let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    let mut seen = 0;
+    for (i, &b) in body.iter().enumerate().rev() {
+        if b == b'\n' {
+            seen += 1;
+            if seen == n {
+                return i + 1;
+            }
+        }
+    }
+    if n == 0 { bytes.len() } else { 0 }
+}
 
 /// Runs the command; 0 when some log was printed.
 pub(crate) async fn print_logs(
     cluster: &Cluster,
     app: ApplicationId,
-    container: Option<&str>,
-    files: &[String],
+    selection: &Selection,
 ) -> Result<i32, Error> {
     let report = cluster.rest.app(app).await?;
-    let wanted = |c: &str, f: &str| {
-        container.is_none_or(|want| want == c) && (files.is_empty() || files.iter().any(|x| x == f))
-    };
     let mut printed = 0;
     if !report.state.is_final() {
-        printed += print_from_nodemanagers(cluster, app, &wanted).await?;
+        printed += print_from_nodemanagers(cluster, app, selection).await?;
     }
     if printed == 0 {
-        printed += print_aggregated(cluster, &report.user, app, &wanted).await?;
+        for (node, f) in aggregated(cluster, &report.user, app).await?.files {
+            if !selection.wants(&f.container, &f.name) {
+                continue;
+            }
+            println!("==> {} on {node} ({}, aggregated) <==", f.container, f.name);
+            print_body(&f.contents, selection.tail);
+            printed += 1;
+        }
     }
     if printed == 0 {
         eprintln!(
@@ -49,6 +98,16 @@ pub(crate) async fn print_logs(
         return Ok(1);
     }
     Ok(0)
+}
+
+/// Prints a log file (its last `tail` lines), ending in a newline.
+fn print_body(bytes: &[u8], tail: Option<usize>) {
+    let from = tail.map_or(0, |n| tail_start(bytes, n));
+    let text = String::from_utf8_lossy(&bytes[from..]);
+    print!("{text}");
+    if !text.ends_with('\n') && !text.is_empty() {
+        println!();
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -100,16 +159,32 @@ fn local_log_names(v: &Value) -> Vec<String> {
     names
 }
 
-/// GET with the media type the endpoint produces: the NodeManager answers
-/// 406 to `Accept: application/json` on its plain-text log endpoint. On a
-/// Kerberized cluster with SPNEGO: the node's `hadoop.auth` cookie once it
-/// set one, else (or when it is refused) a fresh `Negotiate` ticket.
+/// [`get_bytes`] as text.
 async fn get(
     http: &reqwest::Client,
     trust: &HttpsTrust,
     url: &str,
     spnego: Option<&Spnego>,
 ) -> Result<Option<String>, Error> {
+    Ok(get_bytes(http, trust, url, spnego, None)
+        .await?
+        .map(|b| String::from_utf8_lossy(&b).into_owned()))
+}
+
+/// GET with the media type the endpoint produces: the NodeManager answers
+/// 406 to `Accept: application/json` on its plain-text log endpoint. On a
+/// Kerberized cluster with SPNEGO: the server's `hadoop.auth` cookie once it
+/// set one, else (or when it is refused) a fresh `Negotiate` ticket. `None`
+/// for 404 and 416 (a range the server does not have), and for an answer of
+/// another media type than `expect` (the RM's proxy answers with an HTML page
+/// of its own once the AM is gone).
+pub(crate) async fn get_bytes(
+    http: &reqwest::Client,
+    trust: &HttpsTrust,
+    url: &str,
+    spnego: Option<&Spnego>,
+    expect: Option<&str>,
+) -> Result<Option<Vec<u8>>, Error> {
     let err = |reason: String| Error::Http {
         url: url.to_string(),
         reason,
@@ -145,21 +220,33 @@ async fn get(
         }
         break resp;
     };
-    if resp.status() == reqwest::StatusCode::NOT_FOUND {
+    if resp.status() == reqwest::StatusCode::NOT_FOUND
+        || resp.status() == reqwest::StatusCode::RANGE_NOT_SATISFIABLE
+    {
         return Ok(None);
     }
     if !resp.status().is_success() {
         return Err(err(format!("HTTP {}", resp.status())));
     }
-    resp.text().await.map(Some).map_err(|e| err(e.to_string()))
+    if let Some(want) = expect {
+        let got = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !got.starts_with(want) {
+            return Ok(None);
+        }
+    }
+    resp.bytes()
+        .await
+        .map(|b| Some(b.to_vec()))
+        .map_err(|e| err(e.to_string()))
 }
 
-async fn print_from_nodemanagers(
-    cluster: &Cluster,
-    app: ApplicationId,
-    wanted: &dyn Fn(&str, &str) -> bool,
-) -> Result<usize, Error> {
-    let http = cluster
+/// An HTTP client for the cluster's web endpoints.
+pub(crate) fn http_client(cluster: &Cluster) -> Result<reqwest::Client, Error> {
+    cluster
         .trust
         .client_builder()
         .timeout(Duration::from_secs(10))
@@ -167,7 +254,15 @@ async fn print_from_nodemanagers(
         .map_err(|e| Error::Http {
             url: "(client)".into(),
             reason: e.to_string(),
-        })?;
+        })
+}
+
+async fn print_from_nodemanagers(
+    cluster: &Cluster,
+    app: ApplicationId,
+    selection: &Selection,
+) -> Result<usize, Error> {
+    let http = http_client(cluster)?;
     let scheme = cluster.conf.yarn_web_scheme()?;
     let mut printed = 0;
     for node in cluster.rest.nodes().await? {
@@ -204,7 +299,7 @@ async fn print_from_nodemanagers(
                     .map(|v| local_log_names(&v))
                     .unwrap_or_default(),
                 Err(e) => {
-                    eprintln!("spindle: {cid} on {}: no logs yet ({e})", node.node_id);
+                    tracing::warn!("{cid} on {}: no logs yet ({e})", node.node_id);
                     continue;
                 }
             };
@@ -213,7 +308,7 @@ async fn print_from_nodemanagers(
             } else {
                 listed
             };
-            for name in names.iter().filter(|n| wanted(&cid, n)) {
+            for name in names.iter().filter(|n| selection.wants(&cid, n)) {
                 if let Some(body) = get(
                     &http,
                     &cluster.trust,
@@ -223,10 +318,7 @@ async fn print_from_nodemanagers(
                 .await?
                 {
                     println!("==> {cid} on {} ({name}, running) <==", node.node_id);
-                    print!("{body}");
-                    if !body.ends_with('\n') {
-                        println!();
-                    }
+                    print_body(body.as_bytes(), selection.tail);
                     printed += 1;
                 }
             }
@@ -235,12 +327,21 @@ async fn print_from_nodemanagers(
     Ok(printed)
 }
 
-async fn print_aggregated(
+/// The logs YARN aggregated into HDFS for an application.
+#[derive(Default)]
+pub(crate) struct Aggregated {
+    /// (node file name, log file), by node then as stored.
+    pub files: Vec<(String, LogFile)>,
+    /// Some node's file is still being written (`<node>.tmp`).
+    pub in_progress: bool,
+}
+
+/// Reads the application's aggregated logs (none yet: empty).
+pub(crate) async fn aggregated(
     cluster: &Cluster,
     user: &str,
     app: ApplicationId,
-    wanted: &dyn Fn(&str, &str) -> bool,
-) -> Result<usize, Error> {
+) -> Result<Aggregated, Error> {
     let remote = cluster
         .conf
         .get_or("yarn.nodemanager.remote-app-log-dir", "/tmp/logs")?;
@@ -251,16 +352,18 @@ async fn print_aggregated(
     // (older releases: <user>/logs/<appId>/): find the application's directory.
     let listing = match fs.list_status(&user_dir, true).await {
         Ok(l) => l,
-        Err(hdfs_native::HdfsError::FileNotFound(_)) => return Ok(0),
+        Err(hdfs_native::HdfsError::FileNotFound(_)) => return Ok(Aggregated::default()),
         Err(e) => return Err(hdfs("listing", &user_dir, e).into()),
     };
     let app_name = app.to_string();
-    let mut printed = 0;
+    let mut out = Aggregated::default();
     let mut files: Vec<_> = listing
         .into_iter()
-        .filter(|s| !s.isdir && !s.path.ends_with(".tmp"))
+        .filter(|s| !s.isdir)
         .filter(|s| s.path.rsplit('/').nth(1) == Some(app_name.as_str()))
         .collect();
+    out.in_progress = files.iter().any(|s| s.path.ends_with(".tmp"));
+    files.retain(|s| !s.path.ends_with(".tmp"));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     for st in files {
         let node = st.path.rsplit('/').next().unwrap_or("").to_string();
@@ -276,17 +379,10 @@ async fn print_aggregated(
             what: format!("decoding {}", st.path),
             reason,
         })?;
-        for f in log.files.iter().filter(|f| wanted(&f.container, &f.name)) {
-            println!("==> {} on {node} ({}, aggregated) <==", f.container, f.name);
-            let text = String::from_utf8_lossy(&f.contents);
-            print!("{text}");
-            if !text.ends_with('\n') && !text.is_empty() {
-                println!();
-            }
-            printed += 1;
-        }
+        out.files
+            .extend(log.files.into_iter().map(|f| (node.clone(), f)));
     }
-    Ok(printed)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -308,5 +404,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(local_log_names(&v), vec!["stderr", "stdout"]);
+    }
+
+    #[test]
+    fn the_am_is_its_attempts_first_container() {
+        assert!(is_am_container("container_1700000000000_0003_01_000001"));
+        assert!(is_am_container(
+            "container_e17_1700000000000_0003_02_000001"
+        ));
+        assert!(!is_am_container("container_1700000000000_0003_01_000002"));
+        assert!(!is_am_container("stdout"));
+        let s = Selection {
+            am: true,
+            files: vec!["stdout".into()],
+            ..Default::default()
+        };
+        assert!(s.wants("container_1_0003_01_000001", "stdout"));
+        assert!(!s.wants("container_1_0003_01_000001", "stderr"));
+        assert!(!s.wants("container_1_0003_01_000002", "stdout"));
+    }
+
+    #[test]
+    fn tails_count_lines_from_the_end() {
+        assert_eq!(tail_start(b"a\nb\nc\n", 2), 2);
+        assert_eq!(tail_start(b"a\nb\nc", 2), 2);
+        assert_eq!(tail_start(b"a\nb\nc\n", 5), 0);
+        assert_eq!(tail_start(b"a\nb\n", 0), 4);
+        assert_eq!(tail_start(b"", 3), 0);
     }
 }

@@ -10,6 +10,7 @@
 //! application's state and the AM's job progress.
 
 pub(crate) mod client_mode;
+pub(crate) mod follow;
 pub(crate) mod logs;
 pub(crate) mod memory;
 pub(crate) mod progress;
@@ -162,8 +163,8 @@ impl Cluster {
             .map(|n| n.node_id.host.as_str())
             .collect();
         if !remote.is_empty() {
-            eprintln!(
-                "spindle: warning: fs.defaultFS {fs} is on this machine, but NodeManagers run on \
+            tracing::warn!(
+                "fs.defaultFS {fs} is on this machine, but NodeManagers run on \
                  other hosts ({}): they cannot fetch the driver from it. Use the cluster's own \
                  configuration, with its host names resolvable here.",
                 remote.join(", ")
@@ -414,7 +415,7 @@ fn check_driver(path: &std::path::Path) -> Result<String, Error> {
     let info = crate::elf::inspect_file(path).map_err(err)?;
     info.require_driver().map_err(err)?;
     if let Some(w) = info.arch_warning() {
-        eprintln!("spindle: warning: driver program {}: {w}", path.display());
+        tracing::warn!("driver program {}: {w}", path.display());
     }
     Ok(format!(
         "spindle: driver program {}: {}",
@@ -677,7 +678,7 @@ pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: Applicati
         Err(e) => Err(e),
     };
     if let Err(e) = result {
-        eprintln!("spindle: warning: could not remove the staging directory of {app}: {e}");
+        tracing::warn!("could not remove the staging directory of {app}: {e}");
     }
 }
 
@@ -685,12 +686,17 @@ pub(crate) async fn remove_staging(cluster: &Cluster, user: &str, app: Applicati
 pub(crate) fn logs(l: &cli::Logs) -> Result<i32, Error> {
     let app = parse_app(&l.app_id)?;
     let cluster = Cluster::from_env()?;
-    runtime()?.block_on(logs::print_logs(
-        &cluster,
-        app,
-        l.container.as_deref(),
-        &l.log_files,
-    ))
+    let selection = logs::Selection {
+        container: l.container.clone(),
+        am: l.am,
+        files: l.log_files.clone(),
+        tail: l.tail,
+    };
+    if l.follow {
+        runtime()?.block_on(follow::follow(&cluster, app, &selection))
+    } else {
+        runtime()?.block_on(logs::print_logs(&cluster, app, &selection))
+    }
 }
 
 #[cfg(test)]

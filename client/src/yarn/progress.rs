@@ -16,8 +16,8 @@ use super::Cluster;
 use crate::Error;
 use spindle_contract::staging::Staging;
 
-/// How often the RM is asked.
-const POLL: Duration = Duration::from_millis(500);
+/// How often the RM is asked: about once a second, however many clients wait.
+const POLL: Duration = Duration::from_secs(1);
 /// RM answers may fail this long in a row (an RM restart, a failover) before
 /// the client gives up waiting (the application keeps running).
 const RM_OUTAGE: Duration = Duration::from_secs(60);
@@ -192,11 +192,30 @@ async fn get_json<T: for<'de> Deserialize<'de>>(http: &reqwest::Client, url: &st
     resp.json().await.ok()
 }
 
-/// Redraws one status line on a terminal; elsewhere prints changed lines.
+/// Redraws one status line on a terminal, cut to its width (a line that
+/// wrapped could not be redrawn); elsewhere prints a line only when it changed.
 struct Display {
     tty: bool,
     last: String,
     drawn: bool,
+}
+
+/// The width of the terminal on stderr, if it is one.
+fn terminal_width() -> Option<usize> {
+    // SAFETY: TIOCGWINSZ fills the winsize it is given and nothing else.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col > 0).then_some(ws.ws_col as usize)
+}
+
+/// `s` cut to `width` characters, with an ellipsis when cut.
+fn fit(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 impl Display {
@@ -206,7 +225,9 @@ impl Display {
         }
         self.last = s.to_string();
         if self.tty {
-            eprint!("\r\x1b[K{s}");
+            // One column spare: a line filling the last column wraps on some terminals.
+            let width = terminal_width().unwrap_or(80).saturating_sub(1).max(20);
+            eprint!("\r\x1b[K{}", fit(s, width));
             self.drawn = true;
         } else {
             eprintln!("{s}");
@@ -431,7 +452,7 @@ async fn cleanup(cluster: &Cluster, staging: Option<&Staging>, user: &str, app: 
     match staging {
         Some(s) => {
             if let Err(e) = s.remove_app_dir(app).await {
-                eprintln!("spindle: warning: could not remove the staging directory of {app}: {e}");
+                tracing::warn!("could not remove the staging directory of {app}: {e}");
             }
         }
         None => super::remove_staging(cluster, user, app).await,
@@ -515,6 +536,13 @@ mod tests {
         let ok = "http://rm.example:8088/proxy/application_1_0002/";
         assert_eq!(usable_tracking_url(ok, rm), ok);
         assert_eq!(usable_tracking_url("N/A", rm), "N/A");
+    }
+
+    #[test]
+    fn status_lines_are_cut_to_the_terminal() {
+        assert_eq!(fit("spindle: jobs", 40), "spindle: jobs");
+        assert_eq!(fit("spindle: jobs: 1 done", 10), "spindle: …");
+        assert_eq!(fit("ééééé", 3).chars().count(), 3);
     }
 
     #[test]

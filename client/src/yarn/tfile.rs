@@ -1,7 +1,9 @@
 //! Reads the logs YARN aggregated into HDFS: Hadoop's TFile container
 //! format (the default `yarn.log-aggregation.file-formats`), one file per
-//! NodeManager. Only what `spindle logs` needs, with no compression
-//! (`yarn.nodemanager.log-aggregation.compression-type`, default `none`).
+//! NodeManager. Only what `spindle logs` needs, uncompressed or with the
+//! `gz` algorithm (`yarn.nodemanager.log-aggregation.compression-type`,
+//! default `none`): TFile's gz is Hadoop's `DefaultCodec`, zlib streams, one
+//! after another when the writer flushed within a block.
 //!
 //! Layout (facts from Hadoop's BCFile, TFile and AggregatedLogFormat):
 //! the file ends with the meta index offset (i64), the BCFile version
@@ -176,49 +178,93 @@ pub(crate) fn decode(file: &[u8]) -> R<AggregatedLog> {
     for _ in 0..n.max(0) {
         let name = meta.string("meta index name")?;
         let algo = meta.string("meta index compression")?;
-        let (r, _) = region(&mut meta, "meta index region")?;
+        let (r, raw) = region(&mut meta, "meta index region")?;
         if name == "data:BCFile.index" {
-            data_index = Some((algo, r));
+            data_index = Some((algo, r, raw));
         }
     }
-    let (algo, r) = data_index.ok_or("no BCFile.index meta block")?;
-    check_algo(&algo)?;
-    let mut idx = Cursor::new(slice(file, &r, "BCFile.index")?);
+    let (algo, r, raw) = data_index.ok_or("no BCFile.index meta block")?;
+    let index = block(slice(file, &r, "BCFile.index")?, &algo, raw, "BCFile.index")?;
+    let mut idx = Cursor::new(&index);
     let default_algo = idx.string("data index compression")?;
-    check_algo(&default_algo)?;
     let blocks = idx.vint("data block count")?;
     let mut out = AggregatedLog::default();
-    // Data blocks of a real TFile do not overlap, so their values add up to
-    // less than the file; an index naming one region many times would
-    // otherwise copy it as often as it likes.
-    let mut decoded = 0usize;
+    // Data blocks of a real TFile do not overlap; an index naming one region
+    // many times would otherwise copy it as often as it likes.
+    let mut regions: Vec<(Region, i64)> = Vec::new();
     for _ in 0..blocks.max(0) {
-        let (r, _) = region(&mut idx, "data block region")?;
-        let mut b = Cursor::new(slice(file, &r, "data block")?);
+        let (r, raw) = region(&mut idx, "data block region")?;
+        if let Some((p, _)) = regions.last()
+            && r.offset < p.offset.saturating_add(p.size)
+        {
+            return Err(format!(
+                "data block at byte {} starts inside the one before (overlapping regions)",
+                r.offset
+            ));
+        }
+        regions.push((r, raw));
+    }
+    for (r, raw) in &regions {
+        let data = block(
+            slice(file, r, "data block")?,
+            &default_algo,
+            *raw,
+            "data block",
+        )?;
+        let mut b = Cursor::new(&data);
         while !b.done() {
             let klen = b.vint("key length")?;
             let key_bytes = b.take(klen.max(0) as usize, "key")?;
             let value = chunks(&mut b)?;
-            decoded += value.len();
-            if decoded > file.len() {
-                return Err(format!(
-                    "data blocks hold more than the file's {} bytes (overlapping regions)",
-                    file.len()
-                ));
-            }
             entry(key_bytes, &value, &mut out)?;
         }
     }
     Ok(out)
 }
 
-fn check_algo(algo: &str) -> R<()> {
-    if algo == "none" {
-        Ok(())
-    } else {
-        Err(format!(
-            "compressed with {algo:?}; only uncompressed aggregated logs are read (yarn.nodemanager.log-aggregation.compression-type=none)"
-        ))
+/// The largest block decompressed (a block's raw size as its index says).
+const MAX_BLOCK: i64 = 1 << 30;
+
+/// A block's bytes: as stored (`none`), or inflated (`gz`) to exactly the
+/// raw size its index gives.
+fn block<'a>(stored: &'a [u8], algo: &str, raw: i64, what: &str) -> R<std::borrow::Cow<'a, [u8]>> {
+    use std::io::Read;
+    match algo {
+        "none" => Ok(stored.into()),
+        "gz" => {
+            if !(0..=MAX_BLOCK).contains(&raw) {
+                return Err(format!(
+                    "{what}: raw size {raw} out of range (at most {MAX_BLOCK})"
+                ));
+            }
+            let mut out = Vec::new();
+            let mut rest = stored;
+            // Hadoop's writer finishes a zlib stream at every flush.
+            while !rest.is_empty() && out.len() as i64 <= raw {
+                let mut z = flate2::bufread::ZlibDecoder::new(rest);
+                let room = (raw + 1 - out.len() as i64) as u64;
+                (&mut z)
+                    .take(room)
+                    .read_to_end(&mut out)
+                    .map_err(|e| format!("{what}: inflating gz: {e}"))?;
+                let used = z.total_in() as usize;
+                if used == 0 {
+                    break;
+                }
+                rest = &rest[used.min(rest.len())..];
+            }
+            if out.len() as i64 != raw {
+                return Err(format!(
+                    "{what}: inflates to {} bytes, its index says {raw}",
+                    out.len()
+                ));
+            }
+            Ok(out.into())
+        }
+        other => Err(format!(
+            "compressed with {other:?}; aggregated logs are read uncompressed or gz \
+             (yarn.nodemanager.log-aggregation.compression-type)"
+        )),
     }
 }
 
@@ -328,11 +374,24 @@ mod tests {
 
     /// A minimal file in the documented layout: one data block, two chunks in one value.
     fn sample() -> Vec<u8> {
-        sample_listing_the_block(1)
+        sample_listing_the_block(1, false)
     }
 
-    /// The same file with an index that lists its one data block `times` times.
-    fn sample_listing_the_block(times: i64) -> Vec<u8> {
+    /// zlib streams of `parts` of `data`, one after another (a writer that flushed).
+    fn zlib(data: &[u8], parts: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut out = Vec::new();
+        for piece in data.chunks(data.len().div_ceil(parts).max(1)) {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(piece).unwrap();
+            out.extend_from_slice(&z.finish().unwrap());
+        }
+        out
+    }
+
+    /// The same file with an index that lists its one data block `times` times,
+    /// its data block and index compressed with `gz` when asked.
+    fn sample_listing_the_block(times: i64, gz: bool) -> Vec<u8> {
         let mut block = Vec::new();
         let mut kv = |key: &str, value: &[u8], split: bool| {
             let mut k = Vec::new();
@@ -360,22 +419,29 @@ mod tests {
             logs.extend_from_slice(body.as_bytes());
         }
         kv("container_1_0001_01_000001", &logs, true);
-        let mut file = block.clone();
+        let algo = if gz { "gz" } else { "none" };
+        let stored = if gz { zlib(&block, 2) } else { block.clone() };
+        let mut file = stored.clone();
         let index_at = file.len();
         let mut index = Vec::new();
-        string(&mut index, "none");
+        string(&mut index, algo);
         write_vlong(&mut index, times);
         for _ in 0..times {
-            for v in [0, block.len() as i64, block.len() as i64] {
+            for v in [0, stored.len() as i64, block.len() as i64] {
                 write_vlong(&mut index, v);
             }
         }
-        file.extend_from_slice(&index);
+        let stored_index = if gz { zlib(&index, 1) } else { index.clone() };
+        file.extend_from_slice(&stored_index);
         let meta_at = file.len() as i64;
         write_vlong(&mut file, 1);
         string(&mut file, "data:BCFile.index");
-        string(&mut file, "none");
-        for v in [index_at as i64, index.len() as i64, index.len() as i64] {
+        string(&mut file, algo);
+        for v in [
+            index_at as i64,
+            stored_index.len() as i64,
+            index.len() as i64,
+        ] {
             write_vlong(&mut file, v);
         }
         file.extend_from_slice(&meta_at.to_be_bytes());
@@ -413,10 +479,50 @@ mod tests {
 
     #[test]
     fn an_index_repeating_a_block_cannot_multiply_the_output() {
-        assert_eq!(decode(&sample_listing_the_block(1)).unwrap().files.len(), 2);
+        assert_eq!(
+            decode(&sample_listing_the_block(1, false))
+                .unwrap()
+                .files
+                .len(),
+            2
+        );
         // 10 000 entries of 3 bytes each point at one block: a small file
         // that would otherwise decode to 10 000 copies of its logs.
-        let e = decode(&sample_listing_the_block(10_000)).unwrap_err();
+        let e = decode(&sample_listing_the_block(10_000, false)).unwrap_err();
         assert!(e.contains("overlapping regions"), "{e}");
+        let e = decode(&sample_listing_the_block(10_000, true)).unwrap_err();
+        assert!(e.contains("overlapping regions"), "{e}");
+    }
+
+    #[test]
+    fn gz_blocks_of_several_zlib_streams_inflate_to_their_raw_size() {
+        let plain = decode(&sample()).unwrap();
+        let gz = decode(&sample_listing_the_block(1, true)).unwrap();
+        assert_eq!(gz.files, plain.files);
+        assert_eq!(gz.owner.as_deref(), Some("alice"));
+        // A raw size that is not what the block inflates to, or absurd, is an error.
+        let stored = zlib(b"abcdef", 1);
+        assert_eq!(&*block(&stored, "gz", 6, "t").unwrap(), b"abcdef");
+        assert!(
+            block(&stored, "gz", 5, "t")
+                .unwrap_err()
+                .contains("index says 5")
+        );
+        assert!(
+            block(&stored, "gz", 7, "t")
+                .unwrap_err()
+                .contains("index says 7")
+        );
+        assert!(
+            block(&stored, "gz", 1 << 40, "t")
+                .unwrap_err()
+                .contains("out of range")
+        );
+        assert!(block(b"garbage", "gz", 6, "t").is_err());
+        assert!(
+            block(&stored, "lzo", 6, "t")
+                .unwrap_err()
+                .contains("\"lzo\"")
+        );
     }
 }

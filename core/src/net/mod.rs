@@ -257,7 +257,7 @@ pub fn incoming(
                     Ok(c) => c,
                     Err(e) => {
                         // Out of descriptors and the like: try again shortly.
-                        eprintln!("spindle: accepting a connection: {e}");
+                        tracing::warn!("accepting a connection: {e}");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
@@ -271,9 +271,9 @@ pub fn incoming(
                     Ok(Ok(s)) => {
                         let _ = tx.send(Ok(s)).await;
                     }
-                    Ok(Err(e)) => eprintln!("spindle: refused a connection from {peer}: {e}"),
-                    Err(_) => eprintln!(
-                        "spindle: refused a connection from {peer}: no handshake within {HANDSHAKE_TIMEOUT:?}"
+                    Ok(Err(e)) => tracing::warn!("refused a connection from {peer}: {e}"),
+                    Err(_) => tracing::warn!(
+                        "refused a connection from {peer}: no handshake within {HANDSHAKE_TIMEOUT:?}"
                     ),
                 }
             });

@@ -261,7 +261,7 @@ impl Scheduler {
                 if counted.insert((s.id, f.partition))
                     && let Err(e) = crate::accumulator::apply(&f.accumulators)
                 {
-                    eprintln!("spindle: {e}");
+                    tracing::warn!("{e}");
                 }
                 statuses[f.partition as usize] = Some(MapStatus {
                     executor_id: f.executor_id,
@@ -370,10 +370,7 @@ impl Scheduler {
             }
         }
         if self.verbose {
-            eprintln!(
-                "spindle: job {job_id} ({name}) finished in {:?}",
-                started.elapsed()
-            );
+            tracing::info!("job {job_id} ({name}) finished in {:?}", started.elapsed());
         }
         ends.ok = true;
         Ok(partitions

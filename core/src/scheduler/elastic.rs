@@ -190,8 +190,8 @@ impl Scheduler {
             if added > 0 {
                 self.elastic.lock().expect("elastic").requested_for_backlog += added;
                 if self.verbose {
-                    eprintln!(
-                        "spindle: {waiting} tasks waiting: asking for {added} more executors (target {})",
+                    tracing::info!(
+                        "{waiting} tasks waiting: asking for {added} more executors (target {})",
                         ramp.target
                     );
                 }
@@ -217,8 +217,8 @@ impl Scheduler {
     /// given back.
     pub(crate) async fn preempt_executor(self: Arc<Self>, id: String, why: Removal) {
         if self.registry.start_draining(&id) {
-            eprintln!(
-                "spindle: executor {id} is to be given back ({}): moving its shuffle output",
+            tracing::info!(
+                "executor {id} is to be given back ({}): moving its shuffle output",
                 why.as_str()
             );
             self.remove_executor(&id, why).await;
@@ -262,8 +262,8 @@ impl Scheduler {
                 super::dag::forget_outputs(statuses, id);
             }
         }
-        eprintln!(
-            "spindle: executor {id} removed ({}): {blocks} shuffle blocks ({bytes} bytes) moved to executors that stay{}",
+        tracing::info!(
+            "executor {id} removed ({}): {blocks} shuffle blocks ({bytes} bytes) moved to executors that stay{}",
             why.as_str(),
             if lost > 0 {
                 format!(", {lost} map outputs could not move")
@@ -320,12 +320,12 @@ impl Scheduler {
                         moved = true;
                         break;
                     }
-                    Ok(Err(s)) => eprintln!(
-                        "spindle: moving shuffle {shuffle_id} from executor {id} to {to}: {}",
+                    Ok(Err(s)) => tracing::info!(
+                        "moving shuffle {shuffle_id} from executor {id} to {to}: {}",
                         s.message()
                     ),
-                    Err(_) => eprintln!(
-                        "spindle: moving shuffle {shuffle_id} from executor {id} to {to}: timed out"
+                    Err(_) => tracing::warn!(
+                        "moving shuffle {shuffle_id} from executor {id} to {to}: timed out"
                     ),
                 }
             }

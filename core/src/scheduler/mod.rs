@@ -200,8 +200,8 @@ impl Scheduler {
                 )
                 .await;
                 if let Ok(Err(s)) = r {
-                    eprintln!(
-                        "spindle: telling executor {id} job {job} is cancelled: {}",
+                    tracing::info!(
+                        "telling executor {id} job {job} is cancelled: {}",
                         s.message()
                     );
                 }
@@ -232,8 +232,8 @@ impl Scheduler {
                 )
                 .await;
                 if let Ok(Err(s)) = r {
-                    eprintln!(
-                        "spindle: telling executor {id} to drop cached node {node_id}: {}",
+                    tracing::info!(
+                        "telling executor {id} to drop cached node {node_id}: {}",
                         s.message()
                     );
                 }
@@ -255,8 +255,8 @@ impl Scheduler {
             return;
         }
         self.progress.executor_removed(id, why);
-        eprintln!(
-            "spindle: executor {id} lost ({why}); its shuffle output and cached partitions will be recomputed"
+        tracing::warn!(
+            "executor {id} lost ({why}); its shuffle output and cached partitions will be recomputed"
         );
         for statuses in self.map_outputs.lock().expect("map outputs").values_mut() {
             dag::forget_outputs(statuses, id);

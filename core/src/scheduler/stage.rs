@@ -347,13 +347,13 @@ impl Scheduler {
                                 });
                             }
                             if self.verbose {
-                                eprintln!("spindle: stage {} partition {p} attempt {attempt} failed: {message}", plan.stage_id);
+                                tracing::warn!("stage {} partition {p} attempt {attempt} failed: {message}", plan.stage_id);
                             }
                             retry(p, attempt, &mut local, &mut plain);
                         }
                         Ok(TaskOutcome::FetchFailed { shuffle_id, executor_id: from, message }) => {
                             if self.verbose {
-                                eprintln!("spindle: stage {} partition {p}: fetch failed: {message}", plan.stage_id);
+                                tracing::warn!("stage {} partition {p}: fetch failed: {message}", plan.stage_id);
                             }
                             retry(p, attempt, &mut local, &mut plain);
                             fetch_failed.get_or_insert((shuffle_id, from));

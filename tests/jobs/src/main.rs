@@ -1,6 +1,6 @@
 //! Jobs the end-to-end tests run to exercise the engine: `spindle-testjobs
 //! ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill
-//! | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT
+//! | external-sort | chatty SECONDS | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT
 //! | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak
 //! RECORDS ROUNDS | two-phase SECONDS | hdfs-rounds IN DIR SECONDS` (elastic, preemptible,
 //! memory-soak: yarn_cluster's dynamic allocation, preemption and memory tests; two-phase:
@@ -1027,6 +1027,33 @@ fn overheads(ctx: &Context, n: u32) -> Result<()> {
 
 /// Runs one small job on every executor, then leaves them idle for
 /// `seconds` (bench/yarn measures an idle executor's memory meanwhile).
+/// Numbered lines over `seconds`: the driver prints `driver N` on stdout, the
+/// task of each of two partitions `part P out N` on stdout and `part P err N`
+/// on stderr, ten a second (yarn_operations follows them with `logs --follow`).
+fn chatty(ctx: &Context, seconds: u64) -> Result<()> {
+    let lines = seconds * 10;
+    let driver = std::thread::spawn(move || {
+        for i in 0..lines {
+            println!("driver {i}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    let parts = ctx
+        .parallelize(vec![0u32, 1], 2)
+        .map_with(lines, |lines, p| {
+            for i in 0..*lines {
+                println!("part {p} out {i}");
+                eprintln!("part {p} err {i}");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            p
+        })
+        .collect()?;
+    driver.join().expect("the driver's printing thread");
+    println!("chatty: parts {parts:?}");
+    Ok(())
+}
+
 fn idle(ctx: &Context, seconds: u64) -> Result<()> {
     let n = ctx.range(0, 1000, ctx.default_parallelism()).count()?;
     println!("idle: counted {n}, now idle for {seconds} s");
@@ -1401,6 +1428,7 @@ fn main() {
             Some("cache") => cache_job(ctx, args.get(1).map(String::as_str).unwrap_or(".")),
             Some("spill") => spill_job(ctx),
             Some("external-sort") => external_sort_job(ctx),
+            Some("chatty") => chatty(ctx, args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5)),
             Some("idle") => idle(ctx, args.get(1).and_then(|s| s.parse().ok()).unwrap_or(10)),
             Some("overheads") => overheads(
                 ctx,
@@ -1432,7 +1460,7 @@ fn main() {
             },
             _ => {
                 eprintln!(
-                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak RECORDS ROUNDS | two-phase SECONDS | hdfs-rounds IN DIR SECONDS"
+                    "usage: spindle-testjobs ops | rdd DIR | stderr-bytes | panic OUT | kill-shuffle | corrupt-shuffle | corrupt-cache | cache LOGDIR | spill | external-sort | chatty SECONDS | idle SECONDS | overheads N | count-then-save IN OUT | codecs IN OUT | seqfiles DIR OUT | columnar IN OUT [SPARK] | columnar-count FORMAT PATH | elastic | preemptible | memory-soak RECORDS ROUNDS | two-phase SECONDS | hdfs-rounds IN DIR SECONDS"
                 );
                 std::process::exit(2)
             }
