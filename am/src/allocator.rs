@@ -800,8 +800,8 @@ fn nodes_updated(shared: &Arc<Shared>, nodes: &[spindle_hadoop::yarn::NodeReport
     if named.is_empty() {
         return;
     }
-    eprintln!(
-        "spindle am: giving back executors {} on decommissioning nodes",
+    tracing::info!(
+        "giving back executors {} on decommissioning nodes",
         named.join(", ")
     );
     if let Some(hook) = shared.preempt.get() {

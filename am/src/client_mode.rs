@@ -209,8 +209,8 @@ impl ClientBackend {
             .get(spindle_contract::settings::DYN_ENABLED.name())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
         {
-            eprintln!(
-                "spindle: warning: {} is ignored in client deploy mode (the driver's scheduler \
+            tracing::warn!(
+                "{} is ignored in client deploy mode (the driver's scheduler \
                  does not drive the AM's asks yet): running with --num-executors {executors} \
                  executors throughout; use --deploy-mode cluster for dynamic allocation",
                 spindle_contract::settings::DYN_ENABLED.name()

@@ -106,8 +106,8 @@ impl Renewer {
             return Ok(login.clone());
         }
         let login = Login::from_keytab(&self.conf, &self.principal, &self.keytab)?;
-        eprintln!(
-            "spindle am: logged in as {} from the staged keytab (ticket for {} s)",
+        tracing::info!(
+            "logged in as {} from the staged keytab (ticket for {} s)",
             login.principal, login.credential.lifetime
         );
         self.login = Some((login.clone(), Instant::now()));
@@ -144,7 +144,7 @@ impl Renewer {
             Some(ctx) => match ctx.update_tokens(file_bytes(&f.tokens)).await {
                 Ok((n, failed)) => {
                     for why in &failed {
-                        eprintln!("spindle am: handing tokens over: {why}");
+                        tracing::warn!("handing tokens over: {why}");
                     }
                     format!("; handed to {n} executors")
                 }
@@ -155,8 +155,8 @@ impl Renewer {
         let until = delegation::lifetime(&f.tokens)
             .map(|(_, max)| format!(", max date {}", delegation::utc(max)))
             .unwrap_or_default();
-        eprintln!(
-            "spindle am: {} new HDFS delegation tokens (renewal interval {}{until}); next in {}{told}",
+        tracing::info!(
+            "{} new HDFS delegation tokens (renewal interval {}{until}); next in {}{told}",
             f.tokens.tokens().count(),
             delegation::human(f.interval),
             delegation::human(f.next),
@@ -179,7 +179,7 @@ impl Renewer {
             tokio::time::sleep_until(wake.into()).await;
             if Instant::now() < next_fetch {
                 if let Err(e) = self.keep_login() {
-                    eprintln!("spindle am: logging in again from the keytab: {e}");
+                    tracing::warn!("logging in again from the keytab: {e}");
                     tokio::time::sleep(RETRY).await;
                 }
                 continue;
@@ -189,8 +189,8 @@ impl Renewer {
                 Err(e) => {
                     let current = shared.lock().unwrap_or_else(|e| e.into_inner()).clone();
                     let retry = retry_after(&current);
-                    eprintln!(
-                        "spindle am: fetching new HDFS delegation tokens: {e}; again in {}",
+                    tracing::warn!(
+                        "fetching new HDFS delegation tokens: {e}; again in {}",
                         delegation::human(retry)
                     );
                     Instant::now() + retry

@@ -1579,15 +1579,15 @@ async fn commit_pause(out: &str) -> Result<()> {
     let new = dir.join(".paused.new");
     std::fs::write(&new, out).map_err(|e| io(&format!("writing {}", new.display()), e))?;
     std::fs::rename(&new, &paused).map_err(|e| io(&format!("writing {}", paused.display()), e))?;
-    eprintln!(
-        "spindle: commit of {out} paused until {} exists",
+    tracing::info!(
+        "commit of {out} paused until {} exists",
         dir.join("resume").display()
     );
     let t0 = std::time::Instant::now();
     while !dir.join("resume").exists() {
         if t0.elapsed() > std::time::Duration::from_secs(600) {
-            eprintln!(
-                "spindle: no {} after 10 minutes: committing",
+            tracing::info!(
+                "no {} after 10 minutes: committing",
                 dir.join("resume").display()
             );
             break;

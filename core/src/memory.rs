@@ -134,8 +134,8 @@ pub fn watch(limit: u64, relieve: impl Fn(u64) + Send + 'static) -> std::io::Res
                 if logged.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
                     logged = Some(Instant::now());
                     let after = resident_bytes().unwrap_or(rss);
-                    eprintln!(
-                        "spindle executor: memory pressure: resident {} MiB above the mark of {} MiB (container {} MiB): spilling and dropping cached blocks; {} MiB after ({n} times so far)",
+                    tracing::info!(
+                        "memory pressure: resident {} MiB above the mark of {} MiB (container {} MiB): spilling and dropping cached blocks; {} MiB after ({n} times so far)",
                         rss >> 20,
                         mark >> 20,
                         limit >> 20,

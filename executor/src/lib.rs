@@ -154,7 +154,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
                 if !tokens.is_empty()
                     && let Err(e) = spindle_core::tokens::install(&tokens)
                 {
-                    eprintln!("spindle executor {}: {e}", env.executor_id);
+                    tracing::warn!("spindle executor {}: {e}", env.executor_id);
                 }
                 break;
             }
@@ -225,7 +225,7 @@ async fn serve(env: ExecutorEnv, started: Instant) -> Result<(), Error> {
     }
     if let Some(limit) = env.container_bytes {
         let m = spindle_core::memory::stats();
-        eprintln!(
+        tracing::info!(
             "spindle executor {}: peak resident memory {} MiB of the container's {} MiB; memory pressure {} times",
             env.executor_id,
             m.peak_bytes >> 20,

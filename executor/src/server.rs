@@ -86,7 +86,7 @@ impl Executor for ExecutorService {
             .await
             .map_err(|e| Status::internal(format!("installing tokens: {e}")))?
             .map_err(|e| Status::internal(e.to_string()))?;
-        eprintln!(
+        tracing::info!(
             "spindle executor {}: {n} new delegation tokens from the driver",
             self.services.executor_id()
         );
