@@ -75,6 +75,7 @@ pub(crate) fn router(state: Arc<UiState>) -> Router {
         .route("/api/v1/applications/{app}/stages", get(api_stages))
         .route("/api/v1/applications/{app}/executors", get(api_executors))
         .route("/api/v1/applications/{app}/elastic", get(api_elastic))
+        .route("/api/v1/applications/{app}/waiting", get(api_waiting))
         .route(
             "/api/v1/applications/{app}/allexecutors",
             get(api_executors),
@@ -334,6 +335,18 @@ async fn api_elastic(State(state): State<Arc<UiState>>, Path(app): Path<String>)
     Json(elastic(&state)).into_response()
 }
 
+async fn api_waiting(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    let w = state
+        .executors
+        .get()
+        .map(|e| e.waiting())
+        .unwrap_or_default();
+    Json(w).into_response()
+}
+
 /// The elastic counters of the driver and the allocator together.
 pub(crate) fn elastic(state: &UiState) -> api::Elastic {
     let s = state.elastic.get().map(|f| f()).unwrap_or_default();
@@ -444,7 +457,20 @@ async fn stages_page(State(state): State<Arc<UiState>>) -> Html<String> {
 }
 
 async fn executors_page(State(state): State<Arc<UiState>>) -> Html<String> {
-    let mut b = String::from(
+    let mut b = String::new();
+    if let Some(w) = state
+        .executors
+        .get()
+        .map(|e| e.waiting())
+        .filter(|w| w.waiting)
+    {
+        let _ = write!(
+            b,
+            "<p class=\"waiting\">Waiting: {}</p>",
+            esc(&w.explanation)
+        );
+    }
+    b.push_str(
         "<table><tr><th>Executor</th><th>Container</th><th>Node</th><th>State</th><th>Reason</th><th>Logs</th></tr>",
     );
     for e in state.executor_list() {

@@ -19,6 +19,7 @@ mod env_value;
 pub mod event_store;
 pub mod events;
 pub mod launch;
+pub mod outcome;
 mod role;
 pub mod settings;
 pub mod staging;
