@@ -387,9 +387,8 @@ impl Shared {
             max_container_memory_mb: max.memory_mb,
             cluster_nodes: st.cluster_nodes,
             explanation: format!(
-                "{} executor container(s) asked for {} s ago not granted: {explanation}",
-                st.pending,
-                since.elapsed().as_secs()
+                "{} executor container(s) not granted: {explanation}",
+                st.pending
             ),
         }
     }

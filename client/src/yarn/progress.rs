@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use spindle_contract::api::{Application, Job, Stage};
+use spindle_contract::api::{Application, Job, Stage, Waiting};
+use spindle_contract::outcome::Reason;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{AppReport, AppState, FinalStatus};
 
@@ -21,6 +22,10 @@ const POLL: Duration = Duration::from_millis(500);
 const RM_OUTAGE: Duration = Duration::from_secs(60);
 /// The exit code after Ctrl-C (128 + SIGINT).
 pub(crate) const INTERRUPTED: i32 = 130;
+/// An application still waiting for its AM after this is explained ([`super::waiting`]).
+const EXPLAIN_WAIT_AFTER: Duration = Duration::from_secs(3);
+/// How often the explanation (and the scheduler's queue) is looked at again.
+const EXPLAIN_EVERY: Duration = Duration::from_secs(5);
 
 /// One line about the jobs and the stages that are running.
 pub(crate) fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
@@ -96,7 +101,15 @@ async fn am_progress(http: &reqwest::Client, tracking: &str, app: ApplicationId)
     let stages: Vec<Stage> = get_json(http, &format!("{base}/{id}/stages"))
         .await
         .unwrap_or_default();
-    Some(summarize(&jobs, &stages))
+    let mut line = summarize(&jobs, &stages);
+    // Executors the AM asked for and YARN has not granted: the AM says why.
+    if let Some(w) = get_json::<Waiting>(http, &format!("{base}/{id}/waiting"))
+        .await
+        .filter(|w| w.waiting)
+    {
+        line.push_str(&format!(" | waiting: {}", w.explanation));
+    }
+    Some(line)
 }
 
 async fn get_json<T: for<'de> Deserialize<'de>>(http: &reqwest::Client, url: &str) -> Option<T> {
@@ -171,6 +184,7 @@ pub(crate) async fn wait(
     tokio::pin!(ctrl_c);
     let mut last_state = None;
     let mut failing_since: Option<Instant> = None;
+    let mut explained: Option<(Instant, String)> = None;
     loop {
         let report = tokio::select! {
             _ = &mut ctrl_c => return interrupted(cluster, staging, app, &mut display).await,
@@ -210,6 +224,24 @@ pub(crate) async fn wait(
         }
         if report.state.is_final() {
             return Ok(finished(cluster, staging, &report, started, &mut display).await);
+        }
+        if started.elapsed() >= EXPLAIN_WAIT_AFTER
+            && explained
+                .as_ref()
+                .is_none_or(|(at, _)| at.elapsed() >= EXPLAIN_EVERY)
+            && super::waiting::explain(&report, None).is_some()
+        {
+            let queue = cluster
+                .rest
+                .scheduler_queue(&report.queue)
+                .await
+                .ok()
+                .flatten();
+            let line = super::waiting::explain(&report, queue.as_ref()).unwrap_or_default();
+            if explained.as_ref().is_none_or(|(_, last)| *last != line) {
+                display.say(&format!("spindle: {app} waiting: {line}"));
+            }
+            explained = Some((Instant::now(), line));
         }
         if report.state == AppState::Running
             && let Some(url) = tracking(&report)
@@ -318,12 +350,34 @@ async fn finished(
         display.say(&format!("spindle: tracking URL: {url}"));
     }
     cleanup(cluster, staging, &report.user, app).await;
+    let reason = super::outcome::reason(report).unwrap_or(Reason::Failed);
     if report.final_status == FinalStatus::Succeeded {
-        0
-    } else {
-        display.say(&format!("spindle: container logs: spindle logs {app}"));
-        1
+        return reason.code();
     }
+    let mut detail = super::outcome::detail(reason, &report.diagnostics);
+    if matches!(
+        reason,
+        Reason::BinaryNotRunnable | Reason::Localization | Reason::AmAttemptsExhausted
+    ) {
+        // The AM container's node: where the binary did not run or the files did not arrive.
+        if let Some(a) = cluster
+            .rest
+            .attempts(app)
+            .await
+            .ok()
+            .and_then(|a| a.into_iter().last())
+            && !a.node_id.is_empty()
+        {
+            detail = format!("on {}: {detail}", a.node_id);
+        }
+    }
+    display.say(&format!(
+        "spindle: {app} reason: {} (exit code {}): {detail}",
+        reason.name(),
+        reason.code()
+    ));
+    display.say(&format!("spindle: container logs: spindle logs {app}"));
+    reason.code()
 }
 
 async fn interrupted(
@@ -393,6 +447,11 @@ mod tests {
         let ok = "http://rm.example:8088/proxy/application_1_0002/";
         assert_eq!(usable_tracking_url(ok, rm), ok);
         assert_eq!(usable_tracking_url("N/A", rm), "N/A");
+    }
+
+    #[test]
+    fn ctrl_c_exits_with_the_interrupted_reasons_code() {
+        assert_eq!(INTERRUPTED, Reason::Interrupted.code());
     }
 
     #[test]
