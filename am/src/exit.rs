@@ -15,6 +15,9 @@ pub(crate) const KILLED_BY_APPMASTER: i32 = -105;
 pub(crate) const KILLED_BY_RESOURCEMANAGER: i32 = -106;
 pub(crate) const KILLED_AFTER_APP_COMPLETION: i32 = -107;
 pub(crate) const KILLED_BY_CONTAINER_SCHEDULER: i32 = -108;
+/// `ContainerExitStatus.INVALID`: what a container that never started (its localization
+/// failed) ends with.
+pub(crate) const INVALID: i32 = -1000;
 
 /// A completed executor container, classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +27,8 @@ pub(crate) struct Exit {
     /// One line: what happened and, where there is one, what to change.
     pub reason: String,
     /// What the application fails with if failures like this one end it:
-    /// [`Reason::MemoryLimit`], [`Reason::BinaryNotRunnable`] or [`Reason::ExecutorsLost`].
+    /// [`Reason::MemoryLimit`], [`Reason::BinaryNotRunnable`], [`Reason::Localization`] or
+    /// [`Reason::ExecutorsLost`].
     pub kind: Reason,
 }
 
@@ -80,6 +84,13 @@ pub(crate) fn classify(status: i32, diagnostics: &str) -> Exit {
                 not_runnable_detail(diagnostics)
             ),
             kind: Reason::BinaryNotRunnable,
+        };
+    }
+    if status == INVALID {
+        return Exit {
+            counts: true,
+            reason: with("the NodeManager could not localize the executor's files".into()),
+            kind: Reason::Localization,
         };
     }
     let memory = status == KILLED_EXCEEDED_PMEM || status == KILLED_EXCEEDED_VMEM;
@@ -223,6 +234,18 @@ mod tests {
         assert!(classify(137, "").counts);
         assert!(classify(0, "").counts);
         assert_eq!(classify(137, "").kind, Reason::ExecutorsLost);
+        let e = classify(
+            INVALID,
+            "File does not exist: hdfs://nn/x/spindle-app\nmore",
+        );
+        assert_eq!(e.kind, Reason::Localization);
+        assert!(e.counts);
+        assert!(
+            e.reason
+                .ends_with("File does not exist: hdfs://nn/x/spindle-app"),
+            "{}",
+            e.reason
+        );
     }
 
     #[test]

@@ -600,8 +600,10 @@ fn run_job(
                     diagnostics.push_str(&format!(
                         "; executor failures: {n} of {max} allowed, last: {last}"
                     ));
-                    if let Some(k @ (Reason::MemoryLimit | Reason::BinaryNotRunnable)) =
-                        b.last_failure_kind()
+                    if let Some(
+                        k
+                        @ (Reason::MemoryLimit | Reason::BinaryNotRunnable | Reason::Localization),
+                    ) = b.last_failure_kind()
                     {
                         reason = k;
                     }

@@ -442,10 +442,10 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
     // The driver's own error: DRIVER_ERROR, exit code 1, the tag in the RM's diagnostics.
     assert_eq!(out.status.code(), Some(1), "{err}");
     let app = app_id_in(&err);
+    let prefix = format!("spindle: {app} reason: DRIVER_ERROR (exit code 1): ");
     assert!(
-        err.contains(&format!(
-            "{app} reason: DRIVER_ERROR (exit code 1): input path does not exist"
-        )),
+        err.lines()
+            .any(|l| l.starts_with(&prefix) && l.contains("input path does not exist")),
         "{err}"
     );
     let report = app_json(hadoop(), &app);
