@@ -24,13 +24,17 @@ use crate::exit;
 use crate::health::Health;
 use crate::launcher::Launcher;
 use crate::locality;
+use spindle_contract::api;
 use spindle_contract::launch::AmLaunch;
+use spindle_contract::outcome::Reason;
 
 /// Heartbeat while containers are asked for, and when nothing is pending.
 const FAST: Duration = Duration::from_millis(150);
 const SLOW: Duration = Duration::from_secs(2);
 /// Heartbeat interval while the RM does not answer.
 const RETRY: Duration = Duration::from_secs(1);
+/// Containers asked for and not granted for this long are explained (UI, `/waiting`).
+const WAIT_EXPLAINED_AFTER: Duration = Duration::from_secs(5);
 /// Consecutive refusals of the AMRM token before the AM gives up on the RM.
 const MAX_AUTH_REFUSALS: u32 = 10;
 
@@ -57,8 +61,8 @@ pub(crate) struct ExecutorInfo {
 }
 
 /// What the AM does when the application cannot go on (failure limit
-/// exceeded, RM gone): finish FAILED with this one-line diagnostics.
-pub(crate) type FatalHook = Arc<dyn Fn(String) + Send + Sync>;
+/// exceeded, RM gone): finish FAILED with this reason and one-line diagnostics.
+pub(crate) type FatalHook = Arc<dyn Fn(Reason, String) + Send + Sync>;
 /// Tells the engine an executor is gone.
 pub(crate) type LostHook = Arc<dyn Fn(&str, &str) + Send + Sync>;
 /// Tells the engine the cluster wants an executor back (preemption; `true`:
@@ -104,6 +108,11 @@ struct State {
     executors: Vec<ExecutorInfo>,
     /// NodeManagers in the cluster, as the last allocate answer counted them.
     cluster_nodes: u32,
+    /// What the scheduler can still give this application (the last allocate answer's
+    /// headroom).
+    headroom: Resource,
+    /// Since when containers are asked for and none was granted.
+    waiting_since: Option<Instant>,
     /// Host -> pending tasks preferring it (the engine's latest hint).
     host_prefs: HashMap<String, u32>,
     /// Hosts and racks asked for with a count since they were last cleared.
@@ -231,6 +240,10 @@ pub(crate) struct Shared {
     dynamic: Option<DynamicAllocation>,
     fatal: FatalHook,
     progress: Mutex<f32>,
+    /// The largest container YARN grants (from the registration).
+    max_resource: Resource,
+    /// The executor's memory settings, named in memory-kill reasons.
+    memory_setting: String,
 }
 
 /// The engine's view: a [`ClusterBackend`] backed by YARN containers.
@@ -253,6 +266,8 @@ pub(crate) struct AllocatorConfig {
     pub node_web_scheme: &'static str,
     /// Dynamic allocation, when on.
     pub dynamic: Option<DynamicAllocation>,
+    /// The largest container YARN grants (the registration's answer).
+    pub max_resource: Resource,
 }
 
 impl YarnBackend {
@@ -270,6 +285,10 @@ impl YarnBackend {
             memory_mb: launch.executor_container_mb() as i64,
             vcores: launch.executor_cores as i32,
         };
+        let memory_setting = format!(
+            "each executor's container is --executor-memory {}m + spindle.executor.memoryOverhead {}m",
+            launch.executor_memory_mb, launch.executor_memory_overhead_mb
+        );
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 next_id: 1,
@@ -291,6 +310,8 @@ impl YarnBackend {
             dynamic: config.dynamic,
             fatal,
             progress: Mutex::new(0.1),
+            max_resource: config.max_resource,
+            memory_setting,
         });
         rt.spawn(heartbeat_loop(shared.clone()));
         YarnBackend { shared, rt }
@@ -319,6 +340,11 @@ impl YarnBackend {
     /// Why the last counted executor failure happened ("" if none).
     pub(crate) fn last_failure(&self) -> String {
         self.shared.lock().health.last_failure().to_string()
+    }
+
+    /// The typed reason of the last counted executor failure, if any.
+    pub(crate) fn last_failure_kind(&self) -> Option<Reason> {
+        self.shared.lock().health.last_kind()
     }
 }
 
@@ -356,6 +382,64 @@ impl Shared {
     /// Counted executor failures so far.
     pub(crate) fn failures(&self) -> u32 {
         self.lock().health.failures().0
+    }
+
+    /// Why containers asked for are not granted, once they have waited
+    /// [`WAIT_EXPLAINED_AFTER`], from the RM's last allocate answer.
+    pub(crate) fn waiting(&self) -> api::Waiting {
+        let st = self.lock();
+        let since = st
+            .waiting_since
+            .filter(|t| st.pending > 0 && t.elapsed() >= WAIT_EXPLAINED_AFTER);
+        let Some(since) = since else {
+            return api::Waiting::default();
+        };
+        let (need, room, max) = (self.resource, st.headroom, self.max_resource);
+        let res = |r: Resource| format!("<memory:{} MB, vCores:{}>", r.memory_mb, r.vcores);
+        let explanation = if (max.memory_mb > 0 && need.memory_mb > max.memory_mb)
+            || (max.vcores > 0 && need.vcores > max.vcores)
+        {
+            format!(
+                "no node can hold an executor of {}: the largest container YARN grants is {} \
+                 (yarn.scheduler.maximum-allocation-mb/-vcores)",
+                res(need),
+                res(max)
+            )
+        } else if room.memory_mb < need.memory_mb || room.vcores < need.vcores {
+            format!(
+                "the queue is full for this application: its headroom is {} and each executor \
+                 needs {}; they start when the queue's other containers end (or its capacity or \
+                 user limit grows)",
+                res(room),
+                res(need)
+            )
+        } else {
+            format!(
+                "the queue's headroom {} would hold an executor of {}, but no node of the {} \
+                 has room for one now (or none matches the request's node label)",
+                res(room),
+                res(need),
+                match st.cluster_nodes {
+                    1 => "1 node".to_string(),
+                    n => format!("{n} nodes"),
+                }
+            )
+        };
+        api::Waiting {
+            waiting: true,
+            executors_pending: st.pending,
+            seconds: since.elapsed().as_secs(),
+            executor_memory_mb: need.memory_mb,
+            executor_vcores: need.vcores,
+            headroom_memory_mb: room.memory_mb,
+            headroom_vcores: room.vcores,
+            max_container_memory_mb: max.memory_mb,
+            cluster_nodes: st.cluster_nodes,
+            explanation: format!(
+                "{} executor container(s) not granted: {explanation}",
+                st.pending
+            ),
+        }
     }
 
     /// Reported to the RM with each heartbeat (0.0 to 1.0).
@@ -560,6 +644,14 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                         st.sent_names.remove(name);
                     }
                     st.cluster_nodes = a.num_cluster_nodes.max(0) as u32;
+                    st.headroom = a.available;
+                    st.waiting_since = if st.pending == 0 && a.allocated.is_empty() {
+                        None
+                    } else if !a.allocated.is_empty() {
+                        Some(Instant::now())
+                    } else {
+                        Some(st.waiting_since.unwrap_or_else(Instant::now))
+                    };
                 }
                 for c in a.allocated {
                     granted(&shared, c);
@@ -573,6 +665,7 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 nodes_updated(&shared, &a.updated_nodes);
                 if a.command == Some(AmCommand::Shutdown) {
                     (shared.fatal)(
+                        Reason::Failed,
                         "the ResourceManager told the application master to shut down".into(),
                     );
                     return;
@@ -610,9 +703,12 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 if auth_refusals >= MAX_AUTH_REFUSALS {
                     // An RM restarted without recovery has new keys and no trace of this
                     // attempt: waiting for it is pointless.
-                    (shared.fatal)(format!(
-                        "the ResourceManager no longer accepts this attempt's AMRM token (restarted without recovery?): {e}"
-                    ));
+                    (shared.fatal)(
+                        Reason::Failed,
+                        format!(
+                            "the ResourceManager no longer accepts this attempt's AMRM token (restarted without recovery?): {e}"
+                        ),
+                    );
                     return;
                 }
                 let (since, n) = failing.get_or_insert((Instant::now(), 0));
@@ -621,10 +717,13 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                     tracing::warn!("heartbeat to the ResourceManager failed ({n}): {e}");
                 }
                 if since.elapsed() > shared.rm_max_wait {
-                    (shared.fatal)(format!(
-                        "lost the ResourceManager: no answer for {:.0} s (yarn.resourcemanager.connect.max-wait.ms): {e}",
-                        since.elapsed().as_secs_f64()
-                    ));
+                    (shared.fatal)(
+                        Reason::Failed,
+                        format!(
+                            "lost the ResourceManager: no answer for {:.0} s (yarn.resourcemanager.connect.max-wait.ms): {e}",
+                            since.elapsed().as_secs_f64()
+                        ),
+                    );
                     return;
                 }
             }
@@ -847,6 +946,14 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         let on_purpose = r.stopping || st.stopped;
         let reason = if on_purpose && !class.counts {
             "stopped".to_string()
+        } else if class.kind == Reason::BinaryNotRunnable {
+            format!(
+                "the driver binary is not runnable on {} (exit status {status}): {}",
+                r.container.node_id.host,
+                exit::not_runnable_detail(diagnostics)
+            )
+        } else if class.kind == Reason::MemoryLimit {
+            format!("{} ({})", class.reason, shared.memory_setting)
         } else {
             class.reason.clone()
         };
@@ -867,7 +974,7 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         let counts = class.counts && !(r.stopping && status == exit::KILLED_BY_APPMASTER);
         if counts {
             let key = shared.node_key(&r.container.node_id);
-            if let Some(n) = st.health.record_failure(&key, &reason) {
+            if let Some(n) = st.health.record_failure(&key, &reason, class.kind) {
                 tracing::warn!("not using node {key} any more ({n} executor failures)");
             }
         }
@@ -888,7 +995,7 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         hook(&executor_id, &reason);
     }
     match fatal_msg {
-        Some(msg) => (shared.fatal)(msg),
+        Some((kind, msg)) => (shared.fatal)(kind, msg),
         None => shared.wake.notify_one(),
     }
 }
@@ -956,7 +1063,8 @@ mod tests {
             ..Default::default()
         };
         for _ in 0..2 {
-            st.health.record_failure("b:1", "lost");
+            st.health
+                .record_failure("b:1", "lost", Reason::ExecutorsLost);
         }
         let req = AllocateRequest {
             asks: vec![ContainerRequest::anywhere(Resource::default(), 1, 2)],
@@ -980,7 +1088,8 @@ mod tests {
             ..Default::default()
         };
         for node in ["n1:1", "n2:1", "n1:1", "n2:1"] {
-            st.health.record_failure(node, "lost");
+            st.health
+                .record_failure(node, "lost", Reason::ExecutorsLost);
         }
         st.health.take_new_exclusions();
         assert_eq!(st.resend_all(), 3);

@@ -1,6 +1,9 @@
 //! What a completed container's exit status means for the application:
-//! whether it counts against the executor failure limit, and a one-line
-//! reason a user can act on.
+//! whether it counts against the executor failure limit, a one-line
+//! reason a user can act on, and the typed reason the application fails with
+//! when such failures end it.
+
+use spindle_contract::outcome::Reason;
 
 /// YARN's own exit statuses (`ContainerExitStatus`).
 pub(crate) const ABORTED: i32 = -100;
@@ -12,6 +15,9 @@ pub(crate) const KILLED_BY_APPMASTER: i32 = -105;
 pub(crate) const KILLED_BY_RESOURCEMANAGER: i32 = -106;
 pub(crate) const KILLED_AFTER_APP_COMPLETION: i32 = -107;
 pub(crate) const KILLED_BY_CONTAINER_SCHEDULER: i32 = -108;
+/// `ContainerExitStatus.INVALID`: what a container that never started (its localization
+/// failed) ends with.
+pub(crate) const INVALID: i32 = -1000;
 
 /// A completed executor container, classified.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +26,44 @@ pub(crate) struct Exit {
     pub counts: bool,
     /// One line: what happened and, where there is one, what to change.
     pub reason: String,
+    /// What the application fails with if failures like this one end it:
+    /// [`Reason::MemoryLimit`], [`Reason::BinaryNotRunnable`], [`Reason::Localization`] or
+    /// [`Reason::ExecutorsLost`].
+    pub kind: Reason,
+}
+
+/// Whether a container's exit says the binary could not be executed on its node: the shell's
+/// 126/127 or the dynamic loader's complaint (a glibc version or library the node lacks).
+pub(crate) fn not_runnable(status: i32, diagnostics: &str) -> bool {
+    status == 126
+        || status == 127
+        || [
+            "Exec format error",
+            "cannot execute binary file",
+            "error while loading shared libraries",
+            "version `GLIBC_",
+        ]
+        .iter()
+        .any(|n| diagnostics.contains(n))
+}
+
+/// The line of a container's diagnostics that says why the binary did not run (the loader's
+/// or the shell's message in the stderr tail the NodeManager quotes), else the first line.
+pub(crate) fn not_runnable_detail(diagnostics: &str) -> &str {
+    diagnostics
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            [
+                "Exec format error",
+                "cannot execute",
+                "GLIBC_",
+                "shared libraries",
+            ]
+            .iter()
+            .any(|n| l.contains(n))
+        })
+        .unwrap_or_else(|| first_line(diagnostics))
 }
 
 /// Classifies `status` with the NodeManager's diagnostics (first line kept).
@@ -32,6 +76,24 @@ pub(crate) fn classify(status: i32, diagnostics: &str) -> Exit {
             format!("{s}: {diag}")
         }
     };
+    if status != 0 && not_runnable(status, diagnostics) {
+        return Exit {
+            counts: true,
+            reason: format!(
+                "the driver binary is not runnable there (exit status {status}): {}",
+                not_runnable_detail(diagnostics)
+            ),
+            kind: Reason::BinaryNotRunnable,
+        };
+    }
+    if status == INVALID {
+        return Exit {
+            counts: true,
+            reason: with("the NodeManager could not localize the executor's files".into()),
+            kind: Reason::Localization,
+        };
+    }
+    let memory = status == KILLED_EXCEEDED_PMEM || status == KILLED_EXCEEDED_VMEM;
     let (counts, reason) = match status {
         0 => (
             true,
@@ -68,7 +130,16 @@ pub(crate) fn classify(status: i32, diagnostics: &str) -> Exit {
         }
         s => (true, with(format!("executor failed with exit status {s}"))),
     };
-    Exit { counts, reason }
+    let kind = if memory {
+        Reason::MemoryLimit
+    } else {
+        Reason::ExecutorsLost
+    };
+    Exit {
+        counts,
+        reason,
+        kind,
+    }
 }
 
 /// `"300.5 MB of 256 MB physical memory used"` out of the NM's message, if present.
@@ -109,6 +180,7 @@ mod tests {
             physical memory used; 2.1 GB of 268.8 MB virtual memory used. Killing container.";
         let e = classify(KILLED_EXCEEDED_PMEM, diag);
         assert!(e.counts);
+        assert_eq!(e.kind, Reason::MemoryLimit);
         assert!(
             e.reason.contains("spindle.executor.memoryOverhead"),
             "{}",
@@ -161,5 +233,39 @@ mod tests {
         );
         assert!(classify(137, "").counts);
         assert!(classify(0, "").counts);
+        assert_eq!(classify(137, "").kind, Reason::ExecutorsLost);
+        let e = classify(
+            INVALID,
+            "File does not exist: hdfs://nn/x/spindle-app\nmore",
+        );
+        assert_eq!(e.kind, Reason::Localization);
+        assert!(e.counts);
+        assert!(
+            e.reason
+                .ends_with("File does not exist: hdfs://nn/x/spindle-app"),
+            "{}",
+            e.reason
+        );
+    }
+
+    #[test]
+    fn a_binary_the_node_cannot_run_is_named_with_the_loaders_line() {
+        let diag = "Exception from container-launch.\nExit code: 1\nLast 4096 bytes of stderr :\n\
+            ./spindle-app: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by ./spindle-app)\n";
+        let e = classify(1, diag);
+        assert_eq!(e.kind, Reason::BinaryNotRunnable);
+        assert!(e.counts);
+        assert!(
+            e.reason
+                .ends_with("version `GLIBC_2.34' not found (required by ./spindle-app)"),
+            "{}",
+            e.reason
+        );
+        let e = classify(
+            126,
+            "x\n/bin/bash: line 1: ./spindle-app: cannot execute binary file: Exec format error",
+        );
+        assert_eq!(e.kind, Reason::BinaryNotRunnable);
+        assert!(e.reason.contains("Exec format error"), "{}", e.reason);
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use spindle_contract::launch::AmLaunch;
+use spindle_contract::outcome::Reason;
 use spindle_contract::settings;
 
 /// Failures on one node before the AM stops asking for it.
@@ -19,6 +20,8 @@ pub(crate) struct Health {
     failures: u32,
     max_failures: u32,
     last_failure: String,
+    /// What the last counted failure makes the application fail with.
+    last_kind: Option<Reason>,
     node_failures: HashMap<String, u32>,
     excluded: BTreeSet<String>,
     /// Excluded since the ResourceManager was last told.
@@ -54,6 +57,11 @@ impl Health {
         &self.last_failure
     }
 
+    /// The typed reason of the last counted failure, if there was one.
+    pub(crate) fn last_kind(&self) -> Option<Reason> {
+        self.last_kind
+    }
+
     /// Whether `node` is excluded.
     pub(crate) fn is_excluded(&self, node: &str) -> bool {
         self.excluded.contains(node)
@@ -61,9 +69,10 @@ impl Health {
 
     /// Counts a failure of an executor on `node`; returns the node's failure
     /// count when this one excluded it.
-    pub(crate) fn record_failure(&mut self, node: &str, reason: &str) -> Option<u32> {
+    pub(crate) fn record_failure(&mut self, node: &str, reason: &str, kind: Reason) -> Option<u32> {
         self.failures += 1;
         self.last_failure = reason.to_string();
+        self.last_kind = Some(kind);
         let n = self.node_failures.entry(node.to_string()).or_insert(0);
         *n += 1;
         let n = *n;
@@ -74,10 +83,15 @@ impl Health {
         None
     }
 
-    /// Why the application cannot go on, as one line, if it cannot: more
+    /// Why the application cannot go on, typed and as one line, if it cannot: more
     /// failures than the limit, or every one of the cluster's `cluster_nodes`
-    /// (0: unknown) excluded.
-    pub(crate) fn verdict(&self, cluster_nodes: u32) -> Option<String> {
+    /// (0: unknown) excluded. The reason is the last failure's kind.
+    pub(crate) fn verdict(&self, cluster_nodes: u32) -> Option<(Reason, String)> {
+        let kind = self.last_kind.unwrap_or(Reason::ExecutorsLost);
+        self.verdict_line(cluster_nodes).map(|line| (kind, line))
+    }
+
+    fn verdict_line(&self, cluster_nodes: u32) -> Option<String> {
         if self.failures > self.max_failures {
             Some(format!(
                 "executor failures exceeded ({} > {}={}); last: {}",
@@ -124,12 +138,24 @@ mod tests {
     #[test]
     fn a_node_is_excluded_at_its_second_failure_once() {
         let mut h = Health::new(10);
-        assert_eq!(h.record_failure("n1:1", "exit 1"), None);
+        assert_eq!(
+            h.record_failure("n1:1", "exit 1", Reason::ExecutorsLost),
+            None
+        );
         assert!(!h.is_excluded("n1:1"));
-        assert_eq!(h.record_failure("n2:1", "exit 1"), None);
-        assert_eq!(h.record_failure("n1:1", "exit 2"), Some(2));
+        assert_eq!(
+            h.record_failure("n2:1", "exit 1", Reason::ExecutorsLost),
+            None
+        );
+        assert_eq!(
+            h.record_failure("n1:1", "exit 2", Reason::ExecutorsLost),
+            Some(2)
+        );
         assert!(h.is_excluded("n1:1") && !h.is_excluded("n2:1"));
-        assert_eq!(h.record_failure("n1:1", "exit 3"), None);
+        assert_eq!(
+            h.record_failure("n1:1", "exit 3", Reason::ExecutorsLost),
+            None
+        );
         assert_eq!(h.take_new_exclusions(), vec!["n1:1".to_string()]);
         assert!(h.take_new_exclusions().is_empty());
         assert_eq!(h.failures(), (4, 10));
@@ -139,11 +165,12 @@ mod tests {
     #[test]
     fn the_application_ends_past_the_limit_or_with_every_node_excluded() {
         let mut h = Health::new(2);
-        h.record_failure("a", "x");
-        h.record_failure("b", "y");
+        h.record_failure("a", "x", Reason::ExecutorsLost);
+        h.record_failure("b", "y", Reason::ExecutorsLost);
         assert_eq!(h.verdict(0), None);
-        h.record_failure("c", "z");
-        let v = h.verdict(0).unwrap();
+        h.record_failure("c", "z", Reason::MemoryLimit);
+        let (kind, v) = h.verdict(0).unwrap();
+        assert_eq!(kind, Reason::MemoryLimit);
         assert!(
             v.contains("executor failures exceeded (3 > ")
                 && v.contains(settings::EXECUTOR_MAX_FAILURES.name())
@@ -152,10 +179,11 @@ mod tests {
         );
         let mut h = Health::new(100);
         for node in ["a", "a", "b", "b"] {
-            h.record_failure(node, "lost");
+            h.record_failure(node, "lost", Reason::ExecutorsLost);
         }
         assert_eq!(h.verdict(3), None);
-        let v = h.verdict(2).unwrap();
+        let (kind, v) = h.verdict(2).unwrap();
+        assert_eq!(kind, Reason::ExecutorsLost);
         assert!(
             v.contains("every node of the cluster (2) is excluded"),
             "{v}"
@@ -171,7 +199,7 @@ mod tests {
     fn undelivered_and_forgotten_exclusions_go_out_again() {
         let mut h = Health::new(10);
         for node in ["b:1", "b:1"] {
-            h.record_failure(node, "x");
+            h.record_failure(node, "x", Reason::ExecutorsLost);
         }
         h.restore(vec!["a:1".into()]);
         assert_eq!(
@@ -179,7 +207,7 @@ mod tests {
             vec!["a:1".to_string(), "b:1".to_string()]
         );
         for node in ["c:1", "c:1"] {
-            h.record_failure(node, "x");
+            h.record_failure(node, "x", Reason::ExecutorsLost);
         }
         h.take_new_exclusions();
         h.resend_all();

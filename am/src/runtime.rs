@@ -21,6 +21,7 @@ use crate::renewer::{Renewer, SharedTokens};
 use crate::ui::{self, UiState};
 use crate::{Error, Result};
 use spindle_contract::launch::{AmLaunch, DeployMode};
+use spindle_contract::outcome::Reason;
 use spindle_contract::staging::Staging;
 
 /// The AMRMToken's kind in the container's credentials.
@@ -60,10 +61,24 @@ impl ContainerEnv {
     }
 }
 
-/// How the application ended, as the RM is told.
+/// How the application ended, as the RM is told: the final status, and for a failure the
+/// typed reason that tags the diagnostics (the client maps it to its exit code).
 struct Outcome {
     status: FinalStatus,
+    reason: Reason,
     diagnostics: String,
+}
+
+impl Outcome {
+    /// The diagnostics as the RM and the event log get them: tagged with the reason when the
+    /// application did not succeed.
+    fn tagged_diagnostics(&self) -> String {
+        if self.status == FinalStatus::Succeeded {
+            self.diagnostics.clone()
+        } else {
+            self.reason.tag(&self.diagnostics)
+        }
+    }
 }
 
 /// Everything needed to finish the application from any thread.
@@ -101,16 +116,17 @@ impl Finisher {
         } else {
             1
         };
+        let diagnostics = outcome.tagged_diagnostics();
         if let Some(log) = self.event_log.get() {
             let status = match outcome.status {
                 FinalStatus::Succeeded => "SUCCEEDED",
                 FinalStatus::Killed => "KILLED",
                 _ => "FAILED",
             };
-            log.end(status, &outcome.diagnostics);
+            log.end(status, &diagnostics);
         }
         if code != 0 {
-            tracing::warn!("application failed: {}", outcome.diagnostics);
+            tracing::warn!("application failed: {diagnostics}");
         }
         let rm = self.rm.clone();
         let staging = self.staging.clone();
@@ -118,7 +134,7 @@ impl Finisher {
         let max_wait = self.rm_max_wait;
         let url = self.final_tracking_url.clone();
         let work = async move {
-            if !unregister(&rm, outcome.status, &outcome.diagnostics, &url, max_wait).await {
+            if !unregister(&rm, outcome.status, &diagnostics, &url, max_wait).await {
                 // YARN will count the attempt as failed and may start another.
                 tracing::warn!(
                     "the ResourceManager did not confirm the unregistration within {} s",
@@ -410,6 +426,7 @@ fn start() -> Result<(Am, Arc<Finisher>)> {
                 tokens: shared_tokens.clone(),
                 node_web_scheme: conf.yarn_web_scheme()?,
                 dynamic: dynamic.clone(),
+                max_resource: reg.max_resource,
             },
         },
         finisher,
@@ -492,12 +509,13 @@ fn run_job(
     let backend_slot: Arc<OnceLock<Arc<YarnBackend>>> = Arc::new(OnceLock::new());
     let fatal = {
         let finisher = finisher.clone();
-        Arc::new(move |why: String| {
+        Arc::new(move |reason: Reason, why: String| {
             let finisher = finisher.clone();
             // Off the heartbeat task: finishing blocks on the AM runtime.
             std::thread::spawn(move || {
                 finisher.finish(Outcome {
                     status: FinalStatus::Failed,
+                    reason,
                     diagnostics: why,
                 })
             });
@@ -518,10 +536,7 @@ fn run_job(
     let ctx = match ctx {
         Ok(c) => c,
         Err(e) => {
-            return Outcome {
-                status: FinalStatus::Failed,
-                diagnostics: format!("starting the driver: {e}"),
-            };
+            return failed_outcome(format!("starting the driver: {e}"));
         }
     };
     {
@@ -589,11 +604,14 @@ fn run_job(
     match result {
         Ok(Ok(())) => Outcome {
             status: FinalStatus::Succeeded,
+            reason: Reason::Succeeded,
             diagnostics: String::new(),
         },
         Ok(Err(e)) => {
-            // Name the executors' trouble too: it is often the cause (memory limits).
+            // Name the executors' trouble too: it is often the cause (memory limits), and then
+            // it is the reason rather than the driver's code.
             let mut diagnostics = one_line(&e.to_string());
+            let mut reason = Reason::DriverError;
             if let Some(b) = backend_slot.get() {
                 let (n, max) = b.failures();
                 let last = b.last_failure();
@@ -601,10 +619,18 @@ fn run_job(
                     diagnostics.push_str(&format!(
                         "; executor failures: {n} of {max} allowed, last: {last}"
                     ));
+                    if let Some(
+                        k
+                        @ (Reason::MemoryLimit | Reason::BinaryNotRunnable | Reason::Localization),
+                    ) = b.last_failure_kind()
+                    {
+                        reason = k;
+                    }
                 }
             }
             Outcome {
                 status: FinalStatus::Failed,
+                reason,
                 diagnostics,
             }
         }
@@ -616,6 +642,7 @@ fn run_job(
                 .unwrap_or_else(|| "the driver panicked".into());
             Outcome {
                 status: FinalStatus::Failed,
+                reason: Reason::DriverError,
                 diagnostics: format!("the driver panicked: {}", one_line(&msg)),
             }
         }
@@ -656,9 +683,14 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
     let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
     let fatal = {
         let finisher = finisher.clone();
-        Arc::new(move |why: String| {
+        Arc::new(move |reason: Reason, why: String| {
             let finisher = finisher.clone();
-            std::thread::spawn(move || finisher.finish(failed_outcome(why)));
+            std::thread::spawn(move || {
+                finisher.finish(Outcome {
+                    reason,
+                    ..failed_outcome(why)
+                })
+            });
         })
     };
     let n = launch.num_executors;
@@ -703,19 +735,27 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
         .unwrap_or_else(|_| ("FAILED".into(), "the control channel closed".into()));
     spindle_core::backend::ClusterBackend::stop(&backend);
     std::mem::forget(rt);
+    let succeeded = status == "SUCCEEDED";
     Outcome {
-        status: if status == "SUCCEEDED" {
+        status: if succeeded {
             FinalStatus::Succeeded
         } else {
             FinalStatus::Failed
+        },
+        reason: if succeeded {
+            Reason::Succeeded
+        } else {
+            Reason::DriverError
         },
         diagnostics: one_line(&diagnostics),
     }
 }
 
+/// A failure of the AM's own (its launch, the control channel): typed [`Reason::Failed`].
 fn failed_outcome(diagnostics: String) -> Outcome {
     Outcome {
         status: FinalStatus::Failed,
+        reason: Reason::Failed,
         diagnostics,
     }
 }

@@ -80,6 +80,7 @@ pub(crate) fn router(state: Arc<UiState>) -> Router {
             "/api/v1/applications/{app}/logs/{container}/{file}",
             get(api_log_bytes),
         )
+        .route("/api/v1/applications/{app}/waiting", get(api_waiting))
         .route(
             "/api/v1/applications/{app}/allexecutors",
             get(api_executors),
@@ -384,6 +385,18 @@ async fn api_log_bytes(
     }
 }
 
+async fn api_waiting(State(state): State<Arc<UiState>>, Path(app): Path<String>) -> Response {
+    if let Err(r) = check_app(&state, &app) {
+        return *r;
+    }
+    let w = state
+        .executors
+        .get()
+        .map(|e| e.waiting())
+        .unwrap_or_default();
+    Json(w).into_response()
+}
+
 /// The elastic counters of the driver and the allocator together.
 pub(crate) fn elastic(state: &UiState) -> api::Elastic {
     let s = state.elastic.get().map(|f| f()).unwrap_or_default();
@@ -503,6 +516,18 @@ async fn stages_page(State(state): State<Arc<UiState>>) -> Html<String> {
 
 async fn executors_page(State(state): State<Arc<UiState>>) -> Html<String> {
     let mut b = String::new();
+    if let Some(w) = state
+        .executors
+        .get()
+        .map(|e| e.waiting())
+        .filter(|w| w.waiting)
+    {
+        let _ = write!(
+            b,
+            "<p class=\"waiting\">Waiting: {}</p>",
+            esc(&w.explanation)
+        );
+    }
     if state.elastic.get().is_some() {
         let e = elastic(&state);
         let _ = write!(

@@ -31,6 +31,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// The typed reason `spindle` exits with for this error (see docs/operations.md): bad
+    /// flags, configuration or driver binary are [`Reason::Usage`]; the rest happened while
+    /// talking to the cluster.
+    pub fn reason(&self) -> spindle_contract::outcome::Reason {
+        use spindle_contract::outcome::Reason;
+        match self {
+            Error::Master(_) | Error::Driver { .. } | Error::Usage(_) | Error::HadoopConf(_) => {
+                Reason::Usage
+            }
+            Error::Hadoop(_) | Error::Launch(_) | Error::Http { .. } | Error::Io { .. } => {
+                Reason::Client
+            }
+        }
+    }
+
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io {
             what: what.into(),

@@ -19,7 +19,7 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("spindle: {e}");
-            std::process::exit(1);
+            std::process::exit(e.reason().code());
         }
     }
 }

@@ -246,6 +246,37 @@ pub struct Elastic {
     pub executor_failures: u32,
 }
 
+/// `/api/v1/applications/<id>/waiting`: why executor containers the AM asked for are not
+/// granted, from the RM's last allocate answer (Spindle's own endpoint). `waiting` is false
+/// while nothing has waited more than a few seconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Waiting {
+    /// Whether containers have waited long enough to be explained.
+    pub waiting: bool,
+    /// Executor containers asked for and not granted.
+    pub executors_pending: u32,
+    /// How long, in seconds, since the last container was granted (or asked for).
+    pub seconds: u64,
+    /// One executor's container.
+    #[serde(rename = "executorMemoryMB")]
+    pub executor_memory_mb: i64,
+    /// Its vcores.
+    pub executor_vcores: i32,
+    /// What the scheduler can still give this application (allocate's `available`).
+    #[serde(rename = "headroomMemoryMB")]
+    pub headroom_memory_mb: i64,
+    /// Its vcores.
+    pub headroom_vcores: i32,
+    /// The largest container YARN grants.
+    #[serde(rename = "maxContainerMemoryMB")]
+    pub max_container_memory_mb: i64,
+    /// NodeManagers in the cluster.
+    pub cluster_nodes: u32,
+    /// One line: what waits, and why, with the numbers.
+    pub explanation: String,
+}
+
 /// `/api/v1/applications/<id>/environment`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]

@@ -21,6 +21,7 @@ pub mod event_store;
 pub mod events;
 pub mod launch;
 pub mod logging;
+pub mod outcome;
 mod role;
 pub mod settings;
 pub mod staging;

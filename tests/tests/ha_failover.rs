@@ -374,7 +374,7 @@ fn cli_against_either_rm(h: &MiniHadoop, conf: &Configuration, finished: &Applic
         text(&kill.stderr)
     );
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "the killed job's submit");
+    assert_eq!(status.code(), Some(11), "the killed job's submit: KILLED");
 }
 
 /// A wordcount across two NameNode failovers: the first as soon as its application runs (the

@@ -577,7 +577,7 @@ fn kill_logs_and_the_am_ui_through_the_proxy_on_the_secure_cluster() {
     });
     let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(30));
     let err = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(status.code(), Some(1), "{err}");
+    assert_eq!(status.code(), Some(11), "{err}");
     assert!(err.contains("ended: KILLED"), "{err}");
     // Once YARN has aggregated them into HDFS (read over Kerberos IPC), the AM's logs.
     let am_container = format!("{}_01_000001 on ", app.trim_start_matches("application_"));

@@ -25,6 +25,7 @@ use spindle_tests::{
     MiniHadoop, OwnCluster, am_api, app_json, binary, container_processes, count_words, environ,
     find_files, hadoop, hdfs_client, hdfs_put, hdfs_read, hex, java_peer_ok, java_peer_on_ok,
     listening_ports, parse_counts, poll, proxy_url, registered_am, rest_client, rss_kb, signal,
+    spindle_command,
 };
 
 fn user() -> String {
@@ -1009,6 +1010,26 @@ async fn executor_over_its_memory_fails_naming_the_setting_and_a_spill_soak_stay
             && r.diagnostics.contains("--executor-memory"),
         "{}",
         r.diagnostics
+    );
+    // Typed: MEMORY_LIMIT (exit code 8) in the RM's diagnostics and `status --json`, with the
+    // NodeManager's figures and the container's settings.
+    assert!(
+        r.diagnostics.starts_with("[MEMORY_LIMIT] ")
+            && r.diagnostics.contains("MB physical memory used")
+            && r.diagnostics
+                .contains("--executor-memory 64m + spindle.executor.memoryOverhead 32m"),
+        "{}",
+        r.diagnostics
+    );
+    let st = spindle_command(h.conf_dir())
+        .args(["status", "--json", &app.id.to_string()])
+        .output()
+        .unwrap();
+    let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"MEMORY_LIMIT".into(), &8.into()),
+        "{st}"
     );
     assert!(staging_removed(h, &app).await, "staging left behind");
 }

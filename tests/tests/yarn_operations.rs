@@ -10,13 +10,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use spindle_hadoop::yarn::{Resource, SubmissionContext};
 use spindle_tests::{
-    app_json, block_on, hadoop, hdfs_client, hdfs_put, java_peer_ok, parse_counts, random_words,
-    repo_root, rest_client, spindle_command, text, wait_until,
+    OwnCluster, am_api, app_json, binary, block_on, container_processes, hadoop, hdfs_client,
+    hdfs_put, java_peer_ok, parse_counts, random_words, repo_root, rest_client, signal,
+    spindle_command, text, wait_exit, wait_for, wait_until,
 };
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
@@ -392,7 +393,7 @@ fn binaries_that_are_not_spindle_drivers_are_refused_before_submitting() {
             .output()
             .unwrap();
         let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(out.status.code(), Some(2), "USAGE: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
         assert!(
             err.starts_with(&format!(
@@ -588,5 +589,219 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
         body,
         want.iter().map(String::as_str).collect::<Vec<_>>(),
         "{shown}"
+    );
+}
+
+/// A queue whose ApplicationMasters may hold 10 % of it (`deploy/conf/capacity-am-limit.xml` on
+/// one NodeManager of 2048 MB) admits one small application at a time. The first asks for more
+/// executors than fit: its AM says why at `/api/v1/.../waiting` (headroom, container size) and
+/// its `spindle submit` repeats it. The second waits in ACCEPTED and says why, in its `spindle
+/// submit` output and in `status --json`'s `waiting`, with the RM's numbers. The first's AM is
+/// killed (one attempt allowed): `AM_ATTEMPTS_EXHAUSTED`, exit code 5; the second then runs to
+/// SUCCEEDED. On the same cluster, the reasons that end an application before its driver runs:
+/// an unknown queue (`NOT_ADMITTED`, 4) and a driver for another architecture
+/// (`BINARY_NOT_RUNNABLE`, 6, naming the node and the shell's line).
+#[test]
+fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_codes() {
+    let file = repo_root().join("deploy/conf/capacity-am-limit.xml");
+    let file = file.to_string_lossy().to_string();
+    let own = OwnCluster::start(
+        "amlimit",
+        1,
+        &["--capacity-scheduler", &file, "--nm-memory", "2048"],
+    );
+    let h = own.get();
+    let _logs = h.log_guard();
+    let dir = tempfile::tempdir().unwrap();
+    let submit = |tag: &str, executors: &str, program: &[String]| {
+        let log = dir.path().join(format!("{tag}.log"));
+        let child = spindle_command(h.conf_dir())
+            .args(["submit", "--master", "yarn", "--max-app-attempts", "1"])
+            .args(["--num-executors", executors, "--tags", tag])
+            .args(
+                SMALL
+                    .iter()
+                    .filter(|a| **a != "--num-executors" && **a != "1"),
+            )
+            .args(program)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        (child, log)
+    };
+    let read = |log: &Path| std::fs::read_to_string(log).unwrap_or_default();
+    let app_of = |log: &Path| {
+        wait_for("the application id", Duration::from_secs(60), || {
+            let err = read(log);
+            let at = err.find("submitted application_")? + "submitted ".len();
+            err[at..].split_whitespace().next().map(str::to_string)
+        })
+    };
+    let status = |app: &str| -> serde_json::Value {
+        let out = spindle_command(h.conf_dir())
+            .args(["status", "--json", app])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let jobs = binary("spindle-testjobs").display().to_string();
+
+    // The first: its AM (192 MB) and 9 executors of 192 MB fill the node; 3 more cannot come.
+    let (mut first, first_log) = submit(
+        "amlimit-first",
+        "12",
+        &[jobs.clone(), "idle".into(), "600".into()],
+    );
+    let a = app_of(&first_log);
+    let waiting = wait_for(
+        "the first AM's waiting explanation",
+        Duration::from_secs(120),
+        || am_api(h, &a, "waiting").filter(|w| w["waiting"] == true),
+    );
+    eprintln!("AM waiting: {waiting}");
+    assert_eq!(waiting["executorsPending"], 3, "{waiting}");
+    assert_eq!(waiting["executorMemoryMB"], 192, "{waiting}");
+    assert!(
+        waiting["headroomMemoryMB"].as_i64().unwrap() < 192,
+        "{waiting}"
+    );
+    let explanation = waiting["explanation"].as_str().unwrap();
+    assert!(
+        explanation.starts_with("3 executor container(s) not granted: the queue is full")
+            && explanation.contains("each executor needs <memory:192 MB, vCores:1>"),
+        "{explanation}"
+    );
+    wait_until(
+        "the first client to show it",
+        Duration::from_secs(30),
+        || read(&first_log).contains("| waiting: 3 executor container(s) not granted"),
+    );
+
+    // The second waits for its AM: the queue's AM limit is reached.
+    let (mut second, second_log) = submit(
+        "amlimit-second",
+        "1",
+        &[jobs.clone(), "idle".into(), "1".into()],
+    );
+    let b = app_of(&second_log);
+    wait_until(
+        "the second client to say why it waits",
+        Duration::from_secs(60),
+        || {
+            read(&second_log).contains(&format!(
+                "{b} waiting: queue root.default is at its AM-resource limit"
+            ))
+        },
+    );
+    let st = status(&b);
+    assert_eq!(st["state"], "ACCEPTED", "{st}");
+    let why = st["waiting"].as_str().unwrap_or_default();
+    eprintln!("second waiting: {why}");
+    assert!(
+        why.starts_with("queue root.default is at its AM-resource limit: its ApplicationMasters hold <memory:192, vCores:1> of <memory:")
+            && why.contains("(10% of the queue)")
+            && why.contains("this application's AM needs <memory:192, vCores:1>")
+            && why.contains("1 application(s) of the queue running, 1 waiting"),
+        "{why}"
+    );
+    assert_eq!(st["reason"], serde_json::Value::Null, "{st}");
+
+    // The first's AM dies and may not try again: AM_ATTEMPTS_EXHAUSTED.
+    let am = container_processes(&a)
+        .into_iter()
+        .find(|p| p.container.ends_with("_01_000001"))
+        .expect("the first AM's process");
+    signal(am.pid, "KILL");
+    let code = wait_exit(
+        &mut first,
+        "the first spindle submit",
+        Duration::from_secs(60),
+    );
+    let err = read(&first_log);
+    assert_eq!(code.code(), Some(5), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{a} reason: AM_ATTEMPTS_EXHAUSTED (exit code 5): on "
+        )),
+        "{err}"
+    );
+    let st = status(&a);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"AM_ATTEMPTS_EXHAUSTED".into(), &5.into()),
+        "{st}"
+    );
+
+    // Then the second runs.
+    let code = wait_exit(
+        &mut second,
+        "the second spindle submit",
+        Duration::from_secs(180),
+    );
+    let err = read(&second_log);
+    assert_eq!(code.code(), Some(0), "{err}");
+    assert!(err.contains(&format!("{b} RUNNING")), "{err}");
+    assert_eq!(status(&b)["reason"], "SUCCEEDED");
+
+    // Refused by the scheduler.
+    let (mut refused, refused_log) = submit(
+        "amlimit-queue",
+        "1",
+        &[
+            "--queue".into(),
+            "nosuch".into(),
+            jobs.clone(),
+            "idle".into(),
+            "1".into(),
+        ],
+    );
+    let code = wait_exit(
+        &mut refused,
+        "spindle submit --queue nosuch",
+        Duration::from_secs(60),
+    );
+    let err = read(&refused_log);
+    assert_eq!(code.code(), Some(4), "{err}");
+    assert!(
+        err.contains("reason: NOT_ADMITTED (exit code 4)") && err.contains("unknown queue: nosuch"),
+        "{err}"
+    );
+
+    // A driver for another architecture (the ELF header's machine set to aarch64): the
+    // NodeManager's shell cannot execute it.
+    let foreign = dir.path().join("pi-aarch64");
+    let mut bytes = std::fs::read(binary("pi")).unwrap();
+    bytes[18..20].copy_from_slice(&183u16.to_le_bytes());
+    std::fs::write(&foreign, bytes).unwrap();
+    std::fs::set_permissions(
+        &foreign,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let (mut foreign_run, foreign_log) = submit(
+        "amlimit-arch",
+        "1",
+        &[foreign.display().to_string(), "10".into()],
+    );
+    let code = wait_exit(
+        &mut foreign_run,
+        "spindle submit of an aarch64 driver",
+        Duration::from_secs(120),
+    );
+    let err = read(&foreign_log);
+    assert_eq!(code.code(), Some(6), "{err}");
+    assert!(
+        err.contains("reason: BINARY_NOT_RUNNABLE (exit code 6): on ")
+            && err.contains("cannot execute binary file: Exec format error"),
+        "{err}"
+    );
+    let c = app_of(&foreign_log);
+    let st = status(&c);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"BINARY_NOT_RUNNABLE".into(), &6.into()),
+        "{st}"
     );
 }

@@ -390,11 +390,21 @@ fn spindle_kill_ends_the_app_its_containers_and_its_staging_dir() {
         container_processes(&app).is_empty()
     });
     eprintln!("killed and cleaned up in {:?}", started.elapsed());
-    // The waiting `spindle submit` sees KILLED and exits non-zero.
+    // The waiting `spindle submit` sees KILLED and exits with its code (11).
     let status = wait_exit(&mut child, "spindle submit", Duration::from_secs(30));
     let err = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(status.code(), Some(1), "{err}");
+    assert_eq!(status.code(), Some(11), "{err}");
     assert!(err.contains("ended: KILLED"), "{err}");
+    assert!(
+        err.contains(&format!("{app} reason: KILLED (exit code 11)")),
+        "{err}"
+    );
+    let st = status_json(&app);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"KILLED".into(), &11.into()),
+        "{st}"
+    );
 }
 
 /// The application's name and arguments reach the driver verbatim: nothing in them is expanded
@@ -429,11 +439,25 @@ fn names_and_arguments_arrive_verbatim_and_run_nothing() {
         .output()
         .unwrap();
     let err = text(&out.stderr);
-    assert!(!out.status.success(), "{err}");
+    // The driver's own error: DRIVER_ERROR, exit code 1, the tag in the RM's diagnostics.
+    assert_eq!(out.status.code(), Some(1), "{err}");
     let app = app_id_in(&err);
+    let prefix = format!("spindle: {app} reason: DRIVER_ERROR (exit code 1): ");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with(&prefix) && l.contains("input path does not exist")),
+        "{err}"
+    );
     let report = app_json(hadoop(), &app);
     assert_eq!(report["name"], name.as_str(), "{report}");
     let diagnostics = report["diagnostics"].as_str().unwrap_or_default();
+    assert!(diagnostics.starts_with("[DRIVER_ERROR] "), "{diagnostics}");
+    let st = status_json(&app);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"DRIVER_ERROR".into(), &1.into()),
+        "{st}"
+    );
     assert!(
         diagnostics.contains(&format!("input path does not exist: {input}")),
         "{diagnostics}"
@@ -498,9 +522,26 @@ fn ctrl_c_kills_the_application_and_says_so() {
     });
 }
 
-fn one_line_error_within(out: &Output, took: Duration, limit: Duration, needles: &[&str]) {
+/// `spindle status --json <app>` on the shared cluster, parsed.
+fn status_json(app: &str) -> serde_json::Value {
+    let out = spindle_command(hadoop().conf_dir())
+        .args(["status", "--json", app])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// One line on stderr within `limit`, exit code `code` (2 USAGE, 3 CLIENT), every needle in it.
+fn one_line_error_within(
+    out: &Output,
+    code: i32,
+    took: Duration,
+    limit: Duration,
+    needles: &[&str],
+) {
     let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(code), "{err}");
     assert!(took < limit, "took {took:?}: {err}");
     assert_eq!(err.trim_end().lines().count(), 1, "not one line:\n{err}");
     for n in needles {
@@ -520,6 +561,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
         .unwrap();
     one_line_error_within(
         &out,
+        2,
         t.elapsed(),
         Duration::from_secs(5),
         &["HADOOP_CONF_DIR=/nonexistent/hadoop-conf is not a directory"],
@@ -534,6 +576,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
         .unwrap();
     one_line_error_within(
         &out,
+        2,
         t.elapsed(),
         Duration::from_secs(5),
         &["HADOOP_CONF_DIR"],
@@ -563,6 +606,7 @@ fn a_wrong_hadoop_conf_dir_or_an_unreachable_rm_fails_in_one_line_within_seconds
         let out = spindle_command(dir.path()).args(cmd).output().unwrap();
         one_line_error_within(
             &out,
+            3,
             t.elapsed(),
             Duration::from_secs(10),
             &[&address, "no ResourceManager reachable"],

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use spindle_contract::launch;
 use spindle_contract::launch::{AM_MEMORY_MB, APP_ID};
+use spindle_contract::outcome::Reason;
 use spindle_hadoop::yarn::FinalStatus;
 
 use super::{Cluster, YarnSubmit, progress};
@@ -166,7 +167,18 @@ pub(crate) async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
                 // as in cluster mode, the staging directory is gone when submit returns.
                 super::remove_staging(cluster, &cluster.user, app).await;
                 let ok = r.final_status == FinalStatus::Succeeded;
-                return Ok(if ok { code } else { code.max(1) });
+                // The driver's own exit code, unless YARN names a cause beyond the driver.
+                return Ok(match super::outcome::reason(&r) {
+                    _ if ok => code,
+                    Some(
+                        reason @ (Reason::MemoryLimit
+                        | Reason::BinaryNotRunnable
+                        | Reason::ExecutorsLost
+                        | Reason::Killed
+                        | Reason::Preempted),
+                    ) => reason.code(),
+                    _ => code.max(1),
+                });
             }
             _ if Instant::now() > deadline => {
                 eprintln!("spindle: {app} has not ended in YARN 30 s after the driver exited");

@@ -13,10 +13,12 @@ pub(crate) mod client_mode;
 pub(crate) mod follow;
 pub(crate) mod logs;
 pub(crate) mod memory;
+pub(crate) mod outcome;
 pub(crate) mod progress;
 pub(crate) mod report;
 pub(crate) mod security;
 pub(crate) mod tfile;
+pub(crate) mod waiting;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -584,12 +586,22 @@ fn parse_app(id: &str) -> Result<ApplicationId, Error> {
 pub(crate) fn status(a: &cli::Status) -> Result<i32, Error> {
     let app = parse_app(&a.app_id)?;
     let cluster = Cluster::from_env()?;
-    let r = runtime()?.block_on(cluster.rest.app(app))?;
+    let rt = runtime()?;
+    let r = rt.block_on(cluster.rest.app(app))?;
     let base = cluster.rest.active_base();
-    if a.json {
-        println!("{}", to_json(&report::AppJson::new(&r, base))?);
+    // Waiting for its AM: the queue's numbers too (best effort).
+    let queue = if waiting::explain(&r, None).is_some() {
+        rt.block_on(cluster.rest.scheduler_queue(&r.queue))
+            .ok()
+            .flatten()
     } else {
-        print!("{}", report::describe(&r, base));
+        None
+    };
+    let why = waiting::explain(&r, queue.as_ref());
+    if a.json {
+        println!("{}", to_json(&report::AppJson::new(&r, base, why))?);
+    } else {
+        print!("{}", report::describe(&r, base, why.as_deref()));
     }
     Ok(0)
 }
@@ -622,7 +634,8 @@ pub(crate) fn list(l: &cli::List) -> Result<i32, Error> {
         application_tags: tags.clone(),
         ..AppsFilter::default()
     };
-    let mut apps = runtime()?.block_on(cluster.rest.apps(&filter))?;
+    let rt = runtime()?;
+    let mut apps = rt.block_on(cluster.rest.apps(&filter))?;
     apps.retain(|a| {
         (l.all
             || a.application_type
@@ -639,8 +652,24 @@ pub(crate) fn list(l: &cli::List) -> Result<i32, Error> {
     }
     let base = cluster.rest.active_base();
     if l.json {
-        let all: Vec<report::AppJson> =
-            apps.iter().map(|a| report::AppJson::new(a, base)).collect();
+        // One look at the scheduler's queues explains every application waiting for its AM.
+        let mut queues = std::collections::HashMap::new();
+        for a in apps.iter().filter(|a| waiting::explain(a, None).is_some()) {
+            if !queues.contains_key(&a.queue) {
+                let q = rt
+                    .block_on(cluster.rest.scheduler_queue(&a.queue))
+                    .ok()
+                    .flatten();
+                queues.insert(a.queue.clone(), q);
+            }
+        }
+        let all: Vec<report::AppJson> = apps
+            .iter()
+            .map(|a| {
+                let q = queues.get(&a.queue).and_then(Option::as_ref);
+                report::AppJson::new(a, base, waiting::explain(a, q))
+            })
+            .collect();
         println!("{}", to_json(&all)?);
     } else {
         print!("{}", report::table(&apps));

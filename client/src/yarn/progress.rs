@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use std::collections::HashMap;
 
-use spindle_contract::api::{Application, Elastic, Executor, Job, Stage};
+use spindle_contract::api::{Application, Elastic, Executor, Job, Stage, Waiting};
+use spindle_contract::outcome::Reason;
 use spindle_hadoop::ids::ApplicationId;
 use spindle_hadoop::yarn::{AppReport, AppState, FinalStatus};
 
@@ -23,6 +24,10 @@ const POLL: Duration = Duration::from_secs(1);
 const RM_OUTAGE: Duration = Duration::from_secs(60);
 /// The exit code after Ctrl-C (128 + SIGINT).
 pub(crate) const INTERRUPTED: i32 = 130;
+/// An application still waiting for its AM after this is explained ([`super::waiting`]).
+const EXPLAIN_WAIT_AFTER: Duration = Duration::from_secs(3);
+/// How often the explanation (and the scheduler's queue) is looked at again.
+const EXPLAIN_EVERY: Duration = Duration::from_secs(5);
 
 /// One line about the jobs and the stages that are running.
 pub(crate) fn summarize(jobs: &[Job], stages: &[Stage]) -> String {
@@ -176,7 +181,15 @@ async fn am_progress(
     if let Some(e) = get_json::<Elastic>(http, &format!("{base}/{id}/elastic")).await {
         watch.elastic = Some(e);
     }
-    Some((summarize(&jobs, &stages), watch.changes(&executors)))
+    let mut line = summarize(&jobs, &stages);
+    // Executors the AM asked for and YARN has not granted: the AM says why.
+    if let Some(w) = get_json::<Waiting>(http, &format!("{base}/{id}/waiting"))
+        .await
+        .filter(|w| w.waiting)
+    {
+        line.push_str(&format!(" | waiting: {}", w.explanation));
+    }
+    Some((line, watch.changes(&executors)))
 }
 
 async fn get_json<T: for<'de> Deserialize<'de>>(http: &reqwest::Client, url: &str) -> Option<T> {
@@ -273,6 +286,7 @@ pub(crate) async fn wait(
     let mut last_state = None;
     let mut failing_since: Option<Instant> = None;
     let mut watch = ExecutorWatch::default();
+    let mut explained: Option<(Instant, String)> = None;
     loop {
         let report = tokio::select! {
             _ = &mut ctrl_c => return interrupted(cluster, staging, app, &mut display).await,
@@ -315,6 +329,24 @@ pub(crate) async fn wait(
                 display.say(&format!("spindle: {line}"));
             }
             return Ok(finished(cluster, staging, &report, started, &mut display).await);
+        }
+        if started.elapsed() >= EXPLAIN_WAIT_AFTER
+            && explained
+                .as_ref()
+                .is_none_or(|(at, _)| at.elapsed() >= EXPLAIN_EVERY)
+            && super::waiting::explain(&report, None).is_some()
+        {
+            let queue = cluster
+                .rest
+                .scheduler_queue(&report.queue)
+                .await
+                .ok()
+                .flatten();
+            let line = super::waiting::explain(&report, queue.as_ref()).unwrap_or_default();
+            if explained.as_ref().is_none_or(|(_, last)| *last != line) {
+                display.say(&format!("spindle: {app} waiting: {line}"));
+            }
+            explained = Some((Instant::now(), line));
         }
         if report.state == AppState::Running
             && let Some(url) = tracking(&report)
@@ -427,12 +459,34 @@ async fn finished(
         display.say(&format!("spindle: tracking URL: {url}"));
     }
     cleanup(cluster, staging, &report.user, app).await;
+    let reason = super::outcome::reason(report).unwrap_or(Reason::Failed);
     if report.final_status == FinalStatus::Succeeded {
-        0
-    } else {
-        display.say(&format!("spindle: container logs: spindle logs {app}"));
-        1
+        return reason.code();
     }
+    let mut detail = super::outcome::detail(reason, &report.diagnostics);
+    if matches!(
+        reason,
+        Reason::BinaryNotRunnable | Reason::Localization | Reason::AmAttemptsExhausted
+    ) {
+        // The AM container's node: where the binary did not run or the files did not arrive.
+        if let Some(a) = cluster
+            .rest
+            .attempts(app)
+            .await
+            .ok()
+            .and_then(|a| a.into_iter().last())
+            && !a.node_id.is_empty()
+        {
+            detail = format!("on {}: {detail}", a.node_id);
+        }
+    }
+    display.say(&format!(
+        "spindle: {app} reason: {} (exit code {}): {detail}",
+        reason.name(),
+        reason.code()
+    ));
+    display.say(&format!("spindle: container logs: spindle logs {app}"));
+    reason.code()
 }
 
 async fn interrupted(
@@ -543,6 +597,11 @@ mod tests {
         assert_eq!(fit("spindle: jobs", 40), "spindle: jobs");
         assert_eq!(fit("spindle: jobs: 1 done", 10), "spindle: …");
         assert_eq!(fit("ééééé", 3).chars().count(), 3);
+    }
+
+    #[test]
+    fn ctrl_c_exits_with_the_interrupted_reasons_code() {
+        assert_eq!(INTERRUPTED, Reason::Interrupted.code());
     }
 
     #[test]

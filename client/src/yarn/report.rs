@@ -3,6 +3,7 @@
 //! since the epoch and change shape between Hadoop versions; scripts read this instead).
 
 use serde::Serialize;
+use spindle_contract::outcome::Reason;
 use spindle_hadoop::yarn::{AppReport, AppState, FinalStatus};
 
 use super::progress::usable_tracking_url;
@@ -37,10 +38,18 @@ pub(crate) struct AppJson {
     #[serde(rename = "allocatedVCores")]
     pub allocated_vcores: i32,
     pub priority: i32,
+    /// Why it ended (`MEMORY_LIMIT`, …; docs/operations.md); `null` until it has.
+    pub reason: Option<Reason>,
+    /// The exit code `spindle submit` gives for that reason; `null` until it has ended.
+    pub exit_code: Option<i32>,
+    /// Why it waits for its ApplicationMaster, with the numbers; `null` when it does not.
+    pub waiting: Option<String>,
 }
 
 impl AppJson {
-    pub(crate) fn new(r: &AppReport, rm_base: &str) -> AppJson {
+    /// `waiting`: [`super::waiting::explain`]'s line.
+    pub(crate) fn new(r: &AppReport, rm_base: &str, waiting: Option<String>) -> AppJson {
+        let reason = super::outcome::reason(r);
         AppJson {
             id: r.id.to_string(),
             name: r.name.clone(),
@@ -61,6 +70,9 @@ impl AppJson {
             allocated_mb: r.allocated.memory_mb.max(0),
             allocated_vcores: r.allocated.vcores.max(0),
             priority: r.priority,
+            reason,
+            exit_code: reason.map(Reason::code),
+            waiting,
         }
     }
 }
@@ -103,8 +115,8 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-/// The report as `spindle status` prints it.
-pub(crate) fn describe(r: &AppReport, rm_base: &str) -> String {
+/// The report as `spindle status` prints it, with why it waits for its AM, if it does.
+pub(crate) fn describe(r: &AppReport, rm_base: &str, waiting: Option<&str>) -> String {
     let mut s = format!(
         "{} {:?} (user {}, queue {}, type {})\nstate {}, final status {:?}, progress {:.0}%\n",
         r.id,
@@ -130,6 +142,16 @@ pub(crate) fn describe(r: &AppReport, rm_base: &str) -> String {
     }
     if !r.diagnostics.trim().is_empty() {
         s.push_str(&format!("diagnostics: {}\n", r.diagnostics.trim()));
+    }
+    if let Some(w) = waiting {
+        s.push_str(&format!("waiting: {w}\n"));
+    }
+    if let Some(reason) = super::outcome::reason(r) {
+        s.push_str(&format!(
+            "reason: {} (exit code {})\n",
+            reason.name(),
+            reason.code()
+        ));
     }
     s
 }
@@ -287,7 +309,7 @@ mod tests {
     /// The JSON field names are an interface: this is the whole list.
     #[test]
     fn json_has_the_documented_fields() {
-        let v = serde_json::to_value(AppJson::new(&report(), "http://rm:8088")).unwrap();
+        let v = serde_json::to_value(AppJson::new(&report(), "http://rm:8088", None)).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         let mut expected = vec![
             "id",
@@ -309,6 +331,9 @@ mod tests {
             "allocatedMB",
             "allocatedVCores",
             "priority",
+            "reason",
+            "exitCode",
+            "waiting",
         ];
         expected.sort();
         let mut keys = keys;
@@ -320,11 +345,22 @@ mod tests {
         assert_eq!(v["startedTime"], "2023-11-14T22:13:20.123Z");
         assert_eq!(v["finishedTime"], serde_json::Value::Null);
         assert_eq!(v["diagnostics"], "");
+        assert_eq!(v["reason"], serde_json::Value::Null);
+        assert_eq!(v["exitCode"], serde_json::Value::Null);
+        let mut ended = report();
+        ended.state = AppState::Finished;
+        ended.final_status = FinalStatus::Failed;
+        ended.diagnostics = "[MEMORY_LIMIT] executor failures exceeded".into();
+        let e = serde_json::to_value(AppJson::new(&ended, "http://rm:8088", None)).unwrap();
+        assert_eq!(
+            (&e["reason"], &e["exitCode"]),
+            (&"MEMORY_LIMIT".into(), &8.into())
+        );
         assert_eq!(
             v["trackingUrl"],
             "http://rm:8088/proxy/application_1700000000000_0042/"
         );
-        let text = describe(&report(), "http://rm:8088");
+        let text = describe(&report(), "http://rm:8088", None);
         assert!(
             text.contains("started 2023-11-14T22:13:20.123Z, elapsed 4.5 s"),
             "{text}"

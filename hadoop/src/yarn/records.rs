@@ -240,6 +240,29 @@ pub struct AppReport {
     pub am_rm_token: Option<Token>,
 }
 
+/// A leaf queue as the capacity scheduler reports it (REST `/ws/v1/cluster/scheduler`): what
+/// explaining a waiting application needs. Zero where the scheduler does not say (another
+/// scheduler, an older release).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueInfo {
+    /// `root.default`.
+    pub path: String,
+    /// Percent of the cluster: guaranteed, used, at most.
+    pub absolute_capacity: f64,
+    pub absolute_used_capacity: f64,
+    pub absolute_max_capacity: f64,
+    pub num_active_applications: i32,
+    pub num_pending_applications: i32,
+    /// `maximum-am-resource-percent`, as a fraction (0.1).
+    pub max_am_resource: f64,
+    /// What the queue's ApplicationMasters may hold, and hold now.
+    pub am_resource_limit: Resource,
+    pub used_am_resource: Resource,
+    /// What one user's ApplicationMasters may hold in the queue.
+    pub user_am_resource_limit: Resource,
+    pub resources_used: Resource,
+}
+
 /// One attempt of an application (REST `/ws/v1/cluster/apps/{id}/appattempts`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AppAttempt {

@@ -20,7 +20,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::records::{
     AppAttempt, AppReport, AppState, ClusterInfo, ClusterMetrics, FinalStatus, LocalResourceType,
-    LocalResourceVisibility, NewApplication, NodeReport, NodeState, Resource, SubmissionContext,
+    LocalResourceVisibility, NewApplication, NodeReport, NodeState, QueueInfo, Resource,
+    SubmissionContext,
 };
 use crate::config::Configuration;
 use crate::error::{Error, Result};
@@ -456,6 +457,39 @@ struct ClusterInfoWrapper {
 struct ClusterMetricsWrapper {
     #[serde(rename = "clusterMetrics")]
     cluster_metrics: ClusterMetricsInfo,
+}
+
+/// The leaf queue `wanted` (path or leaf name) in a scheduler info tree; nested queues are
+/// `queues.queue[]`.
+fn find_queue(info: &serde_json::Value, wanted: &str) -> Option<QueueInfo> {
+    let name = info["queueName"].as_str().unwrap_or_default();
+    let path = info["queuePath"].as_str().unwrap_or(name);
+    let children = info["queues"]["queue"].as_array();
+    if children.is_none_or(|c| c.is_empty()) && !name.is_empty() {
+        let leaf = wanted.rsplit('.').next().unwrap_or(wanted);
+        if path == wanted || (!wanted.contains('.') && name == leaf) {
+            let f = |k: &str| info[k].as_f64().unwrap_or(0.0);
+            let i = |k: &str| info[k].as_i64().unwrap_or(0) as i32;
+            let r = |k: &str| Resource {
+                memory_mb: info[k]["memory"].as_i64().unwrap_or(0),
+                vcores: info[k]["vCores"].as_i64().unwrap_or(0) as i32,
+            };
+            return Some(QueueInfo {
+                path: path.to_string(),
+                absolute_capacity: f("absoluteCapacity"),
+                absolute_used_capacity: f("absoluteUsedCapacity"),
+                absolute_max_capacity: f("absoluteMaxCapacity"),
+                num_active_applications: i("numActiveApplications"),
+                num_pending_applications: i("numPendingApplications"),
+                max_am_resource: f("configuredMaxAMResourceLimit"),
+                am_resource_limit: r("AMResourceLimit"),
+                used_am_resource: r("usedAMResource"),
+                user_am_resource_limit: r("userAMResourceLimit"),
+                resources_used: r("resourcesUsed"),
+            });
+        }
+    }
+    children?.iter().find_map(|c| find_queue(c, wanted))
 }
 
 #[derive(Deserialize, Serialize)]
@@ -954,6 +988,13 @@ impl RmRestClient {
         Ok(w.cluster_metrics.into())
     }
 
+    /// `GET /ws/v1/cluster/scheduler`: the leaf queue named `queue` (a path such as
+    /// `root.default`, or a leaf's own name), if the scheduler reports one.
+    pub async fn scheduler_queue(&self, queue: &str) -> Result<Option<QueueInfo>> {
+        let v: serde_json::Value = self.get_json("/ws/v1/cluster/scheduler", &[]).await?;
+        Ok(find_queue(&v["scheduler"]["schedulerInfo"], queue))
+    }
+
     /// `GET /ws/v1/cluster/nodes` (the RM's default: nodes in any usable state).
     pub async fn nodes(&self) -> Result<Vec<NodeReport>> {
         let w: NodesWrapper = self.get_json("/ws/v1/cluster/nodes", &[]).await?;
@@ -1236,6 +1277,42 @@ fn http_client(
 
 #[cfg(test)]
 mod tests {
+
+    /// Hadoop 3.5.0's capacity scheduler answer (trimmed: the fields read, from a mini-Hadoop
+    /// whose queue admits one ApplicationMaster).
+    #[test]
+    fn a_leaf_queue_is_found_by_path_or_name() {
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"scheduler":{"schedulerInfo":{"type":"capacityScheduler","queueName":"root","queuePath":"root",
+              "queues":{"queue":[{"type":"capacitySchedulerLeafQueueInfo","queuePath":"root.default",
+              "queueName":"default","absoluteCapacity":100.0,"absoluteMaxCapacity":100.0,
+              "absoluteUsedCapacity":18.75,"numActiveApplications":1,"numPendingApplications":1,
+              "configuredMaxAMResourceLimit":0.1,"resourcesUsed":{"memory":384,"vCores":2},
+              "AMResourceLimit":{"memory":224,"vCores":1},"usedAMResource":{"memory":192,"vCores":1},
+              "userAMResourceLimit":{"memory":224,"vCores":1}}]}}}}"#,
+        )
+        .unwrap();
+        let info = &v["scheduler"]["schedulerInfo"];
+        let q = find_queue(info, "root.default").unwrap();
+        assert_eq!(q.path, "root.default");
+        assert_eq!(
+            (q.num_active_applications, q.num_pending_applications),
+            (1, 1)
+        );
+        assert_eq!(
+            q.am_resource_limit,
+            Resource {
+                memory_mb: 224,
+                vcores: 1
+            }
+        );
+        assert_eq!(q.used_am_resource.memory_mb, 192);
+        assert_eq!(q.max_am_resource, 0.1);
+        assert_eq!(q.absolute_used_capacity, 18.75);
+        assert_eq!(find_queue(info, "default"), Some(q));
+        assert_eq!(find_queue(info, "root"), None, "root is not a leaf");
+        assert_eq!(find_queue(info, "root.nosuch"), None);
+    }
     use super::*;
     use crate::token::Token;
     use crate::yarn::LocalResource;
