@@ -108,7 +108,8 @@ impl Renewer {
         let login = Login::from_keytab(&self.conf, &self.principal, &self.keytab)?;
         tracing::info!(
             "logged in as {} from the staged keytab (ticket for {} s)",
-            login.principal, login.credential.lifetime
+            login.principal,
+            login.credential.lifetime
         );
         self.login = Some((login.clone(), Instant::now()));
         Ok(login)

@@ -6,7 +6,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// An allocator that remembers the largest single allocation of each
 /// thread, so a decoder's test can show that a huge length in its input was
