@@ -92,7 +92,7 @@ fn wordcount_submitted_from_this_host_with_a_keytab() {
         assert!(addr("infoAddr").ends_with(":0"), "{name}: {node}");
     }
 
-    let (root, base, expected) = put_words(h, "compose-host", 3000, 0x5EC_C0_01);
+    let (root, base, expected) = put_words(h, "compose-host", 3000, 0x05EC_C001);
     let out = submit_with_keytab(h, &dir, 2)
         .arg(binary("wordcount"))
         .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
@@ -119,7 +119,7 @@ fn wordcount_submitted_from_this_host_with_a_keytab() {
 #[ignore = "needs deploy/compose-up --secure; scripts/test's compose stage runs it"]
 fn wordcount_submitted_from_the_gateway_with_a_keytab() {
     let h = cluster();
-    let (root, base, expected) = put_words(h, "compose-gateway", 3000, 0x5EC_C0_02);
+    let (root, base, expected) = put_words(h, "compose-gateway", 3000, 0x05EC_C002);
     let out = exec_in(
         "spindle",
         None,
