@@ -37,9 +37,11 @@ impl Error {
     pub fn reason(&self) -> spindle_contract::outcome::Reason {
         use spindle_contract::outcome::Reason;
         match self {
-            Error::Master(_) | Error::Driver { .. } | Error::Usage(_) | Error::HadoopConf(_) => {
-                Reason::Usage
-            }
+            Error::Master(_)
+            | Error::Driver { .. }
+            | Error::Usage(_)
+            | Error::HadoopConf(_)
+            | Error::Hadoop(spindle_hadoop::Error::Config { .. }) => Reason::Usage,
             Error::Hadoop(_) | Error::Launch(_) | Error::Http { .. } | Error::Io { .. } => {
                 Reason::Client
             }

@@ -53,7 +53,7 @@ pub fn parse_conf(pairs: &[String]) -> Result<spindle_contract::Conf, Error> {
     }
     let conf = spindle_contract::Conf::new(map).map_err(|e| Error::Usage(format!("--conf {e}")))?;
     for w in conf.warnings() {
-        tracing::warn!("--conf {w}");
+        eprintln!("spindle: warning: --conf {w}");
     }
     Ok(conf)
 }

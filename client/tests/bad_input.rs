@@ -86,7 +86,7 @@ fn hostile_site_files_are_refused_naming_the_file() {
                </configuration>";
     let conf = conf_dir(dtd);
     let out = spindle(conf.path(), &["status", "application_1_0001"]);
-    one_line(&out, 1, &["core-site.xml", "DTD"]);
+    one_line(&out, 2, &["core-site.xml", "DTD"]);
 
     // A site file of 17 MiB is refused before it is read.
     let huge = format!(
@@ -95,12 +95,12 @@ fn hostile_site_files_are_refused_naming_the_file() {
     );
     let conf = conf_dir(&huge);
     let out = spindle(conf.path(), &["status", "application_1_0001"]);
-    one_line(&out, 1, &["core-site.xml", "MiB"]);
+    one_line(&out, 2, &["core-site.xml", "MiB"]);
 
     // Not XML at all.
     let conf = conf_dir("<configuration><property>");
     let out = spindle(conf.path(), &["status", "application_1_0001"]);
-    one_line(&out, 1, &["core-site.xml", "malformed XML"]);
+    one_line(&out, 2, &["core-site.xml", "malformed XML"]);
 }
 
 /// A small ELF file that passes `spindle submit`'s driver check (x86_64, the Spindle note; a
@@ -142,7 +142,7 @@ fn binaries_that_are_not_linux_spindle_drivers_are_refused_in_one_line() {
     ];
     for (driver, needles) in cases {
         let out = spindle(conf.path(), &["submit", "--master", "yarn", driver]);
-        one_line(&out, 1, needles);
+        one_line(&out, 2, needles);
     }
 }
 
@@ -162,12 +162,12 @@ fn detach_is_refused_where_the_driver_runs_here() {
             "./driver",
         ],
     );
-    one_line(&out, 1, &["--detach", "cluster mode only"]);
+    one_line(&out, 2, &["--detach", "cluster mode only"]);
     let out = spindle(
         conf.path(),
         &["submit", "--master", "local[2]", "--detach", "./driver"],
     );
-    one_line(&out, 1, &["--detach", "--master yarn"]);
+    one_line(&out, 2, &["--detach", "--master yarn"]);
 }
 
 /// A one-thread HTTP server on loopback: `answer(request line)` is written back as is.
@@ -244,7 +244,7 @@ fn a_silent_namenode_is_one_line_within_30_seconds() {
         .last()
         .unwrap_or_default()
         .to_string();
-    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(out.status.code(), Some(3), "{err}");
     assert!(
         last.contains(&format!("hdfs://{nn}")) && last.contains("did not answer"),
         "{err}"

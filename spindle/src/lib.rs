@@ -210,7 +210,8 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
         }),
     };
     if let Err(e) = result {
-        tracing::error!("{e}");
+        // The program's one-line error for its user, as the CLI prints its own: not a log record.
+        eprintln!("spindle: {e}");
         std::process::exit(1);
     }
 }
