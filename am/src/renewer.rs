@@ -216,13 +216,12 @@ impl Renewer {
         )?);
         let tokens =
             delegation::hdfs_tokens(&self.conf, &auth, &self.file_systems, &self.renewer).await?;
-        let interval = delegation::renewal_interval(
-            &self.conf,
-            &auth,
-            &self.file_systems[0],
-            &login.short_name,
-        )
-        .await?;
+        // The NameNode lets only the renewer named in a token renew it, compared with the
+        // caller's short name: with --proxy-user the caller is the proxied user.
+        let own_name = self.proxy_user.as_deref().unwrap_or(&login.short_name);
+        let interval =
+            delegation::renewal_interval(&self.conf, &auth, &self.file_systems[0], own_name)
+                .await?;
         let now = delegation::now_ms();
         let to_max = delegation::lifetime(&tokens)
             .map(|(_, max)| Duration::from_millis((max - now).max(0) as u64))
