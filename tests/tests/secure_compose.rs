@@ -98,18 +98,12 @@ fn wordcount_submitted_from_this_host_with_a_keytab() {
         .args([format!("{root}{base}/in"), format!("{root}{base}/out")])
         .output()
         .unwrap();
-    let err = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "wordcount from this host failed:\n{err}"
-    );
-    let app = app_id_in(&err).expect("an application id");
-    let report = yarn_report(h, &app);
-    assert_eq!(report["user"], "alice", "{report:?}");
-    assert_eq!(report["finalStatus"], "SUCCEEDED", "{report:?}");
-    assert_eq!(
-        counts_read_by_java(h, &format!("{root}{base}/out")),
-        expected
+    succeeded_as_alice(
+        h,
+        "this host",
+        &out,
+        &format!("{root}{base}/out"),
+        &expected,
     );
 }
 
@@ -147,17 +141,29 @@ fn wordcount_submitted_from_the_gateway_with_a_keytab() {
             &format!("{root}{base}/out"),
         ],
     );
-    let err = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "wordcount from the gateway failed:\n{err}"
+    succeeded_as_alice(
+        h,
+        "the gateway",
+        &out,
+        &format!("{root}{base}/out"),
+        &expected,
     );
+}
+
+/// The wordcount submitted from `from` succeeded, YARN reports it as alice's, and Hadoop's Java
+/// client reads back exactly the `expected` counts from `out_dir`.
+fn succeeded_as_alice(
+    h: &MiniHadoop,
+    from: &str,
+    out: &std::process::Output,
+    out_dir: &str,
+    expected: &std::collections::BTreeMap<String, u64>,
+) {
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "wordcount from {from} failed:\n{err}");
     let app = app_id_in(&err).expect("an application id");
     let report = yarn_report(h, &app);
     assert_eq!(report["user"], "alice", "{report:?}");
     assert_eq!(report["finalStatus"], "SUCCEEDED", "{report:?}");
-    assert_eq!(
-        counts_read_by_java(h, &format!("{root}{base}/out")),
-        expected
-    );
+    assert_eq!(&counts_read_by_java(h, out_dir), expected);
 }
