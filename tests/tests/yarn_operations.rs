@@ -683,7 +683,7 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
     let (mut second, second_log) = submit(
         "amlimit-second",
         "1",
-        &[jobs.clone(), "idle".into(), "1".into()],
+        &[jobs.clone(), "idle".into(), "3".into()],
     );
     let b = app_of(&second_log);
     wait_until(
