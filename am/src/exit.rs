@@ -305,8 +305,9 @@ mod tests {
         assert_eq!(missing_glibc(diag), Some("GLIBC_2.34"));
         assert_eq!(missing_glibc("version `GCC_7.0' not found"), None);
         assert!(
-            not_runnable_reason("on old1", 1, diag)
-                .starts_with("the driver binary is not runnable on old1: needs GLIBC_2.34 (exit status 1): ./w: "),
+            not_runnable_reason("on old1", 1, diag).starts_with(
+                "the driver binary is not runnable on old1: needs GLIBC_2.34 (exit status 1): ./w: "
+            ),
             "{}",
             not_runnable_reason("on old1", 1, diag)
         );
