@@ -123,7 +123,7 @@ impl Finisher {
                 FinalStatus::Killed => "KILLED",
                 _ => "FAILED",
             };
-            log.end(status, &diagnostics);
+            log.end(status, outcome.reason, &diagnostics);
         }
         if code != 0 {
             tracing::warn!("application failed: {diagnostics}");

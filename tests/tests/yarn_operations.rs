@@ -598,7 +598,8 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
 /// its `spindle submit` repeats it. The second waits in ACCEPTED and says why, in its `spindle
 /// submit` output and in `status --json`'s `waiting`, with the RM's numbers. The first's AM is
 /// killed (one attempt allowed): `AM_ATTEMPTS_EXHAUSTED`, exit code 5; the second then runs to
-/// SUCCEEDED. On the same cluster, the reasons that end an application before its driver runs:
+/// SUCCEEDED. A third, queued behind them, has its `--files` file rewritten in HDFS while it
+/// waits: the NodeManager refuses to localize its AM (`LOCALIZATION`, 7). On the same cluster, the reasons that end an application before its driver runs:
 /// an unknown queue (`NOT_ADMITTED`, 4) and a driver for another architecture
 /// (`BINARY_NOT_RUNNABLE`, 6, naming the node and the shell's line).
 #[test]
@@ -708,6 +709,30 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
     );
     assert_eq!(st["reason"], serde_json::Value::Null, "{st}");
 
+    // A third waits behind it. Its `--files` file is rewritten in HDFS meanwhile, so when its
+    // AM's turn comes the NodeManager refuses to localize it ("changed on src filesystem",
+    // container exit status -1000): LOCALIZATION, exit code 7.
+    let lookup = dir.path().join("lookup.txt");
+    std::fs::write(&lookup, "as submitted\n").unwrap();
+    let (mut changed, changed_log) = submit(
+        "amlimit-changed",
+        "1",
+        &[
+            "--files".into(),
+            lookup.display().to_string(),
+            jobs.clone(),
+            "idle".into(),
+            "1".into(),
+        ],
+    );
+    let c = app_of(&changed_log);
+    assert_eq!(status(&c)["state"], "ACCEPTED");
+    block_on(hdfs_put(
+        &hdfs_client(h),
+        &format!("{}/lookup.txt", staging_dir(&c)),
+        b"changed after submitting\n",
+    ));
+
     // The first's AM dies and may not try again: AM_ATTEMPTS_EXHAUSTED.
     let am = container_processes(&a)
         .into_iter()
@@ -744,6 +769,37 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
     assert_eq!(code.code(), Some(0), "{err}");
     assert!(err.contains(&format!("{b} RUNNING")), "{err}");
     assert_eq!(status(&b)["reason"], "SUCCEEDED");
+
+    // The third's AM could not be localized.
+    let code = wait_exit(
+        &mut changed,
+        "the spindle submit whose file changed",
+        Duration::from_secs(120),
+    );
+    let err = read(&changed_log);
+    assert_eq!(code.code(), Some(7), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains(&format!("{c} reason: LOCALIZATION (exit code 7): ")))
+        .unwrap_or_else(|| panic!("no reason line:\n{err}"));
+    assert!(
+        line.contains("lookup.txt") && line.contains("changed on src filesystem"),
+        "{line}"
+    );
+    let st = status(&c);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"LOCALIZATION".into(), &7.into()),
+        "{st}"
+    );
+    let diagnostics = app_json(h, &c)["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        diagnostics.contains("exitCode: -1000") && diagnostics.contains("changed on src filesystem"),
+        "{diagnostics}"
+    );
 
     // Refused by the scheduler.
     let (mut refused, refused_log) = submit(
@@ -803,5 +859,80 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
         (&st["reason"], &st["exitCode"]),
         (&"BINARY_NOT_RUNNABLE".into(), &6.into()),
         "{st}"
+    );
+}
+
+/// Executors that keep dying past `spindle.executor.maxFailures=1` (the test kills each one's
+/// process; the NodeManager reports exit status 137, a failure that counts): the AM ends the
+/// application as `EXECUTORS_LOST`, exit code 9, with the tag in the RM's diagnostics, the reason
+/// line of `spindle submit` and `status --json`.
+#[test]
+fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("submit.log");
+    let mut child = spindle_command(h.conf_dir())
+        .args(["submit", "--master", "yarn", "--max-app-attempts", "1"])
+        .args(["--tags", "executors-lost"])
+        .args(SMALL)
+        .args(["--conf", "spindle.executor.maxFailures=1"])
+        .arg(binary("spindle-testjobs"))
+        .args(["idle", "300"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let app = wait_for("the application id", Duration::from_secs(60), || {
+        let err = read();
+        let at = err.find("submitted application_")? + "submitted ".len();
+        err[at..].split_whitespace().next().map(str::to_string)
+    });
+    // Two executors die, one after the other (the second is the first's replacement).
+    let mut killed = BTreeSet::new();
+    for _ in 0..2 {
+        let victim = wait_for("a live executor", Duration::from_secs(120), || {
+            container_processes(&app)
+                .into_iter()
+                .map(|p| p.container)
+                .find(|c| !c.ends_with("_000001") && !killed.contains(c))
+        });
+        for p in container_processes(&app)
+            .into_iter()
+            .filter(|p| p.container == victim)
+        {
+            // The container's shell may already be gone with its child.
+            let _ = Command::new("kill").args(["-KILL", &p.pid.to_string()]).status();
+        }
+        killed.insert(victim);
+    }
+    let code = wait_exit(&mut child, "spindle submit", Duration::from_secs(120));
+    let err = read();
+    eprintln!("executors lost after {:?}", started.elapsed());
+    assert_eq!(code.code(), Some(9), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains(&format!("{app} reason: EXECUTORS_LOST (exit code 9): ")))
+        .unwrap_or_else(|| panic!("no reason line:\n{err}"));
+    assert!(
+        line.contains("executor failures exceeded (2 > spindle.executor.maxFailures=1)")
+            && line.contains("exit status 137"),
+        "{line}"
+    );
+    let st = json(&["status", "--json", &app]);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"], &st["finalStatus"]),
+        (&"EXECUTORS_LOST".into(), &9.into(), &"FAILED".into()),
+        "{st}"
+    );
+    let diagnostics = app_json(h, &app)["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        diagnostics.starts_with("[EXECUTORS_LOST] executor failures exceeded"),
+        "{diagnostics}"
     );
 }
