@@ -10,8 +10,8 @@
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use spindle_contract::outcome::Reason;
 use spindle_contract::launch::{self, AM_MEMORY_MB, APP_ID, AmLaunch, DRIVER_HOST, DeployMode};
+use spindle_contract::outcome::Reason;
 use spindle_contract::staging::Staging;
 use spindle_contract::submit::{self as submission, Scheduling, Submission};
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};

@@ -482,7 +482,12 @@ impl Replay {
     /// when its log last changed.
     pub fn attempt_info(&self, last_updated: u64) -> api::ApplicationAttempt {
         let (end_time, status, reason, diagnostics) = match &self.end {
-            Some(e) => (Some(e.time), e.status.clone(), e.reason, e.diagnostics.clone()),
+            Some(e) => (
+                Some(e.time),
+                e.status.clone(),
+                e.reason,
+                e.diagnostics.clone(),
+            ),
             None => (None, "RUNNING".to_string(), None, String::new()),
         };
         api::ApplicationAttempt {
@@ -706,20 +711,35 @@ mod tests {
             },
         };
         let line = serde_json::to_value(&end).unwrap();
-        assert_eq!((&line["reason"], &line["exitCode"]), (&"EXECUTORS_LOST".into(), &9.into()));
+        assert_eq!(
+            (&line["reason"], &line["exitCode"]),
+            (&"EXECUTORS_LOST".into(), &9.into())
+        );
         let r = replay(&[end.to_line()]);
         let a = r.attempt_info(0);
-        assert_eq!((a.reason, a.exit_code), (Some(Reason::ExecutorsLost), Some(9)));
+        assert_eq!(
+            (a.reason, a.exit_code),
+            (Some(Reason::ExecutorsLost), Some(9))
+        );
         let json = serde_json::to_value(&a).unwrap();
-        assert_eq!((&json["reason"], &json["exitCode"]), (&"EXECUTORS_LOST".into(), &9.into()));
+        assert_eq!(
+            (&json["reason"], &json["exitCode"]),
+            (&"EXECUTORS_LOST".into(), &9.into())
+        );
 
         let old = br#"{"time":3,"event":"ApplicationEnd","status":"FAILED","diagnostics":"[MEMORY_LIMIT] killed"}"#;
         let a = replay(&[old.to_vec()]).attempt_info(0);
-        assert_eq!((a.reason, a.exit_code), (Some(Reason::MemoryLimit), Some(8)));
+        assert_eq!(
+            (a.reason, a.exit_code),
+            (Some(Reason::MemoryLimit), Some(8))
+        );
         let running = replay(&[]).attempt_info(0);
         assert_eq!((running.reason, running.exit_code), (None, None));
         let json = serde_json::to_value(&running).unwrap();
-        assert!(json.get("reason").is_none() && json.get("exitCode").is_none(), "{json}");
+        assert!(
+            json.get("reason").is_none() && json.get("exitCode").is_none(),
+            "{json}"
+        );
     }
 
     #[test]

@@ -516,7 +516,10 @@ mod tests {
         let r = replay(&[Codec::Zstd.decompress_prefix(&std::fs::read(&ps[0]).unwrap())]);
         let a = r.attempt_info(0);
         assert_eq!(a.diagnostics, "boom");
-        assert_eq!((a.reason, a.exit_code), (Some(Reason::DriverError), Some(1)));
+        assert_eq!(
+            (a.reason, a.exit_code),
+            (Some(Reason::DriverError), Some(1))
+        );
         let tmp = tempfile::tempdir().unwrap();
         let c = conf(tmp.path(), &[(settings::EVENT_LOG_ENABLED.name(), "false")]);
         assert!(start(&Sink::default(), info(), &c).unwrap().is_none());

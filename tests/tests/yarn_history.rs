@@ -261,7 +261,12 @@ fn history_serves_finished_and_killed_applications_and_the_rm_links_to_it() {
     let plain = text(&gz.wait_with_output().unwrap().stdout);
     let end: serde_json::Value = serde_json::from_str(plain.lines().last().unwrap()).unwrap();
     assert_eq!(
-        (&end["event"], &end["status"], &end["reason"], &end["exitCode"]),
+        (
+            &end["event"],
+            &end["status"],
+            &end["reason"],
+            &end["exitCode"]
+        ),
         (
             &"ApplicationEnd".into(),
             &"FAILED".into(),
@@ -291,15 +296,25 @@ fn history_serves_finished_and_killed_applications_and_the_rm_links_to_it() {
     );
     let page = rest_get(&format!("{}/history/{failed}/", server.base)).unwrap();
     assert!(
-        page.body.contains("FAILED: DRIVER_ERROR, exit code 1") && page.body.contains("no-such-input"),
+        page.body.contains("FAILED: DRIVER_ERROR, exit code 1")
+            && page.body.contains("no-such-input"),
         "{}",
         page.body
     );
     let list = rest_get(&format!("{}/", server.base)).unwrap();
-    assert!(list.body.contains("FAILED: DRIVER_ERROR, exit code 1"), "{}", list.body);
+    assert!(
+        list.body.contains("FAILED: DRIVER_ERROR, exit code 1"),
+        "{}",
+        list.body
+    );
     // The successful one's reason too.
     let ok = api(&server, "applications");
-    let ok = ok.as_array().unwrap().iter().find(|a| a["id"] == app.as_str()).unwrap();
+    let ok = ok
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == app.as_str())
+        .unwrap();
     assert_eq!(
         (&ok["attempts"][0]["reason"], &ok["attempts"][0]["exitCode"]),
         (&"SUCCEEDED".into(), &0.into()),

@@ -797,7 +797,8 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
         .unwrap_or_default()
         .to_string();
     assert!(
-        diagnostics.contains("exitCode: -1000") && diagnostics.contains("changed on src filesystem"),
+        diagnostics.contains("exitCode: -1000")
+            && diagnostics.contains("changed on src filesystem"),
         "{diagnostics}"
     );
 
@@ -904,7 +905,9 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
             .filter(|p| p.container == victim)
         {
             // The container's shell may already be gone with its child.
-            let _ = Command::new("kill").args(["-KILL", &p.pid.to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.pid.to_string()])
+                .status();
         }
         killed.insert(victim);
     }
