@@ -405,6 +405,91 @@ fn binaries_that_are_not_spindle_drivers_are_refused_before_submitting() {
     }
 }
 
+/// `spindle logs --follow <app>` to its end while `meanwhile` runs: each line with the time it
+/// arrived, and its stderr; panics when it fails.
+fn follow(app: &str, meanwhile: impl FnOnce()) -> (Vec<(String, std::time::SystemTime)>, String) {
+    let mut child = spindle_command(hadoop().conf_dir())
+        .args(["logs", "--follow", app])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map(|l| (l.unwrap(), std::time::SystemTime::now()))
+            .collect::<Vec<_>>()
+    });
+    meanwhile();
+    let status = child.wait().unwrap();
+    let lines = reader.join().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        status.success(),
+        "spindle logs --follow: {status:?}\n{stderr}"
+    );
+    (lines, stderr)
+}
+
+/// `[container file] text` lines grouped by container and file, in arrival order.
+fn by_file(
+    lines: &[(String, std::time::SystemTime)],
+    stderr: &str,
+) -> BTreeMap<(String, String), Vec<String>> {
+    let mut by_file: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (line, _) in lines {
+        let (head, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .unwrap_or_else(|| panic!("not a [container file] line: {line:?}\n{stderr}"));
+        let (c, f) = head.split_once(' ').expect("container and file");
+        by_file
+            .entry((c.to_string(), f.to_string()))
+            .or_default()
+            .push(rest.to_string());
+    }
+    by_file
+}
+
+/// The one (container, file) holding lines `<prefix>0` … `<prefix>79`, each once and in order.
+fn numbered_once(
+    by_file: &BTreeMap<(String, String), Vec<String>>,
+    prefix: &str,
+    all: &str,
+) -> (String, String) {
+    let holders: Vec<&(String, String)> = by_file
+        .iter()
+        .filter(|(_, v)| v.iter().any(|l| l.starts_with(prefix)))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(holders.len(), 1, "{prefix:?} in {holders:?}\n{all}");
+    let got: Vec<&String> = by_file[holders[0]]
+        .iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect();
+    let want: Vec<String> = (0..80).map(|i| format!("{prefix}{i}")).collect();
+    assert_eq!(
+        got,
+        want.iter().collect::<Vec<_>>(),
+        "{prefix:?}: every line once, in order\n{all}"
+    );
+    holders[0].clone()
+}
+
+/// How many milliseconds before the application's end the line ending in `want` arrived.
+fn ahead_of_end(lines: &[(String, std::time::SystemTime)], app: &str, want: &str) -> i64 {
+    let finished_ms = app_json(hadoop(), app)["finishedTime"].as_i64().unwrap();
+    let arrived = lines
+        .iter()
+        .find(|(l, _)| l.ends_with(want))
+        .map(|(_, t)| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64)
+        .unwrap_or_else(|| panic!("no line ending in {want:?}"));
+    finished_ms - arrived
+}
+
 /// `spindle logs --follow` on a job printing numbered lines for 8 s (the driver in the AM's
 /// container, a task on each of two executors, stdout and stderr): every line exactly once and
 /// in order per container and file, the first ones seen while the application still ran (read
@@ -429,76 +514,18 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
         .next()
         .expect("an application id")
         .to_string();
-    let mut child = spindle_command(conf)
-        .args(["logs", "--follow", &app])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Each line with the time it arrived.
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .map(|l| (l.unwrap(), std::time::SystemTime::now()))
-            .collect::<Vec<_>>()
-    });
-    let status = child.wait().unwrap();
-    let lines = reader.join().unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(
-        status.success(),
-        "spindle logs --follow: {status:?}\n{stderr}"
-    );
+    let (lines, stderr) = follow(&app, || {});
     let all = lines
         .iter()
         .map(|(l, _)| l.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-
-    // [container file] text, grouped by container and file in arrival order.
-    let mut by_file: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (line, _) in &lines {
-        let (head, rest) = line
-            .strip_prefix('[')
-            .and_then(|l| l.split_once("] "))
-            .unwrap_or_else(|| panic!("not a [container file] line: {line:?}\n{stderr}"));
-        let (c, f) = head.split_once(' ').expect("container and file");
-        by_file
-            .entry((c.to_string(), f.to_string()))
-            .or_default()
-            .push(rest.to_string());
-    }
-    let numbered = |prefix: &str| -> Vec<(String, String)> {
-        by_file
-            .iter()
-            .filter(|(_, v)| v.iter().any(|l| l.starts_with(prefix)))
-            .map(|(k, _)| k.clone())
-            .collect()
-    };
+    let by_file = by_file(&lines, &stderr);
     let check = |prefix: &str, file: &str, am: bool| {
-        let holders = numbered(prefix);
-        assert_eq!(
-            holders.len(),
-            1,
-            "{prefix:?} in {holders:?}\n{all}\n{stderr}"
-        );
-        let (c, f) = &holders[0];
+        let (c, f) = numbered_once(&by_file, prefix, &all);
         assert_eq!(f, file, "{prefix:?}");
         assert_eq!(c.ends_with("_000001"), am, "{prefix:?} in {c}");
-        let got: Vec<&String> = by_file[&holders[0]]
-            .iter()
-            .filter(|l| l.starts_with(prefix))
-            .collect();
-        let want: Vec<String> = (0..80).map(|i| format!("{prefix}{i}")).collect();
-        assert_eq!(
-            got,
-            want.iter().collect::<Vec<_>>(),
-            "{prefix:?}: every line once, in order\n{all}"
-        );
-        holders[0].clone()
+        (c, f)
     };
     let am = check("driver ", "stdout", true);
     let mut executors = BTreeSet::new();
@@ -509,16 +536,8 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
     assert!(!executors.is_empty() && !executors.contains(&am.0));
 
     // Live: the tasks' first lines arrived well before the application ended.
-    let finished_ms = app_json(h, &app)["finishedTime"].as_i64().unwrap();
-    let arrived = |want: &str| {
-        lines
-            .iter()
-            .find(|(l, _)| l.ends_with(want))
-            .map(|(_, t)| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64)
-            .unwrap()
-    };
     for first in ["] driver 0", "] part 0 out 0", "] part 1 err 0"] {
-        let ahead = finished_ms - arrived(first);
+        let ahead = ahead_of_end(&lines, &app, first);
         assert!(
             ahead > 3000,
             "{first} arrived {ahead} ms before the end: not followed live\n{stderr}"
@@ -590,6 +609,77 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
         want.iter().map(String::as_str).collect::<Vec<_>>(),
         "{shown}"
     );
+}
+
+/// Client deploy mode: the executors send their output to the driver (in `spindle submit`, on
+/// this machine) and the AM copies it from the driver over the application's channel, so
+/// `spindle logs --follow`, through the RM's proxy as in cluster mode, shows the executors'
+/// lines live, each once and in order (the rest from the aggregated logs after the end).
+#[test]
+fn logs_follow_shows_the_executors_of_a_client_mode_application_live() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let jobs = binary("spindle-testjobs");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("submit.log");
+    let mut driver = spindle_command(h.conf_dir())
+        .args(["submit", "--master", "yarn", "--deploy-mode", "client"])
+        .args(&SMALL[..4])
+        .args(["--num-executors", "2", "--executor-cores", "1"])
+        .args(&SMALL[6..])
+        .arg(jobs)
+        .args(["chatty", "8"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let app = wait_for("the application id", Duration::from_secs(60), || {
+        let err = read();
+        let at = err.find("application_")?;
+        err[at..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .map(str::to_string)
+    });
+    let started = Instant::now();
+    let (lines, stderr) = follow(&app, || {
+        let code = wait_exit(
+            &mut driver,
+            "spindle submit --deploy-mode client",
+            Duration::from_secs(180),
+        );
+        assert_eq!(code.code(), Some(0), "{}", read());
+    });
+    eprintln!("client-mode follow: {:?}", started.elapsed());
+    let all = lines
+        .iter()
+        .map(|(l, _)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let by_file = by_file(&lines, &stderr);
+    let mut executors = BTreeSet::new();
+    for p in 0..2 {
+        for (stream, file) in [("out", "stdout"), ("err", "stderr")] {
+            let (c, f) = numbered_once(&by_file, &format!("part {p} {stream} "), &all);
+            assert_eq!(f, file);
+            assert!(
+                !c.ends_with("_000001"),
+                "an executor's line in the AM's {c}"
+            );
+            executors.insert(c);
+        }
+    }
+    assert!(!executors.is_empty());
+    // The driver's own lines went to `spindle submit`, not to YARN.
+    assert!(!all.contains("] driver 0"), "{all}");
+    for first in ["] part 0 out 0", "] part 1 err 0"] {
+        let ahead = ahead_of_end(&lines, &app, first);
+        assert!(
+            ahead > 3000,
+            "{first} arrived {ahead} ms before the end: not followed live\n{stderr}"
+        );
+    }
 }
 
 /// A queue whose ApplicationMasters may hold 10 % of it (`deploy/conf/capacity-am-limit.xml` on
@@ -871,6 +961,7 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
 fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost() {
     let h = hadoop();
     let _logs = h.log_guard();
+    let jobs = binary("spindle-testjobs");
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("submit.log");
@@ -879,7 +970,7 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
         .args(["--tags", "executors-lost"])
         .args(SMALL)
         .args(["--conf", "spindle.executor.maxFailures=1"])
-        .arg(binary("spindle-testjobs"))
+        .arg(jobs)
         .args(["idle", "300"])
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
