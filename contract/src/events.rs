@@ -727,7 +727,8 @@ mod tests {
             (&"EXECUTORS_LOST".into(), &9.into())
         );
 
-        let old = br#"{"time":3,"event":"ApplicationEnd","status":"FAILED","diagnostics":"[MEMORY_LIMIT] killed"}"#;
+        let old = br#"{"time":3,"event":"ApplicationEnd","status":"FAILED","diagnostics":"[MEMORY_LIMIT] killed"}
+"#;
         let a = replay(&[old.to_vec()]).attempt_info(0);
         assert_eq!(
             (a.reason, a.exit_code),
