@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
-use spindle_proto::spindle::AwaitEndRequest;
 use spindle_proto::spindle::driver_client::DriverClient;
+use spindle_proto::spindle::{AwaitEndRequest, LogChunk, ReadLogsRequest};
 use tokio::sync::watch;
 
 use crate::auth::Secret;
@@ -94,6 +94,54 @@ pub async fn await_end(
     } else {
         Err(end.diagnostics)
     })
+}
+
+/// Client deploy mode, in the AM: copies the executors' log bytes the driver at `driver_url`
+/// holds into this process's [`crate::container_logs::store`] about once a second, for
+/// `spindle logs --follow` (the AM serves the store through the RM's proxy). Runs until the
+/// process ends; a driver that does not answer is asked again a second later.
+pub async fn copy_driver_logs(driver_url: String, secret: Secret) {
+    let store = crate::container_logs::store();
+    let mut driver = None;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if driver.is_none() {
+            let channel = crate::net::parse_url(&driver_url)
+                .and_then(|(encrypted, _)| crate::net::Security::new(&secret, encrypted))
+                .and_then(|security| crate::net::channel(&driver_url, &security));
+            match channel {
+                Ok(c) => driver = Some(DriverClient::new(c)),
+                Err(e) => {
+                    tracing::debug!("driver logs: {e}");
+                    continue;
+                }
+            }
+        }
+        let Some(client) = driver.as_mut() else {
+            continue;
+        };
+        let have = store
+            .index()
+            .into_iter()
+            .map(|s| LogChunk {
+                container_id: s.container,
+                file: s.file,
+                offset: s.end,
+                data: Vec::new(),
+            })
+            .collect();
+        match client.read_logs(ReadLogsRequest { have }).await {
+            Ok(reply) => {
+                for c in reply.into_inner().chunks {
+                    store.append(&c.container_id, &c.file, c.offset, &c.data);
+                }
+            }
+            Err(s) => {
+                tracing::debug!("driver logs from {driver_url}: {}", s.message());
+                driver = None;
+            }
+        }
+    }
 }
 
 impl ExecutorLaunch {
