@@ -1464,3 +1464,118 @@ async fn preempted_executors_are_given_back_without_failures_and_the_job_finishe
         "{executors:?}"
     );
 }
+
+/// Graceful decommissioning (item 3 of issue 20), on a cluster of its own whose second
+/// NodeManager registers as host 127.0.0.2 (`--nm-own-hosts`: the RM decommissions by host name,
+/// and the NodeManagers would otherwise all be `localhost`), each NodeManager big enough for the
+/// AM and two executors, so four executors spread over both. Once a map task has finished on
+/// 127.0.0.2, that host is decommissioned the way an operator does it (exclude file, then the
+/// RM's refreshNodes with DecommissionType.GRACEFUL, `decommission-nm`): the RM reports the node
+/// DECOMMISSIONING in the allocate answer's `updated_nodes`; the AM drains the executors there,
+/// moves their shuffle output to the executors that stay, and gives them back. The job finishes
+/// with the right sums, no map task runs again, and no task or executor failure is counted.
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() {
+    const LEAVING: &str = "127.0.0.2";
+    let own = OwnCluster::start("decommission", 2, &["--nm-own-hosts", "--nm-memory", "640"]);
+    let h = own.get();
+    let _logs = h.log_guard();
+    let mut s = Submit::new("yarn-decommissioned", vec!["preemptible".into()]);
+    s.binary = "spindle-testjobs";
+    s.executors = 4;
+    let app = submit(h, s).await;
+    let id = app.id.to_string();
+    let (mut elastic, mut executors) = (None, Vec::new());
+    let (mut report, mut stages) = (None, Vec::<spindle_contract::api::Stage>::new());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !ended(&app).await {
+        if let Some((e, list)) = elastic_now(h, &app) {
+            elastic = Some(e);
+            executors = list;
+        }
+        if let Some(now) = am_api(h, &id, "stages").and_then(|v| serde_json::from_value(v).ok()) {
+            stages = now;
+        }
+        if report.is_none() {
+            // A map output exists on the leaving host: decommission it.
+            let done_there = stages
+                .iter()
+                .flat_map(|s| &s.tasks)
+                .any(|t| t.status == "SUCCESS" && t.host.split(':').next() == Some(LEAVING));
+            if done_there {
+                let r = h.decommission_node_manager(LEAVING, 300).unwrap();
+                assert!(
+                    r.contains(&format!("{LEAVING}:")) && r.contains("=DECOMMISSION"),
+                    "{r}"
+                );
+                report = Some(r);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not finish in time",
+            app.id
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = wait_final(&app, Duration::from_secs(30)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let report = report.expect("a map task finished on the leaving host before the job ended");
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(
+            out.contains("preemptible: all 1 checks passed"),
+            "{out}\n{log}"
+        );
+    }
+    let e = elastic.expect("the AM's elastic JSON answered");
+    let on_leaving: Vec<_> = executors
+        .iter()
+        .filter(|x| x.host_port.split(':').next() == Some(LEAVING))
+        .collect();
+    assert!(!on_leaving.is_empty(), "{executors:?}");
+    assert!(
+        on_leaving
+            .iter()
+            .all(|x| x.state == "removed" && x.remove_reason == "decommissioning"),
+        "{report}\n{executors:?}\n{log}"
+    );
+    assert_eq!(
+        e.removed_decommissioning as usize,
+        on_leaving.len(),
+        "{e:?}\n{executors:?}"
+    );
+    assert!(
+        e.blocks_migrated > 0
+            && on_leaving.iter().map(|x| x.blocks_migrated).sum::<u64>() == e.blocks_migrated,
+        "{e:?}\n{executors:?}"
+    );
+    assert_eq!(
+        (
+            e.maps_recomputed,
+            e.outputs_lost,
+            e.executor_failures,
+            e.removed_lost
+        ),
+        (0, 0, 0, 0),
+        "{e:?}\n{log}"
+    );
+    // No task failed either, in any stage (as the AM last showed them).
+    assert!(
+        stages.len() >= 2 && stages.iter().all(|s| s.num_failed_tasks == 0),
+        "{stages:?}"
+    );
+    // The RM shows the node decommissioning (it waits for its applications) or decommissioned.
+    let states = spindle_tests::compose::node_states(h);
+    assert!(
+        states
+            .iter()
+            .any(|(host, st)| host == LEAVING && st.starts_with("DECOMMISSION")),
+        "{states:?}"
+    );
+}
