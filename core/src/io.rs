@@ -532,6 +532,26 @@ pub fn input_files(path: &str) -> Result<Vec<(String, u64)>> {
         .collect())
 }
 
+/// Writes whole files into `dir` (local or in HDFS, made first), each under a
+/// temporary name renamed into place: a reader sees all of a file or none.
+pub fn write_files(dir: &str, files: &[(String, Vec<u8>)]) -> Result<()> {
+    let loc = Location::parse(dir)?;
+    let fs = OutputFs::of(&loc)?;
+    let (dir_mode, file_mode) = output_permissions()?;
+    block_on(async {
+        fs.mkdirs(&loc, dir_mode).await?;
+        for (name, bytes) in files {
+            let (tmp, to) = (loc.join(&format!("{name}.writing")), loc.join(name));
+            fs.write(&tmp, bytes, file_mode).await?;
+            if fs.exists(&to).await? {
+                fs.remove(&to).await?;
+            }
+            fs.rename(&tmp, &to).await?;
+        }
+        Ok(())
+    })
+}
+
 /// The whole content of one file, local or in HDFS.
 pub fn read_whole(path: &str) -> Result<Vec<u8>> {
     match Location::parse(path)? {

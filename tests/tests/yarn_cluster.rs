@@ -1579,3 +1579,88 @@ async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() 
         "{states:?}"
     );
 }
+
+/// Dynamic allocation down to no executor (item 2 of issue 20's fallback): with
+/// `minExecutors=0` every executor idles away between the job's two actions, the last one with
+/// the only copy of the shuffle output. Before it is given back its blocks go to the
+/// application's staging directory in HDFS (`<staging>/shuffle`, seen there from outside while
+/// no executor runs); the second action runs on a new executor that reads them from there, so no
+/// map task runs again (the AM's elastic JSON and the job's own counters); the copies go with the
+/// staging directory at the end.
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing_is_recomputed() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let mut s = Submit::new("yarn-elastic-zero", vec!["elastic-to-zero".into()]);
+    s.binary = "spindle-testjobs";
+    s.executors = 1;
+    for (k, v) in [
+        ("spindle.dynamicAllocation.enabled", "true"),
+        ("spindle.dynamicAllocation.minExecutors", "0"),
+        ("spindle.dynamicAllocation.executorIdleTimeout", "2s"),
+        ("spindle.dynamicAllocation.schedulerBacklogTimeout", "300ms"),
+    ] {
+        s.conf.insert(k.into(), v.into());
+    }
+    let app = submit(h, s).await;
+    let shuffle_dir = format!("{}/shuffle", app.staging);
+    let (mut elastic, mut executors, mut seen_in_hdfs) = (None, Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !ended(&app).await {
+        if let Some((e, list)) = elastic_now(h, &app) {
+            elastic = Some(e);
+            executors = list;
+        }
+        let files = listing(h, &shuffle_dir).await;
+        if files.len() > seen_in_hdfs.len() {
+            seen_in_hdfs = files;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not finish in time",
+            app.id
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = wait_final(&app, Duration::from_secs(30)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(
+            out.contains("elastic-to-zero: all 6 checks passed"),
+            "{out}\n{log}"
+        );
+    }
+    // 6 maps x 3 reducers, each block one file, all copied off the last executor.
+    let blocks: Vec<_> = seen_in_hdfs
+        .iter()
+        .filter(|f| f.ends_with(".lz4"))
+        .collect();
+    assert_eq!(blocks.len(), 18, "{seen_in_hdfs:?}\n{log}");
+    let e = elastic.expect("the AM's elastic JSON answered");
+    assert!(
+        e.removed_idle >= 2 && e.blocks_migrated >= 18,
+        "{e:?}\n{executors:?}"
+    );
+    assert_eq!(
+        (e.maps_recomputed, e.outputs_lost, e.executor_failures),
+        (0, 0, 0),
+        "{e:?}\n{log}"
+    );
+    assert!(
+        executors
+            .iter()
+            .filter(|x| x.state == "removed")
+            .all(|x| x.remove_reason == "idle"),
+        "{executors:?}"
+    );
+    assert!(
+        staging_removed(h, &app).await,
+        "the staging directory (and {shuffle_dir}) outlived the application"
+    );
+}
