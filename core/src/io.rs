@@ -1647,6 +1647,26 @@ pub fn local_exists(p: &Path) -> bool {
 mod tests {
     use super::{RENAME_TRIES, Side, rename_applied_once};
 
+    /// Files written whole into a directory made for them; writing one again replaces it, and
+    /// no temporary name is left behind.
+    #[test]
+    fn files_are_written_whole_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("a/b");
+        let to = &format!("file://{}", local.display());
+        let files = [("x".to_string(), b"one".to_vec()), ("y".to_string(), Vec::new())];
+        super::write_files(to, &files).unwrap();
+        super::write_files(to, &[("x".to_string(), b"two".to_vec())]).unwrap();
+        assert_eq!(super::read_whole(&format!("{to}/x")).unwrap(), b"two");
+        assert_eq!(super::read_whole(&format!("{to}/y")).unwrap(), b"");
+        let mut names: Vec<_> = std::fs::read_dir(&local)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["x", "y"]);
+    }
+
     /// A commit rename whose first answer is lost after the rename was applied (the active
     /// NameNode died with the reply in flight), and one whose first attempt never arrived: both
     /// end with the part in place exactly once; a part never written fails.

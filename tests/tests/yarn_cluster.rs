@@ -6,8 +6,9 @@
 //! an executor over its memory limit, a killed application (staging directory removed), and the
 //! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again),
 //! every RDD operation of `spindle-testjobs rdd` in one application, dynamic allocation (scale up
-//! for a backlog, down when idle, shuffle output moved first) and YARN preemption (two queues on a
-//! cluster of its own).
+//! for a backlog, down when idle, shuffle output moved first; down to none, shuffle output left in
+//! HDFS), YARN preemption (two queues on a cluster of its own) and a NodeManager's graceful
+//! decommissioning (a cluster of its own).
 
 use std::collections::BTreeMap;
 use std::io::Read;
