@@ -1654,7 +1654,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let local = dir.path().join("a/b");
         let to = &format!("file://{}", local.display());
-        let files = [("x".to_string(), b"one".to_vec()), ("y".to_string(), Vec::new())];
+        let files = [
+            ("x".to_string(), b"one".to_vec()),
+            ("y".to_string(), Vec::new()),
+        ];
         super::write_files(to, &files).unwrap();
         super::write_files(to, &[("x".to_string(), b"two".to_vec())]).unwrap();
         assert_eq!(super::read_whole(&format!("{to}/x")).unwrap(), b"two");
