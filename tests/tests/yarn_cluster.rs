@@ -1477,10 +1477,17 @@ async fn preempted_executors_are_given_back_without_failures_and_the_job_finishe
 /// with the right sums, no map task runs again, and no task or executor failure is counted.
 #[tokio::test(flavor = "multi_thread")]
 async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() {
-    const LEAVING: &str = "127.0.0.2";
     let own = OwnCluster::start("decommission", 2, &["--nm-own-hosts", "--nm-memory", "640"]);
     let h = own.get();
     let _logs = h.log_guard();
+    // The second NodeManager's host as the RM knows it: 127.0.0.2, or its name if it has one.
+    let hosts = spindle_tests::compose::node_states(h);
+    let leaving = hosts
+        .iter()
+        .map(|(host, _)| host.clone())
+        .find(|host| host != "localhost")
+        .unwrap_or_else(|| panic!("no NodeManager of its own host: {hosts:?}"));
+    let leaving = leaving.as_str();
     let mut s = Submit::new("yarn-decommissioned", vec!["preemptible".into()]);
     s.binary = "spindle-testjobs";
     s.executors = 4;
@@ -1502,11 +1509,11 @@ async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() 
             let done_there = stages
                 .iter()
                 .flat_map(|s| &s.tasks)
-                .any(|t| t.status == "SUCCESS" && t.host.split(':').next() == Some(LEAVING));
+                .any(|t| t.status == "SUCCESS" && t.host.split(':').next() == Some(leaving));
             if done_there {
-                let r = h.decommission_node_manager(LEAVING, 300).unwrap();
+                let r = h.decommission_node_manager(leaving, 300).unwrap();
                 assert!(
-                    r.contains(&format!("{LEAVING}:")) && r.contains("=DECOMMISSION"),
+                    r.contains(&format!("{leaving}:")) && r.contains("=DECOMMISSION"),
                     "{r}"
                 );
                 report = Some(r);
@@ -1537,7 +1544,7 @@ async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() 
     let e = elastic.expect("the AM's elastic JSON answered");
     let on_leaving: Vec<_> = executors
         .iter()
-        .filter(|x| x.host_port.split(':').next() == Some(LEAVING))
+        .filter(|x| x.host_port.split(':').next() == Some(leaving))
         .collect();
     assert!(!on_leaving.is_empty(), "{executors:?}");
     assert!(
@@ -1576,7 +1583,7 @@ async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() 
     assert!(
         states
             .iter()
-            .any(|(host, st)| host == LEAVING && st.starts_with("DECOMMISSION")),
+            .any(|(host, st)| host == leaving && st.starts_with("DECOMMISSION")),
         "{states:?}"
     );
 }
