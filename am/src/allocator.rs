@@ -247,6 +247,8 @@ pub(crate) struct Shared {
     max_resource: Resource,
     /// The executor's memory settings, named in memory-kill reasons.
     memory_setting: String,
+    /// The partition executors are asked for in (`spindle.yarn.executor.nodeLabelExpression`).
+    node_label: Option<String>,
 }
 
 /// The engine's view: a [`ClusterBackend`] backed by YARN containers.
@@ -292,6 +294,11 @@ impl YarnBackend {
             "each executor's container is --executor-memory {}m + spindle.executor.memoryOverhead {}m",
             launch.executor_memory_mb, launch.executor_memory_overhead_mb
         );
+        let node_label = launch
+            .conf
+            .get(spindle_contract::settings::YARN_EXECUTOR_NODE_LABEL.name())
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty());
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 next_id: 1,
@@ -316,6 +323,7 @@ impl YarnBackend {
             progress: Mutex::new(0.1),
             max_resource: config.max_resource,
             memory_setting,
+            node_label,
         });
         rt.spawn(heartbeat_loop(shared.clone()));
         YarnBackend { shared, rt }
@@ -606,7 +614,10 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 ..Default::default()
             };
             if st.ask_dirty {
-                let (asks, cleared) = st.asks(shared.resource);
+                let (mut asks, cleared) = st.asks(shared.resource);
+                for ask in &mut asks {
+                    ask.node_label.clone_from(&shared.node_label);
+                }
                 if verbose() && asks.iter().any(|a| !a.nodes.is_empty()) {
                     let hosts: Vec<String> = asks
                         .iter()
@@ -955,10 +966,10 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         let reason = if on_purpose && !class.counts {
             "stopped".to_string()
         } else if class.kind == Reason::BinaryNotRunnable {
-            format!(
-                "the driver binary is not runnable on {} (exit status {status}): {}",
-                r.container.node_id.host,
-                exit::not_runnable_detail(diagnostics)
+            exit::not_runnable_reason(
+                &format!("on {}", r.container.node_id.host),
+                status,
+                diagnostics,
             )
         } else if class.kind == Reason::MemoryLimit {
             format!("{} ({})", class.reason, shared.memory_setting)
