@@ -238,6 +238,9 @@ pub(crate) struct Shared {
     lost: OnceLock<LostHook>,
     preempt: OnceLock<PreemptHook>,
     dynamic: Option<DynamicAllocation>,
+    /// Where executors being removed put their shuffle blocks when none
+    /// stays: `<staging dir>/shuffle`, removed with the staging directory.
+    shuffle_fallback_dir: String,
     fatal: FatalHook,
     progress: Mutex<f32>,
     /// The largest container YARN grants (from the registration).
@@ -305,6 +308,7 @@ impl YarnBackend {
             wake: tokio::sync::Notify::new(),
             rm,
             user: launch.user.clone(),
+            shuffle_fallback_dir: format!("{}/shuffle", launch.staging_dir.trim_end_matches('/')),
             node_web_scheme: config.node_web_scheme,
             num_executors: launch.num_executors,
             executor_cores: launch.executor_cores,
@@ -534,6 +538,10 @@ impl ClusterBackend for YarnBackend {
 
     fn dynamic_allocation(&self) -> Option<DynamicAllocation> {
         self.shared.dynamic.clone()
+    }
+
+    fn shuffle_fallback_dir(&self) -> Option<String> {
+        Some(self.shared.shuffle_fallback_dir.clone())
     }
 
     fn request_total_executors(&self, total: u32) {

@@ -206,6 +206,13 @@ pub trait ClusterBackend: Send + Sync {
         let _ = (reason, blocks_migrated);
         self.executor_lost(executor_id);
     }
+    /// Where the blocks of an executor being removed go when no executor
+    /// stays to take them (a directory of the cluster's file system that
+    /// lives as long as the application: under YARN, in its staging
+    /// directory). Default: none, and the last executor is kept instead.
+    fn shuffle_fallback_dir(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Dynamic allocation's settings (after Spark's `spark.dynamicAllocation.*`),
