@@ -4,7 +4,8 @@
 //!
 //! Layout (facts from Hadoop's controller; see docs/hadoop-notes.md): the
 //! file starts with a UUID, the SHA-256 of the application id's text (32
-//! bytes; releases before 3.3 wrote a random 36-character UUID); then each
+//! bytes, in 3.3.6 to 3.5.0; the controller's first versions wrote a random
+//! 36-character UUID); then each
 //! log file's bytes as they were, or for `gz` one zlib stream per log file;
 //! then the index, a Java-serialized `IndexedLogsMeta` (user, compression
 //! name, node id, and per aggregation cycle a map from container id to a
@@ -498,6 +499,42 @@ pub(crate) mod tests {
             // Containers in id order, files as listed.
             assert_eq!(got, vec![LOGS[1], LOGS[2], LOGS[0]], "{algo}");
         }
+    }
+
+    /// A NodeManager's own file (Hadoop 3.5.0, gz; the `spindle-testjobs chatty 2` job on the
+    /// mini-Hadoop), its UUIDs rewritten for [`APP`]: Java's real ObjectOutputStream output,
+    /// with shared class descriptors and the container ids written once and referenced back.
+    #[test]
+    fn decodes_a_nodemanagers_own_file() {
+        let file = include_bytes!("../../../fuzz/corpus/ifile/nodemanager-gz-three-containers");
+        let log = decode(file, APP, None).unwrap().unwrap();
+        assert_eq!(log.owner.as_deref(), Some("root"));
+        assert_eq!(log.files.len(), 18);
+        let containers: std::collections::BTreeSet<&str> =
+            log.files.iter().map(|f| f.container.as_str()).collect();
+        assert_eq!(containers.len(), 3, "{containers:?}");
+        let text = |c: &str, name: &str| {
+            let f = log
+                .files
+                .iter()
+                .find(|f| f.container.ends_with(c) && f.name == name);
+            String::from_utf8(f.unwrap().contents.clone()).unwrap()
+        };
+        let driver: Vec<String> = (0..20).map(|i| format!("driver {i}\n")).collect();
+        assert!(text("_000001", "stdout").starts_with(&driver.concat()));
+        for (c, p) in [("_000002", 0), ("_000003", 1)] {
+            let want = |s: &str| {
+                (0..20)
+                    .map(|i| format!("part {p} {s} {i}\n"))
+                    .collect::<String>()
+            };
+            let (out, err) = (text(c, "stdout"), text(c, "stderr"));
+            // Which executor ran which task is the scheduler's choice.
+            let other = |s: &str| want(s).replace(&format!("part {p}"), &format!("part {}", 1 - p));
+            assert!(out == want("out") || out == other("out"), "{out}");
+            assert!(err == want("err") || err == other("err"), "{err}");
+        }
+        assert_eq!(text("_000002", "prelaunch.err"), "");
     }
 
     #[test]

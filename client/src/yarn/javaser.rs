@@ -514,7 +514,6 @@ pub(crate) mod tests {
     /// Writes streams in the grammar above, for tests of this reader and of
     /// the IFile index (written from the specification, not by Java: the
     /// end-to-end test reads files the real NodeManagers wrote).
-    #[derive(Default)]
     pub(crate) struct Writer {
         pub out: Vec<u8>,
     }
