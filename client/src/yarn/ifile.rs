@@ -366,11 +366,14 @@ pub(crate) mod tests {
             .block(&(n as i32).to_be_bytes());
     }
 
+    /// An index entry: (container, file, start, stored size, size).
+    type Entry<'a> = (&'a str, &'a str, i64, i64, i64);
+
     /// A Java-serialized index in the controller's shape (one cycle; fields
     /// in the order the JDK writes them: primitives, then objects, by
     /// name; every class described anew, which the grammar allows):
     /// (container, file, start, stored size, size).
-    pub(crate) fn index(algo: &str, files: &[(&str, &str, i64, i64, i64)]) -> Vec<u8> {
+    pub(crate) fn index(algo: &str, files: &[Entry]) -> Vec<u8> {
         let mut w = Writer::new();
         nested(
             &mut w,
@@ -573,7 +576,7 @@ pub(crate) mod tests {
         // Regions outside the data, overlapping, or in an unknown compression.
         let mut data = uuid.clone();
         data.extend_from_slice(b"abcdefgh");
-        let cases: [(&str, &[(&str, &str, i64, i64, i64)], &str); 4] = [
+        let cases: [(&str, &[Entry], &str); 4] = [
             (
                 "none",
                 &[("c", "stdout", 32, 9000, 8)],

@@ -72,6 +72,9 @@ pub(crate) enum Value {
     Object(usize),
 }
 
+/// An object's fields by name, topmost class first.
+type Fields = Vec<(Rc<str>, Value)>;
+
 /// One deserialized object.
 #[derive(Debug, Default)]
 pub(crate) struct Object {
@@ -79,7 +82,7 @@ pub(crate) struct Object {
     /// Where its `TC_OBJECT` byte is in the stream.
     pub at: usize,
     /// Fields of every serializable class of the object, topmost first.
-    pub fields: Vec<(Rc<str>, Value)>,
+    pub fields: Fields,
     /// The objects a `writeObject` method wrote after the fields (block
     /// data left out): a list's elements, a map's keys and values in turn.
     pub written: Vec<Value>,
@@ -408,11 +411,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An object's data, topmost class first.
-    fn class_data(
-        &mut self,
-        desc: &Rc<ClassDesc>,
-        depth: usize,
-    ) -> R<(Vec<(Rc<str>, Value)>, Vec<Value>)> {
+    fn class_data(&mut self, desc: &Rc<ClassDesc>, depth: usize) -> R<(Fields, Vec<Value>)> {
         let mut chain = Vec::new();
         let mut c = Some(desc.clone());
         while let Some(d) = c {
