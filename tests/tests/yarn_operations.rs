@@ -6,7 +6,8 @@
 //! a text file) are refused in one line before anything is submitted, and the summary
 //! `spindle submit` prints of a real driver (glibc version, shared libraries) agrees with
 //! binutils' `readelf`; `spindle new` scaffolds a crate that builds against this checkout and
-//! runs in local mode and (the detached application above) on YARN.
+//! runs in local mode and (the detached application above) on YARN; on a cluster aggregating
+//! logs as IFile with gz, `spindle logs` and Hadoop's own reader agree on every container's files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -1029,4 +1030,235 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
         diagnostics.starts_with("[EXECUTORS_LOST] executor failures exceeded"),
         "{diagnostics}"
     );
+}
+
+/// `spindle logs` body per (container, file) from its `==> C on NODE (FILE, …) <==` headers.
+fn logs_by_file(shown: &str) -> BTreeMap<(String, String), String> {
+    let mut out: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut current = None;
+    for line in shown.split_inclusive('\n') {
+        if let Some(head) = line.strip_prefix("==> ") {
+            let (container, rest) = head.split_once(" on ").expect("container on node");
+            let file = rest
+                .split_once(" (")
+                .and_then(|(_, r)| r.split_once(','))
+                .map(|(f, _)| f.to_string())
+                .unwrap_or_else(|| panic!("no file in {head:?}"));
+            let key = (container.to_string(), file);
+            assert!(!out.contains_key(&key), "{key:?} twice:\n{shown}");
+            out.insert(key.clone(), String::new());
+            current = Some(key);
+        } else {
+            let key = current
+                .as_ref()
+                .unwrap_or_else(|| panic!("text before a header: {line:?}"));
+            out.get_mut(key).unwrap().push_str(line);
+        }
+    }
+    out
+}
+
+/// IFile aggregation (`deploy/mini-hadoop --log-format ifile --log-compression gz`, a cluster of
+/// its own with one NodeManager): the NodeManager writes each node's logs as one IFile of zlib
+/// streams under `bucket-logs-ifile/`; `spindle logs` reads what the AM and both executors
+/// wrote (every numbered line once, in order), `--am`, `--container` and `--tail` select from
+/// it, and Hadoop's own reader (LogAggregationFileControllerFactory, which picks the IFile
+/// controller) returns the same files with the same bytes.
+#[test]
+fn ifile_aggregated_logs_read_by_spindle_match_the_containers_and_hadoops_reader() {
+    let own = OwnCluster::start(
+        "ifile",
+        1,
+        &["--log-format", "ifile", "--log-compression", "gz"],
+    );
+    let h = own.get();
+    let _logs = h.log_guard();
+    let conf = h.conf_dir();
+    let out = run(
+        "spindle submit chatty (IFile cluster)",
+        spindle_command(conf)
+            .args(["submit", "--master", "yarn"])
+            .args(&SMALL[..4])
+            .args(["--num-executors", "2", "--executor-cores", "1"])
+            .args(&SMALL[6..])
+            .arg(spindle_tests::binary("spindle-testjobs"))
+            .args(["chatty", "2"]),
+    );
+    let err = text(&out.stderr);
+    let app = err
+        .split_whitespace()
+        .find(|w| w.starts_with("application_"))
+        .unwrap_or_else(|| panic!("no application id in:\n{err}"))
+        .trim_end_matches([':', ','])
+        .to_string();
+    wait_for("the logs aggregated", Duration::from_secs(90), || {
+        let status = app_json(h, &app)["logAggregationStatus"].clone();
+        (status == "SUCCEEDED").then_some(())
+    });
+
+    // The node's file: an IFile (the SHA-256 of the application id first), logs gz-compressed.
+    let user = spindle_hadoop::user::current_user();
+    let files = block_on(async {
+        hdfs_client(h)
+            .list_status(&format!("/tmp/logs/{user}"), true)
+            .await
+            .unwrap()
+    });
+    let node_files: Vec<_> = files
+        .iter()
+        .filter(|s| !s.isdir && s.path.contains(&format!("/{app}/")))
+        .collect();
+    assert_eq!(node_files.len(), 1, "{files:?}");
+    assert!(
+        node_files[0].path.contains("/bucket-logs-ifile/"),
+        "{}",
+        node_files[0].path
+    );
+    let head = block_on(async {
+        let r = hdfs_client(h).read(&node_files[0].path).await.unwrap();
+        r.read_range(0, 34).await.unwrap()
+    });
+    use sha2::Digest;
+    assert_eq!(&head[..32], &sha2::Sha256::digest(app.as_bytes())[..]);
+    assert_eq!(
+        &head[32..34],
+        &[0x78, 0x9c],
+        "a zlib stream (gz) after the UUID"
+    );
+
+    // Everything: the driver's and both tasks' numbered lines, once each and in order.
+    let all = run(
+        "spindle logs (IFile)",
+        spindle_command(conf).args(["logs", &app]),
+    );
+    let shown = text(&all.stdout);
+    let by_file = logs_by_file(&shown);
+    let lines_of = |c: &str, f: &str| -> Vec<String> {
+        by_file[&(c.to_string(), f.to_string())]
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    let am = format!(
+        "{}_01_000001",
+        app.replacen("application_", "container_", 1)
+    );
+    let driver: Vec<String> = lines_of(&am, "stdout")
+        .into_iter()
+        .filter(|l| l.starts_with("driver "))
+        .collect();
+    assert_eq!(
+        driver,
+        (0..20).map(|i| format!("driver {i}")).collect::<Vec<_>>(),
+        "{shown}"
+    );
+    let executors: BTreeSet<&String> = by_file
+        .keys()
+        .map(|(c, _)| c)
+        .filter(|c| **c != am)
+        .collect();
+    assert_eq!(executors.len(), 2, "{shown}");
+    let mut parts = BTreeSet::new();
+    for c in &executors {
+        let out = lines_of(c, "stdout");
+        let p = out
+            .first()
+            .and_then(|l| l.strip_prefix("part "))
+            .and_then(|l| l.split(' ').next())
+            .unwrap_or_else(|| panic!("{c} stdout: {out:?}"))
+            .to_string();
+        let want = |stream: &str| -> Vec<String> {
+            (0..20).map(|i| format!("part {p} {stream} {i}")).collect()
+        };
+        assert_eq!(out, want("out"), "{c} stdout");
+        assert_eq!(lines_of(c, "stderr"), want("err"), "{c} stderr");
+        parts.insert(p);
+    }
+    assert_eq!(parts.len(), 2, "one task on each executor: {parts:?}");
+
+    // Hadoop's reader: the IFile controller, the same files, the same bytes.
+    let peer = spindle_tests::java_peer_on_ok(h, "dev.spindle.peers.AggLogRead", &[&app, &user]);
+    assert!(
+        peer.contains(
+            "controller=org.apache.hadoop.yarn.logaggregation.filecontroller.ifile.\
+             LogAggregationIndexedFileController"
+        ),
+        "{peer}"
+    );
+    let mut java_files = BTreeSet::new();
+    for line in peer.lines().filter_map(|l| l.strip_prefix("log=")) {
+        let mut w = line.split(' ');
+        let (c, f) = (w.next().unwrap(), w.next().unwrap());
+        let bytes: usize = w
+            .next()
+            .unwrap()
+            .trim_start_matches("bytes=")
+            .parse()
+            .unwrap();
+        let sha = w.next().unwrap().trim_start_matches("sha256=");
+        let ours = &by_file
+            .get(&(c.to_string(), f.to_string()))
+            .unwrap_or_else(|| panic!("{c} {f}: Hadoop reads it, spindle logs does not"));
+        // spindle logs ends every non-empty file with a newline.
+        let ours = match ours.strip_suffix('\n') {
+            Some(b) if b.len() == bytes && !b.ends_with('\n') => b,
+            _ => ours.as_str(),
+        };
+        assert_eq!(
+            (ours.len(), hex(&sha2::Sha256::digest(ours.as_bytes()))),
+            (bytes, sha.to_string()),
+            "{c} {f}"
+        );
+        java_files.insert((c.to_string(), f.to_string()));
+    }
+    assert_eq!(
+        java_files,
+        by_file.keys().cloned().collect::<BTreeSet<_>>(),
+        "the same container files"
+    );
+
+    // --am, --container, --tail.
+    let am_only = text(&run("--am", spindle_command(conf).args(["logs", "--am", &app])).stdout);
+    let am_files: BTreeSet<_> = logs_by_file(&am_only).into_keys().collect();
+    assert_eq!(
+        am_files,
+        by_file
+            .keys()
+            .filter(|(c, _)| *c == am)
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    );
+    let exec = executors.first().unwrap().to_string();
+    let tail = text(
+        &run(
+            "--container --tail",
+            spindle_command(conf).args([
+                "logs",
+                "--container",
+                &exec,
+                "--tail",
+                "3",
+                "--log-files",
+                "stderr",
+                &app,
+            ]),
+        )
+        .stdout,
+    );
+    let tail = logs_by_file(&tail);
+    assert_eq!(
+        tail.keys().collect::<Vec<_>>(),
+        vec![&(exec.clone(), "stderr".to_string())]
+    );
+    let want: Vec<String> = lines_of(&exec, "stderr")[17..].to_vec();
+    assert_eq!(
+        tail[&(exec, "stderr".to_string())]
+            .lines()
+            .collect::<Vec<_>>(),
+        want
+    );
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }

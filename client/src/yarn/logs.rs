@@ -3,7 +3,8 @@
 //! `/ws/v1/node/containers/<id>/logs` lists their files,
 //! `/ws/v1/node/containerlogs/<id>/<file>` serves one); once the
 //! application has ended and YARN aggregated its logs into HDFS
-//! (`yarn.nodemanager.remote-app-log-dir`), they are read from there (TFile).
+//! (`yarn.nodemanager.remote-app-log-dir`), they are read from there (TFile
+//! or IFile, plain or gz: [`super::agglog`]).
 //! `--follow` reads a running application's logs from its AM instead
 //! ([`super::follow`]).
 
@@ -16,7 +17,7 @@ use spindle_hadoop::spnego::{AUTH_COOKIE, Spnego};
 use spindle_hadoop::tls::HttpsTrust;
 
 use super::Cluster;
-use super::tfile::{self, LogFile};
+use super::agglog::{self, LogFile};
 use crate::Error;
 use spindle_contract::staging::hdfs;
 
@@ -336,53 +337,116 @@ pub(crate) struct Aggregated {
     pub in_progress: bool,
 }
 
+/// Where the NodeManagers aggregate logs: per format named in
+/// `yarn.log-aggregation.file-formats`, its own
+/// `yarn.log-aggregation.<format>.remote-app-log-dir` or the common one.
+fn remote_log_dirs(cluster: &Cluster) -> Result<Vec<String>, Error> {
+    let common = cluster
+        .conf
+        .get_or("yarn.nodemanager.remote-app-log-dir", "/tmp/logs")?;
+    let formats = cluster
+        .conf
+        .get_or("yarn.log-aggregation.file-formats", "TFile")?;
+    let mut dirs = Vec::new();
+    for f in formats.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+        let own = cluster
+            .conf
+            .get(&format!("yarn.log-aggregation.{f}.remote-app-log-dir"))?
+            .filter(|d| !d.trim().is_empty());
+        let dir = own.unwrap_or_else(|| common.clone());
+        let dir = dir.trim_end_matches('/').to_string();
+        if !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    if dirs.is_empty() {
+        dirs.push(common.trim_end_matches('/').to_string());
+    }
+    Ok(dirs)
+}
+
 /// Reads the application's aggregated logs (none yet: empty).
 pub(crate) async fn aggregated(
     cluster: &Cluster,
     user: &str,
     app: ApplicationId,
 ) -> Result<Aggregated, Error> {
-    let remote = cluster
-        .conf
-        .get_or("yarn.nodemanager.remote-app-log-dir", "/tmp/logs")?;
-    let user_dir = format!("{}/{user}", remote.trim_end_matches('/'));
     let staging = cluster.staging(Some(user))?;
     let fs = staging.client();
-    // Hadoop 3 keeps them under <user>/bucket-logs-tfile/<nnnn>/<appId>/
-    // (older releases: <user>/logs/<appId>/): find the application's directory.
-    let listing = match fs.list_status(&user_dir, true).await {
-        Ok(l) => l,
-        Err(hdfs_native::HdfsError::FileNotFound(_)) => return Ok(Aggregated::default()),
-        Err(e) => return Err(hdfs("listing", &user_dir, e).into()),
-    };
     let app_name = app.to_string();
     let mut out = Aggregated::default();
-    let mut files: Vec<_> = listing
-        .into_iter()
-        .filter(|s| !s.isdir)
-        .filter(|s| s.path.rsplit('/').nth(1) == Some(app_name.as_str()))
-        .collect();
+    // Hadoop 3 keeps them under <user>/bucket-<suffix>-<format>/<nnnn>/<appId>/
+    // (older releases: <user>/<suffix>/<appId>/): find the application's directory.
+    let mut files = Vec::new();
+    for remote in remote_log_dirs(cluster)? {
+        let user_dir = format!("{remote}/{user}");
+        let listing = match fs.list_status(&user_dir, true).await {
+            Ok(l) => l,
+            Err(hdfs_native::HdfsError::FileNotFound(_)) => continue,
+            Err(e) => return Err(hdfs("listing", &user_dir, e).into()),
+        };
+        files.extend(
+            listing
+                .into_iter()
+                .filter(|s| !s.isdir)
+                .filter(|s| s.path.rsplit('/').nth(1) == Some(app_name.as_str())),
+        );
+    }
     out.in_progress = files.iter().any(|s| s.path.ends_with(".tmp"));
     files.retain(|s| !s.path.ends_with(".tmp"));
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    for st in files {
-        let node = st.path.rsplit('/').next().unwrap_or("").to_string();
+    files.dedup_by(|a, b| a.path == b.path);
+    let read = |path: String| async move {
         let reader = fs
-            .read(&st.path)
+            .read(&path)
             .await
-            .map_err(|e| hdfs("opening", &st.path, e))?;
-        let bytes = reader
+            .map_err(|e| hdfs("opening", &path, e))?;
+        reader
             .read_range(0, reader.file_length())
             .await
-            .map_err(|e| hdfs("reading", &st.path, e))?;
-        let log = tfile::decode(&bytes).map_err(|reason| spindle_contract::Error::Hdfs {
-            what: format!("decoding {}", st.path),
-            reason,
-        })?;
-        out.files
-            .extend(log.files.into_iter().map(|f| (node.clone(), f)));
+            .map_err(|e| hdfs("reading", &path, e))
+    };
+    // IFile: `<node>-checksum` names where a node's file is complete while
+    // a rolling cycle appends to it (i32 name length, the name, i64 end).
+    let mut ends = std::collections::HashMap::new();
+    for st in files.iter().filter(|s| s.path.ends_with(CHECKSUM_SUFFIX)) {
+        let b = read(st.path.clone()).await?;
+        if let Some((name, end)) = parse_checksum(&b) {
+            ends.insert(name, end);
+        }
+    }
+    for st in files.iter().filter(|s| !s.path.ends_with(CHECKSUM_SUFFIX)) {
+        let node = st.path.rsplit('/').next().unwrap_or("").to_string();
+        let bytes = read(st.path.clone()).await?;
+        let decoded =
+            agglog::decode(&bytes, &app_name, ends.get(&node).copied()).map_err(|reason| {
+                spindle_contract::Error::Hdfs {
+                    what: format!("decoding {}", st.path),
+                    reason,
+                }
+            })?;
+        match decoded {
+            Some(log) => out
+                .files
+                .extend(log.files.into_iter().map(|f| (node.clone(), f))),
+            None => out.in_progress = true,
+        }
     }
     Ok(out)
+}
+
+/// The name of an IFile's `-checksum` file: the node file's and this.
+const CHECKSUM_SUFFIX: &str = "-checksum";
+
+/// An IFile `-checksum` file: (the node file it is about, where that ends).
+fn parse_checksum(b: &[u8]) -> Option<(String, u64)> {
+    let n = u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize;
+    let name = b.get(4..4usize.checked_add(n)?)?;
+    let end = i64::from_be_bytes(b.get(4 + n..12 + n)?.try_into().ok()?);
+    Some((
+        String::from_utf8_lossy(name).into_owned(),
+        u64::try_from(end).ok()?,
+    ))
 }
 
 #[cfg(test)]
@@ -422,6 +486,16 @@ mod tests {
         assert!(s.wants("container_1_0003_01_000001", "stdout"));
         assert!(!s.wants("container_1_0003_01_000001", "stderr"));
         assert!(!s.wants("container_1_0003_01_000002", "stdout"));
+    }
+
+    #[test]
+    fn checksum_files_name_a_node_file_and_its_end() {
+        let mut b = 5u32.to_be_bytes().to_vec();
+        b.extend_from_slice(b"n_123");
+        b.extend_from_slice(&77i64.to_be_bytes());
+        assert_eq!(parse_checksum(&b), Some(("n_123".into(), 77)));
+        assert_eq!(parse_checksum(&b[..10]), None);
+        assert_eq!(parse_checksum(&[0xff; 12]), None);
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! client-mode driver takes too). The client then waits, showing the
 //! application's state and the AM's job progress.
 
+pub(crate) mod agglog;
 pub(crate) mod client_mode;
 pub(crate) mod follow;
+pub(crate) mod ifile;
+pub(crate) mod javaser;
 pub(crate) mod logs;
 pub(crate) mod memory;
 pub(crate) mod outcome;

@@ -21,20 +21,7 @@ const MAGIC: [u8; 16] = [
     0xd1, 0x11, 0xd3, 0x68, 0x91, 0xb5, 0xd7, 0xb6, 0x39, 0xdf, 0x41, 0x40, 0x92, 0xba, 0xe1, 0x50,
 ];
 
-/// One log file of one container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LogFile {
-    pub container: String,
-    pub name: String,
-    pub contents: Vec<u8>,
-}
-
-/// What an aggregated log file holds.
-#[derive(Debug, Default)]
-pub(crate) struct AggregatedLog {
-    pub owner: Option<String>,
-    pub files: Vec<LogFile>,
-}
+use super::agglog::{AggregatedLog, LogFile, inflate};
 
 type R<T> = Result<T, String>;
 
@@ -222,37 +209,13 @@ pub(crate) fn decode(file: &[u8]) -> R<AggregatedLog> {
     Ok(out)
 }
 
-/// The largest block decompressed (a block's raw size as its index says).
-const MAX_BLOCK: i64 = 1 << 30;
-
 /// A block's bytes: as stored (`none`), or inflated (`gz`) to exactly the
 /// raw size its index gives.
 fn block<'a>(stored: &'a [u8], algo: &str, raw: i64, what: &str) -> R<std::borrow::Cow<'a, [u8]>> {
-    use std::io::Read;
     match algo {
         "none" => Ok(stored.into()),
         "gz" => {
-            if !(0..=MAX_BLOCK).contains(&raw) {
-                return Err(format!(
-                    "{what}: raw size {raw} out of range (at most {MAX_BLOCK})"
-                ));
-            }
-            let mut out = Vec::new();
-            let mut rest = stored;
-            // Hadoop's writer finishes a zlib stream at every flush.
-            while !rest.is_empty() && out.len() as i64 <= raw {
-                let mut z = flate2::bufread::ZlibDecoder::new(rest);
-                let room = (raw + 1 - out.len() as i64) as u64;
-                (&mut z)
-                    .take(room)
-                    .read_to_end(&mut out)
-                    .map_err(|e| format!("{what}: inflating gz: {e}"))?;
-                let used = z.total_in() as usize;
-                if used == 0 {
-                    break;
-                }
-                rest = &rest[used.min(rest.len())..];
-            }
+            let out = inflate(stored, raw, what)?;
             if out.len() as i64 != raw {
                 return Err(format!(
                     "{what}: inflates to {} bytes, its index says {raw}",
@@ -261,10 +224,7 @@ fn block<'a>(stored: &'a [u8], algo: &str, raw: i64, what: &str) -> R<std::borro
             }
             Ok(out.into())
         }
-        other => Err(format!(
-            "compressed with {other:?}; aggregated logs are read uncompressed or gz \
-             (yarn.nodemanager.log-aggregation.compression-type)"
-        )),
+        other => Err(super::agglog::unknown_compression(other)),
     }
 }
 
@@ -377,17 +337,7 @@ mod tests {
         sample_listing_the_block(1, false)
     }
 
-    /// zlib streams of `parts` of `data`, one after another (a writer that flushed).
-    fn zlib(data: &[u8], parts: usize) -> Vec<u8> {
-        use std::io::Write;
-        let mut out = Vec::new();
-        for piece in data.chunks(data.len().div_ceil(parts).max(1)) {
-            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-            z.write_all(piece).unwrap();
-            out.extend_from_slice(&z.finish().unwrap());
-        }
-        out
-    }
+    use crate::yarn::agglog::tests::zlib;
 
     /// The same file with an index that lists its one data block `times` times,
     /// its data block and index compressed with `gz` when asked.

@@ -63,6 +63,10 @@ public final class Main {
     int tokenMaxLifetimeSec = 0;
     /** With secure: the KDC's ticket lifetime in seconds; 0 keeps a day. */
     int ticketLifetimeSec = 0;
+    /** The aggregated-log format the NodeManagers write: TFile (Hadoop's default) or IFile. */
+    String logFormat = "TFile";
+    /** yarn.nodemanager.log-aggregation.compression-type: none or gz. */
+    String logCompression = "none";
   }
 
   public static void main(String[] args) {
@@ -624,6 +628,18 @@ public final class Main {
     c.setBoolean("yarn.log-aggregation-enable", true);
     c.set("yarn.nodemanager.remote-app-log-dir", "/tmp/logs");
     c.setLong("yarn.log-aggregation.retain-seconds", 7 * 24 * 3600);
+    // --log-format / --log-compression: which controller writes the node files (the first format
+    // listed writes, every listed one can read) and how it compresses each log. Both formats
+    // honour the compression type; IFile keeps its files under <user>/bucket-logs-ifile/.
+    c.set("yarn.log-aggregation.file-formats", o.logFormat);
+    c.set(
+        "yarn.log-aggregation.file-controller." + o.logFormat + ".class",
+        o.logFormat.equals("IFile")
+            ? "org.apache.hadoop.yarn.logaggregation.filecontroller.ifile."
+                + "LogAggregationIndexedFileController"
+            : "org.apache.hadoop.yarn.logaggregation.filecontroller.tfile."
+                + "LogAggregationTFileController");
+    c.set("yarn.nodemanager.log-aggregation.compression-type", o.logCompression);
 
     // The web proxy: yarn.web-proxy.address stays unset so the RM serves /proxy/<appId>/ itself.
     c.unset("yarn.web-proxy.address");
@@ -880,6 +896,22 @@ public final class Main {
         case "--token-renew-interval" -> o.tokenRenewIntervalSec = positive(flag, v);
         case "--token-max-lifetime" -> o.tokenMaxLifetimeSec = positive(flag, v);
         case "--ticket-lifetime" -> o.ticketLifetimeSec = positive(flag, v);
+        case "--log-format" -> {
+          o.logFormat =
+              switch (v.toLowerCase(java.util.Locale.ROOT)) {
+                case "tfile" -> "TFile";
+                case "ifile" -> "IFile";
+                default -> throw new IllegalArgumentException(
+                    "mini-hadoop: --log-format takes tfile or ifile, got '" + v + "'");
+              };
+        }
+        case "--log-compression" -> {
+          if (!List.of("none", "gz").contains(v)) {
+            throw new IllegalArgumentException(
+                "mini-hadoop: --log-compression takes none or gz, got '" + v + "'");
+          }
+          o.logCompression = v;
+        }
         case "--rpc-protection" -> {
           // One level, or several in the server's order of preference (Hadoop's own syntax).
           for (String level : v.split(",")) {
