@@ -238,12 +238,17 @@ pub(crate) struct Shared {
     lost: OnceLock<LostHook>,
     preempt: OnceLock<PreemptHook>,
     dynamic: Option<DynamicAllocation>,
+    /// Where executors being removed put their shuffle blocks when none
+    /// stays: `<staging dir>/shuffle`, removed with the staging directory.
+    shuffle_fallback_dir: String,
     fatal: FatalHook,
     progress: Mutex<f32>,
     /// The largest container YARN grants (from the registration).
     max_resource: Resource,
     /// The executor's memory settings, named in memory-kill reasons.
     memory_setting: String,
+    /// The partition executors are asked for in (`spindle.yarn.executor.nodeLabelExpression`).
+    node_label: Option<String>,
 }
 
 /// The engine's view: a [`ClusterBackend`] backed by YARN containers.
@@ -289,6 +294,11 @@ impl YarnBackend {
             "each executor's container is --executor-memory {}m + spindle.executor.memoryOverhead {}m",
             launch.executor_memory_mb, launch.executor_memory_overhead_mb
         );
+        let node_label = launch
+            .conf
+            .get(spindle_contract::settings::YARN_EXECUTOR_NODE_LABEL.name())
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty());
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 next_id: 1,
@@ -298,6 +308,7 @@ impl YarnBackend {
             wake: tokio::sync::Notify::new(),
             rm,
             user: launch.user.clone(),
+            shuffle_fallback_dir: format!("{}/shuffle", launch.staging_dir.trim_end_matches('/')),
             node_web_scheme: config.node_web_scheme,
             num_executors: launch.num_executors,
             executor_cores: launch.executor_cores,
@@ -312,6 +323,7 @@ impl YarnBackend {
             progress: Mutex::new(0.1),
             max_resource: config.max_resource,
             memory_setting,
+            node_label,
         });
         rt.spawn(heartbeat_loop(shared.clone()));
         YarnBackend { shared, rt }
@@ -528,6 +540,10 @@ impl ClusterBackend for YarnBackend {
         self.shared.dynamic.clone()
     }
 
+    fn shuffle_fallback_dir(&self) -> Option<String> {
+        Some(self.shared.shuffle_fallback_dir.clone())
+    }
+
     fn request_total_executors(&self, total: u32) {
         let mut st = self.shared.lock();
         if st.target != Some(total) && verbose() {
@@ -598,7 +614,10 @@ async fn heartbeat_loop(shared: Arc<Shared>) {
                 ..Default::default()
             };
             if st.ask_dirty {
-                let (asks, cleared) = st.asks(shared.resource);
+                let (mut asks, cleared) = st.asks(shared.resource);
+                for ask in &mut asks {
+                    ask.node_label.clone_from(&shared.node_label);
+                }
                 if verbose() && asks.iter().any(|a| !a.nodes.is_empty()) {
                     let hosts: Vec<String> = asks
                         .iter()
@@ -947,10 +966,10 @@ fn completed(shared: &Arc<Shared>, id: ContainerId, status: i32, diagnostics: &s
         let reason = if on_purpose && !class.counts {
             "stopped".to_string()
         } else if class.kind == Reason::BinaryNotRunnable {
-            format!(
-                "the driver binary is not runnable on {} (exit status {status}): {}",
-                r.container.node_id.host,
-                exit::not_runnable_detail(diagnostics)
+            exit::not_runnable_reason(
+                &format!("on {}", r.container.node_id.host),
+                status,
+                diagnostics,
             )
         } else if class.kind == Reason::MemoryLimit {
             format!("{} ({})", class.reason, shared.memory_setting)

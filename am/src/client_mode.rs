@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use spindle_contract::launch::{self, AM_MEMORY_MB, APP_ID, AmLaunch, DRIVER_HOST, DeployMode};
+use spindle_contract::outcome::Reason;
 use spindle_contract::staging::Staging;
 use spindle_contract::submit::{self as submission, Scheduling, Submission};
 use spindle_core::backend::{ClusterBackend, ExecutorLaunch};
@@ -144,8 +145,12 @@ pub fn context_from_env() -> Result<Context> {
 pub fn finish(result: std::result::Result<(), String>) {
     if let Some(log) = EVENT_LOG.get() {
         match &result {
-            Ok(()) => log.end("SUCCEEDED", ""),
-            Err(e) => log.end("FAILED", e.lines().next().unwrap_or_default()),
+            Ok(()) => log.end("SUCCEEDED", Reason::Succeeded, ""),
+            Err(e) => log.end(
+                "FAILED",
+                Reason::DriverError,
+                e.lines().next().unwrap_or_default(),
+            ),
         }
     }
     if let Some(b) = CURRENT.get() {

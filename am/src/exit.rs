@@ -66,6 +66,35 @@ pub(crate) fn not_runnable_detail(diagnostics: &str) -> &str {
         .unwrap_or_else(|| first_line(diagnostics))
 }
 
+/// The highest glibc symbol version the dynamic loader says the node lacks ("version
+/// `GLIBC_2.34' not found", one line per missing version), as `GLIBC_2.34`.
+pub(crate) fn missing_glibc(diagnostics: &str) -> Option<&str> {
+    let key = |v: &str| -> Vec<u32> {
+        v.trim_start_matches("GLIBC_")
+            .split('.')
+            .map(|p| p.parse().unwrap_or(0))
+            .collect()
+    };
+    diagnostics
+        .split("version `")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("' not found").map(|(v, _)| v))
+        .filter(|v| v.starts_with("GLIBC_") && !v.contains(char::is_whitespace))
+        .max_by_key(|v| key(v))
+}
+
+/// Why a binary did not run `on` a node, in one line: the glibc version it needs that the
+/// node lacks, when that is why, then the loader's or the shell's own line.
+pub(crate) fn not_runnable_reason(on: &str, status: i32, diagnostics: &str) -> String {
+    let needs = missing_glibc(diagnostics)
+        .map(|v| format!(": needs {v}"))
+        .unwrap_or_default();
+    format!(
+        "the driver binary is not runnable {on}{needs} (exit status {status}): {}",
+        not_runnable_detail(diagnostics)
+    )
+}
+
 /// Classifies `status` with the NodeManager's diagnostics (first line kept).
 pub(crate) fn classify(status: i32, diagnostics: &str) -> Exit {
     let diag = first_line(diagnostics);
@@ -79,10 +108,7 @@ pub(crate) fn classify(status: i32, diagnostics: &str) -> Exit {
     if status != 0 && not_runnable(status, diagnostics) {
         return Exit {
             counts: true,
-            reason: format!(
-                "the driver binary is not runnable there (exit status {status}): {}",
-                not_runnable_detail(diagnostics)
-            ),
+            reason: not_runnable_reason("there", status, diagnostics),
             kind: Reason::BinaryNotRunnable,
         };
     }
@@ -267,5 +293,23 @@ mod tests {
         );
         assert_eq!(e.kind, Reason::BinaryNotRunnable);
         assert!(e.reason.contains("Exec format error"), "{}", e.reason);
+        assert!(!e.reason.contains("needs"), "{}", e.reason);
+    }
+
+    #[test]
+    fn the_highest_missing_glibc_version_is_named() {
+        let diag = "Last 4096 bytes of stderr :\n\
+            ./w: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.33' not found (required by ./w)\n\
+            ./w: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required by ./w)\n\
+            ./w: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.4' not found (required by ./w)\n";
+        assert_eq!(missing_glibc(diag), Some("GLIBC_2.34"));
+        assert_eq!(missing_glibc("version `GCC_7.0' not found"), None);
+        assert!(
+            not_runnable_reason("on old1", 1, diag).starts_with(
+                "the driver binary is not runnable on old1: needs GLIBC_2.34 (exit status 1): ./w: "
+            ),
+            "{}",
+            not_runnable_reason("on old1", 1, diag)
+        );
     }
 }

@@ -123,7 +123,7 @@ impl Finisher {
                 FinalStatus::Killed => "KILLED",
                 _ => "FAILED",
             };
-            log.end(status, &diagnostics);
+            log.end(status, outcome.reason, &diagnostics);
         }
         if code != 0 {
             tracing::warn!("application failed: {diagnostics}");
@@ -697,6 +697,12 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
     let backend = YarnBackend::start(rt.handle().clone(), rm, launch, exec, config, fatal);
     let _ = ui.executors.set(backend.shared());
     let _ = spindle_core::backend::ClusterBackend::request_executors(&backend, n);
+    // The executors send their output to the driver; the AM copies it, to serve
+    // `spindle logs --follow` as in cluster mode.
+    rt.spawn(spindle_core::backend::copy_driver_logs(
+        driver_url.clone(),
+        secret.clone(),
+    ));
     {
         // The driver tells how the application ended when the AM asks, over
         // the application's authenticated channel (the AM listens for nothing

@@ -402,6 +402,8 @@ mod tests {
                 4,
                 Event::ApplicationEnd {
                     status: "SUCCEEDED".into(),
+                    reason: Some(spindle_contract::outcome::Reason::Succeeded),
+                    exit_code: Some(0),
                     diagnostics: String::new(),
                 },
             ));

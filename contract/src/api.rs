@@ -42,6 +42,12 @@ pub struct ApplicationAttempt {
     /// `SUCCEEDED`, `FAILED` or `KILLED` once it ended, else `RUNNING` (also
     /// for a log that stopped without an end: a killed or crashed driver).
     pub status: String,
+    /// Once it ended, the typed reason (`SUCCEEDED`, `MEMORY_LIMIT`, …; Spindle's, not Spark's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<crate::outcome::Reason>,
+    /// Once it ended, the reason's exit code of `spindle submit` (Spindle's, not Spark's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
     /// Why it failed, one line ("" otherwise).
     pub diagnostics: String,
 }

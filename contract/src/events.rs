@@ -15,6 +15,7 @@ use std::io::{Read, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::api;
+use crate::outcome::Reason;
 use crate::{Error, Result};
 
 /// One line of the log: when, and what happened.
@@ -57,6 +58,13 @@ pub enum Event {
     ApplicationEnd {
         /// `SUCCEEDED`, `FAILED` or `KILLED`.
         status: String,
+        /// The typed reason (`MEMORY_LIMIT`), as `spindle submit` exits with it; absent in logs
+        /// written before it was recorded (then read from the diagnostics' tag).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<Reason>,
+        /// The reason's exit code, for readers of the log that branch on it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
         /// Why it failed, one line.
         diagnostics: String,
     },
@@ -259,6 +267,19 @@ pub fn parse_lines(text: &[u8]) -> (Vec<Record>, usize) {
 
 // ---------------------------------------------------------------- replay
 
+/// How an attempt ended, from its last record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct End {
+    /// Milliseconds since the epoch.
+    pub time: u64,
+    /// `SUCCEEDED`, `FAILED` or `KILLED`.
+    pub status: String,
+    /// The typed reason: the record's, else the diagnostics' tag (older logs).
+    pub reason: Option<Reason>,
+    /// Why it failed, one line.
+    pub diagnostics: String,
+}
+
 /// One attempt's state, rebuilt from its records.
 #[derive(Clone, Debug, Default)]
 pub struct Replay {
@@ -272,8 +293,8 @@ pub struct Replay {
     pub user: String,
     /// When it started.
     pub start_time: u64,
-    /// When it ended, with its status and diagnostics.
-    pub end: Option<(u64, String, String)>,
+    /// When and how it ended.
+    pub end: Option<End>,
     /// The time of the last record.
     pub last_time: u64,
     /// Lines that did not parse.
@@ -304,9 +325,20 @@ impl Replay {
             }
             Event::ApplicationEnd {
                 status,
+                reason,
+                exit_code: _,
                 diagnostics,
             } => {
-                self.end = Some((time, status, diagnostics));
+                let reason = reason.or_else(|| match status.as_str() {
+                    "SUCCEEDED" => Some(Reason::Succeeded),
+                    _ => Reason::from_tagged(&diagnostics),
+                });
+                self.end = Some(End {
+                    time,
+                    status,
+                    reason,
+                    diagnostics,
+                });
                 for e in self.executors.iter_mut().filter(|e| e.is_active) {
                     e.is_active = false;
                     e.state = "stopped".into();
@@ -449,9 +481,14 @@ impl Replay {
     /// The attempt as `/api/v1/applications` lists it; `last_updated` is
     /// when its log last changed.
     pub fn attempt_info(&self, last_updated: u64) -> api::ApplicationAttempt {
-        let (end_time, status, diagnostics) = match &self.end {
-            Some((t, s, d)) => (Some(*t), s.clone(), d.clone()),
-            None => (None, "RUNNING".to_string(), String::new()),
+        let (end_time, status, reason, diagnostics) = match &self.end {
+            Some(e) => (
+                Some(e.time),
+                e.status.clone(),
+                e.reason,
+                e.diagnostics.clone(),
+            ),
+            None => (None, "RUNNING".to_string(), None, String::new()),
         };
         api::ApplicationAttempt {
             attempt_id: self.attempt.to_string(),
@@ -462,6 +499,8 @@ impl Replay {
             last_updated: last_updated.max(self.last_time),
             completed: self.end.is_some(),
             status,
+            reason,
+            exit_code: reason.map(Reason::code),
             diagnostics,
         }
     }
@@ -630,6 +669,8 @@ mod tests {
                 12,
                 Event::ApplicationEnd {
                     status: "SUCCEEDED".into(),
+                    reason: Some(Reason::Succeeded),
+                    exit_code: Some(0),
                     diagnostics: String::new(),
                 },
             ),
@@ -656,6 +697,52 @@ mod tests {
         assert_eq!(back, sample()[4]);
     }
 
+    /// The end record carries the reason and its exit code as fields; a log written before
+    /// they existed gets them from the diagnostics' tag.
+    #[test]
+    fn the_end_carries_the_typed_reason() {
+        let end = Record {
+            time: 3,
+            event: Event::ApplicationEnd {
+                status: "FAILED".into(),
+                reason: Some(Reason::ExecutorsLost),
+                exit_code: Some(Reason::ExecutorsLost.code()),
+                diagnostics: "[EXECUTORS_LOST] executor failures exceeded".into(),
+            },
+        };
+        let line = serde_json::to_value(&end).unwrap();
+        assert_eq!(
+            (&line["reason"], &line["exitCode"]),
+            (&"EXECUTORS_LOST".into(), &9.into())
+        );
+        let r = replay(&[end.to_line()]);
+        let a = r.attempt_info(0);
+        assert_eq!(
+            (a.reason, a.exit_code),
+            (Some(Reason::ExecutorsLost), Some(9))
+        );
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(
+            (&json["reason"], &json["exitCode"]),
+            (&"EXECUTORS_LOST".into(), &9.into())
+        );
+
+        let old = br#"{"time":3,"event":"ApplicationEnd","status":"FAILED","diagnostics":"[MEMORY_LIMIT] killed"}
+"#;
+        let a = replay(&[old.to_vec()]).attempt_info(0);
+        assert_eq!(
+            (a.reason, a.exit_code),
+            (Some(Reason::MemoryLimit), Some(8))
+        );
+        let running = replay(&[]).attempt_info(0);
+        assert_eq!((running.reason, running.exit_code), (None, None));
+        let json = serde_json::to_value(&running).unwrap();
+        assert!(
+            json.get("reason").is_none() && json.get("exitCode").is_none(),
+            "{json}"
+        );
+    }
+
     #[test]
     fn replay_gives_the_api_shapes() {
         let r = replay(&[text(&sample())]);
@@ -666,6 +753,7 @@ mod tests {
             (1, Some(12), Some(11))
         );
         assert_eq!(a.status, "SUCCEEDED");
+        assert_eq!((a.reason, a.exit_code), (Some(Reason::Succeeded), Some(0)));
         let jobs = r.jobs();
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].stage_ids, vec![0]);

@@ -284,6 +284,15 @@ pub const YARN_HISTORY_SERVER_ADDRESS: Setting = conf(
      `http://<address>/history/<appId>` as the final tracking URL, so the YARN UI's History \
      link works after the application ends",
 );
+/// The YARN partition executors run in (Spark's `spark.yarn.executor.nodeLabelExpression`).
+pub const YARN_EXECUTOR_NODE_LABEL: Setting = conf(
+    "spindle.yarn.executor.nodeLabelExpression",
+    Kind::Text,
+    None,
+    "the node label (partition) the AM asks YARN to place executors in, for example the \
+     nodes of one OS release or hardware; unset: the queue's default partition. The AM itself \
+     stays in the default partition",
+);
 /// Dynamic allocation: executors follow the work (after Spark's).
 pub const DYN_ENABLED: Setting = conf(
     "spindle.dynamicAllocation.enabled",
@@ -572,6 +581,7 @@ pub const ALL: &[&Setting] = &[
     &EVENT_LOG_ROLLING_MAX_SIZE,
     &HISTORY_MAX_AGE,
     &YARN_HISTORY_SERVER_ADDRESS,
+    &YARN_EXECUTOR_NODE_LABEL,
     &DYN_ENABLED,
     &DYN_MIN,
     &DYN_MAX,

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 
-use spindle_proto::spindle::AwaitEndRequest;
 use spindle_proto::spindle::driver_client::DriverClient;
+use spindle_proto::spindle::{AwaitEndRequest, LogChunk, ReadLogsRequest};
 use tokio::sync::watch;
 
 use crate::auth::Secret;
@@ -96,6 +96,54 @@ pub async fn await_end(
     })
 }
 
+/// Client deploy mode, in the AM: copies the executors' log bytes the driver at `driver_url`
+/// holds into this process's [`crate::container_logs::store`] about once a second, for
+/// `spindle logs --follow` (the AM serves the store through the RM's proxy). Runs until the
+/// process ends; a driver that does not answer is asked again a second later.
+pub async fn copy_driver_logs(driver_url: String, secret: Secret) {
+    let store = crate::container_logs::store();
+    let mut driver = None;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if driver.is_none() {
+            let channel = crate::net::parse_url(&driver_url)
+                .and_then(|(encrypted, _)| crate::net::Security::new(&secret, encrypted))
+                .and_then(|security| crate::net::channel(&driver_url, &security));
+            match channel {
+                Ok(c) => driver = Some(DriverClient::new(c)),
+                Err(e) => {
+                    tracing::debug!("driver logs: {e}");
+                    continue;
+                }
+            }
+        }
+        let Some(client) = driver.as_mut() else {
+            continue;
+        };
+        let have = store
+            .index()
+            .into_iter()
+            .map(|s| LogChunk {
+                container_id: s.container,
+                file: s.file,
+                offset: s.end,
+                data: Vec::new(),
+            })
+            .collect();
+        match client.read_logs(ReadLogsRequest { have }).await {
+            Ok(reply) => {
+                for c in reply.into_inner().chunks {
+                    store.append(&c.container_id, &c.file, c.offset, &c.data);
+                }
+            }
+            Err(s) => {
+                tracing::debug!("driver logs from {driver_url}: {}", s.message());
+                driver = None;
+            }
+        }
+    }
+}
+
 impl ExecutorLaunch {
     /// The environment of an executor process, except its local dirs and the
     /// secret's delivery, which depend on the backend.
@@ -157,6 +205,13 @@ pub trait ClusterBackend: Send + Sync {
     fn release_executor(&self, executor_id: &str, reason: &str, blocks_migrated: u64) {
         let _ = (reason, blocks_migrated);
         self.executor_lost(executor_id);
+    }
+    /// Where the blocks of an executor being removed go when no executor
+    /// stays to take them (a directory of the cluster's file system that
+    /// lives as long as the application: under YARN, in its staging
+    /// directory). Default: none, and the last executor is kept instead.
+    fn shuffle_fallback_dir(&self) -> Option<String> {
+        None
     }
 }
 

@@ -89,6 +89,33 @@ impl LogStore {
             .collect()
     }
 
+    /// The bytes past what a reader holds (`have`: each file's end, by container and file; a
+    /// file it lacks is read from its first kept byte), at most [`CHUNK`] per file and about
+    /// `max_total` in all: (container, file, offset, bytes).
+    pub fn since(
+        &self,
+        have: &BTreeMap<(String, String), u64>,
+        max_total: usize,
+    ) -> Vec<(String, String, u64, Vec<u8>)> {
+        let files = self.files.lock().expect("log store");
+        let mut out = Vec::new();
+        let mut total = 0;
+        for (key, k) in files.iter() {
+            if total >= max_total {
+                break;
+            }
+            let from = have.get(key).copied().unwrap_or(0).max(k.start);
+            if from >= k.end() {
+                continue;
+            }
+            let at = (from - k.start) as usize;
+            let data = k.data[at..(at + CHUNK).min(k.data.len())].to_vec();
+            total += data.len();
+            out.push((key.0.clone(), key.1.clone(), from, data));
+        }
+        out
+    }
+
     /// Up to `max` bytes of a file from `offset`, which must lie within the
     /// kept range (`None` otherwise, or for an unknown file).
     pub fn read(&self, container: &str, file: &str, offset: u64, max: usize) -> Option<Vec<u8>> {
@@ -204,6 +231,37 @@ mod tests {
         let idx = s.index();
         assert_eq!(idx.len(), 1);
         assert_eq!((idx[0].start, idx[0].end), (10, 12));
+    }
+
+    #[test]
+    fn a_reader_gets_what_it_lacks_and_copies_converge() {
+        let driver = LogStore::default();
+        driver.append("c1", "stdout", 0, b"one\n");
+        driver.append("c2", "stderr", 0, b"x");
+        let am = LogStore::default();
+        let have = |s: &LogStore| {
+            s.index()
+                .into_iter()
+                .map(|sp| ((sp.container, sp.file), sp.end))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let copy = |from: &LogStore, to: &LogStore| {
+            for (c, f, off, data) in from.since(&have(to), usize::MAX) {
+                to.append(&c, &f, off, &data);
+            }
+        };
+        copy(&driver, &am);
+        driver.append("c1", "stdout", 4, b"two\n");
+        assert_eq!(
+            driver.since(&have(&am), usize::MAX),
+            vec![("c1".into(), "stdout".into(), 4, b"two\n".to_vec())]
+        );
+        copy(&driver, &am);
+        assert!(driver.since(&have(&am), usize::MAX).is_empty());
+        assert_eq!(am.read("c1", "stdout", 0, 100).unwrap(), b"one\ntwo\n");
+        assert_eq!(am.read("c2", "stderr", 0, 100).unwrap(), b"x");
+        // The budget stops after the file that reaches it.
+        assert_eq!(driver.since(&BTreeMap::new(), 1).len(), 1);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use spindle_proto::spindle::driver_server::Driver;
 use spindle_proto::spindle::executor_client::ExecutorClient;
 use spindle_proto::spindle::{
     AppEnd, AwaitEndRequest, BlobReply, BlobRequest, HeartbeatReply, HeartbeatRequest, LogAck,
-    LogChunk, RegisterReply, RegisterRequest,
+    LogChunk, LogChunks, ReadLogsRequest, RegisterReply, RegisterRequest,
 };
 use tokio::sync::watch;
 use tonic::transport::Channel;
@@ -451,6 +451,29 @@ impl Driver for DriverService {
         }
         crate::container_logs::store().append(&c.container_id, &c.file, c.offset, &c.data);
         Ok(Response::new(LogAck {}))
+    }
+
+    async fn read_logs(
+        &self,
+        req: Request<ReadLogsRequest>,
+    ) -> Result<Response<LogChunks>, Status> {
+        let have = req
+            .into_inner()
+            .have
+            .into_iter()
+            .map(|c| ((c.container_id, c.file), c.offset))
+            .collect();
+        let chunks = crate::container_logs::store()
+            .since(&have, 4 * crate::container_logs::CHUNK)
+            .into_iter()
+            .map(|(container_id, file, offset, data)| LogChunk {
+                container_id,
+                file,
+                offset,
+                data,
+            })
+            .collect();
+        Ok(Response::new(LogChunks { chunks }))
     }
 
     async fn await_end(&self, _req: Request<AwaitEndRequest>) -> Result<Response<AppEnd>, Status> {

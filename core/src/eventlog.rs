@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use spindle_contract::event_store::{EventStore, default_dir, now_ms};
 use spindle_contract::events::{Codec, Event, Record, attempt_dir_name, part_name};
+use spindle_contract::outcome::Reason;
 use spindle_contract::{Conf, settings};
 
 use crate::io::Location;
@@ -137,9 +138,9 @@ pub struct EventLog {
 }
 
 impl EventLog {
-    /// Writes the application's end (`SUCCEEDED`, `FAILED` or `KILLED`) and
-    /// waits (a bounded time) until everything is written. Only the first call counts.
-    pub fn end(&self, status: &str, diagnostics: &str) {
+    /// Writes the application's end (`SUCCEEDED`, `FAILED` or `KILLED`) with its typed reason
+    /// and waits (a bounded time) until everything is written. Only the first call counts.
+    pub fn end(&self, status: &str, reason: Reason, diagnostics: &str) {
         let Some(tx) = self.tx.lock().unwrap_or_else(|e| e.into_inner()).take() else {
             return;
         };
@@ -149,6 +150,8 @@ impl EventLog {
             time: now_ms(),
             event: Event::ApplicationEnd {
                 status: status.into(),
+                reason: Some(reason),
+                exit_code: Some(reason.code()),
                 diagnostics: diagnostics.into(),
             },
         };
@@ -482,7 +485,7 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        log.end("SUCCEEDED", "");
+        log.end("SUCCEEDED", Reason::Succeeded, "");
         let ps = parts(tmp.path());
         assert!(ps.len() >= 2, "rolled into several parts: {ps:?}");
         assert!(ps[0].to_string_lossy().ends_with("events_00001.jsonl.gz"));
@@ -507,11 +510,16 @@ mod tests {
         let c = conf(tmp.path(), &[(settings::EVENT_LOG_CODEC.name(), "zstd")]);
         let sink = Sink::default();
         let log = start(&sink, info(), &c).unwrap().unwrap();
-        log.end("FAILED", "boom");
+        log.end("FAILED", Reason::DriverError, "boom");
         let ps = parts(tmp.path());
         assert!(ps[0].to_string_lossy().ends_with(".zst"));
         let r = replay(&[Codec::Zstd.decompress_prefix(&std::fs::read(&ps[0]).unwrap())]);
-        assert_eq!(r.attempt_info(0).diagnostics, "boom");
+        let a = r.attempt_info(0);
+        assert_eq!(a.diagnostics, "boom");
+        assert_eq!(
+            (a.reason, a.exit_code),
+            (Some(Reason::DriverError), Some(1))
+        );
         let tmp = tempfile::tempdir().unwrap();
         let c = conf(tmp.path(), &[(settings::EVENT_LOG_ENABLED.name(), "false")]);
         assert!(start(&Sink::default(), info(), &c).unwrap().is_none());

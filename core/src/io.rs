@@ -532,6 +532,26 @@ pub fn input_files(path: &str) -> Result<Vec<(String, u64)>> {
         .collect())
 }
 
+/// Writes whole files into `dir` (local or in HDFS, made first), each under a
+/// temporary name renamed into place: a reader sees all of a file or none.
+pub fn write_files(dir: &str, files: &[(String, Vec<u8>)]) -> Result<()> {
+    let loc = Location::parse(dir)?;
+    let fs = OutputFs::of(&loc)?;
+    let (dir_mode, file_mode) = output_permissions()?;
+    block_on(async {
+        fs.mkdirs(&loc, dir_mode).await?;
+        for (name, bytes) in files {
+            let (tmp, to) = (loc.join(&format!("{name}.writing")), loc.join(name));
+            fs.write(&tmp, bytes, file_mode).await?;
+            if fs.exists(&to).await? {
+                fs.remove(&to).await?;
+            }
+            fs.rename(&tmp, &to).await?;
+        }
+        Ok(())
+    })
+}
+
 /// The whole content of one file, local or in HDFS.
 pub fn read_whole(path: &str) -> Result<Vec<u8>> {
     match Location::parse(path)? {
@@ -1626,6 +1646,29 @@ pub fn local_exists(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{RENAME_TRIES, Side, rename_applied_once};
+
+    /// Files written whole into a directory made for them; writing one again replaces it, and
+    /// no temporary name is left behind.
+    #[test]
+    fn files_are_written_whole_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = dir.path().join("a/b");
+        let to = &format!("file://{}", local.display());
+        let files = [
+            ("x".to_string(), b"one".to_vec()),
+            ("y".to_string(), Vec::new()),
+        ];
+        super::write_files(to, &files).unwrap();
+        super::write_files(to, &[("x".to_string(), b"two".to_vec())]).unwrap();
+        assert_eq!(super::read_whole(&format!("{to}/x")).unwrap(), b"two");
+        assert_eq!(super::read_whole(&format!("{to}/y")).unwrap(), b"");
+        let mut names: Vec<_> = std::fs::read_dir(&local)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["x", "y"]);
+    }
 
     /// A commit rename whose first answer is lost after the rename was applied (the active
     /// NameNode died with the reply in flight), and one whose first attempt never arrived: both

@@ -9,8 +9,8 @@ use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
     CancelReply, CancelRequest, FetchRequest, PullShuffleReply, PullShuffleRequest,
-    RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest, TokensReply,
-    TokensUpdate,
+    PushShuffleRequest, RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply,
+    TaskRequest, TokensReply, TokensUpdate,
 };
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
@@ -93,6 +93,19 @@ impl Executor for ExecutorService {
         Ok(Response::new(TokensReply {}))
     }
 
+    async fn push_shuffle(
+        &self,
+        req: Request<PushShuffleRequest>,
+    ) -> Result<Response<PullShuffleReply>, Status> {
+        let r = req.into_inner();
+        let services = self.services.clone();
+        let (blocks, bytes) = tokio::task::spawn_blocking(move || push_blocks(&services, &r))
+            .await
+            .map_err(|e| Status::internal(format!("pushing shuffle blocks: {e}")))?
+            .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(PullShuffleReply { blocks, bytes }))
+    }
+
     async fn pull_shuffle(
         &self,
         req: Request<PullShuffleRequest>,
@@ -172,6 +185,24 @@ impl Executor for ExecutorService {
             rx,
         )))
     }
+}
+
+/// Copies every reducer's block of `r.map_ids` from this executor's shuffle
+/// directories into `r.dir` (the cluster's file system). Returns (blocks, bytes).
+fn push_blocks(services: &Services, r: &PushShuffleRequest) -> spindle_core::Result<(u64, u64)> {
+    let mut files = Vec::new();
+    for &map_id in &r.map_ids {
+        for reduce_id in 0..r.reducers {
+            let path = services.shuffle_path(r.shuffle_id, map_id, reduce_id);
+            let data = std::fs::read(&path)
+                .map_err(|e| spindle_core::Error::io(format!("reading {}", path.display()), e))?;
+            let name = spindle_core::blocks::block_file(r.shuffle_id, map_id, reduce_id);
+            files.push((name, data));
+        }
+    }
+    spindle_core::io::write_files(&r.dir, &files)?;
+    let bytes = files.iter().map(|f| f.1.len() as u64).sum();
+    Ok((files.len() as u64, bytes))
 }
 
 /// Copies every reducer's block of `r.map_ids` from the peer into this

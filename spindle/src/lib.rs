@@ -202,8 +202,16 @@ pub fn main(job: impl FnOnce(&Context) -> Result<()>) {
             ctx.stop();
             if let Some(log) = log {
                 match &r {
-                    Ok(()) => log.end("SUCCEEDED", ""),
-                    Err(e) => log.end("FAILED", e.to_string().lines().next().unwrap_or_default()),
+                    Ok(()) => log.end(
+                        "SUCCEEDED",
+                        spindle_contract::outcome::Reason::Succeeded,
+                        "",
+                    ),
+                    Err(e) => log.end(
+                        "FAILED",
+                        spindle_contract::outcome::Reason::DriverError,
+                        e.to_string().lines().next().unwrap_or_default(),
+                    ),
                 }
             }
             r

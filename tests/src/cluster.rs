@@ -366,6 +366,50 @@ impl MiniHadoop {
         }
     }
 
+    /// Gracefully decommissions the NodeManagers of `host` on a cluster started here, as an
+    /// operator's `yarn rmadmin -refreshNodes -g TIMEOUT` does (the launcher's `decommission-nm`:
+    /// exclude file, then the RM's refreshNodes, GRACEFUL); returns the launcher's report, e.g.
+    /// `1 host=127.0.0.2 timeout=300 127.0.0.2:41234=DECOMMISSIONING`.
+    pub fn decommission_node_manager(
+        &self,
+        host: &str,
+        timeout_secs: u32,
+    ) -> Result<String, String> {
+        use std::io::Write;
+        let work_dir = self
+            .work_dir
+            .as_ref()
+            .ok_or("decommissioning needs a cluster started here")?;
+        let done = work_dir.join("control").join("nm-decommissions");
+        let before = fs::read_to_string(&done).unwrap_or_default();
+        {
+            let mut guard = self.process.lock().unwrap_or_else(|e| e.into_inner());
+            let (_, stdin) = guard.as_mut().ok_or("the cluster is stopped")?;
+            writeln!(stdin, "decommission-nm {host} {timeout_secs}")
+                .and_then(|()| stdin.flush())
+                .map_err(|e| format!("cannot send decommission-nm to mini-hadoop: {e}"))?;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let now = fs::read_to_string(&done).unwrap_or_default();
+            if now != before && !now.is_empty() {
+                let report = now.trim().to_string();
+                return match report.contains(" error=") {
+                    true => Err(report),
+                    false => Ok(report),
+                };
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!(
+                    "decommission-nm {host}: no report in {} within 60 s; daemon log tail:\n{}",
+                    done.display(),
+                    self.log_tail(40)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Stops a cluster started here: SIGTERM to `deploy/mini-hadoop`, which stops every daemon
     /// and container, then waits for it. Returns its exit status. No-op for external clusters.
     pub fn stop(&self) -> Option<std::process::ExitStatus> {

@@ -16,6 +16,21 @@ use crate::wait::wait_for;
 pub const NM_HOSTS: [&str; 3] = ["nodemanager3", "worker1", "worker2"];
 /// The DataNode hosts (sorted).
 pub const DN_HOSTS: [&str; 2] = ["worker1", "worker2"];
+/// The older NodeManager host of `deploy/compose-up --bullseye` (Debian 11, glibc 2.31), alone in
+/// the exclusive node label partition of the same name.
+pub const BULLSEYE: &str = "bullseye";
+
+/// Whether the running cluster has the [`BULLSEYE`] host (compose-up lists every service it
+/// started in `<conf-dir>/hosts`).
+pub fn has_bullseye(h: &MiniHadoop) -> bool {
+    std::fs::read_to_string(h.conf_dir().join("hosts"))
+        .map(|hosts| {
+            hosts
+                .lines()
+                .any(|l| l.split_whitespace().nth(1) == Some(BULLSEYE))
+        })
+        .unwrap_or(false)
+}
 
 /// The running compose cluster, described by the client configuration in
 /// `SPINDLE_COMPOSE_CONF_DIR` (the `--conf-dir` of `deploy/compose-up`).
@@ -250,6 +265,26 @@ pub struct Submission {
 /// Submits the wordcount example from the gateway (`--master yarn`, `executors` executors of
 /// 256 MB) over `hdfs://<input>` into `hdfs://<out>`, in the background.
 pub fn submit_wordcount(h: &MiniHadoop, input: &str, out: &str, executors: u32) -> Submission {
+    submit_driver(
+        h,
+        "/opt/spindle/examples/wordcount",
+        &[],
+        input,
+        out,
+        executors,
+    )
+}
+
+/// [`submit_wordcount`] of the wordcount `driver` (a path in the gateway), with `flags` before
+/// the driver (`--conf k=v`, `--max-app-attempts 1`).
+pub fn submit_driver(
+    h: &MiniHadoop,
+    driver: &str,
+    flags: &[&str],
+    input: &str,
+    out: &str,
+    executors: u32,
+) -> Submission {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
@@ -273,8 +308,9 @@ pub fn submit_wordcount(h: &MiniHadoop, input: &str, out: &str, executors: u32) 
             "256m",
             "--driver-memory",
             "256m",
-            "/opt/spindle/examples/wordcount",
         ])
+        .args(flags)
+        .arg(driver)
         .arg(format!("hdfs://{input}"))
         .arg(format!("hdfs://{out}"))
         .stdin(Stdio::null())
@@ -287,13 +323,19 @@ pub fn submit_wordcount(h: &MiniHadoop, input: &str, out: &str, executors: u32) 
 
 impl Submission {
     /// Waits for `spindle submit` to end; returns (exit success, its output).
-    pub fn finish(mut self, timeout: Duration) -> (bool, String) {
-        let ok = wait_for("spindle submit to end", timeout, || {
-            self.child.try_wait().expect("wait").map(|s| s.success())
+    pub fn finish(self, timeout: Duration) -> (bool, String) {
+        let (status, out) = self.finish_status(timeout);
+        (status.success(), out)
+    }
+
+    /// Waits for `spindle submit` to end; returns its exit status and its output.
+    pub fn finish_status(mut self, timeout: Duration) -> (std::process::ExitStatus, String) {
+        let status = wait_for("spindle submit to end", timeout, || {
+            self.child.try_wait().expect("wait")
         });
         let out = std::fs::read_to_string(&self.log).unwrap_or_default();
         let _ = std::fs::remove_file(&self.log);
-        (ok, out)
+        (status, out)
     }
 
     /// What `spindle submit` wrote so far.

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use hdfs_native::WriteOptions;
 use sha2::{Digest, Sha256};
 use spindle_tests::compose::{
-    DN_HOSTS, NM_HOSTS, Restore, Submission, am_attempts, am_host, block_hosts, cluster, container,
-    engine, engine_ok, exec_ok, live_datanodes, node_states, project, submit_wordcount,
-    wait_healthy,
+    BULLSEYE, DN_HOSTS, NM_HOSTS, Restore, Submission, am_attempts, am_host, block_hosts, cluster,
+    container, engine, engine_ok, exec_ok, has_bullseye, live_datanodes, node_states, project,
+    submit_driver, submit_wordcount, wait_healthy,
 };
 use spindle_tests::{
     MiniHadoop, StarRng, am_api, app_json, hdfs_client, hdfs_read, hdfs_write, hex,
@@ -26,14 +26,23 @@ use spindle_tests::{
 fn yarn_client_sees_three_nodemanagers_with_distinct_hosts() {
     let h = cluster();
     let stdout = java_peer_on_ok(&h, "dev.spindle.peers.YarnNodes", &[]);
-    assert!(stdout.contains("running=3"), "{stdout}");
+    // Plus the bullseye host when compose-up started it (--bullseye; its own partition).
+    let mut expected: Vec<&str> = NM_HOSTS.to_vec();
+    if has_bullseye(&h) {
+        expected.push(BULLSEYE);
+        expected.sort();
+    }
+    assert!(
+        stdout.contains(&format!("running={}", expected.len())),
+        "{stdout}"
+    );
     let mut hosts: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("node "))
         .map(|l| l.split(':').next().unwrap_or(""))
         .collect();
     hosts.sort();
-    assert_eq!(hosts, NM_HOSTS, "{stdout}");
+    assert_eq!(hosts, expected, "{stdout}");
 }
 
 /// The host configuration reaches the cluster through published ports (hdfs://localhost:8020),
@@ -736,4 +745,206 @@ fn f0_input_tasks_run_node_local_on_the_worker_hosts() {
         tasks.len()
     );
     exec_ok("namenode", None, &["hdfs", "dfs", "-rm", "-r", "-f", &out]);
+}
+
+// --- the bullseye host (deploy/compose-up --bullseye): drivers and the nodes' glibc -----------
+
+/// The executors' placement in the bullseye host's partition (exclusive: nothing else runs there).
+const ON_BULLSEYE: &str = "spindle.yarn.executor.nodeLabelExpression=bullseye";
+
+/// The cluster, which must have the bullseye host (scripts/test starts compose-up with
+/// `--bullseye`), in the RM's `bullseye` partition, with its glibc older than 2.34.
+fn bullseye_cluster() -> MiniHadoop {
+    let h = cluster();
+    assert!(
+        has_bullseye(&h),
+        "no {BULLSEYE} host in {}/hosts: start the cluster with deploy/compose-up --bullseye",
+        h.conf_dir().display()
+    );
+    wait_healthy(&h, Duration::from_secs(180));
+    let nodes = rest_get(&format!("{}/ws/v1/cluster/nodes", h.rm_url())).expect("RM nodes");
+    let node = nodes.json["nodes"]["node"]
+        .as_array()
+        .and_then(|ns| ns.iter().find(|n| n["nodeHostName"] == BULLSEYE).cloned())
+        .unwrap_or_else(|| panic!("no {BULLSEYE} NodeManager in the RM: {}", nodes.body));
+    assert_eq!(node["state"], "RUNNING", "{node}");
+    assert_eq!(node["nodeLabels"], serde_json::json!([BULLSEYE]), "{node}");
+    let ldd = exec_ok(BULLSEYE, None, &["ldd", "--version"]);
+    assert!(ldd.lines().next().unwrap_or("").ends_with(" 2.31"), "{ldd}");
+    h
+}
+
+/// The highest glibc symbol version `binary` needs (binutils' readelf), as (major, minor).
+fn glibc_needed(binary: &std::path::Path) -> (u32, u32) {
+    let out = Command::new("readelf")
+        .args(["-V", "-W"])
+        .arg(binary)
+        .output()
+        .expect("readelf (binutils: scripts/setup)");
+    assert!(out.status.success(), "readelf {}", binary.display());
+    String::from_utf8_lossy(&out.stdout)
+        .split("GLIBC_")
+        .skip(1)
+        .filter_map(|rest| {
+            let v: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+            Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+        })
+        .max()
+        .unwrap_or_else(|| panic!("{} needs no glibc symbol", binary.display()))
+}
+
+/// A small input of its own (4 blocks of 1 MiB) and its word counts, computed here.
+fn bullseye_input() -> JobInput {
+    let mut rng = StarRng(0xB011_5E7E);
+    let mut text = String::new();
+    let mut counts = BTreeMap::new();
+    while text.len() < 4 * JOB_BLOCK - 100 {
+        for i in 0..10 {
+            let word = format!("b{}", rng.next_u64() % 500);
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(&word);
+            *counts.entry(word).or_insert(0) += 1;
+        }
+        text.push('\n');
+    }
+    let path = format!("/bullseye-{}/words.txt", std::process::id());
+    exec_ok(
+        "namenode",
+        Some(text.as_bytes()),
+        &[
+            "hdfs",
+            "dfs",
+            "-D",
+            &format!("dfs.blocksize={JOB_BLOCK}"),
+            "-put",
+            "-f",
+            "-",
+            &path,
+        ],
+    );
+    JobInput { path, counts }
+}
+
+/// The portable wordcount (scripts/build-portable: glibc 2.17 symbols; scripts/test's portable
+/// stage builds it and names it in `SPINDLE_PORTABLE_WORDCOUNT`), copied into the gateway and
+/// submitted with its executors in the bullseye partition: they run on the bullseye host and
+/// the counts are right.
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up --bullseye); scripts/test runs it"]
+fn bullseye_host_runs_the_portable_wordcount() {
+    let h = bullseye_cluster();
+    let portable = std::path::PathBuf::from(std::env::var_os("SPINDLE_PORTABLE_WORDCOUNT").expect(
+        "SPINDLE_PORTABLE_WORDCOUNT: the wordcount of scripts/build-portable (scripts/test sets it)",
+    ));
+    let needs = glibc_needed(&portable);
+    assert!(
+        needs <= (2, 31),
+        "the portable wordcount needs GLIBC_{needs:?}"
+    );
+    let in_gateway = format!("/tmp/wordcount-portable-{}", std::process::id());
+    engine_ok(&[
+        "cp",
+        &portable.display().to_string(),
+        &format!("{}:{in_gateway}", container("spindle")),
+    ]);
+    let input = bullseye_input();
+    let out = format!("/bullseye-{}/out-portable", std::process::id());
+    let mut sub = submit_driver(
+        &h,
+        &in_gateway,
+        &["--conf", ON_BULLSEYE, "--max-app-attempts", "1"],
+        &input.path,
+        &out,
+        2,
+    );
+    let app = sub.app_id(&h);
+    // Where the executors run, from the AM's API while the application runs.
+    let mut hosts = std::collections::BTreeSet::new();
+    let started = Instant::now();
+    while sub.child.try_wait().expect("wait").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "{}",
+            sub.log()
+        );
+        for e in executors(&h, &app).unwrap_or_default() {
+            if !e.host.is_empty() {
+                hosts.insert(e.host);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let am = am_host(&h, &app);
+    let (ok, log) = sub.finish(Duration::from_secs(10));
+    assert!(ok && log.contains("final status Succeeded"), "{log}");
+    // The client's own ELF report names the portable floor.
+    assert!(log.contains("needs GLIBC_2.17"), "{log}");
+    assert_right_answer(&input, &out);
+    assert_eq!(
+        hosts.iter().map(String::as_str).collect::<Vec<_>>(),
+        [BULLSEYE],
+        "executors of {app} (AM on {am:?}): {log}"
+    );
+    // The AM, which asks for no label, stays in the default partition.
+    assert!(
+        am.as_deref().is_some_and(|a| NM_HOSTS.contains(&a)),
+        "AM on {am:?}"
+    );
+    exec_ok("spindle", None, &["rm", "-f", &in_gateway]);
+    exec_ok(
+        "namenode",
+        None,
+        &["hdfs", "dfs", "-rm", "-r", "-f", "-skipTrash", &out],
+    );
+}
+
+/// The gateway's wordcount, built on this machine (a glibc newer than bullseye's 2.31), with its
+/// executors placed on the bullseye host: the dynamic loader there refuses it, and `spindle
+/// submit` ends with BINARY_NOT_RUNNABLE, exit code 6, and the line naming the node and the
+/// glibc version it needs (the highest the binary's symbols name, read here by readelf).
+#[test]
+#[ignore = "needs the compose cluster (deploy/compose-up --bullseye); scripts/test runs it"]
+fn bullseye_host_refuses_a_driver_needing_a_newer_glibc_with_exit_code_6() {
+    let h = bullseye_cluster();
+    let (major, minor) = glibc_needed(&repo_root().join("target/gateway/wordcount"));
+    assert!(
+        (major, minor) > (2, 31),
+        "target/gateway/wordcount needs only GLIBC_{major}.{minor}: it runs on bullseye"
+    );
+    let input = bullseye_input();
+    let out = format!("/bullseye-{}/out-newer", std::process::id());
+    let sub = submit_driver(
+        &h,
+        "/opt/spindle/examples/wordcount",
+        &[
+            "--conf",
+            ON_BULLSEYE,
+            "--conf",
+            "spindle.executor.maxFailures=1",
+            "--max-app-attempts",
+            "1",
+        ],
+        &input.path,
+        &out,
+        1,
+    );
+    let (status, log) = sub.finish_status(Duration::from_secs(300));
+    assert_eq!(status.code(), Some(6), "{log}");
+    let line =
+        format!("the driver binary is not runnable on {BULLSEYE}: needs GLIBC_{major}.{minor}");
+    assert!(
+        log.contains("reason: BINARY_NOT_RUNNABLE (exit code 6)") && log.contains(&line),
+        "expected the reason and `{line}` in: {log}"
+    );
+    exec_ok(
+        "namenode",
+        None,
+        &["bash", "-c", "hdfs dfs -rm -r -f -skipTrash '/bullseye-*'"],
+    );
 }

@@ -6,8 +6,9 @@
 //! an executor over its memory limit, a killed application (staging directory removed), and the
 //! ResourceManager restarted in place mid-job (work-preserving recovery: the AM registers again),
 //! every RDD operation of `spindle-testjobs rdd` in one application, dynamic allocation (scale up
-//! for a backlog, down when idle, shuffle output moved first) and YARN preemption (two queues on a
-//! cluster of its own).
+//! for a backlog, down when idle, shuffle output moved first; down to none, shuffle output left in
+//! HDFS), YARN preemption (two queues on a cluster of its own) and a NodeManager's graceful
+//! decommissioning (a cluster of its own).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -1462,5 +1463,212 @@ async fn preempted_executors_are_given_back_without_failures_and_the_job_finishe
             .iter()
             .all(|x| x.state != "lost" || x.remove_reason.contains("preempted")),
         "{executors:?}"
+    );
+}
+
+/// Graceful decommissioning (item 3 of issue 20), on a cluster of its own whose second
+/// NodeManager registers as host 127.0.0.2 (`--nm-own-hosts`: the RM decommissions by host name,
+/// and the NodeManagers would otherwise all be `localhost`), each NodeManager big enough for the
+/// AM and two executors, so four executors spread over both. Once a map task has finished on
+/// 127.0.0.2, that host is decommissioned the way an operator does it (exclude file, then the
+/// RM's refreshNodes with DecommissionType.GRACEFUL, `decommission-nm`): the RM reports the node
+/// DECOMMISSIONING in the allocate answer's `updated_nodes`; the AM drains the executors there,
+/// moves their shuffle output to the executors that stay, and gives them back. The job finishes
+/// with the right sums, no map task runs again, and no task or executor failure is counted.
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() {
+    let own = OwnCluster::start("decommission", 2, &["--nm-own-hosts", "--nm-memory", "640"]);
+    let h = own.get();
+    let _logs = h.log_guard();
+    // The second NodeManager's host as the RM knows it: 127.0.0.2, or its name if it has one.
+    let hosts = spindle_tests::compose::node_states(h);
+    let leaving = hosts
+        .iter()
+        .map(|(host, _)| host.clone())
+        .find(|host| host != "localhost")
+        .unwrap_or_else(|| panic!("no NodeManager of its own host: {hosts:?}"));
+    let leaving = leaving.as_str();
+    let mut s = Submit::new("yarn-decommissioned", vec!["preemptible".into()]);
+    s.binary = "spindle-testjobs";
+    s.executors = 4;
+    let app = submit(h, s).await;
+    let id = app.id.to_string();
+    let (mut elastic, mut executors) = (None, Vec::new());
+    let (mut report, mut stages) = (None, Vec::<spindle_contract::api::Stage>::new());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !ended(&app).await {
+        if let Some((e, list)) = elastic_now(h, &app) {
+            elastic = Some(e);
+            executors = list;
+        }
+        if let Some(now) = am_api(h, &id, "stages").and_then(|v| serde_json::from_value(v).ok()) {
+            stages = now;
+        }
+        if report.is_none() {
+            // A map output exists on the leaving host: decommission it.
+            let done_there = stages
+                .iter()
+                .flat_map(|s| &s.tasks)
+                .any(|t| t.status == "SUCCESS" && t.host.split(':').next() == Some(leaving));
+            if done_there {
+                let r = h.decommission_node_manager(leaving, 300).unwrap();
+                assert!(
+                    r.contains(&format!("{leaving}:")) && r.contains("=DECOMMISSION"),
+                    "{r}"
+                );
+                report = Some(r);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not finish in time",
+            app.id
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = wait_final(&app, Duration::from_secs(30)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let report = report.expect("a map task finished on the leaving host before the job ended");
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(
+            out.contains("preemptible: all 1 checks passed"),
+            "{out}\n{log}"
+        );
+    }
+    let e = elastic.expect("the AM's elastic JSON answered");
+    let on_leaving: Vec<_> = executors
+        .iter()
+        .filter(|x| x.host_port.split(':').next() == Some(leaving))
+        .collect();
+    assert!(!on_leaving.is_empty(), "{executors:?}");
+    assert!(
+        on_leaving
+            .iter()
+            .all(|x| x.state == "removed" && x.remove_reason == "decommissioning"),
+        "{report}\n{executors:?}\n{log}"
+    );
+    assert_eq!(
+        e.removed_decommissioning as usize,
+        on_leaving.len(),
+        "{e:?}\n{executors:?}"
+    );
+    assert!(
+        e.blocks_migrated > 0
+            && on_leaving.iter().map(|x| x.blocks_migrated).sum::<u64>() == e.blocks_migrated,
+        "{e:?}\n{executors:?}"
+    );
+    assert_eq!(
+        (
+            e.maps_recomputed,
+            e.outputs_lost,
+            e.executor_failures,
+            e.removed_lost
+        ),
+        (0, 0, 0, 0),
+        "{e:?}\n{log}"
+    );
+    // No task failed either, in any stage (as the AM last showed them).
+    assert!(
+        stages.len() >= 2 && stages.iter().all(|s| s.num_failed_tasks == 0),
+        "{stages:?}"
+    );
+    // The RM shows the node decommissioning (it waits for its applications) or decommissioned.
+    let states = spindle_tests::compose::node_states(h);
+    assert!(
+        states
+            .iter()
+            .any(|(host, st)| host == leaving && st.starts_with("DECOMMISSION")),
+        "{states:?}"
+    );
+}
+
+/// Dynamic allocation down to no executor (item 2 of issue 20's fallback): with
+/// `minExecutors=0` every executor idles away between the job's two actions, the last one with
+/// the only copy of the shuffle output. Before it is given back its blocks go to the
+/// application's staging directory in HDFS (`<staging>/shuffle`, seen there from outside while
+/// no executor runs); the second action runs on a new executor that reads them from there, so no
+/// map task runs again (the AM's elastic JSON and the job's own counters); the copies go with the
+/// staging directory at the end.
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing_is_recomputed() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let mut s = Submit::new("yarn-elastic-zero", vec!["elastic-to-zero".into()]);
+    s.binary = "spindle-testjobs";
+    s.executors = 1;
+    for (k, v) in [
+        ("spindle.dynamicAllocation.enabled", "true"),
+        ("spindle.dynamicAllocation.minExecutors", "0"),
+        ("spindle.dynamicAllocation.executorIdleTimeout", "2s"),
+        ("spindle.dynamicAllocation.schedulerBacklogTimeout", "300ms"),
+    ] {
+        s.conf.insert(k.into(), v.into());
+    }
+    let app = submit(h, s).await;
+    let shuffle_dir = format!("{}/shuffle", app.staging);
+    let (mut elastic, mut executors, mut seen_in_hdfs) = (None, Vec::new(), Vec::new());
+    let deadline = Instant::now() + Duration::from_secs(240);
+    while !ended(&app).await {
+        if let Some((e, list)) = elastic_now(h, &app) {
+            elastic = Some(e);
+            executors = list;
+        }
+        let files = listing(h, &shuffle_dir).await;
+        if files.len() > seen_in_hdfs.len() {
+            seen_in_hdfs = files;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} did not finish in time",
+            app.id
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let r = wait_final(&app, Duration::from_secs(30)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(
+            out.contains("elastic-to-zero: all 6 checks passed"),
+            "{out}\n{log}"
+        );
+    }
+    // 6 maps x 3 reducers, each block one file, all copied off the last executor.
+    let blocks: Vec<_> = seen_in_hdfs
+        .iter()
+        .filter(|f| f.ends_with(".lz4"))
+        .collect();
+    assert_eq!(blocks.len(), 18, "{seen_in_hdfs:?}\n{log}");
+    let e = elastic.expect("the AM's elastic JSON answered");
+    assert!(
+        e.removed_idle >= 2 && e.blocks_migrated >= 18,
+        "{e:?}\n{executors:?}"
+    );
+    assert_eq!(
+        (e.maps_recomputed, e.outputs_lost, e.executor_failures),
+        (0, 0, 0),
+        "{e:?}\n{log}"
+    );
+    assert!(
+        executors
+            .iter()
+            .filter(|x| x.state == "removed")
+            .all(|x| x.remove_reason == "idle"),
+        "{executors:?}"
+    );
+    assert!(
+        staging_removed(h, &app).await,
+        "the staging directory (and {shuffle_dir}) outlived the application"
     );
 }

@@ -3,8 +3,9 @@
 //! history` serves it with the AM's `/api/v1` shapes (the app, its jobs, stages and executor,
 //! counts that agree with each other and with the job); the AM's final tracking URL makes the
 //! RM's proxy (and headless Chromium through it) lead to the history server's page of the
-//! application after it ended; a killed application's log (no end record) is still served with
-//! the jobs it finished.
+//! application after it ended; a failed application's end carries its typed reason and exit code
+//! as fields (the log, the API, the pages); a killed application's log (no end record) is still
+//! served with the jobs it finished.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -238,6 +239,86 @@ fn history_serves_finished_and_killed_applications_and_the_rm_links_to_it() {
         stages_page.body.contains("COMPLETE"),
         "{}",
         stages_page.body
+    );
+
+    // A failed application: the end record, the API and the page carry its typed reason and
+    // exit code as fields, the same as `spindle submit` exits with.
+    let (failed, out) = submit(&[
+        &spindle_tests::binary("wordcount").to_string_lossy(),
+        &format!("{fs}{base}/no-such-input"),
+        &format!("{fs}{base}/failed-out"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let part = format!("/user/{user}/.spindle/events/{failed}_1/events_00001.jsonl.gz");
+    let bytes = block_on(spindle_tests::hdfs_read(&hdfs_client(h), &part));
+    let mut gz = Command::new("gzip")
+        .args(["-dc"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    gz.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let plain = text(&gz.wait_with_output().unwrap().stdout);
+    let end: serde_json::Value = serde_json::from_str(plain.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (
+            &end["event"],
+            &end["status"],
+            &end["reason"],
+            &end["exitCode"]
+        ),
+        (
+            &"ApplicationEnd".into(),
+            &"FAILED".into(),
+            &"DRIVER_ERROR".into(),
+            &1.into()
+        ),
+        "{end}"
+    );
+    let apps = api(&server, "applications");
+    let entry = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == failed.as_str())
+        .unwrap_or_else(|| panic!("{failed} not listed: {apps}"));
+    let attempt = &entry["attempts"][0];
+    assert_eq!(
+        (&attempt["status"], &attempt["reason"], &attempt["exitCode"]),
+        (&"FAILED".into(), &"DRIVER_ERROR".into(), &1.into()),
+        "{entry}"
+    );
+    assert!(
+        attempt["diagnostics"]
+            .as_str()
+            .is_some_and(|d| d.contains("no-such-input")),
+        "{entry}"
+    );
+    let page = rest_get(&format!("{}/history/{failed}/", server.base)).unwrap();
+    assert!(
+        page.body.contains("FAILED: DRIVER_ERROR, exit code 1")
+            && page.body.contains("no-such-input"),
+        "{}",
+        page.body
+    );
+    let list = rest_get(&format!("{}/", server.base)).unwrap();
+    assert!(
+        list.body.contains("FAILED: DRIVER_ERROR, exit code 1"),
+        "{}",
+        list.body
+    );
+    // The successful one's reason too.
+    let ok = api(&server, "applications");
+    let ok = ok
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == app.as_str())
+        .unwrap();
+    assert_eq!(
+        (&ok["attempts"][0]["reason"], &ok["attempts"][0]["exitCode"]),
+        (&"SUCCEEDED".into(), &0.into()),
+        "{ok}"
     );
 
     // A killed application: its log has no end, and is still read up to where it stopped.

@@ -405,6 +405,91 @@ fn binaries_that_are_not_spindle_drivers_are_refused_before_submitting() {
     }
 }
 
+/// `spindle logs --follow <app>` to its end while `meanwhile` runs: each line with the time it
+/// arrived, and its stderr; panics when it fails.
+fn follow(app: &str, meanwhile: impl FnOnce()) -> (Vec<(String, std::time::SystemTime)>, String) {
+    let mut child = spindle_command(hadoop().conf_dir())
+        .args(["logs", "--follow", app])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map(|l| (l.unwrap(), std::time::SystemTime::now()))
+            .collect::<Vec<_>>()
+    });
+    meanwhile();
+    let status = child.wait().unwrap();
+    let lines = reader.join().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        status.success(),
+        "spindle logs --follow: {status:?}\n{stderr}"
+    );
+    (lines, stderr)
+}
+
+/// `[container file] text` lines grouped by container and file, in arrival order.
+fn by_file(
+    lines: &[(String, std::time::SystemTime)],
+    stderr: &str,
+) -> BTreeMap<(String, String), Vec<String>> {
+    let mut by_file: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (line, _) in lines {
+        let (head, rest) = line
+            .strip_prefix('[')
+            .and_then(|l| l.split_once("] "))
+            .unwrap_or_else(|| panic!("not a [container file] line: {line:?}\n{stderr}"));
+        let (c, f) = head.split_once(' ').expect("container and file");
+        by_file
+            .entry((c.to_string(), f.to_string()))
+            .or_default()
+            .push(rest.to_string());
+    }
+    by_file
+}
+
+/// The one (container, file) holding lines `<prefix>0` … `<prefix>79`, each once and in order.
+fn numbered_once(
+    by_file: &BTreeMap<(String, String), Vec<String>>,
+    prefix: &str,
+    all: &str,
+) -> (String, String) {
+    let holders: Vec<&(String, String)> = by_file
+        .iter()
+        .filter(|(_, v)| v.iter().any(|l| l.starts_with(prefix)))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(holders.len(), 1, "{prefix:?} in {holders:?}\n{all}");
+    let got: Vec<&String> = by_file[holders[0]]
+        .iter()
+        .filter(|l| l.starts_with(prefix))
+        .collect();
+    let want: Vec<String> = (0..80).map(|i| format!("{prefix}{i}")).collect();
+    assert_eq!(
+        got,
+        want.iter().collect::<Vec<_>>(),
+        "{prefix:?}: every line once, in order\n{all}"
+    );
+    holders[0].clone()
+}
+
+/// How many milliseconds before the application's end the line ending in `want` arrived.
+fn ahead_of_end(lines: &[(String, std::time::SystemTime)], app: &str, want: &str) -> i64 {
+    let finished_ms = app_json(hadoop(), app)["finishedTime"].as_i64().unwrap();
+    let arrived = lines
+        .iter()
+        .find(|(l, _)| l.ends_with(want))
+        .map(|(_, t)| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64)
+        .unwrap_or_else(|| panic!("no line ending in {want:?}"));
+    finished_ms - arrived
+}
+
 /// `spindle logs --follow` on a job printing numbered lines for 8 s (the driver in the AM's
 /// container, a task on each of two executors, stdout and stderr): every line exactly once and
 /// in order per container and file, the first ones seen while the application still ran (read
@@ -429,76 +514,18 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
         .next()
         .expect("an application id")
         .to_string();
-    let mut child = spindle_command(conf)
-        .args(["logs", "--follow", &app])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Each line with the time it arrived.
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        std::io::BufReader::new(stdout)
-            .lines()
-            .map(|l| (l.unwrap(), std::time::SystemTime::now()))
-            .collect::<Vec<_>>()
-    });
-    let status = child.wait().unwrap();
-    let lines = reader.join().unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(
-        status.success(),
-        "spindle logs --follow: {status:?}\n{stderr}"
-    );
+    let (lines, stderr) = follow(&app, || {});
     let all = lines
         .iter()
         .map(|(l, _)| l.as_str())
         .collect::<Vec<_>>()
         .join("\n");
-
-    // [container file] text, grouped by container and file in arrival order.
-    let mut by_file: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (line, _) in &lines {
-        let (head, rest) = line
-            .strip_prefix('[')
-            .and_then(|l| l.split_once("] "))
-            .unwrap_or_else(|| panic!("not a [container file] line: {line:?}\n{stderr}"));
-        let (c, f) = head.split_once(' ').expect("container and file");
-        by_file
-            .entry((c.to_string(), f.to_string()))
-            .or_default()
-            .push(rest.to_string());
-    }
-    let numbered = |prefix: &str| -> Vec<(String, String)> {
-        by_file
-            .iter()
-            .filter(|(_, v)| v.iter().any(|l| l.starts_with(prefix)))
-            .map(|(k, _)| k.clone())
-            .collect()
-    };
+    let by_file = by_file(&lines, &stderr);
     let check = |prefix: &str, file: &str, am: bool| {
-        let holders = numbered(prefix);
-        assert_eq!(
-            holders.len(),
-            1,
-            "{prefix:?} in {holders:?}\n{all}\n{stderr}"
-        );
-        let (c, f) = &holders[0];
+        let (c, f) = numbered_once(&by_file, prefix, &all);
         assert_eq!(f, file, "{prefix:?}");
         assert_eq!(c.ends_with("_000001"), am, "{prefix:?} in {c}");
-        let got: Vec<&String> = by_file[&holders[0]]
-            .iter()
-            .filter(|l| l.starts_with(prefix))
-            .collect();
-        let want: Vec<String> = (0..80).map(|i| format!("{prefix}{i}")).collect();
-        assert_eq!(
-            got,
-            want.iter().collect::<Vec<_>>(),
-            "{prefix:?}: every line once, in order\n{all}"
-        );
-        holders[0].clone()
+        (c, f)
     };
     let am = check("driver ", "stdout", true);
     let mut executors = BTreeSet::new();
@@ -509,16 +536,8 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
     assert!(!executors.is_empty() && !executors.contains(&am.0));
 
     // Live: the tasks' first lines arrived well before the application ended.
-    let finished_ms = app_json(h, &app)["finishedTime"].as_i64().unwrap();
-    let arrived = |want: &str| {
-        lines
-            .iter()
-            .find(|(l, _)| l.ends_with(want))
-            .map(|(_, t)| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64)
-            .unwrap()
-    };
     for first in ["] driver 0", "] part 0 out 0", "] part 1 err 0"] {
-        let ahead = finished_ms - arrived(first);
+        let ahead = ahead_of_end(&lines, &app, first);
         assert!(
             ahead > 3000,
             "{first} arrived {ahead} ms before the end: not followed live\n{stderr}"
@@ -592,13 +611,85 @@ fn logs_follow_shows_each_line_of_a_running_application_once_in_order() {
     );
 }
 
+/// Client deploy mode: the executors send their output to the driver (in `spindle submit`, on
+/// this machine) and the AM copies it from the driver over the application's channel, so
+/// `spindle logs --follow`, through the RM's proxy as in cluster mode, shows the executors'
+/// lines live, each once and in order (the rest from the aggregated logs after the end).
+#[test]
+fn logs_follow_shows_the_executors_of_a_client_mode_application_live() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let jobs = binary("spindle-testjobs");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("submit.log");
+    let mut driver = spindle_command(h.conf_dir())
+        .args(["submit", "--master", "yarn", "--deploy-mode", "client"])
+        .args(&SMALL[..4])
+        .args(["--num-executors", "2", "--executor-cores", "1"])
+        .args(&SMALL[6..])
+        .arg(jobs)
+        .args(["chatty", "8"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let app = wait_for("the application id", Duration::from_secs(60), || {
+        let err = read();
+        let at = err.find("application_")?;
+        err[at..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .map(str::to_string)
+    });
+    let started = Instant::now();
+    let (lines, stderr) = follow(&app, || {
+        let code = wait_exit(
+            &mut driver,
+            "spindle submit --deploy-mode client",
+            Duration::from_secs(180),
+        );
+        assert_eq!(code.code(), Some(0), "{}", read());
+    });
+    eprintln!("client-mode follow: {:?}", started.elapsed());
+    let all = lines
+        .iter()
+        .map(|(l, _)| l.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let by_file = by_file(&lines, &stderr);
+    let mut executors = BTreeSet::new();
+    for p in 0..2 {
+        for (stream, file) in [("out", "stdout"), ("err", "stderr")] {
+            let (c, f) = numbered_once(&by_file, &format!("part {p} {stream} "), &all);
+            assert_eq!(f, file);
+            assert!(
+                !c.ends_with("_000001"),
+                "an executor's line in the AM's {c}"
+            );
+            executors.insert(c);
+        }
+    }
+    assert!(!executors.is_empty());
+    // The driver's own lines went to `spindle submit`, not to YARN.
+    assert!(!all.contains("] driver 0"), "{all}");
+    for first in ["] part 0 out 0", "] part 1 err 0"] {
+        let ahead = ahead_of_end(&lines, &app, first);
+        assert!(
+            ahead > 3000,
+            "{first} arrived {ahead} ms before the end: not followed live\n{stderr}"
+        );
+    }
+}
+
 /// A queue whose ApplicationMasters may hold 10 % of it (`deploy/conf/capacity-am-limit.xml` on
 /// one NodeManager of 2048 MB) admits one small application at a time. The first asks for more
 /// executors than fit: its AM says why at `/api/v1/.../waiting` (headroom, container size) and
 /// its `spindle submit` repeats it. The second waits in ACCEPTED and says why, in its `spindle
 /// submit` output and in `status --json`'s `waiting`, with the RM's numbers. The first's AM is
 /// killed (one attempt allowed): `AM_ATTEMPTS_EXHAUSTED`, exit code 5; the second then runs to
-/// SUCCEEDED. On the same cluster, the reasons that end an application before its driver runs:
+/// SUCCEEDED. A third, queued behind them, has its `--files` file rewritten in HDFS while it
+/// waits: the NodeManager refuses to localize its AM (`LOCALIZATION`, 7). On the same cluster, the reasons that end an application before its driver runs:
 /// an unknown queue (`NOT_ADMITTED`, 4) and a driver for another architecture
 /// (`BINARY_NOT_RUNNABLE`, 6, naming the node and the shell's line).
 #[test]
@@ -708,6 +799,30 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
     );
     assert_eq!(st["reason"], serde_json::Value::Null, "{st}");
 
+    // A third waits behind it. Its `--files` file is rewritten in HDFS meanwhile, so when its
+    // AM's turn comes the NodeManager refuses to localize it ("changed on src filesystem",
+    // container exit status -1000): LOCALIZATION, exit code 7.
+    let lookup = dir.path().join("lookup.txt");
+    std::fs::write(&lookup, "as submitted\n").unwrap();
+    let (mut changed, changed_log) = submit(
+        "amlimit-changed",
+        "1",
+        &[
+            "--files".into(),
+            lookup.display().to_string(),
+            jobs.clone(),
+            "idle".into(),
+            "1".into(),
+        ],
+    );
+    let c = app_of(&changed_log);
+    assert_eq!(status(&c)["state"], "ACCEPTED");
+    block_on(hdfs_put(
+        &hdfs_client(h),
+        &format!("{}/lookup.txt", staging_dir(&c)),
+        b"changed after submitting\n",
+    ));
+
     // The first's AM dies and may not try again: AM_ATTEMPTS_EXHAUSTED.
     let am = container_processes(&a)
         .into_iter()
@@ -744,6 +859,38 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
     assert_eq!(code.code(), Some(0), "{err}");
     assert!(err.contains(&format!("{b} RUNNING")), "{err}");
     assert_eq!(status(&b)["reason"], "SUCCEEDED");
+
+    // The third's AM could not be localized.
+    let code = wait_exit(
+        &mut changed,
+        "the spindle submit whose file changed",
+        Duration::from_secs(120),
+    );
+    let err = read(&changed_log);
+    assert_eq!(code.code(), Some(7), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains(&format!("{c} reason: LOCALIZATION (exit code 7): ")))
+        .unwrap_or_else(|| panic!("no reason line:\n{err}"));
+    assert!(
+        line.contains("lookup.txt") && line.contains("changed on src filesystem"),
+        "{line}"
+    );
+    let st = status(&c);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"]),
+        (&"LOCALIZATION".into(), &7.into()),
+        "{st}"
+    );
+    let diagnostics = app_json(h, &c)["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        diagnostics.contains("exitCode: -1000")
+            && diagnostics.contains("changed on src filesystem"),
+        "{diagnostics}"
+    );
 
     // Refused by the scheduler.
     let (mut refused, refused_log) = submit(
@@ -803,5 +950,83 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
         (&st["reason"], &st["exitCode"]),
         (&"BINARY_NOT_RUNNABLE".into(), &6.into()),
         "{st}"
+    );
+}
+
+/// Executors that keep dying past `spindle.executor.maxFailures=1` (the test kills each one's
+/// process; the NodeManager reports exit status 137, a failure that counts): the AM ends the
+/// application as `EXECUTORS_LOST`, exit code 9, with the tag in the RM's diagnostics, the reason
+/// line of `spindle submit` and `status --json`.
+#[test]
+fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let jobs = binary("spindle-testjobs");
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("submit.log");
+    let mut child = spindle_command(h.conf_dir())
+        .args(["submit", "--master", "yarn", "--max-app-attempts", "1"])
+        .args(["--tags", "executors-lost"])
+        .args(SMALL)
+        .args(["--conf", "spindle.executor.maxFailures=1"])
+        .arg(jobs)
+        .args(["idle", "300"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let app = wait_for("the application id", Duration::from_secs(60), || {
+        let err = read();
+        let at = err.find("submitted application_")? + "submitted ".len();
+        err[at..].split_whitespace().next().map(str::to_string)
+    });
+    // Two executors die, one after the other (the second is the first's replacement).
+    let mut killed = BTreeSet::new();
+    for _ in 0..2 {
+        let victim = wait_for("a live executor", Duration::from_secs(120), || {
+            container_processes(&app)
+                .into_iter()
+                .map(|p| p.container)
+                .find(|c| !c.ends_with("_000001") && !killed.contains(c))
+        });
+        for p in container_processes(&app)
+            .into_iter()
+            .filter(|p| p.container == victim)
+        {
+            // The container's shell may already be gone with its child.
+            let _ = Command::new("kill")
+                .args(["-KILL", &p.pid.to_string()])
+                .status();
+        }
+        killed.insert(victim);
+    }
+    let code = wait_exit(&mut child, "spindle submit", Duration::from_secs(120));
+    let err = read();
+    eprintln!("executors lost after {:?}", started.elapsed());
+    assert_eq!(code.code(), Some(9), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.contains(&format!("{app} reason: EXECUTORS_LOST (exit code 9): ")))
+        .unwrap_or_else(|| panic!("no reason line:\n{err}"));
+    assert!(
+        line.contains("executor failures exceeded (2 > spindle.executor.maxFailures=1)")
+            && line.contains("exit status 137"),
+        "{line}"
+    );
+    let st = json(&["status", "--json", &app]);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"], &st["finalStatus"]),
+        (&"EXECUTORS_LOST".into(), &9.into(), &"FAILED".into()),
+        "{st}"
+    );
+    let diagnostics = app_json(h, &app)["diagnostics"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        diagnostics.starts_with("[EXECUTORS_LOST] executor failures exceeded"),
+        "{diagnostics}"
     );
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use spindle_contract::events::Replay;
+use spindle_contract::outcome::Reason;
 
 use super::{History, latest};
 
@@ -22,17 +23,34 @@ fn page(title: &str, head: &str, body: &str) -> Html<String> {
     ))
 }
 
+/// An attempt's status with its typed reason and exit code once it failed
+/// (`FAILED: MEMORY_LIMIT, exit code 8`).
+fn status_text(r: &Replay) -> String {
+    let a = r.attempt_info(0);
+    match (a.reason, a.exit_code) {
+        (Some(reason), Some(code)) if reason != Reason::Succeeded => {
+            format!("{}: {}, exit code {code}", a.status, reason.name())
+        }
+        _ => a.status,
+    }
+}
+
 fn app_head(r: &Replay) -> String {
     let a = r.attempt_info(0);
+    let diagnostics = if a.diagnostics.is_empty() {
+        String::new()
+    } else {
+        format!("<p>diagnostics: {}</p>", esc(&a.diagnostics))
+    };
     format!(
         "<p>{name} &middot; {id} &middot; attempt {attempt} &middot; user {user} &middot; {status}</p>\
-         <nav><a href=\"/\">Applications</a><a href=\"jobs\">Jobs</a><a href=\"stages\">Stages</a>\
+         {diagnostics}<nav><a href=\"/\">Applications</a><a href=\"jobs\">Jobs</a><a href=\"stages\">Stages</a>\
          <a href=\"executors\">Executors</a></nav>",
         name = esc(&r.name),
         id = esc(&r.app_id),
         attempt = r.attempt,
         user = esc(&r.user),
-        status = esc(&a.status),
+        status = esc(&status_text(r)),
     )
 }
 
@@ -52,7 +70,7 @@ pub(super) async fn apps_page(State(h): State<Arc<History>>) -> Response {
             esc(&r.name),
             esc(&r.user),
             a.attempts.len(),
-            esc(&r.attempt_info(0).status),
+            esc(&status_text(r)),
             r.jobs().len(),
             id = esc(&r.app_id),
         );

@@ -354,7 +354,22 @@ pub(crate) fn read_shuffle<R: Data>(
     // fetch from that executor, so its map outputs are recomputed.
     let mut blocks: Vec<(String, crate::task::BlockIter)> = Vec::new();
     for src in input.sources {
-        if src.executor_id == me {
+        if src.executor_id == crate::blocks::FILE_SYSTEM_HOLDER {
+            // Moved to the cluster's file system when their executor left.
+            let (dir, exec) = (src.address.clone(), src.executor_id.clone());
+            blocks.push((
+                src.executor_id,
+                Box::new(src.map_ids.into_iter().map(move |m| {
+                    let path = format!(
+                        "{dir}/{}",
+                        crate::blocks::block_file(shuffle_id, m, reduce_id)
+                    );
+                    crate::io::read_whole(&path)
+                        .map(|b| (m, b))
+                        .map_err(|e| fetch_failed(shuffle_id, &exec, e))
+                })),
+            ));
+        } else if src.executor_id == me {
             let paths: Vec<(u32, PathBuf)> = src
                 .map_ids
                 .iter()

@@ -10,10 +10,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use spindle_proto::spindle::PullShuffleRequest;
+use spindle_proto::spindle::{PullShuffleRequest, PushShuffleRequest};
 
 use super::Scheduler;
 use crate::backend::DynamicAllocation;
+use crate::blocks::FILE_SYSTEM_HOLDER;
 
 /// How often the allocation is reconsidered (Spark's interval).
 const TICK: Duration = Duration::from_millis(100);
@@ -172,6 +173,8 @@ impl Scheduler {
                 })
                 .collect();
             idle.sort_by_key(|e| std::cmp::Reverse(e.1));
+            // Blocks can go to the cluster's file system when none stays.
+            let fallback = backend.shuffle_fallback_dir().is_some();
             let floor = ramp.target.max(conf.min_executors);
             let mut remaining = active.len() as u32;
             let mut removing = Vec::new();
@@ -179,9 +182,9 @@ impl Scheduler {
                 if remaining <= floor {
                     break;
                 }
-                // The last executor keeps the shuffle output it holds: there
-                // is nowhere to move it.
-                if remaining == 1 && !self.outputs_on(&id).is_empty() {
+                // Without a file system to move them to, the last executor
+                // keeps the shuffle output it holds.
+                if remaining == 1 && !fallback && !self.outputs_on(&id).is_empty() {
                     break;
                 }
                 remaining -= 1;
@@ -289,6 +292,12 @@ impl Scheduler {
         let Some((from, _)) = self.registry.endpoint(id) else {
             return (0, 0, held.iter().map(|h| h.2.len() as u64).sum());
         };
+        let fallback = self
+            .backend
+            .lock()
+            .expect("backend")
+            .as_ref()
+            .and_then(|b| b.shuffle_fallback_dir());
         let mut staying: Vec<String> = self
             .registry
             .active()
@@ -329,11 +338,64 @@ impl Scheduler {
                     ),
                 }
             }
+            if !moved && let Some(dir) = fallback.as_deref() {
+                // No executor stays (or none took them): the cluster's file system.
+                if let Some((b, n)) = self
+                    .push_outputs(id, shuffle_id, &maps, reducers, dir)
+                    .await
+                {
+                    blocks += b;
+                    bytes += n;
+                    self.move_outputs(shuffle_id, &maps, id, FILE_SYSTEM_HOLDER, dir);
+                    moved = true;
+                }
+            }
             if !moved {
                 lost += maps.len() as u64;
             }
         }
         (blocks, bytes, lost)
+    }
+
+    /// Has `id` copy its blocks of `maps` into `dir`; (blocks, bytes) once done.
+    async fn push_outputs(
+        &self,
+        id: &str,
+        shuffle_id: u32,
+        maps: &[u32],
+        reducers: u32,
+        dir: &str,
+    ) -> Option<(u64, u64)> {
+        let (_, mut client) = self.registry.endpoint(id)?;
+        let req = PushShuffleRequest {
+            shuffle_id,
+            map_ids: maps.to_vec(),
+            reducers,
+            dir: dir.to_string(),
+        };
+        match tokio::time::timeout(MIGRATION_TIMEOUT, client.push_shuffle(req)).await {
+            Ok(Ok(reply)) => {
+                let r = reply.into_inner();
+                tracing::info!(
+                    "shuffle {shuffle_id}: {} blocks of executor {id} copied to {dir}",
+                    r.blocks
+                );
+                Some((r.blocks, r.bytes))
+            }
+            Ok(Err(s)) => {
+                tracing::warn!(
+                    "copying shuffle {shuffle_id} from executor {id} to {dir}: {}",
+                    s.message()
+                );
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    "copying shuffle {shuffle_id} from executor {id} to {dir}: timed out"
+                );
+                None
+            }
+        }
     }
 }
 

@@ -447,7 +447,9 @@ fn request_lines(ask: &ContainerRequest) -> Vec<pb::ResourceRequestProto> {
     let mut out: Vec<_> = ask.nodes.iter().map(|n| line(n, true)).collect();
     out.extend(ask.racks.iter().map(|r| line(r, true)));
     let localized = !ask.nodes.is_empty() || !ask.racks.is_empty();
-    out.push(line("*", ask.relax_locality || !localized));
+    let mut any = line("*", ask.relax_locality || !localized);
+    any.node_label_expression = ask.node_label.clone();
+    out.push(any);
     out
 }
 
@@ -473,17 +475,22 @@ fn request_line(
 /// The resource-request table lines for several asks, as Hadoop's AMRMClient
 /// builds them: asks of the same priority and size share one line per node,
 /// rack and `*`, whose count is the sum over the asks naming it (`*` counts
-/// them all). A name sent with 0 clears the RM's line for it.
+/// them all). A name sent with 0 clears the RM's line for it. The `*` line carries the node
+/// label of the asks sharing it (YARN keeps one per priority and size, as the Java client does).
 fn ask_table(asks: &[ContainerRequest]) -> Vec<pb::ResourceRequestProto> {
     /// Resource name -> (count, relax_locality).
     type Lines = BTreeMap<String, (i32, bool)>;
     // (priority, memory, vcores) -> its lines
     let mut table: BTreeMap<(i32, i64, i32), Lines> = BTreeMap::new();
+    let mut labels: BTreeMap<(i32, i64, i32), String> = BTreeMap::new();
     let mut order: Vec<(i32, i64, i32)> = Vec::new();
     for ask in asks {
         let key = (ask.priority, ask.resource.memory_mb, ask.resource.vcores);
         if !table.contains_key(&key) {
             order.push(key);
+        }
+        if let Some(label) = &ask.node_label {
+            labels.entry(key).or_insert_with(|| label.clone());
         }
         let lines = table.entry(key).or_default();
         for line in request_lines(ask) {
@@ -506,7 +513,11 @@ fn ask_table(asks: &[ContainerRequest]) -> Vec<pb::ResourceRequestProto> {
         for name in names {
             let (count, relax) = lines[name];
             let resource = Resource { memory_mb, vcores };
-            out.push(request_line(priority, resource, name, count, relax));
+            let mut line = request_line(priority, resource, name, count, relax);
+            if name == "*" {
+                line.node_label_expression = labels.get(&key).cloned();
+            }
+            out.push(line);
         }
     }
     out
@@ -894,5 +905,29 @@ mod tests {
         let two = ask_table(&[on(&["h1"], 1), ContainerRequest::anywhere(res, 2, 5)]);
         assert_eq!(two.len(), 4);
         assert_eq!(two[3].priority.as_ref().unwrap().priority(), 2);
+    }
+
+    #[test]
+    fn a_node_label_goes_on_the_any_line_only() {
+        let res = Resource {
+            memory_mb: 128,
+            vcores: 1,
+        };
+        let mut on_h1 = ContainerRequest::anywhere(res, 1, 1);
+        on_h1.nodes = vec!["h1".into()];
+        on_h1.node_label = Some("bullseye".into());
+        let mut any = ContainerRequest::anywhere(res, 1, 2);
+        any.node_label = Some("bullseye".into());
+        let lines = ask_table(&[on_h1, any, ContainerRequest::anywhere(res, 2, 1)]);
+        let labels: Vec<(&str, Option<&str>)> = lines
+            .iter()
+            .map(|l| (l.resource_name(), l.node_label_expression.as_deref()))
+            .collect();
+        assert_eq!(
+            labels,
+            [("h1", None), ("*", Some("bullseye")), ("*", None)],
+            "{lines:?}"
+        );
+        assert_eq!(lines[1].num_containers(), 3);
     }
 }

@@ -448,6 +448,9 @@ pub struct ContainerRequest {
     pub racks: Vec<String>,
     /// Whether the scheduler may fall back to other nodes/racks.
     pub relax_locality: bool,
+    /// The node label expression (a partition) of the `*` line, the only line YARN reads it
+    /// from; `None` leaves the queue's default partition.
+    pub node_label: Option<String>,
 }
 
 impl ContainerRequest {
@@ -460,6 +463,7 @@ impl ContainerRequest {
             nodes: Vec::new(),
             racks: Vec::new(),
             relax_locality: true,
+            node_label: None,
         }
     }
 }

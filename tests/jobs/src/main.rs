@@ -1185,6 +1185,54 @@ fn elastic(ctx: &Context) -> Result<()> {
     Ok(())
 }
 
+/// Dynamic allocation down to no executor between two actions
+/// (`minExecutors=0`): the last executor's shuffle output goes to the
+/// application's staging directory in HDFS as it is given back, and the second
+/// action reads it from there, on a new executor, recomputing nothing.
+fn elastic_to_zero(ctx: &Context) -> Result<()> {
+    let mut n = 0;
+    let data: Vec<u64> = (0..8_000).collect();
+    let reduced = ctx
+        .parallelize(data.clone(), 6)
+        .map(|x| (x % 31, x))
+        .reduce_by_key_into(|a, b| a + b, 3);
+    let mut want: BTreeMap<u64, u64> = BTreeMap::new();
+    for x in &data {
+        *want.entry(x % 31).or_insert(0) += x;
+    }
+    check("phase 1 keys", reduced.count()?, 31, &mut n);
+    // Idle now: every executor is given back.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let gone = || {
+        let s = ctx.elastic_stats();
+        s.registered > 0 && s.removed_idle >= s.registered
+    };
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    println!(
+        "elastic-to-zero: no executor left: {:?}",
+        ctx.elastic_stats()
+    );
+    check("every executor given back", gone(), true, &mut n);
+    // Time for the test to see the blocks in HDFS while no executor runs.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    check(
+        "phase 2 sums",
+        reduced.collect()?.into_iter().collect::<BTreeMap<_, _>>(),
+        want,
+        &mut n,
+    );
+    let end = ctx.elastic_stats();
+    println!("elastic-to-zero: at the end: {end:?}");
+    check("blocks moved", end.blocks_migrated > 0, true, &mut n);
+    check("map outputs lost", end.outputs_lost, 0, &mut n);
+    check("map tasks recomputed", end.maps_recomputed, 0, &mut n);
+    println!("elastic-to-zero: all {n} checks passed");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    Ok(())
+}
+
 /// A wide phase (16 tasks of 1.5 s) then a narrow one (one task of
 /// `seconds`), the shape where idle executors hold a cluster for nothing:
 /// bench/yarn/elastic.sh runs it with dynamic allocation on and off.
@@ -1442,6 +1490,7 @@ fn main() {
             }
             Some("columnar-count") if args.len() == 3 => columnar_count(ctx, &args[1], &args[2]),
             Some("elastic") => elastic(ctx),
+            Some("elastic-to-zero") => elastic_to_zero(ctx),
             Some("preemptible") => preemptible(ctx),
             Some("two-phase") => {
                 two_phase(ctx, args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20))

@@ -141,7 +141,7 @@ final class HaCluster {
     }
     for (int i = 0; i < o.nodeManagers; i++) {
       nodeManagers.add(
-          NodeManagerMain.spawn(daemonConf, yarnDir, i, log, o.workDir, null, siteDir));
+          NodeManagerMain.spawn(daemonConf, yarnDir, i, log, o.workDir, null, siteDir, null));
     }
     for (int i = 0; i < 2; i++) {
       rms[i] = ResourceManagerMain.spawn(daemonConf, RM_IDS[i], log, o.workDir);

@@ -53,6 +53,11 @@ public final class Main {
      * one-queue defaults: queues, and the preemption monitor's yarn-site keys alike.
      */
     File capacityScheduler;
+    /**
+     * NodeManager i (i > 0) binds and registers as host 127.0.0.(i+1) rather than the host name
+     * they all share: the RM's per-host operations (graceful decommissioning) can single it out.
+     */
+    boolean nmOwnHosts = false;
     /** Seconds; 0 keeps Hadoop's defaults (renewal interval one day, max lifetime a week). */
     int tokenRenewIntervalSec = 0;
     int tokenMaxLifetimeSec = 0;
@@ -100,6 +105,7 @@ public final class Main {
     }
     File yarnDir = new File(o.workDir, "yarn");
     Files.createDirectories(yarnDir.toPath());
+    writeExcludeSetup(conf, o.workDir);
     // The ssl-*.xml files go next to the daemon configuration: a class-path directory of the
     // NodeManagers (NodeManagerMain) and of this JVM (deploy/mini-hadoop).
     Https https = o.https ? Https.setUp(o.workDir, o.confDir, yarnDir) : null;
@@ -119,7 +125,14 @@ public final class Main {
     for (int i = 0; i < o.nodeManagers; i++) {
       nodeManagers.add(
           NodeManagerMain.spawn(
-              daemonConf, yarnDir, i, log, o.workDir, krb == null ? null : krb.jvmOption()));
+              daemonConf,
+              yarnDir,
+              i,
+              log,
+              o.workDir,
+              krb == null ? null : krb.jvmOption(),
+              null,
+              o.nmOwnHosts && i > 0 ? "127.0.0." + (i + 1) : null));
     }
 
     // Stops whatever has started, however far start-up got.
@@ -257,22 +270,49 @@ public final class Main {
    * its stdin commands into them): {@code restart-rm} stops the ResourceManager and starts a new
    * one in its place on the same ports, which recovers applications from its state store when
    * {@code --rm-recovery} is on. Once the NodeManagers have registered again, the number of
-   * restarts so far is written to {@code control/rm-restarts}.
+   * restarts so far is written to {@code control/rm-restarts}. {@code decommission-nm} (holding a
+   * host name, optionally a timeout in seconds) decommissions that host's NodeManagers gracefully
+   * (see {@link #decommission}); {@code control/nm-decommissions} then reads {@code <count>
+   * host=<host> timeout=<s> <node id>=<state>} or {@code <count> error=<why>}.
    */
   static void watchControlDir(MiniYARNCluster yarn, Options o, Kerberos krb) throws IOException {
     File dir = new File(o.workDir, "control");
     Files.createDirectories(dir.toPath());
     File request = new File(dir, "restart-rm");
     File done = new File(dir, "rm-restarts");
+    File decommission = new File(dir, "decommission-nm");
+    File decommissioned = new File(dir, "nm-decommissions");
     Files.deleteIfExists(request.toPath());
     Files.deleteIfExists(done.toPath());
+    Files.deleteIfExists(decommission.toPath());
+    Files.deleteIfExists(decommissioned.toPath());
     Thread t =
         new Thread(
             () -> {
               int restarts = 0;
+              int decommissions = 0;
               while (true) {
                 try {
                   Thread.sleep(200);
+                  if (decommission.exists()) {
+                    String what = Files.readString(decommission.toPath());
+                    Files.deleteIfExists(decommission.toPath());
+                    String report;
+                    try {
+                      report = decommission(yarn, o.workDir, what);
+                    } catch (Exception e) {
+                      report = "error=" + e.toString().replace('\n', ' ');
+                    }
+                    decommissions++;
+                    System.err.println("mini-hadoop: decommission " + what.trim() + ": " + report);
+                    File tmp = new File(dir, "nm-decommissions.tmp");
+                    Files.writeString(tmp.toPath(), decommissions + " " + report + "\n");
+                    Files.move(
+                        tmp.toPath(),
+                        decommissioned.toPath(),
+                        StandardCopyOption.ATOMIC_MOVE,
+                        StandardCopyOption.REPLACE_EXISTING);
+                  }
                   if (!request.exists()) {
                     continue;
                   }
@@ -321,6 +361,83 @@ public final class Main {
             "mini-hadoop-control");
     t.setDaemon(true);
     t.start();
+  }
+
+  /** Hadoop's key for the RM's exclude file (YarnConfiguration.RM_NODES_EXCLUDE_FILE_PATH). */
+  static final String EXCLUDE_PATH = "yarn.resourcemanager.nodes.exclude-path";
+
+  /** The RM's exclude file: NodeManager hosts to decommission, one a line. */
+  static File excludeFile(File workDir) {
+    return new File(new File(workDir, "yarn"), "nodes.exclude");
+  }
+
+  /**
+   * Sets up graceful decommissioning as an operator's cluster has it: an empty exclude file named
+   * by the RM's configuration, and a yarn-site.xml naming it in {@code <work-dir>/rm-conf}, which
+   * deploy/mini-hadoop puts on this JVM's class path. The RM's AdminService reads yarn-site.xml
+   * from the class path again at every refreshNodes, not the configuration it started with.
+   */
+  static void writeExcludeSetup(Configuration conf, File workDir) throws IOException {
+    File exclude = excludeFile(workDir);
+    Files.createDirectories(exclude.getParentFile().toPath());
+    Files.writeString(exclude.toPath(), "");
+    conf.set(EXCLUDE_PATH, exclude.getAbsolutePath());
+    File rmConf = new File(workDir, "rm-conf");
+    Files.createDirectories(rmConf.toPath());
+    Configuration site = new Configuration(false);
+    site.set(EXCLUDE_PATH, exclude.getAbsolutePath());
+    try (OutputStream os = new FileOutputStream(new File(rmConf, "yarn-site.xml"))) {
+      site.writeXml(os);
+    }
+  }
+
+  /**
+   * Gracefully decommissions the NodeManagers of {@code host} as {@code yarn rmadmin -refreshNodes
+   * -g TIMEOUT} does: the host goes into the exclude file, then the RM's AdminService refreshes
+   * its nodes with DecommissionType.GRACEFUL. Returns the report line for {@code
+   * control/nm-decommissions}: the host and its nodes' states, or an error naming the known hosts.
+   */
+  static String decommission(MiniYARNCluster yarn, File workDir, String request)
+      throws Exception {
+    String[] words = request.trim().split("\\s+");
+    String host = words[0];
+    int timeoutSec = words.length > 1 ? Integer.parseInt(words[1]) : 300;
+    var nodes = yarn.getResourceManager().getRMContext().getRMNodes().values();
+    java.util.Set<String> hosts = new java.util.TreeSet<>();
+    nodes.forEach(n -> hosts.add(n.getHostName()));
+    if (host.isEmpty() || !hosts.contains(host)) {
+      return "error=no NodeManager on host '" + host + "' (hosts: " + String.join(",", hosts) + ")";
+    }
+    File exclude = excludeFile(workDir);
+    List<String> lines = new ArrayList<>(Files.readAllLines(exclude.toPath()));
+    if (!lines.contains(host)) {
+      lines.add(host);
+    }
+    Files.write(exclude.toPath(), lines);
+    yarn.getResourceManager()
+        .getRMContext()
+        .getRMAdminService()
+        .refreshNodes(
+            org.apache.hadoop.yarn.server.api.protocolrecords.RefreshNodesRequest.newInstance(
+                org.apache.hadoop.yarn.api.records.DecommissionType.GRACEFUL, timeoutSec));
+    // The RM moves the nodes out of RUNNING through its event dispatcher, a moment later.
+    List<String> states = new ArrayList<>();
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (true) {
+      states.clear();
+      boolean running = false;
+      for (var n : yarn.getResourceManager().getRMContext().getRMNodes().values()) {
+        if (n.getHostName().equals(host)) {
+          states.add(n.getNodeID() + "=" + n.getState());
+          running |= n.getState() == org.apache.hadoop.yarn.api.records.NodeState.RUNNING;
+        }
+      }
+      if (!running || System.nanoTime() > deadline) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    return "host=" + host + " timeout=" + timeoutSec + " " + String.join(",", states);
   }
 
   /** Waits until a restarted RM knows {@code n} running NodeManagers again (at most 120 s). */
@@ -741,6 +858,10 @@ public final class Main {
       }
       if (flag.equals("--https")) {
         o.https = true;
+        continue;
+      }
+      if (flag.equals("--nm-own-hosts")) {
+        o.nmOwnHosts = true;
         continue;
       }
       if (i + 1 >= a.size()) {

@@ -27,7 +27,7 @@ public final class NodeManagerMain {
   static Process spawn(
       File daemonConf, File yarnDir, int index, File log, File workDir, String krb5Option)
       throws IOException {
-    return spawn(daemonConf, yarnDir, index, log, workDir, krb5Option, null);
+    return spawn(daemonConf, yarnDir, index, log, workDir, krb5Option, null, null);
   }
 
   /**
@@ -42,7 +42,8 @@ public final class NodeManagerMain {
       File log,
       File workDir,
       String krb5Option,
-      File siteDir)
+      File siteDir,
+      String host)
       throws IOException {
     String java = new File(new File(System.getProperty("java.home"), "bin"), "java").getPath();
     List<String> cmd = new ArrayList<>();
@@ -56,6 +57,9 @@ public final class NodeManagerMain {
       cmd.add(opt);
     }
     cmd.add("-Djava.net.preferIPv4Stack=true");
+    if (host != null) {
+      cmd.add("-D" + HOST_PROPERTY + "=" + host);
+    }
     if (krb5Option != null) {
       cmd.add(krb5Option);
     }
@@ -73,6 +77,12 @@ public final class NodeManagerMain {
     return Main.startDaemon(cmd, workDir, log);
   }
 
+  /**
+   * The address a NodeManager binds and registers as (a loopback address) instead of the host name
+   * all NodeManagers share; a system property of its JVM.
+   */
+  static final String HOST_PROPERTY = "mini-hadoop.nm-host";
+
   /** Usage: NodeManagerMain DAEMON_CONF NM_DIR --work-dir DIR. */
   public static void main(String[] args) throws Exception {
     Main.watchParent();
@@ -87,7 +97,7 @@ public final class NodeManagerMain {
     conf.set("yarn.nodemanager.local-dirs", local.getAbsolutePath());
     conf.set("yarn.nodemanager.log-dirs", logs.getAbsolutePath());
     // Free ports; the NodeManager reports the bound ones to the RM when it registers.
-    String host = MiniYARNCluster.getHostname();
+    String host = System.getProperty(HOST_PROPERTY, MiniYARNCluster.getHostname());
     conf.set("yarn.nodemanager.address", host + ":0");
     conf.set("yarn.nodemanager.localizer.address", host + ":0");
     conf.set("yarn.nodemanager.webapp.address", host + ":0");
