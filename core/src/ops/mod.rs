@@ -3,6 +3,7 @@
 
 pub(crate) mod actions;
 pub(crate) mod external;
+pub(crate) mod map_combine;
 pub(crate) mod narrow;
 pub(crate) mod shuffle;
 pub(crate) mod source;

@@ -20,6 +20,7 @@ use crate::task::{Erased, SinkOutput, Stream, TaskContext, erase};
 use crate::{Data, Error, Result};
 
 use super::external::{self, CombineMap, RecordSizer, SpillStats, Spills};
+use super::map_combine::EncodedCombine;
 use super::{log_line, verbose};
 
 /// Parameters every shuffle writer gets.
@@ -287,7 +288,7 @@ pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V
     let limit = ctx.services.shuffle_memory();
     let n = params.reducers.max(1) as u64;
     let mut out = writers_for(ctx, &params);
-    let mut map: CombineMap<K, A::C> = CombineMap::new(A::GROWS);
+    let mut map: EncodedCombine<K, A::C> = EncodedCombine::new(A::GROWS);
     let mut sizer = RecordSizer::new();
     // A value kept in a growing combiner takes a Vec slot (room to grow included).
     let value_slot = if A::GROWS {
@@ -295,20 +296,21 @@ pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V
     } else {
         0
     };
-    let flush = |map: &mut CombineMap<K, A::C>, out: &mut BlockWriters, full: bool| -> Result<()> {
-        if verbose() && full {
-            log_line(format!(
-                "spindle: task {}: spilled map-side aggregation of {} keys",
-                ctx.partition,
-                map.len()
-            ));
-        }
-        for (k, c) in map.take_all() {
-            let r = (hash_key(&k) % n) as usize;
-            out.push(r, &(k, c))?;
-        }
-        Ok(())
-    };
+    let flush =
+        |map: &mut EncodedCombine<K, A::C>, out: &mut BlockWriters, full: bool| -> Result<()> {
+            if verbose() && full {
+                log_line(format!(
+                    "spindle: task {}: spilled map-side aggregation of {} keys",
+                    ctx.partition,
+                    map.len()
+                ));
+            }
+            for (k, c) in map.take_all()? {
+                let r = (hash_key(&k) % n) as usize;
+                out.push(r, &(k, c))?;
+            }
+            Ok(())
+        };
     // Fused with the narrow operations before it: each record goes
     // straight from them into the map.
     input.try_for_each(|(k, v)| {
