@@ -680,7 +680,7 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
         shuffle_mb: (launch.executor_memory_mb / 4).max(16),
         end: Default::default(),
     };
-    let (tx, rx) = std::sync::mpsc::channel::<(String, String)>();
+    let (tx, rx) = std::sync::mpsc::channel::<Outcome>();
     let fatal = {
         let finisher = finisher.clone();
         Arc::new(move |reason: Reason, why: String| {
@@ -714,20 +714,27 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
                 match spindle_core::backend::await_end(&driver_url, &secret).await {
                     Ok(end) => {
                         let _ = tx.send(match end {
-                            Ok(()) => ("SUCCEEDED".into(), String::new()),
-                            Err(d) => ("FAILED".into(), d),
+                            Ok(()) => Outcome {
+                                status: FinalStatus::Succeeded,
+                                reason: Reason::Succeeded,
+                                diagnostics: String::new(),
+                            },
+                            Err(d) => Outcome {
+                                status: FinalStatus::Failed,
+                                reason: Reason::DriverError,
+                                diagnostics: one_line(&d),
+                            },
                         });
                         return;
                     }
                     Err(e) => {
                         misses += 1;
                         if misses >= 5 {
-                            let _ = tx.send((
-                                "FAILED".into(),
-                                format!(
-                                    "the driver at {driver_url} went away without finishing the application ({e})"
-                                ),
-                            ));
+                            // Not the user's program failing: its process (`spindle submit`)
+                            // is gone, so nothing says how the job went.
+                            let _ = tx.send(failed_outcome(format!(
+                                "the driver at {driver_url} went away without finishing the application ({e})"
+                            )));
                             return;
                         }
                     }
@@ -736,25 +743,12 @@ fn run_client_mode(am: Am, finisher: &Arc<Finisher>) -> Outcome {
             }
         });
     }
-    let (status, diagnostics) = rx
+    let outcome = rx
         .recv()
-        .unwrap_or_else(|_| ("FAILED".into(), "the control channel closed".into()));
+        .unwrap_or_else(|_| failed_outcome("the control channel closed".into()));
     spindle_core::backend::ClusterBackend::stop(&backend);
     std::mem::forget(rt);
-    let succeeded = status == "SUCCEEDED";
-    Outcome {
-        status: if succeeded {
-            FinalStatus::Succeeded
-        } else {
-            FinalStatus::Failed
-        },
-        reason: if succeeded {
-            Reason::Succeeded
-        } else {
-            Reason::DriverError
-        },
-        diagnostics: one_line(&diagnostics),
-    }
+    outcome
 }
 
 /// A failure of the AM's own (its launch, the control channel): typed [`Reason::Failed`].

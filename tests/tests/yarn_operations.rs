@@ -1032,6 +1032,69 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
     );
 }
 
+/// Client deploy mode, the `spindle submit` that runs the driver killed with the driver (SIGKILL)
+/// while the job runs: the AM, which can no longer ask the driver how the job went, ends the application as
+/// `FAILED` (exit code 12 in `status --json`, the tag in the RM's diagnostics): not a driver error,
+/// since nothing reported one.
+#[test]
+fn a_client_mode_driver_that_vanishes_ends_the_application_as_failed() {
+    let h = hadoop();
+    let _logs = h.log_guard();
+    let jobs = binary("spindle-testjobs");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("submit.log");
+    let mut driver = spindle_command(h.conf_dir())
+        .args(["submit", "--master", "yarn", "--deploy-mode", "client"])
+        .args(["--max-app-attempts", "1", "--tags", "driver-vanishes"])
+        .args(SMALL)
+        .arg(jobs)
+        .args(["idle", "300"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let app = wait_for("the application id", Duration::from_secs(60), || {
+        let err = read();
+        let at = err.find("submitted application_")? + "submitted ".len();
+        err[at..].split_whitespace().next().map(str::to_string)
+    });
+    // Once an executor runs, the job is under way: the driver goes.
+    wait_for("a live executor", Duration::from_secs(120), || {
+        container_processes(&app)
+            .into_iter()
+            .find(|p| !p.container.ends_with("_000001"))
+    });
+    // `spindle submit` runs the driver program as its child: both go, as with a lost machine.
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-P", &driver.id().to_string()])
+        .status();
+    driver.kill().unwrap();
+    let _ = driver.wait();
+    let killed = Instant::now();
+    let a = wait_for("the application's end", Duration::from_secs(120), || {
+        let a = app_json(h, &app);
+        ["FINISHED", "FAILED", "KILLED"]
+            .contains(&a["state"].as_str().unwrap_or_default())
+            .then_some(a)
+    });
+    eprintln!("ended {:?} after the driver's kill", killed.elapsed());
+    assert_eq!(a["finalStatus"], "FAILED", "{a}");
+    let diagnostics = a["diagnostics"].as_str().unwrap_or_default();
+    assert!(
+        diagnostics.starts_with("[FAILED] the driver at ")
+            && diagnostics.contains("went away without finishing the application"),
+        "{diagnostics}\n{}",
+        read()
+    );
+    let st = json(&["status", "--json", &app]);
+    assert_eq!(
+        (&st["reason"], &st["exitCode"], &st["finalStatus"]),
+        (&"FAILED".into(), &12.into(), &"FAILED".into()),
+        "{st}"
+    );
+}
+
 /// `spindle logs` body per (container, file) from its `==> C on NODE (FILE, …) <==` headers.
 fn logs_by_file(shown: &str) -> BTreeMap<(String, String), String> {
     let mut out: BTreeMap<(String, String), String> = BTreeMap::new();
