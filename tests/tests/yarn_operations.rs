@@ -57,6 +57,15 @@ fn json(args: &[&str]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("spindle {args:?}: not JSON ({e}):\n{}", text(&out.stdout)))
 }
 
+/// The application id `spindle submit` printed into its standard error file `log` (waited for).
+fn app_in_log(log: &Path) -> String {
+    wait_for("the application id", Duration::from_secs(60), || {
+        let err = std::fs::read_to_string(log).unwrap_or_default();
+        let at = err.find("submitted application_")? + "submitted ".len();
+        err[at..].split_whitespace().next().map(str::to_string)
+    })
+}
+
 /// The ids in a `spindle list --json` answer.
 fn ids(list: &serde_json::Value) -> Vec<String> {
     list.as_array()
@@ -723,13 +732,6 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
         (child, log)
     };
     let read = |log: &Path| std::fs::read_to_string(log).unwrap_or_default();
-    let app_of = |log: &Path| {
-        wait_for("the application id", Duration::from_secs(60), || {
-            let err = read(log);
-            let at = err.find("submitted application_")? + "submitted ".len();
-            err[at..].split_whitespace().next().map(str::to_string)
-        })
-    };
     let status = |app: &str| -> serde_json::Value {
         let out = spindle_command(h.conf_dir())
             .args(["status", "--json", app])
@@ -746,7 +748,7 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
         "12",
         &[jobs.clone(), "idle".into(), "600".into()],
     );
-    let a = app_of(&first_log);
+    let a = app_in_log(&first_log);
     let waiting = wait_for(
         "the first AM's waiting explanation",
         Duration::from_secs(120),
@@ -777,7 +779,7 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
         "1",
         &[jobs.clone(), "idle".into(), "3".into()],
     );
-    let b = app_of(&second_log);
+    let b = app_in_log(&second_log);
     wait_until(
         "the second client to say why it waits",
         Duration::from_secs(60),
@@ -816,7 +818,7 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
             "1".into(),
         ],
     );
-    let c = app_of(&changed_log);
+    let c = app_in_log(&changed_log);
     assert_eq!(status(&c)["state"], "ACCEPTED");
     block_on(hdfs_put(
         &hdfs_client(h),
@@ -945,7 +947,7 @@ fn a_queue_at_its_am_limit_explains_the_wait_and_early_failures_have_their_exit_
             && err.contains("cannot execute binary file: Exec format error"),
         "{err}"
     );
-    let c = app_of(&foreign_log);
+    let c = app_in_log(&foreign_log);
     let st = status(&c);
     assert_eq!(
         (&st["reason"], &st["exitCode"]),
@@ -978,11 +980,7 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
         .spawn()
         .unwrap();
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let app = wait_for("the application id", Duration::from_secs(60), || {
-        let err = read();
-        let at = err.find("submitted application_")? + "submitted ".len();
-        err[at..].split_whitespace().next().map(str::to_string)
-    });
+    let app = app_in_log(&log);
     // Two executors die, one after the other (the second is the first's replacement).
     let mut killed = BTreeSet::new();
     for _ in 0..2 {
@@ -1033,9 +1031,9 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
 }
 
 /// Client deploy mode, the `spindle submit` that runs the driver killed with the driver (SIGKILL)
-/// while the job runs: the AM, which can no longer ask the driver how the job went, ends the application as
-/// `FAILED` (exit code 12 in `status --json`, the tag in the RM's diagnostics): not a driver error,
-/// since nothing reported one.
+/// while the job runs: the AM, which can no longer ask the driver how the job went, ends the
+/// application as `FAILED` (exit code 12 in `status --json`, the tag in the RM's diagnostics):
+/// not a driver error, since nothing reported one.
 #[test]
 fn a_client_mode_driver_that_vanishes_ends_the_application_as_failed() {
     let h = hadoop();
@@ -1054,11 +1052,7 @@ fn a_client_mode_driver_that_vanishes_ends_the_application_as_failed() {
         .spawn()
         .unwrap();
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
-    let app = wait_for("the application id", Duration::from_secs(60), || {
-        let err = read();
-        let at = err.find("submitted application_")? + "submitted ".len();
-        err[at..].split_whitespace().next().map(str::to_string)
-    });
+    let app = app_in_log(&log);
     // Once an executor runs, the job is under way: the driver goes.
     wait_for("a live executor", Duration::from_secs(120), || {
         container_processes(&app)
