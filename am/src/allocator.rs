@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use spindle_core::backend::{ClusterBackend, DynamicAllocation, ExecutorLaunch};
+use spindle_core::backend::{BlocksMoved, ClusterBackend, DynamicAllocation, ExecutorLaunch};
 use spindle_hadoop::ids::{ContainerId, NodeId};
 use spindle_hadoop::ipc::IpcConfig;
 use spindle_hadoop::yarn::{
@@ -53,8 +53,8 @@ pub(crate) struct ExecutorInfo {
     /// When its container was granted and when it ended, ms since the epoch.
     pub added_ms: u64,
     pub removed_ms: Option<u64>,
-    /// Shuffle blocks moved off it before it was given back.
-    pub blocks_migrated: u64,
+    /// Shuffle blocks and cached partitions moved off it before it was given back.
+    pub moved: BlocksMoved,
     /// NodeManager web links to the container's stdout and stderr.
     pub stdout: String,
     pub stderr: String,
@@ -561,7 +561,7 @@ impl ClusterBackend for YarnBackend {
         }
     }
 
-    fn release_executor(&self, executor_id: &str, reason: &str, blocks_migrated: u64) {
+    fn release_executor(&self, executor_id: &str, reason: &str, moved: BlocksMoved) {
         // Given back through the allocate call's release list: the RM stops
         // the container, and its completion is not counted or replaced.
         let mut st = self.shared.lock();
@@ -578,7 +578,7 @@ impl ClusterBackend for YarnBackend {
             st.release.push(id);
             Shared::set_executor_state(&mut st, executor_id, "removed", reason);
             if let Some(e) = st.executors.iter_mut().find(|e| e.id == executor_id) {
-                e.blocks_migrated = blocks_migrated;
+                e.moved = moved;
             }
             st.follow_target();
             drop(st);
@@ -834,7 +834,7 @@ fn granted(shared: &Arc<Shared>, c: Container) {
             add_reason,
             added_ms: spindle_contract::event_store::now_ms(),
             removed_ms: None,
-            blocks_migrated: 0,
+            moved: BlocksMoved::default(),
             stdout: logs("stdout"),
             stderr: logs("stderr"),
         });

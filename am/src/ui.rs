@@ -274,7 +274,8 @@ fn executor(e: &ExecutorInfo) -> api::Executor {
         add_reason: e.add_reason.into(),
         add_time: e.added_ms,
         remove_time: e.removed_ms,
-        blocks_migrated: e.blocks_migrated,
+        blocks_migrated: e.moved.shuffle,
+        cached_blocks_migrated: e.moved.cached,
         container_id: e.container_id.clone(),
         executor_logs: api::ExecutorLogs {
             stdout: e.stdout.clone(),
@@ -425,6 +426,10 @@ pub(crate) fn elastic(state: &UiState) -> api::Elastic {
         bytes_migrated: s.bytes_migrated,
         outputs_lost: s.outputs_lost,
         maps_recomputed: s.maps_recomputed,
+        cached_blocks_migrated: s.cached_blocks_migrated,
+        cached_bytes_migrated: s.cached_bytes_migrated,
+        cached_blocks_lost: s.cached_blocks_lost,
+        cached_recomputed: s.cached_recomputed,
         executor_failures: failures,
     }
 }
@@ -535,7 +540,8 @@ async fn executors_page(State(state): State<Arc<UiState>>) -> Html<String> {
             "<p>Executors added: {} ({} asked for waiting tasks); removed: {} idle, {} preempted \
              ({} more preempted by YARN), {} from decommissioning nodes, {} lost; shuffle blocks \
              moved before removal: {} \
-             ({} bytes); map outputs lost: {}; containers given back unused: {}.</p>",
+             ({} bytes); map outputs lost: {}; cached partitions moved: {} ({} bytes), lost: {}, \
+             computed again: {}; containers given back unused: {}.</p>",
             e.executors_added,
             e.requested_for_backlog,
             e.removed_idle,
@@ -546,25 +552,30 @@ async fn executors_page(State(state): State<Arc<UiState>>) -> Html<String> {
             e.blocks_migrated,
             e.bytes_migrated,
             e.outputs_lost,
+            e.cached_blocks_migrated,
+            e.cached_bytes_migrated,
+            e.cached_blocks_lost,
+            e.cached_recomputed,
             e.containers_released
         );
     }
     b.push_str(
         "<table><tr><th>Executor</th><th>Container</th><th>Node</th><th>Added for</th>\
-         <th>State</th><th>Reason</th><th>Blocks moved</th><th>Logs</th></tr>",
+         <th>State</th><th>Reason</th><th>Blocks moved</th><th>Cached moved</th><th>Logs</th></tr>",
     );
     for e in state.executor_list() {
         let _ = write!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td><a href=\"{}\">stdout</a> <a href=\"{}\">stderr</a></td></tr>",
+             <td>{}</td><td><a href=\"{}\">stdout</a> <a href=\"{}\">stderr</a></td></tr>",
             esc(&e.id),
             esc(&e.container_id),
             esc(&e.node),
             e.add_reason,
             esc(&e.state),
             esc(&e.reason),
-            e.blocks_migrated,
+            e.moved.shuffle,
+            e.moved.cached,
             esc(&e.stdout),
             esc(&e.stderr)
         );

@@ -182,6 +182,8 @@ pub struct Executor {
     pub remove_time: Option<u64>,
     /// Shuffle blocks moved off it to executors that stay before it was given back.
     pub blocks_migrated: u64,
+    /// Cached partitions moved off it likewise.
+    pub cached_blocks_migrated: u64,
     /// Its YARN container.
     pub container_id: String,
     /// Links to its logs on the NodeManager.
@@ -248,6 +250,14 @@ pub struct Elastic {
     pub outputs_lost: u64,
     /// Map tasks run again for output computed before (any cause).
     pub maps_recomputed: u64,
+    /// Cached partitions moved off executors being removed.
+    pub cached_blocks_migrated: u64,
+    /// Their bytes.
+    pub cached_bytes_migrated: u64,
+    /// Cached partitions that could not move (recomputed if needed).
+    pub cached_blocks_lost: u64,
+    /// Cached partitions computed again after they had been cached (any cause).
+    pub cached_recomputed: u64,
     /// Executor failures counted against `spindle.executor.maxFailures`.
     pub executor_failures: u32,
 }

@@ -298,9 +298,9 @@ pub const DYN_ENABLED: Setting = conf(
     "spindle.dynamicAllocation.enabled",
     Kind::Bool,
     Some("false"),
-    "ask for executors as tasks wait and give idle ones back (their shuffle output moves to \
-     executors that stay first, so nothing is recomputed); `--num-executors` is then the initial \
-     count",
+    "ask for executors as tasks wait and give idle ones back (their shuffle output and cached \
+     partitions move to executors that stay first, so nothing is recomputed); `--num-executors` \
+     is then the initial count",
 );
 /// Dynamic allocation: executors kept however idle.
 pub const DYN_MIN: Setting = conf(
@@ -343,8 +343,8 @@ pub const DYN_CACHED_IDLE_TIMEOUT: Setting = Setting {
         "spindle.dynamicAllocation.cachedExecutorIdleTimeout",
         Kind::Duration,
         None,
-        "dynamic allocation: the same for an executor caching partitions (they are recomputed \
-         when needed again)",
+        "dynamic allocation: the same for an executor caching partitions (they move to executors \
+         that stay first; when none stays they are recomputed when needed again)",
     )
 };
 /// Dynamic allocation: how long tasks wait before more executors are asked for.

@@ -199,11 +199,11 @@ pub trait ClusterBackend: Send + Sync {
         let _ = total;
     }
     /// The driver removed this executor on purpose (`reason`: idle,
-    /// preempted) after moving its shuffle output (`blocks_migrated` blocks):
-    /// give its resources back, without counting a failure or starting a
-    /// replacement. Default: as lost.
-    fn release_executor(&self, executor_id: &str, reason: &str, blocks_migrated: u64) {
-        let _ = (reason, blocks_migrated);
+    /// preempted) after moving its shuffle output and cached partitions
+    /// (`moved`): give its resources back, without counting a failure or
+    /// starting a replacement. Default: as lost.
+    fn release_executor(&self, executor_id: &str, reason: &str, moved: BlocksMoved) {
+        let _ = (reason, moved);
         self.executor_lost(executor_id);
     }
     /// Where the blocks of an executor being removed go when no executor
@@ -236,6 +236,15 @@ pub struct DynamicAllocation {
     pub sustained_backlog_timeout: std::time::Duration,
 }
 
+/// What was moved off one executor before it was released.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlocksMoved {
+    /// Shuffle blocks (map x reducer).
+    pub shuffle: u64,
+    /// Cached partitions.
+    pub cached: u64,
+}
+
 /// What dynamic allocation and preemption did so far (the AM's `/api/v1` shows it).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ElasticStats {
@@ -259,6 +268,15 @@ pub struct ElasticStats {
     pub outputs_lost: u64,
     /// Map tasks run again for output computed before (any cause).
     pub maps_recomputed: u64,
+    /// Cached partitions moved off executors being removed.
+    pub cached_blocks_migrated: u64,
+    /// Their bytes.
+    pub cached_bytes_migrated: u64,
+    /// Cached partitions that had to be moved but could not (recomputed if needed).
+    pub cached_blocks_lost: u64,
+    /// Cached partitions computed again after they had been cached (any
+    /// cause: a lost or released executor, eviction, memory pressure).
+    pub cached_recomputed: u64,
 }
 
 /// `local[N]`: N executor processes of this binary on this machine.

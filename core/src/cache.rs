@@ -5,6 +5,11 @@
 //! files ([`crate::codec`]: CRC-32C, record counts, an end frame), so a
 //! corrupt or truncated file is found when read; it is then removed and the
 //! partition recomputed from lineage, like a miss.
+//!
+//! Partitions also move between executors in that encoding: before an
+//! executor is released, a peer that stays copies them ([`BlockCache::block_bytes`]
+//! on one side, [`BlockCache::put_moved`] on the other), and a task there
+//! finds them on disk whatever the storage level.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -32,13 +37,16 @@ pub enum StorageLevel {
 /// (node id, partition)
 pub type BlockKey = (u32, u32);
 
-type SpillFn = fn(&(dyn Any + Send + Sync)) -> Vec<u8>;
+/// Encodes a partition kept in memory as on disk (it knows the record type).
+pub type EncodeFn = fn(&(dyn Any + Send + Sync)) -> Vec<u8>;
 
 struct Entry {
     value: Arc<dyn Any + Send + Sync>,
     size: usize,
     last_used: u64,
-    spill: Option<SpillFn>,
+    encode: EncodeFn,
+    /// Written to disk when evicted or shed (`MemoryAndDisk`), else dropped.
+    spill: bool,
 }
 
 #[derive(Default)]
@@ -99,18 +107,20 @@ impl BlockCache {
         }
     }
 
-    /// Keeps a partition in memory, evicting older ones to make room; returns
-    /// false when it is larger than the whole budget (and so not kept).
+    /// Keeps a partition in memory, evicting older ones to make room (to
+    /// disk when they `spill`); returns false when it is larger than the
+    /// whole budget and does not spill (and so is not kept).
     pub fn put_memory(
         &self,
         key: BlockKey,
         value: Arc<dyn Any + Send + Sync>,
         size: usize,
-        spill: Option<SpillFn>,
+        encode: EncodeFn,
+        spill: bool,
     ) -> bool {
         if size > self.budget {
-            if let Some(spill) = spill {
-                self.put_disk(key, &spill(value.as_ref()));
+            if spill {
+                self.put_disk(key, &encode(value.as_ref()));
                 return true;
             }
             return false;
@@ -139,6 +149,7 @@ impl BlockCache {
                     value,
                     size,
                     last_used,
+                    encode,
                     spill,
                 },
             ) {
@@ -147,8 +158,8 @@ impl BlockCache {
             inner.used += size;
         }
         for (k, e) in evicted {
-            if let Some(spill) = e.spill {
-                self.put_disk(k, &spill(e.value.as_ref()));
+            if e.spill {
+                self.put_disk(k, &(e.encode)(e.value.as_ref()));
             }
         }
         true
@@ -156,16 +167,42 @@ impl BlockCache {
 
     /// Writes a partition's bytes to local disk.
     pub fn put_disk(&self, key: BlockKey, bytes: &[u8]) {
-        let path = self.disk_path(key);
-        let tmp = path.with_extension("tmp");
         // A cache that cannot be written is only a missed optimisation: the
         // partition is recomputed from lineage when next needed.
-        let written = crate::scratch::create_file(&tmp).and_then(|mut f| {
-            use std::io::Write;
-            f.write_all(bytes)
-        });
-        if written.is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
+        let _ = self.write_disk(key, bytes);
+    }
+
+    /// Keeps a partition moved here from a peer (its bytes as on disk),
+    /// written aside and renamed into place so no task reads half of it.
+    pub fn put_moved(&self, key: BlockKey, bytes: &[u8]) -> Result<()> {
+        self.write_disk(key, bytes)
+            .map_err(|e| crate::Error::io(format!("writing {}", self.disk_path(key).display()), e))
+    }
+
+    fn write_disk(&self, key: BlockKey, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.disk_path(key);
+        let tmp = path.with_extension("tmp");
+        let mut f = crate::scratch::create_file(&tmp)?;
+        std::io::Write::write_all(&mut f, bytes)?;
+        drop(f);
+        std::fs::rename(&tmp, &path)
+    }
+
+    /// Removes a partition's file from disk (it was taken into memory).
+    pub fn remove_disk(&self, key: BlockKey) {
+        let _ = std::fs::remove_file(self.disk_path(key));
+    }
+
+    /// A partition's bytes as kept on disk (checked frames), from memory or
+    /// disk, to move it to a peer; None when it is not kept here.
+    pub fn block_bytes(&self, key: BlockKey) -> Option<Vec<u8>> {
+        let held = {
+            let inner = self.inner.lock().expect("cache lock");
+            inner.memory.get(&key).map(|e| (e.value.clone(), e.encode))
+        };
+        match held {
+            Some((value, encode)) => Some(encode(value.as_ref())),
+            None => std::fs::read(self.disk_path(key)).ok(),
         }
     }
 
@@ -205,8 +242,8 @@ impl BlockCache {
         let mut freed = 0;
         for (k, e) in entries {
             freed += e.size;
-            if let Some(spill) = e.spill {
-                self.put_disk(k, &spill(e.value.as_ref()));
+            if e.spill {
+                self.put_disk(k, &(e.encode)(e.value.as_ref()));
             }
         }
         freed
@@ -239,8 +276,8 @@ mod tests {
     fn shedding_empties_memory_and_keeps_disk_levels_on_disk() {
         let dir = tempfile::tempdir().unwrap();
         let c = BlockCache::new(1 << 20, dir.path().to_path_buf());
-        c.put_memory((1, 0), Arc::new(vec![1u64, 2]), 16, None);
-        c.put_memory((2, 0), Arc::new(vec![3u64, 4]), 16, Some(spill_u64s));
+        c.put_memory((1, 0), Arc::new(vec![1u64, 2]), 16, spill_u64s, false);
+        c.put_memory((2, 0), Arc::new(vec![3u64, 4]), 16, spill_u64s, true);
         assert_eq!(c.shed(), 32);
         assert_eq!(c.memory_used(), 0);
         assert!(c.get_memory((1, 0)).is_none() && c.get_memory((2, 0)).is_none());
@@ -252,22 +289,22 @@ mod tests {
     fn evicts_least_recently_used_within_budget() {
         let dir = tempfile::tempdir().unwrap();
         let c = BlockCache::new(100, dir.path().to_path_buf());
-        assert!(c.put_memory((1, 0), Arc::new(vec![1u64]), 40, None));
-        assert!(c.put_memory((1, 1), Arc::new(vec![2u64]), 40, None));
+        assert!(c.put_memory((1, 0), Arc::new(vec![1u64]), 40, spill_u64s, false));
+        assert!(c.put_memory((1, 1), Arc::new(vec![2u64]), 40, spill_u64s, false));
         assert!(c.get_memory((1, 0)).is_some()); // (1,1) is now the oldest
-        assert!(c.put_memory((1, 2), Arc::new(vec![3u64]), 40, None));
+        assert!(c.put_memory((1, 2), Arc::new(vec![3u64]), 40, spill_u64s, false));
         assert!(c.get_memory((1, 1)).is_none());
         assert!(c.get_memory((1, 0)).is_some());
         assert_eq!(c.memory_used(), 80);
-        assert!(!c.put_memory((1, 3), Arc::new(vec![4u64]), 1000, None));
+        assert!(!c.put_memory((1, 3), Arc::new(vec![4u64]), 1000, spill_u64s, false));
     }
 
     #[test]
     fn removing_a_node_drops_its_partitions_in_memory_and_on_disk_only() {
         let dir = tempfile::tempdir().unwrap();
         let c = BlockCache::new(100, dir.path().to_path_buf());
-        c.put_memory((4, 0), Arc::new(vec![1u64]), 30, None);
-        c.put_memory((14, 0), Arc::new(vec![2u64]), 30, None);
+        c.put_memory((4, 0), Arc::new(vec![1u64]), 30, spill_u64s, false);
+        c.put_memory((14, 0), Arc::new(vec![2u64]), 30, spill_u64s, false);
         c.put_disk((4, 1), &encode_partition(&[3u64]));
         c.put_disk((14, 1), &encode_partition(&[4u64]));
         c.remove_node(4);
@@ -279,11 +316,40 @@ mod tests {
     }
 
     #[test]
+    fn partitions_move_between_executors_in_their_disk_encoding() {
+        let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b) = (
+            BlockCache::new(1 << 20, da.path().to_path_buf()),
+            BlockCache::new(1 << 20, db.path().to_path_buf()),
+        );
+        // Memory-only (encoded on the way out) and on disk (sent as is).
+        a.put_memory((5, 0), Arc::new(vec![1u64, 2, 3]), 24, spill_u64s, false);
+        a.put_disk((5, 1), &encode_partition(&[4u64]));
+        assert!(a.block_bytes((5, 2)).is_none(), "not kept here");
+        for p in [0, 1] {
+            let bytes = a.block_bytes((5, p)).unwrap();
+            b.put_moved((5, p), &bytes).unwrap();
+        }
+        assert_eq!(b.get_disk::<u64>((5, 0)).unwrap().unwrap(), vec![1, 2, 3]);
+        assert_eq!(b.get_disk::<u64>((5, 1)).unwrap().unwrap(), vec![4]);
+        assert_eq!(b.memory_used(), 0, "moved partitions land on disk");
+        // Taken into memory by a task, the file goes; unpersist drops moved ones too.
+        b.remove_disk((5, 0));
+        assert!(b.get_disk::<u64>((5, 0)).is_none());
+        b.remove_node(5);
+        assert!(b.get_disk::<u64>((5, 1)).is_none());
+        // A cache dir that cannot be written says so (the driver then forgets the partition).
+        let gone = BlockCache::new(0, da.path().join("missing"));
+        let e = gone.put_moved((5, 0), &[1]).unwrap_err().to_string();
+        assert!(e.contains("missing/cache_5_0.lz4"), "{e}");
+    }
+
+    #[test]
     fn memory_and_disk_spills_evicted_partitions() {
         let dir = tempfile::tempdir().unwrap();
         let c = BlockCache::new(50, dir.path().to_path_buf());
-        c.put_memory((2, 0), Arc::new(vec![7u64, 8]), 40, Some(spill_u64s));
-        c.put_memory((2, 1), Arc::new(vec![9u64]), 40, Some(spill_u64s));
+        c.put_memory((2, 0), Arc::new(vec![7u64, 8]), 40, spill_u64s, true);
+        c.put_memory((2, 1), Arc::new(vec![9u64]), 40, spill_u64s, true);
         assert!(c.get_memory((2, 0)).is_none());
         let back: Vec<u64> = c.get_disk((2, 0)).expect("spilled to disk").unwrap();
         assert_eq!(back, vec![7, 8]);

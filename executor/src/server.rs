@@ -8,9 +8,9 @@ use spindle_core::plan::{StagePlan, TaskInputs, TaskOutcome};
 use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
-    CancelReply, CancelRequest, FetchRequest, PullShuffleReply, PullShuffleRequest,
-    PushShuffleRequest, RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply,
-    TaskRequest, TokensReply, TokensUpdate,
+    CancelReply, CancelRequest, FetchCachedRequest, FetchRequest, PullCachedReply,
+    PullCachedRequest, PullShuffleReply, PullShuffleRequest, PushShuffleRequest, RemoveCachedReply,
+    RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest, TokensReply, TokensUpdate,
 };
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};
@@ -117,6 +117,48 @@ impl Executor for ExecutorService {
             .map_err(|e| Status::internal(format!("pulling shuffle blocks: {e}")))?
             .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(PullShuffleReply { blocks, bytes }))
+    }
+
+    async fn pull_cached(
+        &self,
+        req: Request<PullCachedRequest>,
+    ) -> Result<Response<PullCachedReply>, Status> {
+        let r = req.into_inner();
+        let services = self.services.clone();
+        let (partitions, bytes) =
+            tokio::task::spawn_blocking(move || pull_cached_blocks(&services, &r))
+                .await
+                .map_err(|e| Status::internal(format!("pulling cached partitions: {e}")))?
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(PullCachedReply { partitions, bytes }))
+    }
+
+    type FetchCachedStream = tokio_stream::wrappers::ReceiverStream<Result<ShuffleChunk, Status>>;
+
+    async fn fetch_cached(
+        &self,
+        req: Request<FetchCachedRequest>,
+    ) -> Result<Response<Self::FetchCachedStream>, Status> {
+        let r = req.into_inner();
+        let services = self.services.clone();
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        // Encoding a partition kept in memory takes CPU: off the runtime.
+        tokio::task::spawn_blocking(move || {
+            for p in r.partitions {
+                let block = services
+                    .cache()
+                    .block_bytes((r.node_id, p))
+                    .unwrap_or_default();
+                for chunk in spindle_core::blocks::chunks_of(p, &block) {
+                    if tx.blocking_send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(tokio_stream::wrappers::ReceiverStream::new(
+            rx,
+        )))
     }
 
     type FetchShuffleStream = tokio_stream::wrappers::ReceiverStream<Result<ShuffleChunk, Status>>;
@@ -227,4 +269,24 @@ fn pull_blocks(services: &Services, r: &PullShuffleRequest) -> spindle_core::Res
         }
     }
     Ok((blocks, bytes))
+}
+
+/// Copies the cached partitions `r.partitions` of `r.node_id` that the peer
+/// still keeps into this executor's block cache. Returns (partitions kept, bytes).
+fn pull_cached_blocks(
+    services: &Services,
+    r: &PullCachedRequest,
+) -> spindle_core::Result<(Vec<u32>, u64)> {
+    let (mut kept, mut bytes) = (Vec::new(), 0u64);
+    for block in services.fetch_cached(&r.from_address, r.node_id, r.partitions.clone())? {
+        let (p, data) = block?;
+        // Empty: the peer no longer keeps it (evicted); recomputed when needed.
+        if data.is_empty() {
+            continue;
+        }
+        services.cache().put_moved((r.node_id, p), &data)?;
+        kept.push(p);
+        bytes += data.len() as u64;
+    }
+    Ok((kept, bytes))
 }

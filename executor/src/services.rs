@@ -13,7 +13,7 @@ use spindle_core::task::{BlockIter, ExecutorServices};
 use spindle_core::{Error as CoreError, Result};
 use spindle_proto::spindle::driver_client::DriverClient;
 use spindle_proto::spindle::executor_client::ExecutorClient;
-use spindle_proto::spindle::{BlobRequest, FetchRequest};
+use spindle_proto::spindle::{BlobRequest, FetchCachedRequest, FetchRequest, ShuffleChunk};
 use tokio::runtime::Handle;
 use tonic::transport::Channel;
 
@@ -73,6 +73,52 @@ impl Services {
         peers.insert(address.to_string(), p.clone());
         Ok(p)
     }
+
+    /// The cached partitions of `node_id` that the peer at `address` keeps,
+    /// as `(partition, bytes as on disk)`; empty for one it does not keep.
+    pub(crate) fn fetch_cached(
+        &self,
+        address: &str,
+        node_id: u32,
+        partitions: Vec<u32>,
+    ) -> Result<BlockIter> {
+        let mut peer = self.peer(address)?;
+        let req = FetchCachedRequest {
+            node_id,
+            partitions,
+        };
+        let partitions = req.partitions.clone();
+        let stream = self
+            .handle
+            .block_on(peer.fetch_cached(req))
+            .map_err(|s| CoreError::Rpc(format!("fetching from {address}: {}", s.message())))?
+            .into_inner();
+        Ok(self.blocks(address, partitions, stream))
+    }
+
+    /// Reassembles the blocks `ids` from a peer's stream of chunks.
+    fn blocks(
+        &self,
+        address: &str,
+        ids: Vec<u32>,
+        mut stream: tonic::Streaming<ShuffleChunk>,
+    ) -> BlockIter {
+        let handle = self.handle.clone();
+        let from = address.to_string();
+        let next_chunk = move || {
+            // The task's job was cancelled (the task runner reports it as such).
+            if spindle_core::task::current_task_cancelled() {
+                return Err(CoreError::Cancelled {
+                    job: 0,
+                    reason: format!("stopped fetching from {from}"),
+                });
+            }
+            handle
+                .block_on(stream.message())
+                .map_err(|s| CoreError::Rpc(format!("fetching from {from}: {}", s.message())))
+        };
+        Box::new(Blocks::new(address, ids, next_chunk))
+    }
 }
 
 impl ExecutorServices for Services {
@@ -104,26 +150,12 @@ impl ExecutorServices for Services {
             reduce_id,
         };
         let map_ids = req.map_ids.clone();
-        let mut stream = self
+        let stream = self
             .handle
             .block_on(peer.fetch_shuffle(req))
             .map_err(|s| CoreError::Rpc(format!("fetching from {address}: {}", s.message())))?
             .into_inner();
-        let handle = self.handle.clone();
-        let from = address.to_string();
-        let next_chunk = move || {
-            // The task's job was cancelled (the task runner reports it as such).
-            if spindle_core::task::current_task_cancelled() {
-                return Err(CoreError::Cancelled {
-                    job: 0,
-                    reason: format!("stopped fetching from {from}"),
-                });
-            }
-            handle
-                .block_on(stream.message())
-                .map_err(|s| CoreError::Rpc(format!("fetching from {from}: {}", s.message())))
-        };
-        Ok(Box::new(Blocks::new(address, map_ids, next_chunk)))
+        Ok(self.blocks(address, map_ids, stream))
     }
 
     fn blob(&self, blob_id: u64, index: u32) -> Result<Vec<u8>> {

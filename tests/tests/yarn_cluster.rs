@@ -1211,14 +1211,17 @@ async fn locality_asks_reach_the_rm_as_one_table_and_zero_clears_a_line() {
 /// Dynamic allocation (items 1, 2 and 5 of issue 20): one executor at the start, a slow map stage
 /// backs tasks up (more executors asked for, 1, 2, 4 at a time up to the maximum), then the
 /// executors idle and all but the minimum are given back through the allocate call's release
-/// list; their shuffle output moves to the executor that stays first, so the second action
-/// reads every map output where it now is and no map task runs again. The job checks its own
+/// list; their shuffle output and the partitions the map stage cached move to the executor that
+/// stays first, so the second action reads every map output where it now is and no map task
+/// runs again, and the third reads every cached partition there, none computed again (counted
+/// by the driver each time a partition cached before is cached again). The job checks its own
 /// counters (`spindle-testjobs elastic`); here the AM's `/api/v1/.../elastic` JSON and the
 /// executors list say the same from outside (each executor added for the backlog or initially,
 /// each removed one idle with the blocks moved off it), and so does `spindle submit`, which
 /// prints each executor added or removed with the reason and a closing summary.
 #[tokio::test(flavor = "multi_thread")]
-async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_output() {
+async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_output_or_cached_partitions()
+ {
     let h = hadoop();
     let _logs = h.log_guard();
     let dir = tempfile::tempdir().unwrap();
@@ -1246,6 +1249,7 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         "spindle.dynamicAllocation.minExecutors=1",
         "spindle.dynamicAllocation.maxExecutors=4",
         "spindle.dynamicAllocation.executorIdleTimeout=2s",
+        "spindle.dynamicAllocation.cachedExecutorIdleTimeout=2s",
         "spindle.dynamicAllocation.schedulerBacklogTimeout=300ms",
     ] {
         args.extend(["--conf".to_string(), kv.to_string()]);
@@ -1301,7 +1305,10 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
     assert!(code.success(), "{said}");
     let out = container_files(h, app.id, "stdout");
     if !out.is_empty() {
-        assert!(out.contains("elastic: all 7 checks passed"), "{out}\n{log}");
+        assert!(
+            out.contains("elastic: all 12 checks passed"),
+            "{out}\n{log}"
+        );
     }
     let e = elastic.expect("the AM's elastic JSON answered");
     assert!(e.dynamic_allocation, "{e:?}");
@@ -1315,6 +1322,13 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         (0, 0, 0),
         "{e:?}"
     );
+    // The map stage's cached partitions on the executors given back moved too, and the third
+    // action computed none of them again.
+    assert!(
+        e.cached_blocks_migrated > 0 && e.cached_bytes_migrated > 0,
+        "{e:?}"
+    );
+    assert_eq!((e.cached_blocks_lost, e.cached_recomputed), (0, 0), "{e:?}");
     // The executors given back are shown as removed for being idle, not lost, with the blocks
     // moved off each; the first was asked for at the start, the others for the backlog.
     let list = executors;
@@ -1327,6 +1341,14 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
     assert_eq!(
         removed.iter().map(|x| x.blocks_migrated).sum::<u64>(),
         e.blocks_migrated,
+        "{list:?}\n{e:?}"
+    );
+    assert_eq!(
+        removed
+            .iter()
+            .map(|x| x.cached_blocks_migrated)
+            .sum::<u64>(),
+        e.cached_blocks_migrated,
         "{list:?}\n{e:?}"
     );
     assert!(
@@ -1349,9 +1371,13 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         );
     }
     for x in &removed {
+        let cached = match x.cached_blocks_migrated {
+            0 => String::new(),
+            n => format!(" and {n} cached partitions"),
+        };
         assert!(
             said.contains(&format!(
-                "spindle: executor {} removed (idle): {} shuffle blocks moved",
+                "spindle: executor {} removed (idle): {} shuffle blocks{cached} moved",
                 x.id, x.blocks_migrated
             )),
             "{said}"
@@ -1359,8 +1385,9 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
     }
     assert!(
         said.contains(&format!(
-            "blocks moved ({} bytes), 0 map outputs lost, 0 map tasks run again",
-            e.bytes_migrated
+            "blocks moved ({} bytes), 0 map outputs lost, 0 map tasks run again; \
+             {} cached partitions moved ({} bytes), 0 lost, 0 computed again",
+            e.bytes_migrated, e.cached_blocks_migrated, e.cached_bytes_migrated
         )),
         "{said}"
     );

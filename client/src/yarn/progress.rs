@@ -111,8 +111,14 @@ impl ExecutorWatch {
             }
             match e.state.as_str() {
                 "removed" => lines.push(format!(
-                    "executor {} removed ({}): {} shuffle blocks moved to executors that stay",
-                    e.id, e.remove_reason, e.blocks_migrated
+                    "executor {} removed ({}): {} shuffle blocks{} moved to executors that stay",
+                    e.id,
+                    e.remove_reason,
+                    e.blocks_migrated,
+                    match e.cached_blocks_migrated {
+                        0 => String::new(),
+                        n => format!(" and {n} cached partitions"),
+                    }
                 )),
                 "lost" => lines.push(format!("executor {} lost: {}", e.id, e.remove_reason)),
                 _ => {}
@@ -137,9 +143,20 @@ impl ExecutorWatch {
             0 => String::new(),
             n => format!(", {n} from decommissioning nodes"),
         };
+        let cached = if e.cached_blocks_migrated + e.cached_blocks_lost + e.cached_recomputed > 0 {
+            format!(
+                "; {} cached partitions moved ({} bytes), {} lost, {} computed again",
+                e.cached_blocks_migrated,
+                e.cached_bytes_migrated,
+                e.cached_blocks_lost,
+                e.cached_recomputed
+            )
+        } else {
+            String::new()
+        };
         Some(format!(
             "executors: {} added ({} asked for waiting tasks); removed {} idle, {} preempted{decommissioning}, {} lost; \
-             {} shuffle blocks moved ({} bytes), {} map outputs lost, {} map tasks run again",
+             {} shuffle blocks moved ({} bytes), {} map outputs lost, {} map tasks run again{cached}",
             e.executors_added,
             e.requested_for_backlog,
             e.removed_idle,
@@ -540,7 +557,8 @@ mod tests {
         let later = list(
             r#"[{"id":"1","state":"running","addReason":"initial"},
                 {"id":"2","state":"removed","addReason":"backlog","removeReason":"idle","blocksMigrated":12},
-                {"id":"3","state":"lost","addReason":"replacement","removeReason":"killed by YARN"}]"#,
+                {"id":"3","state":"lost","addReason":"replacement","removeReason":"killed by YARN"},
+                {"id":"4","state":"removed","addReason":"backlog","removeReason":"preempted","blocksMigrated":2,"cachedBlocksMigrated":5}]"#,
         );
         assert_eq!(
             w.changes(&later),
@@ -548,6 +566,8 @@ mod tests {
                 "executor 2 removed (idle): 12 shuffle blocks moved to executors that stay",
                 "executor 3 added (replacement)",
                 "executor 3 lost: killed by YARN",
+                "executor 4 added (backlog)",
+                "executor 4 removed (preempted): 2 shuffle blocks and 5 cached partitions moved to executors that stay",
             ]
         );
         assert_eq!(w.summary(), None, "no elastic counters seen");
@@ -558,6 +578,15 @@ mod tests {
             w.summary().unwrap(),
             "executors: 3 added (1 asked for waiting tasks); removed 1 idle, 0 preempted, 1 lost; \
              12 shuffle blocks moved (300 bytes), 0 map outputs lost, 0 map tasks run again"
+        );
+        w.elastic = Some(serde_json::from_str(
+            r#"{"dynamicAllocation":true,"executorsAdded":3,"removedIdle":2,"cachedBlocksMigrated":8,"cachedBytesMigrated":900,"cachedBlocksLost":1}"#,
+        ).unwrap());
+        assert_eq!(
+            w.summary().unwrap(),
+            "executors: 3 added (0 asked for waiting tasks); removed 2 idle, 0 preempted, 0 lost; \
+             0 shuffle blocks moved (0 bytes), 0 map outputs lost, 0 map tasks run again; \
+             8 cached partitions moved (900 bytes), 1 lost, 0 computed again"
         );
     }
 

@@ -161,7 +161,7 @@ fn estimate_size<T: Data>(v: &[T]) -> usize {
     64 + v.len() * (std::mem::size_of::<T>() + buf.len() / sample)
 }
 
-fn spill_vec<T: Data>(v: &(dyn std::any::Any + Send + Sync)) -> Vec<u8> {
+fn encode_vec<T: Data>(v: &(dyn std::any::Any + Send + Sync)) -> Vec<u8> {
     let v = v
         .downcast_ref::<Vec<T>>()
         .expect("cache entry of its own type");
@@ -200,11 +200,20 @@ pub(crate) fn compute_cached<T: Data>(
     {
         return Ok(erase(stream_of(v)));
     }
-    if level != StorageLevel::MemoryOnly
-        && let Some(read) = cache.get_disk::<T>(key)
-    {
+    // Every level looks on disk: a partition moved here from an executor
+    // that was released arrives encoded, and a memory-only one is then taken
+    // into memory.
+    if let Some(read) = cache.get_disk::<T>(key) {
         match read {
-            Ok(v) => return Ok(erase(stream_of(Arc::new(v)))),
+            Ok(v) => {
+                let v = Arc::new(v);
+                if level == StorageLevel::MemoryOnly
+                    && cache.put_memory(key, v.clone(), estimate_size(&v), encode_vec::<T>, false)
+                {
+                    cache.remove_disk(key);
+                }
+                return Ok(erase(stream_of(v)));
+            }
             // A damaged partition is a miss (as Spark treats a corrupt
             // block): recomputed below, never used, never a task failure.
             Err(e) => log_line(format!(
@@ -217,8 +226,14 @@ pub(crate) fn compute_cached<T: Data>(
     match level {
         StorageLevel::DiskOnly => cache.put_disk(key, &encode_partition(&data)),
         StorageLevel::MemoryOnly | StorageLevel::MemoryAndDisk => {
-            let spill = (level == StorageLevel::MemoryAndDisk).then_some(spill_vec::<T> as _);
-            if !cache.put_memory(key, data.clone(), estimate_size(&data), spill) {
+            let spill = level == StorageLevel::MemoryAndDisk;
+            if !cache.put_memory(
+                key,
+                data.clone(),
+                estimate_size(&data),
+                encode_vec::<T>,
+                spill,
+            ) {
                 return Ok(erase(stream_of(data)));
             }
         }

@@ -4,8 +4,9 @@
 //! what the tasks need; asks withdrawn when the need drops), idle executors
 //! are removed, and an executor being removed, idle or preempted, first has
 //! its shuffle output copied to an executor that stays, whose address then
-//! replaces it in the map output locations: no stage runs again because of a
-//! scale-down, and no NodeManager plugin is needed.
+//! replaces it in the map output locations, and its cached partitions too
+//! ([`super::cached`]): no stage runs again because of a scale-down, and no
+//! NodeManager plugin is needed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use spindle_proto::spindle::{PullShuffleRequest, PushShuffleRequest};
 
 use super::Scheduler;
-use crate::backend::DynamicAllocation;
+use crate::backend::{BlocksMoved, DynamicAllocation};
 use crate::blocks::FILE_SYSTEM_HOLDER;
 
 /// How often the allocation is reconsidered (Spark's interval).
@@ -23,8 +24,9 @@ const TICK: Duration = Duration::from_millis(100);
 /// `max_wait_before_kill` (15 s by default) after asking, and the move
 /// must be done by then.
 const PREEMPTION_DRAIN: Duration = Duration::from_secs(3);
-/// How long copying one shuffle's blocks off an executor may take.
-const MIGRATION_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long copying one shuffle's blocks (or one share of a dataset's
+/// cached partitions) off an executor may take.
+pub(super) const MIGRATION_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Why an executor is removed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,13 +133,17 @@ impl Scheduler {
         s
     }
 
-    /// Whether `id` caches partitions.
-    fn caches(&self, id: &str) -> bool {
-        self.cache_locations
-            .lock()
-            .expect("cache locations")
-            .values()
-            .any(|e| e == id)
+    /// The executors that take tasks, but `id`, in order.
+    pub(super) fn staying(&self, id: &str) -> Vec<String> {
+        let mut staying: Vec<String> = self
+            .registry
+            .active()
+            .into_iter()
+            .map(|(e, _)| e)
+            .filter(|e| e != id)
+            .collect();
+        staying.sort();
+        staying
     }
 
     /// Dynamic allocation: every [`TICK`], the target follows the backlog,
@@ -221,7 +227,7 @@ impl Scheduler {
     pub(crate) async fn preempt_executor(self: Arc<Self>, id: String, why: Removal) {
         if self.registry.start_draining(&id) {
             tracing::info!(
-                "executor {id} is to be given back ({}): moving its shuffle output",
+                "executor {id} is to be given back ({}): moving its shuffle output and cached partitions",
                 why.as_str()
             );
             self.remove_executor(&id, why).await;
@@ -229,8 +235,8 @@ impl Scheduler {
     }
 
     /// Removes a draining executor: waits for its tasks (a preempted one
-    /// only so long), moves its map outputs to executors that stay, forgets
-    /// it, and has the backend give it back.
+    /// only so long), moves its map outputs and cached partitions to
+    /// executors that stay, forgets it, and has the backend give it back.
     async fn remove_executor(&self, id: &str, why: Removal) {
         let deadline = Instant::now() + PREEMPTION_DRAIN;
         // A decommissioning node waits for running work (graceful
@@ -241,6 +247,7 @@ impl Scheduler {
         // A task that just ended has its output recorded a moment later.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let (blocks, bytes, lost) = self.migrate_outputs(id).await;
+        let cached = self.migrate_cached(id).await;
         if !self.registry.remove(id) {
             return; // lost meanwhile: the loss path dealt with it
         }
@@ -258,6 +265,9 @@ impl Scheduler {
             st.blocks_migrated += blocks;
             st.bytes_migrated += bytes;
             st.outputs_lost += lost;
+            st.cached_blocks_migrated += cached.blocks;
+            st.cached_bytes_migrated += cached.bytes;
+            st.cached_blocks_lost += cached.lost;
         }
         if lost > 0 {
             // Forget what could not move, so it is recomputed when needed.
@@ -266,17 +276,28 @@ impl Scheduler {
             }
         }
         tracing::info!(
-            "executor {id} removed ({}): {blocks} shuffle blocks ({bytes} bytes) moved to executors that stay{}",
+            "executor {id} removed ({}): {blocks} shuffle blocks ({bytes} bytes) and {} cached partitions ({} bytes) moved to executors that stay{}{}",
             why.as_str(),
+            cached.blocks,
+            cached.bytes,
             if lost > 0 {
                 format!(", {lost} map outputs could not move")
+            } else {
+                String::new()
+            },
+            if cached.lost > 0 {
+                format!(", {} cached partitions could not move", cached.lost)
             } else {
                 String::new()
             }
         );
         let backend = self.backend.lock().expect("backend").clone();
         if let Some(b) = backend {
-            b.release_executor(id, why.as_str(), blocks);
+            let moved = BlocksMoved {
+                shuffle: blocks,
+                cached: cached.blocks,
+            };
+            b.release_executor(id, why.as_str(), moved);
         }
     }
 
@@ -298,14 +319,7 @@ impl Scheduler {
             .expect("backend")
             .as_ref()
             .and_then(|b| b.shuffle_fallback_dir());
-        let mut staying: Vec<String> = self
-            .registry
-            .active()
-            .into_iter()
-            .map(|(e, _)| e)
-            .filter(|e| e != id)
-            .collect();
-        staying.sort();
+        let staying = self.staying(id);
         for (i, (shuffle_id, reducers, maps)) in held.into_iter().enumerate() {
             let mut moved = false;
             // Try each staying executor once, starting with this shuffle's turn.

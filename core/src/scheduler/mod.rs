@@ -8,6 +8,7 @@
 //! This file holds the shared state: settings, the running jobs and their
 //! cancellation, and what is forgotten when an executor is lost.
 
+mod cached;
 mod dag;
 mod elastic;
 mod locality;
@@ -43,6 +44,8 @@ pub(crate) struct Scheduler {
     counted_maps: Mutex<HashSet<(u32, u32)>>,
     /// The executor caching each (node, partition).
     cache_locations: Mutex<HashMap<(u32, u32), String>>,
+    /// Every (node, partition) ever cached, to count recomputations.
+    cached_before: Mutex<HashSet<(u32, u32)>>,
     /// Cached nodes that were unpersisted: computed, never kept again.
     unpersisted: Mutex<HashSet<u32>>,
     /// Hosts holding each partition's input, for source nodes that know them.
@@ -105,6 +108,7 @@ impl Scheduler {
             elastic: Mutex::new(Default::default()),
             counted_maps: Mutex::new(HashSet::new()),
             cache_locations: Mutex::new(HashMap::new()),
+            cached_before: Mutex::new(HashSet::new()),
             node_hosts: Mutex::new(HashMap::new()),
             unpersisted: Mutex::new(HashSet::new()),
             locality_wait: Mutex::new(Duration::ZERO),

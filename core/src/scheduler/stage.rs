@@ -309,10 +309,7 @@ impl Scheduler {
                     match outcome {
                         Ok(TaskOutcome::Success { value, cached, accumulators, .. }) => {
                             if !cached.is_empty() {
-                                let mut locs = self.cache_locations.lock().expect("cache locations");
-                                for key in cached {
-                                    locs.insert(key, executor_id.clone());
-                                }
+                                self.note_cached(cached, &executor_id);
                             }
                             let f = Finished {
                                 partition: p,

@@ -1129,19 +1129,22 @@ fn hdfs_rounds(ctx: &Context, input: &str, dir: &str, seconds: u64) -> Result<()
 /// `spindle::main` (so a client-mode submission never submits an application): what
 /// `spindle submit` relays from a client-mode driver.
 /// Dynamic allocation on YARN: a slow map stage backs tasks up (executors are
-/// asked for), the executors then idle and are given back, their shuffle
-/// output moved first; a second action reads that shuffle again and must
-/// find every map output (nothing recomputed).
+/// asked for) and caches its partitions, the executors then idle and are
+/// given back, their shuffle output and cached partitions moved first; a
+/// second action reads that shuffle again and must find every map output, a
+/// third reads the cached dataset and must find every partition (nothing
+/// recomputed).
 fn elastic(ctx: &Context) -> Result<()> {
     let mut n = 0;
     let data: Vec<u64> = (0..16_000).collect();
-    let reduced = ctx
+    let pairs = ctx
         .parallelize(data.clone(), 16)
         .map_partitions(|_, records| {
             std::thread::sleep(std::time::Duration::from_millis(700));
             records.map(|x| (x % 97, x)).collect::<Vec<_>>()
         })
-        .reduce_by_key_into(|a, b| a + b, 4);
+        .cache();
+    let reduced = pairs.reduce_by_key_into(|a, b| a + b, 4);
     let mut want: BTreeMap<u64, u64> = BTreeMap::new();
     for x in &data {
         *want.entry(x % 97).or_insert(0) += x;
@@ -1149,9 +1152,14 @@ fn elastic(ctx: &Context) -> Result<()> {
     check("phase 1 keys", reduced.count()?, 97, &mut n);
     let after_phase_1 = ctx.elastic_stats();
     println!("elastic: after phase 1: {after_phase_1:?}");
-    // Idle now: executors beyond the minimum are given back.
+    // Idle now: executors beyond the minimum (1) are given back, all of them
+    // before the cached dataset is read again.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while ctx.elastic_stats().removed_idle == 0 && std::time::Instant::now() < deadline {
+    let down = || {
+        let s = ctx.elastic_stats();
+        s.removed_idle > 0 && s.removed_idle + 1 >= s.registered
+    };
+    while !down() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     let scaled_down = ctx.elastic_stats();
@@ -1160,6 +1168,14 @@ fn elastic(ctx: &Context) -> Result<()> {
         "phase 2 sums",
         reduced.collect()?.into_iter().collect::<BTreeMap<_, _>>(),
         want,
+        &mut n,
+    );
+    let cached = pairs.collect()?;
+    check("phase 3 records", cached.len(), data.len(), &mut n);
+    check(
+        "phase 3 sum",
+        cached.iter().map(|(_, x)| x).sum::<u64>(),
+        data.iter().sum::<u64>(),
         &mut n,
     );
     let end = ctx.elastic_stats();
@@ -1179,6 +1195,19 @@ fn elastic(ctx: &Context) -> Result<()> {
     );
     check("map outputs lost", end.outputs_lost, 0, &mut n);
     check("map tasks recomputed", end.maps_recomputed, 0, &mut n);
+    check(
+        "cached partitions migrated",
+        end.cached_blocks_migrated > 0,
+        true,
+        &mut n,
+    );
+    check("cached partitions lost", end.cached_blocks_lost, 0, &mut n);
+    check(
+        "cached partitions recomputed",
+        end.cached_recomputed,
+        0,
+        &mut n,
+    );
     println!("elastic: all {n} checks passed");
     // Time for the test to read the AM's JSON while it still answers.
     std::thread::sleep(std::time::Duration::from_secs(3));
