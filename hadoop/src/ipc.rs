@@ -184,6 +184,14 @@ impl Default for IpcConfig {
 /// Java's `StandbyException`: the server is an HA standby, try the next one.
 const STANDBY_EXCEPTION: &str = "org.apache.hadoop.ipc.StandbyException";
 
+/// Java's `RetriableException`: the server did not run the call but may soon (a NameNode still
+/// starting, e.g. one restarted after a failover); Java's clients pause and try again.
+const RETRIABLE_EXCEPTION: &str = "org.apache.hadoop.ipc.RetriableException";
+
+/// How often a `RetriableException` is retried (pauses doubling to 2 s: about 15 s in all with
+/// the default backoff) before it comes through.
+const RETRIABLE_TRIES: u32 = 10;
+
 /// A client for one protocol on one logical server, which may be several
 /// addresses (HA). It connects lazily, reconnects when the server closed an
 /// idle connection, and fails over to the next address when one is
@@ -277,6 +285,8 @@ impl RpcClient {
     ) -> Result<R> {
         let timeout = timeout.unwrap_or(self.config.call_timeout);
         let mut retries = 0;
+        let mut retriable = 0;
+        let mut pause = self.config.connect_backoff;
         loop {
             let (index, conn) = self.connection().await?;
             let retry = retries + 1 < self.addresses.len().max(2);
@@ -286,6 +296,16 @@ impl RpcClient {
                     if class == STANDBY_EXCEPTION && retries + 1 < self.addresses.len() =>
                 {
                     self.drop_connection(index).await;
+                }
+                // Not run either: pause, then try the next address (the same one when alone).
+                Err(Error::Remote { ref class, .. })
+                    if class == RETRIABLE_EXCEPTION && retriable + 1 < RETRIABLE_TRIES =>
+                {
+                    retriable += 1;
+                    self.drop_connection(index).await;
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                    continue;
                 }
                 Err(Error::Rpc { .. }) if idempotent && retry => {
                     // Reconnect to the same address first (it may just have closed an

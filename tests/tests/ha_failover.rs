@@ -419,9 +419,18 @@ fn wordcount_across_namenode_failovers(h: &MiniHadoop, conf: &Configuration) {
         "hdfs://ns1/ha/wc2/out"
     );
     // Half committed: the first part in place, the rest still under _temporary, no _SUCCESS.
+    // hdfs-native does not retry a NameNode that is still starting (RetriableException), as
+    // the one just failed over is after its restart; Java's clients and Spindle's do.
     let names = |dir: &str| -> Vec<String> {
-        let mut n: Vec<String> = block_on(fs.list_status(dir, false))
-            .unwrap()
+        let listing = wait_for(
+            &format!("a listing of {dir}"),
+            Duration::from_secs(60),
+            || match block_on(fs.list_status(dir, false)) {
+                Err(e) if e.to_string().contains("RetriableException") => None,
+                other => Some(other.unwrap()),
+            },
+        );
+        let mut n: Vec<String> = listing
             .into_iter()
             .map(|f| f.path.rsplit('/').next().unwrap().to_string())
             .collect();

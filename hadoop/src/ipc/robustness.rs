@@ -468,6 +468,45 @@ fn standby_answer_fails_over_to_the_next_address() {
 }
 
 #[test]
+fn a_retriable_answer_is_retried_after_a_pause() {
+    let rt = rt();
+    rt.block_on(async {
+        const RETRIABLE: &str = "org.apache.hadoop.ipc.RetriableException";
+        let starting = answering_server(1, RETRIABLE).await;
+        let active = answering_server(0, "").await;
+        let call = |addresses: Vec<String>| async move {
+            let client = super::RpcClient::new(
+                addresses,
+                "p",
+                Auth::Simple { user: "t".into() },
+                IpcConfig {
+                    connect_backoff: Duration::from_millis(10),
+                    ..short_timeouts()
+                },
+            );
+            client
+                .call::<_, spindle_proto::yarn::GetClusterMetricsResponseProto>(
+                    "getClusterMetrics",
+                    &spindle_proto::yarn::GetClusterMetricsRequestProto {},
+                )
+                .await
+        };
+        // A NameNode still starting beside the active one: the call reaches the active one.
+        call(vec![starting.clone(), active]).await.unwrap();
+        // Alone, it is asked again after each pause, and its answer comes through at the end.
+        let t0 = std::time::Instant::now();
+        let err = call(vec![starting]).await.unwrap_err();
+        assert_eq!(err.remote_class(), Some(RETRIABLE));
+        // Pauses of 10, 20, 40 … ms, nine of them: over 2.5 s in all.
+        assert!(
+            t0.elapsed() > Duration::from_millis(2500),
+            "{:?}",
+            t0.elapsed()
+        );
+    });
+}
+
+#[test]
 fn other_remote_errors_do_not_fail_over() {
     let rt = rt();
     rt.block_on(async {
