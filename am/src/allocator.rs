@@ -238,9 +238,10 @@ pub(crate) struct Shared {
     lost: OnceLock<LostHook>,
     preempt: OnceLock<PreemptHook>,
     dynamic: Option<DynamicAllocation>,
-    /// Where executors being removed put their shuffle blocks when none
-    /// stays: `<staging dir>/shuffle`, removed with the staging directory.
-    shuffle_fallback_dir: String,
+    /// The application's staging directory: executors being removed put
+    /// their shuffle blocks in `shuffle/` and their cached partitions in
+    /// `cached/` there when none stays, removed with it.
+    staging_dir: String,
     fatal: FatalHook,
     progress: Mutex<f32>,
     /// The largest container YARN grants (from the registration).
@@ -308,7 +309,7 @@ impl YarnBackend {
             wake: tokio::sync::Notify::new(),
             rm,
             user: launch.user.clone(),
-            shuffle_fallback_dir: format!("{}/shuffle", launch.staging_dir.trim_end_matches('/')),
+            staging_dir: launch.staging_dir.trim_end_matches('/').to_string(),
             node_web_scheme: config.node_web_scheme,
             num_executors: launch.num_executors,
             executor_cores: launch.executor_cores,
@@ -541,7 +542,11 @@ impl ClusterBackend for YarnBackend {
     }
 
     fn shuffle_fallback_dir(&self) -> Option<String> {
-        Some(self.shared.shuffle_fallback_dir.clone())
+        Some(format!("{}/shuffle", self.shared.staging_dir))
+    }
+
+    fn cached_fallback_dir(&self) -> Option<String> {
+        Some(format!("{}/cached", self.shared.staging_dir))
     }
 
     fn request_total_executors(&self, total: u32) {

@@ -299,8 +299,8 @@ pub const DYN_ENABLED: Setting = conf(
     Kind::Bool,
     Some("false"),
     "ask for executors as tasks wait and give idle ones back (their shuffle output and cached \
-     partitions move to executors that stay first, so nothing is recomputed); `--num-executors` \
-     is then the initial count",
+     partitions move to executors that stay first, or to the staging directory when none stays, \
+     so nothing is recomputed); `--num-executors` is then the initial count",
 );
 /// Dynamic allocation: executors kept however idle.
 pub const DYN_MIN: Setting = conf(
@@ -344,7 +344,8 @@ pub const DYN_CACHED_IDLE_TIMEOUT: Setting = Setting {
         Kind::Duration,
         None,
         "dynamic allocation: the same for an executor caching partitions (they move to executors \
-         that stay first; when none stays they are recomputed when needed again)",
+         that stay first; when none stays, to the application's staging directory, read back \
+         from there when needed again)",
     )
 };
 /// Dynamic allocation: how long tasks wait before more executors are asked for.

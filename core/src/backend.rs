@@ -213,6 +213,12 @@ pub trait ClusterBackend: Send + Sync {
     fn shuffle_fallback_dir(&self) -> Option<String> {
         None
     }
+    /// Where the cached partitions of an executor being removed go when no
+    /// executor stays to take them (as [`Self::shuffle_fallback_dir`]).
+    /// Default: none, and they are recomputed when needed.
+    fn cached_fallback_dir(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Dynamic allocation's settings (after Spark's `spark.dynamicAllocation.*`),

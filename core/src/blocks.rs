@@ -10,14 +10,20 @@ use spindle_proto::spindle::ShuffleChunk;
 use crate::net::MAX_MESSAGE;
 use crate::{Error, Result};
 
-/// The holder named in the map output locations for blocks moved to the
-/// cluster's file system (no executor stayed to take them); the location's
-/// address is then their directory.
+/// The holder named in the map output and cache locations for blocks moved
+/// to the cluster's file system (no executor stayed to take them); a map
+/// output's address is then their directory.
 pub const FILE_SYSTEM_HOLDER: &str = "file-system";
 
 /// The file of one block (map x reducer) of a shuffle in such a directory.
 pub fn block_file(shuffle_id: u32, map_id: u32, reduce_id: u32) -> String {
     format!("shuffle_{shuffle_id}_{map_id}_{reduce_id}.lz4")
+}
+
+/// The file of one cached partition of a dataset (its node id) in such a
+/// directory, as the block cache encodes it on disk.
+pub fn cached_file(node_id: u32, partition: u32) -> String {
+    format!("cached_{node_id}_{partition}.lz4")
 }
 
 /// Bytes per streamed chunk.

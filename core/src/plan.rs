@@ -64,11 +64,15 @@ pub enum Parent {
     },
 }
 
-/// Where one task finds the shuffle blocks it reads.
+/// Where one task finds the shuffle blocks it reads, and the cached
+/// partitions no executor keeps any more but the cluster's file system does.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TaskInputs {
     /// One entry per shuffle the task reads.
     pub shuffles: Vec<ShuffleInput>,
+    /// Cached partitions of the task's datasets copied to the cluster's file
+    /// system when their executor left: (node id, partition, file).
+    pub cached_files: Vec<(u32, u32, String)>,
 }
 
 /// The non-empty map outputs of one shuffle for one reducer, by executor.
@@ -100,6 +104,9 @@ pub enum TaskOutcome {
         value: TaskValue,
         /// Cached partitions this task added: (node id, partition).
         cached: Vec<(u32, u32)>,
+        /// Cached partitions this task read back from the cluster's file
+        /// system and now keeps (not computed again).
+        read_back: Vec<(u32, u32)>,
         /// The task's accumulator updates: (accumulator id, encoded value).
         accumulators: Vec<(u64, Vec<u8>)>,
         /// Per-task measurements.

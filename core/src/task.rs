@@ -218,6 +218,7 @@ pub struct TaskContext {
     /// The attempt's number, from 0.
     pub attempt: u32,
     pub(crate) cached: Mutex<Vec<(u32, u32)>>,
+    pub(crate) read_back: Mutex<Vec<(u32, u32)>>,
     pub(crate) shuffle_read: std::sync::atomic::AtomicU64,
     /// Set when the task's job is cancelled; checked between batches.
     pub cancel: Arc<AtomicBool>,
@@ -331,6 +332,25 @@ impl TaskContext {
             .expect("cache list")
             .push((node, partition));
     }
+
+    /// The file in the cluster's file system holding a cached partition, if
+    /// its executor left it there.
+    pub(crate) fn cached_file(&self, node: u32, partition: u32) -> Option<&str> {
+        self.inputs
+            .cached_files
+            .iter()
+            .find(|(n, p, _)| (*n, *p) == (node, partition))
+            .map(|f| f.2.as_str())
+    }
+
+    /// A cached partition was read back from the cluster's file system and
+    /// is kept here now.
+    pub(crate) fn note_read_back(&self, node: u32, partition: u32) {
+        self.read_back
+            .lock()
+            .expect("cache list")
+            .push((node, partition));
+    }
 }
 
 fn downcast<T: Send + 'static>(e: Erased, spec: &NodeSpec) -> Result<Stream<T>> {
@@ -416,6 +436,7 @@ pub fn run_task(
         partition,
         attempt,
         cached: Mutex::new(Vec::new()),
+        read_back: Mutex::new(Vec::new()),
         shuffle_read: Default::default(),
         cancel: cancel.clone(),
     };
@@ -449,9 +470,11 @@ pub fn run_task(
                 }
             };
             let cached = std::mem::take(&mut *ctx.cached.lock().expect("cache list"));
+            let read_back = std::mem::take(&mut *ctx.read_back.lock().expect("cache list"));
             TaskOutcome::Success {
                 value,
                 cached,
+                read_back,
                 accumulators,
                 metrics,
             }

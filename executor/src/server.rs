@@ -9,7 +9,8 @@ use spindle_core::task::ExecutorServices;
 use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
     CancelReply, CancelRequest, FetchCachedRequest, FetchRequest, PullCachedReply,
-    PullCachedRequest, PullShuffleReply, PullShuffleRequest, PushShuffleRequest, RemoveCachedReply,
+    PullCachedRequest, PullShuffleReply, PullShuffleRequest, PushCachedRequest, PushShuffleRequest,
+    RemoveCachedReply,
     RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest, TokensReply, TokensUpdate,
 };
 use tokio::io::AsyncReadExt;
@@ -129,6 +130,20 @@ impl Executor for ExecutorService {
             tokio::task::spawn_blocking(move || pull_cached_blocks(&services, &r))
                 .await
                 .map_err(|e| Status::internal(format!("pulling cached partitions: {e}")))?
+                .map_err(|e| Status::unavailable(e.to_string()))?;
+        Ok(Response::new(PullCachedReply { partitions, bytes }))
+    }
+
+    async fn push_cached(
+        &self,
+        req: Request<PushCachedRequest>,
+    ) -> Result<Response<PullCachedReply>, Status> {
+        let r = req.into_inner();
+        let services = self.services.clone();
+        let (partitions, bytes) =
+            tokio::task::spawn_blocking(move || push_cached_blocks(&services, &r))
+                .await
+                .map_err(|e| Status::internal(format!("pushing cached partitions: {e}")))?
                 .map_err(|e| Status::unavailable(e.to_string()))?;
         Ok(Response::new(PullCachedReply { partitions, bytes }))
     }
@@ -289,4 +304,27 @@ fn pull_cached_blocks(
         bytes += data.len() as u64;
     }
     Ok((kept, bytes))
+}
+
+/// Copies the cached partitions `r.partitions` of `r.node_id` this executor
+/// still keeps into `r.dir` (the cluster's file system), one file each, as
+/// encoded on disk. Returns (partitions written, bytes).
+fn push_cached_blocks(
+    services: &Services,
+    r: &PushCachedRequest,
+) -> spindle_core::Result<(Vec<u32>, u64)> {
+    let (mut written, mut bytes) = (Vec::new(), 0u64);
+    for &p in &r.partitions {
+        // Not kept any more (evicted): recomputed when needed.
+        let Some(data) = services.cache().block_bytes((r.node_id, p)) else {
+            continue;
+        };
+        let name = spindle_core::blocks::cached_file(r.node_id, p);
+        let len = data.len() as u64;
+        // One at a time: a partition kept in memory is encoded only when it goes.
+        spindle_core::io::write_files(&r.dir, &[(name, data)])?;
+        written.push(p);
+        bytes += len;
+    }
+    Ok((written, bytes))
 }

@@ -1619,9 +1619,10 @@ async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() 
 /// `minExecutors=0` every executor idles away between the job's two actions, the last one with
 /// the only copy of the shuffle output. Before it is given back its blocks go to the
 /// application's staging directory in HDFS (`<staging>/shuffle`, seen there from outside while
-/// no executor runs); the second action runs on a new executor that reads them from there, so no
-/// map task runs again (the AM's elastic JSON and the job's own counters); the copies go with the
-/// staging directory at the end.
+/// no executor runs), and so do the partitions of a cached dataset (`<staging>/cached`); the
+/// second action runs on a new executor that reads them from there, so no map task runs again and
+/// no cached partition is computed again (the AM's elastic JSON and the job's own counters); the
+/// copies go with the staging directory at the end.
 #[tokio::test(flavor = "multi_thread")]
 async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing_is_recomputed() {
     let h = hadoop();
@@ -1633,13 +1634,16 @@ async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing
         ("spindle.dynamicAllocation.enabled", "true"),
         ("spindle.dynamicAllocation.minExecutors", "0"),
         ("spindle.dynamicAllocation.executorIdleTimeout", "2s"),
+        ("spindle.dynamicAllocation.cachedExecutorIdleTimeout", "2s"),
         ("spindle.dynamicAllocation.schedulerBacklogTimeout", "300ms"),
     ] {
         s.conf.insert(k.into(), v.into());
     }
     let app = submit(h, s).await;
     let shuffle_dir = format!("{}/shuffle", app.staging);
+    let cached_dir = format!("{}/cached", app.staging);
     let (mut elastic, mut executors, mut seen_in_hdfs) = (None, Vec::new(), Vec::new());
+    let mut cached_in_hdfs = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(240);
     while !ended(&app).await {
         if let Some((e, list)) = elastic_now(h, &app) {
@@ -1649,6 +1653,10 @@ async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing
         let files = listing(h, &shuffle_dir).await;
         if files.len() > seen_in_hdfs.len() {
             seen_in_hdfs = files;
+        }
+        let files = listing(h, &cached_dir).await;
+        if files.len() > cached_in_hdfs.len() {
+            cached_in_hdfs = files;
         }
         assert!(
             Instant::now() < deadline,
@@ -1667,7 +1675,7 @@ async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing
     let out = container_files(h, app.id, "stdout");
     if !out.is_empty() {
         assert!(
-            out.contains("elastic-to-zero: all 6 checks passed"),
+            out.contains("elastic-to-zero: all 12 checks passed"),
             "{out}\n{log}"
         );
     }
@@ -1677,14 +1685,26 @@ async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing
         .filter(|f| f.ends_with(".lz4"))
         .collect();
     assert_eq!(blocks.len(), 18, "{seen_in_hdfs:?}\n{log}");
+    // The cached dataset's 4 partitions, one file each, likewise.
+    let cached: Vec<_> = cached_in_hdfs
+        .iter()
+        .filter(|f| f.starts_with("cached_") && f.ends_with(".lz4"))
+        .collect();
+    assert_eq!(cached.len(), 4, "{cached_in_hdfs:?}\n{log}");
     let e = elastic.expect("the AM's elastic JSON answered");
     assert!(
-        e.removed_idle >= 2 && e.blocks_migrated >= 18,
+        e.removed_idle >= 2 && e.blocks_migrated >= 18 && e.cached_blocks_migrated >= 4,
         "{e:?}\n{executors:?}"
     );
     assert_eq!(
         (e.maps_recomputed, e.outputs_lost, e.executor_failures),
         (0, 0, 0),
+        "{e:?}\n{log}"
+    );
+    // Read back from HDFS, not computed again.
+    assert_eq!(
+        (e.cached_recomputed, e.cached_blocks_lost),
+        (0, 0),
         "{e:?}\n{log}"
     );
     assert!(

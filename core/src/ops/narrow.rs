@@ -200,6 +200,11 @@ pub(crate) fn compute_cached<T: Data>(
     {
         return Ok(erase(stream_of(v)));
     }
+    // Left in the cluster's file system by an executor that was released
+    // when none stayed: copied here first, then read as one moved here.
+    let read_back = ctx
+        .cached_file(spec.id, p)
+        .is_some_and(|file| take_from_file_system(cache, key, file, &spec.name));
     // Every level looks on disk: a partition moved here from an executor
     // that was released arrives encoded, and a memory-only one is then taken
     // into memory.
@@ -211,6 +216,9 @@ pub(crate) fn compute_cached<T: Data>(
                     && cache.put_memory(key, v.clone(), estimate_size(&v), encode_vec::<T>, false)
                 {
                     cache.remove_disk(key);
+                }
+                if read_back {
+                    ctx.note_read_back(spec.id, p);
                 }
                 return Ok(erase(stream_of(v)));
             }
@@ -240,6 +248,22 @@ pub(crate) fn compute_cached<T: Data>(
     }
     ctx.note_cached(spec.id, p);
     Ok(erase(stream_of(data)))
+}
+
+/// Copies a cached partition's `file` from the cluster's file system into
+/// the local block cache; false (logged: it is then recomputed) when it
+/// cannot be read or kept. Its frames are checked when the task reads it.
+fn take_from_file_system(cache: &crate::cache::BlockCache, key: (u32, u32), file: &str, name: &str) -> bool {
+    match crate::io::read_whole(file).and_then(|bytes| cache.put_moved(key, &bytes)) {
+        Ok(()) => true,
+        Err(e) => {
+            log_line(format!(
+                "spindle: cached partition {} of {name} could not be read back and is recomputed: {e}",
+                key.1
+            ));
+            false
+        }
+    }
 }
 
 /// Wraps a partition's input as [`Records`]; the slot receives an upstream failure.
@@ -458,8 +482,9 @@ pub(crate) fn sample_partition<T: Clone + Send + 'static>(
 mod tests {
     use super::*;
 
-    /// Executor services for nodes that use none (sources computed in place).
-    struct NoServices;
+    /// Executor services for nodes that use none (sources computed in place),
+    /// or only a block cache.
+    struct NoServices(Option<crate::cache::BlockCache>);
 
     impl crate::task::ExecutorServices for NoServices {
         fn executor_id(&self) -> &str {
@@ -484,7 +509,7 @@ mod tests {
             unreachable!("no blobs in these plans")
         }
         fn cache(&self) -> &crate::cache::BlockCache {
-            unreachable!("no cache in these plans")
+            self.0.as_ref().expect("no cache in these plans")
         }
         fn shuffle_memory(&self) -> usize {
             1 << 20
@@ -582,14 +607,94 @@ mod tests {
         let ctx = TaskContext {
             plan: Arc::new(plan),
             inputs: Default::default(),
-            services: Arc::new(NoServices),
+            services: Arc::new(NoServices(None)),
             partition: 0,
             attempt: 0,
             cached: Mutex::new(Vec::new()),
+            read_back: Mutex::new(Vec::new()),
             shuffle_read: Default::default(),
             cancel: Default::default(),
         };
         (ctx, 5)
+    }
+
+    /// range 0..100 (node 0) cached `MemoryOnly` (node 1), on an executor
+    /// whose block cache is in `dir`; the task is told of `cached_files`.
+    fn cached_range(dir: &std::path::Path, cached_files: Vec<(u32, u32, String)>) -> TaskContext {
+        let range = super::super::source::RangeParams {
+            start: 0,
+            end: 100,
+            partitions: 1,
+        };
+        let level = Some(StorageLevel::MemoryOnly);
+        let nodes = vec![
+            node(
+                0,
+                super::super::source::compute_range,
+                codec::encode(&range),
+            ),
+            node(1, compute_cached::<u64>, codec::encode(&level)),
+        ];
+        let plan = crate::plan::StagePlan {
+            job_id: 1,
+            stage_id: 0,
+            probe: crate::entry::probe(),
+            nodes,
+            root: 1,
+            sink: crate::entry::SinkRef::new(super::super::actions::sink_collect::<u64>),
+            sink_params: Vec::new(),
+        };
+        let cache = crate::cache::BlockCache::new(1 << 20, dir.to_path_buf());
+        TaskContext {
+            plan: Arc::new(plan),
+            inputs: crate::plan::TaskInputs {
+                shuffles: Vec::new(),
+                cached_files,
+            },
+            services: Arc::new(NoServices(Some(cache))),
+            partition: 0,
+            attempt: 0,
+            cached: Mutex::new(Vec::new()),
+            read_back: Mutex::new(Vec::new()),
+            shuffle_read: Default::default(),
+            cancel: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_cached_partition_left_in_the_file_system_is_read_back_and_kept_not_recomputed() {
+        let fs = tempfile::tempdir().unwrap();
+        let file = |name: &str| fs.path().join(name).to_string_lossy().to_string();
+        // Records the lineage would not give: what the task returns shows where it came from.
+        std::fs::write(
+            file("cached_1_0.lz4"),
+            encode_partition(&[7u64, 8, 9]),
+        )
+        .unwrap();
+        let computed: Vec<u64> = (0..100).collect();
+        let run = |ctx: &TaskContext| ctx.compute::<u64>(1, 0).unwrap().collect_vec().unwrap();
+        let taken = |m: &Mutex<Vec<(u32, u32)>>| std::mem::take(&mut *m.lock().unwrap());
+
+        let local = tempfile::tempdir().unwrap();
+        let ctx = cached_range(local.path(), vec![(1, 0, file("cached_1_0.lz4"))]);
+        assert_eq!(run(&ctx), vec![7, 8, 9]);
+        assert_eq!(taken(&ctx.read_back), vec![(1, 0)], "reported as read back");
+        assert!(taken(&ctx.cached).is_empty(), "not computed again");
+        // Kept as the level says (memory only), so the next task reads it here.
+        assert!(ctx.services.cache().get_memory((1, 0)).is_some());
+        assert!(ctx.services.cache().get_disk::<u64>((1, 0)).is_none());
+        assert_eq!(run(&ctx), vec![7, 8, 9]);
+        assert!(taken(&ctx.read_back).is_empty() && taken(&ctx.cached).is_empty());
+
+        // A damaged or missing file: recomputed from lineage, never a failure.
+        std::fs::write(file("cached_1_1.lz4"), b"not a partition").unwrap();
+        for name in ["cached_1_1.lz4", "cached_1_2.lz4"] {
+            let local = tempfile::tempdir().unwrap();
+            let ctx = cached_range(local.path(), vec![(1, 0, file(name))]);
+            assert_eq!(run(&ctx), computed, "{name}");
+            assert!(taken(&ctx.read_back).is_empty(), "{name}");
+            assert_eq!(taken(&ctx.cached), vec![(1, 0)], "{name}");
+        }
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! are removed, and an executor being removed, idle or preempted, first has
 //! its shuffle output copied to an executor that stays, whose address then
 //! replaces it in the map output locations, and its cached partitions too
-//! ([`super::cached`]): no stage runs again because of a scale-down, and no
+//! ([`super::cached`]); when none stays, both go to the cluster's file
+//! system: no stage runs again because of a scale-down, and no
 //! NodeManager plugin is needed.
 
 use std::sync::Arc;
@@ -276,10 +277,11 @@ impl Scheduler {
             }
         }
         tracing::info!(
-            "executor {id} removed ({}): {blocks} shuffle blocks ({bytes} bytes) and {} cached partitions ({} bytes) moved to executors that stay{}{}",
+            "executor {id} removed ({}): {blocks} shuffle blocks ({bytes} bytes) and {} cached partitions ({} bytes) moved to executors that stay or the cluster's file system ({} cached partitions there){}{}",
             why.as_str(),
             cached.blocks,
             cached.bytes,
+            cached.to_file_system,
             if lost > 0 {
                 format!(", {lost} map outputs could not move")
             } else {

@@ -195,7 +195,7 @@ impl Scheduler {
                         let Some(slot) = self.registry.take_slot(Some(&executor_id)) else {
                             continue;
                         };
-                        let inputs = match self.task_inputs(shuffles) {
+                        let mut inputs = match self.task_inputs(shuffles) {
                             Ok(inputs) => inputs,
                             Err(shuffle_id) => {
                                 // A map output vanished (its executor was lost):
@@ -224,6 +224,7 @@ impl Scheduler {
                         let level = task.prefs.level_on(&executor_id, &hosts);
                         delay.launched(level, now);
                         let (p, attempt) = (task.partition, task.attempt);
+                        inputs.cached_files = self.cached_files(plan, p);
                         let req = TaskRequest {
                             job_id: plan.job_id,
                             stage_id: plan.stage_id,
@@ -307,9 +308,12 @@ impl Scheduler {
                         matches!(outcome, Ok(TaskOutcome::Success { .. })),
                     );
                     match outcome {
-                        Ok(TaskOutcome::Success { value, cached, accumulators, .. }) => {
+                        Ok(TaskOutcome::Success { value, cached, read_back, accumulators, .. }) => {
                             if !cached.is_empty() {
                                 self.note_cached(cached, &executor_id);
+                            }
+                            if !read_back.is_empty() {
+                                self.note_read_back(read_back, &executor_id);
                             }
                             let f = Finished {
                                 partition: p,

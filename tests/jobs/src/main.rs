@@ -1230,6 +1230,13 @@ fn elastic_to_zero(ctx: &Context) -> Result<()> {
         *want.entry(x % 31).or_insert(0) += x;
     }
     check("phase 1 keys", reduced.count()?, 31, &mut n);
+    // A cached dataset (memory only): its 4 partitions leave with the last executor.
+    let squares = ctx
+        .parallelize(data.clone(), 4)
+        .map(|x| x * x % 1009)
+        .persist(StorageLevel::MemoryOnly);
+    let square_sum: u64 = data.iter().map(|x| x * x % 1009).sum();
+    check("phase 1 cached count", squares.count()?, 8_000, &mut n);
     // Idle now: every executor is given back.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let gone = || {
@@ -1252,11 +1259,18 @@ fn elastic_to_zero(ctx: &Context) -> Result<()> {
         want,
         &mut n,
     );
+    // Read back from the staging directory, then kept where it was read.
+    for read in ["phase 2 cached sum", "phase 2 cached sum again"] {
+        check(read, squares.reduce(|a, b| a + b)?, Some(square_sum), &mut n);
+    }
     let end = ctx.elastic_stats();
     println!("elastic-to-zero: at the end: {end:?}");
     check("blocks moved", end.blocks_migrated > 0, true, &mut n);
     check("map outputs lost", end.outputs_lost, 0, &mut n);
     check("map tasks recomputed", end.maps_recomputed, 0, &mut n);
+    check("cached partitions moved", end.cached_blocks_migrated >= 4, true, &mut n);
+    check("cached partitions lost", end.cached_blocks_lost, 0, &mut n);
+    check("cached partitions recomputed", end.cached_recomputed, 0, &mut n);
     println!("elastic-to-zero: all {n} checks passed");
     std::thread::sleep(std::time::Duration::from_secs(3));
     Ok(())
