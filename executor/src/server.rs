@@ -10,8 +10,8 @@ use spindle_proto::spindle::executor_server::Executor;
 use spindle_proto::spindle::{
     CancelReply, CancelRequest, FetchCachedRequest, FetchRequest, PullCachedReply,
     PullCachedRequest, PullShuffleReply, PullShuffleRequest, PushCachedRequest, PushShuffleRequest,
-    RemoveCachedReply,
-    RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest, TokensReply, TokensUpdate,
+    RemoveCachedReply, RemoveCachedRequest, ShuffleChunk, TaskReply, TaskRequest, TokensReply,
+    TokensUpdate,
 };
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status};

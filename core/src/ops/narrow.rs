@@ -253,7 +253,12 @@ pub(crate) fn compute_cached<T: Data>(
 /// Copies a cached partition's `file` from the cluster's file system into
 /// the local block cache; false (logged: it is then recomputed) when it
 /// cannot be read or kept. Its frames are checked when the task reads it.
-fn take_from_file_system(cache: &crate::cache::BlockCache, key: (u32, u32), file: &str, name: &str) -> bool {
+fn take_from_file_system(
+    cache: &crate::cache::BlockCache,
+    key: (u32, u32),
+    file: &str,
+    name: &str,
+) -> bool {
     match crate::io::read_whole(file).and_then(|bytes| cache.put_moved(key, &bytes)) {
         Ok(()) => true,
         Err(e) => {
@@ -666,11 +671,7 @@ mod tests {
         let fs = tempfile::tempdir().unwrap();
         let file = |name: &str| fs.path().join(name).to_string_lossy().to_string();
         // Records the lineage would not give: what the task returns shows where it came from.
-        std::fs::write(
-            file("cached_1_0.lz4"),
-            encode_partition(&[7u64, 8, 9]),
-        )
-        .unwrap();
+        std::fs::write(file("cached_1_0.lz4"), encode_partition(&[7u64, 8, 9])).unwrap();
         let computed: Vec<u64> = (0..100).collect();
         let run = |ctx: &TaskContext| ctx.compute::<u64>(1, 0).unwrap().collect_vec().unwrap();
         let taken = |m: &Mutex<Vec<(u32, u32)>>| std::mem::take(&mut *m.lock().unwrap());

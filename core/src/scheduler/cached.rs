@@ -72,7 +72,10 @@ impl Scheduler {
             let locs = self.cache_locations.lock().expect("cache locations");
             plan.nodes
                 .iter()
-                .filter(|n| locs.get(&(n.id, p)).is_some_and(|e| e == FILE_SYSTEM_HOLDER))
+                .filter(|n| {
+                    locs.get(&(n.id, p))
+                        .is_some_and(|e| e == FILE_SYSTEM_HOLDER)
+                })
                 .map(|n| n.id)
                 .collect()
         };
@@ -187,7 +190,13 @@ impl Scheduler {
 
     /// Has `id` copy its `partitions` of `node` into `dir` of the cluster's
     /// file system, and points their locations there; (blocks, bytes) moved.
-    async fn push_cached(&self, id: &str, node: u32, partitions: Vec<u32>, dir: &str) -> (u64, u64) {
+    async fn push_cached(
+        &self,
+        id: &str,
+        node: u32,
+        partitions: Vec<u32>,
+        dir: &str,
+    ) -> (u64, u64) {
         let Some((_, mut client)) = self.registry.endpoint(id) else {
             return (0, 0);
         };
@@ -305,7 +314,9 @@ mod tests {
                 .map(|&id| crate::plan::NodeSpec {
                     id,
                     name: format!("node {id}"),
-                    compute: crate::entry::ComputeRef::new(crate::ops::narrow::compute_cached::<u64>),
+                    compute: crate::entry::ComputeRef::new(
+                        crate::ops::narrow::compute_cached::<u64>,
+                    ),
                     params: Vec::new(),
                     parents: Vec::new(),
                     num_partitions: 4,

@@ -1261,16 +1261,31 @@ fn elastic_to_zero(ctx: &Context) -> Result<()> {
     );
     // Read back from the staging directory, then kept where it was read.
     for read in ["phase 2 cached sum", "phase 2 cached sum again"] {
-        check(read, squares.reduce(|a, b| a + b)?, Some(square_sum), &mut n);
+        check(
+            read,
+            squares.reduce(|a, b| a + b)?,
+            Some(square_sum),
+            &mut n,
+        );
     }
     let end = ctx.elastic_stats();
     println!("elastic-to-zero: at the end: {end:?}");
     check("blocks moved", end.blocks_migrated > 0, true, &mut n);
     check("map outputs lost", end.outputs_lost, 0, &mut n);
     check("map tasks recomputed", end.maps_recomputed, 0, &mut n);
-    check("cached partitions moved", end.cached_blocks_migrated >= 4, true, &mut n);
+    check(
+        "cached partitions moved",
+        end.cached_blocks_migrated >= 4,
+        true,
+        &mut n,
+    );
     check("cached partitions lost", end.cached_blocks_lost, 0, &mut n);
-    check("cached partitions recomputed", end.cached_recomputed, 0, &mut n);
+    check(
+        "cached partitions recomputed",
+        end.cached_recomputed,
+        0,
+        &mut n,
+    );
     println!("elastic-to-zero: all {n} checks passed");
     std::thread::sleep(std::time::Duration::from_secs(3));
     Ok(())
