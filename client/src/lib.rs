@@ -6,6 +6,7 @@
 //! master in its environment (`local`); on YARN it uploads the binary to HDFS
 //! and submits it through the ResourceManager's REST API (`yarn`).
 
+mod child;
 pub mod cli;
 mod elf;
 mod error;

@@ -29,11 +29,14 @@ pub(crate) fn submit(
     } else {
         path.to_path_buf()
     };
-    let status = Command::new(&program)
+    let mut driver = Command::new(&program);
+    driver
         .args(args)
         .env(settings::MASTER.var_name(), format!("local[{executors}]"))
         .env(settings::CONF.var_name(), conf.encode())
-        .env_remove(settings::ROLE.var_name())
+        .env_remove(settings::ROLE.var_name());
+    crate::child::dies_with_parent(&mut driver);
+    let status = driver
         .status()
         .map_err(|e| err(e.to_string()))?;
     Ok(status.code().unwrap_or(1))

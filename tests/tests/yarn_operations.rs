@@ -1030,8 +1030,9 @@ fn executors_dying_past_the_failure_limit_end_the_application_as_executors_lost(
     );
 }
 
-/// Client deploy mode, the `spindle submit` that runs the driver killed with the driver (SIGKILL)
-/// while the job runs: the AM, which can no longer ask the driver how the job went, ends the
+/// Client deploy mode, the `spindle submit` that runs the driver killed with SIGKILL while the
+/// job runs: the driver, its child, goes with it (nothing is left running on the client's
+/// machine), and the AM, which can no longer ask the driver how the job went, ends the
 /// application as `FAILED` (exit code 12 in `status --json`, the tag in the RM's diagnostics):
 /// not a driver error, since nothing reported one.
 #[test]
@@ -1059,13 +1060,23 @@ fn a_client_mode_driver_that_vanishes_ends_the_application_as_failed() {
             .into_iter()
             .find(|p| !p.container.ends_with("_000001"))
     });
-    // `spindle submit` runs the driver program as its child: both go, as with a lost machine.
-    let _ = Command::new("pkill")
-        .args(["-KILL", "-P", &driver.id().to_string()])
-        .status();
+    // `spindle submit` runs the driver program as its child; only `spindle submit` is killed.
+    let children = Command::new("pgrep")
+        .args(["-P", &driver.id().to_string()])
+        .output()
+        .unwrap();
+    let children: Vec<String> = text(&children.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(children.len(), 1, "one driver process: {children:?}");
     driver.kill().unwrap();
     let _ = driver.wait();
     let killed = Instant::now();
+    wait_until("the driver to go with spindle submit", Duration::from_secs(30), || {
+        std::fs::read_to_string(format!("/proc/{}/stat", children[0]))
+            .map_or(true, |s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+    });
     let a = wait_for("the application's end", Duration::from_secs(120), || {
         let a = app_json(h, &app);
         ["FINISHED", "FAILED", "KILLED"]

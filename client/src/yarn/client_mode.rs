@@ -105,13 +105,15 @@ pub(crate) async fn run(cluster: &Cluster, opts: &YarnSubmit) -> Result<i32, Err
         launch::LOCAL_RESOURCES.into(),
         launch::resources_to_env(&am.local_resources),
     ));
-    let spawned = tokio::process::Command::new(&program)
+    let mut driver = tokio::process::Command::new(&program);
+    driver
         .args(&opts.args)
         .envs(env)
         .env_remove(launch::ROLE)
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn();
+        .kill_on_drop(true);
+    crate::child::dies_with_parent(driver.as_std_mut());
+    let spawned = driver.spawn();
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
