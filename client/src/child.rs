@@ -76,8 +76,13 @@ mod tests {
 
     fn alive(pid: i32) -> bool {
         // A zombie (dead, not yet reaped) counts as gone.
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
     }
 
     fn wait<T>(within: Duration, mut f: impl FnMut() -> Option<T>) -> T {

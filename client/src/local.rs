@@ -36,8 +36,6 @@ pub(crate) fn submit(
         .env(settings::CONF.var_name(), conf.encode())
         .env_remove(settings::ROLE.var_name());
     crate::child::dies_with_parent(&mut driver);
-    let status = driver
-        .status()
-        .map_err(|e| err(e.to_string()))?;
+    let status = driver.status().map_err(|e| err(e.to_string()))?;
     Ok(status.code().unwrap_or(1))
 }

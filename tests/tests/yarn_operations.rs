@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 
 use spindle_hadoop::yarn::{Resource, SubmissionContext};
 use spindle_tests::{
-    OwnCluster, am_api, app_json, binary, block_on, container_processes, hadoop, hdfs_client,
-    hdfs_put, java_peer_ok, parse_counts, random_words, repo_root, rest_client, signal,
-    spindle_command, text, wait_exit, wait_for, wait_until,
+    OwnCluster, alive, am_api, app_json, binary, block_on, children_of, container_processes,
+    hadoop, hdfs_client, hdfs_put, java_peer_ok, parse_counts, random_words, repo_root,
+    rest_client, signal, spindle_command, text, wait_exit, wait_for, wait_until,
 };
 
 /// Small containers: the tests share 2 NodeManagers of 4 GB with other tests.
@@ -1061,22 +1061,16 @@ fn a_client_mode_driver_that_vanishes_ends_the_application_as_failed() {
             .find(|p| !p.container.ends_with("_000001"))
     });
     // `spindle submit` runs the driver program as its child; only `spindle submit` is killed.
-    let children = Command::new("pgrep")
-        .args(["-P", &driver.id().to_string()])
-        .output()
-        .unwrap();
-    let children: Vec<String> = text(&children.stdout)
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let children = children_of(driver.id());
     assert_eq!(children.len(), 1, "one driver process: {children:?}");
     driver.kill().unwrap();
     let _ = driver.wait();
     let killed = Instant::now();
-    wait_until("the driver to go with spindle submit", Duration::from_secs(30), || {
-        std::fs::read_to_string(format!("/proc/{}/stat", children[0]))
-            .map_or(true, |s| s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
-    });
+    wait_until(
+        "the driver to go with spindle submit",
+        Duration::from_secs(30),
+        || !alive(children[0]),
+    );
     let a = wait_for("the application's end", Duration::from_secs(120), || {
         let a = app_json(h, &app);
         ["FINISHED", "FAILED", "KILLED"]
