@@ -154,7 +154,7 @@ pub use spindle_core::{
 /// Advanced: the backend trait and the executor environment contract.
 pub mod cluster {
     pub use spindle_core::ExecutorSettings;
-    pub use spindle_core::backend::{ClusterBackend, ExecutorLaunch, LocalBackend};
+    pub use spindle_core::backend::{ClusterBackend, ElasticStats, ExecutorLaunch, LocalBackend};
     pub use spindle_core::env;
 }
 
