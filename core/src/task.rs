@@ -225,6 +225,29 @@ pub struct TaskContext {
 }
 
 impl TaskContext {
+    /// A context for attempt `attempt` of `partition` of `plan`, with nothing
+    /// cached, read back or read from shuffles yet.
+    pub(crate) fn new(
+        plan: Arc<StagePlan>,
+        inputs: TaskInputs,
+        services: Arc<dyn ExecutorServices>,
+        partition: u32,
+        attempt: u32,
+        cancel: Arc<AtomicBool>,
+    ) -> Self {
+        TaskContext {
+            plan,
+            inputs,
+            services,
+            partition,
+            attempt,
+            cached: Mutex::new(Vec::new()),
+            read_back: Mutex::new(Vec::new()),
+            shuffle_read: Default::default(),
+            cancel,
+        }
+    }
+
     /// Computes a partition of a node of this stage.
     pub fn compute<T: Send + 'static>(&self, node_id: u32, partition: u32) -> Result<Stream<T>> {
         let spec = self.plan.node(node_id)?;
@@ -429,17 +452,7 @@ pub fn run_task(
             message: e.to_string(),
         };
     }
-    let ctx = TaskContext {
-        plan,
-        inputs,
-        services,
-        partition,
-        attempt,
-        cached: Mutex::new(Vec::new()),
-        read_back: Mutex::new(Vec::new()),
-        shuffle_read: Default::default(),
-        cancel: cancel.clone(),
-    };
+    let ctx = TaskContext::new(plan, inputs, services, partition, attempt, cancel.clone());
     CANCEL.with(|c| *c.borrow_mut() = Some(cancel.clone()));
     PANIC_AT.with(|p| *p.borrow_mut() = Some(String::new()));
     crate::accumulator::begin_task();

@@ -600,26 +600,8 @@ mod tests {
                 codec::encode(&5u64),
             ),
         ];
-        let plan = crate::plan::StagePlan {
-            job_id: 1,
-            stage_id: 0,
-            probe: crate::entry::probe(),
-            nodes,
-            root: 5,
-            sink: crate::entry::SinkRef::new(super::super::actions::sink_collect::<(u64, u64)>),
-            sink_params: Vec::new(),
-        };
-        let ctx = TaskContext {
-            plan: Arc::new(plan),
-            inputs: Default::default(),
-            services: Arc::new(NoServices(None)),
-            partition: 0,
-            attempt: 0,
-            cached: Mutex::new(Vec::new()),
-            read_back: Mutex::new(Vec::new()),
-            shuffle_read: Default::default(),
-            cancel: Default::default(),
-        };
+        let sink = crate::entry::SinkRef::new(super::super::actions::sink_collect::<(u64, u64)>);
+        let ctx = task_context(nodes, 5, sink, Default::default(), NoServices(None));
         (ctx, 5)
     }
 
@@ -640,30 +622,34 @@ mod tests {
             ),
             node(1, compute_cached::<u64>, codec::encode(&level)),
         ];
+        let sink = crate::entry::SinkRef::new(super::super::actions::sink_collect::<u64>);
+        let inputs = crate::plan::TaskInputs {
+            shuffles: Vec::new(),
+            cached_files,
+        };
+        let cache = crate::cache::BlockCache::new(1 << 20, dir.to_path_buf());
+        task_context(nodes, 1, sink, inputs, NoServices(Some(cache)))
+    }
+
+    /// Partition 0's first attempt of a stage of `nodes` whose root is `root`.
+    fn task_context(
+        nodes: Vec<NodeSpec>,
+        root: u32,
+        sink: crate::entry::SinkRef,
+        inputs: crate::plan::TaskInputs,
+        services: NoServices,
+    ) -> TaskContext {
         let plan = crate::plan::StagePlan {
             job_id: 1,
             stage_id: 0,
             probe: crate::entry::probe(),
             nodes,
-            root: 1,
-            sink: crate::entry::SinkRef::new(super::super::actions::sink_collect::<u64>),
+            root,
+            sink,
             sink_params: Vec::new(),
         };
-        let cache = crate::cache::BlockCache::new(1 << 20, dir.to_path_buf());
-        TaskContext {
-            plan: Arc::new(plan),
-            inputs: crate::plan::TaskInputs {
-                shuffles: Vec::new(),
-                cached_files,
-            },
-            services: Arc::new(NoServices(Some(cache))),
-            partition: 0,
-            attempt: 0,
-            cached: Mutex::new(Vec::new()),
-            read_back: Mutex::new(Vec::new()),
-            shuffle_read: Default::default(),
-            cancel: Default::default(),
-        }
+        let cancel = Default::default();
+        TaskContext::new(Arc::new(plan), inputs, Arc::new(services), 0, 0, cancel)
     }
 
     #[test]
