@@ -151,6 +151,23 @@ async fn wait_final(app: &App, within: Duration) -> AppReport {
 /// The AM container's `launch_container.sh` while it runs, from the NodeManagers' directories
 /// (under the cluster's work dir, the parent of its log dir); `None` for a cluster whose disks
 /// the test cannot see.
+/// Waits for `app`'s end (30 s at most) and asserts that it succeeded and, while its driver's
+/// stdout is still on the NodeManager, that the driver printed `checks`; returns the AM's log.
+async fn assert_passed(h: &MiniHadoop, app: &App, checks: &str) -> String {
+    let r = wait_final(app, Duration::from_secs(30)).await;
+    let log = am_log(h, app.id);
+    assert_eq!(
+        (r.state.as_str(), status(&r).as_str()),
+        ("FINISHED", "SUCCEEDED"),
+        "{r:?}\n{log}"
+    );
+    let out = container_files(h, app.id, "stdout");
+    if !out.is_empty() {
+        assert!(out.contains(checks), "{out}\n{log}");
+    }
+    log
+}
+
 fn am_launch_script(h: &MiniHadoop, app: ApplicationId) -> Option<String> {
     let root = h
         .work_dir()
@@ -1293,23 +1310,10 @@ async fn dynamic_allocation_scales_up_and_down_without_recomputing_shuffle_outpu
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let r = wait_final(&app, Duration::from_secs(30)).await;
-    let log = am_log(h, app.id);
-    assert_eq!(
-        (r.state.as_str(), status(&r).as_str()),
-        ("FINISHED", "SUCCEEDED"),
-        "{r:?}\n{log}"
-    );
+    assert_passed(h, &app, "elastic: all 12 checks passed").await;
     let code = spindle_tests::wait_exit(&mut client, "spindle submit", Duration::from_secs(60));
     let said = std::fs::read_to_string(&client_log).unwrap();
     assert!(code.success(), "{said}");
-    let out = container_files(h, app.id, "stdout");
-    if !out.is_empty() {
-        assert!(
-            out.contains("elastic: all 12 checks passed"),
-            "{out}\n{log}"
-        );
-    }
     let e = elastic.expect("the AM's elastic JSON answered");
     assert!(e.dynamic_allocation, "{e:?}");
     assert!(
@@ -1461,20 +1465,7 @@ async fn preempted_executors_are_given_back_without_failures_and_the_job_finishe
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let r = wait_final(&first, Duration::from_secs(30)).await;
-    let log = am_log(h, first.id);
-    assert_eq!(
-        (r.state.as_str(), status(&r).as_str()),
-        ("FINISHED", "SUCCEEDED"),
-        "{r:?}\n{log}"
-    );
-    let out = container_files(h, first.id, "stdout");
-    if !out.is_empty() {
-        assert!(
-            out.contains("preemptible: all 1 checks passed"),
-            "{out}\n{log}"
-        );
-    }
+    let log = assert_passed(h, &first, "preemptible: all 1 checks passed").await;
     let second = second.expect("the cluster filled up: queue b's application was submitted");
     let r2 = wait_final(&second, Duration::from_secs(240)).await;
     assert_eq!(status(&r2), "SUCCEEDED", "{r2:?}");
@@ -1553,21 +1544,8 @@ async fn executors_on_a_decommissioning_node_are_drained_and_the_job_finishes() 
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let r = wait_final(&app, Duration::from_secs(30)).await;
-    let log = am_log(h, app.id);
-    assert_eq!(
-        (r.state.as_str(), status(&r).as_str()),
-        ("FINISHED", "SUCCEEDED"),
-        "{r:?}\n{log}"
-    );
+    let log = assert_passed(h, &app, "preemptible: all 1 checks passed").await;
     let report = report.expect("a map task finished on the leaving host before the job ended");
-    let out = container_files(h, app.id, "stdout");
-    if !out.is_empty() {
-        assert!(
-            out.contains("preemptible: all 1 checks passed"),
-            "{out}\n{log}"
-        );
-    }
     let e = elastic.expect("the AM's elastic JSON answered");
     let on_leaving: Vec<_> = executors
         .iter()
@@ -1665,20 +1643,7 @@ async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let r = wait_final(&app, Duration::from_secs(30)).await;
-    let log = am_log(h, app.id);
-    assert_eq!(
-        (r.state.as_str(), status(&r).as_str()),
-        ("FINISHED", "SUCCEEDED"),
-        "{r:?}\n{log}"
-    );
-    let out = container_files(h, app.id, "stdout");
-    if !out.is_empty() {
-        assert!(
-            out.contains("elastic-to-zero: all 12 checks passed"),
-            "{out}\n{log}"
-        );
-    }
+    let log = assert_passed(h, &app, "elastic-to-zero: all 12 checks passed").await;
     // 6 maps x 3 reducers, each block one file, all copied off the last executor.
     let blocks: Vec<_> = seen_in_hdfs
         .iter()
