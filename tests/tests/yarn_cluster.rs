@@ -1628,12 +1628,15 @@ async fn executors_scaled_to_zero_leave_their_shuffle_output_in_hdfs_and_nothing
             elastic = Some(e);
             executors = list;
         }
+        // The listing with the most complete files (one still being written has a temporary
+        // name that a later listing shows complete).
+        let complete = |names: &[String]| names.iter().filter(|f| f.ends_with(".lz4")).count();
         let files = listing(h, &shuffle_dir).await;
-        if files.len() > seen_in_hdfs.len() {
+        if complete(&files) > complete(&seen_in_hdfs) {
             seen_in_hdfs = files;
         }
         let files = listing(h, &cached_dir).await;
-        if files.len() > cached_in_hdfs.len() {
+        if complete(&files) > complete(&cached_in_hdfs) {
             cached_in_hdfs = files;
         }
         assert!(
