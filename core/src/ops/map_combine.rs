@@ -125,68 +125,70 @@ impl<K: Data, C> EncodedCombine<K, C> {
         self.len
     }
 
-    /// Folds a batch of records (key, value, the record's estimated size
-    /// beyond its slot and key bytes) into the combiners of their keys (`f`
-    /// gets None for a new key), emptying `records`. `flush` empties the table
-    /// first when the executor is short of memory or a new key would grow the
-    /// table past `limit`, and again when the table holds more than `limit`
-    /// afterwards.
+    /// Adds `k` to the batch being gathered: encodes it and drops it at once
+    /// (the memory it frees is the next record's, still in cache).
+    pub(crate) fn stage(&mut self, k: K) {
+        let start = self.scratch.len();
+        codec::encode_key_into(&k, &mut self.scratch);
+        drop(k);
+        self.pending.push(Key {
+            start,
+            end: self.scratch.len(),
+            hash: 0,
+            word: None,
+        });
+    }
+
+    /// Folds the batch gathered by [`Self::stage`] into the combiners of its
+    /// keys, with `values` (each with the record's estimated size beyond its
+    /// slot and key bytes) in the same order (`f` gets None for a new key),
+    /// emptying both. `flush` empties the table first when the executor is
+    /// short of memory or a new key would grow the table past `limit`, and
+    /// again when the table holds more than `limit` afterwards.
     pub(crate) fn update_batch<V>(
         &mut self,
-        records: &mut Vec<(K, V, usize)>,
+        values: &mut Vec<(V, usize)>,
         limit: usize,
         mut f: impl FnMut(Option<C>, V) -> C,
         mut flush: impl FnMut(&mut Self) -> Result<()>,
     ) -> Result<()> {
+        assert_eq!(values.len(), self.pending.len(), "a value per staged key");
         if self.pressure.raised() && self.bytes() > MIN_SPILL {
             flush(self)?;
         }
         let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        self.pending.clear();
-        for (k, _, _) in records.iter() {
-            let start = scratch.len();
-            codec::encode_into(k, &mut scratch);
-            let end = scratch.len();
-            self.pending.push(Key {
-                start,
-                end,
-                hash: 0,
-                word: None,
-            });
-        }
+        let mut pending = std::mem::take(&mut self.pending);
         // Room to read the last key's first word whole.
         scratch.extend_from_slice(&[0; INLINE]);
-        for key in &mut self.pending {
+        for key in &mut pending {
             (key.hash, key.word) = hashed(&scratch[key.start..], key.end - key.start);
-        }
-        for key in &self.pending {
             self.prefetch(key.hash);
         }
-        for (i, (k, v, size)) in records.drain(..).enumerate() {
-            drop(k);
-            let key = self.pending[i];
+        for (key, (v, size)) in pending.iter().zip(values.drain(..)) {
             let bytes = &scratch[key.start..key.end];
-            self.fold(key, bytes, size, limit, |c| f(c, v), &mut flush)?;
+            self.fold(*key, bytes, size, limit, |c| f(c, v), &mut flush)?;
         }
-        self.scratch = scratch;
+        scratch.clear();
+        pending.clear();
+        (self.scratch, self.pending) = (scratch, pending);
         Ok(())
     }
 
-    /// Asks the CPU to start loading the slot where `hash`'s search begins.
+    /// Asks the CPU to start loading the slot where `hash`'s search begins,
+    /// and the cache line after it, where a search often goes on.
     fn prefetch(&self, hash: u64) {
-        if let Some(slot) = self
-            .slots
-            .get(hash as usize & self.slots.len().wrapping_sub(1))
-        {
+        let i = hash as usize & self.slots.len().wrapping_sub(1);
+        if let Some(slots) = self.slots.get(i..) {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: a prefetch reads nothing the program sees and never faults.
             unsafe {
                 use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-                _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot<C>).cast());
+                let at: *const i8 = slots.as_ptr().cast();
+                _mm_prefetch::<_MM_HINT_T0>(at);
+                _mm_prefetch::<_MM_HINT_T0>(at.wrapping_add(64));
             }
             #[cfg(not(target_arch = "x86_64"))]
-            let _ = slot;
+            let _ = slots;
         }
     }
 
@@ -334,14 +336,18 @@ mod tests {
         let mut map: EncodedCombine<String, u64> = EncodedCombine::new(false);
         let mut flushed = Vec::new();
         for chunk in words.chunks(BATCH) {
-            let mut batch: Vec<_> = chunk.iter().map(|w| (w.clone(), 1, w.len() + 8)).collect();
+            let mut values = Vec::new();
+            for w in chunk {
+                map.stage(w.clone());
+                values.push((1, w.len() + 8));
+            }
             let add = |c: Option<u64>, v| c.map_or(v, |c| c + v);
-            map.update_batch(&mut batch, limit, add, |m| {
+            map.update_batch(&mut values, limit, add, |m| {
                 flushed.push(m.take_all()?);
                 Ok(())
             })
             .unwrap();
-            assert!(batch.is_empty(), "the batch is taken");
+            assert!(values.is_empty(), "the batch is taken");
         }
         flushed.push(map.take_all().unwrap());
         assert_eq!(map.len(), 0, "taken");
@@ -395,10 +401,12 @@ mod tests {
             c.push(i);
             c
         };
-        let mut batch: Vec<_> = (0..1_000u32)
-            .map(|i| ((i % 3, format!("{}", i % 2)), i, 8))
-            .collect();
-        map.update_batch(&mut batch, 1 << 30, push, |_| Ok(()))
+        let mut values = Vec::new();
+        for i in 0..1_000u32 {
+            map.stage((i % 3, format!("{}", i % 2)));
+            values.push((i, 8));
+        }
+        map.update_batch(&mut values, 1 << 30, push, |_| Ok(()))
             .unwrap();
         let mut got = map.take_all().unwrap();
         got.sort();

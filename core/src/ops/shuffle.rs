@@ -317,18 +317,19 @@ pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V
         None => A::create(&aggp, v),
         Some(c) => A::merge_value(&aggp, c, v),
     };
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut values = Vec::with_capacity(BATCH);
     input.try_for_each(|(k, v)| {
         let size = sizer.observe(&(&k, &v)) + value_slot;
-        batch.push((k, v, size));
-        if batch.len() < BATCH {
+        map.stage(k);
+        values.push((v, size));
+        if values.len() < BATCH {
             return Ok(());
         }
-        map.update_batch(&mut batch, limit, &mut fold, |map| {
+        map.update_batch(&mut values, limit, &mut fold, |map| {
             flush(map, &mut out, true)
         })
     })?;
-    map.update_batch(&mut batch, limit, &mut fold, |map| {
+    map.update_batch(&mut values, limit, &mut fold, |map| {
         flush(map, &mut out, true)
     })?;
     flush(&mut map, &mut out, false)?;
