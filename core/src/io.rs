@@ -265,14 +265,22 @@ fn hdfs_err(what: &str, path: &str, e: hdfs_native::HdfsError) -> Error {
 }
 
 /// A NameNode call of the file system `base` that must answer in time
-/// ([`spindle_hadoop::namenode::answer`]); its own result is left to the caller.
-async fn in_time<F: std::future::Future>(
+/// ([`spindle_hadoop::namenode::answer`]) and is made again while the NameNode is still starting
+/// (a `RetriableException`, which hdfs-native passes through); its own result is left to the
+/// caller.
+async fn in_time<T, F, Fut>(
     base: &str,
     what: &str,
     path: &str,
     call: F,
-) -> Result<F::Output> {
-    spindle_hadoop::namenode::answer(base, call)
+) -> Result<std::result::Result<T, hdfs_native::HdfsError>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, hdfs_native::HdfsError>>,
+{
+    use spindle_hadoop::namenode::{RETRIABLE_EXCEPTION, answer_retrying};
+    let retriable = |e: &hdfs_native::HdfsError| matches!(e, hdfs_native::HdfsError::RPCError(class, _) if class == RETRIABLE_EXCEPTION);
+    answer_retrying(base, call, retriable)
         .await
         .map_err(|e| hdfs_failure(format!("{what} {path}: {e}")))
 }
@@ -472,7 +480,7 @@ impl Lister {
     async fn stat(&self, loc: &Location) -> Result<Option<Entry>> {
         match (self, loc) {
             (Lister::Hdfs(c), Location::Hdfs { base, path }) => {
-                match in_time(base, "looking up", path, c.get_file_info(path)).await? {
+                match in_time(base, "looking up", path, || c.get_file_info(path)).await? {
                     Ok(mut st) => {
                         st.path = path.clone();
                         Ok(Some(Self::hdfs_entry(base, st)))
@@ -492,7 +500,7 @@ impl Lister {
     async fn list(&self, loc: &Location) -> Result<Vec<Entry>> {
         let mut out = match (self, loc) {
             (Lister::Hdfs(c), Location::Hdfs { base, path }) => {
-                in_time(base, "listing", path, c.list_status(path, false))
+                in_time(base, "listing", path, || c.list_status(path, false))
                     .await?
                     .map_err(|e| hdfs_err("listing", path, e))?
                     .into_iter()
@@ -560,7 +568,7 @@ pub fn read_whole(path: &str) -> Result<Vec<u8>> {
         }
         Location::Hdfs { base, path: p } => block_on(async {
             let client = hdfs_client(&base)?;
-            let r = in_time(&base, "opening", &p, client.read(&p))
+            let r = in_time(&base, "opening", &p, || client.read(&p))
                 .await?
                 .map_err(|e| hdfs_err("opening", &p, e))?;
             r.read_range(0, r.file_length())
@@ -770,7 +778,7 @@ impl Source {
             Location::Hdfs { base, path } => {
                 let client = hdfs_client(&base)?;
                 Source::Hdfs(Box::new(
-                    block_on(in_time(&base, "opening", &path, client.read(&path)))?
+                    block_on(in_time(&base, "opening", &path, || client.read(&path)))?
                         .map_err(|e| hdfs_err("opening", &path, e))?,
                 ))
             }
@@ -1199,7 +1207,7 @@ impl OutputFs {
     async fn exists(&self, loc: &Location) -> Result<bool> {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
-                match in_time(base, "looking up", path, c.get_file_info(path)).await? {
+                match in_time(base, "looking up", path, || c.get_file_info(path)).await? {
                     Ok(_) => Ok(true),
                     Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(false),
                     Err(e) => Err(hdfs_err("looking up", path, e)),
@@ -1219,11 +1227,11 @@ impl OutputFs {
         }
         let bytes = match (&self.0, &loc) {
             (Some(c), Location::Hdfs { base, path }) => {
-                let r = in_time(base, "opening", path, c.read(path))
+                let r = in_time(base, "opening", path, || c.read(path))
                     .await?
                     .map_err(|e| hdfs_err("opening", path, e))?;
                 let n = r.file_length().min(MAX);
-                in_time(base, "reading", path, r.read_range(0, n))
+                in_time(base, "reading", path, || r.read_range(0, n))
                     .await?
                     .map_err(|e| hdfs_err("reading", path, e))?
                     .to_vec()
@@ -1242,7 +1250,7 @@ impl OutputFs {
     async fn mkdirs(&self, loc: &Location, mode: u32) -> Result<()> {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
-                in_time(base, "creating", path, c.mkdirs(path, mode, true))
+                in_time(base, "creating", path, || c.mkdirs(path, mode, true))
                     .await?
                     .map_err(|e| hdfs_err("creating", path, e))
             }
@@ -1256,18 +1264,19 @@ impl OutputFs {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
                 // A marker or `_SUCCESS`: a few bytes, one NameNode answer away.
-                in_time(base, "writing", path, async {
-                    let opts = hdfs_native::WriteOptions::default().permission(mode);
-                    let mut w = c
-                        .create(path, opts)
-                        .await
-                        .map_err(|e| hdfs_err("creating", path, e))?;
+                let opts = hdfs_native::WriteOptions::default().permission(mode);
+                let mut w = in_time(base, "creating", path, || c.create(path, opts.clone()))
+                    .await?
+                    .map_err(|e| hdfs_err("creating", path, e))?;
+                let written = async {
                     w.write_bytes(bytes::Bytes::copy_from_slice(bytes))
                         .await
                         .map_err(|e| hdfs_err("writing", path, e))?;
                     w.close().await.map_err(|e| hdfs_err("closing", path, e))
-                })
-                .await?
+                };
+                spindle_hadoop::namenode::answer(base, written)
+                    .await
+                    .map_err(|e| hdfs_failure(format!("writing {path}: {e}")))?
             }
             (_, Location::Local(p)) => std::fs::write(p, bytes)
                 .map_err(|e| Error::io(format!("writing {}", p.display()), e)),
@@ -1280,7 +1289,7 @@ impl OutputFs {
     async fn rename(&self, from: &Location, to: &Location) -> Result<()> {
         match (&self.0, from, to) {
             (Some(c), Location::Hdfs { base, path: f }, Location::Hdfs { path: t, .. }) => {
-                in_time(base, "renaming into", t, c.rename(f, t, false))
+                in_time(base, "renaming into", t, || c.rename(f, t, false))
                     .await?
                     .map_err(|e| hdfs_err("renaming into", t, e))
             }
@@ -1305,7 +1314,7 @@ impl OutputFs {
     async fn remove(&self, loc: &Location) -> Result<()> {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
-                in_time(base, "removing", path, c.delete(path, true))
+                in_time(base, "removing", path, || c.delete(path, true))
                     .await?
                     .map(|_| ())
                     .map_err(|e| hdfs_err("removing", path, e))
@@ -1511,7 +1520,7 @@ pub fn write_task_part(
                 let client = hdfs_client(base)?;
                 let (_, file_mode) = output_permissions()?;
                 let opts = hdfs_native::WriteOptions::default().permission(file_mode);
-                let mut w = in_time(base, "creating", a, client.create(a, opts))
+                let mut w = in_time(base, "creating", a, || client.create(a, opts.clone()))
                     .await?
                     .map_err(|e| hdfs_err("creating", a, e))?;
                 for chunk in bytes.chunks(4 << 20) {
@@ -1524,14 +1533,14 @@ pub fn write_task_part(
                     let _ = client.delete(a, false).await;
                     return Err(cancelled());
                 }
-                if in_time(base, "looking up", f, client.get_file_info(f))
+                if in_time(base, "looking up", f, || client.get_file_info(f))
                     .await?
                     .is_ok()
                 {
                     let _ = client.delete(a, false).await;
                     return Ok(());
                 }
-                in_time(base, "committing", f, client.rename(a, f, false))
+                in_time(base, "committing", f, || client.rename(a, f, false))
                     .await?
                     .map_err(|e| hdfs_err("committing", f, e))
             })

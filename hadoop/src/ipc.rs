@@ -14,6 +14,7 @@ use prost::Message;
 
 pub use connection::Connection;
 
+use crate::namenode::{RETRIABLE_EXCEPTION, RETRIABLE_TRIES};
 use crate::{Error, Result, Token};
 
 /// How a connection authenticates.
@@ -183,14 +184,6 @@ impl Default for IpcConfig {
 
 /// Java's `StandbyException`: the server is an HA standby, try the next one.
 const STANDBY_EXCEPTION: &str = "org.apache.hadoop.ipc.StandbyException";
-
-/// Java's `RetriableException`: the server did not run the call but may soon (a NameNode still
-/// starting, e.g. one restarted after a failover); Java's clients pause and try again.
-const RETRIABLE_EXCEPTION: &str = "org.apache.hadoop.ipc.RetriableException";
-
-/// How often a `RetriableException` is retried (pauses doubling to 2 s: about 15 s in all with
-/// the default backoff) before it comes through.
-const RETRIABLE_TRIES: u32 = 10;
 
 /// A client for one protocol on one logical server, which may be several
 /// addresses (HA). It connects lazily, reconnects when the server closed an

@@ -26,6 +26,39 @@ pub async fn answer<F: std::future::Future>(fs: &str, call: F) -> Result<F::Outp
         })
 }
 
+/// Java's `RetriableException`: the NameNode did not run the call but may soon (still starting,
+/// e.g. one restarted after a failover); Java's clients pause and call again.
+pub const RETRIABLE_EXCEPTION: &str = "org.apache.hadoop.ipc.RetriableException";
+
+/// How often a call answered by a `RetriableException` is made in all (pauses of 0.2 s doubling
+/// to 2 s between them: about 15 s) before that answer comes through.
+pub const RETRIABLE_TRIES: u32 = 10;
+
+/// [`answer`] for a call that can be made again (through hdfs-native, which passes a
+/// `RetriableException` through): while `retriable` says the answer was one, pauses and calls
+/// again, at most [`RETRIABLE_TRIES`] times in all.
+pub async fn answer_retrying<T, E, F, Fut>(
+    fs: &str,
+    mut call: F,
+    retriable: impl Fn(&E) -> bool,
+) -> Result<std::result::Result<T, E>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = std::result::Result<T, E>>,
+{
+    let mut pause = std::time::Duration::from_millis(200);
+    for _ in 1..RETRIABLE_TRIES {
+        match answer(fs, call()).await? {
+            Err(e) if retriable(&e) => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_secs(2));
+            }
+            done => return Ok(done),
+        }
+    }
+    answer(fs, call()).await
+}
+
 /// Hadoop's protocol name for ClientNamenodeProtocol (the Java interface).
 pub const CLIENT_PROTOCOL: &str = "org.apache.hadoop.hdfs.protocol.ClientProtocol";
 
@@ -384,6 +417,28 @@ async fn token_service(address: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_retriable_answer_is_asked_again_and_any_other_comes_through_at_once() {
+        let calls = std::cell::Cell::new(0);
+        let flaky = || {
+            calls.set(calls.get() + 1);
+            let n = calls.get();
+            async move { if n < 3 { Err("retriable") } else { Ok(n) } }
+        };
+        let r = answer_retrying("hdfs://nn", flaky, |e| *e == "retriable").await;
+        assert_eq!(r.unwrap(), Ok(3));
+        assert_eq!(calls.get(), 3);
+
+        calls.set(0);
+        let failing = || {
+            calls.set(calls.get() + 1);
+            async { Err::<u32, _>("file not found") }
+        };
+        let r = answer_retrying("hdfs://nn", failing, |e| *e == "retriable").await;
+        assert_eq!(r.unwrap(), Err("file not found"));
+        assert_eq!(calls.get(), 1);
+    }
 
     #[test]
     fn namenode_addresses_plain_and_ha() {

@@ -54,7 +54,7 @@ struct HdfsFile {
 impl HdfsFile {
     fn open(base: &str, path: &str) -> Result<HdfsFile> {
         let client = hdfs_client(base)?;
-        let reader = block_on(in_time(base, "opening", path, client.read(path)))?
+        let reader = block_on(in_time(base, "opening", path, || client.read(path)))?
             .map_err(|e| hdfs_err("opening", path, e))?;
         Ok(HdfsFile {
             reader,

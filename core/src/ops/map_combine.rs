@@ -1,40 +1,70 @@
 //! The map-side combine's table: combiners keyed by the key's encoding.
 //!
-//! A map task folds every record into this table before the shuffle. Keys
-//! are held as their codec bytes, one after another in one buffer, with the
-//! hash of those bytes beside each combiner: a lookup compares hashes, then
-//! bytes that sit together in memory, instead of following each key's own
-//! allocation (in a wordcount, a cache miss per word), and a key already
-//! present is dropped instead of kept. Grouping by encoding is safe on the
-//! map side only: the shuffle carries nothing but the encoding, and the
+//! A map task folds every record into this table before the shuffle. In a
+//! wordcount most lookups land on a different place of a table larger than
+//! the core's cache, so the table is built around that cache miss: a key of
+//! up to [`INLINE`] encoded bytes is held in its slot beside its combiner (a
+//! hit touches one cache line; longer keys' bytes sit back to back in one
+//! buffer), and records come in batches whose keys are encoded and whose
+//! slots are prefetched before any is looked up, so that a batch's misses
+//! overlap instead of following one another. Grouping by encoding is safe on
+//! the map side only: the shuffle carries nothing but the encoding, and the
 //! reducer decodes the keys and merges those `K`'s `Eq` calls equal
 //! ([`super::external::CombineMap`]), whatever the map side combined.
 
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
 
-use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 
 use crate::memory::{MIN_SPILL, Pressure};
 use crate::{Data, Result, codec};
 
-/// One key's combiner, and where its encoded key is in [`EncodedCombine::keys`].
+/// Keys of at most this many encoded bytes are held in their slot.
+const INLINE: usize = 8;
+
+/// How many records [`EncodedCombine::update_batch`] is best given at once:
+/// enough misses in flight to hide most of their wait, few enough that the
+/// prefetched slots are still in cache when their turn comes.
+pub(crate) const BATCH: usize = 32;
+
+/// One key's combiner. Aligned so that a slot of a small combiner never
+/// straddles two cache lines.
+#[repr(align(32))]
 struct Slot<C> {
-    hash: u64,
-    start: usize,
-    len: usize,
-    /// None only while a record is being folded in.
+    /// The key hash's upper half: most other keys' slots differ here.
+    tag: u32,
+    /// The encoded key's length.
+    len: u32,
+    /// The key's bytes, zero-padded, when it has at most [`INLINE`]; else
+    /// where its bytes start in [`EncodedCombine::keys`].
+    key: u64,
+    /// None: the slot is free (or its record is being folded in).
     combiner: Option<C>,
+}
+
+/// A key of the batch being folded: where its encoding is in the scratch
+/// buffer, its hash, and its bytes as one word when it is short.
+#[derive(Clone, Copy)]
+struct Key {
+    start: usize,
+    end: usize,
+    hash: u64,
+    word: Option<u64>,
 }
 
 /// Combiners by encoded key, with an estimate of the memory they hold.
 pub(crate) struct EncodedCombine<K, C> {
-    table: HashTable<Slot<C>>,
-    /// Every key's encoding, back to back.
+    /// Open addressing with linear probing; a power of two long, or empty.
+    slots: Vec<Slot<C>>,
+    /// Slots in use.
+    len: usize,
+    /// The bytes of keys longer than [`INLINE`], back to back.
     keys: Vec<u8>,
-    /// The encoding of the record being folded.
+    /// The encodings of the batch being folded, back to back.
     scratch: Vec<u8>,
+    /// The batch's keys.
+    pending: Vec<Key>,
     /// Estimated bytes held by combiners beyond their slots.
     heap: usize,
     /// Whether merging a value makes a combiner larger (every record counts).
@@ -45,12 +75,35 @@ pub(crate) struct EncodedCombine<K, C> {
     _key: PhantomData<fn() -> K>,
 }
 
+/// The hash of the first `len` bytes of `bytes`, and those bytes as one word
+/// (zero-padded) when `len` is at most [`INLINE`]. `bytes` holds at least
+/// [`INLINE`] bytes: a short key's word is read whole, then masked.
+fn hashed(bytes: &[u8], len: usize) -> (u64, Option<u64>) {
+    if len > INLINE {
+        return (mix(FxBuildHasher.hash_one(&bytes[..len])), None);
+    }
+    let first: [u8; INLINE] = bytes[..INLINE].try_into().expect("a word's bytes");
+    let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
+    let word = u64::from_le_bytes(first) & mask;
+    (mix(word ^ (len as u64) << 60), Some(word))
+}
+
+/// Spreads every bit of `x` over the whole word (a folded multiply): the
+/// table's place comes from the low bits, its tag from the high ones, and
+/// linear probing needs both well mixed to keep runs of used slots short.
+fn mix(x: u64) -> u64 {
+    let m = u128::from(x ^ 0x243f_6a88_85a3_08d3) * 0x9e37_79b9_7f4a_7c15;
+    (m as u64) ^ (m >> 64) as u64
+}
+
 impl<K: Data, C> EncodedCombine<K, C> {
     pub(crate) fn new(grows: bool) -> Self {
         EncodedCombine {
-            table: HashTable::new(),
+            slots: Vec::new(),
+            len: 0,
             keys: Vec::new(),
             scratch: Vec::new(),
+            pending: Vec::new(),
             heap: 0,
             grows,
             pressure: Pressure::new(),
@@ -58,44 +111,97 @@ impl<K: Data, C> EncodedCombine<K, C> {
         }
     }
 
-    fn table_bytes(capacity: usize) -> usize {
-        // hashbrown: one control byte per bucket, buckets at 7/8 load.
-        capacity * (std::mem::size_of::<Slot<C>>() + 1) * 8 / 7
+    fn table_bytes(slots: usize) -> usize {
+        slots * std::mem::size_of::<Slot<C>>()
     }
 
     /// Estimated bytes held.
     pub(crate) fn bytes(&self) -> usize {
-        Self::table_bytes(self.table.capacity()) + self.keys.capacity() + self.heap
+        Self::table_bytes(self.slots.capacity()) + self.keys.capacity() + self.heap
     }
 
     /// Keys held.
     pub(crate) fn len(&self) -> usize {
-        self.table.len()
+        self.len
     }
 
-    /// Folds one record into the combiner of `k` (`f` gets None for a new
-    /// key); `size` is the record's estimated size beyond its slot
-    /// and key bytes. `flush` empties the table first when the executor is
-    /// short of memory or a new key would grow the table past `limit`, and
-    /// again when the table holds more than `limit` afterwards.
-    pub(crate) fn update_within(
+    /// Folds a batch of records (key, value, the record's estimated size
+    /// beyond its slot and key bytes) into the combiners of their keys (`f`
+    /// gets None for a new key), emptying `records`. `flush` empties the table
+    /// first when the executor is short of memory or a new key would grow the
+    /// table past `limit`, and again when the table holds more than `limit`
+    /// afterwards.
+    pub(crate) fn update_batch<V>(
         &mut self,
-        k: K,
-        size: usize,
+        records: &mut Vec<(K, V, usize)>,
         limit: usize,
-        f: impl FnOnce(Option<C>) -> C,
+        mut f: impl FnMut(Option<C>, V) -> C,
         mut flush: impl FnMut(&mut Self) -> Result<()>,
     ) -> Result<()> {
         if self.pressure.raised() && self.bytes() > MIN_SPILL {
             flush(self)?;
         }
-        self.scratch.clear();
-        codec::encode_into(&k, &mut self.scratch);
-        drop(k);
-        let hash = FxBuildHasher.hash_one(self.scratch.as_slice());
-        let (keys, key) = (&self.keys, self.scratch.as_slice());
-        let same = |s: &Slot<C>| s.hash == hash && &keys[s.start..s.start + s.len] == key;
-        if let Some(slot) = self.table.find_mut(hash, same) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        self.pending.clear();
+        for (k, _, _) in records.iter() {
+            let start = scratch.len();
+            codec::encode_into(k, &mut scratch);
+            let end = scratch.len();
+            self.pending.push(Key {
+                start,
+                end,
+                hash: 0,
+                word: None,
+            });
+        }
+        // Room to read the last key's first word whole.
+        scratch.extend_from_slice(&[0; INLINE]);
+        for key in &mut self.pending {
+            (key.hash, key.word) = hashed(&scratch[key.start..], key.end - key.start);
+        }
+        for key in &self.pending {
+            self.prefetch(key.hash);
+        }
+        for (i, (k, v, size)) in records.drain(..).enumerate() {
+            drop(k);
+            let key = self.pending[i];
+            let bytes = &scratch[key.start..key.end];
+            self.fold(key, bytes, size, limit, |c| f(c, v), &mut flush)?;
+        }
+        self.scratch = scratch;
+        Ok(())
+    }
+
+    /// Asks the CPU to start loading the slot where `hash`'s search begins.
+    fn prefetch(&self, hash: u64) {
+        if let Some(slot) = self
+            .slots
+            .get(hash as usize & self.slots.len().wrapping_sub(1))
+        {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: a prefetch reads nothing the program sees and never faults.
+            unsafe {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot<C>).cast());
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            let _ = slot;
+        }
+    }
+
+    /// Folds one record whose encoded key is `bytes` into its combiner.
+    fn fold(
+        &mut self,
+        key: Key,
+        bytes: &[u8],
+        size: usize,
+        limit: usize,
+        f: impl FnOnce(Option<C>) -> C,
+        flush: &mut impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        if let Ok(i) = self.find(key, bytes) {
+            let slot = &mut self.slots[i];
             slot.combiner = Some(f(slot.combiner.take()));
             if self.grows {
                 self.heap += size;
@@ -105,25 +211,32 @@ impl<K: Data, C> EncodedCombine<K, C> {
             }
             return Ok(());
         }
-        let full = self.table.len() == self.table.capacity();
-        if full
-            && !self.table.is_empty()
-            && Self::table_bytes((self.table.capacity() * 2).max(4))
-                + self.keys.capacity()
-                + self.heap
-                > limit
-        {
-            flush(self)?;
+        // A new key: at most 3/4 of the slots in use, so that searches stay short.
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            let doubled = (self.slots.len() * 2).max(16);
+            if self.len > 0 && Self::table_bytes(doubled) + self.keys.capacity() + self.heap > limit
+            {
+                flush(self)?;
+            }
+            if (self.len + 1) * 4 > self.slots.len() * 3 {
+                self.resize(doubled);
+            }
         }
-        let start = self.keys.len();
-        self.keys.extend_from_slice(&self.scratch);
-        let slot = Slot {
-            hash,
-            start,
-            len: self.scratch.len(),
+        let free = match self.find(key, bytes) {
+            Err(free) => free,
+            Ok(_) => unreachable!("a key found after it was missed"),
+        };
+        let word = key.word.unwrap_or_else(|| {
+            self.keys.extend_from_slice(bytes);
+            (self.keys.len() - bytes.len()) as u64
+        });
+        self.slots[free] = Slot {
+            tag: (key.hash >> 32) as u32,
+            len: bytes.len() as u32,
+            key: word,
             combiner: Some(f(None)),
         };
-        self.table.insert_unique(hash, slot, |s| s.hash);
+        self.len += 1;
         self.heap += size;
         if self.bytes() > limit {
             flush(self)?;
@@ -131,16 +244,80 @@ impl<K: Data, C> EncodedCombine<K, C> {
         Ok(())
     }
 
+    /// The slot holding the key (Ok), or the free slot where it belongs (Err).
+    fn find(&self, key: Key, bytes: &[u8]) -> std::result::Result<usize, usize> {
+        if self.slots.is_empty() {
+            return Err(0);
+        }
+        let mask = self.slots.len() - 1;
+        let tag = (key.hash >> 32) as u32;
+        let mut i = key.hash as usize & mask;
+        loop {
+            let s = &self.slots[i];
+            if s.combiner.is_none() {
+                return Err(i);
+            }
+            if s.tag == tag && s.len as usize == bytes.len() {
+                let same = match key.word {
+                    Some(w) => s.key == w,
+                    None => &self.keys[s.key as usize..s.key as usize + bytes.len()] == bytes,
+                };
+                if same {
+                    return Ok(i);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The bytes of the key in slot `s`, and at least [`INLINE`] of them.
+    fn key_of<'a>(keys: &'a [u8], s: &Slot<C>) -> std::borrow::Cow<'a, [u8]> {
+        let len = s.len as usize;
+        if len <= INLINE {
+            std::borrow::Cow::Owned(s.key.to_le_bytes().to_vec())
+        } else {
+            std::borrow::Cow::Borrowed(&keys[s.key as usize..s.key as usize + len])
+        }
+    }
+
+    /// Moves every key into a table of `n` slots.
+    fn resize(&mut self, n: usize) {
+        let old = std::mem::replace(&mut self.slots, Self::free_slots(n));
+        let mask = n - 1;
+        for s in old.into_iter().filter(|s| s.combiner.is_some()) {
+            let (hash, _) = hashed(&Self::key_of(&self.keys, &s), s.len as usize);
+            let mut i = hash as usize & mask;
+            while self.slots[i].combiner.is_some() {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+
+    fn free_slots(n: usize) -> Vec<Slot<C>> {
+        (0..n)
+            .map(|_| Slot {
+                tag: 0,
+                len: 0,
+                key: 0,
+                combiner: None,
+            })
+            .collect()
+    }
+
     /// Takes every (key, combiner) with its key decoded, leaving the table
     /// empty (its memory freed).
     pub(crate) fn take_all(&mut self) -> Result<Vec<(K, C)>> {
         let keys = std::mem::take(&mut self.keys);
         self.heap = 0;
-        std::mem::take(&mut self.table)
+        self.len = 0;
+        std::mem::take(&mut self.slots)
             .into_iter()
+            .filter(|s| s.combiner.is_some())
             .map(|s| {
-                let k = codec::decode(&keys[s.start..s.start + s.len], "a map-side combine key")?;
-                Ok((k, s.combiner.expect("combiner present")))
+                let key = Self::key_of(&keys, &s);
+                let k = codec::decode(&key[..s.len as usize], "a map-side combine key")?;
+                Ok((k, s.combiner.expect("a slot in use")))
             })
             .collect()
     }
@@ -151,22 +328,20 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    /// Counts words within `limit` bytes; returns every flush's records.
+    /// Counts words within `limit` bytes, in batches of [`BATCH`] and a
+    /// shorter last one; returns every flush's records.
     fn count(words: &[String], limit: usize) -> Vec<Vec<(String, u64)>> {
         let mut map: EncodedCombine<String, u64> = EncodedCombine::new(false);
         let mut flushed = Vec::new();
-        for w in words {
-            map.update_within(
-                w.clone(),
-                w.len() + 8,
-                limit,
-                |c| c.map_or(1, |c| c + 1),
-                |m| {
-                    flushed.push(m.take_all()?);
-                    Ok(())
-                },
-            )
+        for chunk in words.chunks(BATCH) {
+            let mut batch: Vec<_> = chunk.iter().map(|w| (w.clone(), 1, w.len() + 8)).collect();
+            let add = |c: Option<u64>, v| c.map_or(v, |c| c + v);
+            map.update_batch(&mut batch, limit, add, |m| {
+                flushed.push(m.take_all()?);
+                Ok(())
+            })
             .unwrap();
+            assert!(batch.is_empty(), "the batch is taken");
         }
         flushed.push(map.take_all().unwrap());
         assert_eq!(map.len(), 0, "taken");
@@ -174,8 +349,12 @@ mod tests {
     }
 
     fn words() -> Vec<String> {
+        // Short keys held in their slots and long ones held apart.
         (0..50_000u64)
-            .map(|i| format!("w{}", (i * i) % 7_919))
+            .map(|i| match i % 3 {
+                0 => format!("a longer word {}", (i * i) % 7_919),
+                _ => format!("w{}", (i * i) % 7_919),
+            })
             .collect()
     }
 
@@ -211,15 +390,16 @@ mod tests {
     #[test]
     fn keys_of_several_fields_and_a_growing_combiner() {
         let mut map: EncodedCombine<(u32, String), Vec<u32>> = EncodedCombine::new(true);
-        for i in 0..1_000u32 {
-            let k = (i % 3, format!("{}", i % 2));
-            let push = |c: Option<Vec<u32>>| {
-                let mut c = c.unwrap_or_default();
-                c.push(i);
-                c
-            };
-            map.update_within(k, 8, 1 << 30, push, |_| Ok(())).unwrap();
-        }
+        let push = |c: Option<Vec<u32>>, i| {
+            let mut c = c.unwrap_or_default();
+            c.push(i);
+            c
+        };
+        let mut batch: Vec<_> = (0..1_000u32)
+            .map(|i| ((i % 3, format!("{}", i % 2)), i, 8))
+            .collect();
+        map.update_batch(&mut batch, 1 << 30, push, |_| Ok(()))
+            .unwrap();
         let mut got = map.take_all().unwrap();
         got.sort();
         assert_eq!(got.len(), 6);

@@ -20,7 +20,7 @@ use crate::task::{Erased, SinkOutput, Stream, TaskContext, erase};
 use crate::{Data, Error, Result};
 
 use super::external::{self, CombineMap, RecordSizer, SpillStats, Spills};
-use super::map_combine::EncodedCombine;
+use super::map_combine::{BATCH, EncodedCombine};
 use super::{log_line, verbose};
 
 /// Parameters every shuffle writer gets.
@@ -313,18 +313,23 @@ pub(crate) fn sink_shuffle_combine<K: Data + Hash + Eq, V: Data, A: Aggregator<V
         };
     // Fused with the narrow operations before it: each record goes
     // straight from them into the map.
+    let mut fold = |c, v| match c {
+        None => A::create(&aggp, v),
+        Some(c) => A::merge_value(&aggp, c, v),
+    };
+    let mut batch = Vec::with_capacity(BATCH);
     input.try_for_each(|(k, v)| {
         let size = sizer.observe(&(&k, &v)) + value_slot;
-        map.update_within(
-            k,
-            size,
-            limit,
-            |c| match c {
-                None => A::create(&aggp, v),
-                Some(c) => A::merge_value(&aggp, c, v),
-            },
-            |map| flush(map, &mut out, true),
-        )
+        batch.push((k, v, size));
+        if batch.len() < BATCH {
+            return Ok(());
+        }
+        map.update_batch(&mut batch, limit, &mut fold, |map| {
+            flush(map, &mut out, true)
+        })
+    })?;
+    map.update_batch(&mut batch, limit, &mut fold, |map| {
+        flush(map, &mut out, true)
     })?;
     flush(&mut map, &mut out, false)?;
     let (sizes, bytes) = out.finish()?;
