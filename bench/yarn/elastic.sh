@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
+source bench/yarn/lib.sh
 seconds=30
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -30,19 +31,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
 if [ -n "${HADOOP_CONF_DIR:-}" ] && [ -f "$HADOOP_CONF_DIR/yarn-site.xml" ]; then
   echo "bench: cluster of HADOOP_CONF_DIR=$HADOOP_CONF_DIR" >&2
 else
-  rm -rf "$work/cluster"; mkdir -p "$work/cluster"
-  exec 4> >(exec deploy/mini-hadoop --stop-on-stdin-eof --work-dir "$work/cluster" \
-    --conf-dir "$work/cluster/conf" >"$work/ready.txt" 2>"$work/launcher.log")
-  cluster=$!
-  trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null || true' EXIT
-  until grep -q '^READY ' "$work/ready.txt" 2>/dev/null; do
-    kill -0 "$cluster" 2>/dev/null || { cat "$work/launcher.log" >&2; exit 1; }
-    sleep 0.5
-  done
-  export HADOOP_CONF_DIR="$work/cluster/conf"
+  mini_hadoop "$work/cluster"
 fi
-rm_url=$(sed -n 's:.*<name>yarn.resourcemanager.webapp.address</name><value>\([^<]*\)</value>.*:\1:p' "$HADOOP_CONF_DIR/yarn-site.xml" | head -1)
-rm_url="http://$rm_url"
+cluster_urls "$HADOOP_CONF_DIR"
 
 if [ -n "${SPINDLE_BIN:-}" ]; then
   bin=$SPINDLE_BIN

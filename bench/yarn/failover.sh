@@ -23,6 +23,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
+source bench/yarn/lib.sh
 runs=3; files=64; smoke=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -46,18 +47,9 @@ fi
 load_start=$(uptime)
 
 cluster="$work/cluster"
-mkdir -p "$cluster"
-exec 4> >(exec deploy/mini-hadoop --ha --nodemanagers 1 --datanodes 2 --stop-on-stdin-eof \
-  --work-dir "$cluster" --conf-dir "$cluster/conf" >"$work/ready.txt" 2>"$work/launcher.log")
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; exec 4>&-; wait $pid 2>/dev/null || true' EXIT
 started=$(date +%s)
-until grep -q '^READY ' "$work/ready.txt" 2>/dev/null; do
-  kill -0 "$pid" 2>/dev/null || { cat "$work/launcher.log" >&2; tail -40 "$cluster/logs/mini-hadoop.log" >&2; exit 1; }
-  [ $(( $(date +%s) - started )) -lt 900 ] || { echo "bench: cluster not READY in 900 s" >&2; exit 1; }
-  sleep 0.5
-done
-echo "bench: $(cat "$work/ready.txt") in $(( $(date +%s) - started )) s" >&2
+mini_hadoop "$cluster" --ha --nodemanagers 1 --datanodes 2
+echo "bench: $(cat "$cluster/ready.txt") in $(( $(date +%s) - started )) s" >&2
 conf="$cluster/conf"
 
 # The input: FILES copies of one 1 MiB block, so every file is one task; the expected counts are

@@ -17,22 +17,14 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
+source bench/yarn/lib.sh
 work="$root/target/bench-preempted"
 mkdir -p "$work"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
 
-rm -rf "$work/cluster"; mkdir -p "$work/cluster"
-exec 4> >(exec deploy/mini-hadoop --stop-on-stdin-eof --work-dir "$work/cluster" \
-  --conf-dir "$work/cluster/conf" --nodemanagers 1 --nm-memory 2048 \
-  --capacity-scheduler deploy/conf/capacity-preemption.xml >"$work/ready.txt" 2>"$work/launcher.log")
-cluster=$!
-trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null || true' EXIT
-until grep -q '^READY ' "$work/ready.txt" 2>/dev/null; do
-  kill -0 "$cluster" 2>/dev/null || { cat "$work/launcher.log" >&2; exit 1; }
-  sleep 0.5
-done
-export HADOOP_CONF_DIR="$work/cluster/conf"
-rm_url=$(sed -n 's/^READY rm=\([^ ]*\).*/\1/p' "$work/ready.txt")
+mini_hadoop "$work/cluster" --nodemanagers 1 --nm-memory 2048 \
+  --capacity-scheduler deploy/conf/capacity-preemption.xml
+cluster_urls "$HADOOP_CONF_DIR"
 
 if [ -n "${SPINDLE_BIN:-}" ]; then
   bin=$SPINDLE_BIN

@@ -4,21 +4,25 @@
 #   bench/yarn/run.sh            # 1 GB of text in HDFS, 2 executors of 1 core each
 #   bench/yarn/run.sh --smoke    # 8 MB and a debug build: checks the script itself, not a measurement
 #   bench/yarn/run.sh --gb N     # N GB
-#   SPINDLE_BIN=DIR bench/yarn/run.sh   # use prebuilt spindle, wordcount and spindle-testjobs (tests/jobs) from DIR
+#   SPINDLE_BIN=DIR bench/yarn/run.sh   # use prebuilt spindle, wordcount, wordcount_plain and
+#                                       # spindle-testjobs (tests/jobs) from DIR
 #
 # For each engine: `spindle submit --master yarn --deploy-mode cluster` (release build of the
-# wordcount example) and `spark-submit --master yarn --deploy-mode cluster` (Spark 4.3 from the
-# pyspark package in the ignored .venv, its jars given to YARN from the local disk with
-# spark.yarn.jars=local:..., a Java word count compiled here against them). Measured: submit to
-# first task running (the AM's /api/v1 through the RM proxy, polled every 100 ms), wall time from
-# submit to final status, peak RSS of the AM container and of an executor container (every
-# process whose environment names the container); then, for each engine, an application that runs
-# one small job and leaves its executors idle for 10 s: the RSS of an idle executor (the last
-# sample of its container). Uses HADOOP_CONF_DIR's cluster if set, else
-# starts the mini-Hadoop. Prints a Markdown table with Spark/Spindle ratios.
+# hand-tuned wordcount example, then of wordcount_plain, the pipeline the `spindle` crate docs
+# teach, measured alike and its output compared with the tuned one's) and `spark-submit --master
+# yarn --deploy-mode cluster` (Spark 4.3 from the pyspark package in the ignored .venv, its jars
+# given to YARN from the local disk with spark.yarn.jars=local:..., a Java word count compiled
+# here against them). Measured: submit to first task running (the AM's /api/v1 through the RM
+# proxy, polled every 100 ms), wall time from submit to final status, peak RSS of the AM
+# container and of an executor container (every process whose environment names the container);
+# then, for each engine, an application that runs one small job and leaves its executors idle
+# for 10 s: the RSS of an idle executor (the last sample of its container). Uses
+# HADOOP_CONF_DIR's cluster if set, else starts the mini-Hadoop. Prints a Markdown table with
+# Spark/Spindle ratios.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
+source bench/yarn/lib.sh
 gb=1; smoke=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -35,34 +39,22 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target/bench}"
 if [ -n "${HADOOP_CONF_DIR:-}" ] && [ -f "$HADOOP_CONF_DIR/yarn-site.xml" ]; then
   echo "bench: cluster of HADOOP_CONF_DIR=$HADOOP_CONF_DIR" >&2
 else
-  rm -rf "$work/cluster"; mkdir -p "$work/cluster"
-  exec 4> >(exec deploy/mini-hadoop --stop-on-stdin-eof --work-dir "$work/cluster" \
-    --conf-dir "$work/cluster/conf" >"$work/ready.txt" 2>"$work/launcher.log")
-  cluster=$!
-  trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null || true' EXIT
-  until grep -q '^READY ' "$work/ready.txt" 2>/dev/null; do
-    kill -0 "$cluster" 2>/dev/null || { cat "$work/launcher.log" >&2; exit 1; }
-    sleep 0.5
-  done
-  export HADOOP_CONF_DIR="$work/cluster/conf"
+  mini_hadoop "$work/cluster"
 fi
-rm_url=$(sed -n 's:.*<name>yarn.resourcemanager.webapp.address</name><value>\([^<]*\)</value>.*:\1:p' "$HADOOP_CONF_DIR/yarn-site.xml" | head -1)
-rm_url="http://$rm_url"
-fs=$(sed -n 's:.*<name>fs.defaultFS</name><value>\([^<]*\)</value>.*:\1:p' "$HADOOP_CONF_DIR/core-site.xml" | head -1)
-fs=${fs%/}
+cluster_urls "$HADOOP_CONF_DIR"
 
 if [ -n "${SPINDLE_BIN:-}" ]; then
   echo "bench: prebuilt binaries in SPINDLE_BIN=$SPINDLE_BIN" >&2
   bin=$SPINDLE_BIN
 elif $smoke; then
-  echo "bench: building spindle and wordcount (debug, smoke mode)" >&2
+  echo "bench: building spindle, wordcount and wordcount_plain (debug, smoke mode)" >&2
   cargo build --quiet -p spindle-client -p spindle-examples -p spindle-testjobs \
-    --bin spindle --bin wordcount --bin spindle-testjobs
+    --bin spindle --bin wordcount --bin wordcount_plain --bin spindle-testjobs
   bin="$CARGO_TARGET_DIR/debug"
 else
-  echo "bench: building spindle and wordcount (release)" >&2
+  echo "bench: building spindle, wordcount and wordcount_plain (release)" >&2
   cargo build --quiet --release -p spindle-client -p spindle-examples -p spindle-testjobs \
-    --bin spindle --bin wordcount --bin spindle-testjobs
+    --bin spindle --bin wordcount --bin wordcount_plain --bin spindle-testjobs
   bin="$CARGO_TARGET_DIR/release"
 fi
 
@@ -116,6 +108,9 @@ fs_shell -rm -r -f "$fs/bench-yarn/out-*" || true
 run spindle "spindle-wc-$tag" "$bin/spindle" submit --master yarn --deploy-mode cluster --name "spindle-wc-$tag" \
   --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
   "$bin/wordcount" "$input" "$fs/bench-yarn/out-spindle-$tag"
+run spindle-plain "spindle-plain-$tag" "$bin/spindle" submit --master yarn --deploy-mode cluster --name "spindle-plain-$tag" \
+  --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
+  "$bin/wordcount_plain" "$input" "$fs/bench-yarn/out-plain-$tag"
 run spark "spark-wc-$tag" "$venv/bin/spark-submit" --master yarn --deploy-mode cluster --name "spark-wc-$tag" \
   --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 512m \
   --conf "spark.yarn.jars=local:$SPARK_HOME/jars/*" --conf spark.yarn.submit.waitAppCompletion=true \
@@ -130,29 +125,36 @@ run spark-idle "spark-idle-$tag" "$venv/bin/spark-submit" --master yarn --deploy
   --conf "spark.yarn.jars=local:$SPARK_HOME/jars/*" --conf spark.yarn.submit.waitAppCompletion=true \
   --class SparkIdle "$work/spark-wc.jar" 10
 
-# Same answer from both engines.
-a=$(fs_shell -cat "$fs/bench-yarn/out-spindle-$tag/part-*" | sort | md5sum)
-b=$(fs_shell -cat "$fs/bench-yarn/out-spark-$tag/part-*" | sort | md5sum)
-same=$([ "$a" = "$b" ] && echo "identical" || echo "DIFFERENT")
+# Same answer from both engines and from both Spindle programs.
+sum_of() { fs_shell -cat "$fs/bench-yarn/out-$1-$tag/part-*" | sort | md5sum; }
+tuned=$(sum_of spindle)
+compare() { # OTHER: "identical" if its sorted output is the tuned example's (and not empty)
+  if [ "$tuned" = "$(: | md5sum)" ]; then echo "EMPTY"
+  elif [ "$tuned" = "$(sum_of "$1")" ]; then echo "identical"
+  else echo "DIFFERENT"; fi
+}
+same=$(compare spark)
+same_plain=$(compare plain)
 
-python3 - "$work/results.tsv" "$mb" "$same" <<'PY'
+python3 - "$work/results.tsv" "$mb" "$same" "$same_plain" <<'PY'
 import sys
 rows = {r[0]: r for r in (l.rstrip("\n").split("\t") for l in open(sys.argv[1]))}
-s, k = rows.get("spindle"), rows.get("spark")
+s, p, k = rows.get("spindle"), rows.get("spindle-plain"), rows.get("spark")
 si, ki = rows.get("spindle-idle"), rows.get("spark-idle")
 def ratio(i):
     try: return f"{float(k[i]) / float(s[i]):.1f}x"
     except Exception: return "n/a"
-print(f"wordcount of {sys.argv[2]} MiB in HDFS, 2 executors x 1 core; outputs {sys.argv[3]}")
-print("| | Spindle | Spark 4.3 | Spark / Spindle |")
-print("|---|---|---|---|")
+print(f"wordcount of {sys.argv[2]} MiB in HDFS, 2 executors x 1 core; outputs: Spark's and wordcount's "
+      f"{sys.argv[3]}, wordcount_plain's and wordcount's {sys.argv[4]}")
+print("| | Spindle `wordcount` (tuned) | Spindle `wordcount_plain` (docs') | Spark 4.3 | Spark / Spindle tuned |")
+print("|---|---|---|---|---|")
 for i, what in [(2, "submit to first task running (s)"), (3, "submit to final status (s)"), (4, "AM container peak RSS (MB)"), (5, "executor container peak RSS (MB)")]:
-    print(f"| {what} | {s[i] if s else '?'} | {k[i] if k else '?'} | {ratio(i)} |")
-print(f"| final state | {s[1] if s else '?'} | {k[1] if k else '?'} | |")
+    print(f"| {what} | {s[i] if s else '?'} | {p[i] if p else '?'} | {k[i] if k else '?'} | {ratio(i)} |")
+print(f"| final state | {s[1] if s else '?'} | {p[1] if p else '?'} | {k[1] if k else '?'} | |")
 def idle_ratio():
     try: return f"{float(ki[6]) / float(si[6]):.1f}x"
     except Exception: return "n/a"
-print(f"| idle executor RSS, after one small job and 10 s idle (MB) | {si[6] if si else '?'} | {ki[6] if ki else '?'} | {idle_ratio()} |")
-print(f"| AM container peak RSS, idle application (MB) | {si[4] if si else '?'} | {ki[4] if ki else '?'} | |")
-print(f"| idle application final state | {si[1] if si else '?'} | {ki[1] if ki else '?'} | |")
+print(f"| idle executor RSS, after one small job and 10 s idle (MB) | {si[6] if si else '?'} | | {ki[6] if ki else '?'} | {idle_ratio()} |")
+print(f"| AM container peak RSS, idle application (MB) | {si[4] if si else '?'} | | {ki[4] if ki else '?'} | |")
+print(f"| idle application final state | {si[1] if si else '?'} | | {ki[1] if ki else '?'} | |")
 PY

@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
+source bench/yarn/lib.sh
 mb=1024; runs=3; smoke=false
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,29 +41,17 @@ else
 fi
 tests/java/build >/dev/null
 
-# Both clusters at once; each stops when this script ends (its stdin, fd 4 or 5, closes).
-exec 4> >(exec deploy/mini-hadoop --stop-on-stdin-eof --work-dir "$work/open" \
-  --conf-dir "$work/open/conf" >"$work/open.ready" 2>"$work/open.log")
-open_pid=$!
-exec 5> >(exec deploy/mini-hadoop --secure --stop-on-stdin-eof --work-dir "$work/secure" \
-  --conf-dir "$work/secure/conf" >"$work/secure.ready" 2>"$work/secure.log")
-secure_pid=$!
-trap 'kill -TERM $open_pid $secure_pid 2>/dev/null; exec 4>&- 5>&-; wait $open_pid $secure_pid 2>/dev/null || true' EXIT
-for c in open secure; do
-  until grep -q '^READY ' "$work/$c.ready" 2>/dev/null; do
-    kill -0 "$open_pid" "$secure_pid" 2>/dev/null || { cat "$work/$c.log" >&2; exit 1; }
-    sleep 0.5
-  done
-done
-ready=$(cat "$work/secure.ready")
+# Both clusters at once.
+mini_hadoop_start "$work/open"
+mini_hadoop_start "$work/secure" --secure
+mini_hadoop_wait "$work/open"
+mini_hadoop_wait "$work/secure"
+ready=$(cat "$work/secure/ready.txt")
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$ready"; }
 principal=$(field principal); keytab=$(field keytab); krb5=$(field krb5)
 export KRB5_CONFIG="$krb5" KRB5CCNAME="FILE:$work/ccache"
 kinit -kt "$keytab" "$principal"
 
-setting() { # conf-dir file name
-  sed -n "s:.*<name>$3</name><value>\([^<]*\)</value>.*:\1:p" "$1/$2" | head -1
-}
 cp_of() { echo "$1:$root/tests/java/target/classes:$(cat tests/java/target/classpath.txt)"; }
 # Hadoop's FsShell on cluster C (open or secure: logged in from the keytab, after a first line
 # "login <principal> <short name>" on stdout).
@@ -91,8 +80,7 @@ done
 for i in $(seq 1 "$runs"); do
   for c in open secure; do
     conf="$work/$c/conf"
-    rm_url="http://$(setting "$conf" yarn-site.xml yarn.resourcemanager.webapp.address)"
-    fs=$(setting "$conf" core-site.xml fs.defaultFS); fs=${fs%/}
+    cluster_urls "$conf"
     name="wc-$c-$i"
     SAMPLE_SPNEGO=$([ "$c" = secure ] && echo 1 || echo 0) \
       python3 bench/yarn/sample.py "$rm_url" "$name" "$work/$name.json" &

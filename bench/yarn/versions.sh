@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
+source bench/yarn/lib.sh
 mb=64; runs=3; versions="3.3.6 3.4.2 3.5.0"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -48,38 +49,27 @@ c = collections.Counter(open(sys.argv[1]).read().split())
 for w in sorted(c):
     print(f"{w}\t{c[w] * int(sys.argv[2])}")
 PY
-setting() { sed -n "s:.*<name>$2</name><value>\([^<]*\)</value>.*:\1:p" "$1" | head -1; }
 
 : >"$work/results.tsv"
 for v in $versions; do
   dir="$work/$v"
-  mkdir -p "$dir"
   echo "bench: Hadoop $v" >&2
   deploy/build "$v" >&2
   lib="$root/deploy/target/hadoop-$v/lib"
   [ "$v" = 3.5.0 ] && lib="$root/deploy/target/lib"
   started=$(date +%s.%N)
-  exec 4> >(exec deploy/mini-hadoop --hadoop-version "$v" --stop-on-stdin-eof --work-dir "$dir" \
-    --conf-dir "$dir/conf" >"$dir/ready.txt" 2>"$dir/launcher.log")
-  pid=$!
-  trap 'kill -TERM $pid 2>/dev/null; exec 4>&-; wait $pid 2>/dev/null || true' EXIT
-  until grep -q '^READY ' "$dir/ready.txt" 2>/dev/null; do
-    kill -0 "$pid" 2>/dev/null || { cat "$dir/launcher.log" >&2; tail -40 "$dir/logs/mini-hadoop.log" >&2; exit 1; }
-    sleep 0.5
-  done
+  mini_hadoop "$dir" --hadoop-version "$v"
   ready_s=$(echo "$(date +%s.%N) - $started" | bc)
-  conf="$dir/conf"
-  rm_url="http://$(setting "$conf/yarn-site.xml" yarn.resourcemanager.webapp.address)"
-  fs=$(setting "$conf/core-site.xml" fs.defaultFS); fs=${fs%/}
+  cluster_urls "$HADOOP_CONF_DIR"
   reported=$(python3 -c 'import json,sys,urllib.request; i=json.load(urllib.request.urlopen(sys.argv[1]))["clusterInfo"]; print(i["resourceManagerVersion"].split()[0], i["hadoopVersion"].split()[0])' "$rm_url/ws/v1/cluster/info")
-  fs_shell() { java -cp "$conf:$lib/*" org.apache.hadoop.fs.FsShell "$@"; }
+  fs_shell() { java -cp "$HADOOP_CONF_DIR:$lib/*" org.apache.hadoop.fs.FsShell "$@"; }
   fs_shell -D dfs.blocksize=8388608 -put "$work/in.txt" /bench-in.txt 2>>"$dir/fs.log"
   for i in $(seq 1 "$runs"); do
     name="wc-$v-$i"
     python3 bench/yarn/sample.py "$rm_url" "$name" "$dir/$name.json" &
     sampler=$!
     t0=$(date +%s.%N)
-    HADOOP_CONF_DIR="$conf" "$bin/spindle" submit --master yarn --name "$name" \
+    "$bin/spindle" submit --master yarn --name "$name" \
       --num-executors 2 --executor-cores 1 --executor-memory 512m --driver-memory 256m \
       "$bin/wordcount" "$fs/bench-in.txt" "$fs/bench-out-$i" >"$dir/$name.out" 2>&1 ||
       { echo "bench: $name failed:" >&2; tail -20 "$dir/$name.out" >&2; exit 1; }
@@ -95,10 +85,7 @@ print("\t".join([sys.argv[2], d["state"] or "?", f'{d["first_task_s"] or 0:.2f}'
 PY
     echo "bench: $name: $(tail -1 "$work/results.tsv")" >&2
   done
-  kill -TERM "$pid" 2>/dev/null || true
-  exec 4>&-
-  wait "$pid" 2>/dev/null || true
-  trap - EXIT
+  mini_hadoop_stop
 done
 
 python3 - "$work/results.tsv" "$mb" "$runs" "$load_start" "$(uptime)" <<'PY'
