@@ -394,6 +394,33 @@ mod tests {
     }
 
     #[test]
+    fn keys_on_both_sides_of_the_inline_length_stay_apart() {
+        // Encoded lengths 1 to 21 (a length byte, then the bytes): inline up to 8, then held apart;
+        // "a" and "a\0" share their first word's bytes and differ only in length.
+        let words: Vec<String> = (0..20)
+            .flat_map(|n| ["a".repeat(n), format!("a{}", "\0".repeat(n))])
+            .cycle()
+            .take(4_000)
+            .collect();
+        let mut want: BTreeMap<String, u64> = BTreeMap::new();
+        for w in &words {
+            *want.entry(w.clone()).or_default() += 1;
+        }
+        let got: BTreeMap<String, u64> = count(&words, 64 << 20).into_iter().flatten().collect();
+        assert_eq!(got, want);
+        let mut units: EncodedCombine<(), u64> = EncodedCombine::new(false);
+        for _ in 0..3 {
+            units.stage(());
+        }
+        let mut values = vec![(1, 0), (2, 0), (3, 0)];
+        let add = |c: Option<u64>, v| c.map_or(v, |c| c + v);
+        units
+            .update_batch(&mut values, 1 << 20, add, |_| Ok(()))
+            .unwrap();
+        assert_eq!(units.take_all().unwrap(), vec![((), 6)]);
+    }
+
+    #[test]
     fn keys_of_several_fields_and_a_growing_combiner() {
         let mut map: EncodedCombine<(u32, String), Vec<u32>> = EncodedCombine::new(true);
         let push = |c: Option<Vec<u32>>, i| {
