@@ -170,22 +170,39 @@ fn detach_is_refused_where_the_driver_runs_here() {
     one_line(&out, 2, &["--detach", "--master yarn"]);
 }
 
-/// A one-thread HTTP server on loopback: `answer(request line)` is written back as is.
-fn fake_rm(answer: impl Fn(&str) -> String + Send + 'static) -> String {
-    use std::io::{BufRead, BufReader, Write};
+/// An HTTP server on loopback: `answer(request line)` is written back as is. It keeps each
+/// connection open for the next request, as the RM does: a client that reuses a pooled
+/// connection the server has closed meets a reset instead of an answer.
+fn fake_rm(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap().to_string();
+    let answer = std::sync::Arc::new(answer);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request = String::new();
-            let _ = reader.read_line(&mut request);
-            let mut line = String::new();
-            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
-                line.clear();
-            }
-            let _ = stream.write_all(answer(&request).as_bytes());
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut request = String::new();
+                    if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let (mut line, mut body) = (String::new(), 0);
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        let header = line.to_ascii_lowercase();
+                        if let Some(n) = header.strip_prefix("content-length:") {
+                            body = n.trim().parse().unwrap_or(0);
+                        }
+                        line.clear();
+                    }
+                    let _ = reader.by_ref().take(body).read_to_end(&mut Vec::new());
+                    if stream.write_all(answer(&request).as_bytes()).is_err() {
+                        return;
+                    }
+                }
+            });
         }
     });
     addr

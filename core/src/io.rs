@@ -941,6 +941,8 @@ pub struct LineReader {
     at: usize,
     /// Bytes read from the source at a time.
     chunk: usize,
+    /// The lines [`Self::take_buffered`] found: offset and range in `buf`.
+    lines: Vec<(u64, std::ops::Range<usize>)>,
     eof: bool,
     started: bool,
     done: bool,
@@ -976,6 +978,7 @@ impl LineReader {
             buf: Vec::with_capacity(chunk),
             at: 0,
             chunk,
+            lines: Vec::new(),
             eof: false,
             started: false,
             done: false,
@@ -1094,29 +1097,71 @@ impl LineReader {
             }
         }
         let mut given = 0;
-        while given < n {
+        while given < n && !self.done {
+            given += self.take_buffered(n - given, take);
+            if given == n || self.done {
+                break;
+            }
+            // The next line is not wholly buffered (or there is none): read on.
             match self.next_line()? {
-                Some((line_start, mut range)) if line_start < self.end => {
-                    if range.end > range.start && self.buf[range.end - 1] == b'\r' {
-                        range.end -= 1;
-                    }
-                    let line = &self.buf[range];
-                    take(
-                        line_start,
-                        match std::str::from_utf8(line) {
-                            Ok(s) => s.to_owned(),
-                            Err(_) => String::from_utf8_lossy(line).into_owned(),
-                        },
-                    );
+                Some((line_start, range)) if line_start < self.end => {
+                    take(line_start, line_text(&self.buf[range]));
                     given += 1;
                 }
-                _ => {
-                    self.done = true;
-                    break;
-                }
+                _ => self.done = true,
             }
         }
         Ok(given > 0)
+    }
+
+    /// Hands up to `k` of the lines wholly in the buffer to `take`, their
+    /// bytes checked as UTF-8 in one pass (on short lines a check per line
+    /// costs more than the checking); the number handed.
+    fn take_buffered(&mut self, k: usize, take: &mut dyn FnMut(u64, String)) -> usize {
+        let mut lines = std::mem::take(&mut self.lines);
+        lines.clear();
+        while lines.len() < k {
+            let Some(i) = memchr::memchr(b'\n', &self.buf[self.at..]) else {
+                break;
+            };
+            // A split owns the lines that start inside it.
+            if self.pos >= self.end {
+                self.done = true;
+                break;
+            }
+            lines.push((self.pos, self.at..self.at + i));
+            self.at += i + 1;
+            self.pos += i as u64 + 1;
+        }
+        if let (Some((_, first)), Some((_, last))) = (lines.first(), lines.last()) {
+            let from = first.start;
+            match std::str::from_utf8(&self.buf[from..last.end]) {
+                Ok(text) => {
+                    for (at, r) in &lines {
+                        // Cut at line ends ('\n' is ASCII): always on a character boundary.
+                        let line = &text[r.start - from..r.end - from];
+                        take(*at, line.strip_suffix('\r').unwrap_or(line).to_owned());
+                    }
+                }
+                Err(_) => {
+                    for (at, r) in &lines {
+                        take(*at, line_text(&self.buf[r.clone()]));
+                    }
+                }
+            }
+        }
+        let handed = lines.len();
+        self.lines = lines;
+        handed
+    }
+}
+
+/// A line's text without its `\r`, any invalid UTF-8 replaced (U+FFFD).
+fn line_text(line: &[u8]) -> String {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    match std::str::from_utf8(line) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(line).into_owned(),
     }
 }
 
@@ -1814,6 +1859,11 @@ mod tests {
             if i % 50 == 0 {
                 bytes.extend_from_slice(b"\n");
                 want.push(String::new());
+            }
+            // Invalid UTF-8 among lines read a buffer at a time.
+            if i % 70 == 0 {
+                bytes.extend_from_slice(b"mid\xffdle\r\n");
+                want.push("mid\u{fffd}dle".into());
             }
         }
         bytes.extend_from_slice(b"tail\xffend");

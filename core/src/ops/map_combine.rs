@@ -220,8 +220,9 @@ impl<K: Data, C> EncodedCombine<K, C> {
             {
                 flush(self)?;
             }
+            // After a flush the table starts small again.
             if (self.len + 1) * 4 > self.slots.len() * 3 {
-                self.resize(doubled);
+                self.resize((self.slots.len() * 2).max(16));
             }
         }
         let free = match self.find(key, bytes) {
@@ -382,6 +383,11 @@ mod tests {
         let words = words();
         let flushes = count(&words, 32 << 10);
         assert!(flushes.len() > 3, "{} flushes", flushes.len());
+        // A flush leaves a small table, not one grown past the limit (which would flush again
+        // at the next key).
+        let sizes: Vec<usize> = flushes.iter().map(Vec::len).collect();
+        let last = sizes.len() - 1;
+        assert!(sizes[..last].iter().all(|n| *n > 100), "{sizes:?}");
         let mut got: BTreeMap<String, u64> = BTreeMap::new();
         for (w, c) in flushes.into_iter().flatten() {
             *got.entry(w).or_default() += c;

@@ -9,7 +9,7 @@ fn main() {
         ctx.text_file(input, None)?
             .flat_map(spindle_examples::key_value)
             .reduce_by_key(|a, b| a + b)
-            .map(|(k, v)| format!("{k} {v}"))
+            .map(spindle_examples::key_value_line)
             .save_as_text_file(output)?;
         Ok(())
     })

@@ -15,7 +15,7 @@ fn main() {
         ctx.text_file(input, None)?
             .flat_map(spindle_examples::key_value)
             .sort_by_key(true, parts)?
-            .map(|(k, v)| format!("{k} {v}"))
+            .map(spindle_examples::key_value_line)
             .save_as_text_file(output)?;
         Ok(())
     })
