@@ -80,12 +80,34 @@ pub(crate) struct EncodedCombine<K, C> {
 /// [`INLINE`] bytes: a short key's word is read whole, then masked.
 fn hashed(bytes: &[u8], len: usize) -> (u64, Option<u64>) {
     if len > INLINE {
-        return (mix(FxBuildHasher.hash_one(&bytes[..len])), None);
+        return (hash_long(&bytes[..len]), None);
     }
     let first: [u8; INLINE] = bytes[..INLINE].try_into().expect("a word's bytes");
     let mask = u64::MAX.checked_shr(64 - 8 * len as u32).unwrap_or(0);
     let word = u64::from_le_bytes(first) & mask;
-    (mix(word ^ (len as u64) << 60), Some(word))
+    (hash_word(word, len), Some(word))
+}
+
+/// The hash of a key of at most [`INLINE`] bytes, given as its word.
+fn hash_word(word: u64, len: usize) -> u64 {
+    mix(word ^ (len as u64) << 60)
+}
+
+/// The hash of a key longer than [`INLINE`] bytes.
+fn hash_long(bytes: &[u8]) -> u64 {
+    mix(FxBuildHasher.hash_one(bytes))
+}
+
+impl<C> Slot<C> {
+    /// The hash of the slot's key (`keys`: where longer keys are held).
+    fn hash(&self, keys: &[u8]) -> u64 {
+        let len = self.len as usize;
+        if len <= INLINE {
+            hash_word(self.key, len)
+        } else {
+            hash_long(&keys[self.key as usize..][..len])
+        }
+    }
 }
 
 /// Spreads every bit of `x` over the whole word (a folded multiply): the
@@ -215,14 +237,14 @@ impl<K: Data, C> EncodedCombine<K, C> {
         }
         // A new key: at most 3/4 of the slots in use, so that searches stay short.
         if (self.len + 1) * 4 > self.slots.len() * 3 {
-            let doubled = (self.slots.len() * 2).max(16);
-            if self.len > 0 && Self::table_bytes(doubled) + self.keys.capacity() + self.heap > limit
-            {
+            let grown = |slots: usize| (slots * 2).max(16);
+            let bytes_grown = Self::table_bytes(grown(self.slots.len()));
+            if self.len > 0 && bytes_grown + self.keys.capacity() + self.heap > limit {
                 flush(self)?;
             }
             // After a flush the table starts small again.
             if (self.len + 1) * 4 > self.slots.len() * 3 {
-                self.resize((self.slots.len() * 2).max(16));
+                self.resize(grown(self.slots.len()));
             }
         }
         let free = match self.find(key, bytes) {
@@ -273,23 +295,12 @@ impl<K: Data, C> EncodedCombine<K, C> {
         }
     }
 
-    /// The bytes of the key in slot `s`, and at least [`INLINE`] of them.
-    fn key_of<'a>(keys: &'a [u8], s: &Slot<C>) -> std::borrow::Cow<'a, [u8]> {
-        let len = s.len as usize;
-        if len <= INLINE {
-            std::borrow::Cow::Owned(s.key.to_le_bytes().to_vec())
-        } else {
-            std::borrow::Cow::Borrowed(&keys[s.key as usize..s.key as usize + len])
-        }
-    }
-
     /// Moves every key into a table of `n` slots.
     fn resize(&mut self, n: usize) {
         let old = std::mem::replace(&mut self.slots, Self::free_slots(n));
         let mask = n - 1;
         for s in old.into_iter().filter(|s| s.combiner.is_some()) {
-            let (hash, _) = hashed(&Self::key_of(&self.keys, &s), s.len as usize);
-            let mut i = hash as usize & mask;
+            let mut i = s.hash(&self.keys) as usize & mask;
             while self.slots[i].combiner.is_some() {
                 i = (i + 1) & mask;
             }
@@ -318,8 +329,13 @@ impl<K: Data, C> EncodedCombine<K, C> {
             .into_iter()
             .filter(|s| s.combiner.is_some())
             .map(|s| {
-                let key = Self::key_of(&keys, &s);
-                let k = codec::decode(&key[..s.len as usize], "a map-side combine key")?;
+                let (len, word) = (s.len as usize, s.key.to_le_bytes());
+                let key = if len <= INLINE {
+                    &word[..len]
+                } else {
+                    &keys[s.key as usize..][..len]
+                };
+                let k = codec::decode(key, "a map-side combine key")?;
                 Ok((k, s.combiner.expect("a slot in use")))
             })
             .collect()
