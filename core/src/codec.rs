@@ -37,9 +37,6 @@ pub const MAX_FRAME: usize = 256 * 1024 * 1024;
 const MAX_FRAME_RECORDS: u32 = 1 << 20;
 /// Bytes of a frame's header.
 const HEADER: usize = 16;
-/// The frames' checksum: CRC-32C, slicing by 16 bytes.
-static CRC32C: crc::Crc<u32, crc::Table<16>> =
-    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 /// lz4 turns at most 255 raw bytes into one compressed byte (a long match
 /// costs one length byte per 255 bytes), plus a few bytes per block.
 const MAX_LZ4_RATIO: usize = 255;
@@ -247,10 +244,7 @@ impl FrameReader {
 
 /// The CRC-32C of a frame: its header's first 12 bytes, then its lz4 block.
 fn checksum(header: &[u8], body: &[u8]) -> u32 {
-    let mut d = CRC32C.digest();
-    d.update(&header[..12]);
-    d.update(body);
-    d.finalize()
+    crate::crc32c::extend(crate::crc32c::of(&header[..12]), body)
 }
 
 fn corrupt(what: &'static str, message: String) -> Error {

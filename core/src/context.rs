@@ -590,8 +590,13 @@ impl Context {
             Vec::new(),
             num_partitions,
         );
-        self.inner.sched.set_node_hosts(ds.node.id, hosts);
+        self.set_node_hosts(ds.node.id, hosts);
         Ok(ds)
+    }
+
+    /// Where each partition of a source node prefers to run (its splits' DataNodes).
+    pub(crate) fn set_node_hosts(&self, node_id: u32, hosts: Vec<Vec<String>>) {
+        self.inner.sched.set_node_hosts(node_id, hosts);
     }
 
     /// Ships `value` to the executors once; use it through `map_with`.

@@ -12,7 +12,7 @@ use crate::context::Context;
 use crate::entry::{ComputeFn, ComputeRef, SinkFn, SinkRef, assert_captures_nothing};
 use crate::graph::{Dep, NodeDef, ShuffleDef};
 use crate::io::Codec;
-use crate::ops::{actions, narrow, shuffle};
+use crate::ops::{actions, narrow, shuffle, source};
 use crate::{Data, Result};
 
 #[cfg(feature = "columnar")]
@@ -591,20 +591,22 @@ impl<K: Data + Hash + Eq + Ord, V: Data> Dataset<(K, V)> {
             .div_ceil(self.node.num_partitions.max(1) as u64)
             .max(20)
             * 3;
-        let samples = self.run(
+        let (sampled, shares) = self.sample_lineage();
+        let samples = self.ctx.run_job(
             "sort_by_key sample",
-            actions::sink_sample_keys::<K, V>,
+            &sampled,
+            SinkRef::new(actions::sink_sample_keys::<K, V>),
             codec::encode(&per_partition),
             self.all_partitions(),
         )?;
         // Weigh each partition's sample by how many records it stands for.
         let mut weighted: Vec<(K, f64)> = Vec::new();
-        for s in samples {
-            let (seen, keys): (u64, Vec<K>) = codec::decode(&s, "key sample")?;
+        for (s, share) in samples.iter().zip(shares) {
+            let (seen, keys): (u64, Vec<K>) = codec::decode(s, "key sample")?;
             if keys.is_empty() {
                 continue;
             }
-            let w = seen as f64 / keys.len() as f64;
+            let w = seen as f64 / share / keys.len() as f64;
             weighted.extend(keys.into_iter().map(|k| (k, w)));
         }
         weighted.sort_by(|a, b| a.0.cmp(&b.0));
@@ -643,5 +645,50 @@ impl<K: Data + Hash + Eq + Ord, V: Data> Dataset<(K, V)> {
             shuffle::compute_shuffle_sorted::<K, V>,
             codec::encode(&shuffle::SortParams { ascending }),
         ))
+    }
+
+    /// The lineage sort_by_key draws its sample of keys from, with the share
+    /// of each partition's records it computes. Over a text file (through
+    /// narrow operations) that is the same operations on a few windows of
+    /// each split ([`Split::sample_windows`](crate::io::Split::sample_windows)),
+    /// not a whole second pass over the input; otherwise the dataset itself.
+    fn sample_lineage(&self) -> (Arc<NodeDef>, Vec<f64>) {
+        let mut shares = Vec::new();
+        let ctx = &self.ctx;
+        let mut swap = |source: &NodeDef| {
+            if source.name != "text_file" {
+                return None;
+            }
+            let params: source::TextParams = codec::decode(&source.params, "text_file").ok()?;
+            let (windows, s): (Vec<_>, Vec<_>) =
+                params.splits.iter().map(|s| s.sample_windows()).unzip();
+            shares = s;
+            let node = NodeDef {
+                id: ctx.next_node_id(),
+                name: "text_file sample",
+                compute: ComputeRef::new(source::compute_text_sample),
+                params: codec::encode(&source::TextSampleParams { windows }),
+                deps: Vec::new(),
+                num_partitions: source.num_partitions,
+            };
+            let hosts = params.splits.into_iter().map(|s| s.hosts).collect();
+            ctx.set_node_hosts(node.id, hosts);
+            Some(node)
+        };
+        match self.node.over_new_source(&|| ctx.next_node_id(), &mut swap) {
+            Some(node) => {
+                if spindle_contract::settings::verbose() {
+                    eprintln!(
+                        "spindle: sort_by_key samples its keys from windows of each text split ({:.0}% of the input)",
+                        100.0 * shares.iter().sum::<f64>() / shares.len().max(1) as f64
+                    );
+                }
+                (node, shares)
+            }
+            None => (
+                self.node.clone(),
+                vec![1.0; self.node.num_partitions as usize],
+            ),
+        }
     }
 }

@@ -30,3 +30,32 @@ pub(crate) struct ShuffleDef {
     pub sink_params: Vec<u8>,
     pub reducers: u32,
 }
+
+impl NodeDef {
+    /// This node's lineage rebuilt over another source: `swap` gives the new
+    /// source for the one at the bottom of a chain of narrow, single-parent,
+    /// uncached operations, and each operation above it is copied with a
+    /// fresh id from `new_id`. None if the lineage is no such chain or
+    /// `swap` declines its source.
+    pub(crate) fn over_new_source(
+        &self,
+        new_id: &dyn Fn() -> u32,
+        swap: &mut dyn FnMut(&NodeDef) -> Option<NodeDef>,
+    ) -> Option<Arc<NodeDef>> {
+        match self.deps.as_slice() {
+            [] => swap(self).map(Arc::new),
+            [Dep::Narrow(parent)] if self.name != "cached" => {
+                let parent = parent.over_new_source(new_id, swap)?;
+                Some(Arc::new(NodeDef {
+                    id: new_id(),
+                    name: self.name,
+                    compute: self.compute,
+                    params: self.params.clone(),
+                    deps: vec![Dep::Narrow(parent)],
+                    num_partitions: self.num_partitions,
+                }))
+            }
+            _ => None,
+        }
+    }
+}

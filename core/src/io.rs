@@ -300,6 +300,36 @@ pub struct Split {
     pub hosts: Vec<String>,
 }
 
+/// Windows a split is sampled through (sort_by_key's bounds): this many,
+/// evenly spaced, covering one `SAMPLE_SHARE`th of it.
+const SAMPLE_WINDOWS: u64 = 8;
+const SAMPLE_SHARE: u64 = 16;
+/// A split shorter than this is sampled whole: its windows would hold few lines.
+const SAMPLE_MIN_SPLIT: u64 = 1 << 20;
+
+impl Split {
+    /// Evenly spaced windows over the split for sampling its lines, and the
+    /// share of the split they cover. A line belongs to the window it starts
+    /// in, as to a split, so the windows' lines stand for that share of the
+    /// split's. A compressed file (which cannot be read from the middle) or a
+    /// short split is one window, the whole split.
+    pub fn sample_windows(&self) -> (Vec<Split>, f64) {
+        if Codec::for_path(&self.path).is_some() || self.len < SAMPLE_MIN_SPLIT {
+            return (vec![self.clone()], 1.0);
+        }
+        let width = self.len / (SAMPLE_WINDOWS * SAMPLE_SHARE);
+        let step = self.len / SAMPLE_WINDOWS;
+        let windows = (0..SAMPLE_WINDOWS)
+            .map(|i| Split {
+                start: self.start + i * step,
+                len: width,
+                ..self.clone()
+            })
+            .collect();
+        (windows, (SAMPLE_WINDOWS * width) as f64 / self.len as f64)
+    }
+}
+
 /// A file of an input with its length and block size.
 struct InputFile {
     path: String,
@@ -1889,6 +1919,51 @@ mod tests {
                 assert!(got == want, "{parts} splits, chunk {chunk}");
             }
         }
+    }
+
+    #[test]
+    fn sample_windows_read_the_lines_starting_in_them_and_a_compressed_file_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("in.txt");
+        // Lines of varied lengths, each naming its own start offset.
+        let (mut text, mut starts) = (String::new(), Vec::new());
+        for i in 0..150_000usize {
+            starts.push(text.len() as u64);
+            text += &format!("{} {}\n", text.len(), "y".repeat(i % 23));
+        }
+        std::fs::write(&f, &text).unwrap();
+        let split = plan_splits(&f.display().to_string(), 1).unwrap().remove(0);
+        assert!(split.len >= SAMPLE_MIN_SPLIT, "{}", split.len);
+        let (windows, share) = split.sample_windows();
+        assert_eq!(windows.len() as u64, SAMPLE_WINDOWS);
+        assert!((share - 1.0 / SAMPLE_SHARE as f64).abs() < 0.001, "{share}");
+        for w in windows {
+            let mut got = Vec::new();
+            let mut r = LineReader::open(&w).unwrap();
+            while let Some(b) = r.next_batch(100).unwrap() {
+                got.extend(
+                    b.iter()
+                        .map(|l| l.split(' ').next().unwrap().parse::<u64>().unwrap()),
+                );
+            }
+            let want: Vec<u64> = starts
+                .iter()
+                .copied()
+                .filter(|&s| s >= w.start && s < w.start + w.len)
+                .collect();
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "window at {}", w.start);
+        }
+        // A gzip'd file cannot be entered in the middle: it is read whole.
+        let gz = Split {
+            path: dir.path().join("in.txt.gz").display().to_string(),
+            ..split.clone()
+        };
+        let (windows, share) = gz.sample_windows();
+        assert_eq!(
+            (windows.len(), windows[0].start, windows[0].len, share),
+            (1, 0, split.len, 1.0)
+        );
     }
 
     fn lines_of(input: &str) -> Result<Vec<String>> {

@@ -17,6 +17,7 @@ pub mod cache;
 pub mod codec;
 pub mod container_logs;
 mod context;
+mod crc32c;
 mod dataset;
 mod driver_rpc;
 mod entry;

@@ -58,25 +58,13 @@ fn digits(s: &str) -> Option<u64> {
 
 /// `KEY VALUE`, as `format!("{k} {v}")` writes it, without the formatting machinery.
 pub fn key_value_line((k, v): (u64, u64)) -> String {
-    let mut line = String::with_capacity(41);
-    push_decimal(&mut line, k);
+    let (mut a, mut b) = (itoa::Buffer::new(), itoa::Buffer::new());
+    let (k, v) = (a.format(k), b.format(v));
+    let mut line = String::with_capacity(k.len() + 1 + v.len());
+    line.push_str(k);
     line.push(' ');
-    push_decimal(&mut line, v);
+    line.push_str(v);
     line
-}
-
-fn push_decimal(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(buf[at..].iter().map(|&b| char::from(b)));
 }
 
 #[cfg(test)]

@@ -65,6 +65,42 @@ fn sort_gives_a_total_order_across_range_partitions() {
 }
 
 #[test]
+fn sort_of_an_ordered_file_samples_windows_of_its_splits_and_balances_the_parts() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("ordered.txt");
+    // Keys already in order, so every split holds its own range of them: a
+    // sample from the start of each split would put nearly all in one part.
+    let n = 400_000u64;
+    let text: String = (0..n)
+        .map(|i| format!("{} {}\n", i * 7, i % 1000))
+        .collect();
+    std::fs::write(&input, &text).unwrap();
+    let out = dir.path().join("sorted");
+    let run = spindle_tests::local_command(env!("CARGO_BIN_EXE_sort"))
+        .env("SPINDLE_VERBOSE", "1")
+        .args([input.to_str().unwrap(), out.to_str().unwrap(), "4"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "sort_by_key samples its keys from windows of each text split (6% of the input)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(read_parts(&out), text.lines().collect::<Vec<_>>());
+    for p in 0..4 {
+        let part = std::fs::read_to_string(out.join(format!("part-{p:05}"))).unwrap();
+        let lines = part.lines().count() as u64;
+        assert!(
+            (n / 4 * 6 / 10..=n / 4 * 14 / 10).contains(&lines),
+            "part {p} holds {lines} of {n} lines"
+        );
+    }
+}
+
+#[test]
 fn join_matches_a_nested_loop() {
     let dir = tempfile::tempdir().unwrap();
     let people: Vec<(u64, String)> = (0..300).map(|i| (i, format!("person{i}"))).collect();

@@ -95,10 +95,16 @@ pub(crate) fn sink_save_text<T: Data + Display>(
         params.codec,
         |w: &mut dyn Write| {
             // Lines are formatted into a buffer of our own (no dynamic call
-            // per record) and written a chunk at a time.
+            // per record) and written a chunk at a time; a String, the
+            // commonest record, is copied without the formatting machinery.
             let mut buf: Vec<u8> = Vec::with_capacity(256 * 1024);
             while records.next_chunk(&mut |x| {
-                writeln!(buf, "{x}").expect("writing to a Vec cannot fail");
+                if let Some(s) = (&x as &dyn std::any::Any).downcast_ref::<String>() {
+                    buf.extend_from_slice(s.as_bytes());
+                    buf.push(b'\n');
+                } else {
+                    writeln!(buf, "{x}").expect("writing to a Vec cannot fail");
+                }
             })? {
                 if buf.len() >= 128 * 1024 {
                     w.write_all(&buf)

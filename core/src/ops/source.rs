@@ -85,6 +85,38 @@ pub(crate) fn compute_text_file(ctx: &TaskContext, spec: &NodeSpec, p: u32) -> R
     })))
 }
 
+/// Parameters of a text source sampled through windows of its splits
+/// ([`Split::sample_windows`]): each partition's windows.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct TextSampleParams {
+    pub windows: Vec<Vec<Split>>,
+}
+
+/// The lines of partition `p`'s windows, one window after another.
+pub(crate) fn compute_text_sample(_ctx: &TaskContext, spec: &NodeSpec, p: u32) -> Result<Erased> {
+    let params: TextSampleParams = codec::decode(&spec.params, "text sample parameters")?;
+    let mut windows = params
+        .windows
+        .into_iter()
+        .nth(p as usize)
+        .ok_or_else(|| crate::Error::Task(format!("text sample has no partition {p}")))?
+        .into_iter();
+    let mut lines: Option<io::LineReader> = None;
+    Ok(erase_push(Push::<String>::new(move |sink| {
+        loop {
+            if let Some(r) = &mut lines
+                && r.push_lines(BATCH, sink)?
+            {
+                return Ok(true);
+            }
+            match windows.next() {
+                Some(w) => lines = Some(io::LineReader::open(&w)?),
+                None => return Ok(false),
+            }
+        }
+    })))
+}
+
 /// Parameters of `sequence_file`: one whole file per partition.
 pub(crate) type SeqParams = TextParams;
 
