@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod accumulator;
+pub mod alloc;
 pub mod auth;
 pub mod backend;
 pub mod blocks;

@@ -64,6 +64,7 @@ fn machine_hosts() -> Vec<String> {
 /// Runs an executor with this environment until the driver goes away.
 pub fn run(env: ExecutorEnv) -> Result<(), Error> {
     let started = Instant::now();
+    spindle_core::memory::one_arena();
     spindle_core::task::install_panic_hook();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -144,6 +144,12 @@
 #![warn(missing_docs)]
 #![allow(clippy::needless_doctest_main)]
 
+/// Small blocks cached per thread ([`spindle_core::alloc`]): a user's
+/// closures allocate a `String` per word and free it a moment later.
+#[cfg(feature = "thread-cache")]
+#[global_allocator]
+static ALLOCATOR: spindle_core::alloc::ThreadCache = spindle_core::alloc::ThreadCache;
+
 pub use spindle_contract::Role;
 pub use spindle_core::cache::StorageLevel;
 pub use spindle_core::io::Codec;
