@@ -113,6 +113,13 @@
 //!   `whole_text_files` and `binary_files` (one record per file), `broadcast`,
 //!   `accumulator`.
 //!
+//! # The allocator
+//!
+//! With the `thread-cache` feature (on by default) this crate sets the
+//! program's global allocator: small blocks, such as the `String` per word a
+//! closure makes, are cached per thread in front of the system allocator. A
+//! program that sets its own turns the feature off.
+//!
 //! # Parquet, CSV and JSON lines
 //!
 //! With the `columnar` feature (on by default), records are your own serde
