@@ -192,25 +192,29 @@ mod tests {
         let a = ThreadCache;
         let l = Layout::from_size_align(100, 8).unwrap();
         let c = class_of(100, 8).unwrap();
+        // Only this test touches this thread's cache (the test binary's own allocator is System's).
         let count = || CACHE.with(|cache| unsafe { (*cache.get()).counts[c] });
+        assert_eq!(count(), 0);
         // SAFETY: valid layouts; each block freed once.
         let blocks: Vec<usize> = (0..KEEP + 50)
             .map(|_| unsafe { a.alloc(l) } as usize)
             .collect();
-        let before = count();
-        for &p in &blocks[..(KEEP + 50) as usize / 2] {
+        for &p in &blocks {
             unsafe { a.dealloc(p as *mut u8, l) };
         }
-        assert!(count() <= KEEP);
-        // Blocks freed on another thread go to its cache, then to the system when it ends.
-        let rest = blocks[(KEEP + 50) as usize / 2..].to_vec();
-        std::thread::spawn(move || {
-            for p in rest {
+        // The cache is full at KEEP; the 50 beyond it went back to the system.
+        assert_eq!(count(), KEEP);
+        // Blocks made here and freed on another thread go to that thread's cache, not this one's.
+        let more: Vec<usize> = (0..10).map(|_| unsafe { a.alloc(l) } as usize).collect();
+        assert_eq!(count(), KEEP - 10);
+        let theirs = std::thread::spawn(move || {
+            for p in more {
                 unsafe { ThreadCache.dealloc(p as *mut u8, l) };
             }
+            CACHE.with(|cache| unsafe { (*cache.get()).counts[c] })
         })
         .join()
         .unwrap();
-        assert!(count() <= KEEP && count() >= before.min(KEEP));
+        assert_eq!((theirs, count()), (10, KEEP - 10));
     }
 }
