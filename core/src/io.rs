@@ -1335,23 +1335,21 @@ impl OutputFs {
         }
     }
 
+    /// Writes `bytes` as the new file `loc` (it must not exist yet).
     async fn write(&self, loc: &Location, bytes: &[u8], mode: u32) -> Result<()> {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
-                // A marker or `_SUCCESS`: a few bytes, one NameNode answer away.
-                let opts = hdfs_native::WriteOptions::default().permission(mode);
-                let mut w = in_time(base, "creating", path, || c.create(path, opts.clone()))
-                    .await?
-                    .map_err(|e| hdfs_err("creating", path, e))?;
-                let written = async {
-                    w.write_bytes(bytes::Bytes::copy_from_slice(bytes))
-                        .await
-                        .map_err(|e| hdfs_err("writing", path, e))?;
-                    w.close().await.map_err(|e| hdfs_err("closing", path, e))
-                };
-                spindle_hadoop::namenode::answer(base, written)
-                    .await
-                    .map_err(|e| hdfs_failure(format!("writing {path}: {e}")))?
+                with_new_pipelines(
+                    path,
+                    &PIPELINE_PAUSES,
+                    async || write_hdfs_once(c, base, path, bytes, mode).await,
+                    async || match in_time(base, "removing", path, || c.delete(path, false)).await?
+                    {
+                        Ok(_) | Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(()),
+                        Err(e) => Err(hdfs_err("removing", path, e)),
+                    },
+                )
+                .await
             }
             (_, Location::Local(p)) => std::fs::write(p, bytes)
                 .map_err(|e| Error::io(format!("writing {}", p.display()), e)),
@@ -1404,6 +1402,79 @@ impl OutputFs {
             }
             _ => unreachable!("one file system per output"),
         }
+    }
+}
+
+/// The pauses before each new try of an HDFS file write whose DataNodes failed (31 s in all).
+const PIPELINE_PAUSES: [std::time::Duration; 6] = {
+    use std::time::Duration;
+    let s = Duration::from_secs;
+    [s(1), s(2), s(4), s(8), s(8), s(8)]
+};
+
+/// How long one 4 MiB piece of a file (or its close) may take to reach its DataNodes.
+const DATANODE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Creates `path` in HDFS and writes `bytes` into it; `Ok(Err(..))` when the NameNode took the
+/// file but its DataNodes failed it (the file is left half-written for the caller to remove).
+async fn write_hdfs_once(
+    c: &hdfs_native::Client,
+    base: &str,
+    path: &str,
+    bytes: &[u8],
+    mode: u32,
+) -> Result<std::result::Result<(), hdfs_native::HdfsError>> {
+    let opts = hdfs_native::WriteOptions::default().permission(mode);
+    let mut w = in_time(base, "creating", path, || c.create(path, opts.clone()))
+        .await?
+        .map_err(|e| hdfs_err("creating", path, e))?;
+    let silent = || {
+        hdfs_native::HdfsError::IOError(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no DataNode took the data within {DATANODE_WITHIN:?}"),
+        ))
+    };
+    for chunk in bytes.chunks(4 << 20) {
+        let piece = w.write_bytes(bytes::Bytes::copy_from_slice(chunk));
+        match tokio::time::timeout(DATANODE_WITHIN, piece).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Ok(Err(e)),
+            Err(_) => return Ok(Err(silent())),
+        }
+    }
+    Ok(tokio::time::timeout(DATANODE_WITHIN, w.close())
+        .await
+        .unwrap_or_else(|_| Err(silent())))
+}
+
+/// Runs `write_once` until it succeeds, removing its half-written file and pausing before each
+/// new try while its DataNodes fail (`pauses` says how often and how long).
+///
+/// hdfs-native's writer fails a block whose first DataNode cannot be reached, where Java's client
+/// abandons the block and asks the NameNode for another pipeline without that node. A DataNode
+/// cut off but not yet declared dead would otherwise fail every task whose block it heads. Each
+/// new try gets a pipeline chosen anew, and within 2 recheck intervals + 10 heartbeats of the cut
+/// (20 s on the mini-Hadoop) the NameNode stops handing the silent DataNode out at all.
+async fn with_new_pipelines(
+    path: &str,
+    pauses: &[std::time::Duration],
+    mut write_once: impl AsyncFnMut() -> Result<std::result::Result<(), hdfs_native::HdfsError>>,
+    mut remove: impl AsyncFnMut() -> Result<()>,
+) -> Result<()> {
+    use hdfs_native::HdfsError::{DataTransferError, IOError};
+    let mut pauses = pauses.iter();
+    loop {
+        let e = match write_once().await? {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let pause = match (&e, pauses.next()) {
+            (IOError(_) | DataTransferError(_), Some(pause)) => pause,
+            _ => return Err(hdfs_err("writing", path, e)),
+        };
+        tracing::warn!("writing {path}: {e}; writing it again through new DataNodes in {pause:?}");
+        remove().await?;
+        tokio::time::sleep(*pause).await;
     }
 }
 
@@ -1585,39 +1656,26 @@ pub fn write_task_part(
             }
             std::fs::rename(a, f).map_err(|e| Error::io(format!("committing {}", f.display()), e))
         }
-        (Location::Hdfs { base, path: a }, Location::Hdfs { path: f, .. }) => {
+        (Location::Hdfs { .. }, Location::Hdfs { .. }) => {
             let mut bytes = Vec::new();
             write_encoded(&mut bytes, codec, out, write)?;
             if crate::task::current_task_cancelled() {
                 return Err(cancelled());
             }
             block_on(async {
-                let client = hdfs_client(base)?;
+                let fs = OutputFs::of(&attempt_loc)?;
                 let (_, file_mode) = output_permissions()?;
-                let opts = hdfs_native::WriteOptions::default().permission(file_mode);
-                let mut w = in_time(base, "creating", a, || client.create(a, opts.clone()))
-                    .await?
-                    .map_err(|e| hdfs_err("creating", a, e))?;
-                for chunk in bytes.chunks(4 << 20) {
-                    w.write_bytes(bytes::Bytes::copy_from_slice(chunk))
-                        .await
-                        .map_err(|e| hdfs_err("writing", a, e))?;
-                }
-                w.close().await.map_err(|e| hdfs_err("closing", a, e))?;
+                fs.write(&attempt_loc, &bytes, file_mode).await?;
                 if crate::task::current_task_cancelled() {
-                    let _ = client.delete(a, false).await;
+                    let _ = fs.remove(&attempt_loc).await;
                     return Err(cancelled());
                 }
-                if in_time(base, "looking up", f, || client.get_file_info(f))
-                    .await?
-                    .is_ok()
-                {
-                    let _ = client.delete(a, false).await;
+                if fs.exists(&final_loc).await? {
+                    // Another attempt of this partition already committed.
+                    let _ = fs.remove(&attempt_loc).await;
                     return Ok(());
                 }
-                in_time(base, "committing", f, || client.rename(a, f, false))
-                    .await?
-                    .map_err(|e| hdfs_err("committing", f, e))
+                fs.rename(&attempt_loc, &final_loc).await
             })
         }
         _ => unreachable!("attempt and final locations share a file system"),
@@ -1756,6 +1814,62 @@ mod tests {
 
     /// A commit rename whose first answer is lost after the rename was applied (the active
     /// NameNode died with the reply in flight), and one whose first attempt never arrived: both
+    /// A write whose DataNodes fail is written again from a removed file, as often as there are
+    /// pauses; a failure of anything else (a quota, say) is the error at once.
+    #[test]
+    fn a_write_failed_by_its_datanodes_is_written_again_through_new_ones() {
+        use hdfs_native::HdfsError;
+        use std::time::Duration;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let unreachable = || {
+            HdfsError::IOError(std::io::Error::new(
+                std::io::ErrorKind::HostUnreachable,
+                "No route to host",
+            ))
+        };
+        let pauses = [Duration::ZERO; 3];
+        let run = |answers: Vec<fn() -> HdfsError>, ok_at: usize| {
+            let (mut tries, mut removed) = (0, 0);
+            let r = rt.block_on(with_new_pipelines(
+                "/out/_temporary/attempt-00001-0",
+                &pauses,
+                async || {
+                    tries += 1;
+                    Ok(match answers.get(tries - 1) {
+                        Some(e) if tries != ok_at => Err(e()),
+                        _ => Ok(()),
+                    })
+                },
+                async || {
+                    removed += 1;
+                    Ok(())
+                },
+            ));
+            (r, tries, removed)
+        };
+        let datanode: fn() -> HdfsError = unreachable;
+        let pipeline: fn() -> HdfsError = || HdfsError::DataTransferError("bad ack".into());
+        let quota: fn() -> HdfsError =
+            || HdfsError::RPCError("DSQuotaExceededException".into(), "quota".into());
+
+        let (r, tries, removed) = run(vec![datanode, pipeline], 3);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!((tries, removed), (3, 2));
+
+        let (r, tries, removed) = run(vec![quota], 0);
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("attempt-00001-0") && e.contains("quota"), "{e}");
+        assert_eq!((tries, removed), (1, 0));
+
+        let (r, tries, removed) = run(vec![datanode; 10], 0);
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("No route to host"), "{e}");
+        assert_eq!((tries, removed), (4, 3));
+    }
+
     /// end with the part in place exactly once; a part never written fails.
     #[test]
     fn a_retried_rename_neither_fails_nor_applies_twice() {
