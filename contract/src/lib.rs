@@ -5,8 +5,10 @@
 //! ApplicationMaster, the staging area and the submission path both deploy
 //! modes use (`spindle submit` in cluster mode, the driver in client mode),
 //! the `/api/v1` types the AM serves and the CLI reads, and the note that marks a driver
-//! binary (written by the `spindle` crate, checked by `spindle submit`), and
-//! the one log subscriber every Spindle process installs.
+//! binary (written by the `spindle` crate, checked by `spindle submit`), the
+//! HDFS file write made again through new DataNodes when its own fail (staging
+//! and the engine's output both write through it), and the one log subscriber
+//! every Spindle process installs.
 //!
 //! It sits just above `spindle-hadoop` (whose size and duration parsers,
 //! records and REST client it uses) and below everything else, so the
@@ -19,6 +21,7 @@ pub mod driver_note;
 mod env_value;
 pub mod event_store;
 pub mod events;
+pub mod hdfs_write;
 pub mod launch;
 pub mod logging;
 pub mod outcome;

@@ -17,6 +17,7 @@ use spindle_hadoop::namenode;
 use spindle_hadoop::yarn::{LocalResource, LocalResourceVisibility};
 use tokio::io::AsyncReadExt;
 
+use crate::hdfs_write::{PIPELINE_PAUSES, close, with_new_pipelines, write_piece};
 use crate::launch::APP_BINARY;
 use crate::{Error, Result};
 
@@ -377,8 +378,29 @@ impl Staging {
         ))
     }
 
-    /// Streams `local` into `path`, one chunk in memory at a time.
+    /// Streams `local` into `path`, one chunk in memory at a time; written again from the start
+    /// while its DataNodes fail ([`with_new_pipelines`]).
     async fn upload(&self, local: &Path, path: &str, mode: u32) -> Result<()> {
+        with_new_pipelines(
+            path,
+            &PIPELINE_PAUSES,
+            async || self.upload_once(local, path, mode).await,
+            async || {
+                let removed = self.client.delete(path, false);
+                self.answer("removing", path, removed).await.map(|_| ())
+            },
+        )
+        .await?
+        .map_err(|e| hdfs("writing", path, e))
+    }
+
+    /// One try of [`upload`](Self::upload): `Ok(Err(..))` when the DataNodes failed it.
+    async fn upload_once(
+        &self,
+        local: &Path,
+        path: &str,
+        mode: u32,
+    ) -> Result<std::result::Result<(), hdfs_native::HdfsError>> {
         let mut file = tokio::fs::File::open(local)
             .await
             .map_err(|e| Error::io(format!("opening {}", local.display()), e))?;
@@ -386,11 +408,7 @@ impl Staging {
             .overwrite(true)
             .create_parent(false)
             .permission(mode);
-        let mut w = self
-            .client
-            .create(path, opts)
-            .await
-            .map_err(|e| hdfs("creating", path, e))?;
+        let mut w = (self.answer("creating", path, self.client.create(path, opts))).await?;
         let mut buf = vec![0u8; CHUNK];
         loop {
             let n = read_full(&mut file, &mut buf)
@@ -399,11 +417,11 @@ impl Staging {
             if n == 0 {
                 break;
             }
-            w.write_bytes(Bytes::copy_from_slice(&buf[..n]))
-                .await
-                .map_err(|e| hdfs("writing", path, e))?;
+            if let Err(e) = write_piece(&mut w, Bytes::copy_from_slice(&buf[..n])).await {
+                return Ok(Err(e));
+            }
         }
-        w.close().await.map_err(|e| hdfs("closing", path, e))
+        Ok(close(w).await)
     }
 }
 

@@ -1339,6 +1339,7 @@ impl OutputFs {
     async fn write(&self, loc: &Location, bytes: &[u8], mode: u32) -> Result<()> {
         match (&self.0, loc) {
             (Some(c), Location::Hdfs { base, path }) => {
+                use spindle_contract::hdfs_write::{PIPELINE_PAUSES, with_new_pipelines};
                 with_new_pipelines(
                     path,
                     &PIPELINE_PAUSES,
@@ -1349,7 +1350,8 @@ impl OutputFs {
                         Err(e) => Err(hdfs_err("removing", path, e)),
                     },
                 )
-                .await
+                .await?
+                .map_err(|e| hdfs_err("writing", path, e))
             }
             (_, Location::Local(p)) => std::fs::write(p, bytes)
                 .map_err(|e| Error::io(format!("writing {}", p.display()), e)),
@@ -1405,16 +1407,6 @@ impl OutputFs {
     }
 }
 
-/// The pauses before each new try of an HDFS file write whose DataNodes failed (31 s in all).
-const PIPELINE_PAUSES: [std::time::Duration; 6] = {
-    use std::time::Duration;
-    let s = Duration::from_secs;
-    [s(1), s(2), s(4), s(8), s(8), s(8)]
-};
-
-/// How long one 4 MiB piece of a file (or its close) may take to reach its DataNodes.
-const DATANODE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Creates `path` in HDFS and writes `bytes` into it; `Ok(Err(..))` when the NameNode took the
 /// file but its DataNodes failed it (the file is left half-written for the caller to remove).
 async fn write_hdfs_once(
@@ -1424,58 +1416,17 @@ async fn write_hdfs_once(
     bytes: &[u8],
     mode: u32,
 ) -> Result<std::result::Result<(), hdfs_native::HdfsError>> {
+    use spindle_contract::hdfs_write::{close, write_piece};
     let opts = hdfs_native::WriteOptions::default().permission(mode);
     let mut w = in_time(base, "creating", path, || c.create(path, opts.clone()))
         .await?
         .map_err(|e| hdfs_err("creating", path, e))?;
-    let silent = || {
-        hdfs_native::HdfsError::IOError(std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!("no DataNode took the data within {DATANODE_WITHIN:?}"),
-        ))
-    };
     for chunk in bytes.chunks(4 << 20) {
-        let piece = w.write_bytes(bytes::Bytes::copy_from_slice(chunk));
-        match tokio::time::timeout(DATANODE_WITHIN, piece).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => return Ok(Err(e)),
-            Err(_) => return Ok(Err(silent())),
+        if let Err(e) = write_piece(&mut w, bytes::Bytes::copy_from_slice(chunk)).await {
+            return Ok(Err(e));
         }
     }
-    Ok(tokio::time::timeout(DATANODE_WITHIN, w.close())
-        .await
-        .unwrap_or_else(|_| Err(silent())))
-}
-
-/// Runs `write_once` until it succeeds, removing its half-written file and pausing before each
-/// new try while its DataNodes fail (`pauses` says how often and how long).
-///
-/// hdfs-native's writer fails a block whose first DataNode cannot be reached, where Java's client
-/// abandons the block and asks the NameNode for another pipeline without that node. A DataNode
-/// cut off but not yet declared dead would otherwise fail every task whose block it heads. Each
-/// new try gets a pipeline chosen anew, and within 2 recheck intervals + 10 heartbeats of the cut
-/// (20 s on the mini-Hadoop) the NameNode stops handing the silent DataNode out at all.
-async fn with_new_pipelines(
-    path: &str,
-    pauses: &[std::time::Duration],
-    mut write_once: impl AsyncFnMut() -> Result<std::result::Result<(), hdfs_native::HdfsError>>,
-    mut remove: impl AsyncFnMut() -> Result<()>,
-) -> Result<()> {
-    use hdfs_native::HdfsError::{DataTransferError, IOError};
-    let mut pauses = pauses.iter();
-    loop {
-        let e = match write_once().await? {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
-        let pause = match (&e, pauses.next()) {
-            (IOError(_) | DataTransferError(_), Some(pause)) => pause,
-            _ => return Err(hdfs_err("writing", path, e)),
-        };
-        tracing::warn!("writing {path}: {e}; writing it again through new DataNodes in {pause:?}");
-        remove().await?;
-        tokio::time::sleep(*pause).await;
-    }
+    Ok(close(w).await)
 }
 
 /// A rename's two ends, for [`rename_applied_once`]'s look after a failed attempt.
@@ -1814,62 +1765,6 @@ mod tests {
 
     /// A commit rename whose first answer is lost after the rename was applied (the active
     /// NameNode died with the reply in flight), and one whose first attempt never arrived: both
-    /// A write whose DataNodes fail is written again from a removed file, as often as there are
-    /// pauses; a failure of anything else (a quota, say) is the error at once.
-    #[test]
-    fn a_write_failed_by_its_datanodes_is_written_again_through_new_ones() {
-        use hdfs_native::HdfsError;
-        use std::time::Duration;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let unreachable = || {
-            HdfsError::IOError(std::io::Error::new(
-                std::io::ErrorKind::HostUnreachable,
-                "No route to host",
-            ))
-        };
-        let pauses = [Duration::ZERO; 3];
-        let run = |answers: Vec<fn() -> HdfsError>, ok_at: usize| {
-            let (mut tries, mut removed) = (0, 0);
-            let r = rt.block_on(with_new_pipelines(
-                "/out/_temporary/attempt-00001-0",
-                &pauses,
-                async || {
-                    tries += 1;
-                    Ok(match answers.get(tries - 1) {
-                        Some(e) if tries != ok_at => Err(e()),
-                        _ => Ok(()),
-                    })
-                },
-                async || {
-                    removed += 1;
-                    Ok(())
-                },
-            ));
-            (r, tries, removed)
-        };
-        let datanode: fn() -> HdfsError = unreachable;
-        let pipeline: fn() -> HdfsError = || HdfsError::DataTransferError("bad ack".into());
-        let quota: fn() -> HdfsError =
-            || HdfsError::RPCError("DSQuotaExceededException".into(), "quota".into());
-
-        let (r, tries, removed) = run(vec![datanode, pipeline], 3);
-        assert!(r.is_ok(), "{r:?}");
-        assert_eq!((tries, removed), (3, 2));
-
-        let (r, tries, removed) = run(vec![quota], 0);
-        let e = r.unwrap_err().to_string();
-        assert!(e.contains("attempt-00001-0") && e.contains("quota"), "{e}");
-        assert_eq!((tries, removed), (1, 0));
-
-        let (r, tries, removed) = run(vec![datanode; 10], 0);
-        let e = r.unwrap_err().to_string();
-        assert!(e.contains("No route to host"), "{e}");
-        assert_eq!((tries, removed), (4, 3));
-    }
-
     /// end with the part in place exactly once; a part never written fails.
     #[test]
     fn a_retried_rename_neither_fails_nor_applies_twice() {
