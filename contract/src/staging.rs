@@ -408,7 +408,9 @@ impl Staging {
             .overwrite(true)
             .create_parent(false)
             .permission(mode);
-        let mut w = (self.answer("creating", path, self.client.create(path, opts))).await?;
+        let mut w = self
+            .answer("creating", path, self.client.create(path, opts))
+            .await?;
         let mut buf = vec![0u8; CHUNK];
         loop {
             let n = read_full(&mut file, &mut buf)

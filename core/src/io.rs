@@ -1344,11 +1344,7 @@ impl OutputFs {
                     path,
                     &PIPELINE_PAUSES,
                     async || write_hdfs_once(c, base, path, bytes, mode).await,
-                    async || match in_time(base, "removing", path, || c.delete(path, false)).await?
-                    {
-                        Ok(_) | Err(hdfs_native::HdfsError::FileNotFound(_)) => Ok(()),
-                        Err(e) => Err(hdfs_err("removing", path, e)),
-                    },
+                    async || self.remove(loc).await,
                 )
                 .await?
                 .map_err(|e| hdfs_err("writing", path, e))
